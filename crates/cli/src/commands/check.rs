@@ -1,0 +1,89 @@
+//! `wavecrew check PLAN...`: report every problem of each plan.
+
+use super::Context;
+use crate::error::{CliError, exit};
+use crate::input::PlanFile;
+use crate::render::{self, FileReport};
+use annotate_snippets::Renderer;
+use clap::{Args, ValueEnum};
+use plan::Severity;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Plan files to check.
+    #[arg(required = true, value_name = "PLAN")]
+    pub plans: Vec<PathBuf>,
+
+    /// Output format: `human` (like rustc), `json` (one array), `sarif` (2.1.0).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Treat a class of diagnostics as errors: `--deny warnings`.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Vec<Deny>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    Warnings,
+}
+
+/// Exit 0 without errors, 1 with errors, 2 when a file could not be read (which wins).
+pub fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode, CliError> {
+    let deny_warnings = args.deny.contains(&Deny::Warnings);
+    let mut reports = Vec::new();
+    let mut unreadable = false;
+    for path in &args.plans {
+        match PlanFile::read(path) {
+            Ok(file) => reports.push(check_file(&file, deny_warnings)),
+            Err(error) => {
+                unreadable = true;
+                eprintln!("{error}");
+            }
+        }
+    }
+
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Human => {
+            let renderer = if ctx.color { Renderer::styled() } else { Renderer::plain() };
+            for report in &reports {
+                for diagnostic in &report.diagnostics {
+                    writeln!(out, "{}\n", render::human(report, diagnostic, &renderer))?;
+                }
+                writeln!(out, "{}", render::summary(report, "no problems found"))?;
+            }
+        }
+        Format::Json => writeln!(out, "{}", render::json(&reports))?,
+        Format::Sarif => writeln!(out, "{}", render::sarif(&reports))?,
+    }
+
+    let errors = reports.iter().any(|r| r.count(Severity::Error) > 0);
+    let code = if unreadable { exit::IO } else if errors { exit::FINDINGS } else { exit::OK };
+    Ok(ExitCode::from(code))
+}
+
+/// Decodes and parses one file; an encoding problem is the file's only diagnostic.
+pub fn check_file(file: &PlanFile, deny_warnings: bool) -> FileReport {
+    let bytes = file.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&file.bytes);
+    match plan::decode(&file.bytes) {
+        Ok(decoded) => {
+            let parsed = plan::parse(decoded.text, &file.fallback_id());
+            FileReport::new(file.display(), decoded.text.to_owned(), parsed.diagnostics, deny_warnings)
+        }
+        Err(diagnostic) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            FileReport::new(file.display(), text, vec![diagnostic], deny_warnings)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `wavecrew new TITLE --milestone M4`: scaffold a plan from the template.
+
+use super::Context;
+use crate::error::CliError;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The plan's title, e.g. "Rooms".
+    pub title: String,
+
+    /// The milestone id, used as the commit scope, e.g. `M4`.
+    #[arg(long, short)]
+    pub milestone: String,
+
+    /// Number of waves; with two or more, the last one holds the quality gates.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub waves: u32,
+
+    /// Write the plan to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(_ctx: &Context, args: &NewArgs) -> Result<ExitCode, CliError> {
+    let milestone = args.milestone.trim();
+    if milestone.is_empty() || milestone.contains(char::is_whitespace) {
+        return Err(CliError::io(format!("error: milestone id `{milestone}` must be one word, e.g. `M4`")));
+    }
+    let text = plan::scaffold(&plan::ScaffoldOptions { milestone: milestone.to_owned(), title: args.title.clone(), waves: args.waves });
+    let Some(path) = &args.output else {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if args.force { options.create(true).truncate(true) } else { options.create_new(true) };
+    let shown = path.display();
+    let mut file = options.open(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            CliError::io(format!("error: `{shown}` already exists")).with_hint("pick another name, or pass --force to overwrite it")
+        }
+        _ => CliError::io(format!("error: could not create `{shown}`: {error}")),
+    })?;
+    file.write_all(text.as_bytes()).map_err(|error| CliError::io(format!("error: could not write `{shown}`: {error}")))?;
+    eprintln!("wrote {shown}: fill in every {{...}}, then run `wavecrew check {shown}`");
+    Ok(ExitCode::SUCCESS)
+}

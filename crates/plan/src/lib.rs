@@ -1,0 +1,98 @@
+//! `plan`: read, check and format wavecrew's Markdown implementation plans.
+//!
+//! A plan is Markdown written by people (see `docs/plan-format.md`). This crate turns it into a
+//! typed [`Plan`] with a [`Span`] on every element, reports [`Diagnostic`]s with the stable
+//! codes of the format's contract, works out the task [`Schedule`], and formats plans
+//! ([`format()`]). It does no I/O and never panics on any input.
+//!
+//! ```
+//! let text = "# M1 Implementation Plan: Demo\n\n## Waves\n\n### Wave 1: Only\n> No dependencies.\n\n\
+//!             **Task 1.1** (type: auto)\n- **Files**: `src/a.rs`\n- **Action**: Write a\n\
+//!             - **Verify**: `cargo test`\n- **Done**: a works\n";
+//! let parsed = plan::parse(text, "demo");
+//! assert_eq!(parsed.plan.milestone, "M1");
+//! assert_eq!(parsed.plan.tasks[0].verify_commands[0].value, "cargo test");
+//! assert!(!parsed.has_errors());
+//! ```
+
+mod diagnostic;
+mod format;
+mod model;
+mod parse;
+mod scaffold;
+mod schedule;
+mod span;
+pub mod text;
+mod validate;
+
+pub use diagnostic::{Code, Diagnostic, Fix, Severity};
+pub use format::format;
+pub use model::*;
+pub use scaffold::{ScaffoldOptions, scaffold};
+pub use schedule::{Lane, Schedule};
+pub use span::{LineIndex, Position, Span, Spanned};
+
+/// A plan and what was found while reading it.
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    /// The model, built even when the plan has errors.
+    pub plan: Plan,
+    /// Every diagnostic, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity() == Severity::Error)
+    }
+}
+
+/// Parses and checks `text`. `fallback_id` is the milestone id when the plan's title lacks one
+/// (callers pass the file name through [`milestone_from_file_name`]).
+pub fn parse(text: &str, fallback_id: &str) -> Parsed {
+    let (plan, mut diagnostics) = parse::parse_document(text, fallback_id);
+    let schedule = Schedule::new(&plan);
+    diagnostics.extend(validate::validate(&plan, &schedule));
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end, d.code));
+    Parsed { plan, diagnostics }
+}
+
+/// A plan file's text after decoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decoded<'a> {
+    /// The text, without its byte-order mark.
+    pub text: &'a str,
+    /// Whether the file began with a UTF-8 byte-order mark (kept by `fmt`).
+    pub bom: bool,
+}
+
+/// Decodes a plan file: UTF-8 with or without BOM. Anything else, or a NUL byte (a binary file),
+/// is an `invalid-encoding` diagnostic: its message gives the byte offset in the file, its span
+/// the offset in the text after the BOM (as every other span).
+pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Diagnostic> {
+    let (body, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(body) => (body, true),
+        None => (bytes, false),
+    };
+    let skipped = bytes.len() - body.len();
+    let text = std::str::from_utf8(body).map_err(|error| {
+        let at = error.valid_up_to();
+        let offset = skipped + at;
+        Diagnostic::new(Code::InvalidEncoding, Span::new(at, at + 1), format!("byte {offset} (0x{:02X}) is not UTF-8", bytes[offset]))
+            .with_help("save the plan as UTF-8 (any editor can: \"Save with encoding\" → UTF-8)")
+    })?;
+    if let Some(nul) = text.find('\0') {
+        return Err(Diagnostic::new(Code::InvalidEncoding, Span::new(nul, nul + 1), format!("byte {} is NUL: this looks like a binary file, not a plan", skipped + nul))
+            .with_help("pass a Markdown plan file"));
+    }
+    Ok(Decoded { text, bom })
+}
+
+/// The milestone id a file name gives: `M4.plan.md` → `M4`, `rooms.md` → `rooms`.
+pub fn milestone_from_file_name(name: &str) -> String {
+    let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let stem = stem.strip_suffix(".md").or_else(|| stem.strip_suffix(".markdown")).unwrap_or(stem);
+    let stem = stem.strip_suffix(".plan").unwrap_or(stem);
+    if stem.is_empty() { "plan".to_owned() } else { stem.to_owned() }
+}

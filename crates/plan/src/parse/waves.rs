@@ -1,0 +1,268 @@
+//! `## Waves`: `### Wave <n>: <name>` headings, their clause blockquote and their tasks.
+
+use super::tasks::{self, TaskHeader};
+use super::{Block, BlockKind, Doc};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Block as ExtraBlock, Plan, Wave, strip_prefix_ignore_case};
+use crate::span::{Span, Spanned};
+use crate::text;
+
+/// Where the parser is inside the Waves section.
+#[derive(Default)]
+struct Cursor {
+    /// Index into `plan.waves` of the wave being read, `None` under a heading that is not a wave.
+    wave: Option<usize>,
+    /// Index into `plan.tasks` of the task being read.
+    task: Option<usize>,
+    /// Whether the current task already had its field list.
+    fields_read: bool,
+    /// Whether the current wave already had its clause blockquote.
+    clauses_read: bool,
+    /// The section name for kept content, e.g. `Waves / Wave 2`.
+    place: String,
+}
+
+pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
+    let first_task = plan.tasks.len();
+    let mut explicit: Vec<bool> = vec![true; plan.waves.len()];
+    let mut at = Cursor { place: "Waves".into(), ..Cursor::default() };
+    for block in body {
+        match block.kind {
+            BlockKind::Heading(3) => {
+                let text = doc.inline_text(block.inner());
+                at = Cursor { place: format!("Waves / {text}"), ..Cursor::default() };
+                if let Some((number, name)) = parse_heading(&text) {
+                    if let Some(first) = plan.waves.iter().find(|w| w.number == number) {
+                        doc.report(
+                            Diagnostic::new(Code::DuplicateWave, block.span, format!("there are two waves numbered {number}"))
+                                .with_related(first.span, "first written here")
+                                .with_help("renumber one of them; wave numbers are unique"),
+                        );
+                    }
+                    at.wave = Some(plan.waves.len());
+                    explicit.push(false);
+                    plan.waves.push(Wave {
+                        number,
+                        name,
+                        depends_on: Vec::new(),
+                        implicit_dependency: false,
+                        parallel: true,
+                        ship_gate: false,
+                        notes: Vec::new(),
+                        tasks: Vec::new(),
+                        span: block.span,
+                    });
+                } else {
+                    doc.report(
+                        Diagnostic::new(Code::UnknownSection, block.span, format!("`### {text}` is not a wave heading"))
+                            .with_label("kept, but not run")
+                            .with_help("waves are headed `### Wave <n>: <name>`"),
+                    );
+                }
+            }
+            BlockKind::BlockQuote if at.wave.is_some() && at.task.is_none() && !at.clauses_read => {
+                let index = at.wave.unwrap_or_default();
+                explicit[index] = parse_clauses(doc, block, &mut plan.waves[index]);
+                at.clauses_read = true;
+            }
+            BlockKind::Paragraph if at.wave.is_some() => {
+                let header = tasks::parse_header(doc.raw(block.span));
+                match header {
+                    Some(header) => start_task(doc, block, &header, &mut at, plan),
+                    None => keep(doc, block, &at, plan),
+                }
+            }
+            BlockKind::List if at.task.is_some() && !at.fields_read => {
+                let index = at.task.unwrap_or_default();
+                tasks::parse_fields(doc, block, &mut plan.tasks[index]);
+                at.fields_read = true;
+            }
+            _ => keep(doc, block, &at, plan),
+        }
+    }
+    for task in &plan.tasks[first_task..] {
+        tasks::report_missing_fields(doc, task);
+    }
+    infer_dependencies(doc, plan, &explicit);
+}
+
+/// Starts a task under the current wave; reports a duplicate id.
+fn start_task(doc: &mut Doc, block: &Block, header: &TaskHeader, at: &mut Cursor, plan: &mut Plan) {
+    let wave_index = at.wave.unwrap_or_default();
+    let number = plan.waves[wave_index].number;
+    let task = tasks::new_task(doc, block, header, number);
+    if let Some(first) = plan.task(task.id) {
+        let first = first.span;
+        doc.report(
+            Diagnostic::new(Code::DuplicateTask, block.span, format!("there are two tasks {}", task.id))
+                .with_related(first, "first written here")
+                .with_help("give each task its own id `<wave>.<k>`"),
+        );
+    }
+    plan.waves[wave_index].tasks.push(task.id);
+    at.task = Some(plan.tasks.len());
+    at.fields_read = false;
+    plan.tasks.push(task);
+}
+
+/// Keeps a block the parser does not interpret: as a note of the current task, or as extra.
+fn keep(doc: &Doc, block: &Block, at: &Cursor, plan: &mut Plan) {
+    let text = doc.clean(block.span);
+    match at.task {
+        Some(index) => plan.tasks[index].notes.push(Spanned::new(text, block.span)),
+        None => plan.extra.push(ExtraBlock { section: at.place.clone(), text, span: block.span }),
+    }
+}
+
+/// `Wave 2: Core Logic` → `(2, Some("Core Logic"))`.
+fn parse_heading(text: &str) -> Option<(u32, Option<String>)> {
+    let rest = strip_prefix_ignore_case(text.trim(), "wave")?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let number: u32 = rest[..digits].parse().ok().filter(|&n| n > 0)?;
+    let name = rest[digits..].trim_start().trim_start_matches([':', '-', '—', '–', '.']).trim();
+    if digits < rest.len() && !rest[digits..].starts_with([':', ' ', '-', '—', '–', '.']) {
+        return None;
+    }
+    Some((number, (!name.is_empty()).then(|| name.to_owned())))
+}
+
+/// Reads the clause blockquote; returns whether it said what the wave depends on.
+fn parse_clauses(doc: &mut Doc, quote: &Block, wave: &mut Wave) -> bool {
+    let base = quote.span.start;
+    // The quote with its `>` markers blanked out, so offsets still match the source.
+    let mut blank: Vec<u8> = doc.raw(quote.span).as_bytes().to_vec();
+    let mut line_start = true;
+    for byte in blank.iter_mut() {
+        match *byte {
+            b'\n' => line_start = true,
+            b'>' if line_start => *byte = b' ',
+            b' ' | b'\t' | b'\r' => {}
+            _ => line_start = false,
+        }
+    }
+    let blank = String::from_utf8_lossy(&blank).into_owned();
+    let mut explicit = false;
+    for sentence in sentences(&blank) {
+        let span = Span::new(base + sentence.start, base + sentence.end);
+        let raw = &blank[sentence.range()];
+        let plain: String = raw.chars().filter(|c| !matches!(c, '*' | '_' | '`')).collect();
+        let lower = plain.trim().trim_end_matches('.').trim().to_lowercase();
+        if matches!(lower.as_str(), "no dependencies" | "no dependency" | "depends on nothing" | "depends on: nothing" | "depends on: none") {
+            explicit = true;
+        } else if let Some(list) = lower.strip_prefix("depends on") {
+            explicit = true;
+            let list_start = raw.len() - list.len();
+            parse_dependency_list(doc, &raw[list_start..], base + sentence.start + list_start, wave);
+        } else if lower.ends_with("in parallel") || lower == "parallel" {
+            wave.parallel = true;
+        } else if lower.contains("sequential") || lower.contains("one after another") || lower.contains("in order") {
+            wave.parallel = false;
+        } else if lower.contains("must pass before shipping") {
+            wave.ship_gate = true;
+        } else {
+            wave.notes.push(Spanned::new(text::clean(plain.trim()), span));
+        }
+    }
+    explicit
+}
+
+/// Sentence spans of a clause text: split after `.` followed by a space, and at line ends
+/// (unless the line ends with `,` or `and`, which continue the sentence).
+fn sentences(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for i in 0..bytes.len() {
+        let end_of_sentence = match bytes[i] {
+            b'.' => bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace()),
+            b'\n' => {
+                let line = text[start..i].trim_end();
+                !(line.ends_with(',') || line.to_ascii_lowercase().ends_with(" and"))
+            }
+            _ => false,
+        };
+        if end_of_sentence {
+            spans.push(Span::new(start, i + 1));
+            start = i + 1;
+        }
+    }
+    spans.push(Span::new(start, text.len()));
+    spans
+        .into_iter()
+        .filter_map(|s| {
+            let piece = &text[s.range()];
+            let lead = piece.len() - piece.trim_start().len();
+            let body = piece.trim();
+            (!body.trim_end_matches('.').is_empty()).then(|| Span::new(s.start + lead, s.start + lead + body.len()))
+        })
+        .collect()
+}
+
+/// `: Wave 1, Wave 3` / `: Waves 1 and 2` → the numbers, each with its span.
+fn parse_dependency_list(doc: &mut Doc, list: &str, base: usize, wave: &mut Wave) {
+    let mut at = 0;
+    for token in list.split(|c: char| c.is_whitespace() || matches!(c, ',' | '&' | ':' | '.' | ';')) {
+        let start = at;
+        at += token.len() + 1;
+        let word = token.trim_matches(|c: char| matches!(c, '*' | '_' | '`'));
+        if word.is_empty() || ["wave", "waves", "and"].iter().any(|w| word.eq_ignore_ascii_case(w)) {
+            continue;
+        }
+        let span = Span::new(base + start, base + start + token.len());
+        match word.parse::<u32>() {
+            Ok(number) => wave.depends_on.push(Spanned::new(number, span)),
+            Err(_) => doc.report(
+                Diagnostic::new(Code::UnknownWave, span, format!("Wave {} depends on `{word}`, which is not a wave number", wave.number))
+                    .with_help("write `Depends on: Wave 1, Wave 3` or `Depends on: Waves 1 and 2`"),
+            ),
+        }
+    }
+}
+
+/// A wave that did not say what it depends on waits for the wave before it.
+fn infer_dependencies(doc: &mut Doc, plan: &mut Plan, explicit: &[bool]) {
+    for index in 1..plan.waves.len() {
+        if explicit[index] {
+            continue;
+        }
+        let previous = plan.waves[index - 1].number;
+        let wave = &mut plan.waves[index];
+        wave.depends_on.push(Spanned::new(previous, wave.span));
+        wave.implicit_dependency = true;
+        doc.report(
+            Diagnostic::new(Code::ImplicitDependency, wave.span, format!("Wave {} does not say what it depends on", wave.number))
+                .with_label(format!("taken to depend on Wave {previous}"))
+                .with_help(format!("add `> Depends on: Wave {previous}.` (or `> No dependencies.`) under the heading")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wave_headings() {
+        assert_eq!(parse_heading("Wave 2: Core Logic"), Some((2, Some("Core Logic".into()))));
+        assert_eq!(parse_heading("wave 10"), Some((10, None)));
+        assert_eq!(parse_heading("Wave 3 — UI"), Some((3, Some("UI".into()))));
+        assert_eq!(parse_heading("Wave 0"), None);
+        assert_eq!(parse_heading("Waves"), None);
+        assert_eq!(parse_heading("Wave 2x"), None);
+        assert_eq!(parse_heading("Notes"), None);
+    }
+
+    #[test]
+    fn sentences_split_at_periods_and_lines() {
+        let text = "Depends on: Wave 4. Both tasks run in parallel. Must pass before shipping.";
+        let got: Vec<&str> = sentences(text).into_iter().map(|s| &text[s.range()]).collect();
+        assert_eq!(got, ["Depends on: Wave 4.", "Both tasks run in parallel.", "Must pass before shipping."]);
+        let text = "Depends on: Wave 1,\n  Wave 2\nRun sequentially";
+        let got: Vec<&str> = sentences(text).into_iter().map(|s| &text[s.range()]).collect();
+        assert_eq!(got, ["Depends on: Wave 1,\n  Wave 2", "Run sequentially"]);
+    }
+}

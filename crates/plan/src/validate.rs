@@ -1,0 +1,259 @@
+//! Rules across elements, checked on the finished model: wave dependencies, assignments,
+//! commit lines, artifacts and file conflicts.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Plan, TaskId, TaskType};
+use crate::schedule::Schedule;
+use crate::span::Span;
+use globset::{GlobBuilder, GlobMatcher};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Runs every cross-element rule and returns what it found.
+pub(crate) fn validate(plan: &Plan, schedule: &Schedule) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    wave_dependencies(plan, schedule, &mut out);
+    agents(plan, &mut out);
+    commits(plan, &mut out);
+    artifacts(plan, &mut out);
+    file_conflicts(plan, schedule, &mut out);
+    out
+}
+
+fn wave_list(plan: &Plan) -> String {
+    let numbers: Vec<String> = plan.waves.iter().map(|w| w.number.to_string()).collect();
+    numbers.join(", ")
+}
+
+fn wave_dependencies(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
+    let exists: HashSet<u32> = plan.waves.iter().map(|w| w.number).collect();
+    for wave in &plan.waves {
+        for dep in wave.depends_on.iter().filter(|d| !exists.contains(&d.value)) {
+            out.push(
+                Diagnostic::new(Code::UnknownWave, dep.span, format!("Wave {} depends on Wave {}, which does not exist", wave.number, dep.value))
+                    .with_help(format!("the plan's waves are {}", wave_list(plan))),
+            );
+        }
+    }
+    // One report per cycle, at the first wave (in document order) that is in it.
+    let mut reported: HashSet<u32> = HashSet::new();
+    for wave in &plan.waves {
+        if reported.contains(&wave.number) || !schedule.in_cycle(wave.number) {
+            continue;
+        }
+        let members: HashSet<u32> =
+            schedule.wave_ancestors(wave.number).filter(|&other| schedule.wave_ancestors(other).any(|a| a == wave.number)).collect();
+        reported.extend(&members);
+        let path = cycle_path(plan, wave.number, &members);
+        let named: Vec<String> = path.iter().map(|n| format!("Wave {n}")).collect();
+        let mut diagnostic = Diagnostic::new(
+            Code::DependencyCycle,
+            wave.span,
+            if path.len() == 2 {
+                format!("Wave {} depends on itself", wave.number)
+            } else {
+                format!("waves depend on each other in a cycle: {}", named.join(" → "))
+            },
+        )
+        .with_help("remove one of these dependencies: no wave of a cycle can ever start");
+        for pair in path.windows(2) {
+            let edge = plan.wave(pair[0]).and_then(|w| w.depends_on.iter().find(|d| d.value == pair[1]));
+            if let Some(edge) = edge {
+                diagnostic = diagnostic.with_related(edge.span, format!("Wave {} depends on Wave {}", pair[0], pair[1]));
+            }
+        }
+        out.push(diagnostic);
+    }
+}
+
+/// The shortest path `start → … → start` along `depends_on` inside `members`.
+fn cycle_path(plan: &Plan, start: u32, members: &HashSet<u32>) -> Vec<u32> {
+    let deps = |n: u32| plan.wave(n).map(|w| w.depends_on.iter().map(|d| d.value).collect::<Vec<_>>()).unwrap_or_default();
+    let mut parent: HashMap<u32, u32> = HashMap::new();
+    let mut queue = VecDeque::from([start]);
+    while let Some(at) = queue.pop_front() {
+        for next in deps(at) {
+            if next == start {
+                let mut path = vec![start, at];
+                let mut cursor = at;
+                while let Some(&p) = parent.get(&cursor) {
+                    path.push(p);
+                    cursor = p;
+                }
+                path.reverse();
+                if at == start {
+                    return vec![start, start];
+                }
+                return path;
+            }
+            if members.contains(&next) && next != start && !parent.contains_key(&next) {
+                parent.insert(next, at);
+                queue.push_back(next);
+            }
+        }
+    }
+    vec![start, start]
+}
+
+fn task_list(plan: &Plan) -> String {
+    let ids: Vec<String> = plan.tasks.iter().take(12).map(|t| t.id.to_string()).collect();
+    let more = if plan.tasks.len() > 12 { ", …" } else { "" };
+    format!("{}{more}", ids.join(", "))
+}
+
+fn agents(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let mut assigned: HashMap<TaskId, Span> = HashMap::new();
+    for row in &plan.agents {
+        for id in &row.tasks {
+            let Some(task) = plan.task(id.value) else {
+                out.push(
+                    Diagnostic::new(Code::UnknownTask, id.span, format!("agent `{}` is given task {}, which is not in the plan", row.name, id.value))
+                        .with_help(format!("the plan's tasks are {}", task_list(plan))),
+                );
+                continue;
+            };
+            if let Some(&first) = assigned.get(&id.value) {
+                out.push(
+                    Diagnostic::new(Code::TaskAssignedTwice, id.span, format!("task {} is on two Agent Strategy rows", id.value))
+                        .with_related(first, "first assigned here")
+                        .with_help("keep the task on one row: one agent runs it"),
+                );
+                continue;
+            }
+            assigned.insert(id.value, id.span);
+            if let Some(wave) = row.wave.filter(|&w| w != task.wave) {
+                out.push(
+                    Diagnostic::new(
+                        Code::AgentWaveMismatch,
+                        id.span,
+                        format!("the row for wave {wave} assigns task {}, which is in wave {}", id.value, task.wave),
+                    )
+                    .with_help(format!("move {} to a row of wave {}, or correct the row's Wave cell", id.value, task.wave)),
+                );
+            }
+        }
+    }
+    if plan.agents.is_empty() {
+        return;
+    }
+    for task in plan.tasks.iter().filter(|t| !assigned.contains_key(&t.id)) {
+        out.push(
+            Diagnostic::new(Code::UnassignedTask, task.span, format!("task {} is on no Agent Strategy row", task.id))
+                .with_label("it runs with the default agent")
+                .with_help(format!("add {} to the Tasks of a row of wave {}", task.id, task.wave)),
+        );
+    }
+}
+
+fn commits(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for line in &plan.commits {
+        if let Some(task) = line.task.as_ref().filter(|t| plan.task(t.value).is_none()) {
+            out.push(
+                Diagnostic::new(Code::UnknownTask, task.span, format!("the commit line names task {}, which is not in the plan", task.value))
+                    .with_help(format!("the plan's tasks are {}", task_list(plan))),
+            );
+        }
+    }
+    if plan.commits.is_empty() {
+        return;
+    }
+    for task in plan.tasks.iter().filter(|t| t.kind == TaskType::Auto && plan.commit_of(t.id).is_none()) {
+        out.push(
+            Diagnostic::new(Code::DefaultCommit, task.span, format!("task {} has no Commit Strategy line", task.id))
+                .with_label(format!("committed as `feat({}): {}`", plan.milestone, task.summary()))
+                .with_help(format!("add `feat({}): {{task {} description}}` to the Commit Strategy block", plan.milestone, task.id)),
+        );
+    }
+}
+
+/// A task's path or glob, compiled once.
+struct PathPattern<'p> {
+    text: &'p str,
+    glob: Option<GlobMatcher>,
+}
+
+impl<'p> PathPattern<'p> {
+    fn new(text: &'p str) -> Self {
+        let text = text.strip_prefix("./").unwrap_or(text);
+        let glob = text
+            .contains(['*', '?'])
+            .then(|| GlobBuilder::new(text).literal_separator(true).build().ok().map(|g| g.compile_matcher()))
+            .flatten();
+        PathPattern { text, glob }
+    }
+
+    /// Whether this pattern certainly names the literal `path` (or a directory holding it).
+    fn covers(&self, path: &str) -> bool {
+        let path = path.strip_prefix("./").unwrap_or(path);
+        self.text == path
+            || self.glob.as_ref().is_some_and(|g| g.is_match(path))
+            || (self.text.ends_with('/') && path.starts_with(self.text))
+    }
+}
+
+fn artifacts(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let patterns: Vec<PathPattern> = plan.tasks.iter().flat_map(|t| &t.files).map(|f| PathPattern::new(f)).collect();
+    for artifact in &plan.must_haves.artifacts {
+        // A path with a `{placeholder}` cannot be matched until it is filled in.
+        let Some(path) = artifact.path.as_deref().filter(|p| !p.contains('{')) else { continue };
+        let produced = patterns.iter().any(|p| p.covers(path) || (path.ends_with('/') && p.text.starts_with(path)));
+        if !produced {
+            out.push(
+                Diagnostic::new(Code::OrphanArtifact, artifact.span, format!("artifact `{path}` is in no task's Files"))
+                    .with_label("no task produces it")
+                    .with_help("add it to the **Files** of the task that writes it, or drop it from must_haves"),
+            );
+        }
+    }
+}
+
+fn file_conflicts(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
+    // Exact matches through an index; globs against every literal path of other tasks.
+    let mut by_path: HashMap<&str, Vec<(usize, Span)>> = HashMap::new();
+    let mut globs: Vec<(usize, Span, PathPattern)> = Vec::new();
+    for (index, task) in plan.tasks.iter().enumerate() {
+        for file in &task.files {
+            let pattern = PathPattern::new(file);
+            by_path.entry(pattern.text).or_default().push((index, file.span));
+            if pattern.glob.is_some() {
+                globs.push((index, file.span, pattern));
+            }
+        }
+    }
+    let mut pairs: Vec<(usize, usize, Span, String)> = Vec::new();
+    for (path, users) in &by_path {
+        for (i, &(a, _)) in users.iter().enumerate() {
+            for &(b, span) in &users[i + 1..] {
+                pairs.push((a, b, span, (*path).to_owned()));
+            }
+        }
+    }
+    for (a, a_span, pattern) in &globs {
+        for (path, users) in &by_path {
+            if path.contains(['*', '?']) || !pattern.covers(path) {
+                continue;
+            }
+            for &(b, b_span) in users.iter().filter(|(b, _)| b != a) {
+                let (first, second, span) = if a < &b { (*a, b, b_span) } else { (b, *a, *a_span) };
+                pairs.push((first, second, span, format!("{} ~ {path}", pattern.text)));
+            }
+        }
+    }
+    pairs.sort_by_key(|&(a, b, span, _)| (a, b, span));
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    for (a, b, span, path) in pairs {
+        let (ta, tb) = (&plan.tasks[a], &plan.tasks[b]);
+        if ta.id == tb.id || !seen.insert((a, b)) || !schedule.may_run_together(ta.id, tb.id) {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                Code::ParallelFileConflict,
+                span,
+                format!("tasks {} and {} may run at the same time and both list `{path}`", ta.id, tb.id),
+            )
+            .with_related(ta.span, format!("task {} is here", ta.id))
+            .with_label("the executor will run them one after the other")
+            .with_help(format!("give both tasks to one agent, make one wave depend on the other, or split the file (task {} and {})", ta.id, tb.id)),
+        );
+    }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: unit, integration (the real binary), property and doc tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast
+else
+    echo "cargo-nextest not found; running the tests with cargo test" >&2
+    cargo test --workspace --locked --no-fail-fast --lib --bins --tests
+fi
+# nextest does not run doc tests.
+cargo test --workspace --locked --doc
