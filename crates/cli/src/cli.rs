@@ -1,6 +1,8 @@
 //! Command-line arguments. Doc comments here are the `--help` text.
 
-use crate::commands::{check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs};
+use crate::commands::{
+    check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
+};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Run Markdown implementation plans with parallel AI coding agents.
@@ -49,7 +51,9 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            }
         }
     }
 }

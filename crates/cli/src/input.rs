@@ -58,7 +58,10 @@ fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?.take(MAX_PLAN_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(std::io::Error::other(format!("larger than the {} MiB limit for plans", MAX_PLAN_BYTES / (1024 * 1024))));
+        return Err(std::io::Error::other(format!(
+            "larger than the {} MiB limit for plans",
+            MAX_PLAN_BYTES / (1024 * 1024)
+        )));
     }
     Ok(bytes)
 }

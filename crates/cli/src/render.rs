@@ -40,7 +40,11 @@ impl FileReport {
     /// Start and end (exclusive) positions of a span.
     fn range(&self, span: Span) -> (Position, Position) {
         let start = self.position(span.start);
-        let end = if span.end > span.start { self.position(span.end) } else { Position { column: start.column + 1, ..start } };
+        let end = if span.end > span.start {
+            self.position(span.end)
+        } else {
+            Position { column: start.column + 1, ..start }
+        };
         (start, end)
     }
 }
@@ -80,7 +84,12 @@ pub fn human(report: &FileReport, diagnostic: &Diagnostic, renderer: &Renderer) 
 }
 
 /// The lines around `span` as a snippet (at most 6 lines), or `None` for an empty file.
-fn excerpt<'a>(report: &'a FileReport, span: Span, kind: AnnotationKind, label: Option<&'a str>) -> Option<Snippet<'a, annotate_snippets::Annotation<'a>>> {
+fn excerpt<'a>(
+    report: &'a FileReport,
+    span: Span,
+    kind: AnnotationKind,
+    label: Option<&'a str>,
+) -> Option<Snippet<'a, annotate_snippets::Annotation<'a>>> {
     let text = &report.text;
     if text.is_empty() {
         return None;
@@ -94,7 +103,13 @@ fn excerpt<'a>(report: &'a FileReport, span: Span, kind: AnnotationKind, label: 
     let to = if text[..to].ends_with('\r') { to - 1 } else { to };
     let end = end.min(to.max(start));
     let annotation = kind.span(start - from..end - from).label(label);
-    Some(Snippet::source(&text[from..to]).line_start(first + 1).path(report.path.as_str()).fold(false).annotation(annotation))
+    Some(
+        Snippet::source(&text[from..to])
+            .line_start(first + 1)
+            .path(report.path.as_str())
+            .fold(false)
+            .annotation(annotation),
+    )
 }
 
 /// The one-line verdict for a file.
@@ -106,7 +121,11 @@ pub fn summary(report: &FileReport, what: &str) -> String {
             (n > 0).then(|| format!("{n} {name}{}", if n == 1 || name == "info" { "" } else { "s" }))
         })
         .collect();
-    if parts.is_empty() { format!("{}: ok ({what})", report.path) } else { format!("{}: {}", report.path, parts.join(", ")) }
+    if parts.is_empty() {
+        format!("{}: ok ({what})", report.path)
+    } else {
+        format!("{}: {}", report.path, parts.join(", "))
+    }
 }
 
 /// A diagnostic in `--format json`.
@@ -155,7 +174,13 @@ pub fn json(reports: &[FileReport]) -> String {
                     label: d.label.as_deref(),
                     fix: d.fix.as_ref().map(|fix| {
                         let (start, end) = report.range(fix.span);
-                        JsonFix { line: start.line, column: start.column, end_line: end.line, end_column: end.column, replacement: &fix.replacement }
+                        JsonFix {
+                            line: start.line,
+                            column: start.column,
+                            end_line: end.line,
+                            end_column: end.column,
+                            replacement: &fix.replacement,
+                        }
                     }),
                 }
             })

@@ -20,7 +20,9 @@ pub fn format(source: &str) -> String {
         match block.kind {
             BlockKind::Table => edits.extend(align_table(&doc, block.span)),
             BlockKind::List => {
-                let after_task = i > 0 && blocks[i - 1].kind == BlockKind::Paragraph && parse_header(doc.raw(blocks[i - 1].span)).is_some();
+                let after_task = i > 0
+                    && blocks[i - 1].kind == BlockKind::Paragraph
+                    && parse_header(doc.raw(blocks[i - 1].span)).is_some();
                 if after_task {
                     edits.extend(order_fields(&doc, block));
                 }

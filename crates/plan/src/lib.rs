@@ -79,12 +79,20 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Diagnostic> {
     let text = std::str::from_utf8(body).map_err(|error| {
         let at = error.valid_up_to();
         let offset = skipped + at;
-        Diagnostic::new(Code::InvalidEncoding, Span::new(at, at + 1), format!("byte {offset} (0x{:02X}) is not UTF-8", bytes[offset]))
-            .with_help("save the plan as UTF-8 (any editor can: \"Save with encoding\" → UTF-8)")
+        Diagnostic::new(
+            Code::InvalidEncoding,
+            Span::new(at, at + 1),
+            format!("byte {offset} (0x{:02X}) is not UTF-8", bytes[offset]),
+        )
+        .with_help("save the plan as UTF-8 (any editor can: \"Save with encoding\" → UTF-8)")
     })?;
     if let Some(nul) = text.find('\0') {
-        return Err(Diagnostic::new(Code::InvalidEncoding, Span::new(nul, nul + 1), format!("byte {} is NUL: this looks like a binary file, not a plan", skipped + nul))
-            .with_help("pass a Markdown plan file"));
+        return Err(Diagnostic::new(
+            Code::InvalidEncoding,
+            Span::new(nul, nul + 1),
+            format!("byte {} is NUL: this looks like a binary file, not a plan", skipped + nul),
+        )
+        .with_help("pass a Markdown plan file"));
     }
     Ok(Decoded { text, bom })
 }

@@ -169,7 +169,8 @@ impl Schedule {
         let mut order = Vec::with_capacity(tasks.len());
         while order.len() < tasks.len() {
             let ready = tasks.iter().find(|t| {
-                !placed.contains(t) && self.in_wave_predecessors(**t).iter().all(|p| placed.contains(p) || !tasks.contains(p))
+                !placed.contains(t)
+                    && self.in_wave_predecessors(**t).iter().all(|p| placed.contains(p) || !tasks.contains(p))
             });
             let next = ready.or_else(|| tasks.iter().find(|t| !placed.contains(t)));
             let Some(&next) = next else { break };
@@ -189,7 +190,8 @@ impl Schedule {
             let base = deps.iter().filter_map(|d| finish.get(d)).copied().max().unwrap_or(0);
             let mut depth: HashMap<TaskId, usize> = HashMap::new();
             for task in self.order_within_wave(tasks) {
-                let before = self.in_wave_predecessors(task).iter().filter_map(|p| depth.get(p)).copied().max().unwrap_or(base);
+                let before =
+                    self.in_wave_predecessors(task).iter().filter_map(|p| depth.get(p)).copied().max().unwrap_or(base);
                 depth.insert(task, before.max(base) + 1);
             }
             let end = depth.values().copied().max().unwrap_or(base).max(base);

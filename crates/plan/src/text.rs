@@ -64,7 +64,8 @@ fn scan_run(run: &[(usize, u8)], run_end: usize, found: &mut Vec<Mojibake>) {
             0xF0..=0xF4 => 4,
             _ => 0,
         };
-        let decoded = (len > 0 && i + len <= bytes.len()).then(|| std::str::from_utf8(&bytes[i..i + len]).ok()).flatten();
+        let decoded =
+            (len > 0 && i + len <= bytes.len()).then(|| std::str::from_utf8(&bytes[i..i + len]).ok()).flatten();
         let Some(decoded) = decoded else {
             i += 1;
             continue;
@@ -126,7 +127,9 @@ pub fn find_placeholders(text: &str) -> Vec<Span> {
         if open > 0 && matches!(bytes[open - 1], b'$' | b'{') {
             continue;
         }
-        let Some(close) = bytes[open + 1..].iter().position(|&b| matches!(b, b'}' | b'{' | b'\n')).map(|p| p + open + 1) else {
+        let Some(close) =
+            bytes[open + 1..].iter().position(|&b| matches!(b, b'}' | b'{' | b'\n')).map(|p| p + open + 1)
+        else {
             break;
         };
         if bytes[close] == b'}' && close > open + 1 && bytes.get(close + 1) != Some(&b'}') {

@@ -29,8 +29,12 @@ fn wave_dependencies(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>
     for wave in &plan.waves {
         for dep in wave.depends_on.iter().filter(|d| !exists.contains(&d.value)) {
             out.push(
-                Diagnostic::new(Code::UnknownWave, dep.span, format!("Wave {} depends on Wave {}, which does not exist", wave.number, dep.value))
-                    .with_help(format!("the plan's waves are {}", wave_list(plan))),
+                Diagnostic::new(
+                    Code::UnknownWave,
+                    dep.span,
+                    format!("Wave {} depends on Wave {}, which does not exist", wave.number, dep.value),
+                )
+                .with_help(format!("the plan's waves are {}", wave_list(plan))),
             );
         }
     }
@@ -40,8 +44,10 @@ fn wave_dependencies(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>
         if reported.contains(&wave.number) || !schedule.in_cycle(wave.number) {
             continue;
         }
-        let members: HashSet<u32> =
-            schedule.wave_ancestors(wave.number).filter(|&other| schedule.wave_ancestors(other).any(|a| a == wave.number)).collect();
+        let members: HashSet<u32> = schedule
+            .wave_ancestors(wave.number)
+            .filter(|&other| schedule.wave_ancestors(other).any(|a| a == wave.number))
+            .collect();
         reported.extend(&members);
         let path = cycle_path(plan, wave.number, &members);
         let named: Vec<String> = path.iter().map(|n| format!("Wave {n}")).collect();
@@ -58,7 +64,8 @@ fn wave_dependencies(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>
         for pair in path.windows(2) {
             let edge = plan.wave(pair[0]).and_then(|w| w.depends_on.iter().find(|d| d.value == pair[1]));
             if let Some(edge) = edge {
-                diagnostic = diagnostic.with_related(edge.span, format!("Wave {} depends on Wave {}", pair[0], pair[1]));
+                diagnostic =
+                    diagnostic.with_related(edge.span, format!("Wave {} depends on Wave {}", pair[0], pair[1]));
             }
         }
         out.push(diagnostic);
@@ -67,7 +74,8 @@ fn wave_dependencies(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>
 
 /// The shortest path `start → … → start` along `depends_on` inside `members`.
 fn cycle_path(plan: &Plan, start: u32, members: &HashSet<u32>) -> Vec<u32> {
-    let deps = |n: u32| plan.wave(n).map(|w| w.depends_on.iter().map(|d| d.value).collect::<Vec<_>>()).unwrap_or_default();
+    let deps =
+        |n: u32| plan.wave(n).map(|w| w.depends_on.iter().map(|d| d.value).collect::<Vec<_>>()).unwrap_or_default();
     let mut parent: HashMap<u32, u32> = HashMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(at) = queue.pop_front() {
@@ -106,16 +114,24 @@ fn agents(plan: &Plan, out: &mut Vec<Diagnostic>) {
         for id in &row.tasks {
             let Some(task) = plan.task(id.value) else {
                 out.push(
-                    Diagnostic::new(Code::UnknownTask, id.span, format!("agent `{}` is given task {}, which is not in the plan", row.name, id.value))
-                        .with_help(format!("the plan's tasks are {}", task_list(plan))),
+                    Diagnostic::new(
+                        Code::UnknownTask,
+                        id.span,
+                        format!("agent `{}` is given task {}, which is not in the plan", row.name, id.value),
+                    )
+                    .with_help(format!("the plan's tasks are {}", task_list(plan))),
                 );
                 continue;
             };
             if let Some(&first) = assigned.get(&id.value) {
                 out.push(
-                    Diagnostic::new(Code::TaskAssignedTwice, id.span, format!("task {} is on two Agent Strategy rows", id.value))
-                        .with_related(first, "first assigned here")
-                        .with_help("keep the task on one row: one agent runs it"),
+                    Diagnostic::new(
+                        Code::TaskAssignedTwice,
+                        id.span,
+                        format!("task {} is on two Agent Strategy rows", id.value),
+                    )
+                    .with_related(first, "first assigned here")
+                    .with_help("keep the task on one row: one agent runs it"),
                 );
                 continue;
             }
@@ -127,7 +143,10 @@ fn agents(plan: &Plan, out: &mut Vec<Diagnostic>) {
                         id.span,
                         format!("the row for wave {wave} assigns task {}, which is in wave {}", id.value, task.wave),
                     )
-                    .with_help(format!("move {} to a row of wave {}, or correct the row's Wave cell", id.value, task.wave)),
+                    .with_help(format!(
+                        "move {} to a row of wave {}, or correct the row's Wave cell",
+                        id.value, task.wave
+                    )),
                 );
             }
         }
@@ -148,8 +167,12 @@ fn commits(plan: &Plan, out: &mut Vec<Diagnostic>) {
     for line in &plan.commits {
         if let Some(task) = line.task.as_ref().filter(|t| plan.task(t.value).is_none()) {
             out.push(
-                Diagnostic::new(Code::UnknownTask, task.span, format!("the commit line names task {}, which is not in the plan", task.value))
-                    .with_help(format!("the plan's tasks are {}", task_list(plan))),
+                Diagnostic::new(
+                    Code::UnknownTask,
+                    task.span,
+                    format!("the commit line names task {}, which is not in the plan", task.value),
+                )
+                .with_help(format!("the plan's tasks are {}", task_list(plan))),
             );
         }
     }
@@ -160,7 +183,10 @@ fn commits(plan: &Plan, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(Code::DefaultCommit, task.span, format!("task {} has no Commit Strategy line", task.id))
                 .with_label(format!("committed as `feat({}): {}`", plan.milestone, task.summary()))
-                .with_help(format!("add `feat({}): {{task {} description}}` to the Commit Strategy block", plan.milestone, task.id)),
+                .with_help(format!(
+                    "add `feat({}): {{task {} description}}` to the Commit Strategy block",
+                    plan.milestone, task.id
+                )),
         );
     }
 }
@@ -198,9 +224,13 @@ fn artifacts(plan: &Plan, out: &mut Vec<Diagnostic>) {
         let produced = patterns.iter().any(|p| p.covers(path) || (path.ends_with('/') && p.text.starts_with(path)));
         if !produced {
             out.push(
-                Diagnostic::new(Code::OrphanArtifact, artifact.span, format!("artifact `{path}` is in no task's Files"))
-                    .with_label("no task produces it")
-                    .with_help("add it to the **Files** of the task that writes it, or drop it from must_haves"),
+                Diagnostic::new(
+                    Code::OrphanArtifact,
+                    artifact.span,
+                    format!("artifact `{path}` is in no task's Files"),
+                )
+                .with_label("no task produces it")
+                .with_help("add it to the **Files** of the task that writes it, or drop it from must_haves"),
             );
         }
     }
@@ -253,7 +283,10 @@ fn file_conflicts(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
             )
             .with_related(ta.span, format!("task {} is here", ta.id))
             .with_label("the executor will run them one after the other")
-            .with_help(format!("give both tasks to one agent, make one wave depend on the other, or split the file (task {} and {})", ta.id, tb.id)),
+            .with_help(format!(
+                "give both tasks to one agent, make one wave depend on the other, or split the file (task {} and {})",
+                ta.id, tb.id
+            )),
         );
     }
 }

@@ -69,7 +69,13 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode, CliError> {
     }
 
     let errors = reports.iter().any(|r| r.count(Severity::Error) > 0);
-    let code = if unreadable { exit::IO } else if errors { exit::FINDINGS } else { exit::OK };
+    let code = if unreadable {
+        exit::IO
+    } else if errors {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    };
     Ok(ExitCode::from(code))
 }
 

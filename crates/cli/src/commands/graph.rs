@@ -131,7 +131,11 @@ pub fn dot(plan: &Plan) -> String {
     let names = agent_names(&schedule);
     let mut out = String::new();
     let _ = writeln!(out, "digraph plan {{");
-    let _ = writeln!(out, "  label={}; labelloc=t; rankdir=LR; compound=true; newrank=true;", quote(&format!("{} · {}", plan.milestone, plan.title)));
+    let _ = writeln!(
+        out,
+        "  label={}; labelloc=t; rankdir=LR; compound=true; newrank=true;",
+        quote(&format!("{} · {}", plan.milestone, plan.title))
+    );
     let _ = writeln!(out, "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];");
     for wave in &plan.waves {
         let _ = writeln!(out, "  subgraph cluster_w{} {{", wave.number);
@@ -139,13 +143,22 @@ pub fn dot(plan: &Plan) -> String {
         let _ = writeln!(out, "    w{} [shape=point, style=invis, width=0];", wave.number);
         for &id in &wave.tasks {
             let (fill, stroke) = PALETTE[agent_index(&schedule, &names, id) % PALETTE.len()];
-            let _ = writeln!(out, "    {} [label={}, fillcolor=\"{fill}\", color=\"{stroke}\"];", node(id), quote(&label(plan, id)));
+            let _ = writeln!(
+                out,
+                "    {} [label={}, fillcolor=\"{fill}\", color=\"{stroke}\"];",
+                node(id),
+                quote(&label(plan, id))
+            );
         }
         let _ = writeln!(out, "  }}");
     }
     for wave in &plan.waves {
         for dep in wave.depends_on.iter().filter(|d| plan.wave(d.value).is_some()) {
-            let _ = writeln!(out, "  w{} -> w{} [ltail=cluster_w{}, lhead=cluster_w{}];", dep.value, wave.number, dep.value, wave.number);
+            let _ = writeln!(
+                out,
+                "  w{} -> w{} [ltail=cluster_w{}, lhead=cluster_w{}];",
+                dep.value, wave.number, dep.value, wave.number
+            );
         }
     }
     for task in &plan.tasks {

@@ -31,7 +31,11 @@ pub fn run(_ctx: &Context, args: &ShowArgs) -> Result<ExitCode, CliError> {
         write!(out, "{}", summary(&parsed.plan))?;
         let errors = parsed.diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
         if errors > 0 {
-            writeln!(out, "\nnote: the plan has {errors} error(s); `wavecrew check {}` shows them", args.plan.display())?;
+            writeln!(
+                out,
+                "\nnote: the plan has {errors} error(s); `wavecrew check {}` shows them",
+                args.plan.display()
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -46,7 +50,9 @@ pub fn summary(plan: &Plan) -> String {
     let schedule = Schedule::new(plan);
     let mut out = String::new();
     let named_agents = schedule.lanes().iter().filter(|l| !l.default).count();
-    let critical = schedule.critical_path().map_or_else(|| "none (the waves have a cycle)".to_owned(), |n| plural(n, "task", "tasks"));
+    let critical = schedule
+        .critical_path()
+        .map_or_else(|| "none (the waves have a cycle)".to_owned(), |n| plural(n, "task", "tasks"));
     let _ = writeln!(out, "{} · {}", plan.milestone, plan.title);
     let _ = writeln!(
         out,
@@ -88,7 +94,8 @@ pub fn summary(plan: &Plan) -> String {
             (lane.name.clone(), lane.model.clone().unwrap_or_else(|| "default model".into()), ids.join(" → "))
         })
         .collect();
-    let unassigned: Vec<String> = schedule.lanes().iter().filter(|l| l.default).flat_map(|l| &l.tasks).map(ToString::to_string).collect();
+    let unassigned: Vec<String> =
+        schedule.lanes().iter().filter(|l| l.default).flat_map(|l| &l.tasks).map(ToString::to_string).collect();
     let agent_width = lanes.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
     let model_width = lanes.iter().map(|l| l.1.chars().count()).max().unwrap_or(0);
     for (name, model, tasks) in &lanes {
@@ -104,7 +111,14 @@ pub fn summary(plan: &Plan) -> String {
             for (n, id) in order.iter().enumerate() {
                 let Some(task) = plan.task(*id) else { continue };
                 let lane = schedule.lane_of(*id).filter(|l| !l.default).map_or("default agent", |l| l.name.as_str());
-                let _ = writeln!(out, "  {:>3}. {:<5} {:<24} {}  [{lane}]", n + 1, id.to_string(), task.kind.as_str(), task.summary());
+                let _ = writeln!(
+                    out,
+                    "  {:>3}. {:<5} {:<24} {}  [{lane}]",
+                    n + 1,
+                    id.to_string(),
+                    task.kind.as_str(),
+                    task.summary()
+                );
             }
         }
         None => {

@@ -36,7 +36,11 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
             table_read = true;
             read_table(doc, block, plan);
         } else {
-            plan.extra.push(ExtraBlock { section: "Agent Strategy".into(), text: doc.clean(block.span), span: block.span });
+            plan.extra.push(ExtraBlock {
+                section: "Agent Strategy".into(),
+                text: doc.clean(block.span),
+                span: block.span,
+            });
         }
     }
 }
@@ -61,10 +65,13 @@ fn rows(doc: &Doc, table: &Block) -> Vec<(Span, Vec<Span>)> {
 fn read_table(doc: &mut Doc, table: &Block, plan: &mut Plan) {
     let rows = rows(doc, table);
     let Some(((_, header), body)) = rows.split_first() else { return };
-    let columns: Vec<(Column, String)> = header.iter().map(|&cell| {
-        let name = doc.clean(cell);
-        (Column::from_header(&name), name)
-    }).collect();
+    let columns: Vec<(Column, String)> = header
+        .iter()
+        .map(|&cell| {
+            let name = doc.clean(cell);
+            (Column::from_header(&name), name)
+        })
+        .collect();
     for (row_span, cells) in body {
         let mut row = AgentRow {
             name: String::new(),
@@ -80,7 +87,13 @@ fn read_table(doc: &mut Doc, table: &Block, plan: &mut Plan) {
             match column {
                 Column::Agent => row.name = value,
                 Column::Model => row.model = (!value.is_empty()).then_some(value),
-                Column::Wave => row.wave = value.trim_start_matches(|c: char| !c.is_ascii_digit()).split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok()),
+                Column::Wave => {
+                    row.wave = value
+                        .trim_start_matches(|c: char| !c.is_ascii_digit())
+                        .split(|c: char| !c.is_ascii_digit())
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                }
                 Column::Tasks => read_tasks_cell(doc, cell, &mut row),
                 Column::Other => row.other_columns.push((header.clone(), value)),
             }

@@ -17,14 +17,19 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan, milestone_kn
                 read_line(doc, line, span, plan, milestone_known);
             }
         } else {
-            plan.extra.push(ExtraBlock { section: "Commit Strategy".into(), text: doc.clean(block.span), span: block.span });
+            plan.extra.push(ExtraBlock {
+                section: "Commit Strategy".into(),
+                text: doc.clean(block.span),
+                span: block.span,
+            });
         }
     }
 }
 
 /// The lines of a code block's content, each with its span (`\r` excluded).
 pub(super) fn code_lines<'s>(doc: &Doc<'s>, block: &Block) -> Vec<(&'s str, Span)> {
-    let texts: Vec<_> = doc.events[block.inner()].iter().filter(|(e, _)| matches!(e, Event::Text(_))).map(|(_, r)| r.clone()).collect();
+    let texts: Vec<_> =
+        doc.events[block.inner()].iter().filter(|(e, _)| matches!(e, Event::Text(_))).map(|(_, r)| r.clone()).collect();
     let (Some(first), Some(last)) = (texts.first(), texts.last()) else { return Vec::new() };
     let (start, end) = (first.start, last.end);
     let mut lines = Vec::new();
@@ -55,13 +60,20 @@ fn read_line(doc: &mut Doc, line: &str, span: Span, plan: &mut Plan, milestone_k
         while let Some(at) = trimmed[from..].find("M{N}").map(|p| p + from) {
             let placeholder = Span::new(span.start + at, span.start + at + 4);
             doc.report(
-                Diagnostic::new(Code::UnfilledPlaceholder, placeholder, "unfilled placeholder `M{N}`: the plan's milestone id is not known")
-                    .with_help("give the plan a title `# M3 Implementation Plan: <title>`; `M{N}` is then replaced by its id"),
+                Diagnostic::new(
+                    Code::UnfilledPlaceholder,
+                    placeholder,
+                    "unfilled placeholder `M{N}`: the plan's milestone id is not known",
+                )
+                .with_help(
+                    "give the plan a title `# M3 Implementation Plan: <title>`; `M{N}` is then replaced by its id",
+                ),
             );
             from = at + 4;
         }
     }
-    let task = task_reference(trimmed).map(|(id, at, len)| Spanned::new(id, Span::new(span.start + at, span.start + at + len)));
+    let task = task_reference(trimmed)
+        .map(|(id, at, len)| Spanned::new(id, Span::new(span.start + at, span.start + at + len)));
     plan.commits.push(CommitLine { task, message: text::clean(trimmed), span });
 }
 

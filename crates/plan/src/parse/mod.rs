@@ -127,9 +127,11 @@ impl<'s> Doc<'s> {
         let mut out = String::new();
         for (event, _) in &self.events[range] {
             match event {
-                Event::Text(t) | Event::InlineHtml(t) | Event::Html(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                    out.push_str(t)
-                }
+                Event::Text(t)
+                | Event::InlineHtml(t)
+                | Event::Html(t)
+                | Event::InlineMath(t)
+                | Event::DisplayMath(t) => out.push_str(t),
                 Event::Code(t) => {
                     out.push('`');
                     out.push_str(t);
@@ -291,9 +293,13 @@ pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnos
         };
         if let Some(&(_, first)) = seen.iter().find(|(s, _)| *s == section) {
             doc.report(
-                Diagnostic::new(Code::DuplicateSection, heading.span, format!("section `## {}` appears twice", section.title()))
-                    .with_related(first, "first written here")
-                    .with_help("merge the two sections into one"),
+                Diagnostic::new(
+                    Code::DuplicateSection,
+                    heading.span,
+                    format!("section `## {}` appears twice", section.title()),
+                )
+                .with_related(first, "first written here")
+                .with_help("merge the two sections into one"),
             );
         } else {
             seen.push((section, heading.span));
@@ -321,8 +327,12 @@ pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnos
             continue;
         }
         let diagnostic = if section == Section::Waves {
-            Diagnostic::new(Code::MissingWaves, anchor, "the plan has no `## Waves` section, so there is nothing to run")
-                .with_help("add `## Waves` with `### Wave 1: <name>` and its tasks")
+            Diagnostic::new(
+                Code::MissingWaves,
+                anchor,
+                "the plan has no `## Waves` section, so there is nothing to run",
+            )
+            .with_help("add `## Waves` with `### Wave 1: <name>` and its tasks")
         } else {
             Diagnostic::new(Code::MissingSection, anchor, format!("the plan has no `## {}` section", section.title()))
                 .with_help(missing_section_help(section))
@@ -339,8 +349,12 @@ fn missing_section_help(section: Section) -> &'static str {
     match section {
         Section::Context => "add `## Context`: why the milestone exists; agents read it with every task",
         Section::MustHaves => "add `## must_haves` with truths, artifacts and key_links, so the result can be checked",
-        Section::AgentStrategy => "add an `## Agent Strategy` table (`| Wave | Agent | Model | Tasks |`); without it every task gets the default agent",
-        Section::CommitStrategy => "add a `## Commit Strategy` block of conventional commits; without it every task gets a default message",
+        Section::AgentStrategy => {
+            "add an `## Agent Strategy` table (`| Wave | Agent | Model | Tasks |`); without it every task gets the default agent"
+        }
+        Section::CommitStrategy => {
+            "add a `## Commit Strategy` block of conventional commits; without it every task gets a default message"
+        }
         Section::Verification => "add `## Verification` with `### Automated` commands and `### Manual` steps",
         Section::Waves => "",
     }
@@ -400,7 +414,11 @@ fn report_placeholders(doc: &mut Doc) {
             Event::End(TagEnd::CodeBlock) => in_code_block = false,
             Event::Text(_) if !in_code_block => {
                 let raw = &doc.src[range.clone()];
-                found.extend(text::find_placeholders(raw).into_iter().map(|s| Span::new(s.start + range.start, s.end + range.start)));
+                found.extend(
+                    text::find_placeholders(raw)
+                        .into_iter()
+                        .map(|s| Span::new(s.start + range.start, s.end + range.start)),
+                );
             }
             _ => {}
         }
@@ -420,10 +438,14 @@ fn report_mojibake(doc: &mut Doc) {
         let garbled = doc.raw(found.span);
         let repaired = text::repair(garbled).into_owned();
         doc.report(
-            Diagnostic::new(Code::Mojibake, found.span, format!("mojibake `{garbled}`: UTF-8 text that was read as Windows-1252"))
-                .with_label(format!("this reads `{repaired}`"))
-                .with_help(format!("replace it with `{repaired}` (`wavecrew fmt` does it)"))
-                .with_fix(found.span, repaired),
+            Diagnostic::new(
+                Code::Mojibake,
+                found.span,
+                format!("mojibake `{garbled}`: UTF-8 text that was read as Windows-1252"),
+            )
+            .with_label(format!("this reads `{repaired}`"))
+            .with_help(format!("replace it with `{repaired}` (`wavecrew fmt` does it)"))
+            .with_fix(found.span, repaired),
         );
     }
 }

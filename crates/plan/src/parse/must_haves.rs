@@ -27,9 +27,13 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                     "key_links" | "key_link" => Some(List::KeyLinks),
                     _ => {
                         doc.report(
-                            Diagnostic::new(Code::UnknownSection, block.span, format!("unknown must_haves list `### {text}`"))
-                                .with_label("kept, but not checked")
-                                .with_help("must_haves has `### truths`, `### artifacts` and `### key_links`"),
+                            Diagnostic::new(
+                                Code::UnknownSection,
+                                block.span,
+                                format!("unknown must_haves list `### {text}`"),
+                            )
+                            .with_label("kept, but not checked")
+                            .with_help("must_haves has `### truths`, `### artifacts` and `### key_links`"),
                         );
                         None
                     }

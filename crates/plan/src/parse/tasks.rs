@@ -185,9 +185,13 @@ pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
         let key = known.map_or_else(|| name.to_ascii_lowercase(), |k| k.name().to_ascii_lowercase());
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
             doc.report(
-                Diagnostic::new(Code::DuplicateField, name_span, format!("task {} has the field `{name}` twice", task.id))
-                    .with_related(*first, "first written here")
-                    .with_help("merge the two values into one field; wavecrew uses the first"),
+                Diagnostic::new(
+                    Code::DuplicateField,
+                    name_span,
+                    format!("task {} has the field `{name}` twice", task.id),
+                )
+                .with_related(*first, "first written here")
+                .with_help("merge the two values into one field; wavecrew uses the first"),
             );
             continue;
         }
@@ -212,9 +216,13 @@ pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
             }
             None => {
                 doc.report(
-                    Diagnostic::new(Code::UnknownField, name_span, format!("task {} has an unknown field `{name}`", task.id))
-                        .with_label("kept, but not used")
-                        .with_help("known fields are Files, Action, Verify, Done and Skill"),
+                    Diagnostic::new(
+                        Code::UnknownField,
+                        name_span,
+                        format!("task {} has an unknown field `{name}`", task.id),
+                    )
+                    .with_label("kept, but not used")
+                    .with_help("known fields are Files, Action, Verify, Done and Skill"),
                 );
                 task.other_fields.push(Field { name, value, span: item_span });
             }
@@ -309,7 +317,8 @@ fn comma_pieces(src: &str, span: Span, codes: &[(String, Span)]) -> Vec<Span> {
 /// Splits **Files** into paths (backticked, or bare tokens that look like paths) and prose.
 fn parse_files(doc: &mut Doc, task: &mut Task, value: Span, codes: &[(String, Span)]) {
     for piece in comma_pieces(doc.src, value, codes) {
-        let inside: Vec<&(String, Span)> = codes.iter().filter(|(_, c)| piece.start <= c.start && c.end <= piece.end).collect();
+        let inside: Vec<&(String, Span)> =
+            codes.iter().filter(|(_, c)| piece.start <= c.start && c.end <= piece.end).collect();
         if !inside.is_empty() {
             for (path, span) in inside {
                 check_path(doc, path, *span, &format!("task {}", task.id));
@@ -343,13 +352,19 @@ fn looks_like_path(text: &str) -> bool {
         && !text.contains(char::is_whitespace)
         && lower != "n/a"
         && text.chars().any(|c| c.is_alphanumeric())
-        && (text.contains('/') || text.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric())))
+        && (text.contains('/')
+            || text.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty() && !ext.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            }))
 }
 
 /// `path-outside-repo` for absolute paths and paths with a `..` component.
 pub(crate) fn check_path(doc: &mut Doc, path: &str, span: Span, owner: &str) {
     let absolute = path.starts_with(['/', '\\', '~'])
-        || (path.len() >= 3 && path.as_bytes()[1] == b':' && matches!(path.as_bytes()[2], b'/' | b'\\') && path.as_bytes()[0].is_ascii_alphabetic());
+        || (path.len() >= 3
+            && path.as_bytes()[1] == b':'
+            && matches!(path.as_bytes()[2], b'/' | b'\\')
+            && path.as_bytes()[0].is_ascii_alphabetic());
     let escapes = path.split(['/', '\\']).any(|part| part == "..");
     if absolute || escapes {
         let why = if absolute { "is absolute" } else { "leaves the repository" };
@@ -378,7 +393,10 @@ mod tests {
             header("**Task 5.1: Production Engineer Review** (type: checkpoint:gate)"),
             Some(("5.1".into(), owned("Production Engineer Review"), owned("checkpoint:gate"), None))
         );
-        assert_eq!(header("**Task 2.3:** Wire it (Type: auto) now"), Some(("2.3".into(), owned("Wire it"), owned("auto"), owned("now"))));
+        assert_eq!(
+            header("**Task 2.3:** Wire it (Type: auto) now"),
+            Some(("2.3".into(), owned("Wire it"), owned("auto"), owned("now")))
+        );
         assert_eq!(header("**Task 7.2**"), Some(("7.2".into(), None, None, None)));
         assert_eq!(header("**Tasks 1.1** (type: auto)"), None);
         assert_eq!(header("**Task one** (type: auto)"), None);

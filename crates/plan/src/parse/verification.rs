@@ -73,7 +73,11 @@ fn read_commands(doc: &mut Doc, block: &Block, plan: &mut Plan) {
         });
     }
     if let Some((command, span)) = pending.filter(|(c, _)| !c.trim().is_empty()) {
-        plan.verification.automated.push(AutomatedCheck { command: text::clean(command.trim()), expectation: None, span });
+        plan.verification.automated.push(AutomatedCheck {
+            command: text::clean(command.trim()),
+            expectation: None,
+            span,
+        });
     }
 }
 
@@ -100,7 +104,10 @@ mod tests {
 
     #[test]
     fn comments_are_split_outside_quotes() {
-        assert_eq!(split_comment("npm run test:unit    # 80%+ coverage"), ("npm run test:unit    ", Some(" 80%+ coverage")));
+        assert_eq!(
+            split_comment("npm run test:unit    # 80%+ coverage"),
+            ("npm run test:unit    ", Some(" 80%+ coverage"))
+        );
         assert_eq!(split_comment("echo '# not a comment' # yes"), ("echo '# not a comment' ", Some(" yes")));
         assert_eq!(split_comment("grep -c foo#bar"), ("grep -c foo#bar", None));
         assert_eq!(split_comment("# only a comment"), ("", Some(" only a comment")));

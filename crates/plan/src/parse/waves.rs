@@ -34,9 +34,13 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                 if let Some((number, name)) = parse_heading(&text) {
                     if let Some(first) = plan.waves.iter().find(|w| w.number == number) {
                         doc.report(
-                            Diagnostic::new(Code::DuplicateWave, block.span, format!("there are two waves numbered {number}"))
-                                .with_related(first.span, "first written here")
-                                .with_help("renumber one of them; wave numbers are unique"),
+                            Diagnostic::new(
+                                Code::DuplicateWave,
+                                block.span,
+                                format!("there are two waves numbered {number}"),
+                            )
+                            .with_related(first.span, "first written here")
+                            .with_help("renumber one of them; wave numbers are unique"),
                         );
                     }
                     at.wave = Some(plan.waves.len());
@@ -54,9 +58,13 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                     });
                 } else {
                     doc.report(
-                        Diagnostic::new(Code::UnknownSection, block.span, format!("`### {text}` is not a wave heading"))
-                            .with_label("kept, but not run")
-                            .with_help("waves are headed `### Wave <n>: <name>`"),
+                        Diagnostic::new(
+                            Code::UnknownSection,
+                            block.span,
+                            format!("`### {text}` is not a wave heading"),
+                        )
+                        .with_label("kept, but not run")
+                        .with_help("waves are headed `### Wave <n>: <name>`"),
                     );
                 }
             }
@@ -151,7 +159,10 @@ fn parse_clauses(doc: &mut Doc, quote: &Block, wave: &mut Wave) -> bool {
         let raw = &blank[sentence.range()];
         let plain: String = raw.chars().filter(|c| !matches!(c, '*' | '_' | '`')).collect();
         let lower = plain.trim().trim_end_matches('.').trim().to_lowercase();
-        if matches!(lower.as_str(), "no dependencies" | "no dependency" | "depends on nothing" | "depends on: nothing" | "depends on: none") {
+        if matches!(
+            lower.as_str(),
+            "no dependencies" | "no dependency" | "depends on nothing" | "depends on: nothing" | "depends on: none"
+        ) {
             explicit = true;
         } else if let Some(list) = lower.strip_prefix("depends on") {
             explicit = true;
@@ -216,8 +227,12 @@ fn parse_dependency_list(doc: &mut Doc, list: &str, base: usize, wave: &mut Wave
         match word.parse::<u32>() {
             Ok(number) => wave.depends_on.push(Spanned::new(number, span)),
             Err(_) => doc.report(
-                Diagnostic::new(Code::UnknownWave, span, format!("Wave {} depends on `{word}`, which is not a wave number", wave.number))
-                    .with_help("write `Depends on: Wave 1, Wave 3` or `Depends on: Waves 1 and 2`"),
+                Diagnostic::new(
+                    Code::UnknownWave,
+                    span,
+                    format!("Wave {} depends on `{word}`, which is not a wave number", wave.number),
+                )
+                .with_help("write `Depends on: Wave 1, Wave 3` or `Depends on: Waves 1 and 2`"),
             ),
         }
     }
@@ -234,9 +249,13 @@ fn infer_dependencies(doc: &mut Doc, plan: &mut Plan, explicit: &[bool]) {
         wave.depends_on.push(Spanned::new(previous, wave.span));
         wave.implicit_dependency = true;
         doc.report(
-            Diagnostic::new(Code::ImplicitDependency, wave.span, format!("Wave {} does not say what it depends on", wave.number))
-                .with_label(format!("taken to depend on Wave {previous}"))
-                .with_help(format!("add `> Depends on: Wave {previous}.` (or `> No dependencies.`) under the heading")),
+            Diagnostic::new(
+                Code::ImplicitDependency,
+                wave.span,
+                format!("Wave {} does not say what it depends on", wave.number),
+            )
+            .with_label(format!("taken to depend on Wave {previous}"))
+            .with_help(format!("add `> Depends on: Wave {previous}.` (or `> No dependencies.`) under the heading")),
         );
     }
 }
