@@ -94,8 +94,9 @@ fn excerpt<'a>(
     if text.is_empty() {
         return None;
     }
-    let start = span.start.min(text.len());
-    let end = span.end.clamp(start, text.len());
+    // Spans from a lossily decoded file may fall inside a replacement character: widen them.
+    let start = floor_boundary(text, span.start.min(text.len()));
+    let end = ceil_boundary(text, span.end.clamp(start, text.len()));
     let first = report.index.line_of(start);
     let last = report.index.line_of(end.saturating_sub(1).max(start)).min(first + 5);
     let from = report.index.line_start(first);
@@ -110,6 +111,20 @@ fn excerpt<'a>(
             .fold(false)
             .annotation(annotation),
     )
+}
+
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 /// The one-line verdict for a file.

@@ -102,10 +102,16 @@ fn cycle_path(plan: &Plan, start: u32, members: &HashSet<u32>) -> Vec<u32> {
     vec![start, start]
 }
 
+/// "the plan's tasks are 1.1, 1.2, …" for a help line (ids once each, at most 12).
 fn task_list(plan: &Plan) -> String {
-    let ids: Vec<String> = plan.tasks.iter().take(12).map(|t| t.id.to_string()).collect();
-    let more = if plan.tasks.len() > 12 { ", …" } else { "" };
-    format!("{}{more}", ids.join(", "))
+    let mut seen = HashSet::new();
+    let ids: Vec<TaskId> = plan.tasks.iter().map(|t| t.id).filter(|id| seen.insert(*id)).collect();
+    if ids.is_empty() {
+        return "the plan has no tasks yet".to_owned();
+    }
+    let shown: Vec<String> = ids.iter().take(12).map(ToString::to_string).collect();
+    let more = if ids.len() > 12 { ", …" } else { "" };
+    format!("the plan's tasks are {}{more}", shown.join(", "))
 }
 
 fn agents(plan: &Plan, out: &mut Vec<Diagnostic>) {
@@ -119,7 +125,7 @@ fn agents(plan: &Plan, out: &mut Vec<Diagnostic>) {
                         id.span,
                         format!("agent `{}` is given task {}, which is not in the plan", row.name, id.value),
                     )
-                    .with_help(format!("the plan's tasks are {}", task_list(plan))),
+                    .with_help(task_list(plan)),
                 );
                 continue;
             };
@@ -172,7 +178,7 @@ fn commits(plan: &Plan, out: &mut Vec<Diagnostic>) {
                     task.span,
                     format!("the commit line names task {}, which is not in the plan", task.value),
                 )
-                .with_help(format!("the plan's tasks are {}", task_list(plan))),
+                .with_help(task_list(plan)),
             );
         }
     }
