@@ -4,29 +4,25 @@
 //! it does not normalize (wording, spacing, unknown content, line endings) stays byte for byte.
 //! It is idempotent, and the formatted plan parses to the same model.
 
-use crate::parse::tasks::{KnownField, parse_field_head, parse_header};
-use crate::parse::{BlockKind, Doc};
+use crate::parse::tasks::{KnownField, parse_field_head};
+use crate::parse::{Block, BlockKind, Doc, parse_document};
 use crate::span::Span;
 use crate::text;
 use unicode_width::UnicodeWidthStr;
 
 /// Formats a plan's text (without BOM). Returns the text unchanged when it is already formatted.
+///
+/// Only the structures the parser reads are touched: the Agent Strategy table and task field
+/// lists. Other tables are prose as far as the model goes, and stay as written.
 pub fn format(source: &str) -> String {
     let repaired = text::repair(source);
+    let (_, _, layout) = parse_document(&repaired, "plan");
     let doc = Doc::new(&repaired);
     let mut edits: Vec<(Span, String)> = Vec::new();
-    let blocks = doc.blocks(0..doc.events.len());
-    for (i, block) in blocks.iter().enumerate() {
+    for block in doc.blocks(0..doc.events.len()) {
         match block.kind {
-            BlockKind::Table => edits.extend(align_table(&doc, block.span)),
-            BlockKind::List => {
-                let after_task = i > 0
-                    && blocks[i - 1].kind == BlockKind::Paragraph
-                    && parse_header(doc.raw(blocks[i - 1].span)).is_some();
-                if after_task {
-                    edits.extend(order_fields(&doc, block));
-                }
-            }
+            BlockKind::Table if layout.agent_table == Some(block.span) => edits.extend(align_table(&doc, block.span)),
+            BlockKind::List if layout.field_lists.contains(&block.span) => edits.extend(order_fields(&doc, &block)),
             _ => {}
         }
     }
@@ -135,7 +131,7 @@ fn align_table(doc: &Doc, table: Span) -> Option<(Span, String)> {
 
 /// Reorders a task's field list into Skill, Files, Action, Verify, Done, then the rest in
 /// their written order; `None` when it is already in order.
-fn order_fields(doc: &Doc, list: &crate::parse::Block) -> Option<(Span, String)> {
+fn order_fields(doc: &Doc, list: &Block) -> Option<(Span, String)> {
     let items = doc.list_items(list);
     let region = line_span(doc.src, list.span);
     if items.is_empty() || doc.line_start(items[0].1.start) != region.start {
@@ -181,17 +177,22 @@ mod tests {
     }
 
     #[test]
-    fn tables_are_aligned_and_crlf_is_kept() {
-        let text = "| Wave | Agent |\r\n|---|---|\r\n| 1 | Solo writer |\r\n";
-        assert_eq!(format(text), "| Wave | Agent       |\r\n| ---- | ----------- |\r\n| 1    | Solo writer |\r\n");
+    fn the_agent_table_is_aligned_and_crlf_is_kept() {
+        let text = "## Agent Strategy\r\n\r\n| Wave | Agent |\r\n|---|---|\r\n| 1 | Solo writer |\r\n";
+        assert_eq!(
+            format(text),
+            "## Agent Strategy\r\n\r\n| Wave | Agent       |\r\n| ---- | ----------- |\r\n| 1    | Solo writer |\r\n"
+        );
+        let elsewhere = "## Context\n\n| a | b |\n|---|---|\n| 1 | 2 |\n";
+        assert_eq!(format(elsewhere), elsewhere);
     }
 
     #[test]
     fn fields_are_put_in_canonical_order() {
-        let text = "**Task 1.1** (type: auto)\n- **Done**: d\n- **Notes**: n\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n";
+        let text = "## Waves\n### Wave 1\n**Task 1.1** (type: auto)\n- **Done**: d\n- **Notes**: n\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n";
         assert_eq!(
             format(text),
-            "**Task 1.1** (type: auto)\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n- **Done**: d\n- **Notes**: n\n"
+            "## Waves\n### Wave 1\n**Task 1.1** (type: auto)\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n- **Done**: d\n- **Notes**: n\n"
         );
     }
 

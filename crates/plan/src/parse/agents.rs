@@ -34,6 +34,7 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
     for block in body {
         if block.kind == BlockKind::Table && !table_read {
             table_read = true;
+            doc.layout.agent_table = Some(block.span);
             read_table(doc, block, plan);
         } else {
             plan.extra.push(ExtraBlock {

@@ -57,12 +57,23 @@ pub(crate) struct Doc<'s> {
     pub src: &'s str,
     pub events: Vec<(Event<'s>, Range<usize>)>,
     pub diagnostics: Vec<Diagnostic>,
+    pub layout: Layout,
+}
+
+/// Where the parser found the structures that `fmt` normalizes, so that the formatter touches
+/// exactly what the parser reads.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Layout {
+    /// Task field lists.
+    pub field_lists: Vec<Span>,
+    /// The Agent Strategy table.
+    pub agent_table: Option<Span>,
 }
 
 impl<'s> Doc<'s> {
     pub fn new(src: &'s str) -> Self {
         let events = Parser::new_ext(src, markdown_options()).into_offset_iter().collect();
-        Self { src, events, diagnostics: Vec::new() }
+        Self { src, events, diagnostics: Vec::new(), layout: Layout::default() }
     }
 
     pub fn report(&mut self, diagnostic: Diagnostic) {
@@ -253,7 +264,7 @@ pub(crate) fn normalize_heading(heading: &str) -> String {
 
 /// Parses `src` into a plan; `fallback_id` is the milestone id to use when the title has none
 /// (the file stem). Returns the plan and the structural diagnostics, unsorted.
-pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnostic>) {
+pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnostic>, Layout) {
     let mut doc = Doc::new(src);
     let mut plan = Plan::default();
     let blocks = doc.blocks(0..doc.events.len());
@@ -342,7 +353,7 @@ pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnos
 
     report_placeholders(&mut doc);
     report_mojibake(&mut doc);
-    (plan, doc.diagnostics)
+    (plan, doc.diagnostics, doc.layout)
 }
 
 fn missing_section_help(section: Section) -> &'static str {

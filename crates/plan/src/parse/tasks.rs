@@ -178,7 +178,7 @@ pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
             task.notes.push(Spanned::new(doc.clean(Span::new(content_start, item_span.end)), item_span));
             continue;
         };
-        let name = content[name_span.range()].trim().to_owned();
+        let name = text::clean(content[name_span.range()].trim());
         let name_span = Span::new(content_start + name_span.start, content_start + name_span.end);
         let value_span = trimmed_end(doc.src, content_start + value_offset, item_span.end);
         let known = KnownField::from_name(&name);

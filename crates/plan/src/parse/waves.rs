@@ -83,6 +83,7 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
             BlockKind::List if at.task.is_some() && !at.fields_read => {
                 let index = at.task.unwrap_or_default();
                 tasks::parse_fields(doc, block, &mut plan.tasks[index]);
+                doc.layout.field_lists.push(block.span);
                 at.fields_read = true;
             }
             _ => keep(doc, block, &at, plan),
