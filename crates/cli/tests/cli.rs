@@ -123,7 +123,8 @@ fn deny_warnings_turns_warnings_into_errors() {
 
 #[test]
 fn several_files_are_reported_each_with_its_own_path() {
-    let output = wavecrew(&["check", "examples/wordfreq.plan.md", "examples/broken.plan.md", "examples/template.plan.md"]);
+    let output =
+        wavecrew(&["check", "examples/wordfreq.plan.md", "examples/broken.plan.md", "examples/template.plan.md"]);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(text.contains("examples/wordfreq.plan.md: ok"));
@@ -255,9 +256,15 @@ fn show_json_has_the_model_keys() {
     assert_eq!(model["tasks"][6]["skills"], serde_json::json!(["production-engineer"]));
     assert_eq!(model["tasks"][6]["action"], "Run all quality gates — unit tests with coverage");
     let agent = &model["agents"][0];
-    assert_eq!((agent["name"].as_str(), agent["model"].as_str(), agent["wave"].as_u64()), (Some("Worker A"), Some("haiku"), Some(1)));
+    assert_eq!(
+        (agent["name"].as_str(), agent["model"].as_str(), agent["wave"].as_u64()),
+        (Some("Worker A"), Some("haiku"), Some(1))
+    );
     assert_eq!(agent["tasks"], serde_json::json!(["1.1"]));
-    assert_eq!(model["commits"][1], serde_json::json!({"task": "1.2", "message": "test(M2): {task 1.2 description}", "span": model["commits"][1]["span"]}));
+    assert_eq!(
+        model["commits"][1],
+        serde_json::json!({"task": "1.2", "message": "test(M2): {task 1.2 description}", "span": model["commits"][1]["span"]})
+    );
     assert_eq!(model["verification"]["automated"][0]["command"], "python3 -m unittest discover -s tests");
     assert_eq!(model["verification"]["automated"][0]["expectation"], "0 failures");
     assert_eq!(model["verification"]["manual"].as_array().unwrap().len(), 2);
@@ -293,8 +300,7 @@ fn new_scaffolds_a_plan_that_only_lacks_its_placeholders() {
     let dir = tempfile::tempdir().unwrap();
     for waves in ["1", "2", "3", "7"] {
         let path = dir.path().join(format!("m4-{waves}.plan.md"));
-        let output =
-            wavecrew(&["new", "Rooms", "--milestone", "M4", "--waves", waves, "-o", path.to_str().unwrap()]);
+        let output = wavecrew(&["new", "Rooms", "--milestone", "M4", "--waves", waves, "-o", path.to_str().unwrap()]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let check = wavecrew(&["check", "--format", "json", path.to_str().unwrap()]);
         assert_eq!(check.status.code(), Some(0));
@@ -305,7 +311,8 @@ fn new_scaffolds_a_plan_that_only_lacks_its_placeholders() {
         assert_eq!(model["waves"].as_array().unwrap().len(), waves.parse::<usize>().unwrap());
         assert_eq!(model["title"], "Rooms");
     }
-    let again = wavecrew(&["new", "Rooms", "--milestone", "M4", "-o", dir.path().join("m4-3.plan.md").to_str().unwrap()]);
+    let again =
+        wavecrew(&["new", "Rooms", "--milestone", "M4", "-o", dir.path().join("m4-3.plan.md").to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).contains("already exists"));
 }
@@ -328,7 +335,10 @@ fn fmt_repairs_the_template_keeps_its_content_and_is_idempotent() {
     assert!(!formatted.contains("â€”"));
     assert!(formatted.contains("| Wave | Agent            | Model  | Tasks                       |"), "{formatted}");
     let words = |s: &str| {
-        s.split_whitespace().filter(|w| !w.chars().all(|c| matches!(c, '|' | '-' | ':'))).map(str::to_owned).collect::<Vec<_>>()
+        s.split_whitespace()
+            .filter(|w| !w.chars().all(|c| matches!(c, '|' | '-' | ':')))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     };
     assert_eq!(words(&formatted), words(&original.replace("â€”", "—")), "formatting keeps every word");
 

@@ -70,29 +70,28 @@ pub struct Decoded<'a> {
 /// Decodes a plan file: UTF-8 with or without BOM. Anything else, or a NUL byte (a binary file),
 /// is an `invalid-encoding` diagnostic: its message gives the byte offset in the file, its span
 /// the offset in the text after the BOM (as every other span).
-pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Diagnostic> {
+pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Box<Diagnostic>> {
     let (body, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(body) => (body, true),
         None => (bytes, false),
     };
     let skipped = bytes.len() - body.len();
+    let invalid = |at: usize, message: String, help: &str| {
+        Box::new(Diagnostic::new(Code::InvalidEncoding, Span::new(at, at + 1), message).with_help(help))
+    };
     let text = std::str::from_utf8(body).map_err(|error| {
         let at = error.valid_up_to();
         let offset = skipped + at;
-        Diagnostic::new(
-            Code::InvalidEncoding,
-            Span::new(at, at + 1),
-            format!("byte {offset} (0x{:02X}) is not UTF-8", bytes[offset]),
-        )
-        .with_help("save the plan as UTF-8 (any editor can: \"Save with encoding\" → UTF-8)")
+        let message = format!("byte {offset} (0x{:02X}) is not UTF-8", bytes[offset]);
+        if body.contains(&0) {
+            invalid(at, message, "this looks like a binary file; pass a Markdown plan file")
+        } else {
+            invalid(at, message, "save the plan as UTF-8; if it is Windows-1252 or Latin-1 text, `iconv -f windows-1252 -t utf-8` converts it")
+        }
     })?;
     if let Some(nul) = text.find('\0') {
-        return Err(Diagnostic::new(
-            Code::InvalidEncoding,
-            Span::new(nul, nul + 1),
-            format!("byte {} is NUL: this looks like a binary file, not a plan", skipped + nul),
-        )
-        .with_help("pass a Markdown plan file"));
+        let message = format!("byte {} is NUL: this looks like a binary file, not a plan", skipped + nul);
+        return Err(invalid(nul, message, "pass a Markdown plan file"));
     }
     Ok(Decoded { text, bom })
 }

@@ -6,6 +6,7 @@
 //! once. `check` (file conflicts), `show` (order, critical path) and `graph` read it from here.
 
 use crate::model::{Plan, TaskId};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 /// An agent lane: one agent running its tasks one after another.
@@ -64,8 +65,8 @@ impl Schedule {
             }
         }
         for task in &plan.tasks {
-            if !lane_of.contains_key(&task.id) {
-                lane_of.insert(task.id, lanes.len());
+            if let Entry::Vacant(slot) = lane_of.entry(task.id) {
+                slot.insert(lanes.len());
                 lanes.push(Lane { name: "default".into(), model: None, tasks: vec![task.id], default: true });
             }
         }

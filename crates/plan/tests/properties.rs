@@ -128,8 +128,11 @@ fn wave(number: u32) -> impl Strategy<Value = String> {
 fn agent_table() -> impl Strategy<Value = String> {
     let row = ("[0-9]{0,2}", "[A-Za-z ]{0,12}", "[a-z]{0,6}", "[0-9.,() a-z]{0,14}")
         .prop_map(|(w, a, m, t)| format!("|{w}| {a} |{m}|  {t} |"));
-    (prop::collection::vec(row, 0..6), prop::sample::select(vec!["|---|---|---|---|", "|:--|--:|:-:|-|"]))
-        .prop_map(|(rows, delimiter)| format!("## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n{delimiter}\n{}", rows.join("\n")))
+    (prop::collection::vec(row, 0..6), prop::sample::select(vec!["|---|---|---|---|", "|:--|--:|:-:|-|"])).prop_map(
+        |(rows, delimiter)| {
+            format!("## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n{delimiter}\n{}", rows.join("\n"))
+        },
+    )
 }
 
 /// A whole plan: title, sections in any order, noise between them, LF or CRLF.

@@ -89,7 +89,7 @@ pub fn check_file(file: &PlanFile, deny_warnings: bool) -> FileReport {
         }
         Err(diagnostic) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
-            FileReport::new(file.display(), text, vec![diagnostic], deny_warnings)
+            FileReport::new(file.display(), text, vec![*diagnostic], deny_warnings)
         }
     }
 }

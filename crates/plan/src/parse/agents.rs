@@ -107,11 +107,11 @@ fn read_table(doc: &mut Doc, table: &Block, plan: &mut Plan) {
 fn read_tasks_cell(doc: &mut Doc, cell: Span, row: &mut AgentRow) {
     let raw = doc.raw(cell);
     let mut list_end = raw.trim_end().len();
-    if raw[..list_end].ends_with(')') {
-        if let Some(open) = raw[..list_end].rfind('(') {
-            row.note = Some(text::clean(raw[open + 1..list_end - 1].trim()));
-            list_end = open;
-        }
+    if raw[..list_end].ends_with(')')
+        && let Some(open) = raw[..list_end].rfind('(')
+    {
+        row.note = Some(text::clean(raw[open + 1..list_end - 1].trim()));
+        list_end = open;
     }
     let mut at = 0;
     for piece in raw[..list_end].split([',', ';']) {

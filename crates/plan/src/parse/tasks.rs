@@ -379,7 +379,10 @@ pub(crate) fn check_path(doc: &mut Doc, path: &str, span: Span, owner: &str) {
 mod tests {
     use super::*;
 
-    fn header(raw: &str) -> Option<(String, Option<String>, Option<String>, Option<String>)> {
+    /// The id, title, type and rest of a header, as text.
+    type Parts = (String, Option<String>, Option<String>, Option<String>);
+
+    fn header(raw: &str) -> Option<Parts> {
         let h = parse_header(raw)?;
         let get = |s: Option<Span>| s.map(|s| raw[s.range()].to_owned());
         Some((h.id.to_string(), get(h.title), get(h.kind), get(h.rest)))

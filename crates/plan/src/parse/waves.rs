@@ -241,10 +241,7 @@ fn parse_dependency_list(doc: &mut Doc, list: &str, base: usize, wave: &mut Wave
 
 /// A wave that did not say what it depends on waits for the wave before it.
 fn infer_dependencies(doc: &mut Doc, plan: &mut Plan, explicit: &[bool]) {
-    for index in 1..plan.waves.len() {
-        if explicit[index] {
-            continue;
-        }
+    for (index, _) in explicit.iter().enumerate().skip(1).filter(|(_, explicit)| !**explicit) {
         let previous = plan.waves[index - 1].number;
         let wave = &mut plan.waves[index];
         wave.depends_on.push(Spanned::new(previous, wave.span));
