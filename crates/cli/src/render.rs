@@ -157,6 +157,17 @@ struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
     label: Option<&'a str>,
     fix: Option<JsonFix<'a>>,
+    related: Vec<JsonRelated<'a>>,
+}
+
+/// Another place that explains a diagnostic (e.g. the first of two duplicates).
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    label: &'a str,
 }
 
 #[derive(Serialize)]
@@ -187,6 +198,20 @@ pub fn json(reports: &[FileReport]) -> String {
                     end_column: end.column,
                     help: d.help.as_deref(),
                     label: d.label.as_deref(),
+                    related: d
+                        .related
+                        .iter()
+                        .map(|(span, label)| {
+                            let (start, end) = report.range(*span);
+                            JsonRelated {
+                                line: start.line,
+                                column: start.column,
+                                end_line: end.line,
+                                end_column: end.column,
+                                label,
+                            }
+                        })
+                        .collect(),
                     fix: d.fix.as_ref().map(|fix| {
                         let (start, end) = report.range(fix.span);
                         JsonFix {

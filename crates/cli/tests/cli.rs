@@ -169,8 +169,9 @@ fn a_binary_file_is_an_encoding_error() {
     let path = dir.path().join("image.png");
     std::fs::write(&path, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe").unwrap();
     let output = wavecrew(&["check", path.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).contains("error[invalid-encoding]: byte 0 (0x89) is not UTF-8"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("this looks like a binary file"), "{}", stdout(&output));
     let nul = dir.path().join("nul.md");
     std::fs::write(&nul, b"# M1 Implementation Plan: x\n\0\n").unwrap();
     let output = wavecrew(&["check", nul.to_str().unwrap()]);

@@ -205,7 +205,9 @@ pub struct Task {
     /// The type; `auto` when the task does not say.
     #[serde(rename = "type")]
     pub kind: TaskType,
-    /// Backticked paths and globs of **Files**.
+    /// **Files** as written, annotations such as `(new)` included.
+    pub files_text: Option<Spanned<String>>,
+    /// Backticked paths and globs of **Files** (a glob has `*` or `?`; a directory ends in `/`).
     pub files: Vec<Spanned<String>>,
     /// Parts of **Files** that are prose, not paths (e.g. `UI components`).
     pub files_prose: Vec<Spanned<String>>,

@@ -243,15 +243,17 @@ fn artifacts(plan: &Plan, out: &mut Vec<Diagnostic>) {
 }
 
 fn file_conflicts(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
-    // Exact matches through an index; globs against every literal path of other tasks.
+    // Equal entries meet in an index; "wide" entries (globs, directories) are compared with
+    // every distinct entry of the other tasks: a glob covers a path it matches, or a glob whose
+    // text it matches (`tests/*.ts` covers `tests/*.test.ts`); a directory covers what is in it.
     let mut by_path: HashMap<&str, Vec<(usize, Span)>> = HashMap::new();
-    let mut globs: Vec<(usize, Span, PathPattern)> = Vec::new();
+    let mut wide: Vec<(usize, Span, PathPattern)> = Vec::new();
     for (index, task) in plan.tasks.iter().enumerate() {
         for file in &task.files {
             let pattern = PathPattern::new(file);
             by_path.entry(pattern.text).or_default().push((index, file.span));
-            if pattern.glob.is_some() {
-                globs.push((index, file.span, pattern));
+            if pattern.glob.is_some() || pattern.text.ends_with('/') {
+                wide.push((index, file.span, pattern));
             }
         }
     }
@@ -259,24 +261,24 @@ fn file_conflicts(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
     for (path, users) in &by_path {
         for (i, &(a, _)) in users.iter().enumerate() {
             for &(b, span) in &users[i + 1..] {
-                pairs.push((a, b, span, (*path).to_owned()));
+                pairs.push((a, b, span, format!("both list `{path}`")));
             }
         }
     }
-    for (a, a_span, pattern) in &globs {
+    for (a, a_span, pattern) in &wide {
         for (path, users) in &by_path {
-            if path.contains(['*', '?']) || !pattern.covers(path) {
+            if *path == pattern.text || !pattern.covers(path) {
                 continue;
             }
             for &(b, b_span) in users.iter().filter(|(b, _)| b != a) {
-                let (first, second, span) = if a < &b { (*a, b, b_span) } else { (b, *a, *a_span) };
-                pairs.push((first, second, span, format!("{} ~ {path}", pattern.text)));
+                let (first, second, span) = if *a < b { (*a, b, b_span) } else { (b, *a, *a_span) };
+                pairs.push((first, second, span, format!("list overlapping files `{}` and `{path}`", pattern.text)));
             }
         }
     }
     pairs.sort_by_key(|&(a, b, span, _)| (a, b, span));
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
-    for (a, b, span, path) in pairs {
+    for (a, b, span, what) in pairs {
         let (ta, tb) = (&plan.tasks[a], &plan.tasks[b]);
         if ta.id == tb.id || !seen.insert((a, b)) || !schedule.may_run_together(ta.id, tb.id) {
             continue;
@@ -285,7 +287,7 @@ fn file_conflicts(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 Code::ParallelFileConflict,
                 span,
-                format!("tasks {} and {} may run at the same time and both list `{path}`", ta.id, tb.id),
+                format!("tasks {} and {} may run at the same time and {what}", ta.id, tb.id),
             )
             .with_related(ta.span, format!("task {} is here", ta.id))
             .with_label("the executor will run them one after the other")

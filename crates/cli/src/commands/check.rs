@@ -6,7 +6,7 @@ use crate::input::PlanFile;
 use crate::render::{self, FileReport};
 use annotate_snippets::Renderer;
 use clap::{Args, ValueEnum};
-use plan::Severity;
+use plan::{Code, Severity};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,7 +38,7 @@ pub enum Deny {
     Warnings,
 }
 
-/// Exit 0 without errors, 1 with errors, 2 when a file could not be read (which wins).
+/// Exit 0 without errors, 1 with errors, 2 when a file could not be read or decoded (which wins).
 pub fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode, CliError> {
     let deny_warnings = args.deny.contains(&Deny::Warnings);
     let mut reports = Vec::new();
@@ -68,8 +68,10 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode, CliError> {
         Format::Sarif => writeln!(out, "{}", render::sarif(&reports))?,
     }
 
+    // A file that is not UTF-8 could not be read as a plan: that is exit 2, like a missing file.
+    let undecodable = reports.iter().any(|r| r.diagnostics.iter().any(|d| d.code == Code::InvalidEncoding));
     let errors = reports.iter().any(|r| r.count(Severity::Error) > 0);
-    let code = if unreadable {
+    let code = if unreadable || undecodable {
         exit::IO
     } else if errors {
         exit::FINDINGS

@@ -113,22 +113,29 @@ fn read_tasks_cell(doc: &mut Doc, cell: Span, row: &mut AgentRow) {
         row.note = Some(text::clean(raw[open + 1..list_end - 1].trim()));
         list_end = open;
     }
-    let mut at = 0;
-    for piece in raw[..list_end].split([',', ';']) {
-        let start = cell.start + at + (piece.len() - piece.trim_start().len());
-        at += piece.len() + 1;
-        let id_text = piece.trim().trim_matches(['*', '_', '`']);
-        let id_text = id_text.strip_suffix(" and").unwrap_or(id_text).trim();
-        if id_text.is_empty() {
-            continue;
-        }
-        let span = Span::new(start, start + piece.trim().len());
-        match TaskId::parse(id_text) {
-            Some(id) => row.tasks.push(Spanned::new(id, span)),
-            None => doc.report(
-                Diagnostic::new(Code::UnknownTask, span, format!("`{id_text}` is not a task id"))
-                    .with_help("list task ids such as `2.1, 2.2`, then an optional note in parentheses"),
-            ),
+    // Ids are separated by commas, semicolons, `&` or the word "and"; "Task" before an id is allowed.
+    let list = &raw[..list_end];
+    let mut start = None;
+    for at in 0..=list.len() {
+        let separator = list.as_bytes().get(at).is_none_or(|b| b.is_ascii_whitespace() || b",;&".contains(b));
+        match (start, separator) {
+            (None, false) => start = Some(at),
+            (Some(from), true) => {
+                start = None;
+                let word = list[from..at].trim_matches(['*', '_', '`']);
+                if ["and", "task", "tasks"].iter().any(|w| word.eq_ignore_ascii_case(w)) {
+                    continue;
+                }
+                let span = Span::new(cell.start + from, cell.start + at);
+                match TaskId::parse(word) {
+                    Some(id) => row.tasks.push(Spanned::new(id, span)),
+                    None => doc.report(
+                        Diagnostic::new(Code::UnknownTask, span, format!("`{word}` is not a task id"))
+                            .with_help("list task ids such as `2.1, 2.2`, then an optional note in parentheses"),
+                    ),
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Block as ExtraBlock, Plan};
 use crate::span::Span;
 use crate::text;
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag};
 use std::ops::Range;
 
 /// The Markdown extensions plans use: GFM tables, task lists and strikethrough.
@@ -325,7 +325,19 @@ pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnos
                 }
             }
             Section::MustHaves => must_haves::parse(&mut doc, body, &mut plan),
-            Section::Waves => waves::parse(&mut doc, body, &mut plan),
+            Section::Waves => {
+                waves::parse(&mut doc, body, &mut plan);
+                if plan.waves.is_empty() {
+                    doc.report(
+                        Diagnostic::new(
+                            Code::MissingWaves,
+                            heading.span,
+                            "`## Waves` has no `### Wave <n>: <name>` heading, so there is nothing to run",
+                        )
+                        .with_help("head each wave `### Wave 1: <name>` and put its tasks under it"),
+                    );
+                }
+            }
             Section::AgentStrategy => agents::parse(&mut doc, body, &mut plan),
             Section::CommitStrategy => commits::parse(&mut doc, body, &mut plan, milestone_known),
             Section::Verification => verification::parse(&mut doc, body, &mut plan),
@@ -415,26 +427,24 @@ fn split_title(text: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && !id.contains(char::is_whitespace)).then_some((id, name))
 }
 
-/// `unfilled-placeholder` for every `{...}` in prose (not in code spans or blocks).
+/// `unfilled-placeholder` for every `{...}` in prose: anywhere but code spans, code blocks and HTML.
 fn report_placeholders(doc: &mut Doc) {
-    let mut found = Vec::new();
-    let mut in_code_block = false;
-    for (event, range) in &doc.events {
-        match event {
-            Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
-            Event::End(TagEnd::CodeBlock) => in_code_block = false,
-            Event::Text(_) if !in_code_block => {
-                let raw = &doc.src[range.clone()];
-                found.extend(
-                    text::find_placeholders(raw)
-                        .into_iter()
-                        .map(|s| Span::new(s.start + range.start, s.end + range.start)),
-                );
-            }
-            _ => {}
+    let code: Vec<Range<usize>> = doc
+        .events
+        .iter()
+        .filter(|(event, _)| {
+            matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_)) | Event::Html(_) | Event::InlineHtml(_))
+        })
+        .map(|(_, range)| range.clone())
+        .collect();
+    let in_code = |span: Span| {
+        let at = code.partition_point(|r| r.end <= span.start);
+        code[at..].iter().take_while(|r| r.start < span.end).next().is_some()
+    };
+    for span in text::find_placeholders(doc.src) {
+        if in_code(span) {
+            continue;
         }
-    }
-    for span in found {
         let placeholder = doc.raw(span).to_owned();
         doc.report(
             Diagnostic::new(Code::UnfilledPlaceholder, span, format!("unfilled placeholder `{placeholder}`"))

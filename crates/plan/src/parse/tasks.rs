@@ -155,6 +155,7 @@ pub(crate) fn new_task(doc: &mut Doc, paragraph: &Block, header: &TaskHeader, wa
         wave,
         title: header.title.map(|s| clean(s).trim_end_matches(['*', '_']).trim().to_owned()),
         kind,
+        files_text: None,
         files: Vec::new(),
         files_prose: Vec::new(),
         action: None,
@@ -200,7 +201,10 @@ pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
         let codes = doc.code_spans(item.0.clone());
         let codes: Vec<(String, Span)> = codes.into_iter().filter(|(_, s)| s.start >= value_span.start).collect();
         match known {
-            Some(KnownField::Files) => parse_files(doc, task, value_span, &codes),
+            Some(KnownField::Files) => {
+                parse_files(doc, task, value_span, &codes);
+                task.files_text = Some(Spanned::new(value, value_span));
+            }
             Some(KnownField::Action) => task.action = Some(Spanned::new(value, value_span)),
             Some(KnownField::Done) => task.done = Some(Spanned::new(value, value_span)),
             Some(KnownField::Verify) => {

@@ -1,6 +1,6 @@
 //! `## Waves`: `### Wave <n>: <name>` headings, their clause blockquote and their tasks.
 
-use super::tasks::{self, TaskHeader};
+use super::tasks::{self, TaskHeader, find_ignore_case};
 use super::{Block, BlockKind, Doc};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Block as ExtraBlock, Plan, Wave, strip_prefix_ignore_case};
@@ -73,13 +73,22 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                 explicit[index] = parse_clauses(doc, block, &mut plan.waves[index]);
                 at.clauses_read = true;
             }
-            BlockKind::Paragraph if at.wave.is_some() => {
-                let header = tasks::parse_header(doc.raw(block.span));
-                match header {
-                    Some(header) => start_task(doc, block, &header, &mut at, plan),
-                    None => keep(doc, block, &at, plan),
+            BlockKind::Paragraph => match tasks::parse_header(doc.raw(block.span)) {
+                Some(header) if at.wave.is_some() => start_task(doc, block, &header, &mut at, plan),
+                Some(header) => {
+                    let id = header.id;
+                    doc.report(
+                        Diagnostic::new(
+                            Code::TaskWaveMismatch,
+                            block.span,
+                            format!("task {id} is not under a `### Wave <n>` heading, so it never runs"),
+                        )
+                        .with_help(format!("move it under `### Wave {}`", id.wave)),
+                    );
+                    keep(doc, block, &at, plan);
                 }
-            }
+                None => keep(doc, block, &at, plan),
+            },
             BlockKind::List if at.task.is_some() && !at.fields_read => {
                 let index = at.task.unwrap_or_default();
                 tasks::parse_fields(doc, block, &mut plan.tasks[index]);
@@ -158,25 +167,28 @@ fn parse_clauses(doc: &mut Doc, quote: &Block, wave: &mut Wave) -> bool {
     for sentence in sentences(&blank) {
         let span = Span::new(base + sentence.start, base + sentence.end);
         let raw = &blank[sentence.range()];
+        // Emphasis and code markers do not change what a clause says.
         let plain: String = raw.chars().filter(|c| !matches!(c, '*' | '_' | '`')).collect();
         let lower = plain.trim().trim_end_matches('.').trim().to_lowercase();
-        if matches!(
-            lower.as_str(),
-            "no dependencies" | "no dependency" | "depends on nothing" | "depends on: nothing" | "depends on: none"
-        ) {
-            explicit = true;
-        } else if let Some(list) = lower.strip_prefix("depends on") {
-            explicit = true;
-            let list_start = raw.len() - list.len();
-            parse_dependency_list(doc, &raw[list_start..], base + sentence.start + list_start, wave);
-        } else if lower.ends_with("in parallel") || lower == "parallel" {
-            wave.parallel = true;
-        } else if lower.contains("sequential") || lower.contains("one after another") || lower.contains("in order") {
-            wave.parallel = false;
-        } else if lower.contains("must pass before shipping") {
-            wave.ship_gate = true;
-        } else {
-            wave.notes.push(Spanned::new(text::clean(plain.trim()), span));
+        let after_depends = lower.strip_prefix("depends on").map(|rest| rest.trim_start_matches(':').trim());
+        match after_depends {
+            Some("none" | "nothing" | "no wave" | "no waves") => explicit = true,
+            Some(_) => {
+                explicit = true;
+                // Offsets come from `raw` itself, never from its lowercased copy.
+                let list_start = find_ignore_case(raw, "depends on").map_or(0, |at| at + "depends on".len());
+                parse_dependency_list(doc, &raw[list_start..], span.start + list_start, wave);
+            }
+            None if matches!(lower.as_str(), "no dependencies" | "no dependency" | "none") => explicit = true,
+            None if lower.ends_with("in parallel") || lower == "parallel" => wave.parallel = true,
+            None if lower.contains("sequential")
+                || lower.contains("one after another")
+                || lower.contains("one at a time") =>
+            {
+                wave.parallel = false
+            }
+            None if lower.contains("must pass before shipping") => wave.ship_gate = true,
+            None => wave.notes.push(Spanned::new(text::clean(raw.trim()), span)),
         }
     }
     explicit
@@ -214,28 +226,46 @@ fn sentences(text: &str) -> Vec<Span> {
         .collect()
 }
 
-/// `: Wave 1, Wave 3` / `: Waves 1 and 2` → the numbers, each with its span.
+/// `: Wave 1, Wave 3` / `: Waves 1 and 2 (the data layer)` → the numbers, each with its span.
+/// A parenthetical is a comment, not a wave.
 fn parse_dependency_list(doc: &mut Doc, list: &str, base: usize, wave: &mut Wave) {
-    let mut at = 0;
-    for token in list.split(|c: char| c.is_whitespace() || matches!(c, ',' | '&' | ':' | '.' | ';')) {
-        let start = at;
-        at += token.len() + 1;
-        let word = token.trim_matches(|c: char| matches!(c, '*' | '_' | '`'));
-        if word.is_empty() || ["wave", "waves", "and"].iter().any(|w| word.eq_ignore_ascii_case(w)) {
-            continue;
+    let mut depth = 0usize;
+    let mut start = None;
+    let bytes = list.as_bytes();
+    for at in 0..=bytes.len() {
+        let byte = bytes.get(at).copied();
+        match byte {
+            Some(b'(') => depth += 1,
+            Some(b')') => depth = depth.saturating_sub(1),
+            _ => {}
         }
-        let span = Span::new(base + start, base + start + token.len());
-        match word.parse::<u32>() {
-            Ok(number) => wave.depends_on.push(Spanned::new(number, span)),
-            Err(_) => doc.report(
-                Diagnostic::new(
-                    Code::UnknownWave,
-                    span,
-                    format!("Wave {} depends on `{word}`, which is not a wave number", wave.number),
-                )
-                .with_help("write `Depends on: Wave 1, Wave 3` or `Depends on: Waves 1 and 2`"),
-            ),
+        let separator = byte.is_none_or(|b| b.is_ascii_whitespace() || b",&:;.()".contains(&b)) || depth > 0;
+        match (start, separator) {
+            (None, false) => start = Some(at),
+            (Some(from), true) => {
+                start = None;
+                dependency_token(doc, &list[from..at], Span::new(base + from, base + at), wave);
+            }
+            _ => {}
         }
+    }
+}
+
+fn dependency_token(doc: &mut Doc, token: &str, span: Span, wave: &mut Wave) {
+    let word = token.trim_matches(|c: char| matches!(c, '*' | '_' | '`'));
+    if word.is_empty() || ["wave", "waves", "and"].iter().any(|w| word.eq_ignore_ascii_case(w)) {
+        return;
+    }
+    match word.parse::<u32>() {
+        Ok(number) => wave.depends_on.push(Spanned::new(number, span)),
+        Err(_) => doc.report(
+            Diagnostic::new(
+                Code::UnknownWave,
+                span,
+                format!("Wave {} depends on `{word}`, which is not a wave number", wave.number),
+            )
+            .with_help("write `Depends on: Wave 1, Wave 3` or `Depends on: Waves 1 and 2`"),
+        ),
     }
 }
 
