@@ -75,7 +75,7 @@ fn agent_index(schedule: &Schedule, names: &[String], id: TaskId) -> usize {
 fn label(plan: &Plan, id: TaskId) -> String {
     let task = plan.task(id);
     let kind = task.filter(|t| t.kind != plan::TaskType::Auto).map(|t| format!(" ({})", t.kind)).unwrap_or_default();
-    format!("{id} {}{kind}", task.map(|t| t.summary()).unwrap_or_default())
+    format!("{id} {}{kind}", super::ellipsize(&task.map(|t| t.summary()).unwrap_or_default(), 48))
 }
 
 fn wave_label(plan: &Plan, number: u32) -> String {

@@ -27,3 +27,21 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Schema(args) => schema::run(&ctx, &args),
     }
 }
+
+/// `text` cut to at most `max` characters, with `…` when something was cut.
+pub fn ellipsize(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((at, _)) if text[at..].chars().nth(1).is_some() => format!("{}…", &text[..at]),
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ellipsize_counts_characters() {
+        assert_eq!(super::ellipsize("short", 10), "short");
+        assert_eq!(super::ellipsize("exactly10!", 10), "exactly10!");
+        assert_eq!(super::ellipsize("ééééééééééé", 10), "ééééééééé…");
+    }
+}

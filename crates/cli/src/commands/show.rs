@@ -117,7 +117,7 @@ pub fn summary(plan: &Plan) -> String {
                     n + 1,
                     id.to_string(),
                     task.kind.as_str(),
-                    task.summary()
+                    super::ellipsize(&task.summary(), 60)
                 );
             }
         }
