@@ -5,7 +5,7 @@
 //! It is idempotent, and the formatted plan parses to the same model.
 
 use crate::parse::tasks::{KnownField, parse_field_head};
-use crate::parse::{Block, BlockKind, Doc, parse_document};
+use crate::parse::{Block, BlockKind, Blocks, Doc, parse_document};
 use crate::span::Span;
 use crate::text;
 use unicode_width::UnicodeWidthStr;
@@ -16,10 +16,11 @@ use unicode_width::UnicodeWidthStr;
 /// lists. Other tables are prose as far as the model goes, and stay as written.
 pub fn format(source: &str) -> String {
     let repaired = text::repair(source);
-    let (_, _, layout) = parse_document(&repaired, "plan");
-    let doc = Doc::new(&repaired);
+    let (_, doc) = parse_document(&repaired, "plan");
+    let layout = &doc.layout;
     let mut edits: Vec<(Span, String)> = Vec::new();
-    for block in doc.blocks(0..doc.events.len()) {
+    // A second pass over the blocks: only those the parser read are touched.
+    for block in Blocks::new(&repaired) {
         match block.kind {
             BlockKind::Table if layout.agent_table == Some(block.span) => edits.extend(align_table(&doc, block.span)),
             BlockKind::List if layout.field_lists.contains(&block.span) => edits.extend(order_fields(&doc, &block)),
@@ -132,16 +133,16 @@ fn align_table(doc: &Doc, table: Span) -> Option<(Span, String)> {
 /// Reorders a task's field list into Skill, Files, Action, Verify, Done, then the rest in
 /// their written order; `None` when it is already in order.
 fn order_fields(doc: &Doc, list: &Block) -> Option<(Span, String)> {
-    let items = doc.list_items(list);
+    let items = list.list_items();
     let region = line_span(doc.src, list.span);
-    if items.is_empty() || doc.line_start(items[0].1.start) != region.start {
+    if items.is_empty() || doc.line_start(items[0].span.start) != region.start {
         return None;
     }
-    let starts: Vec<usize> = items.iter().map(|item| doc.line_start(item.1.start)).collect();
+    let starts: Vec<usize> = items.iter().map(|item| doc.line_start(item.span.start)).collect();
     let mut chunks: Vec<(u8, &str)> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(region.end);
-        let (_, content) = doc.item_content(item);
+        let (_, content) = doc.item_content(list, item);
         let rank = parse_field_head(content)
             .and_then(|(name, _)| KnownField::from_name(&content[name.range()]))
             .map_or(5, |field| field as u8);

@@ -6,8 +6,8 @@
 //! once. `check` (file conflicts), `show` (order, critical path) and `graph` read it from here.
 
 use crate::model::{Plan, TaskId};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 
 /// An agent lane: one agent running its tasks one after another.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +28,8 @@ pub struct Schedule {
     lanes: Vec<Lane>,
     lane_of: HashMap<TaskId, usize>,
     wave_of: HashMap<TaskId, u32>,
-    /// For each wave number, every wave it waits for, directly or not.
-    ancestors: HashMap<u32, HashSet<u32>>,
+    /// The waves and what each waits for, directly or not.
+    graph: WaveGraph,
     /// Waves whose tasks run in order.
     sequential: HashSet<u32>,
     /// For each task, the tasks of its own wave it waits for.
@@ -45,7 +45,7 @@ impl Schedule {
         let wave_of: HashMap<TaskId, u32> = plan.tasks.iter().rev().map(|t| (t.id, t.wave)).collect();
 
         let mut lanes: Vec<Lane> = Vec::new();
-        let mut lane_of: HashMap<TaskId, usize> = HashMap::new();
+        let mut lane_of: HashMap<TaskId, usize> = HashMap::default();
         for row in &plan.agents {
             let index = match lanes.iter().position(|lane| !lane.default && lane.name == row.name) {
                 Some(index) => index,
@@ -77,9 +77,9 @@ impl Schedule {
             .map(|w| (w.number, w.tasks.clone(), w.depends_on.iter().map(|d| d.value).collect()))
             .collect();
         let sequential = plan.waves.iter().filter(|w| !w.parallel).map(|w| w.number).collect::<HashSet<_>>();
-        let ancestors = ancestors(&waves);
+        let graph = WaveGraph::new(&waves);
 
-        let mut in_wave_predecessors: HashMap<TaskId, Vec<TaskId>> = HashMap::new();
+        let mut in_wave_predecessors: HashMap<TaskId, Vec<TaskId>> = HashMap::default();
         for lane in &lanes {
             for pair in lane.tasks.windows(2) {
                 if wave_of.get(&pair[0]) == wave_of.get(&pair[1]) {
@@ -94,7 +94,7 @@ impl Schedule {
                 }
             }
         }
-        Schedule { lanes, lane_of, wave_of, ancestors, sequential, in_wave_predecessors, waves }
+        Schedule { lanes, lane_of, wave_of, graph, sequential, in_wave_predecessors, waves }
     }
 
     /// The agent lanes: named agents first, in table order, then one default lane per unassigned task.
@@ -109,12 +109,12 @@ impl Schedule {
 
     /// Every wave that `wave` waits for, directly or not.
     pub fn wave_ancestors(&self, wave: u32) -> impl Iterator<Item = u32> + '_ {
-        self.ancestors.get(&wave).into_iter().flatten().copied()
+        self.graph.ancestors(wave)
     }
 
     /// Whether `wave` waits for itself through its dependencies.
     pub fn in_cycle(&self, wave: u32) -> bool {
-        self.ancestors.get(&wave).is_some_and(|a| a.contains(&wave))
+        self.graph.waits(wave, wave)
     }
 
     /// Tasks of its own wave that `id` waits for (the previous task of its lane, or of a sequential wave).
@@ -131,33 +131,21 @@ impl Schedule {
         if wa == wb {
             return !self.sequential.contains(&wa);
         }
-        let waits = |x: u32, y: u32| self.ancestors.get(&x).is_some_and(|set| set.contains(&y));
-        !waits(wa, wb) && !waits(wb, wa)
+        !self.graph.waits(wa, wb) && !self.graph.waits(wb, wa)
     }
 
     /// Waves in an order where each comes after the waves it depends on (document order among
     /// equals); `None` when the dependencies have a cycle.
     pub fn wave_order(&self) -> Option<Vec<u32>> {
-        let numbers: Vec<u32> = self.waves.iter().map(|(n, _, _)| *n).collect();
-        let exists: HashSet<u32> = numbers.iter().copied().collect();
-        let mut done: HashSet<u32> = HashSet::new();
-        let mut order = Vec::new();
-        while order.len() < numbers.len() {
-            let next = self.waves.iter().find(|(n, _, deps)| {
-                !done.contains(n) && deps.iter().all(|d| done.contains(d) || !exists.contains(d))
-            })?;
-            done.insert(next.0);
-            order.push(next.0);
-        }
-        Some(order)
+        self.graph.order.as_ref().map(|order| order.iter().map(|&i| self.graph.numbers[i]).collect())
     }
 
     /// Every task in an order that respects all waits; `None` when the waves have a cycle.
     pub fn task_order(&self) -> Option<Vec<TaskId>> {
         let mut order = Vec::new();
         for number in self.wave_order()? {
-            for (_, tasks, _) in self.waves.iter().filter(|(n, _, _)| *n == number) {
-                order.extend(self.order_within_wave(tasks));
+            for &i in self.graph.written(number) {
+                order.extend(self.order_within_wave(&self.waves[i].1));
             }
         }
         Some(order)
@@ -166,7 +154,7 @@ impl Schedule {
     /// Tasks of one wave so that each comes after its in-wave predecessors (document order
     /// among equals; contradictory waits fall back to document order).
     fn order_within_wave(&self, tasks: &[TaskId]) -> Vec<TaskId> {
-        let mut placed: HashSet<TaskId> = HashSet::new();
+        let mut placed: HashSet<TaskId> = HashSet::default();
         let mut order = Vec::with_capacity(tasks.len());
         while order.len() < tasks.len() {
             let ready = tasks.iter().find(|t| {
@@ -184,13 +172,18 @@ impl Schedule {
     /// The number of tasks on the longest chain of waits: how many tasks must run one after
     /// another even with unlimited agents. `None` when the waves have a cycle.
     pub fn critical_path(&self) -> Option<usize> {
-        let mut finish: HashMap<u32, usize> = HashMap::new();
+        let mut finish: HashMap<u32, usize> = HashMap::default();
         let mut longest = 0;
         for number in self.wave_order()? {
-            let (_, tasks, deps) = self.waves.iter().find(|(n, _, _)| *n == number)?;
+            let (tasks, deps): (Vec<TaskId>, Vec<u32>) =
+                self.graph.written(number).iter().fold((vec![], vec![]), |mut acc, &i| {
+                    acc.0.extend(&self.waves[i].1);
+                    acc.1.extend(&self.waves[i].2);
+                    acc
+                });
             let base = deps.iter().filter_map(|d| finish.get(d)).copied().max().unwrap_or(0);
-            let mut depth: HashMap<TaskId, usize> = HashMap::new();
-            for task in self.order_within_wave(tasks) {
+            let mut depth: HashMap<TaskId, usize> = HashMap::default();
+            for task in self.order_within_wave(&tasks) {
                 let before =
                     self.in_wave_predecessors(task).iter().filter_map(|p| depth.get(p)).copied().max().unwrap_or(base);
                 depth.insert(task, before.max(base) + 1);
@@ -204,22 +197,115 @@ impl Schedule {
     }
 }
 
-/// For each wave, the set of waves reachable through `depends_on` (a wave in a cycle reaches itself).
-fn ancestors(waves: &[(u32, Vec<TaskId>, Vec<u32>)]) -> HashMap<u32, HashSet<u32>> {
-    let mut direct: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (number, _, deps) in waves {
-        direct.entry(*number).or_default().extend(deps);
-    }
-    let mut all = HashMap::new();
-    for &start in direct.keys() {
-        let mut seen: HashSet<u32> = HashSet::new();
-        let mut stack: Vec<u32> = direct[&start].clone();
-        while let Some(wave) = stack.pop() {
-            if seen.insert(wave) {
-                stack.extend(direct.get(&wave).into_iter().flatten());
+/// The wave graph: each distinct wave number once, its direct dependencies (on waves that
+/// exist), a topological order when there is one, and what each wave waits for as a bit set.
+#[derive(Clone, Debug)]
+struct WaveGraph {
+    /// Distinct wave numbers, in document order.
+    numbers: Vec<u32>,
+    index: HashMap<u32, usize>,
+    /// For each distinct number, the indices into the schedule's `waves` written with it.
+    written: Vec<Vec<usize>>,
+    /// Indices of the waves it waits for, directly or not (itself only through a cycle).
+    ancestors: Vec<Vec<u64>>,
+    /// A topological order of indices, `None` with a cycle.
+    order: Option<Vec<usize>>,
+}
+
+impl WaveGraph {
+    fn new(waves: &[(u32, Vec<TaskId>, Vec<u32>)]) -> Self {
+        let mut numbers = Vec::new();
+        let mut index: HashMap<u32, usize> = HashMap::default();
+        let mut written: Vec<Vec<usize>> = Vec::new();
+        for (i, (number, _, _)) in waves.iter().enumerate() {
+            let at = *index.entry(*number).or_insert_with(|| {
+                numbers.push(*number);
+                written.push(Vec::new());
+                numbers.len() - 1
+            });
+            written[at].push(i);
+        }
+        let n = numbers.len();
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (number, _, direct) in waves {
+            let at = index[number];
+            deps[at].extend(direct.iter().filter_map(|d| index.get(d)));
+        }
+        let order = topological(&deps);
+        let words = n.div_ceil(64);
+        let mut ancestors = vec![vec![0u64; words]; n];
+        let set = |bits: &mut Vec<u64>, i: usize| bits[i / 64] |= 1 << (i % 64);
+        match &order {
+            // Without a cycle, one pass in order: a wave waits for its dependencies and theirs.
+            Some(order) => {
+                for &w in order {
+                    let mut bits = vec![0u64; words];
+                    for &d in &deps[w] {
+                        set(&mut bits, d);
+                        for (word, theirs) in bits.iter_mut().zip(&ancestors[d]) {
+                            *word |= theirs;
+                        }
+                    }
+                    ancestors[w] = bits;
+                }
+            }
+            // With a cycle (an error the plan must fix), a search from every wave.
+            None => {
+                for (w, bits) in ancestors.iter_mut().enumerate() {
+                    let mut stack = deps[w].clone();
+                    while let Some(d) = stack.pop() {
+                        if bits[d / 64] & (1 << (d % 64)) == 0 {
+                            set(bits, d);
+                            stack.extend(&deps[d]);
+                        }
+                    }
+                }
             }
         }
-        all.insert(start, seen);
+        WaveGraph { numbers, index, written, ancestors, order }
     }
-    all
+
+    /// Whether wave `x` waits for wave `y`, directly or not.
+    fn waits(&self, x: u32, y: u32) -> bool {
+        match (self.index.get(&x), self.index.get(&y)) {
+            (Some(&x), Some(&y)) => self.ancestors[x][y / 64] & (1 << (y % 64)) != 0,
+            _ => false,
+        }
+    }
+
+    fn ancestors(&self, wave: u32) -> impl Iterator<Item = u32> + '_ {
+        let bits = self.index.get(&wave).map(|&w| &self.ancestors[w]);
+        (0..self.numbers.len())
+            .filter(move |&i| bits.is_some_and(|b| b[i / 64] & (1 << (i % 64)) != 0))
+            .map(|i| self.numbers[i])
+    }
+
+    /// Indices into the schedule's `waves` of the waves numbered `number`.
+    fn written(&self, number: u32) -> &[usize] {
+        self.index.get(&number).map_or(&[], |&i| self.written[i].as_slice())
+    }
+}
+
+/// Kahn's algorithm, taking the earliest ready node first so that equal waves keep document order.
+fn topological(deps: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let n = deps.len();
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (w, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(w);
+        }
+    }
+    let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&w| waiting[w] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(w) = ready.pop_first() {
+        order.push(w);
+        for &next in &dependents[w] {
+            waiting[next] -= 1;
+            if waiting[next] == 0 {
+                ready.insert(next);
+            }
+        }
+    }
+    (order.len() == n).then_some(order)
 }

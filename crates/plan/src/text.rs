@@ -39,17 +39,28 @@ pub fn find_mojibake(text: &str) -> Vec<Mojibake> {
     let mut found: Vec<Mojibake> = Vec::new();
     // A run of non-ASCII characters that all have a Windows-1252 byte: (byte offset, byte) each.
     let mut run: Vec<(usize, u8)> = Vec::new();
-    let mut flush = |run: &mut Vec<(usize, u8)>, end: usize| {
-        scan_run(run, end, &mut found);
+    let mut at = 0;
+    // ASCII is never part of mojibake: jump from one non-ASCII byte to the next.
+    while let Some(start) = text.as_bytes()[at..].iter().position(|b| !b.is_ascii()).map(|p| p + at) {
         run.clear();
-    };
-    for (offset, c) in text.char_indices() {
-        match (c.is_ascii(), cp1252_byte(c)) {
-            (false, Some(byte)) => run.push((offset, byte)),
-            _ => flush(&mut run, offset),
+        let mut end = start;
+        for (offset, c) in text[start..].char_indices() {
+            match cp1252_byte(c) {
+                Some(byte) if !c.is_ascii() => {
+                    run.push((start + offset, byte));
+                    end = start + offset + c.len_utf8();
+                }
+                _ => break,
+            }
         }
+        if run.is_empty() {
+            // A character with no Windows-1252 byte (`—` written properly, say): step over it.
+            at = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        }
+        scan_run(&run, end, &mut found);
+        at = end;
     }
-    flush(&mut run, text.len());
     found
 }
 

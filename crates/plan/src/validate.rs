@@ -2,20 +2,27 @@
 //! commit lines, artifacts and file conflicts.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Plan, TaskId, TaskType};
+use crate::model::{Plan, Task, TaskId, TaskType};
 use crate::schedule::Schedule;
 use crate::span::Span;
 use globset::{GlobBuilder, GlobMatcher};
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 
 /// Runs every cross-element rule and returns what it found.
 pub(crate) fn validate(plan: &Plan, schedule: &Schedule) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // The first task of each id: the rules below look tasks up thousands of times.
+    let mut tasks: HashMap<TaskId, &Task> = HashMap::with_capacity_and_hasher(plan.tasks.len(), Default::default());
+    for task in &plan.tasks {
+        tasks.entry(task.id).or_insert(task);
+    }
     wave_dependencies(plan, schedule, &mut out);
-    agents(plan, &mut out);
-    commits(plan, &mut out);
-    artifacts(plan, &mut out);
-    file_conflicts(plan, schedule, &mut out);
+    agents(plan, &tasks, &mut out);
+    commits(plan, &tasks, &mut out);
+    let files = FileIndex::new(plan);
+    artifacts(plan, &files, &mut out);
+    file_conflicts(plan, schedule, &files, &mut out);
     out
 }
 
@@ -39,7 +46,7 @@ fn wave_dependencies(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>
         }
     }
     // One report per cycle, at the first wave (in document order) that is in it.
-    let mut reported: HashSet<u32> = HashSet::new();
+    let mut reported: HashSet<u32> = HashSet::default();
     for wave in &plan.waves {
         if reported.contains(&wave.number) || !schedule.in_cycle(wave.number) {
             continue;
@@ -76,7 +83,7 @@ fn wave_dependencies(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>
 fn cycle_path(plan: &Plan, start: u32, members: &HashSet<u32>) -> Vec<u32> {
     let deps =
         |n: u32| plan.wave(n).map(|w| w.depends_on.iter().map(|d| d.value).collect::<Vec<_>>()).unwrap_or_default();
-    let mut parent: HashMap<u32, u32> = HashMap::new();
+    let mut parent: HashMap<u32, u32> = HashMap::default();
     let mut queue = VecDeque::from([start]);
     while let Some(at) = queue.pop_front() {
         for next in deps(at) {
@@ -104,7 +111,7 @@ fn cycle_path(plan: &Plan, start: u32, members: &HashSet<u32>) -> Vec<u32> {
 
 /// "the plan's tasks are 1.1, 1.2, …" for a help line (ids once each, at most 12).
 fn task_list(plan: &Plan) -> String {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let ids: Vec<TaskId> = plan.tasks.iter().map(|t| t.id).filter(|id| seen.insert(*id)).collect();
     if ids.is_empty() {
         return "the plan has no tasks yet".to_owned();
@@ -114,11 +121,11 @@ fn task_list(plan: &Plan) -> String {
     format!("the plan's tasks are {}{more}", shown.join(", "))
 }
 
-fn agents(plan: &Plan, out: &mut Vec<Diagnostic>) {
-    let mut assigned: HashMap<TaskId, Span> = HashMap::new();
+fn agents(plan: &Plan, tasks: &HashMap<TaskId, &Task>, out: &mut Vec<Diagnostic>) {
+    let mut assigned: HashMap<TaskId, Span> = HashMap::default();
     for row in &plan.agents {
         for id in &row.tasks {
-            let Some(task) = plan.task(id.value) else {
+            let Some(task) = tasks.get(&id.value) else {
                 out.push(
                     Diagnostic::new(
                         Code::UnknownTask,
@@ -169,9 +176,9 @@ fn agents(plan: &Plan, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn commits(plan: &Plan, out: &mut Vec<Diagnostic>) {
+fn commits(plan: &Plan, tasks: &HashMap<TaskId, &Task>, out: &mut Vec<Diagnostic>) {
     for line in &plan.commits {
-        if let Some(task) = line.task.as_ref().filter(|t| plan.task(t.value).is_none()) {
+        if let Some(task) = line.task.as_ref().filter(|t| !tasks.contains_key(&t.value)) {
             out.push(
                 Diagnostic::new(
                     Code::UnknownTask,
@@ -185,7 +192,9 @@ fn commits(plan: &Plan, out: &mut Vec<Diagnostic>) {
     if plan.commits.is_empty() {
         return;
     }
-    for task in plan.tasks.iter().filter(|t| t.kind == TaskType::Auto && plan.commit_of(t.id).is_none()) {
+    let with_line: HashSet<TaskId> =
+        plan.commits.iter().filter_map(|line| line.task.as_ref().map(|t| t.value)).collect();
+    for task in plan.tasks.iter().filter(|t| t.kind == TaskType::Auto && !with_line.contains(&t.id)) {
         out.push(
             Diagnostic::new(Code::DefaultCommit, task.span, format!("task {} has no Commit Strategy line", task.id))
                 .with_label(format!("committed as `feat({}): {}`", plan.milestone, task.summary()))
@@ -222,12 +231,38 @@ impl<'p> PathPattern<'p> {
     }
 }
 
-fn artifacts(plan: &Plan, out: &mut Vec<Diagnostic>) {
-    let patterns: Vec<PathPattern> = plan.tasks.iter().flat_map(|t| &t.files).map(|f| PathPattern::new(f)).collect();
+/// Every task's Files entry: equal entries meet in an index; "wide" entries (globs and
+/// directories) are kept aside, compiled, to be compared with the others.
+struct FileIndex<'p> {
+    by_path: HashMap<&'p str, Vec<(usize, Span)>>,
+    wide: Vec<(usize, Span, PathPattern<'p>)>,
+}
+
+impl<'p> FileIndex<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        let mut by_path: HashMap<&str, Vec<(usize, Span)>> = HashMap::default();
+        let mut wide = Vec::new();
+        for (index, task) in plan.tasks.iter().enumerate() {
+            for file in &task.files {
+                let pattern = PathPattern::new(file);
+                by_path.entry(pattern.text).or_default().push((index, file.span));
+                if pattern.glob.is_some() || pattern.text.ends_with('/') {
+                    wide.push((index, file.span, pattern));
+                }
+            }
+        }
+        FileIndex { by_path, wide }
+    }
+}
+
+fn artifacts(plan: &Plan, files: &FileIndex, out: &mut Vec<Diagnostic>) {
     for artifact in &plan.must_haves.artifacts {
         // A path with a `{placeholder}` cannot be matched until it is filled in.
         let Some(path) = artifact.path.as_deref().filter(|p| !p.contains('{')) else { continue };
-        let produced = patterns.iter().any(|p| p.covers(path) || (path.ends_with('/') && p.text.starts_with(path)));
+        let path = path.strip_prefix("./").unwrap_or(path);
+        let produced = files.by_path.contains_key(path)
+            || files.wide.iter().any(|(_, _, pattern)| pattern.covers(path))
+            || (path.ends_with('/') && files.by_path.keys().any(|file| file.starts_with(path)));
         if !produced {
             out.push(
                 Diagnostic::new(
@@ -242,31 +277,19 @@ fn artifacts(plan: &Plan, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn file_conflicts(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
-    // Equal entries meet in an index; "wide" entries (globs, directories) are compared with
-    // every distinct entry of the other tasks: a glob covers a path it matches, or a glob whose
-    // text it matches (`tests/*.ts` covers `tests/*.test.ts`); a directory covers what is in it.
-    let mut by_path: HashMap<&str, Vec<(usize, Span)>> = HashMap::new();
-    let mut wide: Vec<(usize, Span, PathPattern)> = Vec::new();
-    for (index, task) in plan.tasks.iter().enumerate() {
-        for file in &task.files {
-            let pattern = PathPattern::new(file);
-            by_path.entry(pattern.text).or_default().push((index, file.span));
-            if pattern.glob.is_some() || pattern.text.ends_with('/') {
-                wide.push((index, file.span, pattern));
-            }
-        }
-    }
+fn file_conflicts(plan: &Plan, schedule: &Schedule, files: &FileIndex, out: &mut Vec<Diagnostic>) {
+    // A glob covers a path it matches, or a glob whose text it matches (`tests/*.ts` covers
+    // `tests/*.test.ts`); a directory covers what is in it.
     let mut pairs: Vec<(usize, usize, Span, String)> = Vec::new();
-    for (path, users) in &by_path {
+    for (path, users) in &files.by_path {
         for (i, &(a, _)) in users.iter().enumerate() {
             for &(b, span) in &users[i + 1..] {
                 pairs.push((a, b, span, format!("both list `{path}`")));
             }
         }
     }
-    for (a, a_span, pattern) in &wide {
-        for (path, users) in &by_path {
+    for (a, a_span, pattern) in &files.wide {
+        for (path, users) in &files.by_path {
             if *path == pattern.text || !pattern.covers(path) {
                 continue;
             }
@@ -277,7 +300,7 @@ fn file_conflicts(plan: &Plan, schedule: &Schedule, out: &mut Vec<Diagnostic>) {
         }
     }
     pairs.sort_by_key(|&(a, b, span, _)| (a, b, span));
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut seen: HashSet<(usize, usize)> = HashSet::default();
     for (a, b, span, what) in pairs {
         let (ta, tb) = (&plan.tasks[a], &plan.tasks[b]);
         if ta.id == tb.id || !seen.insert((a, b)) || !schedule.may_run_together(ta.id, tb.id) {

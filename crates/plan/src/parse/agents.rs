@@ -29,11 +29,16 @@ impl Column {
     }
 }
 
-pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
-    let mut table_read = false;
-    for block in body {
-        if block.kind == BlockKind::Table && !table_read {
-            table_read = true;
+/// Reads the blocks of `## Agent Strategy`: the first table is the strategy, the rest is kept.
+#[derive(Default)]
+pub(super) struct Parser {
+    table_read: bool,
+}
+
+impl Parser {
+    pub(super) fn block(&mut self, doc: &mut Doc, plan: &mut Plan, block: &Block) {
+        if block.kind == BlockKind::Table && !self.table_read {
+            self.table_read = true;
             doc.layout.agent_table = Some(block.span);
             read_table(doc, block, plan);
         } else {
@@ -47,10 +52,10 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
 }
 
 /// The cells of a table, row by row (the header first): each cell's span.
-fn rows(doc: &Doc, table: &Block) -> Vec<(Span, Vec<Span>)> {
+fn rows(table: &Block) -> Vec<(Span, Vec<Span>)> {
     let mut rows: Vec<(Span, Vec<Span>)> = Vec::new();
-    for i in table.inner() {
-        match &doc.events[i] {
+    for event in table.inner() {
+        match event {
             (Event::Start(Tag::TableHead | Tag::TableRow), range) => rows.push((range.clone().into(), Vec::new())),
             (Event::Start(Tag::TableCell), range) => {
                 if let Some((_, cells)) = rows.last_mut() {
@@ -64,7 +69,7 @@ fn rows(doc: &Doc, table: &Block) -> Vec<(Span, Vec<Span>)> {
 }
 
 fn read_table(doc: &mut Doc, table: &Block, plan: &mut Plan) {
-    let rows = rows(doc, table);
+    let rows = rows(table);
     let Some(((_, header), body)) = rows.split_first() else { return };
     let columns: Vec<(Column, String)> = header
         .iter()

@@ -8,13 +8,23 @@ use crate::span::{Span, Spanned};
 use crate::text;
 use pulldown_cmark::Event;
 
-pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan, milestone_known: bool) {
-    let mut fence_read = false;
-    for block in body {
-        if block.kind == BlockKind::CodeBlock && !fence_read {
-            fence_read = true;
+/// Reads the blocks of `## Commit Strategy`: the first fence holds the lines, the rest is kept.
+pub(super) struct Parser {
+    fence_read: bool,
+    /// Whether the plan's milestone id is known (else `M{N}` is an unfilled placeholder).
+    milestone_known: bool,
+}
+
+impl Parser {
+    pub(super) fn new(milestone_known: bool) -> Self {
+        Parser { fence_read: false, milestone_known }
+    }
+
+    pub(super) fn block(&mut self, doc: &mut Doc, plan: &mut Plan, block: &Block) {
+        if block.kind == BlockKind::CodeBlock && !self.fence_read {
+            self.fence_read = true;
             for (line, span) in code_lines(doc, block) {
-                read_line(doc, line, span, plan, milestone_known);
+                read_line(doc, line, span, plan, self.milestone_known);
             }
         } else {
             plan.extra.push(ExtraBlock {
@@ -29,7 +39,7 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan, milestone_kn
 /// The lines of a code block's content, each with its span (`\r` excluded).
 pub(super) fn code_lines<'s>(doc: &Doc<'s>, block: &Block) -> Vec<(&'s str, Span)> {
     let texts: Vec<_> =
-        doc.events[block.inner()].iter().filter(|(e, _)| matches!(e, Event::Text(_))).map(|(_, r)| r.clone()).collect();
+        block.inner().iter().filter(|(e, _)| matches!(e, Event::Text(_))).map(|(_, r)| r.clone()).collect();
     let (Some(first), Some(last)) = (texts.first(), texts.last()) else { return Vec::new() };
     let (start, end) = (first.start, last.end);
     let mut lines = Vec::new();

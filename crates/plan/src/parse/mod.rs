@@ -1,9 +1,10 @@
 //! From Markdown to the [`Plan`] model.
 //!
-//! pulldown-cmark turns the text into a flat list of events with byte ranges; [`Doc`] keeps that
-//! list and splits it into top-level [`Block`]s, then into `##` sections, and each section has a
-//! module of its own. Cross-element rules (dependencies, assignments, conflicts) are checked
-//! afterwards by [`crate::validate`], on the finished model.
+//! pulldown-cmark turns the text into events with byte ranges. [`Blocks`] groups them into
+//! top-level blocks as they stream by, and each block goes at once to the parser of the `##`
+//! section it is in (one module per section), then is dropped: memory stays proportional to
+//! the largest block, not to the plan. Cross-element rules (dependencies, assignments,
+//! conflicts) are checked afterwards by [`crate::validate`], on the finished model.
 
 mod agents;
 mod commits;
@@ -13,10 +14,11 @@ mod verification;
 mod waves;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Block as ExtraBlock, Plan};
+use crate::model::{Block as ExtraBlock, Plan, TaskId};
 use crate::span::Span;
 use crate::text;
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag};
+use pulldown_cmark::{Event, HeadingLevel, OffsetIter, Options, Parser, Tag};
+use rustc_hash::FxHashMap as HashMap;
 use std::ops::Range;
 
 /// The Markdown extensions plans use: GFM tables, task lists and strikethrough.
@@ -36,107 +38,48 @@ pub(crate) enum BlockKind {
     Other,
 }
 
-/// A block: its kind, its events (`events[range]`, the opening and closing tags included) and
-/// its source span.
+/// A top-level block: its kind, its events (the opening and closing tags included) and its
+/// source span (trailing white space excluded).
 #[derive(Clone, Debug)]
-pub(crate) struct Block {
+pub(crate) struct Block<'s> {
     pub kind: BlockKind,
+    pub events: Vec<(Event<'s>, Range<usize>)>,
+    pub span: Span,
+}
+
+/// An item of a list block: its events (indices into the block's events, tags included) and span.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
     pub events: Range<usize>,
     pub span: Span,
 }
 
-impl Block {
-    /// The events between the opening and the closing tag.
-    pub fn inner(&self) -> Range<usize> {
-        if self.events.len() >= 2 { self.events.start + 1..self.events.end - 1 } else { self.events.clone() }
-    }
-}
-
-/// The text being parsed, its events, and the diagnostics found so far.
-pub(crate) struct Doc<'s> {
-    pub src: &'s str,
-    pub events: Vec<(Event<'s>, Range<usize>)>,
-    pub diagnostics: Vec<Diagnostic>,
-    pub layout: Layout,
-}
-
-/// Where the parser found the structures that `fmt` normalizes, so that the formatter touches
-/// exactly what the parser reads.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Layout {
-    /// Task field lists.
-    pub field_lists: Vec<Span>,
-    /// The Agent Strategy table.
-    pub agent_table: Option<Span>,
-}
-
-impl<'s> Doc<'s> {
-    pub fn new(src: &'s str) -> Self {
-        let events = Parser::new_ext(src, markdown_options()).into_offset_iter().collect();
-        Self { src, events, diagnostics: Vec::new(), layout: Layout::default() }
-    }
-
-    pub fn report(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
-    }
-
-    /// Splits `events[range]` into blocks at depth 0 of that range.
-    pub fn blocks(&self, range: Range<usize>) -> Vec<Block> {
-        let mut blocks = Vec::new();
-        let mut depth = 0usize;
-        let mut open = 0;
-        for i in range {
-            match &self.events[i].0 {
-                Event::Start(tag) => {
-                    if depth == 0 {
-                        open = i;
-                    }
-                    depth += 1;
-                    let _ = tag;
-                }
-                Event::End(_) => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        blocks.push(self.block(open..i + 1));
-                    }
-                }
-                _ if depth == 0 => blocks.push(self.block(i..i + 1)),
-                _ => {}
-            }
-        }
-        blocks
-    }
-
-    fn block(&self, events: Range<usize>) -> Block {
-        let kind = match &self.events[events.start].0 {
-            Event::Start(Tag::Heading { level, .. }) => BlockKind::Heading(heading_level(*level)),
-            Event::Start(Tag::Paragraph) => BlockKind::Paragraph,
-            Event::Start(Tag::List(_)) => BlockKind::List,
-            Event::Start(Tag::BlockQuote(_)) => BlockKind::BlockQuote,
-            Event::Start(Tag::CodeBlock(_)) => BlockKind::CodeBlock,
-            Event::Start(Tag::Table(_)) => BlockKind::Table,
+impl<'s> Block<'s> {
+    fn new(events: Vec<(Event<'s>, Range<usize>)>, src: &str) -> Self {
+        let kind = match events.first().map(|(event, _)| event) {
+            Some(Event::Start(Tag::Heading { level, .. })) => BlockKind::Heading(heading_level(*level)),
+            Some(Event::Start(Tag::Paragraph)) => BlockKind::Paragraph,
+            Some(Event::Start(Tag::List(_))) => BlockKind::List,
+            Some(Event::Start(Tag::BlockQuote(_))) => BlockKind::BlockQuote,
+            Some(Event::Start(Tag::CodeBlock(_))) => BlockKind::CodeBlock,
+            Some(Event::Start(Tag::Table(_))) => BlockKind::Table,
             _ => BlockKind::Other,
         };
-        let range = self.events[events.start].1.clone();
-        let span = Span::new(range.start, range.start + self.src[range].trim_end().len());
+        let range = events.first().map_or(0..0, |(_, range)| range.clone());
+        let span = Span::new(range.start, range.start + src[range].trim_end().len());
         Block { kind, events, span }
     }
 
-    /// The source text of `span`.
-    pub fn raw(&self, span: Span) -> &'s str {
-        &self.src[span.range()]
+    /// The events between the opening and the closing tag.
+    pub fn inner(&self) -> &[(Event<'s>, Range<usize>)] {
+        if self.events.len() >= 2 { &self.events[1..self.events.len() - 1] } else { &self.events }
     }
 
-    /// The source text of `span`, cleaned and trimmed.
-    pub fn clean(&self, span: Span) -> String {
-        text::clean(self.raw(span).trim())
-    }
-
-    /// The text of inline events, as a person reads it: code keeps its backticks, line breaks
-    /// become spaces. Used for headings and table cells.
-    pub fn inline_text(&self, range: Range<usize>) -> String {
+    /// The text of the block's inline events, as a person reads it: code keeps its backticks,
+    /// line breaks become spaces. Used for headings.
+    pub fn inline_text(&self) -> String {
         let mut out = String::new();
-        for (event, _) in &self.events[range] {
+        for (event, _) in self.inner() {
             match event {
                 Event::Text(t)
                 | Event::InlineHtml(t)
@@ -155,7 +98,7 @@ impl<'s> Doc<'s> {
         text::clean(out.trim())
     }
 
-    /// The inline code spans in `events[range]`: their content and their span.
+    /// The inline code spans among `events[range]`: their content and their span.
     pub fn code_spans(&self, range: Range<usize>) -> Vec<(String, Span)> {
         self.events[range]
             .iter()
@@ -166,13 +109,13 @@ impl<'s> Doc<'s> {
             .collect()
     }
 
-    /// The items of a list block: each item's event range (tags included) and span.
-    pub fn list_items(&self, list: &Block) -> Vec<(Range<usize>, Span)> {
+    /// The items of a list block.
+    pub fn list_items(&self) -> Vec<Item> {
         let mut items = Vec::new();
         let mut depth = 0usize;
         let mut open = 0;
-        for i in list.inner() {
-            match &self.events[i].0 {
+        for (i, (event, _)) in self.events.iter().enumerate().skip(1).take(self.events.len().saturating_sub(2)) {
+            match event {
                 Event::Start(_) => {
                     if depth == 0 {
                         open = i;
@@ -182,7 +125,7 @@ impl<'s> Doc<'s> {
                 Event::End(_) => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 && matches!(self.events[open].0, Event::Start(Tag::Item)) {
-                        items.push((open..i + 1, Span::from(self.events[open].1.clone())));
+                        items.push(Item { events: open..i + 1, span: Span::from(self.events[open].1.clone()) });
                     }
                 }
                 _ => {}
@@ -190,16 +133,96 @@ impl<'s> Doc<'s> {
         }
         items
     }
+}
 
-    /// The start of the content of a list item (after its marker), and the item's text from there.
-    pub fn item_content(&self, item: &(Range<usize>, Span)) -> (usize, &'s str) {
-        let (events, span) = item;
-        let start = (events.start + 1..events.end.saturating_sub(1))
-            .map(|i| &self.events[i])
+/// Top-level blocks, grouped from pulldown-cmark's events as they stream by. It also notes
+/// where code and HTML are, for the placeholder search.
+pub(crate) struct Blocks<'s> {
+    src: &'s str,
+    events: OffsetIter<'s>,
+    /// Ranges of code spans, code blocks and HTML, in document order.
+    pub code: Vec<Range<usize>>,
+}
+
+impl<'s> Blocks<'s> {
+    pub fn new(src: &'s str) -> Self {
+        Blocks { src, events: Parser::new_ext(src, markdown_options()).into_offset_iter(), code: Vec::new() }
+    }
+}
+
+impl<'s> Iterator for Blocks<'s> {
+    type Item = Block<'s>;
+
+    fn next(&mut self) -> Option<Block<'s>> {
+        // Most blocks of a plan (a task header, its field list) hold a few dozen events.
+        let mut events = Vec::with_capacity(32);
+        let mut depth = 0usize;
+        for (event, range) in self.events.by_ref() {
+            if matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_)) | Event::Html(_) | Event::InlineHtml(_))
+            {
+                self.code.push(range.clone());
+            }
+            match &event {
+                Event::Start(_) => depth += 1,
+                Event::End(_) => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            events.push((event, range));
+            if depth == 0 {
+                return Some(Block::new(events, self.src));
+            }
+        }
+        (!events.is_empty()).then(|| Block::new(events, self.src))
+    }
+}
+
+/// The text being parsed and what was found so far.
+pub(crate) struct Doc<'s> {
+    pub src: &'s str,
+    pub diagnostics: Vec<Diagnostic>,
+    pub layout: Layout,
+    /// Where each task id was first written, to find duplicates without scanning every task.
+    pub task_spans: HashMap<TaskId, Span>,
+}
+
+/// Where the parser found the structures that `fmt` normalizes, so that the formatter touches
+/// exactly what the parser reads.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Layout {
+    /// Task field lists.
+    pub field_lists: Vec<Span>,
+    /// The Agent Strategy table.
+    pub agent_table: Option<Span>,
+}
+
+impl<'s> Doc<'s> {
+    pub fn new(src: &'s str) -> Self {
+        Self { src, diagnostics: Vec::new(), layout: Layout::default(), task_spans: HashMap::default() }
+    }
+
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The source text of `span`.
+    pub fn raw(&self, span: Span) -> &'s str {
+        &self.src[span.range()]
+    }
+
+    /// The source text of `span`, cleaned and trimmed.
+    pub fn clean(&self, span: Span) -> String {
+        text::clean(self.raw(span).trim())
+    }
+
+    /// The start of a list item's content (after its marker), and the item's text from there.
+    pub fn item_content(&self, block: &Block, item: &Item) -> (usize, &'s str) {
+        let inner = item.events.start + 1..item.events.end.saturating_sub(1);
+        let start = block.events[inner]
+            .iter()
             .find(|(event, _)| !matches!(event, Event::TaskListMarker(_)))
-            .map_or(span.end, |(_, r)| r.start)
-            .clamp(span.start, span.end);
-        (start, &self.src[start..span.end])
+            .map_or(item.span.end, |(_, r)| r.start)
+            .clamp(item.span.start, item.span.end);
+        (start, &self.src[start..item.span.end])
     }
 
     /// Byte offset of the start of the line holding `offset`.
@@ -262,89 +285,93 @@ pub(crate) fn normalize_heading(heading: &str) -> String {
         .collect()
 }
 
+/// A section being read: its parser gets the section's blocks one by one.
+enum Open {
+    /// Before the first `##`.
+    Preamble,
+    Context,
+    MustHaves(must_haves::Parser),
+    Waves(waves::Parser),
+    Agents(agents::Parser),
+    Commits(commits::Parser),
+    Verification(verification::Parser),
+    /// A section wavecrew does not know, kept as one block.
+    Unknown(String),
+}
+
 /// Parses `src` into a plan; `fallback_id` is the milestone id to use when the title has none
-/// (the file stem). Returns the plan and the structural diagnostics, unsorted.
-pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnostic>, Layout) {
+/// (the file stem). Returns the plan and the document, which holds the structural diagnostics
+/// (unsorted) and the layout `fmt` needs.
+pub(crate) fn parse_document<'s>(src: &'s str, fallback_id: &str) -> (Plan, Doc<'s>) {
     let mut doc = Doc::new(src);
     let mut plan = Plan::default();
-    let blocks = doc.blocks(0..doc.events.len());
+    let mut blocks = Blocks::new(src);
 
-    // Split into the title, the preamble and the `##` sections.
-    let mut title: Option<Block> = None;
-    let mut preamble: Vec<Block> = Vec::new();
-    let mut sections: Vec<(Block, Vec<Block>)> = Vec::new();
-    for block in blocks {
-        match block.kind {
-            BlockKind::Heading(1) if title.is_none() && sections.is_empty() => title = Some(block),
-            BlockKind::Heading(2) => sections.push((block, Vec::new())),
-            _ => match sections.last_mut() {
-                Some((_, body)) => body.push(block),
-                None => preamble.push(block),
-            },
-        }
-    }
-
-    let milestone_known = parse_title(&mut doc, title.as_ref(), fallback_id, &mut plan);
-    if let Some(span) = span_of(&preamble) {
-        plan.extra.push(ExtraBlock { section: "Preamble".into(), text: doc.clean(span), span });
-    }
-
+    let mut title: Option<Span> = None;
+    let mut milestone_known = None;
+    let mut open = Open::Preamble;
+    // The first and last span of the section being read, and its heading.
+    let mut body: Option<Span> = None;
+    let mut heading = Span::default();
     let mut seen: Vec<(Section, Span)> = Vec::new();
-    for (heading, body) in &sections {
-        let name = doc.inline_text(heading.inner());
-        let Some(section) = Section::from_heading(&name) else {
-            doc.report(
-                Diagnostic::new(Code::UnknownSection, heading.span, format!("unknown section `## {name}`"))
-                    .with_label("kept, but not run")
-                    .with_help("known sections are Context, must_haves, Waves, Agent Strategy, Commit Strategy and Verification"),
-            );
-            let span = Span::new(heading.span.start, span_of(body).map_or(heading.span.end, |s| s.end));
-            plan.extra.push(ExtraBlock { section: name, text: doc.clean(span), span });
-            continue;
-        };
-        if let Some(&(_, first)) = seen.iter().find(|(s, _)| *s == section) {
-            doc.report(
-                Diagnostic::new(
-                    Code::DuplicateSection,
-                    heading.span,
-                    format!("section `## {}` appears twice", section.title()),
-                )
-                .with_related(first, "first written here")
-                .with_help("merge the two sections into one"),
-            );
-        } else {
-            seen.push((section, heading.span));
-        }
-        match section {
-            Section::Context => {
-                if let Some(span) = span_of(body) {
-                    if !plan.context.is_empty() {
-                        plan.context.push_str("\n\n");
+
+    for block in blocks.by_ref() {
+        match block.kind {
+            BlockKind::Heading(1) if title.is_none() && matches!(open, Open::Preamble) => {
+                title = Some(block.span);
+                milestone_known = Some(parse_title(&mut doc, Some(&block), fallback_id, &mut plan));
+            }
+            BlockKind::Heading(2) => {
+                let known = *milestone_known.get_or_insert_with(|| parse_title(&mut doc, None, fallback_id, &mut plan));
+                close(&mut doc, &mut plan, std::mem::replace(&mut open, Open::Preamble), heading, body.take());
+                heading = block.span;
+                let name = block.inline_text();
+                open = match Section::from_heading(&name) {
+                    None => Open::Unknown(name),
+                    Some(section) => {
+                        if let Some(&(_, first)) = seen.iter().find(|(s, _)| *s == section) {
+                            doc.report(
+                                Diagnostic::new(
+                                    Code::DuplicateSection,
+                                    block.span,
+                                    format!("section `## {}` appears twice", section.title()),
+                                )
+                                .with_related(first, "first written here")
+                                .with_help("merge the two sections into one"),
+                            );
+                        } else {
+                            seen.push((section, block.span));
+                        }
+                        match section {
+                            Section::Context => Open::Context,
+                            Section::MustHaves => Open::MustHaves(must_haves::Parser::default()),
+                            Section::Waves => Open::Waves(waves::Parser::new(&plan)),
+                            Section::AgentStrategy => Open::Agents(agents::Parser::default()),
+                            Section::CommitStrategy => Open::Commits(commits::Parser::new(known)),
+                            Section::Verification => Open::Verification(verification::Parser::default()),
+                        }
                     }
-                    plan.context.push_str(&doc.clean(span));
+                };
+            }
+            _ => {
+                body = Some(body.map_or(block.span, |b| Span::new(b.start, block.span.end)));
+                match &mut open {
+                    Open::MustHaves(parser) => parser.block(&mut doc, &mut plan, &block),
+                    Open::Waves(parser) => parser.block(&mut doc, &mut plan, &block),
+                    Open::Agents(parser) => parser.block(&mut doc, &mut plan, &block),
+                    Open::Commits(parser) => parser.block(&mut doc, &mut plan, &block),
+                    Open::Verification(parser) => parser.block(&mut doc, &mut plan, &block),
+                    Open::Preamble | Open::Context | Open::Unknown(_) => {}
                 }
             }
-            Section::MustHaves => must_haves::parse(&mut doc, body, &mut plan),
-            Section::Waves => {
-                waves::parse(&mut doc, body, &mut plan);
-                if plan.waves.is_empty() {
-                    doc.report(
-                        Diagnostic::new(
-                            Code::MissingWaves,
-                            heading.span,
-                            "`## Waves` has no `### Wave <n>: <name>` heading, so there is nothing to run",
-                        )
-                        .with_help("head each wave `### Wave 1: <name>` and put its tasks under it"),
-                    );
-                }
-            }
-            Section::AgentStrategy => agents::parse(&mut doc, body, &mut plan),
-            Section::CommitStrategy => commits::parse(&mut doc, body, &mut plan, milestone_known),
-            Section::Verification => verification::parse(&mut doc, body, &mut plan),
         }
     }
+    if milestone_known.is_none() {
+        parse_title(&mut doc, None, fallback_id, &mut plan);
+    }
+    close(&mut doc, &mut plan, open, heading, body);
 
-    let anchor = title.as_ref().map_or(Span::new(0, 0), |t| t.span);
+    let anchor = title.unwrap_or_default();
     for section in Section::ALL {
         if seen.iter().any(|(s, _)| *s == section) {
             continue;
@@ -363,9 +390,42 @@ pub(crate) fn parse_document(src: &str, fallback_id: &str) -> (Plan, Vec<Diagnos
         doc.report(diagnostic);
     }
 
-    report_placeholders(&mut doc);
+    report_placeholders(&mut doc, &blocks.code);
     report_mojibake(&mut doc);
-    (plan, doc.diagnostics, doc.layout)
+    (plan, doc)
+}
+
+/// Ends the section being read: the preamble and unknown sections are kept whole, Context is
+/// stored, and section parsers finish their checks.
+fn close(doc: &mut Doc, plan: &mut Plan, open: Open, heading: Span, body: Option<Span>) {
+    match open {
+        Open::Preamble => {
+            if let Some(span) = body {
+                plan.extra.push(ExtraBlock { section: "Preamble".into(), text: doc.clean(span), span });
+            }
+        }
+        Open::Unknown(name) => {
+            doc.report(
+                Diagnostic::new(Code::UnknownSection, heading, format!("unknown section `## {name}`"))
+                    .with_label("kept, but not run")
+                    .with_help(
+                        "known sections are Context, must_haves, Waves, Agent Strategy, Commit Strategy and Verification",
+                    ),
+            );
+            let span = Span::new(heading.start, body.map_or(heading.end, |s| s.end));
+            plan.extra.push(ExtraBlock { section: name, text: doc.clean(span), span });
+        }
+        Open::Context => {
+            if let Some(span) = body {
+                if !plan.context.is_empty() {
+                    plan.context.push_str("\n\n");
+                }
+                plan.context.push_str(&doc.clean(span));
+            }
+        }
+        Open::Waves(parser) => parser.finish(doc, plan, heading),
+        Open::MustHaves(_) | Open::Agents(_) | Open::Commits(_) | Open::Verification(_) => {}
+    }
 }
 
 fn missing_section_help(section: Section) -> &'static str {
@@ -383,15 +443,10 @@ fn missing_section_help(section: Section) -> &'static str {
     }
 }
 
-/// The span from the first to the last block, if any.
-pub(crate) fn span_of(blocks: &[Block]) -> Option<Span> {
-    Some(Span::new(blocks.first()?.span.start, blocks.last()?.span.end))
-}
-
 /// Reads `# <id> Implementation Plan: <title>`; returns whether the milestone id is known
 /// (present and not a placeholder).
 fn parse_title(doc: &mut Doc, title: Option<&Block>, fallback_id: &str, plan: &mut Plan) -> bool {
-    let text = title.map(|block| doc.inline_text(block.inner()));
+    let text = title.map(Block::inline_text);
     let parsed = text.as_deref().and_then(split_title);
     match (parsed, title) {
         (Some((id, name)), _) => {
@@ -427,16 +482,9 @@ fn split_title(text: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && !id.contains(char::is_whitespace)).then_some((id, name))
 }
 
-/// `unfilled-placeholder` for every `{...}` in prose: anywhere but code spans, code blocks and HTML.
-fn report_placeholders(doc: &mut Doc) {
-    let code: Vec<Range<usize>> = doc
-        .events
-        .iter()
-        .filter(|(event, _)| {
-            matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_)) | Event::Html(_) | Event::InlineHtml(_))
-        })
-        .map(|(_, range)| range.clone())
-        .collect();
+/// `unfilled-placeholder` for every `{...}` in prose: anywhere but code spans, code blocks and HTML
+/// (`code`: their ranges, in document order).
+fn report_placeholders(doc: &mut Doc, code: &[Range<usize>]) {
     let in_code = |span: Span| {
         let at = code.partition_point(|r| r.end <= span.start);
         code[at..].iter().take_while(|r| r.start < span.end).next().is_some()

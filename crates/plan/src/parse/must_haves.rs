@@ -12,16 +12,26 @@ enum List {
     KeyLinks,
 }
 
-pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
-    let mut current: Option<List> = None;
-    let mut place = "must_haves".to_owned();
-    for block in body {
+/// Reads the blocks of `## must_haves`: a `###` heading picks the list the next list fills.
+pub(super) struct Parser {
+    current: Option<List>,
+    place: String,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser { current: None, place: "must_haves".to_owned() }
+    }
+}
+
+impl Parser {
+    pub(super) fn block(&mut self, doc: &mut Doc, plan: &mut Plan, block: &Block) {
         match block.kind {
             BlockKind::Heading(3) => {
-                let text = doc.inline_text(block.inner());
+                let text = block.inline_text();
                 // The parenthetical in `### truths (observable outcomes)` is optional.
                 let key = normalize_heading(text.split('(').next().unwrap_or_default());
-                current = match key.as_str() {
+                self.current = match key.as_str() {
                     "truths" | "truth" => Some(List::Truths),
                     "artifacts" | "artifact" => Some(List::Artifacts),
                     "key_links" | "key_link" => Some(List::KeyLinks),
@@ -38,15 +48,15 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                         None
                     }
                 };
-                place = format!("must_haves / {text}");
+                self.place = format!("must_haves / {text}");
             }
-            BlockKind::List if current.is_some() => {
-                for item in doc.list_items(block) {
-                    let (start, _) = doc.item_content(&item);
-                    let span = Span::new(start, item.1.end);
+            BlockKind::List if self.current.is_some() => {
+                for item in block.list_items() {
+                    let (start, _) = doc.item_content(block, &item);
+                    let span = Span::new(start, item.span.end);
                     let text = doc.clean(span);
-                    let codes = doc.code_spans(item.0.clone());
-                    match current {
+                    let codes = block.code_spans(item.events.clone());
+                    match self.current {
                         Some(List::Truths) => plan.must_haves.truths.push(Spanned::new(text, span)),
                         Some(List::Artifacts) => {
                             let path = codes.first().map(|(path, path_span)| {
@@ -63,7 +73,11 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                     }
                 }
             }
-            _ => plan.extra.push(ExtraBlock { section: place.clone(), text: doc.clean(block.span), span: block.span }),
+            _ => plan.extra.push(ExtraBlock {
+                section: self.place.clone(),
+                text: doc.clean(block.span),
+                span: block.span,
+            }),
         }
     }
 }

@@ -172,9 +172,9 @@ pub(crate) fn new_task(doc: &mut Doc, paragraph: &Block, header: &TaskHeader, wa
 /// Reads the field list under a task.
 pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
     let mut seen: Vec<(String, Span)> = Vec::new();
-    for item in doc.list_items(list) {
-        let (content_start, content) = doc.item_content(&item);
-        let item_span = item.1;
+    for item in list.list_items() {
+        let (content_start, content) = doc.item_content(list, &item);
+        let item_span = item.span;
         let Some((name_span, value_offset)) = parse_field_head(content) else {
             task.notes.push(Spanned::new(doc.clean(Span::new(content_start, item_span.end)), item_span));
             continue;
@@ -198,7 +198,7 @@ pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
         }
         seen.push((key, name_span));
         let value = dedent(doc, content_start, value_span);
-        let codes = doc.code_spans(item.0.clone());
+        let codes = list.code_spans(item.events.clone());
         let codes: Vec<(String, Span)> = codes.into_iter().filter(|(_, s)| s.start >= value_span.start).collect();
         match known {
             Some(KnownField::Files) => {

@@ -16,14 +16,24 @@ enum Part {
     Unknown,
 }
 
-pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
-    let mut part = Part::Top;
-    let mut place = "Verification".to_owned();
-    for block in body {
-        match (block.kind, part) {
+/// Reads the blocks of `## Verification`.
+pub(super) struct Parser {
+    part: Part,
+    place: String,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser { part: Part::Top, place: "Verification".to_owned() }
+    }
+}
+
+impl Parser {
+    pub(super) fn block(&mut self, doc: &mut Doc, plan: &mut Plan, block: &Block) {
+        match (block.kind, self.part) {
             (BlockKind::Heading(3), _) => {
-                let text = doc.inline_text(block.inner());
-                part = match normalize_heading(&text).as_str() {
+                let text = block.inline_text();
+                self.part = match normalize_heading(&text).as_str() {
                     "automated" => Part::Automated,
                     "manual" => Part::Manual,
                     _ => {
@@ -35,17 +45,21 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                         Part::Unknown
                     }
                 };
-                place = format!("Verification / {text}");
+                self.place = format!("Verification / {text}");
             }
             (BlockKind::CodeBlock, Part::Top | Part::Automated) => read_commands(doc, block, plan),
             (BlockKind::List, Part::Top | Part::Manual) => {
-                for item in doc.list_items(block) {
-                    let (start, _) = doc.item_content(&item);
-                    let span = Span::new(start, item.1.end);
+                for item in block.list_items() {
+                    let (start, _) = doc.item_content(block, &item);
+                    let span = Span::new(start, item.span.end);
                     plan.verification.manual.push(Spanned::new(doc.clean(span), span));
                 }
             }
-            _ => plan.extra.push(ExtraBlock { section: place.clone(), text: doc.clean(block.span), span: block.span }),
+            _ => plan.extra.push(ExtraBlock {
+                section: self.place.clone(),
+                text: doc.clean(block.span),
+                span: block.span,
+            }),
         }
     }
 }

@@ -22,15 +22,30 @@ struct Cursor {
     place: String,
 }
 
-pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
-    let first_task = plan.tasks.len();
-    let mut explicit: Vec<bool> = vec![true; plan.waves.len()];
-    let mut at = Cursor { place: "Waves".into(), ..Cursor::default() };
-    for block in body {
+/// Reads the blocks of a `## Waves` section one by one.
+pub(super) struct Parser {
+    /// The first task of this section in `plan.tasks` (a plan may repeat the section).
+    first_task: usize,
+    /// For each wave of the plan, whether it said what it depends on.
+    explicit: Vec<bool>,
+    at: Cursor,
+}
+
+impl Parser {
+    pub(super) fn new(plan: &Plan) -> Self {
+        Parser {
+            first_task: plan.tasks.len(),
+            explicit: vec![true; plan.waves.len()],
+            at: Cursor { place: "Waves".into(), ..Cursor::default() },
+        }
+    }
+
+    pub(super) fn block(&mut self, doc: &mut Doc, plan: &mut Plan, block: &Block) {
+        let at = &mut self.at;
         match block.kind {
             BlockKind::Heading(3) => {
-                let text = doc.inline_text(block.inner());
-                at = Cursor { place: format!("Waves / {text}"), ..Cursor::default() };
+                let text = block.inline_text();
+                *at = Cursor { place: format!("Waves / {text}"), ..Cursor::default() };
                 if let Some((number, name)) = parse_heading(&text) {
                     if let Some(first) = plan.waves.iter().find(|w| w.number == number) {
                         doc.report(
@@ -44,7 +59,7 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                         );
                     }
                     at.wave = Some(plan.waves.len());
-                    explicit.push(false);
+                    self.explicit.push(false);
                     plan.waves.push(Wave {
                         number,
                         name,
@@ -70,11 +85,11 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
             }
             BlockKind::BlockQuote if at.wave.is_some() && at.task.is_none() && !at.clauses_read => {
                 let index = at.wave.unwrap_or_default();
-                explicit[index] = parse_clauses(doc, block, &mut plan.waves[index]);
+                self.explicit[index] = parse_clauses(doc, block, &mut plan.waves[index]);
                 at.clauses_read = true;
             }
             BlockKind::Paragraph => match tasks::parse_header(doc.raw(block.span)) {
-                Some(header) if at.wave.is_some() => start_task(doc, block, &header, &mut at, plan),
+                Some(header) if at.wave.is_some() => start_task(doc, block, &header, at, plan),
                 Some(header) => {
                     let id = header.id;
                     doc.report(
@@ -85,9 +100,9 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                         )
                         .with_help(format!("move it under `### Wave {}`", id.wave)),
                     );
-                    keep(doc, block, &at, plan);
+                    keep(doc, block, at, plan);
                 }
-                None => keep(doc, block, &at, plan),
+                None => keep(doc, block, at, plan),
             },
             BlockKind::List if at.task.is_some() && !at.fields_read => {
                 let index = at.task.unwrap_or_default();
@@ -95,13 +110,27 @@ pub(super) fn parse(doc: &mut Doc, body: &[Block], plan: &mut Plan) {
                 doc.layout.field_lists.push(block.span);
                 at.fields_read = true;
             }
-            _ => keep(doc, block, &at, plan),
+            _ => keep(doc, block, at, plan),
         }
     }
-    for task in &plan.tasks[first_task..] {
-        tasks::report_missing_fields(doc, task);
+
+    /// Reports missing fields and implicit dependencies once every task and wave is known.
+    pub(super) fn finish(self, doc: &mut Doc, plan: &mut Plan, heading: Span) {
+        for task in &plan.tasks[self.first_task..] {
+            tasks::report_missing_fields(doc, task);
+        }
+        infer_dependencies(doc, plan, &self.explicit);
+        if plan.waves.is_empty() {
+            doc.report(
+                Diagnostic::new(
+                    Code::MissingWaves,
+                    heading,
+                    "`## Waves` has no `### Wave <n>: <name>` heading, so there is nothing to run",
+                )
+                .with_help("head each wave `### Wave 1: <name>` and put its tasks under it"),
+            );
+        }
     }
-    infer_dependencies(doc, plan, &explicit);
 }
 
 /// Starts a task under the current wave; reports a duplicate id.
@@ -109,14 +138,14 @@ fn start_task(doc: &mut Doc, block: &Block, header: &TaskHeader, at: &mut Cursor
     let wave_index = at.wave.unwrap_or_default();
     let number = plan.waves[wave_index].number;
     let task = tasks::new_task(doc, block, header, number);
-    if let Some(first) = plan.task(task.id) {
-        let first = first.span;
+    if let Some(&first) = doc.task_spans.get(&task.id) {
         doc.report(
             Diagnostic::new(Code::DuplicateTask, block.span, format!("there are two tasks {}", task.id))
                 .with_related(first, "first written here")
                 .with_help("give each task its own id `<wave>.<k>`"),
         );
     }
+    doc.task_spans.entry(task.id).or_insert(task.span);
     plan.waves[wave_index].tasks.push(task.id);
     at.task = Some(plan.tasks.len());
     at.fields_read = false;
