@@ -1,5 +1,9 @@
 //! Command-line arguments. Doc comments here are the `--help` text.
 
+use crate::commands::agent_double::AgentDoubleArgs;
+use crate::commands::demo::DemoArgs;
+use crate::commands::run::{ResumeArgs, RunArgs};
+use crate::commands::runs::{CancelArgs, LogsArgs, RunsArgs, StatusArgs};
 use crate::commands::{
     check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
 };
@@ -35,6 +39,23 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Print the JSON Schema of `wavecrew show --json`.
     Schema(SchemaArgs),
+    /// Run a plan: agents in parallel worktrees, Verify commands, one commit per task.
+    Run(RunArgs),
+    /// Pick up a run after a crash, Ctrl-C or failure: committed tasks stay, the rest runs.
+    Resume(ResumeArgs),
+    /// List the runs of a repository.
+    Runs(RunsArgs),
+    /// Show a run's tasks and their states.
+    Status(StatusArgs),
+    /// Print a task's logs (agent output and Verify commands), `-f` to follow.
+    Logs(LogsArgs),
+    /// Stop an active run (it can be resumed).
+    Cancel(CancelArgs),
+    /// Run a small bundled plan end to end on a scratch repository, with the scripted agent.
+    Demo(DemoArgs),
+    /// The scripted agent (a test double), as the engine starts it.
+    #[command(hide = true)]
+    AgentDouble(AgentDoubleArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

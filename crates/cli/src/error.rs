@@ -28,6 +28,17 @@ impl CliError {
         Self { message: message.into(), hint: None, code: exit::IO, broken_pipe: false }
     }
 
+    /// A request that cannot be carried out as given: bad arguments, a repository in the wrong
+    /// state (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::io(message)
+    }
+
+    /// The work was done and found problems (exit code 1).
+    pub fn findings(message: impl Into<String>) -> Self {
+        Self { code: exit::FINDINGS, ..Self::io(message) }
+    }
+
     /// Adds a `hint:` line saying what to do.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

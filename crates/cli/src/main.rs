@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod error;
 mod input;
+mod progress;
 mod render;
 
 use clap::Parser;

@@ -97,6 +97,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Box<Diagnostic>> {
     Ok(Decoded { text, bom })
 }
 
+/// Whether two tasks' Files may name a common file: equal entries, a glob matching the other
+/// entry (or its text: `tests/*.ts` covers `tests/*.test.ts`), or a directory (`src/`) holding it.
+/// The executor uses it to keep such tasks from running at the same time.
+pub fn files_overlap(a: &[Spanned<String>], b: &[Spanned<String>]) -> bool {
+    a.iter().any(|x| b.iter().any(|y| validate::entries_overlap(x, y)))
+}
+
 /// The milestone id a file name gives: `M4.plan.md` → `M4`, `rooms.md` → `rooms`.
 pub fn milestone_from_file_name(name: &str) -> String {
     let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);

@@ -255,6 +255,12 @@ impl<'p> FileIndex<'p> {
     }
 }
 
+/// Whether two Files entries may name a common file.
+pub(crate) fn entries_overlap(a: &str, b: &str) -> bool {
+    let (a, b) = (PathPattern::new(a), PathPattern::new(b));
+    a.text == b.text || a.covers(b.text) || b.covers(a.text)
+}
+
 fn artifacts(plan: &Plan, files: &FileIndex, out: &mut Vec<Diagnostic>) {
     for artifact in &plan.must_haves.artifacts {
         // A path with a `{placeholder}` cannot be matched until it is filled in.

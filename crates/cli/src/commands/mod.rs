@@ -1,9 +1,13 @@
 //! One module per subcommand: its arguments and its `run` function.
 
+pub mod agent_double;
 pub mod check;
+pub mod demo;
 pub mod fmt;
 pub mod graph;
 pub mod new;
+pub mod run;
+pub mod runs;
 pub mod schema;
 pub mod show;
 
@@ -25,6 +29,14 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::New(args) => new::run(&ctx, &args),
         Command::Fmt(args) => fmt::run(&ctx, &args),
         Command::Schema(args) => schema::run(&ctx, &args),
+        Command::Run(args) => run::run(&ctx, &args),
+        Command::Resume(args) => run::resume(&ctx, &args),
+        Command::Runs(args) => runs::runs(&ctx, &args),
+        Command::Status(args) => runs::status(&ctx, &args),
+        Command::Logs(args) => runs::logs(&ctx, &args),
+        Command::Cancel(args) => runs::cancel(&ctx, &args),
+        Command::Demo(args) => demo::run(&ctx, &args),
+        Command::AgentDouble(args) => agent_double::run(&ctx, &args),
     }
 }
 

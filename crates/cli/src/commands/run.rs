@@ -1,0 +1,361 @@
+//! `wavecrew run PLAN` and `wavecrew resume [RUN]`: run a plan with agents, or pick a run up.
+
+use super::Context;
+use crate::error::{CliError, exit};
+use crate::input::PlanFile;
+use crate::progress::Progress;
+use clap::{Args, ValueEnum};
+use engine::agent::{Agent, CommandAgent, ScriptedAgent};
+use engine::events::RunState;
+use engine::run::{self, Options, ScheduleMode, Workspace};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+/// How agents are chosen and run.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The agent backend for every task: `scripted` (a test double that plays `--script`) or
+    /// `command` (any program, see `--agent-command`). Real agent CLIs come in a later version.
+    #[arg(long, value_enum)]
+    pub agent: Option<Backend>,
+
+    /// For `--agent command`: the command line; `{prompt_file}`, `{prompt}`, `{model}`, `{task}`
+    /// and `{worktree}` are filled in. E.g. `--agent-command 'my-agent --model {model} {prompt_file}'`.
+    #[arg(long, value_name = "CMD")]
+    pub agent_command: Option<String>,
+
+    /// For `--agent scripted`: the JSON script of file edits per task and attempt.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Attempts per task before it fails.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub attempts: u32,
+
+    /// Seconds an agent gets per attempt.
+    #[arg(long, default_value_t = 1800, value_name = "SECS")]
+    pub timeout: u64,
+
+    /// Seconds each Verify command gets.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub verify_timeout: u64,
+
+    /// Tasks running at once (default: one per agent of the plan).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Stop launching tasks after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// `dag`: a task starts when the tasks it depends on are done; `waves`: strict wave barriers.
+    #[arg(long, value_enum, default_value_t = Scheduling::Dag)]
+    pub schedule: Scheduling,
+
+    /// Print the engine's events as JSON lines instead of the progress view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Scripted,
+    Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scheduling {
+    Dag,
+    Waves,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plan file.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// The repository to run in (default: the one holding the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+
+    /// Print the schedule (lanes, order, file locks) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Agree that the plan's Verify commands may run, without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run to resume (default: the newest run of the repository).
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+impl AgentArgs {
+    fn options(&self) -> Options {
+        Options {
+            jobs: self.jobs,
+            attempts: self.attempts,
+            agent_timeout: Duration::from_secs(self.timeout.max(1)),
+            verify_timeout: Duration::from_secs(self.verify_timeout.max(1)),
+            fail_fast: self.fail_fast,
+            schedule: match self.schedule {
+                Scheduling::Dag => ScheduleMode::Dag,
+                Scheduling::Waves => ScheduleMode::Waves,
+            },
+            ..Options::default()
+        }
+    }
+
+    fn agent(&self) -> Result<Arc<dyn Agent>, CliError> {
+        match self.agent {
+            Some(Backend::Scripted) => {
+                let script = self.script.clone().ok_or_else(|| {
+                    CliError::usage("error: `--agent scripted` needs `--script FILE`")
+                        .with_hint("the script says which files the scripted agent writes for each task (see `wavecrew demo`)")
+                })?;
+                let script = std::path::absolute(&script).unwrap_or(script);
+                let program = std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
+                Ok(Arc::new(ScriptedAgent { program, script }))
+            }
+            Some(Backend::Command) => {
+                let line = self.agent_command.as_deref().ok_or_else(|| {
+                    CliError::usage("error: `--agent command` needs `--agent-command CMD`")
+                        .with_hint("e.g. --agent-command 'my-agent --model {model} {prompt_file}'")
+                })?;
+                let argv = shell_words::split(line)
+                    .map_err(|e| CliError::usage(format!("error: --agent-command: {e}")))?;
+                CommandAgent::new("command", argv)
+                    .map(|a| Arc::new(a) as Arc<dyn Agent>)
+                    .ok_or_else(|| CliError::usage("error: --agent-command is empty"))
+            }
+            None => Err(CliError::usage("error: choose an agent with `--agent`")
+                .with_hint("`--agent command --agent-command CMD` runs any program; `--agent scripted --script FILE` is the test double; `wavecrew demo` shows a whole run")),
+        }
+    }
+}
+
+/// Starts the runtime and runs `future` with Ctrl-C and SIGTERM turned into cancellation.
+fn with_runtime<T>(
+    future: impl FnOnce(watch::Receiver<bool>) -> std::pin::Pin<Box<dyn std::future::Future<Output = T>>>,
+) -> Result<T, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io(format!("error: could not start the runtime: {e}")))?;
+    Ok(runtime.block_on(async move {
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(term) => term.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminated => {}
+            }
+            eprintln!("\nstopping: agents get SIGTERM, then SIGKILL; press Ctrl-C again to quit at once");
+            let _ = cancel_tx.send(true);
+            let _ = tokio::signal::ctrl_c().await;
+            std::process::exit(130);
+        });
+        future(cancel_rx).await
+    }))
+}
+
+pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
+    let file = PlanFile::read(&args.plan)?;
+    let decoded =
+        plan::decode(&file.bytes).map_err(|d| CliError::io(format!("error: `{}`: {}", file.display(), d.message)))?;
+    let parsed = plan::parse(decoded.text, &file.fallback_id());
+    if parsed.has_errors() {
+        let report = super::check::check_file(&file, false);
+        let renderer =
+            if ctx.color { annotate_snippets::Renderer::styled() } else { annotate_snippets::Renderer::plain() };
+        let mut err = std::io::stderr().lock();
+        for diagnostic in report.diagnostics.iter().filter(|d| d.severity() == plan::Severity::Error) {
+            let _ = writeln!(err, "{}\n", crate::render::human(&report, diagnostic, &renderer));
+        }
+        return Err(CliError::findings(format!("error: `{}` has errors; fix them before running it", file.display())));
+    }
+    if args.dry_run {
+        print!("{}", dry_run(&parsed.plan, &args.agent.options()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let agent = args.agent.agent()?;
+    let options = args.agent.options();
+    let json = args.agent.json;
+    let plan_path = args.plan.display().to_string();
+    let repo = args.repo.clone();
+    let bytes = file.bytes.clone();
+    let yes = args.yes;
+    with_runtime(move |cancel| {
+        Box::pin(async move {
+            let ws = Workspace::open(&repo).await.map_err(engine_error)?;
+            consent(&ws, &parsed.plan, &bytes, yes)?;
+            let (tx, rx) = broadcast::channel(4096);
+            let progress = Progress::spawn(rx, json);
+            let result = run::start(&ws, &plan_path, &bytes, parsed.plan, agent, options, tx, cancel).await;
+            progress.finish().await;
+            finish(&ws, result)
+        })
+    })?
+}
+
+pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
+    let agent = args.agent.agent()?;
+    let options = args.agent.options();
+    let json = args.agent.json;
+    let repo = args.repo.clone();
+    let wanted = args.run.clone();
+    with_runtime(move |cancel| {
+        Box::pin(async move {
+            let ws = Workspace::open(&repo).await.map_err(engine_error)?;
+            let run_id = match wanted {
+                Some(id) => id,
+                None => ws
+                    .journal
+                    .runs()
+                    .map_err(|e| CliError::io(format!("error: {e}")))?
+                    .into_iter()
+                    .next()
+                    .map(|r| r.id)
+                    .ok_or_else(|| CliError::usage("error: this repository has no run to resume"))?,
+            };
+            let (tx, rx) = broadcast::channel(4096);
+            let progress = Progress::spawn(rx, json);
+            let result = run::resume(&ws, &run_id, agent, options, tx, cancel).await;
+            progress.finish().await;
+            finish(&ws, result)
+        })
+    })?
+}
+
+fn engine_error(error: run::EngineError) -> CliError {
+    match error {
+        run::EngineError::Journal(_) | run::EngineError::Io(_) => CliError::io(format!("error: {error}")),
+        _ => CliError::usage(format!("error: {error}")),
+    }
+}
+
+/// The run's verdict on stderr, and its exit code: 0 succeeded, 1 failed, 130 cancelled.
+fn finish(ws: &Workspace, result: Result<run::Summary, run::EngineError>) -> Result<ExitCode, CliError> {
+    let summary = result.map_err(engine_error)?;
+    let folder = ws.run_dir(&summary.run);
+    match summary.state {
+        RunState::Succeeded => {
+            eprintln!("run {} succeeded: {} tasks committed on `{}`", summary.run, summary.committed, summary.branch);
+            eprintln!("  logs: {}", folder.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        RunState::Cancelled => {
+            eprintln!(
+                "run {} stopped: {} tasks committed so far on `{}`",
+                summary.run, summary.committed, summary.branch
+            );
+            eprintln!("  resume it with: wavecrew resume {}", summary.run);
+            Ok(ExitCode::from(130))
+        }
+        RunState::Failed | RunState::Running => {
+            eprintln!(
+                "run {} failed: {} committed, {} failed, {} skipped on `{}`",
+                summary.run, summary.committed, summary.failed, summary.skipped, summary.branch
+            );
+            eprintln!(
+                "  see `wavecrew status {}`, then `wavecrew resume {}` to try the rest again",
+                summary.run, summary.run
+            );
+            Ok(ExitCode::from(exit::FINDINGS))
+        }
+    }
+}
+
+/// The plan's commands run only once someone agreed, remembered per plan content (like `direnv allow`).
+fn consent(ws: &Workspace, plan: &plan::Plan, bytes: &[u8], yes: bool) -> Result<(), CliError> {
+    let hash = run::plan_hash(bytes);
+    let journal_error = |e| CliError::io(format!("error: {e}"));
+    if ws.journal.consented(&hash).map_err(journal_error)? {
+        return Ok(());
+    }
+    let commands: Vec<String> = plan
+        .tasks
+        .iter()
+        .flat_map(|t| t.verify_commands.iter().map(move |c| format!("  {}  {}", t.id, c.value)))
+        .collect();
+    if yes || commands.is_empty() {
+        return ws.journal.consent(&hash).map_err(journal_error);
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "This plan runs these commands in its worktrees (its Verify commands):");
+    for command in &commands {
+        let _ = writeln!(err, "{command}");
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage("error: the plan's commands were not agreed to")
+            .with_hint("read them above, then run again with --yes (remembered for this plan's content)"));
+    }
+    let _ = write!(err, "Run them? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        ws.journal.consent(&hash).map_err(journal_error)
+    } else {
+        Err(CliError::usage("error: not agreed; nothing was run"))
+    }
+}
+
+/// The schedule a run would follow: lanes, what each task waits for, file locks.
+fn dry_run(plan: &plan::Plan, options: &Options) -> String {
+    use std::fmt::Write as _;
+    let schedule = plan::Schedule::new(plan);
+    let mut out = String::new();
+    let named = schedule.lanes().iter().filter(|l| !l.default).count();
+    let defaults = usize::from(schedule.lanes().iter().any(|l| l.default));
+    let jobs = options.jobs.unwrap_or(named + defaults).max(1);
+    let _ = writeln!(out, "Dry run of {} · {}: nothing is changed.\n", plan.milestone, plan.title);
+    let _ = writeln!(out, "Lanes (at most {jobs} tasks at once)");
+    for lane in schedule.lanes() {
+        let tasks: Vec<String> = lane.tasks.iter().map(ToString::to_string).collect();
+        let model = lane.model.as_deref().unwrap_or("default model");
+        let _ = writeln!(out, "  {:<18} {:<14} {}", lane.name, model, tasks.join(" → "));
+    }
+    let _ = writeln!(out, "\nOrder (each task waits for the tasks listed)");
+    for id in schedule.task_order().unwrap_or_default() {
+        let mut waits = run::waits_for(plan, &schedule, options.schedule, id);
+        waits.sort();
+        waits.dedup();
+        let waits: Vec<String> = waits.iter().map(ToString::to_string).collect();
+        let waits = if waits.is_empty() { "nothing".to_owned() } else { waits.join(", ") };
+        let _ = writeln!(out, "  {:<5} {}", id.to_string(), super::ellipsize(&waits, 80));
+    }
+    let _ = writeln!(out, "\nFile locks (a task holds its Files while it runs; overlapping tasks take turns)");
+    for task in &plan.tasks {
+        let files: Vec<&str> = task.files.iter().map(|f| f.value.as_str()).collect();
+        if !files.is_empty() {
+            let _ = writeln!(out, "  {:<5} {}", task.id.to_string(), files.join(", "));
+        }
+    }
+    out
+}

@@ -1,0 +1,221 @@
+//! `wavecrew runs`, `status`, `logs`, `cancel`: what the journal knows about runs.
+
+use super::Context;
+use crate::error::CliError;
+use clap::Args;
+use engine::events::{RunState, TaskState};
+use engine::journal::{Journal, RunRecord};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The run (default: the newest).
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// The task, e.g. `2.1`.
+    #[arg(value_name = "TASK")]
+    pub task: String,
+    /// Keep printing what is added until the task ends.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// The repository's state folder and journal, without starting a runtime.
+fn open(repo: &Path) -> Result<(PathBuf, Journal), CliError> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-parse", "--path-format=absolute", "--git-common-dir"])
+        .output()
+        .map_err(|e| CliError::io(format!("error: could not run git: {e}")))?;
+    if !output.status.success() {
+        return Err(CliError::usage(format!("error: `{}` is not inside a git repository", repo.display())));
+    }
+    let state = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("wavecrew");
+    let journal = Journal::open(&state.join("journal.sqlite")).map_err(|e| CliError::io(format!("error: {e}")))?;
+    Ok((state, journal))
+}
+
+fn find_run(journal: &Journal, wanted: Option<&str>) -> Result<RunRecord, CliError> {
+    let runs = journal.runs().map_err(|e| CliError::io(format!("error: {e}")))?;
+    let found = match wanted {
+        Some(id) => runs.into_iter().find(|r| r.id == id || r.id.ends_with(id)),
+        None => runs.into_iter().next(),
+    };
+    found.ok_or_else(|| match wanted {
+        Some(id) => {
+            CliError::usage(format!("error: no run `{id}` in this repository")).with_hint("`wavecrew runs` lists them")
+        }
+        None => {
+            CliError::usage("error: this repository has no runs yet").with_hint("start one with `wavecrew run PLAN`")
+        }
+    })
+}
+
+/// `running` for a run whose process is gone reads `interrupted`.
+fn state_name(run: &RunRecord) -> &'static str {
+    match run.state {
+        RunState::Running if !engine::run::pid_alive(run.pid) => "interrupted",
+        state => state.as_str(),
+    }
+}
+
+pub fn runs(_ctx: &Context, args: &RunsArgs) -> Result<ExitCode, CliError> {
+    let (_, journal) = open(&args.repo)?;
+    let runs = journal.runs().map_err(|e| CliError::io(format!("error: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    if runs.is_empty() {
+        writeln!(out, "no runs yet")?;
+    }
+    for run in runs {
+        let tasks = journal.tasks(&run.id).map_err(|e| CliError::io(format!("error: {e}")))?;
+        let done = tasks.iter().filter(|t| t.state == TaskState::Committed).count();
+        writeln!(
+            out,
+            "{}  {:<11}  {:>3}/{:<3} tasks  {} · {}",
+            run.id,
+            state_name(&run),
+            done,
+            tasks.len(),
+            run.milestone,
+            run.title
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
+    let (_, journal) = open(&args.repo)?;
+    let run = find_run(&journal, args.run.as_deref())?;
+    let tasks = journal.tasks(&run.id).map_err(|e| CliError::io(format!("error: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "run {}: {} · {}", run.id, run.milestone, run.title)?;
+    writeln!(
+        out,
+        "state {}, branch `{}` from {}, plan {}",
+        state_name(&run),
+        run.branch,
+        &run.base[..run.base.len().min(10)],
+        run.plan_path
+    )?;
+    for task in &tasks {
+        let commit = task.commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or("");
+        let reason = task.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("");
+        writeln!(
+            out,
+            "  {:<5} {:<11} attempts {:<2} {:<16} {commit} {}",
+            task.task,
+            task.state.as_str(),
+            task.attempts,
+            task.lane.as_deref().unwrap_or("-"),
+            super::ellipsize(reason, 70)
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The log files of a task's attempts, oldest first.
+fn task_logs(state: &Path, run: &str, task: &str) -> Vec<PathBuf> {
+    let dir = state.join("runs").join(run).join("logs");
+    let prefix = format!("{task}-");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+                .collect()
+        })
+        .unwrap_or_default();
+    // `<task>-<attempt>-<part>.log`: by attempt number, the agent before its Verify commands.
+    files.sort_by_key(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let rest = &name[prefix.len()..];
+        let attempt: u32 = rest.split('-').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        (attempt, !rest.contains("-agent"), name)
+    });
+    files
+}
+
+pub fn logs(_ctx: &Context, args: &LogsArgs) -> Result<ExitCode, CliError> {
+    let (state, journal) = open(&args.repo)?;
+    let run = find_run(&journal, Some(&args.run))?;
+    let mut out = std::io::stdout().lock();
+    let mut printed: std::collections::HashMap<PathBuf, u64> = std::collections::HashMap::new();
+    loop {
+        for file in task_logs(&state, &run.id, &args.task) {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let seen = printed.entry(file.clone()).or_insert(0);
+            if *seen == 0 && !bytes.is_empty() {
+                writeln!(out, "==> {} <==", file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())?;
+            }
+            if (bytes.len() as u64) > *seen {
+                out.write_all(&bytes[*seen as usize..])?;
+                *seen = bytes.len() as u64;
+            }
+        }
+        out.flush()?;
+        let task_over = journal
+            .tasks(&run.id)
+            .map_err(|e| CliError::io(format!("error: {e}")))?
+            .iter()
+            .find(|t| t.task == args.task)
+            .is_none_or(|t| t.state.is_final() || !engine::run::pid_alive(run.pid));
+        if !args.follow || task_over {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    if printed.is_empty() {
+        return Err(CliError::usage(format!("error: run {} has no logs for task {} (yet)", run.id, args.task)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn cancel(_ctx: &Context, args: &CancelArgs) -> Result<ExitCode, CliError> {
+    let (_, journal) = open(&args.repo)?;
+    let run = find_run(&journal, Some(&args.run))?;
+    if run.state != RunState::Running || !engine::run::pid_alive(run.pid) {
+        return Err(CliError::usage(format!("error: run {} is not active ({})", run.id, state_name(&run)))
+            .with_hint(format!("`wavecrew resume {}` continues it", run.id)));
+    }
+    engine::process::signal_pid(run.pid, nix_term());
+    eprintln!("asked run {} (process {}) to stop; it journals and stops its agents", run.id, run.pid);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn nix_term() -> engine::process::Signal {
+    engine::process::Signal::SIGTERM
+}

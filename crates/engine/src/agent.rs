@@ -1,0 +1,113 @@
+//! Agents: what runs a task's Action in a lane's worktree.
+//!
+//! An agent is a command line built for one task: the engine starts it (in its own process
+//! group, with a timeout, its output logged) and judges the result itself by running the
+//! task's Verify commands. Backends only know how to call their program.
+
+use std::path::PathBuf;
+
+/// What an agent is asked to do.
+#[derive(Clone, Debug)]
+pub struct AgentRequest {
+    /// The task id, e.g. `2.1`.
+    pub task: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The model the plan names for the task's agent, if any.
+    pub model: Option<String>,
+    /// The prompt, also written to `prompt_file`.
+    pub prompt: String,
+    /// A file holding the prompt (outside the worktree).
+    pub prompt_file: PathBuf,
+    /// The lane's worktree, where the agent works.
+    pub worktree: PathBuf,
+}
+
+/// A command line to start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentCommand {
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+/// A way to run tasks.
+pub trait Agent: Send + Sync {
+    /// The backend's name, as shown and journaled.
+    fn name(&self) -> &str;
+    /// The command that performs `request`.
+    fn command(&self, request: &AgentRequest) -> AgentCommand;
+}
+
+/// Variables every agent process gets, so that any program can find its task.
+fn standard_env(request: &AgentRequest) -> Vec<(String, String)> {
+    vec![
+        ("WAVECREW_TASK".into(), request.task.clone()),
+        ("WAVECREW_ATTEMPT".into(), request.attempt.to_string()),
+        ("WAVECREW_PROMPT_FILE".into(), request.prompt_file.to_string_lossy().into_owned()),
+        ("WAVECREW_MODEL".into(), request.model.clone().unwrap_or_default()),
+    ]
+}
+
+/// The generic backend: any command line, with `{prompt_file}`, `{prompt}`, `{model}`, `{task}`
+/// and `{worktree}` filled in each argument.
+#[derive(Clone, Debug)]
+pub struct CommandAgent {
+    name: String,
+    argv: Vec<String>,
+}
+
+impl CommandAgent {
+    /// A backend named `name` that runs `argv` (the program first).
+    pub fn new(name: impl Into<String>, argv: Vec<String>) -> Option<Self> {
+        (!argv.is_empty()).then(|| CommandAgent { name: name.into(), argv })
+    }
+}
+
+impl Agent for CommandAgent {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn command(&self, request: &AgentRequest) -> AgentCommand {
+        let fill = |arg: &str| {
+            arg.replace("{prompt_file}", &request.prompt_file.to_string_lossy())
+                .replace("{prompt}", &request.prompt)
+                .replace("{model}", request.model.as_deref().unwrap_or_default())
+                .replace("{task}", &request.task)
+                .replace("{worktree}", &request.worktree.to_string_lossy())
+        };
+        AgentCommand {
+            program: PathBuf::from(fill(&self.argv[0])),
+            args: self.argv[1..].iter().map(|a| fill(a)).collect(),
+            env: standard_env(request),
+        }
+    }
+}
+
+/// The scripted agent, a test double: `wavecrew agent-double --script FILE` plays the steps the
+/// script gives for each task and attempt (see [`crate::double`]). It calls no model.
+#[derive(Clone, Debug)]
+pub struct ScriptedAgent {
+    /// The `wavecrew` executable.
+    pub program: PathBuf,
+    /// The script.
+    pub script: PathBuf,
+}
+
+impl Agent for ScriptedAgent {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn command(&self, request: &AgentRequest) -> AgentCommand {
+        AgentCommand {
+            program: self.program.clone(),
+            args: vec!["agent-double".into(), "--script".into(), self.script.to_string_lossy().into_owned()],
+            env: standard_env(request),
+        }
+    }
+}

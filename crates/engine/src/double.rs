@@ -1,0 +1,100 @@
+//! The scripted agent (a test double for real agent CLIs): it edits files as a script says,
+//! so runs can be tested and demonstrated without any model.
+//!
+//! A script is JSON: for each task id, a list of attempts, each a list of steps; attempts past
+//! the end repeat the last one; a task missing from the script (and from `"*"`) does nothing.
+//!
+//! ```json
+//! { "tasks": { "1.1": [[{"write": "src/a.py", "content": "x = 1\n"}]],
+//!              "2.1": [[{"exit": 3}], [{"append": "log.txt", "content": "ok\n"}]] } }
+//! ```
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+/// A scripted agent's script.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// Steps per task id (`*` for every task not listed), per attempt.
+    pub tasks: HashMap<String, Vec<Vec<Step>>>,
+}
+
+/// One thing the scripted agent does.
+#[allow(missing_docs)] // the fields are named for what they hold; the variant says the rest
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Step {
+    /// Writes `content` to `write` (relative to the worktree, or absolute: a misbehaving agent).
+    Write { write: String, content: String },
+    /// Appends `content` to `append`.
+    Append { append: String, content: String },
+    /// Removes a file.
+    Remove { remove: String },
+    /// Prints a line on stdout.
+    Say { say: String },
+    /// Prints this many bytes of output (an agent that floods its log).
+    Flood { flood: u64 },
+    /// Waits.
+    SleepMs { sleep_ms: u64 },
+    /// Never ends (until killed).
+    Hang { hang: bool },
+    /// Exits with this code now.
+    Exit { exit: i32 },
+}
+
+/// Plays the steps for `task`'s `attempt` in `dir`; returns the exit code.
+pub fn play(script: &Script, task: &str, attempt: u32, dir: &Path) -> std::io::Result<i32> {
+    let attempts = script.tasks.get(task).or_else(|| script.tasks.get("*"));
+    let Some(attempts) = attempts.filter(|a| !a.is_empty()) else {
+        println!("scripted agent: nothing to do for task {task}");
+        return Ok(0);
+    };
+    let index = (attempt.max(1) as usize - 1).min(attempts.len() - 1);
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "scripted agent: task {task}, attempt {attempt}")?;
+    for step in &attempts[index] {
+        match step {
+            Step::Write { write, content } => {
+                let path = dir.join(write);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&path, content)?;
+                writeln!(stdout, "wrote {write}")?;
+            }
+            Step::Append { append, content } => {
+                let mut file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(append))?;
+                file.write_all(content.as_bytes())?;
+                writeln!(stdout, "appended to {append}")?;
+            }
+            Step::Remove { remove } => {
+                std::fs::remove_file(dir.join(remove))?;
+                writeln!(stdout, "removed {remove}")?;
+            }
+            Step::Say { say } => writeln!(stdout, "{say}")?,
+            Step::Flood { flood } => {
+                let line = "flood flood flood flood flood flood flood flood flood flood flood flood\n";
+                let mut left = *flood;
+                while left > 0 {
+                    let n = left.min(line.len() as u64) as usize;
+                    stdout.write_all(&line.as_bytes()[..n])?;
+                    left -= n as u64;
+                }
+            }
+            Step::SleepMs { sleep_ms } => {
+                stdout.flush()?;
+                std::thread::sleep(Duration::from_millis(*sleep_ms));
+            }
+            Step::Hang { .. } => loop {
+                stdout.flush()?;
+                std::thread::sleep(Duration::from_secs(3600));
+            },
+            Step::Exit { exit } => return Ok(*exit),
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,217 @@
+//! The engine's one event stream.
+//!
+//! Everything the engine does is announced as an [`Event`]. The journal records each one before
+//! the engine acts on it (so a crash leaves a trail that `resume` can follow), and the terminal
+//! view, `--json` output and the dashboard read the same events; none of them looks inside the
+//! scheduler.
+
+use serde::{Deserialize, Serialize};
+
+/// How a run ended (or that it has not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// Tasks are running, or the run was interrupted and can be resumed.
+    Running,
+    /// Every task is committed.
+    Succeeded,
+    /// Some task failed or was skipped.
+    Failed,
+    /// Stopped by a person (`cancel`, Ctrl-C); resumable.
+    Cancelled,
+}
+
+impl RunState {
+    /// The lowercase name used in the journal and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Where a task is in its life: `pending → running → verifying → integrating → committed`,
+/// with the side exits `failed`, `skipped` and `cancelled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Waiting for its dependencies, its lane, or a free slot.
+    Pending,
+    /// Its agent is working.
+    Running,
+    /// The engine runs its Verify commands.
+    Verifying,
+    /// Its commit is being put on the run branch.
+    Integrating,
+    /// Its commit is on the run branch.
+    Committed,
+    /// It failed every attempt.
+    Failed,
+    /// A task it depends on failed.
+    Skipped,
+}
+
+impl TaskState {
+    /// The lowercase name used in the journal and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Pending => "pending",
+            TaskState::Running => "running",
+            TaskState::Verifying => "verifying",
+            TaskState::Integrating => "integrating",
+            TaskState::Committed => "committed",
+            TaskState::Failed => "failed",
+            TaskState::Skipped => "skipped",
+        }
+    }
+
+    /// Parses a name written by [`TaskState::as_str`].
+    pub fn parse(text: &str) -> Option<TaskState> {
+        [
+            TaskState::Pending,
+            TaskState::Running,
+            TaskState::Verifying,
+            TaskState::Integrating,
+            TaskState::Committed,
+            TaskState::Failed,
+            TaskState::Skipped,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
+
+    /// Whether the task will not change any more in this run.
+    pub fn is_final(self) -> bool {
+        matches!(self, TaskState::Committed | TaskState::Failed | TaskState::Skipped)
+    }
+}
+
+/// A lane as announced at the start of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaneInfo {
+    /// The agent name from the plan (`Worker A`), or `default`.
+    pub name: String,
+    /// The agent backend that runs the lane's tasks.
+    pub agent: String,
+    /// The model, if the plan names one.
+    pub model: Option<String>,
+    /// The lane's tasks in order.
+    pub tasks: Vec<String>,
+}
+
+/// Something that happened in a run.
+#[allow(missing_docs)] // the fields are named for what they hold; the variant says the rest
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A run began: its branch was made from `base`.
+    RunStarted {
+        milestone: String,
+        title: String,
+        branch: String,
+        base: String,
+        tasks: Vec<String>,
+        lanes: Vec<LaneInfo>,
+    },
+    /// A run was picked up again; `committed` tasks are kept as they are.
+    RunResumed { committed: Vec<String> },
+    /// A task's agent is about to start in `worktree` at `base`.
+    AttemptStarted {
+        task: String,
+        attempt: u32,
+        lane: String,
+        agent: String,
+        model: Option<String>,
+        worktree: String,
+        base: String,
+    },
+    /// The agent's process is running (its process group is `pid`).
+    AgentSpawned { task: String, attempt: u32, pid: u32 },
+    /// A line the agent printed (not journaled: the attempt's log file has everything).
+    AgentOutput { task: String, attempt: u32, line: String },
+    /// The agent's process ended.
+    AgentExited { task: String, attempt: u32, code: Option<i32>, timed_out: bool, duration_ms: u64 },
+    /// The engine runs a Verify command.
+    VerifyStarted { task: String, attempt: u32, command: String },
+    /// A Verify command finished.
+    VerifyFinished {
+        task: String,
+        attempt: u32,
+        command: String,
+        passed: bool,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    },
+    /// The task's commit was made and is about to go on the run branch.
+    Integrating { task: String, attempt: u32, commit: String },
+    /// The task's commit is on the run branch.
+    TaskCommitted { task: String, attempt: u32, commit: String, message: String },
+    /// The attempt failed; another follows.
+    AttemptFailed { task: String, attempt: u32, reason: String },
+    /// The task failed for good.
+    TaskFailed { task: String, attempts: u32, reason: String },
+    /// The task will not run because `because` failed.
+    TaskSkipped { task: String, because: String },
+    /// The run stops launching tasks (Ctrl-C, `cancel`, `--fail-fast`, a journal error).
+    Stopping { reason: String },
+    /// The run ended.
+    RunFinished { state: RunState, committed: usize, failed: usize, skipped: usize, duration_ms: u64 },
+}
+
+impl Event {
+    /// The task the event is about, if any.
+    pub fn task(&self) -> Option<&str> {
+        match self {
+            Event::AttemptStarted { task, .. }
+            | Event::AgentSpawned { task, .. }
+            | Event::AgentOutput { task, .. }
+            | Event::AgentExited { task, .. }
+            | Event::VerifyStarted { task, .. }
+            | Event::VerifyFinished { task, .. }
+            | Event::Integrating { task, .. }
+            | Event::TaskCommitted { task, .. }
+            | Event::AttemptFailed { task, .. }
+            | Event::TaskFailed { task, .. }
+            | Event::TaskSkipped { task, .. } => Some(task),
+            _ => None,
+        }
+    }
+
+    /// The event's name, as in its JSON `event` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run_started",
+            Event::RunResumed { .. } => "run_resumed",
+            Event::AttemptStarted { .. } => "attempt_started",
+            Event::AgentSpawned { .. } => "agent_spawned",
+            Event::AgentOutput { .. } => "agent_output",
+            Event::AgentExited { .. } => "agent_exited",
+            Event::VerifyStarted { .. } => "verify_started",
+            Event::VerifyFinished { .. } => "verify_finished",
+            Event::Integrating { .. } => "integrating",
+            Event::TaskCommitted { .. } => "task_committed",
+            Event::AttemptFailed { .. } => "attempt_failed",
+            Event::TaskFailed { .. } => "task_failed",
+            Event::TaskSkipped { .. } => "task_skipped",
+            Event::Stopping { .. } => "stopping",
+            Event::RunFinished { .. } => "run_finished",
+        }
+    }
+}
+
+/// An event with its run, its place in the run's sequence and its time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The run's id.
+    pub run: String,
+    /// 1, 2, 3… within the run (across resumes).
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}

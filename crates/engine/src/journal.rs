@@ -1,0 +1,409 @@
+//! The journal: every state change of every run, in an embedded SQLite database.
+//!
+//! The engine records an event before it acts on it ([`Journal::record`] applies the event to
+//! the run, task and attempt tables and appends it to the event log, in one transaction), so
+//! after a crash at any instant `resume` finds what was intended and asks git what happened.
+//! The database lives in the repository's git directory (`.git/wavecrew/journal.sqlite`), in
+//! WAL mode with full sync: a committed transaction survives a power loss.
+
+use crate::events::{Envelope, Event, RunState, TaskState};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A journal failure, with the database's path.
+#[derive(Debug, thiserror::Error)]
+#[error("journal {path}: {source}")]
+pub struct JournalError {
+    path: PathBuf,
+    #[source]
+    source: rusqlite::Error,
+}
+
+type Result<T> = std::result::Result<T, JournalError>;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A run as the journal keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRecord {
+    /// The run's id, e.g. `20261127-041502-3f9a`.
+    pub id: String,
+    /// The plan file as given.
+    pub plan_path: String,
+    /// SHA-256 of the plan's bytes.
+    pub plan_hash: String,
+    /// The plan's text, so that `resume` runs exactly what was started.
+    pub plan_text: String,
+    /// The milestone id.
+    pub milestone: String,
+    /// The plan's title.
+    pub title: String,
+    /// The run branch, `wavecrew/<milestone>`.
+    pub branch: String,
+    /// The commit the branch was made from.
+    pub base: String,
+    /// Where the run is: `running` also for an interrupted run.
+    pub state: RunState,
+    /// When it started.
+    pub started_ms: u64,
+    /// When it ended, if it did.
+    pub finished_ms: Option<u64>,
+    /// The process that runs it (or ran it last).
+    pub pid: u32,
+    /// The run's options, as JSON.
+    pub options: String,
+}
+
+/// A task's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskRecord {
+    /// The task id, e.g. `2.1`.
+    pub task: String,
+    /// Where the task is.
+    pub state: TaskState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// The lane of its last attempt.
+    pub lane: Option<String>,
+    /// Its commit on the run branch, once committed.
+    pub commit: Option<String>,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+/// An attempt's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// The task id.
+    pub task: String,
+    /// 1, 2, …
+    pub attempt: u32,
+    /// The lane's worktree.
+    pub worktree: String,
+    /// The agent's process group, once spawned.
+    pub pid: Option<u32>,
+    /// `running`, `committed`, `failed`.
+    pub state: String,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, plan_path TEXT NOT NULL, plan_hash TEXT NOT NULL, plan_text TEXT NOT NULL,
+    milestone TEXT NOT NULL, title TEXT NOT NULL, branch TEXT NOT NULL, base TEXT NOT NULL,
+    state TEXT NOT NULL, started_ms INTEGER NOT NULL, finished_ms INTEGER, pid INTEGER NOT NULL,
+    options TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    run_id TEXT NOT NULL, task TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    lane TEXT, commit_hash TEXT, reason TEXT, PRIMARY KEY (run_id, task)
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    run_id TEXT NOT NULL, task TEXT NOT NULL, attempt INTEGER NOT NULL, lane TEXT NOT NULL,
+    worktree TEXT NOT NULL, base TEXT NOT NULL, pid INTEGER, state TEXT NOT NULL,
+    exit_code INTEGER, commit_hash TEXT, started_ms INTEGER NOT NULL, finished_ms INTEGER,
+    PRIMARY KEY (run_id, task, attempt)
+);
+CREATE TABLE IF NOT EXISTS events (
+    run_id TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+    task TEXT, body TEXT NOT NULL, PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS consents (plan_hash TEXT PRIMARY KEY, granted_ms INTEGER NOT NULL);
+";
+
+/// The journal of one repository.
+pub struct Journal {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Journal> {
+        let fail = |source| JournalError { path: path.to_owned(), source };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| fail(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+        }
+        let conn = Connection::open(path).map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(fail)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+        conn.execute_batch(SCHEMA).map_err(fail)?;
+        Ok(Journal { path: path.to_owned(), conn: Mutex::new(conn) })
+    }
+
+    /// Where the database is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut conn).map_err(|source| JournalError { path: self.path.clone(), source })
+    }
+
+    /// Records a new run and its tasks, all pending.
+    pub fn create_run(&self, run: &RunRecord, tasks: &[String]) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO runs (id, plan_path, plan_hash, plan_text, milestone, title, branch, base, state, started_ms, finished_ms, pid, options)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    run.id, run.plan_path, run.plan_hash, run.plan_text, run.milestone, run.title, run.branch,
+                    run.base, run.state.as_str(), run.started_ms as i64, run.finished_ms.map(|m| m as i64), run.pid, run.options
+                ],
+            )?;
+            for task in tasks {
+                tx.execute("INSERT INTO tasks (run_id, task, state) VALUES (?1, ?2, 'pending')", params![run.id, task])?;
+            }
+            tx.commit()
+        })
+    }
+
+    /// Records `event` of `run` and applies it to the state tables, in one transaction.
+    /// Returns the event with its sequence number and time.
+    pub fn record(&self, run: &str, event: Event) -> Result<Envelope> {
+        let at_ms = now_ms();
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let seq: i64 =
+                tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1", [run], |r| r.get(0))?;
+            let body = serde_json::to_string(&event).unwrap_or_default();
+            tx.execute(
+                "INSERT INTO events (run_id, seq, at_ms, kind, task, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run, seq, at_ms as i64, event.kind(), event.task(), body],
+            )?;
+            apply(&tx, run, &event, at_ms)?;
+            tx.commit()?;
+            Ok(Envelope { run: run.to_owned(), seq: seq as u64, at_ms, event })
+        })
+    }
+
+    /// The run with `id`.
+    pub fn run(&self, id: &str) -> Result<Option<RunRecord>> {
+        self.with(|conn| conn.query_row("SELECT * FROM runs WHERE id = ?1", [id], run_row).optional())
+    }
+
+    /// Every run, newest first.
+    pub fn runs(&self) -> Result<Vec<RunRecord>> {
+        self.with(|conn| {
+            let mut statement = conn.prepare("SELECT * FROM runs ORDER BY started_ms DESC, id DESC")?;
+            statement.query_map([], run_row)?.collect()
+        })
+    }
+
+    /// The tasks of `run`, in plan order of insertion.
+    pub fn tasks(&self, run: &str) -> Result<Vec<TaskRecord>> {
+        self.with(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT task, state, attempts, lane, commit_hash, reason FROM tasks WHERE run_id = ?1 ORDER BY rowid",
+            )?;
+            statement
+                .query_map([run], |r| {
+                    Ok(TaskRecord {
+                        task: r.get(0)?,
+                        state: TaskState::parse(&r.get::<_, String>(1)?).unwrap_or(TaskState::Pending),
+                        attempts: r.get(2)?,
+                        lane: r.get(3)?,
+                        commit: r.get(4)?,
+                        reason: r.get(5)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    /// Attempts of `run` still marked running (their process may be alive).
+    pub fn running_attempts(&self, run: &str) -> Result<Vec<AttemptRecord>> {
+        self.with(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT task, attempt, worktree, pid, state FROM attempts WHERE run_id = ?1 AND state = 'running' ORDER BY rowid",
+            )?;
+            statement
+                .query_map([run], |r| {
+                    Ok(AttemptRecord { task: r.get(0)?, attempt: r.get(1)?, worktree: r.get(2)?, pid: r.get(3)?, state: r.get(4)? })
+                })?
+                .collect()
+        })
+    }
+
+    /// Events of `run` after sequence number `after`, in order.
+    pub fn events(&self, run: &str, after: u64) -> Result<Vec<Envelope>> {
+        self.with(|conn| {
+            let mut statement =
+                conn.prepare("SELECT seq, at_ms, body FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq")?;
+            let rows = statement.query_map(params![run, after as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, at_ms, body) = row?;
+                if let Ok(event) = serde_json::from_str(&body) {
+                    out.push(Envelope { run: run.to_owned(), seq: seq as u64, at_ms: at_ms as u64, event });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Sets who runs `run` now and marks it running again (on resume).
+    pub fn claim(&self, run: &str, pid: u32) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE runs SET pid = ?2, state = 'running', finished_ms = NULL WHERE id = ?1",
+                params![run, pid],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Puts a task back to pending (on resume, for work that did not land).
+    pub fn reset_task(&self, run: &str, task: &str) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE tasks SET state = 'pending', reason = NULL WHERE run_id = ?1 AND task = ?2",
+                params![run, task],
+            )?;
+            tx.execute(
+                "UPDATE attempts SET state = 'abandoned' WHERE run_id = ?1 AND task = ?2 AND state = 'running'",
+                params![run, task],
+            )?;
+            tx.commit()
+        })
+    }
+
+    /// Whether the plan with this hash was agreed to run its commands.
+    pub fn consented(&self, plan_hash: &str) -> Result<bool> {
+        self.with(|conn| {
+            conn.query_row("SELECT 1 FROM consents WHERE plan_hash = ?1", [plan_hash], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
+        })
+    }
+
+    /// Remembers that the plan with this hash may run its commands.
+    pub fn consent(&self, plan_hash: &str) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO consents (plan_hash, granted_ms) VALUES (?1, ?2)",
+                params![plan_hash, now_ms() as i64],
+            )
+            .map(drop)
+        })
+    }
+}
+
+fn run_row(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
+    let state: String = r.get("state")?;
+    Ok(RunRecord {
+        id: r.get("id")?,
+        plan_path: r.get("plan_path")?,
+        plan_hash: r.get("plan_hash")?,
+        plan_text: r.get("plan_text")?,
+        milestone: r.get("milestone")?,
+        title: r.get("title")?,
+        branch: r.get("branch")?,
+        base: r.get("base")?,
+        state: match state.as_str() {
+            "succeeded" => RunState::Succeeded,
+            "failed" => RunState::Failed,
+            "cancelled" => RunState::Cancelled,
+            _ => RunState::Running,
+        },
+        started_ms: r.get::<_, i64>("started_ms")? as u64,
+        finished_ms: r.get::<_, Option<i64>>("finished_ms")?.map(|m| m as u64),
+        pid: r.get("pid")?,
+        options: r.get("options")?,
+    })
+}
+
+/// Applies an event to the state tables.
+fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> rusqlite::Result<()> {
+    let set_task = |task: &str, state: TaskState| {
+        tx.execute("UPDATE tasks SET state = ?3 WHERE run_id = ?1 AND task = ?2", params![run, task, state.as_str()])
+            .map(drop)
+    };
+    match event {
+        Event::AttemptStarted { task, attempt, lane, worktree, base, .. } => {
+            tx.execute(
+                "UPDATE tasks SET state = 'running', attempts = ?3, lane = ?4 WHERE run_id = ?1 AND task = ?2",
+                params![run, task, attempt, lane],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO attempts (run_id, task, attempt, lane, worktree, base, state, started_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
+                params![run, task, attempt, lane, worktree, base, at_ms as i64],
+            )?;
+        }
+        Event::AgentSpawned { task, attempt, pid } => {
+            tx.execute(
+                "UPDATE attempts SET pid = ?4 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, pid],
+            )?;
+        }
+        Event::AgentExited { task, attempt, code, .. } => {
+            tx.execute(
+                "UPDATE attempts SET exit_code = ?4 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, code],
+            )?;
+        }
+        Event::VerifyStarted { task, .. } => set_task(task, TaskState::Verifying)?,
+        Event::Integrating { task, attempt, commit } => {
+            set_task(task, TaskState::Integrating)?;
+            tx.execute(
+                "UPDATE attempts SET commit_hash = ?4 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, commit],
+            )?;
+        }
+        Event::TaskCommitted { task, attempt, commit, .. } => {
+            tx.execute(
+                "UPDATE tasks SET state = 'committed', commit_hash = ?3, reason = NULL WHERE run_id = ?1 AND task = ?2",
+                params![run, task, commit],
+            )?;
+            tx.execute(
+                "UPDATE attempts SET state = 'committed', commit_hash = ?4, finished_ms = ?5 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, commit, at_ms as i64],
+            )?;
+        }
+        Event::AttemptFailed { task, attempt, reason } => {
+            tx.execute(
+                "UPDATE attempts SET state = 'failed', finished_ms = ?4 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, at_ms as i64],
+            )?;
+            tx.execute(
+                "UPDATE tasks SET state = 'pending', reason = ?3 WHERE run_id = ?1 AND task = ?2",
+                params![run, task, reason],
+            )?;
+        }
+        Event::TaskFailed { task, reason, .. } => {
+            tx.execute(
+                "UPDATE tasks SET state = 'failed', reason = ?3 WHERE run_id = ?1 AND task = ?2",
+                params![run, task, reason],
+            )?;
+        }
+        Event::TaskSkipped { task, because } => {
+            tx.execute(
+                "UPDATE tasks SET state = 'skipped', reason = ?3 WHERE run_id = ?1 AND task = ?2",
+                params![run, task, format!("task {because} failed")],
+            )?;
+        }
+        Event::RunFinished { state, .. } => {
+            tx.execute(
+                "UPDATE runs SET state = ?2, finished_ms = ?3 WHERE id = ?1",
+                params![run, state.as_str(), at_ms as i64],
+            )?;
+        }
+        Event::RunStarted { .. }
+        | Event::RunResumed { .. }
+        | Event::AgentOutput { .. }
+        | Event::VerifyFinished { .. }
+        | Event::Stopping { .. } => {}
+    }
+    Ok(())
+}

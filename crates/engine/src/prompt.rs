@@ -1,0 +1,107 @@
+//! What an agent is told, and what its commit says.
+
+use plan::{Plan, Task};
+use std::fmt::Write as _;
+
+/// The prompt for one attempt of `task`: the plan's context, the task's fields, the commands
+/// wavecrew will run, and the failure of the previous attempt when there was one.
+pub fn build(plan: &Plan, task: &Task, failure: Option<&str>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Task {} of milestone {}: {}\n", task.id, plan.milestone, task.summary());
+    let _ = writeln!(out, "You are one of several agents carrying out the implementation plan \"{}\".", plan.title);
+    let _ = writeln!(
+        out,
+        "Work only inside the current directory (a git worktree). Do not commit: wavecrew commits your changes.\n"
+    );
+    if !plan.context.trim().is_empty() {
+        let _ = writeln!(out, "## Context\n\n{}\n", plan.context.trim());
+    }
+    if !task.files.is_empty() || !task.files_prose.is_empty() {
+        let _ = writeln!(out, "## Files\n");
+        for file in &task.files {
+            let _ = writeln!(out, "- `{}`", file.value);
+        }
+        for prose in &task.files_prose {
+            let _ = writeln!(out, "- {}", prose.value);
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(action) = &task.action {
+        let _ = writeln!(out, "## Action\n\n{}\n", action.value);
+    }
+    if let Some(done) = &task.done {
+        let _ = writeln!(out, "## Done when\n\n{}\n", done.value);
+    }
+    if !task.skills.is_empty() {
+        let skills: Vec<&str> = task.skills.iter().map(|s| s.value.as_str()).collect();
+        let _ = writeln!(out, "## Skills\n\nApply: {}\n", skills.join(", "));
+    }
+    if let Some(verify) = &task.verify {
+        let _ = writeln!(out, "## Verification\n\n{}\n", verify.value);
+        if !task.verify_commands.is_empty() {
+            let _ = writeln!(out, "When you finish, wavecrew runs these commands here; each must exit 0:\n");
+            for command in &task.verify_commands {
+                let _ = writeln!(out, "- `{}`", command.value);
+            }
+            let _ = writeln!(out);
+        }
+    }
+    if let Some(failure) = failure {
+        let _ = writeln!(
+            out,
+            "## The previous attempt failed\n\nFix this, then finish the task:\n\n```\n{}\n```",
+            failure.trim_end()
+        );
+    }
+    out
+}
+
+/// The task's commit message: its Commit Strategy line with `{task N description}` and `M{N}`
+/// filled, or `feat(<milestone>): <summary>`, then the trailers that let `resume` find it.
+pub fn commit_message(plan: &Plan, task: &Task, run: &str) -> String {
+    let summary = task.summary();
+    let subject = match plan.commit_of(task.id) {
+        Some(line) => fill_placeholders(&line.message, &plan.milestone, &summary),
+        None => format!("feat({}): {}", plan.milestone, lowercase_first(&summary)),
+    };
+    format!("{subject}\n\nWavecrew-Task: {}\nWavecrew-Run: {run}\n", task.id)
+}
+
+/// `{task 1.1 description}` (any `{...}` naming a task) becomes the summary; `M{N}` the milestone.
+fn fill_placeholders(line: &str, milestone: &str, summary: &str) -> String {
+    let mut out = line.replace("M{N}", milestone);
+    while let (Some(open), Some(close)) = (out.find('{'), out.find('}')) {
+        if close < open {
+            break;
+        }
+        out.replace_range(open..=close, &lowercase_first(summary));
+    }
+    out
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        // Keep acronyms and code as they are: `CLI`, `HTTP`.
+        Some(first) if chars.clone().next().is_some_and(char::is_lowercase) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        Some(first) => std::iter::once(first).chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            fill_placeholders("feat(M{N}): {task 1.1 description}", "M3", "Write the parser"),
+            "feat(M3): write the parser"
+        );
+        assert_eq!(fill_placeholders("test(M2): add tests", "M2", "x"), "test(M2): add tests");
+        assert_eq!(fill_placeholders("feat: {a} } {", "M1", "CLI flags"), "feat: CLI flags } {");
+    }
+}

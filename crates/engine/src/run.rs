@@ -1,0 +1,881 @@
+//! Running a plan: the scheduler, the lanes' worktrees, attempts, verification, commits and
+//! integration onto the run branch, and resuming after anything.
+//!
+//! The scheduler works on tasks, not waves: a task starts as soon as every task of the waves
+//! its wave depends on is committed, the task before it on its lane is done, no running task
+//! lists an overlapping file, and a slot is free (`jobs`). Each attempt runs in its lane's
+//! pooled worktree, reset to the run branch's head; once its Verify commands pass, its change
+//! becomes one commit, put on the run branch with a compare-and-swap (merged without a checkout
+//! if the branch moved meanwhile).
+
+use crate::agent::{Agent, AgentRequest};
+use crate::events::{Envelope, Event, LaneInfo, RunState, TaskState};
+use crate::git::{Git, GitError, Merge};
+use crate::journal::{Journal, JournalError, RunRecord, now_ms};
+use crate::{process, prompt};
+use plan::{Plan, Schedule, TaskId};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, broadcast, mpsc, watch};
+
+/// Why a run could not start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The directory is not in a git repository.
+    #[error("`{0}` is not inside a git repository")]
+    NotARepo(PathBuf),
+    /// The repository has no commit to start from.
+    #[error("the repository has no commit yet: commit something first, the run branch starts from HEAD")]
+    NoCommit,
+    /// Another run is active in this repository.
+    #[error(
+        "run {run} is already active in this repository (process {pid}); wait for it, or stop it with `wavecrew cancel {run}`"
+    )]
+    Active {
+        /// The active run.
+        run: String,
+        /// Its process.
+        pid: u32,
+    },
+    /// The run branch exists already.
+    #[error(
+        "branch `{0}` already exists: resume its run with `wavecrew resume`, or delete the branch (`git branch -D {0}`) to start over"
+    )]
+    BranchExists(String),
+    /// No run has this id.
+    #[error("no run `{0}` in this repository (`wavecrew runs` lists them)")]
+    UnknownRun(String),
+    /// The run has nothing left to do.
+    #[error("run {0} already succeeded; nothing to resume")]
+    Finished(String),
+    /// The plan uses something this version cannot run yet.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Git failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// The journal failed; the run stopped and can be resumed once the cause is fixed.
+    #[error("{0}; the run stopped and can be resumed once this is fixed")]
+    Journal(#[from] JournalError),
+    /// A file could not be written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How tasks are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScheduleMode {
+    /// Task-level dependencies (the default).
+    #[default]
+    Dag,
+    /// Strict wave barriers: a wave starts when every earlier wave is done.
+    Waves,
+}
+
+/// Knobs of a run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Tasks running at once; `None`: one per agent of the plan.
+    pub jobs: Option<usize>,
+    /// Attempts per task before it fails.
+    pub attempts: u32,
+    /// Time an agent gets per attempt.
+    pub agent_timeout: Duration,
+    /// Time each Verify command gets.
+    pub verify_timeout: Duration,
+    /// Stop launching tasks after the first failure.
+    pub fail_fast: bool,
+    /// Task-level dependencies or wave barriers.
+    pub schedule: ScheduleMode,
+    /// Re-runs of a task whose change conflicts with work that landed meanwhile.
+    pub conflict_retries: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: None,
+            attempts: 3,
+            agent_timeout: Duration::from_secs(30 * 60),
+            verify_timeout: Duration::from_secs(10 * 60),
+            fail_fast: false,
+            schedule: ScheduleMode::Dag,
+            conflict_retries: 2,
+        }
+    }
+}
+
+/// A repository wavecrew runs plans in: its work tree, its git directory and its journal.
+pub struct Workspace {
+    /// The top of the user's work tree.
+    pub root: PathBuf,
+    /// `<git dir>/wavecrew`: journal, run folders, worktrees.
+    pub state_dir: PathBuf,
+    /// The journal.
+    pub journal: Arc<Journal>,
+    git: Git,
+}
+
+impl Workspace {
+    /// Opens the repository that holds `dir`.
+    pub async fn open(dir: &Path) -> Result<Workspace, EngineError> {
+        let probe = Git::new(dir);
+        let root = probe.toplevel().await.map_err(|_| EngineError::NotARepo(dir.to_owned()))?;
+        let git = Git::new(&root);
+        let state_dir = git.common_dir().await?.join("wavecrew");
+        let journal = Arc::new(Journal::open(&state_dir.join("journal.sqlite"))?);
+        Ok(Workspace { root, state_dir, journal, git })
+    }
+
+    /// The folder of a run: logs, prompts, reports.
+    pub fn run_dir(&self, run: &str) -> PathBuf {
+        self.state_dir.join("runs").join(run)
+    }
+
+    fn worktrees_dir(&self, run: &str) -> PathBuf {
+        self.state_dir.join("worktrees").join(run)
+    }
+
+    /// A run of this repository that is active: marked running, and its process alive.
+    pub fn active_run(&self) -> Result<Option<RunRecord>, EngineError> {
+        let me = std::process::id();
+        Ok(self.journal.runs()?.into_iter().find(|r| r.state == RunState::Running && r.pid != me && pid_alive(r.pid)))
+    }
+}
+
+/// Whether process `pid` exists.
+pub fn pid_alive(pid: u32) -> bool {
+    i32::try_from(pid).is_ok_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok())
+}
+
+/// The branch a milestone's run works on: `wavecrew/<milestone>`, made safe for a ref name.
+pub fn branch_name(milestone: &str) -> String {
+    let safe: String = milestone
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
+    let safe = safe.trim_matches(['.', '-']).replace("..", ".");
+    format!("wavecrew/{}", if safe.is_empty() { "plan" } else { &safe })
+}
+
+/// A new run id: UTC time and 4 hex digits, e.g. `20261127-041502-3f9a`.
+fn new_run_id() -> String {
+    let secs = now_ms() / 1000;
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let noise = (now_ms() as u32 ^ std::process::id().wrapping_mul(2_654_435_761)) & 0xffff;
+    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{noise:04x}", rest / 3600, rest / 60 % 60, rest % 60)
+}
+
+/// SHA-256 of a plan's bytes, hex.
+pub fn plan_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a run ended with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// The run's id.
+    pub run: String,
+    /// How it ended.
+    pub state: RunState,
+    /// Its branch.
+    pub branch: String,
+    /// Tasks committed, failed and skipped.
+    pub committed: usize,
+    /// Tasks that failed.
+    pub failed: usize,
+    /// Tasks skipped because a dependency failed.
+    pub skipped: usize,
+}
+
+/// Records events in the journal before anything acts on them, then passes them on.
+#[derive(Clone)]
+struct Emitter {
+    run: String,
+    journal: Arc<Journal>,
+    tx: broadcast::Sender<Envelope>,
+}
+
+impl Emitter {
+    fn emit(&self, event: Event) -> Result<(), JournalError> {
+        let envelope = match event {
+            // Agent output is in the attempt's log file; the journal keeps states, not chatter.
+            Event::AgentOutput { .. } => Envelope { run: self.run.clone(), seq: 0, at_ms: now_ms(), event },
+            event => self.journal.record(&self.run, event)?,
+        };
+        let _ = self.tx.send(envelope);
+        Ok(())
+    }
+}
+
+/// Everything the attempts of one run share.
+struct Ctx {
+    run: RunRecord,
+    plan: Plan,
+    schedule: Schedule,
+    agent: Arc<dyn Agent>,
+    options: Options,
+    emitter: Emitter,
+    repo: Git,
+    root: PathBuf,
+    run_dir: PathBuf,
+    worktrees: PathBuf,
+    /// Integration onto the run branch happens one task at a time.
+    integrate: Mutex<()>,
+    /// `git worktree add` races on `.git/config.lock`: one at a time.
+    add_worktree: Mutex<()>,
+    cancel: watch::Receiver<bool>,
+}
+
+/// Starts a run of `plan` (already checked: no errors) in `ws`.
+#[allow(clippy::too_many_arguments)]
+pub async fn start(
+    ws: &Workspace,
+    plan_path: &str,
+    plan_bytes: &[u8],
+    plan: Plan,
+    agent: Arc<dyn Agent>,
+    options: Options,
+    events: broadcast::Sender<Envelope>,
+    cancel: watch::Receiver<bool>,
+) -> Result<Summary, EngineError> {
+    if let Some(active) = ws.active_run()? {
+        return Err(EngineError::Active { run: active.id, pid: active.pid });
+    }
+    refuse_unsupported(&plan)?;
+    let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
+    let branch = branch_name(&plan.milestone);
+    if ws.git.branch_exists(&branch).await {
+        return Err(EngineError::BranchExists(branch));
+    }
+    let run = RunRecord {
+        id: new_run_id(),
+        plan_path: plan_path.to_owned(),
+        plan_hash: plan_hash(plan_bytes),
+        plan_text: String::from_utf8_lossy(plan_bytes).into_owned(),
+        milestone: plan.milestone.clone(),
+        title: plan.title.clone(),
+        branch: branch.clone(),
+        base: base.clone(),
+        state: RunState::Running,
+        started_ms: now_ms(),
+        finished_ms: None,
+        pid: std::process::id(),
+        options: format!("{options:?}"),
+    };
+    let tasks: Vec<String> = plan.tasks.iter().map(|t| t.id.to_string()).collect();
+    ws.journal.create_run(&run, &tasks)?;
+    ws.git.create_branch(&branch, &base).await?;
+    let ctx = context(ws, run, plan, agent, options, events, cancel);
+    let lanes = lane_infos(&ctx);
+    ctx.emitter.emit(Event::RunStarted {
+        milestone: ctx.plan.milestone.clone(),
+        title: ctx.plan.title.clone(),
+        branch,
+        base,
+        tasks,
+        lanes,
+    })?;
+    execute(Arc::new(ctx), HashMap::new()).await
+}
+
+/// Picks up `run` where it stopped: committed tasks stay, the rest starts again from a clean
+/// worktree; processes and worktrees left behind are reclaimed.
+pub async fn resume(
+    ws: &Workspace,
+    run_id: &str,
+    agent: Arc<dyn Agent>,
+    options: Options,
+    events: broadcast::Sender<Envelope>,
+    cancel: watch::Receiver<bool>,
+) -> Result<Summary, EngineError> {
+    let run = ws.journal.run(run_id)?.ok_or_else(|| EngineError::UnknownRun(run_id.to_owned()))?;
+    if run.state == RunState::Running && run.pid != std::process::id() && pid_alive(run.pid) {
+        return Err(EngineError::Active { run: run.id, pid: run.pid });
+    }
+    if run.state == RunState::Succeeded {
+        return Err(EngineError::Finished(run.id));
+    }
+    let plan = plan::parse(&run.plan_text, &run.milestone).plan;
+
+    // Processes of the previous session that still run would write into worktrees we reuse.
+    for attempt in ws.journal.running_attempts(&run.id)? {
+        if let Some(pid) = attempt.pid.filter(|&pid| process::group_alive(pid)) {
+            process::stop_group(pid).await;
+        }
+    }
+    // Worktrees are rebuilt from the branch: whatever was half done in them is not kept.
+    let worktrees = ws.worktrees_dir(&run.id);
+    remove_worktrees(&ws.git, &worktrees).await;
+
+    // Git is the truth about what landed: every commit with this run's trailer is done.
+    let landed: HashMap<String, String> =
+        ws.git.run_commits(&run.base, &run.branch, &run.id).await?.into_iter().map(|(c, t)| (t, c)).collect();
+    ws.journal.claim(&run.id, std::process::id())?;
+    let ctx = context(ws, run, plan, agent, options, events, cancel);
+    let mut committed = HashMap::new();
+    for record in ws.journal.tasks(&ctx.run.id)? {
+        let Some(id) = TaskId::parse(&record.task) else { continue };
+        match landed.get(&record.task) {
+            Some(commit) => {
+                if record.state != TaskState::Committed {
+                    // It landed, but the journal did not hear of it before the crash.
+                    ctx.emitter.emit(Event::TaskCommitted {
+                        task: record.task.clone(),
+                        attempt: record.attempts.max(1),
+                        commit: commit.clone(),
+                        message: "(recovered from the run branch)".into(),
+                    })?;
+                }
+                committed.insert(id, record.attempts);
+            }
+            None => {
+                if record.state != TaskState::Pending {
+                    ws.journal.reset_task(&ctx.run.id, &record.task)?;
+                }
+            }
+        }
+    }
+    let mut done: Vec<String> = committed.keys().map(ToString::to_string).collect();
+    done.sort();
+    ctx.emitter.emit(Event::RunResumed { committed: done })?;
+    let attempts_so_far: HashMap<TaskId, u32> = ws
+        .journal
+        .tasks(&ctx.run.id)?
+        .into_iter()
+        .filter_map(|r| Some((TaskId::parse(&r.task)?, r.attempts)))
+        .collect();
+    let ctx = Arc::new(ctx);
+    let mut prior = HashMap::new();
+    for (id, attempts) in attempts_so_far {
+        prior.insert(id, (committed.contains_key(&id), attempts));
+    }
+    execute(ctx, prior).await
+}
+
+fn refuse_unsupported(plan: &Plan) -> Result<(), EngineError> {
+    let human: Vec<String> = plan.tasks.iter().filter(|t| t.kind.is_human()).map(|t| t.id.to_string()).collect();
+    if human.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Unsupported(format!(
+            "tasks {} are human checkpoints, which this version of wavecrew cannot run yet (they come with checkpoint support)",
+            human.join(", ")
+        )))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn context(
+    ws: &Workspace,
+    run: RunRecord,
+    plan: Plan,
+    agent: Arc<dyn Agent>,
+    options: Options,
+    events: broadcast::Sender<Envelope>,
+    cancel: watch::Receiver<bool>,
+) -> Ctx {
+    let schedule = Schedule::new(&plan);
+    Ctx {
+        emitter: Emitter { run: run.id.clone(), journal: ws.journal.clone(), tx: events },
+        run_dir: ws.run_dir(&run.id),
+        worktrees: ws.worktrees_dir(&run.id),
+        repo: ws.git.clone(),
+        root: ws.root.clone(),
+        run,
+        plan,
+        schedule,
+        agent,
+        options,
+        integrate: Mutex::new(()),
+        add_worktree: Mutex::new(()),
+        cancel,
+    }
+}
+
+fn lane_infos(ctx: &Ctx) -> Vec<LaneInfo> {
+    ctx.schedule
+        .lanes()
+        .iter()
+        .map(|lane| LaneInfo {
+            name: lane.name.clone(),
+            agent: ctx.agent.name().to_owned(),
+            model: lane.model.clone(),
+            tasks: lane.tasks.iter().map(ToString::to_string).collect(),
+        })
+        .collect()
+}
+
+/// How one task's run ended.
+enum Outcome {
+    Committed,
+    Failed,
+    Cancelled,
+    /// The journal could not be written: the run must stop.
+    Broken(EngineError),
+}
+
+/// The scheduler loop: launches ready tasks, collects their ends, skips the dependents of
+/// failures, and finishes the run. `prior` holds, for a resumed run, each task's
+/// (committed, attempts made).
+async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<Summary, EngineError> {
+    let order = ctx.schedule.task_order().unwrap_or_else(|| ctx.plan.tasks.iter().map(|t| t.id).collect());
+    let mut state: HashMap<TaskId, TaskState> = order
+        .iter()
+        .map(|&id| (id, if prior.get(&id).is_some_and(|p| p.0) { TaskState::Committed } else { TaskState::Pending }))
+        .collect();
+    let lane_index: HashMap<TaskId, usize> =
+        ctx.schedule.lanes().iter().enumerate().flat_map(|(i, lane)| lane.tasks.iter().map(move |&t| (t, i))).collect();
+    let named = ctx.schedule.lanes().iter().filter(|l| !l.default).count();
+    let defaults = usize::from(ctx.schedule.lanes().iter().any(|l| l.default));
+    let jobs = ctx.options.jobs.unwrap_or(named + defaults).max(1);
+
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, Outcome)>();
+    let mut running: HashMap<TaskId, usize> = HashMap::new();
+    // Once set, nothing new starts; running tasks finish (or, when cancelled, are stopped).
+    let mut stopping: Option<String> = None;
+    let mut broken: Option<EngineError> = None;
+    let mut cancel = ctx.cancel.clone();
+    loop {
+        if stopping.is_none() {
+            // Skip what can never run, then launch what can.
+            for &id in &order {
+                if state[&id] != TaskState::Pending {
+                    continue;
+                }
+                if let Some(failed) = blocking_failure(&ctx, &state, id) {
+                    state.insert(id, TaskState::Skipped);
+                    if let Err(error) =
+                        ctx.emitter.emit(Event::TaskSkipped { task: id.to_string(), because: failed.to_string() })
+                    {
+                        broken = Some(error.into());
+                        break;
+                    }
+                }
+            }
+            for &id in &order {
+                if running.len() >= jobs || broken.is_some() {
+                    break;
+                }
+                if state[&id] != TaskState::Pending || !ready(&ctx, &state, &running, &lane_index, id) {
+                    continue;
+                }
+                state.insert(id, TaskState::Running);
+                running.insert(id, lane_index[&id]);
+                let first_attempt = prior.get(&id).map_or(1, |p| p.1 + 1);
+                let (ctx, done_tx) = (ctx.clone(), done_tx.clone());
+                tokio::spawn(async move {
+                    let outcome = run_task(&ctx, id, first_attempt).await;
+                    let _ = done_tx.send((id, outcome));
+                });
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some((id, outcome)) = done_rx.recv() => {
+                running.remove(&id);
+                let next = match outcome {
+                    Outcome::Committed => TaskState::Committed,
+                    Outcome::Failed => {
+                        if ctx.options.fail_fast && stopping.is_none() {
+                            stopping = Some(format!("task {id} failed and --fail-fast is on"));
+                        }
+                        TaskState::Failed
+                    }
+                    Outcome::Cancelled => TaskState::Pending,
+                    Outcome::Broken(error) => {
+                        stopping.get_or_insert_with(|| error.to_string());
+                        broken.get_or_insert(error);
+                        TaskState::Pending
+                    }
+                };
+                state.insert(id, next);
+            }
+            changed = cancel.changed(), if stopping.is_none() => {
+                if changed.is_err() || *cancel.borrow() {
+                    stopping = Some("cancelled".into());
+                }
+            }
+        }
+    }
+
+    let cancelled = stopping.as_deref() == Some("cancelled");
+    if let Some(reason) = &stopping {
+        let _ = ctx.emitter.emit(Event::Stopping { reason: reason.clone() });
+    }
+    if let Some(error) = broken {
+        return Err(error);
+    }
+    let count = |s: TaskState| state.values().filter(|&&v| v == s).count();
+    let (committed, failed, skipped) =
+        (count(TaskState::Committed), count(TaskState::Failed), count(TaskState::Skipped));
+    let run_state = if cancelled {
+        RunState::Cancelled
+    } else if committed == state.len() {
+        RunState::Succeeded
+    } else {
+        RunState::Failed
+    };
+    if run_state != RunState::Cancelled {
+        remove_worktrees(&ctx.repo, &ctx.worktrees).await;
+    }
+    ctx.emitter.emit(Event::RunFinished {
+        state: run_state,
+        committed,
+        failed,
+        skipped,
+        duration_ms: now_ms().saturating_sub(ctx.run.started_ms),
+    })?;
+    Ok(Summary {
+        run: ctx.run.id.clone(),
+        state: run_state,
+        branch: ctx.run.branch.clone(),
+        committed,
+        failed,
+        skipped,
+    })
+}
+
+/// The tasks `id` waits for: every task of the waves its wave depends on (with `--schedule
+/// waves`, of every earlier wave), and the tasks before it in its own wave.
+pub fn waits_for(plan: &Plan, schedule: &Schedule, mode: ScheduleMode, id: TaskId) -> Vec<TaskId> {
+    let Some(task) = plan.task(id) else { return Vec::new() };
+    let waves: Vec<u32> = match mode {
+        ScheduleMode::Dag => {
+            plan.wave(task.wave).map(|w| w.depends_on.iter().map(|d| d.value).collect()).unwrap_or_default()
+        }
+        ScheduleMode::Waves => {
+            let order = schedule.wave_order().unwrap_or_default();
+            order.iter().take_while(|&&w| w != task.wave).copied().collect()
+        }
+    };
+    let mut before: Vec<TaskId> = plan.tasks.iter().filter(|t| waves.contains(&t.wave)).map(|t| t.id).collect();
+    before.extend(schedule.in_wave_predecessors(id));
+    before
+}
+
+/// A task `id` waits for that failed or was skipped, if any.
+fn blocking_failure(ctx: &Ctx, state: &HashMap<TaskId, TaskState>, id: TaskId) -> Option<TaskId> {
+    waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, id)
+        .into_iter()
+        .find(|t| matches!(state.get(t), Some(TaskState::Failed | TaskState::Skipped)))
+}
+
+fn ready(
+    ctx: &Ctx,
+    state: &HashMap<TaskId, TaskState>,
+    running: &HashMap<TaskId, usize>,
+    lanes: &HashMap<TaskId, usize>,
+    id: TaskId,
+) -> bool {
+    let Some(task) = ctx.plan.task(id) else { return false };
+    let lane = lanes.get(&id);
+    waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, id)
+        .iter()
+        .all(|t| state.get(t) == Some(&TaskState::Committed))
+        && running.values().all(|l| Some(l) != lane)
+        && running.keys().all(|other| ctx.plan.task(*other).is_none_or(|o| !plan::files_overlap(&task.files, &o.files)))
+}
+
+/// Runs one task to its end: attempts until one commits, or they are used up.
+async fn run_task(ctx: &Ctx, id: TaskId, first_attempt: u32) -> Outcome {
+    let Some(task) = ctx.plan.task(id) else { return Outcome::Failed };
+    let lane = ctx.schedule.lane_of(id);
+    let lane_name = lane.map_or("default".to_owned(), |l| l.name.clone());
+    let lane_slot = ctx.schedule.lanes().iter().position(|l| Some(l) == lane).unwrap_or(0);
+    let worktree = ctx.worktrees.join(format!("lane-{lane_slot}"));
+    let mut failure: Option<String> = None;
+    let mut conflicts = 0;
+    let mut attempt = first_attempt;
+    let mut used = 0;
+    loop {
+        if *ctx.cancel.borrow() {
+            return Outcome::Cancelled;
+        }
+        used += 1;
+        let result = attempt_once(ctx, task, attempt, &lane_name, &worktree, failure.as_deref()).await;
+        let reason = match result {
+            Ok(Attempt::Committed) => return Outcome::Committed,
+            Ok(Attempt::Cancelled) => return Outcome::Cancelled,
+            Ok(Attempt::Conflict(reason)) if conflicts < ctx.options.conflict_retries => {
+                conflicts += 1;
+                used -= 1; // a conflict is not the agent's failure: run again on the new base
+                reason
+            }
+            Ok(Attempt::Conflict(reason) | Attempt::Failed(reason)) => reason,
+            Err(EngineError::Journal(error)) => return Outcome::Broken(EngineError::Journal(error)),
+            Err(error) => format!("wavecrew could not run the attempt: {error}"),
+        };
+        if used >= ctx.options.attempts {
+            return match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: attempt, reason }) {
+                Ok(()) => Outcome::Failed,
+                Err(error) => Outcome::Broken(error.into()),
+            };
+        }
+        if let Err(error) =
+            ctx.emitter.emit(Event::AttemptFailed { task: id.to_string(), attempt, reason: reason.clone() })
+        {
+            return Outcome::Broken(error.into());
+        }
+        failure = Some(reason);
+        attempt += 1;
+    }
+}
+
+/// How one attempt ended.
+enum Attempt {
+    Committed,
+    Failed(String),
+    Conflict(String),
+    Cancelled,
+}
+
+async fn attempt_once(
+    ctx: &Ctx,
+    task: &plan::Task,
+    attempt: u32,
+    lane: &str,
+    worktree: &Path,
+    failure: Option<&str>,
+) -> Result<Attempt, EngineError> {
+    let id = task.id.to_string();
+    let base = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
+    prepare_worktree(ctx, worktree, &base).await?;
+    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
+    ctx.emitter.emit(Event::AttemptStarted {
+        task: id.clone(),
+        attempt,
+        lane: lane.to_owned(),
+        agent: ctx.agent.name().to_owned(),
+        model: model.clone(),
+        worktree: worktree.to_string_lossy().into_owned(),
+        base: base.clone(),
+    })?;
+
+    let prompt = prompt::build(&ctx.plan, task, failure);
+    let prompt_file = ctx.run_dir.join("prompts").join(format!("{id}-{attempt}.md"));
+    tokio::fs::create_dir_all(ctx.run_dir.join("prompts")).await?;
+    tokio::fs::write(&prompt_file, &prompt).await?;
+    let request = AgentRequest { task: id.clone(), attempt, model, prompt, prompt_file, worktree: worktree.to_owned() };
+    let command = ctx.agent.command(&request);
+    let spec = process::Spec {
+        program: command.program.clone(),
+        args: command.args,
+        env: command.env,
+        cwd: worktree.to_owned(),
+        timeout: ctx.options.agent_timeout,
+        log: log_path(&ctx.run_dir, &id, attempt, "agent"),
+    };
+    let user_tree_before = user_tree_state(&ctx.root).await;
+    let emitter = ctx.emitter.clone();
+    let (spawned_task, output_task) = (id.clone(), id.clone());
+    let spawned = std::sync::Mutex::new(None);
+    let outcome = process::run(
+        &spec,
+        |pid| *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pid),
+        |line| {
+            let _ = emitter.emit(Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() });
+        },
+        ctx.cancel.clone(),
+    );
+    // The pid is journaled as soon as the process exists, so `resume` can reclaim it.
+    let outcome = {
+        tokio::pin!(outcome);
+        let mut journaled = false;
+        loop {
+            tokio::select! {
+                result = &mut outcome => break result,
+                () = tokio::time::sleep(Duration::from_millis(20)), if !journaled => {
+                    let pid = *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(pid) = pid {
+                        journaled = true;
+                        ctx.emitter.emit(Event::AgentSpawned { task: spawned_task.clone(), attempt, pid })?;
+                    }
+                }
+            }
+        }
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            return Ok(Attempt::Failed(format!(
+                "the agent `{}` could not be started: {error}",
+                spec.program.display()
+            )));
+        }
+    };
+    ctx.emitter.emit(Event::AgentExited {
+        task: id.clone(),
+        attempt,
+        code: outcome.code,
+        timed_out: outcome.timed_out,
+        duration_ms: outcome.duration.as_millis() as u64,
+    })?;
+    if outcome.cancelled {
+        return Ok(Attempt::Cancelled);
+    }
+    if outcome.timed_out {
+        return Ok(Attempt::Failed(format!(
+            "the agent did not finish within {}s and was stopped\n{}",
+            ctx.options.agent_timeout.as_secs(),
+            outcome.tail
+        )));
+    }
+    if !outcome.success() {
+        return Ok(Attempt::Failed(format!("the agent exited with {}\n{}", describe_exit(outcome.code), outcome.tail)));
+    }
+    if user_tree_state(&ctx.root).await != user_tree_before {
+        return Ok(Attempt::Failed(
+            "your work tree changed while this task's agent ran: agents must work only in their worktree, so nothing of this attempt is committed".into(),
+        ));
+    }
+
+    for (index, command) in task.verify_commands.iter().enumerate() {
+        ctx.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
+        let spec = process::Spec {
+            program: PathBuf::from("sh"),
+            args: vec!["-c".into(), command.value.clone()],
+            env: Vec::new(),
+            cwd: worktree.to_owned(),
+            timeout: ctx.options.verify_timeout,
+            log: log_path(&ctx.run_dir, &id, attempt, &format!("verify-{}", index + 1)),
+        };
+        let result = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
+        ctx.emitter.emit(Event::VerifyFinished {
+            task: id.clone(),
+            attempt,
+            command: command.value.clone(),
+            passed: result.success(),
+            exit_code: result.code,
+            duration_ms: result.duration.as_millis() as u64,
+        })?;
+        if result.cancelled {
+            return Ok(Attempt::Cancelled);
+        }
+        if !result.success() {
+            let why = if result.timed_out {
+                "timed out".to_owned()
+            } else {
+                format!("exited with {}", describe_exit(result.code))
+            };
+            let hint = if result.code == Some(127) { " (command not found)" } else { "" };
+            return Ok(Attempt::Failed(format!("Verify `{}` {why}{hint}\n{}", command.value, result.tail)));
+        }
+    }
+
+    // One commit for the task, made from the worktree's tree, on the base it started from.
+    let worktree_git = Git::new(worktree);
+    let tree = worktree_git.snapshot_tree().await?;
+    let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
+    let commit = ctx.repo.commit_tree(&tree, &base, &message).await?;
+    let _guard = ctx.integrate.lock().await;
+    ctx.emitter.emit(Event::Integrating { task: id.clone(), attempt, commit: commit.clone() })?;
+    let head = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
+    let landed = if head == base {
+        ctx.repo.compare_and_swap(&ctx.run.branch, &commit, &base).await?;
+        commit
+    } else {
+        match ctx.repo.merge_tree(&base, &head, &commit).await? {
+            Merge::Clean(merged) => {
+                let rebased = ctx.repo.commit_tree(&merged, &head, &message).await?;
+                ctx.repo.compare_and_swap(&ctx.run.branch, &rebased, &head).await?;
+                rebased
+            }
+            Merge::Conflict(paths) => {
+                return Ok(Attempt::Conflict(format!(
+                    "the change conflicts with work that landed meanwhile, in: {}",
+                    paths.join(", ")
+                )));
+            }
+        }
+    };
+    ctx.emitter.emit(Event::TaskCommitted {
+        task: id,
+        attempt,
+        commit: landed,
+        message: message.lines().next().unwrap_or_default().to_owned(),
+    })?;
+    Ok(Attempt::Committed)
+}
+
+fn describe_exit(code: Option<i32>) -> String {
+    code.map_or_else(|| "a signal".to_owned(), |c| format!("code {c}"))
+}
+
+/// The log file of one part of an attempt: `logs/<task>-<attempt>-<part>.log`.
+pub fn log_path(run_dir: &Path, task: &str, attempt: u32, part: &str) -> PathBuf {
+    run_dir.join("logs").join(format!("{task}-{attempt}-{part}.log"))
+}
+
+/// A fingerprint of the user's work tree: changed and untracked paths with their sizes and
+/// modification times. Any agent write there shows up as a difference.
+async fn user_tree_state(root: &Path) -> String {
+    let Ok(paths) = Git::new(root).changed_paths().await else { return String::new() };
+    let mut out = String::new();
+    for path in paths {
+        let meta = std::fs::metadata(root.join(&path)).ok();
+        let stamp = meta.map(|m| (m.len(), m.modified().ok()));
+        out.push_str(&format!("{path} {stamp:?}\n"));
+    }
+    out
+}
+
+/// Makes `worktree` a clean checkout of `base`: created the first time, reset after.
+async fn prepare_worktree(ctx: &Ctx, worktree: &Path, base: &str) -> Result<(), EngineError> {
+    if worktree.join(".git").exists() {
+        Git::new(worktree).reset_to(base).await?;
+    } else {
+        let _one_at_a_time = ctx.add_worktree.lock().await;
+        if let Some(parent) = worktree.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        ctx.repo.add_worktree(worktree, base).await?;
+    }
+    Ok(())
+}
+
+/// Removes a run's worktrees and forgets them.
+async fn remove_worktrees(repo: &Git, dir: &Path) {
+    if let Ok(mut entries) = tokio::fs::read_dir(dir).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let _ = repo.remove_worktree(&entry.path()).await;
+        }
+    }
+    let _ = tokio::fs::remove_dir_all(dir).await;
+    let _ = repo.prune_worktrees().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_names_are_safe_refs() {
+        assert_eq!(branch_name("M3"), "wavecrew/M3");
+        assert_eq!(branch_name("v2 beta/x"), "wavecrew/v2-beta-x");
+        assert_eq!(branch_name("..lock.."), "wavecrew/lock");
+        assert_eq!(branch_name("{}"), "wavecrew/plan");
+    }
+
+    #[test]
+    fn run_ids_are_dated() {
+        let id = new_run_id();
+        assert_eq!(id.len(), "20261127-041502-3f9a".len(), "{id}");
+        assert!(id.starts_with("20"), "{id}");
+    }
+}
