@@ -321,6 +321,12 @@ pub async fn resume(
     let worktrees = ws.worktrees_dir(&run.id);
     remove_worktrees(&ws.git, &worktrees).await;
 
+    // A crash may have come before the branch was made, or in the middle of moving it.
+    let lock = ws.git.common_dir().await?.join(format!("refs/heads/{}.lock", run.branch));
+    let _ = tokio::fs::remove_file(lock).await;
+    if !ws.git.branch_exists(&run.branch).await {
+        ws.git.create_branch(&run.branch, &run.base).await?;
+    }
     // Git is the truth about what landed: every commit with this run's trailer is done.
     let landed: HashMap<String, String> =
         ws.git.run_commits(&run.base, &run.branch, &run.id).await?.into_iter().map(|(c, t)| (t, c)).collect();
