@@ -236,8 +236,15 @@ impl Task {
             return title.clone();
         }
         if let Some(action) = &self.action {
+            // The first clause: up to a `.`, `;` or `:` that ends a word (not the dot of `1.1`).
             let first_line = action.lines().next().unwrap_or_default();
-            let clause = first_line.split(['.', ';', ':']).next().unwrap_or_default().trim();
+            let end = first_line
+                .char_indices()
+                .find(|&(i, c)| {
+                    matches!(c, '.' | ';' | ':') && first_line[i + 1..].chars().next().is_none_or(char::is_whitespace)
+                })
+                .map_or(first_line.len(), |(i, _)| i);
+            let clause = first_line[..end].trim();
             if !clause.is_empty() {
                 return clause.to_owned();
             }
@@ -351,6 +358,14 @@ mod tests {
         for bad in ["1", "1.", ".1", "a.b", "1.1.1", "99999999999.1", ""] {
             assert_eq!(TaskId::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_summary_is_the_title_or_the_first_clause_of_action() {
+        let mut task = crate::parse("# M1 Implementation Plan: x\n\n## Waves\n\n### Wave 1\n\n**Task 1.1** (type: auto)\n- **Action**: Bump to 1.2.3: then more. And more\n", "x").plan.tasks.remove(0);
+        assert_eq!(task.summary(), "Bump to 1.2.3");
+        task.title = Some("Titled".into());
+        assert_eq!(task.summary(), "Titled");
     }
 
     #[test]

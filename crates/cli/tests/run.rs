@@ -1,0 +1,492 @@
+//! `wavecrew run` and `resume` end to end: a real git repository in a temporary folder, the
+//! real binary, and the scripted agent (the test double `wavecrew agent-double`).
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn wavecrew_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_wavecrew"))
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim_end().to_owned()
+}
+
+/// A repository with one commit, a plan and a script for the scripted agent.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new(plan: &str, script: &Value) -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "--quiet", "--initial-branch=main"]);
+        git(root, &["config", "user.name", "Test"]);
+        git(root, &["config", "user.email", "test@example.com"]);
+        std::fs::write(root.join("README.md"), "# project\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "ignored/\n").unwrap();
+        git(root, &["add", "."]);
+        git(root, &["commit", "--quiet", "-m", "initial"]);
+        std::fs::write(root.join("plan.md"), plan).unwrap();
+        std::fs::write(root.join("script.json"), serde_json::to_string_pretty(script).unwrap()).unwrap();
+        Repo { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(wavecrew_bin());
+        command.current_dir(self.root()).env("NO_COLOR", "1").args(args);
+        command
+    }
+
+    /// `wavecrew run plan.md --agent scripted --script script.json --yes ARGS`.
+    fn run(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"];
+        args.extend_from_slice(extra);
+        self.command(&args).output().unwrap()
+    }
+
+    /// The run branch's commits, oldest first, as (task trailer, subject).
+    fn commits(&self, branch: &str) -> Vec<(String, String)> {
+        let log = git(
+            self.root(),
+            &[
+                "log",
+                "--reverse",
+                "--format=%(trailers:key=Wavecrew-Task,valueonly,separator=%x2C)%x00%s",
+                &format!("main..{branch}"),
+            ],
+        );
+        log.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (task, subject) = l.split_once('\0').unwrap_or(("", l));
+                (task.trim().to_owned(), subject.to_owned())
+            })
+            .collect()
+    }
+
+    fn events(output: &Output) -> Vec<Value> {
+        String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.root().join(".git/wavecrew")
+    }
+}
+
+/// A wave of a test plan: its number, its clause, and its tasks as (id, Files, Verify).
+struct Wave {
+    number: u32,
+    clause: String,
+    tasks: Vec<(String, String, String)>,
+}
+
+fn wave(number: u32, clause: &str, tasks: &[(&str, &str, &str)]) -> Wave {
+    let tasks =
+        tasks.iter().map(|(id, files, verify)| (id.to_string(), files.to_string(), verify.to_string())).collect();
+    Wave { number, clause: clause.to_owned(), tasks }
+}
+
+/// A plan of `waves`; each task gets an agent of its own and a commit line.
+fn plan(waves: &[Wave]) -> String {
+    let mut text = String::from("# M1 Implementation Plan: Test\n\n## Context\n\nA test.\n\n## Waves\n\n");
+    let mut rows = String::new();
+    let mut commits = String::new();
+    for Wave { number, clause, tasks } in waves {
+        text.push_str(&format!("### Wave {number}: W{number}\n> {clause}\n\n"));
+        for (id, files, verify) in tasks {
+            text.push_str(&format!(
+                "**Task {id}** (type: auto)\n- **Files**: {files}\n- **Action**: Do {id}\n- **Verify**: {verify}\n- **Done**: {id} done\n\n"
+            ));
+            rows.push_str(&format!("| {number} | Agent {id} | haiku | {id} |\n"));
+            commits.push_str(&format!("feat(M1): {{task {id} description}}\n"));
+        }
+    }
+    text.push_str(&format!("## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n{rows}\n"));
+    text.push_str(&format!("## Commit Strategy\n\n```\n{commits}```\n"));
+    text
+}
+
+fn write(path: &str, content: &str) -> Value {
+    json!({"write": path, "content": content})
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_run_commits_each_task_once_and_leaves_the_users_work_tree_alone() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`grep -q a a.txt`"), ("1.2", "`b.txt`", "`test -f b.txt`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c.txt`", "`cat a.txt b.txt c.txt`")]),
+    ]);
+    let script = json!({"tasks": {
+        "1.1": [[write("a.txt", "a\n")]],
+        "1.2": [[write("b.txt", "b\n"), write("ignored/cache", "not committed")]],
+        "2.1": [[write("c.txt", "c\n")]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    // The user's own uncommitted work is not part of the run and must stay as it is.
+    std::fs::write(repo.root().join("README.md"), "# project\nlocal edit\n").unwrap();
+    std::fs::write(repo.root().join("notes.txt"), "mine\n").unwrap();
+    let head = git(repo.root(), &["rev-parse", "HEAD"]);
+
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let commits = repo.commits("wavecrew/M1");
+    let mut tasks: Vec<&str> = commits.iter().map(|(t, _)| t.as_str()).collect();
+    tasks.sort_unstable();
+    assert_eq!(tasks, ["1.1", "1.2", "2.1"], "{commits:?}");
+    assert_eq!(commits.last().unwrap(), &("2.1".to_owned(), "feat(M1): do 2.1".to_owned()));
+    let tree = git(repo.root(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
+    assert!(tree.contains("c.txt") && !tree.contains("ignored/cache"), "{tree}");
+    let message = git(repo.root(), &["log", "-1", "--format=%B", "wavecrew/M1"]);
+    assert!(message.contains("Wavecrew-Task: 2.1\nWavecrew-Run: "), "{message}");
+
+    assert_eq!(git(repo.root(), &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(repo.root(), &["branch", "--show-current"]), "main");
+    assert_eq!(std::fs::read_to_string(repo.root().join("README.md")).unwrap(), "# project\nlocal edit\n");
+    assert!(!repo.root().join("a.txt").exists());
+    assert_eq!(git(repo.root(), &["worktree", "list"]).lines().count(), 1, "worktrees are cleaned up");
+    assert!(!repo.state_dir().join("worktrees").read_dir().is_ok_and(|mut d| d.next().is_some()));
+}
+
+#[test]
+fn independent_waves_run_side_by_side_unless_waves_are_barriers() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`b.txt`", "`true`")]),
+        wave(3, "Depends on: Wave 1.", &[("3.1", "`c.txt`", "`true`")]),
+    ]);
+    let slow = |file: &str| json!([[{"sleep_ms": 700}, write(file, "x\n")]]);
+    let script = json!({"tasks": {"1.1": [[write("a.txt", "a\n")]], "2.1": slow("b.txt"), "3.1": slow("c.txt")}});
+
+    let overlap = |extra: &[&str]| {
+        let repo = Repo::new(&plan, &script);
+        let mut args = vec!["--json"];
+        args.extend_from_slice(extra);
+        let output = repo.run(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let events = Repo::events(&output);
+        let index =
+            |kind: &str, task: &str| events.iter().position(|e| e["event"] == kind && e["task"] == task).unwrap();
+        // Both started before either committed: they ran at the same time.
+        index("attempt_started", "3.1") < index("task_committed", "2.1")
+            && index("attempt_started", "2.1") < index("task_committed", "3.1")
+    };
+    assert!(overlap(&[]), "wave 3 needs only wave 1, so it runs beside wave 2");
+    assert!(!overlap(&["--schedule", "waves"]), "with wave barriers, wave 3 waits for wave 2");
+}
+
+#[test]
+fn a_failed_attempt_is_retried_with_its_failure_in_the_prompt() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`n.txt`", "`grep -qx 42 n.txt`")])]);
+    let script = json!({"tasks": {"1.1": [[write("n.txt", "41\n")], [write("n.txt", "42\n")]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(repo.commits("wavecrew/M1").len(), 1);
+    let runs = std::fs::read_dir(repo.state_dir().join("runs")).unwrap().next().unwrap().unwrap().path();
+    let second = std::fs::read_to_string(runs.join("prompts/1.1-2.md")).unwrap();
+    assert!(second.contains("## The previous attempt failed") && second.contains("grep -qx 42 n.txt"), "{second}");
+    assert!(!std::fs::read_to_string(runs.join("prompts/1.1-1.md")).unwrap().contains("previous attempt"));
+}
+
+#[test]
+fn a_task_that_keeps_failing_skips_its_dependents_and_nothing_else() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`false`"), ("1.2", "`b.txt`", "`true`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c.txt`", "`true`")]),
+        wave(3, "No dependencies.", &[("3.1", "`d.txt`", "`true`")]),
+    ]);
+    let script = json!({"tasks": {"*": [[write("x.txt", "x\n")]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--attempts", "2"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut committed: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(t, _)| t).collect();
+    committed.sort();
+    assert_eq!(committed, ["1.2", "3.1"]);
+    let status = repo.command(&["status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("1.1   failed      attempts 2"), "{status}");
+    assert!(status.contains("2.1   skipped"), "{status}");
+}
+
+#[test]
+fn a_hanging_agent_is_stopped_by_the_timeout() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
+    let script = json!({"tasks": {"1.1": [[{"say": "thinking"}, {"hang": true}]]}});
+    let repo = Repo::new(&plan, &script);
+    let started = Instant::now();
+    let output = repo.run(&["--timeout", "1", "--attempts", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(started.elapsed() < Duration::from_secs(20), "the timeout must end the agent");
+    assert!(stderr(&output).contains("did not finish within 1s"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_agent_program_fails_the_task_with_its_name() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
+    let repo = Repo::new(&plan, &json!({"tasks": {}}));
+    let output = repo
+        .command(&[
+            "run",
+            "plan.md",
+            "--yes",
+            "--attempts",
+            "1",
+            "--agent",
+            "command",
+            "--agent-command",
+            "/no/such/agent {prompt_file}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("the agent `/no/such/agent` could not be started"), "{}", stderr(&output));
+}
+
+#[test]
+fn the_command_backend_gets_the_prompt_and_the_model() {
+    let plan = plan(&[wave(
+        1,
+        "No dependencies.",
+        &[("1.1", "`out.txt`", "`grep -q 'Do 1.1' out.txt && grep -q haiku out.txt`")],
+    )]);
+    let repo = Repo::new(&plan, &json!({"tasks": {}}));
+    let output = repo
+        .command(&[
+            "run",
+            "plan.md",
+            "--yes",
+            "--agent",
+            "command",
+            "--agent-command",
+            "sh -c 'cat \"$0\" > out.txt; echo {model} >> out.txt' {prompt_file}",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn an_agent_that_floods_its_output_has_its_log_capped() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
+    let script = json!({"tasks": {"1.1": [[{"flood": 10_000_000}, write("a.txt", "a\n")]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let runs = std::fs::read_dir(repo.state_dir().join("runs")).unwrap().next().unwrap().unwrap().path();
+    let log = std::fs::read(runs.join("logs/1.1-1-agent.log")).unwrap();
+    assert!(log.len() < 8 * 1024 * 1024 + 64 * 1024, "log is {} bytes", log.len());
+    assert!(String::from_utf8_lossy(&log[log.len() - 20_000..]).contains("bytes of output omitted"));
+}
+
+#[test]
+fn an_agent_writing_into_the_users_work_tree_fails_and_nothing_of_it_is_committed() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
+    let repo = Repo::new(&plan, &json!({}));
+    let outside = repo.root().join("README.md").to_string_lossy().into_owned();
+    let script = json!({"tasks": {"1.1": [[write("a.txt", "a\n"), write(&outside, "overwritten by an agent\n")]]}});
+    std::fs::write(repo.root().join("script.json"), script.to_string()).unwrap();
+    let output = repo.run(&["--attempts", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("your work tree changed while this task's agent ran"), "{}", stderr(&output));
+    assert!(repo.commits("wavecrew/M1").is_empty());
+}
+
+#[test]
+fn a_missing_verify_command_is_reported_as_not_found() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`no-such-tool --check`")])]);
+    let repo = Repo::new(&plan, &json!({"tasks": {"1.1": [[write("a.txt", "a\n")]]}}));
+    let output = repo.run(&["--attempts", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("`no-such-tool --check` exited with code 127 (command not found)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn parallel_lanes_editing_one_file_are_merged_or_rerun_on_the_new_base() {
+    // The plan says the tasks touch different files; the agents both edit `shared.txt`.
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`"), ("1.2", "`b.txt`", "`true`")])]);
+    let script = json!({"tasks": {
+        "1.1": [[{"sleep_ms": 200}, {"append": "shared.txt", "content": "from 1.1\n"}]],
+        "1.2": [[{"sleep_ms": 400}, {"append": "shared.txt", "content": "from 1.2\n"}]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shared = git(repo.root(), &["show", "wavecrew/M1:shared.txt"]);
+    assert_eq!(shared, "from 1.1\nfrom 1.2", "the later task ran again on top of the earlier one");
+    let events = Repo::events(&output);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "attempt_failed" && e["reason"].as_str().unwrap_or("").contains("conflicts"))
+    );
+    assert_eq!(repo.commits("wavecrew/M1").len(), 2);
+}
+
+#[test]
+fn bad_repositories_and_plans_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plan.md"), plan(&[wave(1, "No dependencies.", &[("1.1", "`a`", "`true`")])]))
+        .unwrap();
+    std::fs::write(dir.path().join("s.json"), "{\"tasks\":{}}").unwrap();
+    let output = Command::new(wavecrew_bin())
+        .current_dir(dir.path())
+        .args(["run", "plan.md", "--agent", "scripted", "--script", "s.json", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is not inside a git repository"), "{}", stderr(&output));
+
+    let repo = Repo::new("# M1 Implementation Plan: x\n\n## Waves\n\n### Wave 1\n> Depends on: Wave 7.\n", &json!({}));
+    let output = repo.run(&[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("error[unknown-wave]") && stderr(&output).contains("fix them before running it"));
+}
+
+#[test]
+fn a_detached_head_is_fine_and_the_plans_commands_need_consent() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
+    let repo = Repo::new(&plan, &json!({"tasks": {"1.1": [[write("a.txt", "a\n")]]}}));
+    let head = git(repo.root(), &["rev-parse", "HEAD"]);
+    git(repo.root(), &["checkout", "--quiet", "--detach", &head]);
+
+    let refused = repo.command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("1.1  true") && stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    assert!(!repo.state_dir().join("runs").exists(), "nothing ran");
+
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Agreed once, remembered for this plan's content.
+    git(repo.root(), &["branch", "-D", "wavecrew/M1"]);
+    let again = repo.command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json"]).output().unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+}
+
+#[test]
+fn dry_run_prints_lanes_order_and_locks() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`b.txt`, `src/*.rs`", "`true`")]),
+    ]);
+    let repo = Repo::new(&plan, &json!({}));
+    let output = repo.command(&["run", "plan.md", "--dry-run"]).output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Agent 2.1          haiku          2.1"), "{text}");
+    assert!(text.contains("  2.1   1.1"), "{text}");
+    assert!(text.contains("  2.1   b.txt, src/*.rs"), "{text}");
+    assert!(!repo.state_dir().exists(), "a dry run writes nothing");
+}
+
+/// A tiny deterministic generator, seeded from the clock (the seed is printed on failure).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+#[test]
+fn kill_9_at_random_points_then_resume_keeps_every_task_exactly_once() {
+    // Ten waves in a chain, then two tasks side by side: about 3 s of work. Kills come within
+    // 300 ms of each start, so a wave rarely lands between two kills and the run cannot finish
+    // before the 20th kill; after that it may run to the end.
+    let files: Vec<String> = (1..=12).map(|i| format!("f{i}")).collect();
+    let mut waves: Vec<Wave> = (1..=10)
+        .map(|w| {
+            let clause = if w == 1 { "No dependencies.".to_owned() } else { format!("Depends on: Wave {}.", w - 1) };
+            let task = (format!("{w}.1"), format!("`f{w}`"), format!("`test -f f{w}`"));
+            Wave { number: w, clause, tasks: vec![task] }
+        })
+        .collect();
+    waves.push(wave(
+        11,
+        "Depends on: Wave 10.",
+        &[("11.1", "`f11`", "`test -f f11`"), ("11.2", "`f12`", "`test -f f12`")],
+    ));
+    let plan = plan(&waves);
+    let mut steps = serde_json::Map::new();
+    for (id, file) in waves.iter().flat_map(|w| &w.tasks).map(|(id, _, _)| id).zip(&files) {
+        steps.insert(id.clone(), json!([[{"sleep_ms": 150}, write(file, file), {"sleep_ms": 30}]]));
+    }
+    let script = json!({ "tasks": steps });
+    let repo = Repo::new(&plan, &script);
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let mut rng = Rng(seed);
+    let mut kills = 0;
+    let mut finished = false;
+    for iteration in 0..60 {
+        let args: Vec<&str> = if iteration == 0 {
+            vec!["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"]
+        } else {
+            vec!["resume", "--agent", "scripted", "--script", "script.json"]
+        };
+        let mut child = repo
+            .command(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait = Duration::from_millis(if kills < 20 { 30 + rng.next(270) } else { 60_000 });
+        let deadline = Instant::now() + wait;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        match status {
+            Some(status) if status.success() => {
+                finished = true;
+                break;
+            }
+            Some(status) => panic!("seed {seed}: iteration {iteration} exited with {status}"),
+            None => {
+                child.kill().unwrap(); // SIGKILL: no chance to clean up
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    assert!(finished, "seed {seed}: the run never finished");
+    assert!(kills >= 20, "seed {seed}: only {kills} kills");
+    let mut tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(t, _)| t).collect();
+    tasks.sort();
+    let mut expected: Vec<String> = waves.iter().flat_map(|w| w.tasks.iter().map(|(id, _, _)| id.clone())).collect();
+    expected.sort();
+    assert_eq!(tasks, expected, "seed {seed}: every task exactly once");
+    for file in &files {
+        assert_eq!(&git(repo.root(), &["show", &format!("wavecrew/M1:{file}")]), file, "seed {seed}");
+    }
+    assert_eq!(
+        git(repo.root(), &["worktree", "list"]).lines().count(),
+        1,
+        "seed {seed}: stale worktrees were reclaimed"
+    );
+}
