@@ -3,7 +3,7 @@
 use crate::commands::agent_double::AgentDoubleArgs;
 use crate::commands::demo::DemoArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
-use crate::commands::runs::{CancelArgs, LogsArgs, RunsArgs, StatusArgs};
+use crate::commands::runs::{CancelArgs, LogsArgs, ReportArgs, RunsArgs, StatusArgs};
 use crate::commands::{
     check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
 };
@@ -51,6 +51,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Stop an active run (it can be resumed).
     Cancel(CancelArgs),
+    /// Print a run's report (Markdown, or `--json`); `report.md`, `report.json` and `junit.xml`
+    /// are also in the run's folder.
+    Report(ReportArgs),
     /// Run a small bundled plan end to end on a scratch repository, with the scripted agent.
     Demo(DemoArgs),
     /// The scripted agent (a test double), as the engine starts it.

@@ -1,8 +1,12 @@
-//! Showing a run's progress: one plain line per event, or the events as JSON lines. Both read
-//! the engine's event stream; neither looks inside the engine.
+//! Showing a run's progress: on a terminal a live view (a line per agent lane and an overall
+//! bar), otherwise one plain line per event, or the events as JSON lines with `--json`. All
+//! three read the engine's event stream; none looks inside the engine.
 
 use engine::events::{Envelope, Event, RunState};
-use std::io::Write;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -12,20 +16,24 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts printing events from `rx` (JSON lines when `json`).
+    /// Starts showing events from `rx`: JSON lines when `json`, the live view on a terminal,
+    /// plain lines otherwise.
     pub fn spawn(mut rx: broadcast::Receiver<Envelope>, json: bool) -> Progress {
+        let live = !json && std::io::stderr().is_terminal();
         let handle = tokio::spawn(async move {
+            let mut view = live.then(Live::default);
             loop {
                 match rx.recv().await {
                     Ok(envelope) => {
-                        let line = if json { serde_json::to_string(&envelope).ok() } else { plain(&envelope) };
-                        if let Some(line) = line {
-                            // Progress goes to stderr: stdout stays free for `--json` consumers.
-                            if json {
+                        if json {
+                            if let Ok(line) = serde_json::to_string(&envelope) {
                                 let _ = writeln!(std::io::stdout().lock(), "{line}");
-                            } else {
-                                let _ = writeln!(std::io::stderr().lock(), "{line}");
                             }
+                        } else if let Some(view) = view.as_mut() {
+                            view.show(&envelope);
+                        } else if let Some(line) = plain(&envelope) {
+                            // Progress goes to stderr: stdout stays free for `--json` consumers.
+                            let _ = writeln!(std::io::stderr().lock(), "{line}");
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -33,6 +41,9 @@ impl Progress {
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
+            }
+            if let Some(view) = view {
+                view.clear();
             }
         });
         Progress { handle }
@@ -114,4 +125,104 @@ fn plain(envelope: &Envelope) -> Option<String> {
         }
     };
     Some(text)
+}
+
+/// The live view: an overall bar and one line per lane (agent, model, task, elapsed, last
+/// activity); finished tasks and failures scroll above it.
+#[derive(Default)]
+struct Live {
+    multi: Option<MultiProgress>,
+    overall: Option<ProgressBar>,
+    lanes: HashMap<String, (ProgressBar, String)>,
+}
+
+impl Live {
+    fn multi(&mut self) -> &MultiProgress {
+        self.multi.get_or_insert_with(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+    }
+
+    fn lane(&mut self, name: &str, model: Option<&str>) -> &ProgressBar {
+        if !self.lanes.contains_key(name) {
+            let style = ProgressStyle::with_template("{spinner} {prefix:<18} {elapsed:>4} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let bar = self.multi().add(ProgressBar::new_spinner().with_style(style));
+            bar.set_prefix(format!("{name} {}", model.unwrap_or("")));
+            bar.set_message("waiting");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            self.lanes.insert(name.to_owned(), (bar, String::new()));
+        }
+        &self.lanes[name].0
+    }
+
+    fn say(&mut self, line: String) {
+        let _ = self.multi().println(line);
+    }
+
+    fn show(&mut self, envelope: &Envelope) {
+        match &envelope.event {
+            Event::RunStarted { tasks, lanes, .. } => {
+                if let Some(line) = plain(envelope) {
+                    self.say(line);
+                }
+                let style = ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} tasks  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                let bar = self.multi().add(ProgressBar::new(tasks.len() as u64).with_style(style));
+                self.overall = Some(bar);
+                for lane in lanes.iter().filter(|l| l.name != "default") {
+                    self.lane(&lane.name, lane.model.as_deref());
+                }
+            }
+            Event::RunResumed { committed } => {
+                if let Some(bar) = &self.overall {
+                    bar.set_position(committed.len() as u64);
+                }
+            }
+            Event::AttemptStarted { task, attempt, lane, model, .. } => {
+                let bar = self.lane(lane, model.as_deref()).clone();
+                bar.reset_elapsed();
+                bar.set_message(format!("{task} attempt {attempt}"));
+                if let Some((_, current)) = self.lanes.get_mut(lane) {
+                    *current = task.clone();
+                }
+            }
+            Event::AgentOutput { task, line, .. } => {
+                if let Some((bar, _)) = self.lanes.values().find(|(_, current)| current == task) {
+                    bar.set_message(format!("{task} · {}", line.trim()));
+                }
+            }
+            Event::VerifyStarted { task, command, .. } => {
+                if let Some((bar, _)) = self.lanes.values().find(|(_, current)| current == task) {
+                    bar.set_message(format!("{task} · verify `{command}`"));
+                }
+            }
+            Event::TaskCommitted { task, .. } | Event::TaskFailed { task, .. } => {
+                if let Some(bar) = &self.overall
+                    && matches!(envelope.event, Event::TaskCommitted { .. })
+                {
+                    bar.inc(1);
+                }
+                if let Some((bar, current)) = self.lanes.values_mut().find(|(_, current)| current == task) {
+                    bar.set_message("idle");
+                    current.clear();
+                }
+                if let Some(line) = plain(envelope) {
+                    self.say(line);
+                }
+            }
+            _ => {
+                if let Some(line) = plain(envelope) {
+                    self.say(line);
+                }
+            }
+        }
+    }
+
+    fn clear(self) {
+        for (bar, _) in self.lanes.values() {
+            bar.finish_and_clear();
+        }
+        if let Some(bar) = self.overall {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -490,3 +490,147 @@ fn kill_9_at_random_points_then_resume_keeps_every_task_exactly_once() {
         "seed {seed}: stale worktrees were reclaimed"
     );
 }
+
+/// Starts `wavecrew run` in the background; returns once its first agent runs.
+fn start_slow_run(repo: &Repo) -> std::process::Child {
+    let child = repo
+        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !repo.state_dir().join("runs").exists()
+        || std::fs::read_dir(repo.state_dir().join("runs")).unwrap().next().is_none()
+    {
+        assert!(Instant::now() < deadline, "the run did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+fn slow_plan() -> (String, Value) {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a`", "`test -f a`"), ("1.2", "`b`", "`test -f b`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c`", "`test -f c`")]),
+    ]);
+    let step = |file: &str| json!([[{"sleep_ms": 1500}, write(file, file)]]);
+    (plan, json!({"tasks": {"1.1": step("a"), "1.2": step("b"), "2.1": step("c")}}))
+}
+
+#[test]
+fn a_second_run_is_refused_while_one_is_active_and_cancel_stops_it_for_resume() {
+    let (plan, script) = slow_plan();
+    let repo = Repo::new(&plan, &script);
+    let mut first = start_slow_run(&repo);
+
+    let second = repo.run(&[]);
+    assert_eq!(second.status.code(), Some(2));
+    assert!(stderr(&second).contains("is already active in this repository"), "{}", stderr(&second));
+
+    let runs = repo.command(&["runs"]).output().unwrap();
+    let run_id = String::from_utf8_lossy(&runs.stdout).split_whitespace().next().unwrap().to_owned();
+    let cancel = repo.command(&["cancel", &run_id]).output().unwrap();
+    assert!(cancel.status.success(), "{}", stderr(&cancel));
+    let status = first.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(first.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains(&format!("resume it with: wavecrew resume {run_id}")), "{err}");
+    let status = String::from_utf8_lossy(&repo.command(&["runs"]).output().unwrap().stdout).into_owned();
+    assert!(status.contains("cancelled"), "{status}");
+
+    let resumed =
+        repo.command(&["resume", &run_id, "--agent", "scripted", "--script", "script.json"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(repo.commits("wavecrew/M1").len(), 3);
+}
+
+#[test]
+fn ctrl_c_stops_agents_journals_and_says_how_to_resume() {
+    let (plan, script) = slow_plan();
+    let repo = Repo::new(&plan, &script);
+    let mut child = start_slow_run(&repo);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("wavecrew resume"), "{err}");
+    // The agents' process groups are gone: nothing keeps writing into the worktrees.
+    let leftover = Command::new("pgrep").args(["-f", "agent-double --script"]).output().unwrap();
+    let stray: Vec<String> = String::from_utf8_lossy(&leftover.stdout).lines().map(str::to_owned).collect();
+    for pid in &stray {
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        assert!(!cmdline.contains(repo.root().to_str().unwrap()), "agent {pid} still runs: {cmdline}");
+    }
+}
+
+#[test]
+fn a_full_disk_under_the_journal_stops_the_run_clearly_and_resume_finishes_it() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a`", "`true`"), ("1.2", "`b`", "`true`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c`", "`true`"), ("2.2", "`d`", "`true`")]),
+        wave(3, "Depends on: Wave 2.", &[("3.1", "`e`", "`true`")]),
+    ]);
+    let script = json!({"tasks": {"*": [[{"say": "working"}]]}});
+    let repo = Repo::new(&plan, &script);
+    // A file size limit makes writes past it fail with EFBIG, as a full disk fails them.
+    let limited = Command::new("sh")
+        .current_dir(repo.root())
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 400; exec {} run plan.md --agent scripted --script script.json --yes",
+            wavecrew_bin().display()
+        ))
+        .output()
+        .unwrap();
+    let err = stderr(&limited);
+    assert_eq!(limited.status.code(), Some(2), "{err}");
+    assert!(err.contains("journal") && err.contains("can be resumed"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let resumed = repo.command(&["resume", "--agent", "scripted", "--script", "script.json"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let mut tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(t, _)| t).collect();
+    tasks.sort();
+    assert_eq!(tasks, ["1.1", "1.2", "2.1", "2.2", "3.1"]);
+}
+
+#[test]
+fn reports_are_written_and_into_current_fast_forwards_when_safe() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -f a.txt` and `grep -q a a.txt`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`b.txt`", "`false`")]),
+    ]);
+    let script = json!({"tasks": {"1.1": [[write("a.txt", "a\n")]], "2.1": [[write("b.txt", "b\n")]]}});
+    let repo = Repo::new(&plan, &script);
+    let main_before = git(repo.root(), &["rev-parse", "main"]);
+    let failed = repo.run(&["--attempts", "1", "--into-current"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let run = std::fs::read_dir(repo.state_dir().join("runs")).unwrap().next().unwrap().unwrap().path();
+    let junit = std::fs::read_to_string(run.join("junit.xml")).unwrap();
+    assert!(junit.contains(r#"<testcase classname="verify.1.1" name="test -f a.txt""#), "{junit}");
+    assert!(
+        junit.contains(r#"<testcase classname="tasks" name="2.1""#)
+            && junit.contains("<failure message=\"Verify `false` exited with code 1\""),
+        "{junit}"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["tasks"][0]["verify"].as_array().unwrap().len(), 2);
+    assert!(std::fs::read_to_string(run.join("report.md")).unwrap().contains("| 2.1 | failed | 1 |"));
+    assert_eq!(git(repo.root(), &["rev-parse", "main"]), main_before, "a failed run does not move your branch");
+    assert!(!repo.root().join("a.txt").exists(), "a failed run does not touch your branch");
+
+    let markdown = repo.command(&["report"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&markdown.stdout).contains("**failed**"));
+
+    // The same plan with a Verify that passes: the run succeeds and main moves to its branch.
+    let good = plan.replace("`false`", "`true`");
+    let repo2 = Repo::new(&good, &script);
+    let ok = repo2.run(&["--into-current"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert_eq!(git(repo2.root(), &["rev-parse", "main"]), git(repo2.root(), &["rev-parse", "wavecrew/M1"]));
+    assert_eq!(std::fs::read_to_string(repo2.root().join("b.txt")).unwrap(), "b\n");
+}

@@ -14,11 +14,24 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A journal failure, with the database's path.
 #[derive(Debug, thiserror::Error)]
-#[error("journal {path}: {source}")]
+#[error("journal {}: {source}{}", path.display(), hint(source))]
 pub struct JournalError {
     path: PathBuf,
     #[source]
     source: rusqlite::Error,
+}
+
+/// What a person can do about a storage error.
+fn hint(error: &rusqlite::Error) -> &'static str {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure) => {
+            " (is the disk full, or a file size limit reached?)"
+        }
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::PermissionDenied) => {
+            " (the repository's .git folder is not writable)"
+        }
+        _ => "",
+    }
 }
 
 type Result<T> = std::result::Result<T, JournalError>;

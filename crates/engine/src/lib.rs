@@ -14,4 +14,5 @@ pub mod git;
 pub mod journal;
 pub mod process;
 pub mod prompt;
+pub mod report;
 pub mod run;

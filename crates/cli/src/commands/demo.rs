@@ -113,7 +113,9 @@ pub fn run(_ctx: &Context, args: &DemoArgs) -> Result<ExitCode, CliError> {
             run::start(&ws, "demo.plan.md", plan_text.as_bytes(), parsed.plan, agent, Options::default(), tx, cancel)
                 .await;
         progress.finish().await;
-        result.map_err(|e| CliError::io(format!("error: {e}")))
+        let summary = result.map_err(|e| CliError::io(format!("error: {e}")))?;
+        super::run::write_report(&ws, &summary.run);
+        Ok::<_, CliError>(summary)
     })?;
     eprintln!("\nthe run branch `{}`, one commit per task:", summary.branch);
     let log = std::process::Command::new("git")

@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Status(args) => runs::status(&ctx, &args),
         Command::Logs(args) => runs::logs(&ctx, &args),
         Command::Cancel(args) => runs::cancel(&ctx, &args),
+        Command::Report(args) => runs::report(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),
     }

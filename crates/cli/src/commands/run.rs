@@ -59,6 +59,11 @@ pub struct AgentArgs {
     /// Print the engine's events as JSON lines instead of the progress view.
     #[arg(long)]
     pub json: bool,
+
+    /// When the run succeeds, fast-forward your current branch to the run branch (only when
+    /// it is safe: your branch has not moved and your changes do not touch the same files).
+    #[arg(long)]
+    pub into_current: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -210,6 +215,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     let repo = args.repo.clone();
     let bytes = file.bytes.clone();
     let yes = args.yes;
+    let into_current = args.agent.into_current;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
@@ -218,7 +224,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
             let progress = Progress::spawn(rx, json);
             let result = run::start(&ws, &plan_path, &bytes, parsed.plan, agent, options, tx, cancel).await;
             progress.finish().await;
-            finish(&ws, result)
+            finish(&ws, result, into_current)
         })
     })?
 }
@@ -229,6 +235,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
     let json = args.agent.json;
     let repo = args.repo.clone();
     let wanted = args.run.clone();
+    let into_current = args.agent.into_current;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
@@ -247,7 +254,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
             let progress = Progress::spawn(rx, json);
             let result = run::resume(&ws, &run_id, agent, options, tx, cancel).await;
             progress.finish().await;
-            finish(&ws, result)
+            finish(&ws, result, into_current)
         })
     })?
 }
@@ -259,14 +266,23 @@ fn engine_error(error: run::EngineError) -> CliError {
     }
 }
 
-/// The run's verdict on stderr, and its exit code: 0 succeeded, 1 failed, 130 cancelled.
-fn finish(ws: &Workspace, result: Result<run::Summary, run::EngineError>) -> Result<ExitCode, CliError> {
+/// The run's report (printed, and written to the run's folder), its verdict, and its exit
+/// code: 0 succeeded, 1 failed, 130 stopped.
+fn finish(
+    ws: &Workspace,
+    result: Result<run::Summary, run::EngineError>,
+    into_current: bool,
+) -> Result<ExitCode, CliError> {
     let summary = result.map_err(engine_error)?;
     let folder = ws.run_dir(&summary.run);
+    write_report(ws, &summary.run);
     match summary.state {
         RunState::Succeeded => {
             eprintln!("run {} succeeded: {} tasks committed on `{}`", summary.run, summary.committed, summary.branch);
-            eprintln!("  logs: {}", folder.display());
+            eprintln!("  report and logs: {}", folder.display());
+            if into_current {
+                fast_forward(ws, &summary.branch);
+            }
             Ok(ExitCode::SUCCESS)
         }
         RunState::Cancelled => {
@@ -288,6 +304,38 @@ fn finish(ws: &Workspace, result: Result<run::Summary, run::EngineError>) -> Res
             );
             Ok(ExitCode::from(exit::FINDINGS))
         }
+    }
+}
+
+/// Prints the run's report and writes `report.md`, `report.json` and `junit.xml` in its folder.
+pub fn write_report(ws: &Workspace, run: &str) {
+    let folder = ws.run_dir(run);
+    if let Ok(Some(record)) = ws.journal.run(run)
+        && let Ok(report) = engine::report::Report::load(&ws.journal, &record)
+    {
+        eprintln!("\n{}", report.markdown());
+        if let Err(error) = report.write(&folder) {
+            eprintln!("warning: could not write the report to {}: {error}", folder.display());
+        }
+    }
+}
+
+/// `--into-current`: `git merge --ff-only` of the run branch into the current branch. Git
+/// refuses when the branch moved or when local changes would be overwritten; then nothing
+/// changes and the run branch is still there to merge by hand.
+fn fast_forward(ws: &Workspace, branch: &str) {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&ws.root)
+        .args(["merge", "--ff-only", "--quiet", branch])
+        .output();
+    match output {
+        Ok(o) if o.status.success() => eprintln!("  fast-forwarded your current branch to `{branch}`"),
+        Ok(o) => eprintln!(
+            "  not fast-forwarded (left `{branch}` to merge by hand): {}",
+            String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("git refused")
+        ),
+        Err(error) => eprintln!("  not fast-forwarded: could not run git: {error}"),
     }
 }
 

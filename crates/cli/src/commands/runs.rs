@@ -43,6 +43,19 @@ pub struct LogsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run (default: the newest).
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct CancelArgs {
     /// The run.
     #[arg(value_name = "RUN")]
@@ -218,4 +231,13 @@ pub fn cancel(_ctx: &Context, args: &CancelArgs) -> Result<ExitCode, CliError> {
 
 fn nix_term() -> engine::process::Signal {
     engine::process::Signal::SIGTERM
+}
+
+pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
+    let (_, journal) = open(&args.repo)?;
+    let run = find_run(&journal, args.run.as_deref())?;
+    let report = engine::report::Report::load(&journal, &run).map_err(|e| CliError::io(format!("error: {e}")))?;
+    let text = if args.json { report.json() } else { report.markdown() };
+    writeln!(std::io::stdout().lock(), "{}", text.trim_end())?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,281 @@
+//! The report of a run, from the journal: Markdown for people, JSON for tools, JUnit XML for
+//! CI dashboards (one test case per task and per Verify command).
+
+use crate::events::{Envelope, Event, TaskState};
+use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A Verify command's last result for a task.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyResult {
+    /// The command.
+    pub command: String,
+    /// Whether it exited 0.
+    pub passed: bool,
+    /// Its exit code.
+    pub exit_code: Option<i32>,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
+/// One task in the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskReport {
+    /// The task id.
+    pub task: String,
+    /// Its final state.
+    pub state: TaskState,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The lane that ran it.
+    pub lane: Option<String>,
+    /// Its commit on the run branch.
+    pub commit: Option<String>,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+    /// Time from its first attempt's start to its end.
+    pub duration_ms: u64,
+    /// The Verify commands of its last attempt.
+    pub verify: Vec<VerifyResult>,
+}
+
+/// A run's report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The run's id.
+    pub run: String,
+    /// Milestone and title.
+    pub milestone: String,
+    /// The plan's title.
+    pub title: String,
+    /// `running`, `succeeded`, `failed`, `cancelled`.
+    pub state: String,
+    /// The run branch and where it started.
+    pub branch: String,
+    /// The base commit.
+    pub base: String,
+    /// Wall time so far.
+    pub duration_ms: u64,
+    /// Every task, in plan order.
+    pub tasks: Vec<TaskReport>,
+}
+
+impl Report {
+    /// Builds the report of `run` from the journal.
+    pub fn load(journal: &Journal, run: &RunRecord) -> Result<Report, JournalError> {
+        let tasks = journal.tasks(&run.id)?;
+        let events = journal.events(&run.id, 0)?;
+        Ok(Report::build(run, &tasks, &events))
+    }
+
+    fn build(run: &RunRecord, tasks: &[TaskRecord], events: &[Envelope]) -> Report {
+        let mut started: HashMap<&str, u64> = HashMap::new();
+        let mut ended: HashMap<&str, u64> = HashMap::new();
+        let mut verify: HashMap<&str, (u32, Vec<VerifyResult>)> = HashMap::new();
+        for envelope in events {
+            match &envelope.event {
+                Event::AttemptStarted { task, attempt, .. } => {
+                    started.entry(task).or_insert(envelope.at_ms);
+                    verify.insert(task, (*attempt, Vec::new()));
+                }
+                Event::VerifyFinished { task, attempt, command, passed, exit_code, duration_ms } => {
+                    if let Some((_, results)) = verify.get_mut(task.as_str()).filter(|(a, _)| a == attempt) {
+                        results.push(VerifyResult {
+                            command: command.clone(),
+                            passed: *passed,
+                            exit_code: *exit_code,
+                            duration_ms: *duration_ms,
+                        });
+                    }
+                }
+                Event::TaskCommitted { task, .. } | Event::TaskFailed { task, .. } => {
+                    ended.insert(task, envelope.at_ms);
+                }
+                _ => {}
+            }
+        }
+        let last = events.last().map_or(run.started_ms, |e| e.at_ms);
+        let tasks = tasks
+            .iter()
+            .map(|t| TaskReport {
+                task: t.task.clone(),
+                state: t.state,
+                attempts: t.attempts,
+                lane: t.lane.clone(),
+                commit: t.commit.clone(),
+                reason: t.reason.clone(),
+                duration_ms: match (started.get(t.task.as_str()), ended.get(t.task.as_str())) {
+                    (Some(s), Some(e)) => e.saturating_sub(*s),
+                    _ => 0,
+                },
+                verify: verify.remove(t.task.as_str()).map(|(_, v)| v).unwrap_or_default(),
+            })
+            .collect();
+        Report {
+            run: run.id.clone(),
+            milestone: run.milestone.clone(),
+            title: run.title.clone(),
+            state: run.state.as_str().to_owned(),
+            branch: run.branch.clone(),
+            base: run.base.clone(),
+            duration_ms: run.finished_ms.unwrap_or(last).saturating_sub(run.started_ms),
+            tasks,
+        }
+    }
+
+    fn count(&self, state: TaskState) -> usize {
+        self.tasks.iter().filter(|t| t.state == state).count()
+    }
+
+    /// The report in Markdown.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# Run {}: {} · {}\n", self.run, self.milestone, self.title);
+        let _ = writeln!(
+            out,
+            "**{}** on `{}` (from `{}`): {} committed, {} failed, {} skipped of {} tasks in {:.1}s.\n",
+            self.state,
+            self.branch,
+            &self.base[..self.base.len().min(10)],
+            self.count(TaskState::Committed),
+            self.count(TaskState::Failed),
+            self.count(TaskState::Skipped),
+            self.tasks.len(),
+            self.duration_ms as f64 / 1000.0
+        );
+        let _ = writeln!(out, "| Task | State | Attempts | Lane | Commit | Time | Verify |");
+        let _ = writeln!(out, "|------|-------|----------|------|--------|------|--------|");
+        for t in &self.tasks {
+            let passed = t.verify.iter().filter(|v| v.passed).count();
+            let verify =
+                if t.verify.is_empty() { "-".to_owned() } else { format!("{passed}/{} passed", t.verify.len()) };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {:.1}s | {} |",
+                t.task,
+                t.state.as_str(),
+                t.attempts,
+                t.lane.as_deref().unwrap_or("-"),
+                t.commit.as_deref().map_or("-", |c| &c[..c.len().min(10)]),
+                t.duration_ms as f64 / 1000.0,
+                verify
+            );
+        }
+        let problems: Vec<&TaskReport> =
+            self.tasks.iter().filter(|t| t.reason.is_some() && t.state != TaskState::Committed).collect();
+        if !problems.is_empty() {
+            let _ = writeln!(out, "\n## Problems\n");
+            for t in problems {
+                let _ = writeln!(
+                    out,
+                    "### Task {} ({})\n\n```\n{}\n```\n",
+                    t.task,
+                    t.state.as_str(),
+                    t.reason.as_deref().unwrap_or("").trim_end()
+                );
+            }
+        }
+        out
+    }
+
+    /// The report as pretty JSON.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// JUnit XML: a test case per task (failed, skipped, or passed) and per Verify command.
+    pub fn junit(&self) -> String {
+        let failures =
+            self.count(TaskState::Failed) + self.tasks.iter().flat_map(|t| &t.verify).filter(|v| !v.passed).count();
+        let cases = self.tasks.len() + self.tasks.iter().map(|t| t.verify.len()).sum::<usize>();
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            out,
+            "<testsuites name=\"wavecrew\" tests=\"{cases}\" failures=\"{failures}\" time=\"{:.3}\">",
+            self.duration_ms as f64 / 1000.0
+        );
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{cases}\" failures=\"{failures}\" skipped=\"{}\">",
+            xml(&format!("{} {}", self.milestone, self.run)),
+            self.count(TaskState::Skipped)
+        );
+        for t in &self.tasks {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"tasks\" name=\"{}\" time=\"{:.3}\"",
+                xml(&t.task),
+                t.duration_ms as f64 / 1000.0
+            );
+            match t.state {
+                TaskState::Committed => out.push_str("/>\n"),
+                TaskState::Skipped => {
+                    let _ = writeln!(
+                        out,
+                        "><skipped message=\"{}\"/></testcase>",
+                        xml(t.reason.as_deref().unwrap_or("skipped"))
+                    );
+                }
+                state => {
+                    let reason = t.reason.as_deref().unwrap_or(state.as_str());
+                    let first = reason.lines().next().unwrap_or_default();
+                    let _ = writeln!(out, "><failure message=\"{}\">{}</failure></testcase>", xml(first), xml(reason));
+                }
+            }
+            for v in &t.verify {
+                let _ = write!(
+                    out,
+                    "    <testcase classname=\"verify.{}\" name=\"{}\" time=\"{:.3}\"",
+                    xml(&t.task),
+                    xml(&v.command),
+                    v.duration_ms as f64 / 1000.0
+                );
+                if v.passed {
+                    out.push_str("/>\n");
+                } else {
+                    let code = v.exit_code.map_or("a signal".to_owned(), |c| format!("code {c}"));
+                    let _ = writeln!(out, "><failure message=\"exited with {code}\"/></testcase>");
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n</testsuites>\n");
+        out
+    }
+
+    /// Writes `report.md`, `report.json` and `junit.xml` into `dir`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("report.md"), self.markdown())?;
+        std::fs::write(dir.join("report.json"), self.json())?;
+        std::fs::write(dir.join("junit.xml"), self.junit())
+    }
+}
+
+/// Text escaped for XML attributes and content.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters other than tab and newlines are not allowed in XML 1.0.
+            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn xml_escapes_markup_and_controls() {
+        assert_eq!(super::xml("a<b & \"c\" \u{1b}"), "a&lt;b &amp; &quot;c&quot; \u{fffd}");
+    }
+}
