@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod error;
+mod config;
 mod input;
 mod progress;
 mod render;

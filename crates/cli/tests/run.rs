@@ -43,7 +43,8 @@ impl Repo {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(wavecrew_bin());
-        command.current_dir(self.root()).env("NO_COLOR", "1").args(args);
+        // The user's own configuration stays out of the tests.
+        command.current_dir(self.root()).env("NO_COLOR", "1").env("XDG_CONFIG_HOME", self.root().join(".no-config")).args(args);
         command
     }
 
@@ -633,4 +634,36 @@ fn reports_are_written_and_into_current_fast_forwards_when_safe() {
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert_eq!(git(repo2.root(), &["rev-parse", "main"]), git(repo2.root(), &["rev-parse", "wavecrew/M1"]));
     assert_eq!(std::fs::read_to_string(repo2.root().join("b.txt")).unwrap(), "b\n");
+}
+
+#[test]
+fn the_repositorys_configuration_names_the_agent_and_the_attempts() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`out.txt`", "`grep -q 'Do 1.1' out.txt`")])]);
+    let repo = Repo::new(&plan, &json!({}));
+    std::fs::write(
+        repo.root().join("wavecrew.toml"),
+        "agent = \"copier\"\n\n[run]\nattempts = 1\n\n[agents.copier]\ncommand = [\"sh\", \"-c\", \"cp \\\"$0\\\" out.txt\", \"{prompt_file}\"]\n",
+    )
+    .unwrap();
+    let output = repo.command(&["run", "plan.md", "--yes", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = Repo::events(&output);
+    assert!(events.iter().any(|e| e["event"] == "attempt_started" && e["agent"] == "copier"));
+
+    std::fs::write(repo.root().join("wavecrew.toml"), "[run]\nattempts = \"three\"\n").unwrap();
+    let bad = repo.command(&["resume"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("wavecrew.toml:2`"), "{}", stderr(&bad));
+}
+
+#[test]
+fn the_demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("demo");
+    let output = Command::new(wavecrew_bin()).args(["demo", "--dir", target.to_str().unwrap()]).env("NO_COLOR", "1").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = git(&target, &["log", "--format=%s", "main..wavecrew/M2"]);
+    assert_eq!(log.lines().count(), 6, "{log}");
+    assert!(stderr(&output).contains("2.1  attempt 1 failed"), "the demo shows a retry: {}", stderr(&output));
+    assert!(target.join(".git/wavecrew/runs").read_dir().unwrap().next().unwrap().unwrap().path().join("junit.xml").exists());
 }

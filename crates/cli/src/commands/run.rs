@@ -1,6 +1,7 @@
 //! `wavecrew run PLAN` and `wavecrew resume [RUN]`: run a plan with agents, or pick a run up.
 
 use super::Context;
+use crate::config::Config;
 use crate::error::{CliError, exit};
 use crate::input::PlanFile;
 use crate::progress::Progress;
@@ -18,10 +19,11 @@ use tokio::sync::{broadcast, watch};
 /// How agents are chosen and run.
 #[derive(Debug, Args)]
 pub struct AgentArgs {
-    /// The agent backend for every task: `scripted` (a test double that plays `--script`) or
-    /// `command` (any program, see `--agent-command`). Real agent CLIs come in a later version.
-    #[arg(long, value_enum)]
-    pub agent: Option<Backend>,
+    /// The agent for every task: a name under `[agents]` in the configuration, `command` (any
+    /// program, see `--agent-command`) or `scripted` (a test double that plays `--script`).
+    /// Default: the configuration's `agent`. Real agent CLIs come in a later version.
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
 
     /// For `--agent command`: the command line; `{prompt_file}`, `{prompt}`, `{model}`, `{task}`
     /// and `{worktree}` are filled in. E.g. `--agent-command 'my-agent --model {model} {prompt_file}'`.
@@ -32,19 +34,19 @@ pub struct AgentArgs {
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
 
-    /// Attempts per task before it fails.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub attempts: u32,
+    /// Attempts per task before it fails [config: run.attempts; default 3].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub attempts: Option<u32>,
 
-    /// Seconds an agent gets per attempt.
-    #[arg(long, default_value_t = 1800, value_name = "SECS")]
-    pub timeout: u64,
+    /// Seconds an agent gets per attempt [config: run.timeout; default 1800].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 
-    /// Seconds each Verify command gets.
-    #[arg(long, default_value_t = 600, value_name = "SECS")]
-    pub verify_timeout: u64,
+    /// Seconds each Verify command gets [config: run.verify_timeout; default 600].
+    #[arg(long, value_name = "SECS")]
+    pub verify_timeout: Option<u64>,
 
-    /// Tasks running at once (default: one per agent of the plan).
+    /// Tasks running at once [config: run.jobs; default: one per agent of the plan].
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
 
@@ -64,12 +66,6 @@ pub struct AgentArgs {
     /// it is safe: your branch has not moved and your changes do not touch the same files).
     #[arg(long)]
     pub into_current: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    Scripted,
-    Command,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -115,24 +111,34 @@ pub struct ResumeArgs {
 }
 
 impl AgentArgs {
-    fn options(&self) -> Options {
+    /// The run's knobs: flags over the configuration over the defaults.
+    fn options(&self, config: &Config) -> Options {
+        let defaults = Options::default();
+        let secs = |flag: Option<u64>, config: Option<u64>, default: Duration| {
+            flag.or(config).map_or(default, |s| Duration::from_secs(s.max(1)))
+        };
         Options {
-            jobs: self.jobs,
-            attempts: self.attempts,
-            agent_timeout: Duration::from_secs(self.timeout.max(1)),
-            verify_timeout: Duration::from_secs(self.verify_timeout.max(1)),
+            jobs: self.jobs.or(config.run.jobs),
+            attempts: self.attempts.or(config.run.attempts).unwrap_or(defaults.attempts).max(1),
+            agent_timeout: secs(self.timeout, config.run.timeout, defaults.agent_timeout),
+            verify_timeout: secs(self.verify_timeout, config.run.verify_timeout, defaults.verify_timeout),
             fail_fast: self.fail_fast,
             schedule: match self.schedule {
                 Scheduling::Dag => ScheduleMode::Dag,
                 Scheduling::Waves => ScheduleMode::Waves,
             },
-            ..Options::default()
+            ..defaults
         }
     }
 
-    fn agent(&self) -> Result<Arc<dyn Agent>, CliError> {
-        match self.agent {
-            Some(Backend::Scripted) => {
+    /// The agent: `--agent` (or the configuration's `agent`), resolved by name.
+    fn agent(&self, config: &Config) -> Result<Arc<dyn Agent>, CliError> {
+        let name = self.agent.clone().or_else(|| config.agent.clone()).ok_or_else(|| {
+            CliError::usage("error: choose an agent with `--agent NAME` (or `agent = \"NAME\"` in wavecrew.toml)")
+                .with_hint("`--agent command --agent-command CMD` runs any program; `--agent scripted --script FILE` is the test double; `wavecrew demo` shows a whole run")
+        })?;
+        match name.as_str() {
+            "scripted" => {
                 let script = self.script.clone().ok_or_else(|| {
                     CliError::usage("error: `--agent scripted` needs `--script FILE`")
                         .with_hint("the script says which files the scripted agent writes for each task (see `wavecrew demo`)")
@@ -141,21 +147,45 @@ impl AgentArgs {
                 let program = std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
                 Ok(Arc::new(ScriptedAgent { program, script }))
             }
-            Some(Backend::Command) => {
+            "command" => {
                 let line = self.agent_command.as_deref().ok_or_else(|| {
                     CliError::usage("error: `--agent command` needs `--agent-command CMD`")
                         .with_hint("e.g. --agent-command 'my-agent --model {model} {prompt_file}'")
                 })?;
-                let argv = shell_words::split(line)
-                    .map_err(|e| CliError::usage(format!("error: --agent-command: {e}")))?;
+                let argv = shell_words::split(line).map_err(|e| CliError::usage(format!("error: --agent-command: {e}")))?;
                 CommandAgent::new("command", argv)
                     .map(|a| Arc::new(a) as Arc<dyn Agent>)
                     .ok_or_else(|| CliError::usage("error: --agent-command is empty"))
             }
-            None => Err(CliError::usage("error: choose an agent with `--agent`")
-                .with_hint("`--agent command --agent-command CMD` runs any program; `--agent scripted --script FILE` is the test double; `wavecrew demo` shows a whole run")),
+            name => {
+                let configured = config.agents.get(name).ok_or_else(|| {
+                    let known: Vec<&str> = config.agents.keys().map(String::as_str).chain(["command", "scripted"]).collect();
+                    CliError::usage(format!("error: no agent `{name}`")).with_hint(format!(
+                        "agents are {}; add others as `[agents.{name}]` with `command = [...]` in wavecrew.toml",
+                        known.join(", ")
+                    ))
+                })?;
+                CommandAgent::new(name, configured.command.clone())
+                    .map(|a| Arc::new(a) as Arc<dyn Agent>)
+                    .ok_or_else(|| CliError::usage(format!("error: agent `{name}` has an empty `command`")))
+            }
         }
     }
+}
+
+/// The agent and the options, from the flags and the configuration of the repository at `repo`.
+fn resolve(flags: &AgentArgs, repo: &std::path::Path) -> Result<(Arc<dyn Agent>, Options), CliError> {
+    let root = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .ok_or_else(|| CliError::usage(format!("error: `{}` is not inside a git repository", repo.display())))?;
+    let config = Config::load(&root)?;
+    Ok((flags.agent(&config)?, flags.options(&config)))
 }
 
 /// Starts the runtime and runs `future` with Ctrl-C and SIGTERM turned into cancellation.
@@ -205,17 +235,17 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
         return Err(CliError::findings(format!("error: `{}` has errors; fix them before running it", file.display())));
     }
     if args.dry_run {
-        print!("{}", dry_run(&parsed.plan, &args.agent.options()));
+        print!("{}", dry_run(&parsed.plan, &args.agent.options(&Config::default())));
         return Ok(ExitCode::SUCCESS);
     }
-    let agent = args.agent.agent()?;
-    let options = args.agent.options();
-    let json = args.agent.json;
+    let flags = &args.agent;
+    let json = flags.json;
     let plan_path = args.plan.display().to_string();
     let repo = args.repo.clone();
     let bytes = file.bytes.clone();
     let yes = args.yes;
     let into_current = args.agent.into_current;
+    let (agent, options) = resolve(flags, &repo)?;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
@@ -230,10 +260,9 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
 }
 
 pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
-    let agent = args.agent.agent()?;
-    let options = args.agent.options();
     let json = args.agent.json;
     let repo = args.repo.clone();
+    let (agent, options) = resolve(&args.agent, &repo)?;
     let wanted = args.run.clone();
     let into_current = args.agent.into_current;
     with_runtime(move |cancel| {

@@ -1,0 +1,114 @@
+//! Configuration: `wavecrew.toml` at the repository's root, then the user's
+//! `$XDG_CONFIG_HOME/wavecrew/config.toml` (`~/.config/wavecrew/config.toml`). The repository's
+//! file wins key by key; command-line flags win over both. See `docs/config.md`.
+
+use crate::error::CliError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What the configuration files say; every key is optional.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The agent `run` uses when `--agent` is not given: a name under `[agents]`.
+    pub agent: Option<String>,
+    /// Run settings.
+    #[serde(default)]
+    pub run: RunConfig,
+    /// Agents by name.
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentConfig>,
+}
+
+/// `[run]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Attempts per task.
+    pub attempts: Option<u32>,
+    /// Seconds an agent gets per attempt.
+    pub timeout: Option<u64>,
+    /// Seconds each Verify command gets.
+    pub verify_timeout: Option<u64>,
+    /// Tasks running at once.
+    pub jobs: Option<usize>,
+}
+
+/// `[agents.NAME]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The command line, the program first; `{prompt_file}`, `{prompt}`, `{model}`, `{task}` and
+    /// `{worktree}` are filled in.
+    pub command: Vec<String>,
+}
+
+impl Config {
+    /// Reads the user's file, then the repository's over it. Missing files are fine; a file
+    /// that does not parse is an error naming the file, the line and the key.
+    pub fn load(repo_root: &Path) -> Result<Config, CliError> {
+        let mut config = Config::default();
+        for path in [user_file(), Some(repo_root.join("wavecrew.toml"))].into_iter().flatten() {
+            if let Some(layer) = read(&path)? {
+                config.merge(layer);
+            }
+        }
+        Ok(config)
+    }
+
+    fn merge(&mut self, over: Config) {
+        self.agent = over.agent.or(self.agent.take());
+        self.run.attempts = over.run.attempts.or(self.run.attempts);
+        self.run.timeout = over.run.timeout.or(self.run.timeout);
+        self.run.verify_timeout = over.run.verify_timeout.or(self.run.verify_timeout);
+        self.run.jobs = over.run.jobs.or(self.run.jobs);
+        self.agents.extend(over.agents);
+    }
+}
+
+fn user_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(base.join("wavecrew/config.toml"))
+}
+
+fn read(path: &Path) -> Result<Option<Config>, CliError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(CliError::io(format!("error: `{}`: {error}", path.display()))),
+    };
+    toml::from_str(&text).map(Some).map_err(|error| {
+        let at = error.span().map(|span| {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!(":{line}")
+        });
+        CliError::usage(format!("error: `{}{}`: {}", path.display(), at.unwrap_or_default(), error.message()))
+            .with_hint("see docs/config.md for the keys wavecrew reads")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_wins_key_by_key() {
+        let mut config: Config = toml::from_str("agent = \"a\"\n[run]\nattempts = 2\ntimeout = 5\n").unwrap();
+        config.merge(toml::from_str("[run]\nattempts = 4\n[agents.b]\ncommand = [\"b\", \"{prompt_file}\"]\n").unwrap());
+        assert_eq!(config.agent.as_deref(), Some("a"));
+        assert_eq!((config.run.attempts, config.run.timeout), (Some(4), Some(5)));
+        assert_eq!(config.agents["b"].command, ["b", "{prompt_file}"]);
+    }
+
+    #[test]
+    fn a_bad_file_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("wavecrew.toml"), "[run]\nattempts = 3\nretries = 2\n").unwrap();
+        let error = read(&dir.path().join("wavecrew.toml")).unwrap_err().to_string();
+        assert!(error.contains("wavecrew.toml:3`: unknown field `retries`"), "{error}");
+    }
+}
