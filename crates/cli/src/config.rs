@@ -98,7 +98,8 @@ mod tests {
     #[test]
     fn the_repository_wins_key_by_key() {
         let mut config: Config = toml::from_str("agent = \"a\"\n[run]\nattempts = 2\ntimeout = 5\n").unwrap();
-        config.merge(toml::from_str("[run]\nattempts = 4\n[agents.b]\ncommand = [\"b\", \"{prompt_file}\"]\n").unwrap());
+        config
+            .merge(toml::from_str("[run]\nattempts = 4\n[agents.b]\ncommand = [\"b\", \"{prompt_file}\"]\n").unwrap());
         assert_eq!(config.agent.as_deref(), Some("a"));
         assert_eq!((config.run.attempts, config.run.timeout), (Some(4), Some(5)));
         assert_eq!(config.agents["b"].command, ["b", "{prompt_file}"]);

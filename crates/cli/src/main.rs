@@ -6,8 +6,8 @@
 
 mod cli;
 mod commands;
-mod error;
 mod config;
+mod error;
 mod input;
 mod progress;
 mod render;

@@ -44,7 +44,11 @@ impl Repo {
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(wavecrew_bin());
         // The user's own configuration stays out of the tests.
-        command.current_dir(self.root()).env("NO_COLOR", "1").env("XDG_CONFIG_HOME", self.root().join(".no-config")).args(args);
+        command
+            .current_dir(self.root())
+            .env("NO_COLOR", "1")
+            .env("XDG_CONFIG_HOME", self.root().join(".no-config"))
+            .args(args);
         command
     }
 
@@ -660,10 +664,25 @@ fn the_repositorys_configuration_names_the_agent_and_the_attempts() {
 fn the_demo_runs_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("demo");
-    let output = Command::new(wavecrew_bin()).args(["demo", "--dir", target.to_str().unwrap()]).env("NO_COLOR", "1").output().unwrap();
+    let output = Command::new(wavecrew_bin())
+        .args(["demo", "--dir", target.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let log = git(&target, &["log", "--format=%s", "main..wavecrew/M2"]);
     assert_eq!(log.lines().count(), 6, "{log}");
     assert!(stderr(&output).contains("2.1  attempt 1 failed"), "the demo shows a retry: {}", stderr(&output));
-    assert!(target.join(".git/wavecrew/runs").read_dir().unwrap().next().unwrap().unwrap().path().join("junit.xml").exists());
+    assert!(
+        target
+            .join(".git/wavecrew/runs")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("junit.xml")
+            .exists()
+    );
 }

@@ -332,7 +332,8 @@ pub async fn resume(
         ws.git.run_commits(&run.base, &run.branch, &run.id).await?.into_iter().map(|(c, t)| (t, c)).collect();
     ws.journal.claim(&run.id, std::process::id())?;
     let ctx = context(ws, run, plan, agent, options, events, cancel);
-    let mut committed = HashMap::new();
+    // For every task: whether it landed, and how many attempts it made (new ones number on).
+    let mut prior: HashMap<TaskId, (bool, u32)> = HashMap::new();
     for record in ws.journal.tasks(&ctx.run.id)? {
         let Some(id) = TaskId::parse(&record.task) else { continue };
         match landed.get(&record.task) {
@@ -346,29 +347,20 @@ pub async fn resume(
                         message: "(recovered from the run branch)".into(),
                     })?;
                 }
-                committed.insert(id, record.attempts);
+                prior.insert(id, (true, record.attempts));
             }
             None => {
                 if record.state != TaskState::Pending {
                     ws.journal.reset_task(&ctx.run.id, &record.task)?;
                 }
+                prior.insert(id, (false, record.attempts));
             }
         }
     }
-    let mut done: Vec<String> = committed.keys().map(ToString::to_string).collect();
+    let mut done: Vec<String> = prior.iter().filter(|(_, p)| p.0).map(|(id, _)| id.to_string()).collect();
     done.sort();
     ctx.emitter.emit(Event::RunResumed { committed: done })?;
-    let attempts_so_far: HashMap<TaskId, u32> = ws
-        .journal
-        .tasks(&ctx.run.id)?
-        .into_iter()
-        .filter_map(|r| Some((TaskId::parse(&r.task)?, r.attempts)))
-        .collect();
     let ctx = Arc::new(ctx);
-    let mut prior = HashMap::new();
-    for (id, attempts) in attempts_so_far {
-        prior.insert(id, (committed.contains_key(&id), attempts));
-    }
     execute(ctx, prior).await
 }
 

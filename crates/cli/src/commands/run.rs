@@ -140,11 +140,13 @@ impl AgentArgs {
         match name.as_str() {
             "scripted" => {
                 let script = self.script.clone().ok_or_else(|| {
-                    CliError::usage("error: `--agent scripted` needs `--script FILE`")
-                        .with_hint("the script says which files the scripted agent writes for each task (see `wavecrew demo`)")
+                    CliError::usage("error: `--agent scripted` needs `--script FILE`").with_hint(
+                        "the script says which files the scripted agent writes for each task (see `wavecrew demo`)",
+                    )
                 })?;
                 let script = std::path::absolute(&script).unwrap_or(script);
-                let program = std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
+                let program =
+                    std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
                 Ok(Arc::new(ScriptedAgent { program, script }))
             }
             "command" => {
@@ -152,14 +154,16 @@ impl AgentArgs {
                     CliError::usage("error: `--agent command` needs `--agent-command CMD`")
                         .with_hint("e.g. --agent-command 'my-agent --model {model} {prompt_file}'")
                 })?;
-                let argv = shell_words::split(line).map_err(|e| CliError::usage(format!("error: --agent-command: {e}")))?;
+                let argv =
+                    shell_words::split(line).map_err(|e| CliError::usage(format!("error: --agent-command: {e}")))?;
                 CommandAgent::new("command", argv)
                     .map(|a| Arc::new(a) as Arc<dyn Agent>)
                     .ok_or_else(|| CliError::usage("error: --agent-command is empty"))
             }
             name => {
                 let configured = config.agents.get(name).ok_or_else(|| {
-                    let known: Vec<&str> = config.agents.keys().map(String::as_str).chain(["command", "scripted"]).collect();
+                    let known: Vec<&str> =
+                        config.agents.keys().map(String::as_str).chain(["command", "scripted"]).collect();
                     CliError::usage(format!("error: no agent `{name}`")).with_hint(format!(
                         "agents are {}; add others as `[agents.{name}]` with `command = [...]` in wavecrew.toml",
                         known.join(", ")
