@@ -686,3 +686,36 @@ fn the_demo_runs_end_to_end() {
             .exists()
     );
 }
+
+#[test]
+fn tasks_whose_files_overlap_take_turns_even_on_different_lanes() {
+    let plan =
+        plan(&[wave(1, "No dependencies.", &[("1.1", "`src/*.rs`", "`true`"), ("1.2", "`src/lib.rs`", "`true`")])]);
+    let slow = |file: &str| json!([[{"sleep_ms": 500}, write(file, "x\n")]]);
+    let repo = Repo::new(&plan, &json!({"tasks": {"1.1": slow("src/a.rs"), "1.2": slow("src/lib.rs")}}));
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = Repo::events(&output);
+    let at = |kind: &str, task: &str| events.iter().position(|e| e["event"] == kind && e["task"] == task).unwrap();
+    let (first, second) =
+        if at("attempt_started", "1.1") < at("attempt_started", "1.2") { ("1.1", "1.2") } else { ("1.2", "1.1") };
+    assert!(at("task_committed", first) < at("attempt_started", second), "the overlapping tasks ran at the same time");
+}
+
+#[test]
+fn an_agent_that_exits_non_zero_fails_its_attempt_and_fail_fast_stops_new_work() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a`", "`true`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`b`", "`true`")]),
+        wave(3, "No dependencies.", &[("3.1", "`c`", "`true`")]),
+    ]);
+    let script = json!({"tasks": {"1.1": [[{"say": "cannot do it"}, {"exit": 3}]], "3.1": [[{"sleep_ms": 1500}, write("c", "c\n")]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--attempts", "1", "--fail-fast", "-j", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("the agent exited with code 3"), "{err}");
+    assert!(err.contains("stopping: task 1.1 failed and --fail-fast is on"), "{err}");
+    // With one slot, 3.1 had not started when 1.1 failed: --fail-fast keeps it from starting.
+    assert!(!err.contains("3.1  started"), "{err}");
+}
