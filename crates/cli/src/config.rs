@@ -67,12 +67,17 @@ impl Config {
     }
 }
 
-fn user_file() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
+/// wavecrew's folder of an XDG kind: `$<var>/wavecrew`, else `~/<fallback>/wavecrew`.
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(var)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
-    Some(base.join("wavecrew/config.toml"))
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(fallback)))?;
+    Some(base.join("wavecrew"))
+}
+
+fn user_file() -> Option<PathBuf> {
+    xdg_dir("XDG_CONFIG_HOME", ".config").map(|dir| dir.join("config.toml"))
 }
 
 fn read(path: &Path) -> Result<Option<Config>, CliError> {

@@ -73,7 +73,7 @@ pub struct RunRecord {
 }
 
 /// A task's row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TaskRecord {
     /// The task id, e.g. `2.1`.
     pub task: String,

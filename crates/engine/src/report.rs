@@ -21,21 +21,12 @@ pub struct VerifyResult {
     pub duration_ms: u64,
 }
 
-/// One task in the report.
+/// One task in the report: its journal row, how long it took and its last Verify results.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskReport {
-    /// The task id.
-    pub task: String,
-    /// Its final state.
-    pub state: TaskState,
-    /// Attempts made.
-    pub attempts: u32,
-    /// The lane that ran it.
-    pub lane: Option<String>,
-    /// Its commit on the run branch.
-    pub commit: Option<String>,
-    /// Why it failed or was skipped.
-    pub reason: Option<String>,
+    /// The journal's row.
+    #[serde(flatten)]
+    pub record: TaskRecord,
     /// Time from its first attempt's start to its end.
     pub duration_ms: u64,
     /// The Verify commands of its last attempt.
@@ -101,12 +92,7 @@ impl Report {
         let tasks = tasks
             .iter()
             .map(|t| TaskReport {
-                task: t.task.clone(),
-                state: t.state,
-                attempts: t.attempts,
-                lane: t.lane.clone(),
-                commit: t.commit.clone(),
-                reason: t.reason.clone(),
+                record: t.clone(),
                 duration_ms: match (started.get(t.task.as_str()), ended.get(t.task.as_str())) {
                     (Some(s), Some(e)) => e.saturating_sub(*s),
                     _ => 0,
@@ -127,7 +113,7 @@ impl Report {
     }
 
     fn count(&self, state: TaskState) -> usize {
-        self.tasks.iter().filter(|t| t.state == state).count()
+        self.tasks.iter().filter(|t| t.record.state == state).count()
     }
 
     /// The report in Markdown.
@@ -155,26 +141,26 @@ impl Report {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {:.1}s | {} |",
-                t.task,
-                t.state.as_str(),
-                t.attempts,
-                t.lane.as_deref().unwrap_or("-"),
-                t.commit.as_deref().map_or("-", |c| &c[..c.len().min(10)]),
+                t.record.task,
+                t.record.state.as_str(),
+                t.record.attempts,
+                t.record.lane.as_deref().unwrap_or("-"),
+                t.record.commit.as_deref().map_or("-", |c| &c[..c.len().min(10)]),
                 t.duration_ms as f64 / 1000.0,
                 verify
             );
         }
         let problems: Vec<&TaskReport> =
-            self.tasks.iter().filter(|t| t.reason.is_some() && t.state != TaskState::Committed).collect();
+            self.tasks.iter().filter(|t| t.record.reason.is_some() && t.record.state != TaskState::Committed).collect();
         if !problems.is_empty() {
             let _ = writeln!(out, "\n## Problems\n");
             for t in problems {
                 let _ = writeln!(
                     out,
                     "### Task {} ({})\n\n```\n{}\n```\n",
-                    t.task,
-                    t.state.as_str(),
-                    t.reason.as_deref().unwrap_or("").trim_end()
+                    t.record.task,
+                    t.record.state.as_str(),
+                    t.record.reason.as_deref().unwrap_or("").trim_end()
                 );
             }
         }
@@ -207,20 +193,20 @@ impl Report {
             let _ = write!(
                 out,
                 "    <testcase classname=\"tasks\" name=\"{}\" time=\"{:.3}\"",
-                xml(&t.task),
+                xml(&t.record.task),
                 t.duration_ms as f64 / 1000.0
             );
-            match t.state {
+            match t.record.state {
                 TaskState::Committed => out.push_str("/>\n"),
                 TaskState::Skipped => {
                     let _ = writeln!(
                         out,
                         "><skipped message=\"{}\"/></testcase>",
-                        xml(t.reason.as_deref().unwrap_or("skipped"))
+                        xml(t.record.reason.as_deref().unwrap_or("skipped"))
                     );
                 }
                 state => {
-                    let reason = t.reason.as_deref().unwrap_or(state.as_str());
+                    let reason = t.record.reason.as_deref().unwrap_or(state.as_str());
                     let first = reason.lines().next().unwrap_or_default();
                     let _ = writeln!(out, "><failure message=\"{}\">{}</failure></testcase>", xml(first), xml(reason));
                 }
@@ -229,7 +215,7 @@ impl Report {
                 let _ = write!(
                     out,
                     "    <testcase classname=\"verify.{}\" name=\"{}\" time=\"{:.3}\"",
-                    xml(&t.task),
+                    xml(&t.record.task),
                     xml(&v.command),
                     v.duration_ms as f64 / 1000.0
                 );

@@ -33,15 +33,6 @@ pub struct DemoArgs {
     pub json: bool,
 }
 
-/// wavecrew's own state folder: `$XDG_STATE_HOME/wavecrew`, else `~/.local/state/wavecrew`.
-fn state_home() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))?;
-    Some(base.join("wavecrew"))
-}
-
 fn git(dir: &Path, args: &[&str]) -> Result<(), CliError> {
     let output = std::process::Command::new("git")
         .arg("-C")
@@ -72,7 +63,8 @@ pub fn run(_ctx: &Context, args: &DemoArgs) -> Result<ExitCode, CliError> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => {
-            let home = state_home().ok_or_else(|| CliError::usage("error: no HOME: pass --dir"))?;
+            let home = crate::config::xdg_dir("XDG_STATE_HOME", ".local/state")
+                .ok_or_else(|| CliError::usage("error: no HOME: pass --dir"))?;
             let stamp = engine::journal::now_ms();
             home.join("demos").join(format!("demo-{stamp}"))
         }
