@@ -19,6 +19,38 @@ pub struct Config {
     /// Agents by name.
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
+    /// What lane worktrees get besides the tracked files.
+    #[serde(default)]
+    pub worktree: WorktreeConfig,
+}
+
+/// `[worktree]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WorktreeConfig {
+    /// Ignored paths to bring into each worktree (gitignore syntax), besides `.worktreeinclude`.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// A command run in each new worktree, and again when `setup_inputs` change.
+    pub setup: Option<String>,
+    /// Files whose content decides whether `setup` runs again (default: the lockfiles found).
+    #[serde(default)]
+    pub setup_inputs: Vec<String>,
+    /// Hard-link brought files when reflinks are not available (an agent writing into such a
+    /// file in place would change your copy).
+    pub hardlink: Option<bool>,
+}
+
+impl WorktreeConfig {
+    /// The engine's settings.
+    pub fn settings(&self) -> engine::provision::WorktreeSettings {
+        engine::provision::WorktreeSettings {
+            include: self.include.clone(),
+            setup: self.setup.clone(),
+            setup_inputs: self.setup_inputs.clone(),
+            hardlink: self.hardlink.unwrap_or(false),
+        }
+    }
 }
 
 /// `[run]`.
@@ -64,6 +96,12 @@ impl Config {
         self.run.verify_timeout = over.run.verify_timeout.or(self.run.verify_timeout);
         self.run.jobs = over.run.jobs.or(self.run.jobs);
         self.agents.extend(over.agents);
+        self.worktree.include.extend(over.worktree.include);
+        self.worktree.setup = over.worktree.setup.or(self.worktree.setup.take());
+        if !over.worktree.setup_inputs.is_empty() {
+            self.worktree.setup_inputs = over.worktree.setup_inputs;
+        }
+        self.worktree.hardlink = over.worktree.hardlink.or(self.worktree.hardlink);
     }
 }
 

@@ -79,6 +79,7 @@ fn plain(envelope: &Envelope) -> Option<String> {
             let model = model.as_deref().map(|m| format!(", {m}")).unwrap_or_default();
             format!("{task:>5}  started (attempt {attempt}) on {lane} [{agent}{model}]")
         }
+        Event::LanePrepared { task, lane, detail, .. } => format!("{task:>5}  lane {lane}: {detail}"),
         Event::AgentExited { task, code, timed_out, duration_ms, .. } => {
             let how = if *timed_out {
                 "timed out".to_owned()

@@ -128,6 +128,8 @@ pub enum Event {
         worktree: String,
         base: String,
     },
+    /// A lane's worktree was made or reset for a task: what was brought in and set up.
+    LanePrepared { task: String, lane: String, detail: String, duration_ms: u64 },
     /// The agent's process is running (its process group is `pid`).
     AgentSpawned { task: String, attempt: u32, pid: u32 },
     /// A line the agent printed (not journaled: the attempt's log file has everything).
@@ -166,6 +168,7 @@ impl Event {
     pub fn task(&self) -> Option<&str> {
         match self {
             Event::AttemptStarted { task, .. }
+            | Event::LanePrepared { task, .. }
             | Event::AgentSpawned { task, .. }
             | Event::AgentOutput { task, .. }
             | Event::AgentExited { task, .. }
@@ -186,6 +189,7 @@ impl Event {
             Event::RunStarted { .. } => "run_started",
             Event::RunResumed { .. } => "run_resumed",
             Event::AttemptStarted { .. } => "attempt_started",
+            Event::LanePrepared { .. } => "lane_prepared",
             Event::AgentSpawned { .. } => "agent_spawned",
             Event::AgentOutput { .. } => "agent_output",
             Event::AgentExited { .. } => "agent_exited",

@@ -164,9 +164,18 @@ impl Git {
         self.run(&["clean", "-fd", "--quiet"]).await.map(drop)
     }
 
-    /// Stages everything in this worktree (respecting `.gitignore`) and writes it as a tree.
-    pub async fn snapshot_tree(&self) -> Result<String, GitError> {
+    /// Stages everything in this worktree (respecting `.gitignore`), except new files for which
+    /// `keep_out` says so (files brought in from the main tree: secrets must never be
+    /// committed), and writes it as a tree.
+    pub async fn snapshot_tree(&self, keep_out: impl Fn(&Path) -> bool) -> Result<String, GitError> {
         self.run(&["add", "--all"]).await?;
+        let added = self.run(&["diff", "--cached", "--name-only", "--diff-filter=A", "-z"]).await?;
+        let excluded: Vec<&str> = added.split('\0').filter(|p| !p.is_empty() && keep_out(Path::new(p))).collect();
+        if !excluded.is_empty() {
+            let mut args = vec!["reset", "--quiet", "--"];
+            args.extend(excluded);
+            self.run(&args).await?;
+        }
         self.run(&["write-tree"]).await
     }
 

@@ -413,6 +413,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
             )?;
         }
         Event::RunStarted { .. }
+        | Event::LanePrepared { .. }
         | Event::RunResumed { .. }
         | Event::AgentOutput { .. }
         | Event::VerifyFinished { .. }

@@ -14,5 +14,6 @@ pub mod git;
 pub mod journal;
 pub mod process;
 pub mod prompt;
+pub mod provision;
 pub mod report;
 pub mod run;

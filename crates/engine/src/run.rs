@@ -12,6 +12,7 @@ use crate::agent::{Agent, AgentRequest};
 use crate::events::{Envelope, Event, LaneInfo, RunState, TaskState};
 use crate::git::{Git, GitError, Merge};
 use crate::journal::{Journal, JournalError, RunRecord, now_ms};
+use crate::provision::Provision;
 use crate::{process, prompt};
 use plan::{Plan, Schedule, TaskId};
 use std::collections::HashMap;
@@ -91,6 +92,10 @@ pub struct Options {
     pub schedule: ScheduleMode,
     /// Re-runs of a task whose change conflicts with work that landed meanwhile.
     pub conflict_retries: u32,
+    /// What each new lane worktree gets besides the tracked files.
+    pub provision: Provision,
+    /// Time the setup command gets.
+    pub setup_timeout: Duration,
 }
 
 impl Default for Options {
@@ -103,6 +108,8 @@ impl Default for Options {
             fail_fast: false,
             schedule: ScheduleMode::Dag,
             conflict_retries: 2,
+            provision: Provision::default(),
+            setup_timeout: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -237,6 +244,8 @@ struct Ctx {
     integrate: Mutex<()>,
     /// `git worktree add` races on `.git/config.lock`: one at a time.
     add_worktree: Mutex<()>,
+    /// For each lane worktree, the hash of the setup inputs its setup last ran with.
+    setup_done: Mutex<HashMap<PathBuf, String>>,
     cancel: watch::Receiver<bool>,
 }
 
@@ -400,6 +409,7 @@ fn context(
         options,
         integrate: Mutex::new(()),
         add_worktree: Mutex::new(()),
+        setup_done: Mutex::new(HashMap::new()),
         cancel,
     }
 }
@@ -653,7 +663,9 @@ async fn attempt_once(
 ) -> Result<Attempt, EngineError> {
     let id = task.id.to_string();
     let base = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
-    prepare_worktree(ctx, worktree, &base).await?;
+    if let Some(failure) = prepare_worktree(ctx, &id, lane, worktree, &base).await? {
+        return Ok(Attempt::Failed(failure));
+    }
     let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
     ctx.emitter.emit(Event::AttemptStarted {
         task: id.clone(),
@@ -772,13 +784,14 @@ async fn attempt_once(
                 format!("exited with {}", describe_exit(result.code))
             };
             let hint = if result.code == Some(127) { " (command not found)" } else { "" };
-            return Ok(Attempt::Failed(format!("Verify `{}` {why}{hint}\n{}", command.value, result.tail)));
+            let missing = ctx.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
+            return Ok(Attempt::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
         }
     }
 
     // One commit for the task, made from the worktree's tree, on the base it started from.
     let worktree_git = Git::new(worktree);
-    let tree = worktree_git.snapshot_tree().await?;
+    let tree = worktree_git.snapshot_tree(|path| ctx.options.provision.includes(path)).await?;
     let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
     let commit = ctx.repo.commit_tree(&tree, &base, &message).await?;
     let _guard = ctx.integrate.lock().await;
@@ -833,18 +846,77 @@ async fn user_tree_state(root: &Path) -> String {
     out
 }
 
-/// Makes `worktree` a clean checkout of `base`: created the first time, reset after.
-async fn prepare_worktree(ctx: &Ctx, worktree: &Path, base: &str) -> Result<(), EngineError> {
+/// Makes `worktree` a clean checkout of `base`: created (and provisioned) the first time,
+/// reset after; the setup command runs in a new worktree and again when its inputs changed.
+/// Returns why the lane cannot be used, if it cannot (a failed setup): no agent starts then.
+async fn prepare_worktree(
+    ctx: &Ctx,
+    task: &str,
+    lane: &str,
+    worktree: &Path,
+    base: &str,
+) -> Result<Option<String>, EngineError> {
+    let started = std::time::Instant::now();
+    let provision = &ctx.options.provision;
+    let mut detail = Vec::new();
     if worktree.join(".git").exists() {
         Git::new(worktree).reset_to(base).await?;
     } else {
-        let _one_at_a_time = ctx.add_worktree.lock().await;
-        if let Some(parent) = worktree.parent() {
-            tokio::fs::create_dir_all(parent).await?;
+        {
+            let _one_at_a_time = ctx.add_worktree.lock().await;
+            if let Some(parent) = worktree.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            ctx.repo.add_worktree(worktree, base).await?;
         }
-        ctx.repo.add_worktree(worktree, base).await?;
+        ctx.setup_done.lock().await.remove(worktree);
+        if !provision.files.is_empty() {
+            let (count, method) = provision.seed(&ctx.root, worktree).await?;
+            detail.push(format!(
+                "brought {count} ignored files ({}) by {}",
+                provision.entries.join(", "),
+                method.as_str()
+            ));
+        }
     }
-    Ok(())
+    if let Some(setup) = &provision.setup {
+        let hash = provision.inputs_hash(worktree);
+        let done = ctx.setup_done.lock().await.get(worktree) == Some(&hash);
+        if !done {
+            let slot = worktree.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let spec = process::Spec {
+                program: PathBuf::from("sh"),
+                args: vec!["-c".into(), setup.clone()],
+                env: Vec::new(),
+                cwd: worktree.to_owned(),
+                timeout: ctx.options.setup_timeout,
+                log: ctx.run_dir.join("logs").join(format!("{slot}-setup-{task}.log")),
+            };
+            let result = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
+            if !result.success() {
+                let why = if result.timed_out {
+                    "timed out".to_owned()
+                } else {
+                    format!("exited with {}", describe_exit(result.code))
+                };
+                return Ok(Some(format!(
+                    "setup `{setup}` {why} in lane {lane}, so no agent was started\n{}",
+                    result.tail
+                )));
+            }
+            ctx.setup_done.lock().await.insert(worktree.to_owned(), hash);
+            detail.push(format!("ran setup `{setup}` ({:.1}s)", result.duration.as_secs_f64()));
+        }
+    }
+    if !detail.is_empty() {
+        ctx.emitter.emit(Event::LanePrepared {
+            task: task.to_owned(),
+            lane: lane.to_owned(),
+            detail: detail.join("; "),
+            duration_ms: started.elapsed().as_millis() as u64,
+        })?;
+    }
+    Ok(None)
 }
 
 /// Removes a run's worktrees and forgets them.

@@ -177,8 +177,8 @@ impl AgentArgs {
     }
 }
 
-/// The agent and the options, from the flags and the configuration of the repository at `repo`.
-fn resolve(flags: &AgentArgs, repo: &std::path::Path) -> Result<(Arc<dyn Agent>, Options), CliError> {
+/// The root of the repository holding `repo`, and its configuration.
+fn load_config(repo: &std::path::Path) -> Result<(PathBuf, Config), CliError> {
     let root = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)
@@ -189,7 +189,26 @@ fn resolve(flags: &AgentArgs, repo: &std::path::Path) -> Result<(Arc<dyn Agent>,
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
         .ok_or_else(|| CliError::usage(format!("error: `{}` is not inside a git repository", repo.display())))?;
     let config = Config::load(&root)?;
-    Ok((flags.agent(&config)?, flags.options(&config)))
+    Ok((root, config))
+}
+
+/// The agent, the options and the configuration, from the flags and the configuration of the
+/// repository at `repo`.
+fn resolve(flags: &AgentArgs, repo: &std::path::Path) -> Result<(Arc<dyn Agent>, Options, Config), CliError> {
+    let (_, config) = load_config(repo)?;
+    Ok((flags.agent(&config)?, flags.options(&config), config))
+}
+
+/// What lane worktrees get, worked out from the repository and its configuration; advice
+/// (a lockfile without its folder) is said once.
+async fn provision(ws: &Workspace, config: &Config) -> Result<engine::provision::Provision, CliError> {
+    let provision = engine::provision::Provision::plan(&ws.root, &config.worktree.settings())
+        .await
+        .map_err(|e| CliError::io(format!("error: could not list the files to bring into worktrees: {e}")))?;
+    for advice in &provision.advice {
+        eprintln!("note: {advice}");
+    }
+    Ok(provision)
 }
 
 /// Starts the runtime and runs `future` with Ctrl-C and SIGTERM turned into cancellation.
@@ -239,7 +258,18 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
         return Err(CliError::findings(format!("error: `{}` has errors; fix them before running it", file.display())));
     }
     if args.dry_run {
-        print!("{}", dry_run(&parsed.plan, &args.agent.options(&Config::default())));
+        let (root, config) = load_config(&args.repo)?;
+        let options = args.agent.options(&config);
+        let described = with_runtime(move |_| {
+            Box::pin(async move { engine::provision::Provision::plan(&root, &config.worktree.settings()).await.ok() })
+        })?;
+        print!("{}", dry_run(&parsed.plan, &options));
+        if let Some(provision) = described {
+            println!("\nEach lane's worktree gets: {}", provision.describe());
+            for line in provision.advice {
+                println!("note: {line}");
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let flags = &args.agent;
@@ -249,11 +279,12 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     let bytes = file.bytes.clone();
     let yes = args.yes;
     let into_current = args.agent.into_current;
-    let (agent, options) = resolve(flags, &repo)?;
+    let (agent, mut options, config) = resolve(flags, &repo)?;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
             consent(&ws, &parsed.plan, &bytes, yes)?;
+            options.provision = provision(&ws, &config).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
             let result = run::start(&ws, &plan_path, &bytes, parsed.plan, agent, options, tx, cancel).await;
@@ -266,7 +297,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
 pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
     let json = args.agent.json;
     let repo = args.repo.clone();
-    let (agent, options) = resolve(&args.agent, &repo)?;
+    let (agent, mut options, config) = resolve(&args.agent, &repo)?;
     let wanted = args.run.clone();
     let into_current = args.agent.into_current;
     with_runtime(move |cancel| {
@@ -283,6 +314,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
                     .map(|r| r.id)
                     .ok_or_else(|| CliError::usage("error: this repository has no run to resume"))?,
             };
+            options.provision = provision(&ws, &config).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
             let result = run::resume(&ws, &run_id, agent, options, tx, cancel).await;

@@ -1,0 +1,209 @@
+//! Lane worktrees get the project's ignored files and dependencies: `.worktreeinclude`, lockfile
+//! detection, the setup command, and secrets that never enter a commit. The real binary, real
+//! git, real npm and Python, and the scripted agent (a test double).
+
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim_end().to_owned()
+}
+
+fn sh(dir: &Path, script: &str) {
+    let output = Command::new("sh").current_dir(dir).arg("-c").arg(script).output().unwrap();
+    assert!(output.status.success(), "{script}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A repository with `files` committed, then a one-task-per-wave plan with `verify` commands.
+fn repo(files: &[(&str, &str)], tasks: &[(&str, &str)], script: &Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "--quiet", "--initial-branch=main"]);
+    git(root, &["config", "user.name", "Test"]);
+    git(root, &["config", "user.email", "test@example.com"]);
+    for (path, content) in files {
+        if let Some(parent) = root.join(path).parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(root.join(path), content).unwrap();
+    }
+    let mut plan = String::from(
+        "# M1 Implementation Plan: Provisioning\n\n## Waves\n\n### Wave 1: One lane\n> No dependencies. Tasks run sequentially.\n\n",
+    );
+    let mut rows = String::new();
+    for (id, verify) in tasks {
+        plan.push_str(&format!("**Task {id}** (type: auto)\n- **Files**: `out-{id}.txt`\n- **Action**: Do {id}\n- **Verify**: {verify}\n- **Done**: ok\n\n"));
+        rows.push_str(&format!("{id}, "));
+    }
+    plan.push_str(&format!(
+        "## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | Solo | haiku | {} |\n",
+        rows.trim_end_matches(", ")
+    ));
+    std::fs::write(root.join("plan.md"), plan).unwrap();
+    std::fs::write(root.join("script.json"), script.to_string()).unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "--quiet", "-m", "initial"]);
+    dir
+}
+
+fn run(root: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_wavecrew"))
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", root.join(".no-config"))
+        .args(&args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write(path: &str, content: &str) -> Value {
+    json!({"write": path, "content": content})
+}
+
+/// A node project with a local `file:` dependency, installed in the main tree, and a `.env`.
+fn node_project() -> tempfile::TempDir {
+    let verify = "`node -e \"if (require('dep') !== 42) process.exit(1); require('fs').readFileSync('.env')\"`";
+    let dir = repo(
+        &[
+            ("dep/package.json", r#"{"name":"dep","version":"1.0.0","main":"index.js"}"#),
+            ("dep/index.js", "module.exports = 42;\n"),
+            ("package.json", r#"{"name":"app","version":"1.0.0","dependencies":{"dep":"file:./dep"}}"#),
+            (".gitignore", "node_modules/\n.env\n"),
+            (".worktreeinclude", ".env\n"),
+        ],
+        &[("1.1", verify)],
+        &json!({"tasks": {"1.1": [[write("out-1.1.txt", "done\n")]]}}),
+    );
+    sh(dir.path(), "npm install --offline --no-audit --no-fund --loglevel=error");
+    git(dir.path(), &["add", "package-lock.json"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "lockfile"]);
+    std::fs::write(dir.path().join(".env"), "SECRET=hunter2\n").unwrap();
+    dir
+}
+
+#[test]
+fn a_node_lane_has_its_dependencies_and_env_and_passes_on_the_first_attempt() {
+    let dir = node_project();
+    let output = run(dir.path(), &["--attempts", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("lane Solo: brought 3 ignored files (.env, node_modules/) by"), "{err}");
+    let tree = git(dir.path(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
+    assert!(!tree.contains(".env") && !tree.contains("node_modules"), "nothing brought in is committed: {tree}");
+    assert_eq!(std::fs::read_to_string(dir.path().join(".env")).unwrap(), "SECRET=hunter2\n");
+}
+
+#[test]
+fn without_node_modules_the_failure_names_the_missing_setup() {
+    let dir = node_project();
+    std::fs::remove_dir_all(dir.path().join("node_modules")).unwrap();
+    let output = run(dir.path(), &["--attempts", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("note: package-lock.json is here but node_modules/ is not"), "{err}");
+    let status = Command::new(env!("CARGO_BIN_EXE_wavecrew"))
+        .current_dir(dir.path())
+        .args(["report", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let reason = report["tasks"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("hint: this lane's worktree has no node_modules/") && reason.contains("setup = \"npm ci\""),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_python_lane_gets_its_venv() {
+    let dir = repo(
+        &[(".gitignore", ".venv/\n"), (".worktreeinclude", ".venv/\n")],
+        &[("1.1", "`.venv/bin/python -c \"import sys; assert sys.prefix != sys.base_prefix\"`")],
+        &json!({"tasks": {"1.1": [[write("out-1.1.txt", "done\n")]]}}),
+    );
+    sh(dir.path(), "python3 -m venv --without-pip .venv");
+    let output = run(dir.path(), &["--attempts", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_failing_setup_fails_the_lane_before_any_agent_starts() {
+    let dir = repo(
+        &[("wavecrew.toml", "[worktree]\nsetup = \"echo cannot install; exit 3\"\n")],
+        &[("1.1", "`true`")],
+        &json!({"tasks": {"1.1": [[write("out-1.1.txt", "done\n")]]}}),
+    );
+    let output = run(dir.path(), &["--attempts", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("setup `echo cannot install; exit 3` exited with code 3 in lane Solo, so no agent was started"),
+        "{err}"
+    );
+    let logs = dir.path().join(".git/wavecrew/runs");
+    let run_dir = std::fs::read_dir(&logs).unwrap().next().unwrap().unwrap().path();
+    assert!(!run_dir.join("logs/1.1-1-agent.log").exists(), "no agent ran");
+    let setup_log = std::fs::read_dir(run_dir.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("setup"))
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(setup_log).unwrap(), "cannot install\n");
+}
+
+#[test]
+fn setup_runs_again_only_when_its_lockfile_changed() {
+    let counter = tempfile::tempdir().unwrap();
+    let count = counter.path().join("count");
+    let config = format!("[worktree]\nsetup = \"echo ran >> {}\"\nsetup_inputs = [\"deps.lock\"]\n", count.display());
+    let dir = repo(
+        &[("wavecrew.toml", config.as_str()), ("deps.lock", "v1\n")],
+        &[("1.1", "`true`"), ("1.2", "`true`"), ("1.3", "`true`")],
+        &json!({"tasks": {
+            "1.1": [[write("out-1.1.txt", "x\n")]],
+            "1.2": [[write("deps.lock", "v2\n"), write("out-1.2.txt", "x\n")]],
+            "1.3": [[write("out-1.3.txt", "x\n")]],
+        }}),
+    );
+    let output = run(dir.path(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // 1.1: a new worktree; 1.2: same lockfile, no setup; 1.3: the lockfile changed in 1.2.
+    assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn secrets_brought_in_are_never_committed_even_if_a_task_unignores_them() {
+    let dir = repo(
+        &[(".gitignore", ".env\n"), (".worktreeinclude", ".env\n")],
+        &[("1.1", "`grep -q SECRET .env`")],
+        &json!({"tasks": {"1.1": [[write(".gitignore", "# nothing ignored any more\n"), write("out-1.1.txt", "x\n")]]}}),
+    );
+    std::fs::write(dir.path().join(".env"), "SECRET=hunter2\n").unwrap();
+    let output = run(dir.path(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tree = git(dir.path(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
+    assert!(tree.contains("out-1.1.txt") && !tree.contains(".env"), "{tree}");
+}
+
+#[test]
+fn dry_run_says_what_lanes_get() {
+    let dir = node_project();
+    let output = Command::new(env!("CARGO_BIN_EXE_wavecrew"))
+        .current_dir(dir.path())
+        .args(["run", "plan.md", "--dry-run"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    // `copy` here; `reflink` on a filesystem that clones files (btrfs, xfs).
+    assert!(text.contains("Each lane's worktree gets: 3 ignored files (.env, node_modules/) by "), "{text}");
+    assert!(text.contains("by copy") || text.contains("by reflink"), "{text}");
+}
