@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use tokio::process::Command;
+use tokio::sync::OnceCell;
 
 /// A git failure: the command and what it printed.
 #[derive(Debug, thiserror::Error)]
@@ -40,12 +42,14 @@ pub enum Merge {
 #[derive(Clone, Debug)]
 pub struct Git {
     dir: PathBuf,
+    /// Whether the repository has a committer identity, once asked.
+    identity: Arc<OnceCell<bool>>,
 }
 
 impl Git {
     /// Git in `dir` (a work tree or a worktree).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Git { dir: dir.into() }
+        Git { dir: dir.into(), identity: Arc::new(OnceCell::new()) }
     }
 
     /// The directory commands run in.
@@ -159,8 +163,8 @@ impl Git {
     /// Resets this worktree to `commit`: detached HEAD there, tracked files restored, untracked
     /// files removed but ignored ones (build outputs) kept warm.
     pub async fn reset_to(&self, commit: &str) -> Result<(), GitError> {
+        // A forced checkout resets the index and the tracked files (staged new files included).
         self.run(&["checkout", "--detach", "--force", commit]).await?;
-        self.run(&["reset", "--hard", commit]).await?;
         self.run(&["clean", "-fd", "--quiet"]).await.map(drop)
     }
 
@@ -187,7 +191,8 @@ impl Git {
     /// Makes a commit of `tree` with `parent` and `message`, touching no work tree. When the
     /// repository has no identity configured, the commit is authored by `wavecrew`.
     pub async fn commit_tree(&self, tree: &str, parent: &str, message: &str) -> Result<String, GitError> {
-        let has_identity = self.succeeds(&["config", "user.email"]).await;
+        // Asked once: the answer does not change during a run, and every task commits.
+        let has_identity = *self.identity.get_or_init(|| self.succeeds(&["config", "user.email"])).await;
         let fallback = [
             ("GIT_AUTHOR_NAME", "wavecrew"),
             ("GIT_AUTHOR_EMAIL", "wavecrew@localhost"),
