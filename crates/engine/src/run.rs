@@ -246,6 +246,8 @@ struct Ctx {
     add_worktree: Mutex<()>,
     /// For each lane worktree, the hash of the setup inputs its setup last ran with.
     setup_done: Mutex<HashMap<PathBuf, String>>,
+    /// Worktrees not in use, to be reused.
+    pool: Pool,
     cancel: watch::Receiver<bool>,
 }
 
@@ -410,6 +412,7 @@ fn context(
         integrate: Mutex::new(()),
         add_worktree: Mutex::new(()),
         setup_done: Mutex::new(HashMap::new()),
+        pool: Pool::default(),
         cancel,
     }
 }
@@ -425,6 +428,30 @@ fn lane_infos(ctx: &Ctx) -> Vec<LaneInfo> {
             tasks: lane.tasks.iter().map(ToString::to_string).collect(),
         })
         .collect()
+}
+
+/// Worktrees shared by the run's tasks: at most one per task running at once, so `-j`
+/// bounds them (not the number of lanes). A task takes the worktree its lane used last when it
+/// is free (its ignored build outputs are warm), else any free one, else a new one.
+#[derive(Default)]
+struct Pool {
+    free: Mutex<Vec<(String, PathBuf)>>,
+    made: std::sync::atomic::AtomicUsize,
+}
+
+impl Pool {
+    async fn take(&self, lane: &str, dir: &Path) -> PathBuf {
+        let mut free = self.free.lock().await;
+        let index = free.iter().position(|(last, _)| last == lane).or(if free.is_empty() { None } else { Some(0) });
+        match index {
+            Some(index) => free.swap_remove(index).1,
+            None => dir.join(format!("slot-{}", self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed))),
+        }
+    }
+
+    async fn give_back(&self, lane: &str, worktree: PathBuf) {
+        self.free.lock().await.push((lane.to_owned(), worktree));
+    }
 }
 
 /// How one task's run ended.
@@ -451,6 +478,9 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
     let defaults = usize::from(ctx.schedule.lanes().iter().any(|l| l.default));
     let jobs = ctx.options.jobs.unwrap_or(named + defaults).max(1);
 
+    // What each task waits for, worked out once: the loop below asks after every event.
+    let waits: HashMap<TaskId, Vec<TaskId>> =
+        order.iter().map(|&id| (id, waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, id))).collect();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, Outcome)>();
     let mut running: HashMap<TaskId, usize> = HashMap::new();
     // Once set, nothing new starts; running tasks finish (or, when cancelled, are stopped).
@@ -464,7 +494,7 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
                 if state[&id] != TaskState::Pending {
                     continue;
                 }
-                if let Some(failed) = blocking_failure(&ctx, &state, id) {
+                if let Some(failed) = waits[&id].iter().find(|t| matches!(state.get(t), Some(TaskState::Failed | TaskState::Skipped))) {
                     state.insert(id, TaskState::Skipped);
                     if let Err(error) =
                         ctx.emitter.emit(Event::TaskSkipped { task: id.to_string(), because: failed.to_string() })
@@ -478,7 +508,7 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
                 if running.len() >= jobs || broken.is_some() {
                     break;
                 }
-                if state[&id] != TaskState::Pending || !ready(&ctx, &state, &running, &lane_index, id) {
+                if state[&id] != TaskState::Pending || !ready(&ctx, &waits[&id], &state, &running, &lane_index, id) {
                     continue;
                 }
                 state.insert(id, TaskState::Running);
@@ -577,15 +607,11 @@ pub fn waits_for(plan: &Plan, schedule: &Schedule, mode: ScheduleMode, id: TaskI
     before
 }
 
-/// A task `id` waits for that failed or was skipped, if any.
-fn blocking_failure(ctx: &Ctx, state: &HashMap<TaskId, TaskState>, id: TaskId) -> Option<TaskId> {
-    waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, id)
-        .into_iter()
-        .find(|t| matches!(state.get(t), Some(TaskState::Failed | TaskState::Skipped)))
-}
-
+/// Whether `id` can start now: what it waits for is committed, its lane is free, and no
+/// running task lists an overlapping file.
 fn ready(
     ctx: &Ctx,
+    waits: &[TaskId],
     state: &HashMap<TaskId, TaskState>,
     running: &HashMap<TaskId, usize>,
     lanes: &HashMap<TaskId, usize>,
@@ -593,9 +619,7 @@ fn ready(
 ) -> bool {
     let Some(task) = ctx.plan.task(id) else { return false };
     let lane = lanes.get(&id);
-    waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, id)
-        .iter()
-        .all(|t| state.get(t) == Some(&TaskState::Committed))
+    waits.iter().all(|t| state.get(t) == Some(&TaskState::Committed))
         && running.values().all(|l| Some(l) != lane)
         && running.keys().all(|other| ctx.plan.task(*other).is_none_or(|o| !plan::files_overlap(&task.files, &o.files)))
 }
@@ -603,10 +627,16 @@ fn ready(
 /// Runs one task to its end: attempts until one commits, or they are used up.
 async fn run_task(ctx: &Ctx, id: TaskId, first_attempt: u32) -> Outcome {
     let Some(task) = ctx.plan.task(id) else { return Outcome::Failed };
-    let lane = ctx.schedule.lane_of(id);
-    let lane_name = lane.map_or("default".to_owned(), |l| l.name.clone());
-    let lane_slot = ctx.schedule.lanes().iter().position(|l| Some(l) == lane).unwrap_or(0);
-    let worktree = ctx.worktrees.join(format!("lane-{lane_slot}"));
+    let lane_name = ctx.schedule.lane_of(id).map_or("default".to_owned(), |l| l.name.clone());
+    let worktree = ctx.pool.take(&lane_name, &ctx.worktrees).await;
+    let outcome = run_attempts(ctx, task, &lane_name, &worktree, first_attempt).await;
+    ctx.pool.give_back(&lane_name, worktree).await;
+    outcome
+}
+
+/// The attempts of one task in `worktree`, until one commits or they are used up.
+async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &Path, first_attempt: u32) -> Outcome {
+    let id = task.id;
     let mut failure: Option<String> = None;
     let mut conflicts = 0;
     let mut attempt = first_attempt;
@@ -616,7 +646,7 @@ async fn run_task(ctx: &Ctx, id: TaskId, first_attempt: u32) -> Outcome {
             return Outcome::Cancelled;
         }
         used += 1;
-        let result = attempt_once(ctx, task, attempt, &lane_name, &worktree, failure.as_deref()).await;
+        let result = attempt_once(ctx, task, attempt, lane_name, worktree, failure.as_deref()).await;
         let reason = match result {
             Ok(Attempt::Committed) => return Outcome::Committed,
             Ok(Attempt::Cancelled) => return Outcome::Cancelled,
@@ -919,13 +949,15 @@ async fn prepare_worktree(
     Ok(None)
 }
 
-/// Removes a run's worktrees and forgets them.
+/// Removes a run's worktrees (their folders at once, in parallel) and lets git forget them.
 async fn remove_worktrees(repo: &Git, dir: &Path) {
+    let mut removals = tokio::task::JoinSet::new();
     if let Ok(mut entries) = tokio::fs::read_dir(dir).await {
         while let Ok(Some(entry)) = entries.next_entry().await {
-            let _ = repo.remove_worktree(&entry.path()).await;
+            removals.spawn(async move { tokio::fs::remove_dir_all(entry.path()).await });
         }
     }
+    while removals.join_next().await.is_some() {}
     let _ = tokio::fs::remove_dir_all(dir).await;
     let _ = repo.prune_worktrees().await;
 }

@@ -1,0 +1,1030 @@
+//! Executor benchmarks: the real `wavecrew run` binary, the scripted agent, real git repositories
+//! in temporary folders. Nothing here asserts a timing; it prints measurements and ratios.
+//!
+//! `cargo bench -p wavecrew --bench engine` runs three benchmarks:
+//!
+//! 1. Scheduling quality: plans of 20, 100 and 500 tasks (waves that depend on wave 1 only or
+//!    on the one or two waves before, several lanes per wave), each task a scripted agent
+//!    sleeping 50-200 ms then writing its own file. The makespan (first `attempt_started` to
+//!    `run_finished`) is divided by the lower bound `max(longest chain of waits, work / j,
+//!    busiest lane)` at `-j 4, 16, 64` (target: at most 1.05), and the DAG schedule is compared
+//!    with `--schedule waves`. To tell the scheduler's choices from the cost of executing tasks,
+//!    the same plan is also replayed by a simulated list scheduler (the engine's order, and
+//!    critical path first) without overhead, and with the per-task overhead measured first on a
+//!    one-lane chain.
+//! 2. Per-task overhead on a repository of 20,000 files: ten sequential tasks on one lane,
+//!    against a naive loop (worktree add, write, add, commit, merge, worktree remove per task;
+//!    it stops after 12 s, at least one task, where creating files is slow, and its mean per
+//!    task is used) (target: wavecrew / naive at most 0.3x).
+//! 3. Footprint: peak RSS (`VmHWM`) of the `wavecrew run` process alone with 64 agents running
+//!    at once (target: under 40 MB).
+//!
+//! The repositories are made under `TMPDIR` (default `/tmp`): set it to compare file systems.
+//! The whole run takes about 3.5 minutes on 2 cores.
+//!
+//! `cargo test -p wavecrew --benches` runs a tiny version of each (a smoke test): without the
+//! `--bench` argument that `cargo bench` passes, the workloads shrink to a few tasks.
+
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const TARGET_SCHEDULE_RATIO: f64 = 1.05;
+const TARGET_OVERHEAD_RATIO: f64 = 0.3;
+const TARGET_RSS_MB: f64 = 40.0;
+
+fn wavecrew_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_wavecrew"))
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git").arg("-C").arg(dir).args(args).output().expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim_end().to_owned()
+}
+
+/// A generated plan shape and the `-j` values it runs at.
+struct Shape {
+    label: &'static str,
+    waves: u32,
+    per_wave: u32,
+    /// Lanes per wave.
+    lanes: u32,
+    /// Lane names shared across waves, taken round-robin from this many.
+    pool: Option<u32>,
+    /// Agent sleeps are 50, 100, 150 or 200 ms times this.
+    scale: u64,
+    /// `-j` values for the DAG schedule.
+    jobs: Vec<usize>,
+    /// `-j` values at which `--schedule waves` runs too.
+    waves_jobs: Vec<usize>,
+}
+
+/// How big the workloads are: the real benchmark, or a smoke test.
+struct Sizes {
+    full: bool,
+    /// Tasks of the one-lane calibration chain.
+    calibration_tasks: u32,
+    shapes: Vec<Shape>,
+    repo_files: usize,
+    overhead_tasks: u32,
+    /// The naive loop stops after this long (at least 1 task), and its mean per task is used.
+    naive_budget: Duration,
+    footprint_agents: u32,
+    footprint_sleep_ms: u64,
+}
+
+impl Sizes {
+    fn new(full: bool) -> Sizes {
+        let shape = |label, waves, per_wave, lanes, pool, scale, jobs: &[usize], waves_jobs: &[usize]| Shape {
+            label,
+            waves,
+            per_wave,
+            lanes,
+            pool,
+            scale,
+            jobs: jobs.to_vec(),
+            waves_jobs: waves_jobs.to_vec(),
+        };
+        if full {
+            Sizes {
+                full,
+                calibration_tasks: 20,
+                shapes: vec![
+                    shape("20 tasks", 4, 5, 3, None, 1, &[4, 16, 64], &[4, 16]),
+                    shape("100 tasks", 10, 10, 4, None, 1, &[4, 16, 64], &[16]),
+                    shape("500 tasks", 20, 25, 8, Some(64), 1, &[4, 16, 64], &[16]),
+                    // The same 20 tasks with agents 5x longer: the overhead matters less, so the
+                    // ratio shows more of the scheduler's own choices.
+                    shape("20 tasks, agents 5x longer", 4, 5, 3, None, 5, &[4], &[4]),
+                ],
+                repo_files: 20_000,
+                overhead_tasks: 10,
+                naive_budget: Duration::from_secs(12),
+                footprint_agents: 64,
+                footprint_sleep_ms: 2_000,
+            }
+        } else {
+            Sizes {
+                full,
+                calibration_tasks: 3,
+                shapes: vec![shape("6 tasks", 3, 2, 1, None, 1, &[2], &[2])],
+                repo_files: 200,
+                overhead_tasks: 2,
+                naive_budget: Duration::from_secs(30),
+                footprint_agents: 4,
+                footprint_sleep_ms: 100,
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans
+
+/// A task of a generated plan.
+struct TaskSpec {
+    id: String,
+    wave: u32,
+    lane: String,
+    sleep_ms: u64,
+    file: String,
+}
+
+/// A generated plan: waves with their dependencies, tasks in document order.
+struct PlanSpec {
+    waves: Vec<(u32, Vec<u32>)>,
+    tasks: Vec<TaskSpec>,
+}
+
+/// Which waves wave `w` depends on: wave 1 none, waves 2 and 3 on wave 1, then in turn on wave
+/// 1 only, on the wave before, and on the two waves before. Not a chain: waves 3, 6, 9... can
+/// run beside everything after wave 1.
+fn wave_deps(w: u32) -> Vec<u32> {
+    match w {
+        1 => vec![],
+        2 | 3 => vec![1],
+        _ => match w % 3 {
+            0 => vec![1],
+            1 => vec![w - 1, w - 2],
+            _ => vec![w - 1],
+        },
+    }
+}
+
+/// `waves` waves of `per_wave` tasks; task k of a wave goes to lane `(k - 1) % lanes`; lane names
+/// are per wave, or, with `pool`, taken round-robin from `pool` names shared by all waves; agents
+/// sleep 50-200 ms times `scale`.
+fn generate(shape: &Shape) -> PlanSpec {
+    let Shape { waves, per_wave, lanes, pool, scale, .. } = *shape;
+    let mut tasks = Vec::new();
+    for w in 1..=waves {
+        for k in 1..=per_wave {
+            let l = (k - 1) % lanes;
+            let lane = match pool {
+                Some(pool) => format!("Agent {}", ((w - 1) * lanes + l) % pool),
+                None => format!("Agent {w}-{l}"),
+            };
+            // Fixed, varied durations: 50, 100, 150 or 200 ms, from a hash of the id.
+            let hash = ((u64::from(w) * 0x9E37_79B9) ^ (u64::from(k) * 0x85EB_CA6B)).wrapping_mul(0xC2B2_AE35) >> 7;
+            let sleep_ms = 50 * (1 + hash % 4) * scale;
+            tasks.push(TaskSpec { id: format!("{w}.{k}"), wave: w, lane, sleep_ms, file: format!("out/f{w}_{k}.txt") });
+        }
+    }
+    PlanSpec { waves: (1..=waves).map(|w| (w, wave_deps(w))).collect(), tasks }
+}
+
+/// One wave of `n` tasks, every one on the lane `Agent A` (so they run one after another).
+fn one_lane(n: u32, sleep_ms: u64) -> PlanSpec {
+    let tasks = (1..=n)
+        .map(|k| TaskSpec {
+            id: format!("1.{k}"),
+            wave: 1,
+            lane: "Agent A".into(),
+            sleep_ms,
+            file: format!("out/seq_{k}.txt"),
+        })
+        .collect();
+    PlanSpec { waves: vec![(1, vec![])], tasks }
+}
+
+/// `n` tasks in one wave, each on a lane of its own.
+fn one_wave_own_lanes(n: u32, sleep_ms: u64) -> PlanSpec {
+    let tasks = (1..=n)
+        .map(|k| TaskSpec {
+            id: format!("1.{k}"),
+            wave: 1,
+            lane: format!("Agent {k}"),
+            sleep_ms,
+            file: format!("out/wide_{k}.txt"),
+        })
+        .collect();
+    PlanSpec { waves: vec![(1, vec![])], tasks }
+}
+
+impl PlanSpec {
+    fn markdown(&self) -> String {
+        let mut text =
+            String::from("# M1 Implementation Plan: Engine benchmark\n\n## Context\n\nGenerated.\n\n## Waves\n\n");
+        let mut rows = String::new();
+        let mut commits = String::new();
+        for (number, deps) in &self.waves {
+            let clause = if deps.is_empty() {
+                "No dependencies.".to_owned()
+            } else {
+                let list: Vec<String> = deps.iter().map(|d| format!("Wave {d}")).collect();
+                format!("Depends on: {}.", list.join(", "))
+            };
+            let _ = write!(text, "### Wave {number}: W{number}\n> {clause}\n\n");
+            let mut lanes: Vec<(&str, Vec<&str>)> = Vec::new();
+            for task in self.tasks.iter().filter(|t| t.wave == *number) {
+                let _ = write!(
+                    text,
+                    "**Task {id}** (type: auto)\n- **Files**: `{file}`\n- **Action**: Do {id}\n- **Verify**: `true`\n- **Done**: {id} done\n\n",
+                    id = task.id,
+                    file = task.file
+                );
+                let _ = writeln!(commits, "feat(M1): {{task {} description}}", task.id);
+                match lanes.iter_mut().find(|(name, _)| *name == task.lane) {
+                    Some((_, ids)) => ids.push(&task.id),
+                    None => lanes.push((&task.lane, vec![&task.id])),
+                }
+            }
+            for (name, ids) in lanes {
+                let _ = writeln!(rows, "| {number} | {name} | haiku | {} |", ids.join(", "));
+            }
+        }
+        let _ = write!(text, "## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n{rows}\n");
+        let _ = write!(text, "## Commit Strategy\n\n```\n{commits}```\n");
+        text
+    }
+
+    fn script(&self) -> Value {
+        let tasks: serde_json::Map<String, Value> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                let mut steps = Vec::new();
+                if t.sleep_ms > 0 {
+                    steps.push(json!({"sleep_ms": t.sleep_ms}));
+                }
+                steps.push(json!({"write": t.file, "content": format!("{}\n", t.id)}));
+                (t.id.clone(), json!([steps]))
+            })
+            .collect();
+        json!({ "tasks": tasks })
+    }
+
+    fn lane_count(&self) -> usize {
+        let mut names: Vec<&str> = self.tasks.iter().map(|t| t.lane.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    }
+
+    fn work_ms(&self) -> u64 {
+        self.tasks.iter().map(|t| t.sleep_ms).sum()
+    }
+
+    /// The lower bound of the makespan at `-j jobs` in DAG mode, each task lasting its sleep plus
+    /// `extra_ms`: the longest chain of waits (a task waits for every task of the waves its wave
+    /// depends on, and for the task before it on its lane in its wave), the work spread over
+    /// `jobs`, and the busiest lane (a lane's tasks never overlap).
+    fn lower_bound(&self, jobs: usize, extra_ms: f64) -> Bound {
+        let duration = |t: &TaskSpec| t.sleep_ms as f64 + extra_ms;
+        let mut wave_end: HashMap<u32, f64> = HashMap::new();
+        let mut finish: HashMap<&str, f64> = HashMap::new();
+        let mut chain: f64 = 0.0;
+        for (number, deps) in &self.waves {
+            let ready = deps.iter().filter_map(|d| wave_end.get(d)).fold(0.0_f64, |a, &b| a.max(b));
+            let mut end = ready;
+            let mut last_on_lane: HashMap<&str, &str> = HashMap::new();
+            for task in self.tasks.iter().filter(|t| t.wave == *number) {
+                let after_lane = last_on_lane.get(task.lane.as_str()).map_or(0.0, |p| finish[p]);
+                let done = ready.max(after_lane) + duration(task);
+                finish.insert(&task.id, done);
+                last_on_lane.insert(&task.lane, &task.id);
+                end = end.max(done);
+            }
+            wave_end.insert(*number, end);
+            chain = chain.max(end);
+        }
+        let work = self.tasks.iter().map(duration).sum::<f64>() / jobs as f64;
+        let mut lanes: HashMap<&str, f64> = HashMap::new();
+        for task in &self.tasks {
+            *lanes.entry(&task.lane).or_default() += duration(task);
+        }
+        let lane = lanes.values().fold(0.0_f64, |a, &b| a.max(b));
+        Bound { chain, work, lane }
+    }
+}
+
+/// Which ready task a simulated scheduler launches first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Priority {
+    /// The engine's order: waves in dependency order, tasks in document order.
+    Engine,
+    /// The task with the longest chain of work after it first (HLFET).
+    CriticalPath,
+}
+
+impl PlanSpec {
+    /// For each task (by index in document order), the tasks it waits for in DAG mode, as the
+    /// engine defines them: every task of the waves its wave depends on, and the task before it on
+    /// its lane in its wave.
+    fn waits(&self) -> Vec<Vec<usize>> {
+        let index: HashMap<&str, usize> = self.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+        let deps: HashMap<u32, &Vec<u32>> = self.waves.iter().map(|(n, d)| (*n, d)).collect();
+        let mut last_on_lane: HashMap<(u32, &str), usize> = HashMap::new();
+        self.tasks
+            .iter()
+            .map(|t| {
+                let mut waits: Vec<usize> = self
+                    .tasks
+                    .iter()
+                    .filter(|o| deps[&t.wave].contains(&o.wave))
+                    .map(|o| index[o.id.as_str()])
+                    .collect();
+                if let Some(&before) = last_on_lane.get(&(t.wave, t.lane.as_str())) {
+                    waits.push(before);
+                }
+                last_on_lane.insert((t.wave, &t.lane), index[t.id.as_str()]);
+                waits
+            })
+            .collect()
+    }
+
+    /// The makespan of a list scheduler with no overhead beyond `extra_ms` per task: whenever a
+    /// task ends, it launches ready tasks (everything they wait for done, their lane idle) in
+    /// `priority` order while fewer than `jobs` run, like the engine's loop.
+    fn simulate(&self, jobs: usize, extra_ms: f64, priority: Priority) -> f64 {
+        let n = self.tasks.len();
+        let waits = self.waits();
+        let duration: Vec<f64> = self.tasks.iter().map(|t| t.sleep_ms as f64 + extra_ms).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        if priority == Priority::CriticalPath {
+            // Bottom level: a task's duration plus the longest chain after it (waits point backwards).
+            let mut after = vec![0.0_f64; n];
+            for i in (0..n).rev() {
+                let level = after[i] + duration[i];
+                for &w in &waits[i] {
+                    after[w] = after[w].max(level);
+                }
+            }
+            order.sort_by(|&a, &b| (after[b] + duration[b]).total_cmp(&(after[a] + duration[a])).then(a.cmp(&b)));
+        }
+        let (mut started, mut done) = (vec![false; n], vec![false; n]);
+        let mut busy_lanes: Vec<&str> = Vec::new();
+        let mut running: Vec<(f64, usize)> = Vec::new();
+        let mut now = 0.0_f64;
+        loop {
+            for &i in &order {
+                if running.len() >= jobs {
+                    break;
+                }
+                let lane = self.tasks[i].lane.as_str();
+                if started[i] || busy_lanes.contains(&lane) || !waits[i].iter().all(|&w| done[w]) {
+                    continue;
+                }
+                started[i] = true;
+                busy_lanes.push(lane);
+                running.push((now + duration[i], i));
+            }
+            let Some(next) = running.iter().map(|r| r.0).min_by(f64::total_cmp) else { break };
+            now = next;
+            running.retain(|&(end, i)| {
+                if end <= next {
+                    done[i] = true;
+                    busy_lanes.retain(|&l| l != self.tasks[i].lane);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        now
+    }
+}
+
+struct Bound {
+    chain: f64,
+    work: f64,
+    lane: f64,
+}
+
+impl Bound {
+    fn value(&self) -> f64 {
+        self.chain.max(self.work).max(self.lane)
+    }
+
+    fn binding(&self) -> &'static str {
+        let v = self.value();
+        if v == self.chain {
+            "chain"
+        } else if v == self.work {
+            "work/j"
+        } else {
+            "lane"
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repositories and runs
+
+/// A scratch repository (`<tmp>/repo`) with one commit; the plan and script live beside it, so
+/// the user's work tree stays clean and `git status` there has nothing untracked to report.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A repository whose first commit holds `README.md` and `files` small files under `src/`,
+    /// checked out. The commit is made with `git fast-import` (one pack) rather than `git add`
+    /// (one loose object per file), which is much faster to set up.
+    fn new(files: usize) -> Scratch {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("repo");
+        std::fs::create_dir(&root).expect("repo dir");
+        git(&root, &["init", "--quiet", "--initial-branch=main"]);
+        git(&root, &["config", "user.name", "Bench"]);
+        git(&root, &["config", "user.email", "bench@example.com"]);
+        let mut paths = vec![("README.md".to_owned(), "# project\n".to_owned())];
+        for i in 0..files {
+            paths.push((format!("src/d{:03}/f{i:05}.txt", i / 100), format!("file {i}\n")));
+        }
+        let mut stream = String::new();
+        for (i, (path, content)) in paths.iter().enumerate() {
+            if let Some(parent) = Path::new(path).parent() {
+                std::fs::create_dir_all(root.join(parent)).expect("mkdir");
+            }
+            std::fs::write(root.join(path), content).expect("write");
+            let _ = write!(stream, "blob\nmark :{}\ndata {}\n{content}\n", i + 1, content.len());
+        }
+        let message = "initial";
+        let _ = write!(
+            stream,
+            "commit refs/heads/main\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata {}\n{message}\n",
+            message.len()
+        );
+        for (i, (path, _)) in paths.iter().enumerate() {
+            let _ = writeln!(stream, "M 100644 :{} {path}", i + 1);
+        }
+        let mut import = Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(["fast-import", "--quiet"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("git fast-import runs");
+        std::io::Write::write_all(&mut import.stdin.take().expect("stdin"), stream.as_bytes())
+            .expect("feed fast-import");
+        assert!(import.wait().expect("fast-import ends").success(), "git fast-import failed");
+        // The index, from the commit; the files are already there.
+        git(&root, &["reset", "--quiet"]);
+        Scratch { dir }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn write_plan(&self, spec: &PlanSpec) {
+        std::fs::write(self.dir.path().join("plan.md"), spec.markdown()).expect("write plan");
+        std::fs::write(self.dir.path().join("script.json"), spec.script().to_string()).expect("write script");
+    }
+
+    /// `wavecrew run ../plan.md --agent scripted --script ../script.json --yes --json EXTRA`.
+    fn run(&self, extra: &[&str]) -> Run {
+        let plan = self.dir.path().join("plan.md");
+        let script = self.dir.path().join("script.json");
+        let mut args: Vec<String> =
+            ["run", &plan.to_string_lossy(), "--agent", "scripted", "--script"].iter().map(|s| s.to_string()).collect();
+        args.push(script.to_string_lossy().into_owned());
+        args.extend(["--yes", "--json"].map(String::from));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Run::start(&self.root(), &args)
+    }
+}
+
+/// One `wavecrew run`, watched from outside: its events, wall time, and what `/proc` said of it.
+struct Run {
+    status: ExitStatus,
+    wall: Duration,
+    events: Vec<Value>,
+    stderr: String,
+    /// Peak resident set of the wavecrew process itself (`VmHWM`), in kB.
+    peak_rss_kb: u64,
+    /// CPU time of the wavecrew process itself (user + system), ms.
+    own_cpu_ms: u64,
+    /// CPU time of its children that it waited for (git, agents, Verify), ms.
+    children_cpu_ms: u64,
+}
+
+/// Clock ticks per second, for `/proc/<pid>/stat`.
+fn clock_ticks() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100)
+}
+
+/// `VmHWM` in kB from `/proc/<pid>/status` (absent once the process is a zombie).
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// (utime + stime, cutime + cstime) in ticks from `/proc/<pid>/stat`.
+fn cpu_ticks(pid: u32) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<u64> = rest.split_whitespace().skip(11).take(4).filter_map(|f| f.parse().ok()).collect();
+    (fields.len() == 4).then(|| (fields[0] + fields[1], fields[2] + fields[3]))
+}
+
+impl Run {
+    fn start(dir: &Path, args: &[String]) -> Run {
+        let started = Instant::now();
+        let mut child = Command::new(wavecrew_bin())
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wavecrew starts");
+        let pid = child.id();
+        let mut stdout = child.stdout.take().expect("stdout");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let out = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        });
+        let err = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let (mut peak_rss_kb, mut own, mut children) = (0, 0, 0);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if let Some(kb) = vm_hwm_kb(pid) {
+                peak_rss_kb = peak_rss_kb.max(kb);
+            }
+            if let Some((o, c)) = cpu_ticks(pid) {
+                own = own.max(o);
+                children = children.max(c);
+            }
+            std::thread::sleep(Duration::from_millis(15));
+        };
+        let wall = started.elapsed();
+        let stdout = out.join().unwrap_or_default();
+        let stderr = err.join().unwrap_or_default();
+        let events =
+            stdout.lines().filter(|l| l.starts_with('{')).filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let tick_ms = 1000 / clock_ticks().max(1);
+        Run {
+            status,
+            wall,
+            events,
+            stderr,
+            peak_rss_kb,
+            own_cpu_ms: own * tick_ms,
+            children_cpu_ms: children * tick_ms,
+        }
+    }
+
+    /// Panics unless the run succeeded with `tasks` commits: a benchmark of a broken run means nothing.
+    fn expect_success(&self, tasks: usize) {
+        let finished = self.events.iter().find(|e| e["event"] == "run_finished");
+        let ok = self.status.success()
+            && finished.is_some_and(|e| e["state"] == "succeeded" && e["committed"].as_u64() == Some(tasks as u64));
+        assert!(ok, "the run did not commit its {tasks} tasks ({}):\n{}", self.status, self.stderr);
+    }
+
+    fn times(&self, kind: &str) -> impl Iterator<Item = u64> + '_ {
+        let kind = kind.to_owned();
+        self.events.iter().filter(move |e| e["event"] == kind.as_str()).filter_map(|e| e["at_ms"].as_u64())
+    }
+
+    /// First `attempt_started` to `run_finished`, ms.
+    fn makespan_ms(&self) -> f64 {
+        let first = self.times("attempt_started").min().unwrap_or(0);
+        let end = self.times("run_finished").max().unwrap_or(first);
+        end.saturating_sub(first) as f64
+    }
+
+    /// Last `task_committed` to `run_finished` (removing the worktrees), ms.
+    fn tail_ms(&self) -> f64 {
+        let last = self.times("task_committed").max().unwrap_or(0);
+        let end = self.times("run_finished").max().unwrap_or(last);
+        end.saturating_sub(last) as f64
+    }
+
+    /// Most agents alive at once (from `agent_spawned` to `agent_exited`).
+    fn peak_agents(&self) -> usize {
+        let mut edges: Vec<(u64, i32)> = Vec::new();
+        for e in &self.events {
+            let at = e["at_ms"].as_u64().unwrap_or(0);
+            match e["event"].as_str() {
+                Some("agent_spawned") => edges.push((at, 1)),
+                Some("agent_exited") => edges.push((at, -1)),
+                _ => {}
+            }
+        }
+        edges.sort_unstable();
+        let (mut now, mut peak) = (0_i32, 0_i32);
+        for (_, step) in edges {
+            now += step;
+            peak = peak.max(now);
+        }
+        peak.max(0) as usize
+    }
+
+    /// Where each task's time goes, averaged over tasks, ms: see [`Phases`].
+    fn phases(&self, spec: &PlanSpec) -> Phases {
+        let sleep: HashMap<&str, u64> = spec.tasks.iter().map(|t| (t.id.as_str(), t.sleep_ms)).collect();
+        let mut at: HashMap<(String, String), u64> = HashMap::new();
+        let mut lanes: HashMap<String, Vec<String>> = HashMap::new();
+        for e in &self.events {
+            let (Some(task), Some(kind), Some(ms)) = (e["task"].as_str(), e["event"].as_str(), e["at_ms"].as_u64())
+            else {
+                continue;
+            };
+            at.entry((task.to_owned(), kind.to_owned())).or_insert(ms);
+            if kind == "attempt_started" {
+                lanes.entry(e["lane"].as_str().unwrap_or_default().to_owned()).or_default().push(task.to_owned());
+            }
+        }
+        let get = |task: &str, kind: &str| at.get(&(task.to_owned(), kind.to_owned())).copied();
+        let mut sums = [0.0_f64; 6];
+        let mut counts = [0_u32; 6];
+        let mut add = |slot: usize, value: Option<f64>| {
+            if let Some(v) = value {
+                sums[slot] += v;
+                counts[slot] += 1;
+            }
+        };
+        for t in &spec.tasks {
+            let id = t.id.as_str();
+            let span = |a: &str, b: &str| Some(get(id, b)?.checked_sub(get(id, a)?)? as f64);
+            add(0, span("attempt_started", "agent_exited").map(|v| v - sleep[id] as f64));
+            add(1, span("agent_exited", "verify_started"));
+            add(2, span("verify_started", "verify_finished"));
+            add(3, span("verify_finished", "integrating"));
+            add(4, span("integrating", "task_committed"));
+        }
+        for tasks in lanes.values_mut() {
+            tasks.sort_by_key(|t| get(t, "attempt_started"));
+            for pair in tasks.windows(2) {
+                add(
+                    5,
+                    Some(
+                        get(&pair[1], "attempt_started")
+                            .unwrap_or(0)
+                            .saturating_sub(get(&pair[0], "task_committed").unwrap_or(0))
+                            as f64,
+                    ),
+                );
+            }
+        }
+        let mean = |i: usize| if counts[i] == 0 { 0.0 } else { sums[i] / f64::from(counts[i]) };
+        Phases {
+            agent: mean(0),
+            after_agent: mean(1),
+            verify: mean(2),
+            commit: mean(3),
+            integrate: mean(4),
+            between: mean(5),
+        }
+    }
+}
+
+/// Mean milliseconds per task spent in each part of an attempt, from the event times.
+struct Phases {
+    /// `attempt_started` → `agent_exited`, minus the agent's own sleep: prompt files, the
+    /// fingerprint of the user's work tree (`git status`), spawning and reaping the agent.
+    agent: f64,
+    /// `agent_exited` → `verify_started`: the work-tree fingerprint again.
+    after_agent: f64,
+    /// `verify_started` → `verify_finished`: `sh -c true`.
+    verify: f64,
+    /// `verify_finished` → `integrating`: `add --all`, `write-tree`, `config`, `commit-tree`.
+    commit: f64,
+    /// `integrating` → `task_committed`: `rev-parse`, `update-ref` (or `merge-tree`).
+    integrate: f64,
+    /// A lane's `task_committed` → its next `attempt_started`: scheduler, `rev-parse`, worktree
+    /// reset (`checkout`, `reset --hard`, `clean`). Includes waiting for dependencies when
+    /// lanes are not sequential.
+    between: f64,
+}
+
+impl Phases {
+    fn total(&self) -> f64 {
+        self.agent + self.after_agent + self.verify + self.commit + self.integrate + self.between
+    }
+
+    fn print(&self, indent: &str) {
+        println!(
+            "{indent}per task, ms: agent start/stop + prompt + tree fingerprint {:.1} | fingerprint after agent {:.1} | verify {:.1} | snapshot + commit-tree {:.1} | integrate {:.1} | between tasks (scheduler + worktree reset) {:.1} | sum {:.1}",
+            self.agent,
+            self.after_agent,
+            self.verify,
+            self.commit,
+            self.integrate,
+            self.between,
+            self.total()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Benchmarks
+
+/// The engine's cost per task on a tiny repository, tasks run one after another: (makespan minus
+/// the agents' sleep) / tasks, and CPU (engine + its children) per task.
+struct Calibration {
+    overhead_ms: f64,
+    cpu_ms: f64,
+}
+
+fn calibrate(sizes: &Sizes) -> Calibration {
+    let n = sizes.calibration_tasks;
+    let spec = one_lane(n, 50);
+    let scratch = Scratch::new(0);
+    scratch.write_plan(&spec);
+    let run = scratch.run(&["-j", "1"]);
+    run.expect_success(spec.tasks.len());
+    let overhead_ms = (run.makespan_ms() - spec.work_ms() as f64) / f64::from(n);
+    let cpu_ms = (run.own_cpu_ms + run.children_cpu_ms) as f64 / f64::from(n);
+    println!("calibration: {n} tasks on one lane, 50 ms each, -j 1, tiny repository");
+    println!(
+        "  makespan {:.0} ms for {} ms of agent sleep: overhead {overhead_ms:.1} ms per task (end-of-run worktree removal {:.0} ms included)",
+        run.makespan_ms(),
+        spec.work_ms(),
+        run.tail_ms()
+    );
+    run.phases(&spec).print("  ");
+    println!(
+        "  CPU per task: {cpu_ms:.1} ms (wavecrew {:.1} + git/agents/verify {:.1}); on {} cores the engine cannot exceed ~{:.0} tasks/s",
+        run.own_cpu_ms as f64 / f64::from(n),
+        run.children_cpu_ms as f64 / f64::from(n),
+        cores(),
+        cores() as f64 * 1000.0 / cpu_ms.max(1.0)
+    );
+    println!();
+    Calibration { overhead_ms, cpu_ms }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn scheduling(sizes: &Sizes, calibration: &Calibration) {
+    println!("1. scheduling quality: makespan (first attempt_started → run_finished) / lower bound");
+    println!(
+        "   lower bound = max(longest chain of waits, work / j, busiest lane), from the agents' sleeps; target ≤ {TARGET_SCHEDULE_RATIO}"
+    );
+    println!(
+        "   simulated = a list scheduler replaying the plan with the engine's order (or critical-path first), without overhead"
+    );
+    println!(
+        "   or with the calibrated {:.1} ms per task; measured / simulated-with-overhead > 1 is contention ({:.1} ms CPU per task on {} cores)",
+        calibration.overhead_ms,
+        calibration.cpu_ms,
+        cores()
+    );
+    let mut worst: Option<(String, f64)> = None;
+    for shape in &sizes.shapes {
+        let Shape { label, waves, per_wave, lanes, pool, .. } = *shape;
+        let spec = generate(shape);
+        let n = spec.tasks.len();
+        let lane_count = spec.lane_count();
+        println!(
+            "\n  {label}: {waves} waves x {per_wave} tasks, {lanes} lane(s) per wave, {lane_count} lanes in all{}, {:.1} s of agent work",
+            if pool.is_some() { " (shared across waves)" } else { "" },
+            spec.work_ms() as f64 / 1000.0
+        );
+        let mut dag: HashMap<usize, f64> = HashMap::new();
+        for &jobs in &shape.jobs {
+            let run = run_plan(&spec, &["-j", &jobs.to_string()]);
+            run.expect_success(n);
+            let makespan = run.makespan_ms();
+            dag.insert(jobs, makespan);
+            let bound = spec.lower_bound(jobs, 0.0);
+            let ratio = makespan / bound.value();
+            let engine_order = spec.simulate(jobs, 0.0, Priority::Engine);
+            let critical_first = spec.simulate(jobs, 0.0, Priority::CriticalPath);
+            let with_overhead = spec.simulate(jobs, calibration.overhead_ms, Priority::Engine);
+            let limited =
+                if lane_count < jobs { format!(", limited to its {lane_count} lanes") } else { String::new() };
+            println!(
+                "    -j {jobs}{limited}: makespan {makespan:.0} ms, lower bound {:.0} ms ({}): ratio {ratio:.3}",
+                bound.value(),
+                bound.binding()
+            );
+            println!(
+                "        simulated without overhead: engine's order {engine_order:.0} ms ({:.3} of the bound), critical path first {critical_first:.0} ms ({:.3})",
+                engine_order / bound.value(),
+                critical_first / bound.value()
+            );
+            println!(
+                "        simulated with {:.1} ms per task: {with_overhead:.0} ms; measured / that = {:.3}",
+                calibration.overhead_ms,
+                makespan / with_overhead
+            );
+            println!(
+                "        mean overhead inside an attempt {:.1} ms; CPU {:.2} s (wavecrew itself {:.2} s); peak {} agents at once; worktree cleanup at the end {:.0} ms; RSS {:.1} MB",
+                in_task_overhead(&run, &spec),
+                (run.own_cpu_ms + run.children_cpu_ms) as f64 / 1000.0,
+                run.own_cpu_ms as f64 / 1000.0,
+                run.peak_agents(),
+                run.tail_ms(),
+                run.peak_rss_kb as f64 / 1024.0
+            );
+            if worst.as_ref().is_none_or(|(_, w)| ratio > *w) {
+                worst = Some((format!("{label} -j {jobs}"), ratio));
+            }
+        }
+        for &jobs in &shape.waves_jobs {
+            let run = run_plan(&spec, &["-j", &jobs.to_string(), "--schedule", "waves"]);
+            run.expect_success(n);
+            let waves_makespan = run.makespan_ms();
+            let dag_makespan = dag.get(&jobs).copied().unwrap_or(f64::NAN);
+            println!(
+                "    --schedule waves -j {jobs}: makespan {waves_makespan:.0} ms; dag / waves = {:.3}",
+                dag_makespan / waves_makespan
+            );
+        }
+    }
+    if let Some((what, ratio)) = worst {
+        println!("\n  worst makespan / lower bound: {ratio:.3} ({what}); target ≤ {TARGET_SCHEDULE_RATIO}");
+    }
+    if cores() < 64 {
+        println!(
+            "  note: -j 16 and 64 on {} cores: many agents may sleep at once, but each task's git work competes for {} cores",
+            cores(),
+            cores()
+        );
+    }
+    println!();
+}
+
+fn run_plan(spec: &PlanSpec, extra: &[&str]) -> Run {
+    let scratch = Scratch::new(0);
+    scratch.write_plan(spec);
+    scratch.run(extra)
+}
+
+/// Mean of (task_committed − attempt_started − the agent's sleep) over tasks: overhead inside an
+/// attempt, under the run's own contention (the worktree reset before `attempt_started` is not in it).
+fn in_task_overhead(run: &Run, spec: &PlanSpec) -> f64 {
+    let mut start: HashMap<&str, u64> = HashMap::new();
+    let mut end: HashMap<&str, u64> = HashMap::new();
+    for e in &run.events {
+        let (Some(task), Some(ms)) = (e["task"].as_str(), e["at_ms"].as_u64()) else { continue };
+        match e["event"].as_str() {
+            Some("attempt_started") => {
+                start.entry(task).or_insert(ms);
+            }
+            Some("task_committed") => {
+                end.insert(task, ms);
+            }
+            _ => {}
+        }
+    }
+    let values: Vec<f64> = spec
+        .tasks
+        .iter()
+        .filter_map(|t| {
+            Some(end.get(t.id.as_str())?.saturating_sub(*start.get(t.id.as_str())?) as f64 - t.sleep_ms as f64)
+        })
+        .collect();
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+/// The rest of one task of the naive baseline, after `git worktree add -b naive-$3 $2 HEAD` in the
+/// repository `$1`: a file written, staged and committed, merged into the checked-out branch,
+/// the worktree removed.
+const NAIVE_TASK: &str = r#"set -e
+root="$1"; wt="$2"; i="$3"
+cd "$root"
+mkdir -p "$wt/out"
+echo "naive $i" > "$wt/out/naive_$i.txt"
+git -C "$wt" add --all
+git -C "$wt" commit --quiet -m "naive task $i"
+git merge --quiet --no-edit "naive-$i"
+git worktree remove --force "$wt"
+"#;
+
+fn per_task_overhead(sizes: &Sizes) {
+    let files = sizes.repo_files;
+    let n = sizes.overhead_tasks;
+    println!(
+        "2. per-task overhead on a repository of {files} files: {n} tasks on one lane (one after another), Verify `true`"
+    );
+    let made = Instant::now();
+    let scratch = Scratch::new(files);
+    println!("  repository generated in {:.1} s", made.elapsed().as_secs_f64());
+    let spec = one_lane(n, 0);
+    scratch.write_plan(&spec);
+    let run = scratch.run(&["-j", "1"]);
+    run.expect_success(spec.tasks.len());
+    let wavecrew_ms = run.wall.as_secs_f64() * 1000.0;
+    let first_start = run.times("attempt_started").min().unwrap_or(0);
+    let run_started = run.times("run_started").min().unwrap_or(first_start);
+    let setup_ms = first_start.saturating_sub(run_started) as f64;
+    let tasks_ms = run.makespan_ms() - run.tail_ms();
+    println!(
+        "  wavecrew: {wavecrew_ms:.0} ms in all (process start to exit), {:.1} ms per task",
+        wavecrew_ms / f64::from(n)
+    );
+    println!(
+        "    journal + branch + lane worktree add before the first task {setup_ms:.0} ms; the tasks {tasks_ms:.0} ms ({:.1} ms each); worktree removal at the end {:.0} ms",
+        tasks_ms / f64::from(n),
+        run.tail_ms(),
+    );
+    println!(
+        "    CPU: wavecrew {:.2} s, its children (git, agents, Verify) {:.2} s",
+        run.own_cpu_ms as f64 / 1000.0,
+        run.children_cpu_ms as f64 / 1000.0
+    );
+    run.phases(&spec).print("    ");
+
+    // The naive loop, one task at a time, until all are done or the time budget is spent.
+    let work = tempfile::tempdir().expect("temp dir");
+    let started = Instant::now();
+    let mut done = 0;
+    let mut adding = Duration::ZERO;
+    while done < n && (done < 1 || started.elapsed() < sizes.naive_budget) {
+        done += 1;
+        let worktree = work.path().join(format!("wt-{done}"));
+        let add = Instant::now();
+        git(
+            &scratch.root(),
+            &["worktree", "add", "--quiet", "-b", &format!("naive-{done}"), &worktree.to_string_lossy(), "HEAD"],
+        );
+        adding += add.elapsed();
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(NAIVE_TASK)
+            .arg("naive")
+            .arg(scratch.root())
+            .arg(&worktree)
+            .arg(done.to_string())
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .expect("sh runs");
+        assert!(output.status.success(), "the naive loop failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let naive_ms = started.elapsed().as_secs_f64() * 1000.0 / f64::from(done);
+    let timed = if done < n {
+        format!("{done} of the {n} tasks timed (a {} s budget), mean", sizes.naive_budget.as_secs())
+    } else {
+        format!("{n} tasks")
+    };
+    println!(
+        "  naive loop (worktree add, write, add, commit, merge into main, worktree remove): {timed} {naive_ms:.1} ms per task"
+    );
+    println!(
+        "    of which `git worktree add` of {files} files {:.1} ms, the rest {:.1} ms",
+        adding.as_secs_f64() * 1000.0 / f64::from(done),
+        naive_ms - adding.as_secs_f64() * 1000.0 / f64::from(done)
+    );
+    println!(
+        "  wavecrew / naive = {:.3} per task (target ≤ {TARGET_OVERHEAD_RATIO}); tasks only, without wavecrew's one-time setup and cleanup: {:.3}",
+        wavecrew_ms / f64::from(n) / naive_ms,
+        tasks_ms / f64::from(n) / naive_ms
+    );
+    println!();
+}
+
+fn footprint(sizes: &Sizes) {
+    let n = sizes.footprint_agents;
+    println!(
+        "3. footprint: peak RSS of the wavecrew process with {n} scripted agents at once ({n} lanes, one wave, -j {n}, {} ms each)",
+        sizes.footprint_sleep_ms
+    );
+    let spec = one_wave_own_lanes(n, sizes.footprint_sleep_ms);
+    let run = run_plan(&spec, &["-j", &n.to_string()]);
+    run.expect_success(spec.tasks.len());
+    println!(
+        "  peak RSS (VmHWM of wavecrew alone, agents and git excluded): {:.1} MB (target < {TARGET_RSS_MB} MB); peak {} agents at once; run {:.1} s, wavecrew CPU {:.2} s",
+        run.peak_rss_kb as f64 / 1024.0,
+        run.peak_agents(),
+        run.wall.as_secs_f64(),
+        run.own_cpu_ms as f64 / 1000.0
+    );
+    println!();
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then run a smoke test.
+    let full = std::env::args().any(|a| a == "--bench");
+    let sizes = Sizes::new(full);
+    let started = Instant::now();
+    println!(
+        "wavecrew engine benchmarks ({}; {} cores; repositories under {} (set TMPDIR to move them); times are wall-clock and noisy)\n",
+        if sizes.full { "full" } else { "smoke test: tiny workloads" },
+        cores(),
+        std::env::temp_dir().display()
+    );
+    let calibration = calibrate(&sizes);
+    scheduling(&sizes, &calibration);
+    per_task_overhead(&sizes);
+    footprint(&sizes);
+    println!("all benchmarks: {:.1} s", started.elapsed().as_secs_f64());
+}
