@@ -494,7 +494,9 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
                 if state[&id] != TaskState::Pending {
                     continue;
                 }
-                if let Some(failed) = waits[&id].iter().find(|t| matches!(state.get(t), Some(TaskState::Failed | TaskState::Skipped))) {
+                if let Some(failed) =
+                    waits[&id].iter().find(|t| matches!(state.get(t), Some(TaskState::Failed | TaskState::Skipped)))
+                {
                     state.insert(id, TaskState::Skipped);
                     if let Err(error) =
                         ctx.emitter.emit(Event::TaskSkipped { task: id.to_string(), because: failed.to_string() })
