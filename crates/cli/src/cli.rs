@@ -3,7 +3,9 @@
 use crate::commands::agent_double::AgentDoubleArgs;
 use crate::commands::demo::DemoArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
-use crate::commands::runs::{CancelArgs, LogsArgs, ReportArgs, RunsArgs, StatusArgs};
+use crate::commands::runs::{
+    ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
+};
 use crate::commands::{
     check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
 };
@@ -51,6 +53,12 @@ pub enum Command {
     Logs(LogsArgs),
     /// Stop an active run (it can be resumed).
     Cancel(CancelArgs),
+    /// Approve a waiting checkpoint (human-verify or human-action).
+    Approve(ApproveArgs),
+    /// Send a human-verify checkpoint back to its agent with a reason.
+    Reject(RejectArgs),
+    /// Answer a decision checkpoint with one of its options.
+    Decide(DecideArgs),
     /// Print a run's report (Markdown, or `--json`); `report.md`, `report.json` and `junit.xml`
     /// are also in the run's folder.
     Report(ReportArgs),

@@ -95,6 +95,31 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 seconds(*duration_ms)
             )
         }
+        Event::CheckpointWaiting { task, kind, options, details, .. } => {
+            let run = &envelope.run;
+            let mut text = format!("{task:>5}  WAITING for you ({kind})\n");
+            for line in details.lines() {
+                text.push_str(&format!("         {line}\n"));
+            }
+            if kind == "checkpoint:decision" {
+                for option in options {
+                    text.push_str(&format!("         option: {option}\n"));
+                }
+                text.push_str(&format!("         answer: wavecrew decide {run} {task} <option>"));
+            } else if kind == "checkpoint:human-verify" {
+                text.push_str(&format!(
+                    "         answer: wavecrew approve {run} {task}   or   wavecrew reject {run} {task} --reason '...'"
+                ));
+            } else {
+                text.push_str(&format!("         when done: wavecrew approve {run} {task}"));
+            }
+            text
+        }
+        Event::CheckpointAnswered { task, answer, detail, auto } => {
+            let by = if *auto { " (--auto-approve)" } else { "" };
+            let detail = detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+            format!("{task:>5}  {answer}{by}{detail}")
+        }
         Event::TaskCommitted { task, commit, message, .. } => {
             format!("{task:>5}  committed {} {message}", short(commit))
         }

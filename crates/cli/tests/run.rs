@@ -719,3 +719,194 @@ fn an_agent_that_exits_non_zero_fails_its_attempt_and_fail_fast_stops_new_work()
     // With one slot, 3.1 had not started when 1.1 failed: --fail-fast keeps it from starting.
     assert!(!err.contains("3.1  started"), "{err}");
 }
+
+/// Waits until `task` of the newest run is waiting for a person; returns the run id.
+fn wait_for_checkpoint(repo: &Repo, task: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = repo.command(&["status"]).output().unwrap();
+        let text = String::from_utf8_lossy(&status.stdout).into_owned();
+        if text.lines().any(|l| l.trim_start().starts_with(task) && l.contains("waiting")) {
+            return text.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
+        }
+        assert!(Instant::now() < deadline, "{task} never waited: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const CHECKPOINT_PLAN: &str = "# M1 Implementation Plan: Checkpoints
+
+## Waves
+
+### Wave 1: Build
+> No dependencies.
+
+**Task 1.1** (type: checkpoint:human-verify)
+- **Files**: `ui.txt`
+- **Action**: Draw the page
+- **Verify**: The page looks right
+
+**Task 1.2** (type: checkpoint:decision)
+- **Action**: Pick a storage engine:
+  - SQLite
+  - Postgres
+- **Verify**: The choice fits the load
+
+### Wave 2: After
+> Depends on: Wave 1.
+
+**Task 2.1** (type: auto)
+- **Files**: `after.txt`
+- **Action**: Use what was decided
+- **Verify**: `test -f after.txt`
+- **Done**: done
+
+**Task 2.2** (type: checkpoint:human-action)
+- **Action**: Rotate the production key
+- **Verify**: The old key no longer works
+
+## Agent Strategy
+
+| Wave | Agent | Model | Tasks |
+|---|---|---|---|
+| 1 | Designer | sonnet | 1.1 |
+| 1 | Architect | sonnet | 1.2 |
+| 2 | Builder | haiku | 2.1, 2.2 |
+";
+
+fn checkpoint_script() -> Value {
+    json!({"tasks": {
+        "1.1": [[write("ui.txt", "ugly\n")], [write("ui.txt", "pretty\n")]],
+        "2.1": [[write("after.txt", "x\n")]],
+    }})
+}
+
+#[test]
+fn checkpoints_wait_for_approve_reject_and_decide_and_dependents_wait_for_them() {
+    let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());
+    let mut child = repo
+        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = wait_for_checkpoint(&repo, "1.1");
+    wait_for_checkpoint(&repo, "1.2");
+    assert!(repo.commits("wavecrew/M1").is_empty(), "nothing lands before a person answers");
+
+    let reject = repo.command(&["reject", &run, "1.1", "--reason", "too ugly"]).output().unwrap();
+    assert!(reject.status.success(), "{}", stderr(&reject));
+    let wrong = repo.command(&["decide", &run, "1.2", "Mongo"]).output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(stderr(&wrong).contains("SQLite | Postgres"), "{}", stderr(&wrong));
+    assert!(repo.command(&["decide", &run, "1.2", "post"]).output().unwrap().status.success());
+
+    // The rejected change goes back to its agent with the reason, then waits again.
+    std::thread::sleep(Duration::from_millis(300));
+    wait_for_checkpoint(&repo, "1.1");
+    let runs = repo.state_dir().join("runs").join(&run);
+    let second = std::fs::read_to_string(runs.join("prompts/1.1-2.md")).unwrap();
+    assert!(second.contains("too ugly"), "{second}");
+    assert!(repo.command(&["approve", &run, "1.1", "--note", "better"]).output().unwrap().status.success());
+
+    wait_for_checkpoint(&repo, "2.2");
+    let prompt = std::fs::read_to_string(runs.join("prompts/2.1-1.md")).unwrap();
+    assert!(prompt.contains("## Decisions made") && prompt.contains("**Postgres**"), "{prompt}");
+    assert!(repo.command(&["approve", &run, "2.2"]).output().unwrap().status.success());
+
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}");
+    let subjects: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(t, s)| format!("{t} {s}")).collect();
+    assert_eq!(subjects.len(), 4, "{subjects:?}");
+    assert!(subjects.iter().any(|s| s == "1.2 chore(M1): decide Pick a storage engine: Postgres"), "{subjects:?}");
+    assert!(
+        subjects.iter().any(|s| s.starts_with("2.2 chore(M1): Rotate the production key (done by hand)")),
+        "{subjects:?}"
+    );
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:ui.txt"]), "pretty");
+}
+
+#[test]
+fn auto_approve_answers_verify_and_decisions_but_never_human_actions() {
+    let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());
+    let mut child = repo
+        .command(&[
+            "run",
+            "plan.md",
+            "--agent",
+            "scripted",
+            "--script",
+            "script.json",
+            "--yes",
+            "--auto-approve",
+            "human-verify,decision",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = wait_for_checkpoint(&repo, "2.2");
+    assert_eq!(repo.commits("wavecrew/M1").len(), 3, "1.1 and 1.2 were answered for the person, 2.1 ran");
+    assert!(repo.command(&["approve", &run, "2.2"]).output().unwrap().status.success());
+    assert!(child.wait().unwrap().success());
+    let report: Value = serde_json::from_slice(&repo.command(&["report", "--json"]).output().unwrap().stdout).unwrap();
+    assert_eq!(report["state"], "succeeded");
+    let answers: Vec<(String, String, bool)> = report["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["task"].as_str().unwrap().to_owned(),
+                c["answer"].as_str().unwrap().to_owned(),
+                c["auto"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(answers.contains(&("1.1".into(), "approved".into(), true)), "{answers:?}");
+    assert!(answers.contains(&("1.2".into(), "decided".into(), true)), "{answers:?}");
+    assert!(answers.contains(&("2.2".into(), "approved".into(), false)), "{answers:?}");
+    let markdown = String::from_utf8_lossy(&repo.command(&["report"]).output().unwrap().stdout).into_owned();
+    assert!(markdown.contains("- 1.2 decided by --auto-approve: SQLite"), "{markdown}");
+}
+
+#[test]
+fn a_run_left_waiting_is_picked_up_by_resume_after_the_approval() {
+    let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());
+    let mut child = repo
+        .command(&[
+            "run",
+            "plan.md",
+            "--agent",
+            "scripted",
+            "--script",
+            "script.json",
+            "--yes",
+            "--auto-approve",
+            "decision",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let run = wait_for_checkpoint(&repo, "1.1");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+
+    // Approved while nothing runs: resume puts the same change on the branch, no agent again.
+    let approve = repo.command(&["approve", &run, "1.1"]).output().unwrap();
+    assert!(stderr(&approve).contains("`wavecrew resume"), "{}", stderr(&approve));
+    let mut resumed = repo
+        .command(&["resume", &run, "--agent", "scripted", "--script", "script.json", "--auto-approve", "decision"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_checkpoint(&repo, "2.2");
+    assert!(repo.command(&["approve", &run, "2.2"]).output().unwrap().status.success());
+    assert!(resumed.wait().unwrap().success());
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:ui.txt"]), "ugly", "the first attempt's change, approved");
+    assert!(!repo.state_dir().join("runs").join(&run).join("prompts/1.1-2.md").exists(), "the agent did not run again");
+}

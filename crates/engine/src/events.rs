@@ -48,6 +48,8 @@ pub enum TaskState {
     Integrating,
     /// Its commit is on the run branch.
     Committed,
+    /// A checkpoint waits for a person (`approve`, `reject`, `decide`).
+    Waiting,
     /// It failed every attempt.
     Failed,
     /// A task it depends on failed.
@@ -62,6 +64,7 @@ impl TaskState {
             TaskState::Running => "running",
             TaskState::Verifying => "verifying",
             TaskState::Integrating => "integrating",
+            TaskState::Waiting => "waiting",
             TaskState::Committed => "committed",
             TaskState::Failed => "failed",
             TaskState::Skipped => "skipped",
@@ -75,6 +78,7 @@ impl TaskState {
             TaskState::Running,
             TaskState::Verifying,
             TaskState::Integrating,
+            TaskState::Waiting,
             TaskState::Committed,
             TaskState::Failed,
             TaskState::Skipped,
@@ -147,6 +151,12 @@ pub enum Event {
         exit_code: Option<i32>,
         duration_ms: u64,
     },
+    /// A checkpoint waits for a person: to check the change `commit` (human-verify), to pick one
+    /// of `options` (decision), or to do something by hand (human-action).
+    CheckpointWaiting { task: String, kind: String, options: Vec<String>, commit: Option<String>, details: String },
+    /// A person (or `--auto-approve`) answered a checkpoint: `approved`, `rejected` or `decided`,
+    /// with the note, the reason or the option.
+    CheckpointAnswered { task: String, answer: String, detail: Option<String>, auto: bool },
     /// The task's commit was made and is about to go on the run branch.
     Integrating { task: String, attempt: u32, commit: String },
     /// The task's commit is on the run branch.
@@ -175,6 +185,8 @@ impl Event {
             | Event::VerifyStarted { task, .. }
             | Event::VerifyFinished { task, .. }
             | Event::Integrating { task, .. }
+            | Event::CheckpointWaiting { task, .. }
+            | Event::CheckpointAnswered { task, .. }
             | Event::TaskCommitted { task, .. }
             | Event::AttemptFailed { task, .. }
             | Event::TaskFailed { task, .. }
@@ -196,6 +208,8 @@ impl Event {
             Event::VerifyStarted { .. } => "verify_started",
             Event::VerifyFinished { .. } => "verify_finished",
             Event::Integrating { .. } => "integrating",
+            Event::CheckpointWaiting { .. } => "checkpoint_waiting",
+            Event::CheckpointAnswered { .. } => "checkpoint_answered",
             Event::TaskCommitted { .. } => "task_committed",
             Event::AttemptFailed { .. } => "attempt_failed",
             Event::TaskFailed { .. } => "task_failed",

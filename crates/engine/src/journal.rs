@@ -126,6 +126,10 @@ CREATE TABLE IF NOT EXISTS events (
     task TEXT, body TEXT NOT NULL, PRIMARY KEY (run_id, seq)
 );
 CREATE TABLE IF NOT EXISTS consents (plan_hash TEXT PRIMARY KEY, granted_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (
+    run_id TEXT NOT NULL, task TEXT NOT NULL, answer TEXT NOT NULL, detail TEXT,
+    given_ms INTEGER NOT NULL, taken INTEGER NOT NULL DEFAULT 0
+);
 ";
 
 /// The journal of one repository.
@@ -291,6 +295,49 @@ impl Journal {
         })
     }
 
+    /// Records a person's answer to a waiting checkpoint (`approved`, `rejected`, `decided`).
+    pub fn answer(&self, run: &str, task: &str, answer: &str, detail: Option<&str>) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO answers (run_id, task, answer, detail, given_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run, task, answer, detail, now_ms() as i64],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The oldest answer not yet taken for a checkpoint, marked taken.
+    pub fn take_answer(&self, run: &str, task: &str) -> Result<Option<(String, Option<String>)>> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let row: Option<(i64, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT rowid, answer, detail FROM answers WHERE run_id = ?1 AND task = ?2 AND taken = 0 ORDER BY rowid LIMIT 1",
+                    params![run, task],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            if let Some((rowid, _, _)) = &row {
+                tx.execute("UPDATE answers SET taken = 1 WHERE rowid = ?1", [rowid])?;
+            }
+            tx.commit()?;
+            Ok(row.map(|(_, answer, detail)| (answer, detail)))
+        })
+    }
+
+    /// The change a waiting human-verify checkpoint asks about (its last attempt's commit).
+    pub fn waiting_commit(&self, run: &str, task: &str) -> Result<Option<String>> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT commit_hash FROM attempts WHERE run_id = ?1 AND task = ?2 ORDER BY attempt DESC LIMIT 1",
+                params![run, task],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })
+    }
+
     /// Whether the plan with this hash was agreed to run its commands.
     pub fn consented(&self, plan_hash: &str) -> Result<bool> {
         self.with(|conn| {
@@ -367,6 +414,15 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
             )?;
         }
         Event::VerifyStarted { task, .. } => set_task(task, TaskState::Verifying)?,
+        Event::CheckpointWaiting { task, commit, .. } => {
+            set_task(task, TaskState::Waiting)?;
+            if let Some(commit) = commit {
+                tx.execute(
+                    "UPDATE attempts SET commit_hash = ?3 WHERE run_id = ?1 AND task = ?2 AND attempt = (SELECT MAX(attempt) FROM attempts WHERE run_id = ?1 AND task = ?2)",
+                    params![run, task, commit],
+                )?;
+            }
+        }
         Event::Integrating { task, attempt, commit } => {
             set_task(task, TaskState::Integrating)?;
             tx.execute(
@@ -417,6 +473,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::RunResumed { .. }
         | Event::AgentOutput { .. }
         | Event::VerifyFinished { .. }
+        | Event::CheckpointAnswered { .. }
         | Event::Stopping { .. } => {}
     }
     Ok(())

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 /// The prompt for one attempt of `task`: the plan's context, the task's fields, the commands
 /// wavecrew will run, and the failure of the previous attempt when there was one.
-pub fn build(plan: &Plan, task: &Task, failure: Option<&str>) -> String {
+/// `decisions` are the choices people made at decision checkpoints: (task, summary, option).
+pub fn build(plan: &Plan, task: &Task, failure: Option<&str>, decisions: &[(String, String, String)]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Task {} of milestone {}: {}\n", task.id, plan.milestone, task.summary());
     let _ = writeln!(out, "You are one of several agents carrying out the implementation plan \"{}\".", plan.title);
@@ -15,6 +16,13 @@ pub fn build(plan: &Plan, task: &Task, failure: Option<&str>) -> String {
     );
     if !plan.context.trim().is_empty() {
         let _ = writeln!(out, "## Context\n\n{}\n", plan.context.trim());
+    }
+    if !decisions.is_empty() {
+        let _ = writeln!(out, "## Decisions made\n");
+        for (id, summary, option) in decisions {
+            let _ = writeln!(out, "- Task {id} ({summary}): **{option}**");
+        }
+        let _ = writeln!(out);
     }
     if !task.files.is_empty() || !task.files_prose.is_empty() {
         let _ = writeln!(out, "## Files\n");

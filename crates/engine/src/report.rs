@@ -33,6 +33,19 @@ pub struct TaskReport {
     pub verify: Vec<VerifyResult>,
 }
 
+/// A checkpoint's answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckpointAnswer {
+    /// The checkpoint task.
+    pub task: String,
+    /// `approved`, `rejected` or `decided`.
+    pub answer: String,
+    /// The note, the reason or the option.
+    pub detail: Option<String>,
+    /// Whether `--auto-approve` gave it, not a person.
+    pub auto: bool,
+}
+
 /// A run's report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -52,6 +65,8 @@ pub struct Report {
     pub duration_ms: u64,
     /// Every task, in plan order.
     pub tasks: Vec<TaskReport>,
+    /// Every checkpoint answer, in order, auto-approvals included.
+    pub checkpoints: Vec<CheckpointAnswer>,
 }
 
 impl Report {
@@ -66,8 +81,15 @@ impl Report {
         let mut started: HashMap<&str, u64> = HashMap::new();
         let mut ended: HashMap<&str, u64> = HashMap::new();
         let mut verify: HashMap<&str, (u32, Vec<VerifyResult>)> = HashMap::new();
+        let mut checkpoints = Vec::new();
         for envelope in events {
             match &envelope.event {
+                Event::CheckpointAnswered { task, answer, detail, auto } => checkpoints.push(CheckpointAnswer {
+                    task: task.clone(),
+                    answer: answer.clone(),
+                    detail: detail.clone(),
+                    auto: *auto,
+                }),
                 Event::AttemptStarted { task, attempt, .. } => {
                     started.entry(task).or_insert(envelope.at_ms);
                     verify.insert(task, (*attempt, Vec::new()));
@@ -109,6 +131,7 @@ impl Report {
             base: run.base.clone(),
             duration_ms: run.finished_ms.unwrap_or(last).saturating_sub(run.started_ms),
             tasks,
+            checkpoints,
         }
     }
 
@@ -149,6 +172,14 @@ impl Report {
                 t.duration_ms as f64 / 1000.0,
                 verify
             );
+        }
+        if !self.checkpoints.is_empty() {
+            let _ = writeln!(out, "\n## Checkpoints\n");
+            for c in &self.checkpoints {
+                let by = if c.auto { " by --auto-approve" } else { "" };
+                let detail = c.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+                let _ = writeln!(out, "- {} {}{by}{detail}", c.task, c.answer);
+            }
         }
         let problems: Vec<&TaskReport> =
             self.tasks.iter().filter(|t| t.record.reason.is_some() && t.record.state != TaskState::Committed).collect();

@@ -14,7 +14,7 @@ use crate::git::{Git, GitError, Merge};
 use crate::journal::{Journal, JournalError, RunRecord, now_ms};
 use crate::provision::Provision;
 use crate::{process, prompt};
-use plan::{Plan, Schedule, TaskId};
+use plan::{Plan, Schedule, TaskId, TaskType};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,6 +96,9 @@ pub struct Options {
     pub provision: Provision,
     /// Time the setup command gets.
     pub setup_timeout: Duration,
+    /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
+    /// `human-action`): approved, or the first option.
+    pub auto_approve: Vec<TaskType>,
 }
 
 impl Default for Options {
@@ -110,6 +113,7 @@ impl Default for Options {
             conflict_retries: 2,
             provision: Provision::default(),
             setup_timeout: Duration::from_secs(30 * 60),
+            auto_approve: Vec::new(),
         }
     }
 }
@@ -248,6 +252,10 @@ struct Ctx {
     setup_done: Mutex<HashMap<PathBuf, String>>,
     /// Worktrees not in use, to be reused.
     pool: Pool,
+    /// Decisions taken so far: (task, its summary, the option), told to later agents.
+    decisions: std::sync::Mutex<Vec<(String, String, String)>>,
+    /// Checkpoints that were waiting when the run stopped, with the change they ask about.
+    waiting: HashMap<TaskId, Option<String>>,
     cancel: watch::Receiver<bool>,
 }
 
@@ -266,7 +274,6 @@ pub async fn start(
     if let Some(active) = ws.active_run()? {
         return Err(EngineError::Active { run: active.id, pid: active.pid });
     }
-    refuse_unsupported(&plan)?;
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {
@@ -344,6 +351,7 @@ pub async fn resume(
     ws.journal.claim(&run.id, std::process::id())?;
     let ctx = context(ws, run, plan, agent, options, events, cancel);
     // For every task: whether it landed, and how many attempts it made (new ones number on).
+    let mut ctx = ctx;
     let mut prior: HashMap<TaskId, (bool, u32)> = HashMap::new();
     for record in ws.journal.tasks(&ctx.run.id)? {
         let Some(id) = TaskId::parse(&record.task) else { continue };
@@ -360,6 +368,11 @@ pub async fn resume(
                 }
                 prior.insert(id, (true, record.attempts));
             }
+            None if record.state == TaskState::Waiting => {
+                // Still waiting for a person: the change it asks about stays, no agent runs again.
+                ctx.waiting.insert(id, ws.journal.waiting_commit(&ctx.run.id, &record.task)?);
+                prior.insert(id, (false, record.attempts));
+            }
             None => {
                 if record.state != TaskState::Pending {
                     ws.journal.reset_task(&ctx.run.id, &record.task)?;
@@ -371,20 +384,17 @@ pub async fn resume(
     let mut done: Vec<String> = prior.iter().filter(|(_, p)| p.0).map(|(id, _)| id.to_string()).collect();
     done.sort();
     ctx.emitter.emit(Event::RunResumed { committed: done })?;
+    for envelope in ws.journal.events(&ctx.run.id, 0)? {
+        if let Event::CheckpointAnswered { task, answer, detail: Some(option), .. } = envelope.event
+            && answer == "decided"
+        {
+            let summary =
+                TaskId::parse(&task).and_then(|id| ctx.plan.task(id)).map(plan::Task::summary).unwrap_or_default();
+            ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((task, summary, option));
+        }
+    }
     let ctx = Arc::new(ctx);
     execute(ctx, prior).await
-}
-
-fn refuse_unsupported(plan: &Plan) -> Result<(), EngineError> {
-    let human: Vec<String> = plan.tasks.iter().filter(|t| t.kind.is_human()).map(|t| t.id.to_string()).collect();
-    if human.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::Unsupported(format!(
-            "tasks {} are human checkpoints, which this version of wavecrew cannot run yet (they come with checkpoint support)",
-            human.join(", ")
-        )))
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -413,6 +423,8 @@ fn context(
         add_worktree: Mutex::new(()),
         setup_done: Mutex::new(HashMap::new()),
         pool: Pool::default(),
+        decisions: std::sync::Mutex::new(Vec::new()),
+        waiting: HashMap::new(),
         cancel,
     }
 }
@@ -639,7 +651,26 @@ async fn run_task(ctx: &Ctx, id: TaskId, first_attempt: u32) -> Outcome {
 /// The attempts of one task in `worktree`, until one commits or they are used up.
 async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &Path, first_attempt: u32) -> Outcome {
     let id = task.id;
+    if matches!(task.kind, TaskType::Decision | TaskType::HumanAction) {
+        return match manual_task(ctx, task).await {
+            Ok(Attempt::Committed) => Outcome::Committed,
+            Ok(Attempt::Cancelled) => Outcome::Cancelled,
+            Ok(_) => Outcome::Failed,
+            Err(error) => Outcome::Broken(error),
+        };
+    }
     let mut failure: Option<String> = None;
+    // A human-verify checkpoint that was waiting when the run stopped: its change is still there.
+    if let Some(Some(commit)) = ctx.waiting.get(&id) {
+        match resume_waiting(ctx, task, commit, first_attempt.saturating_sub(1).max(1)).await {
+            Ok(Attempt::Committed) => return Outcome::Committed,
+            Ok(Attempt::Cancelled) => return Outcome::Cancelled,
+            Ok(Attempt::Rejected(reason) | Attempt::Failed(reason) | Attempt::Conflict(reason)) => {
+                failure = Some(reason)
+            }
+            Err(error) => return Outcome::Broken(error),
+        }
+    }
     let mut conflicts = 0;
     let mut attempt = first_attempt;
     let mut used = 0;
@@ -652,6 +683,11 @@ async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &
         let reason = match result {
             Ok(Attempt::Committed) => return Outcome::Committed,
             Ok(Attempt::Cancelled) => return Outcome::Cancelled,
+            Ok(Attempt::Rejected(reason)) => {
+                // A person's rejection is not a failure of the agent: it goes back with the reason.
+                used -= 1;
+                reason
+            }
             Ok(Attempt::Conflict(reason)) if conflicts < ctx.options.conflict_retries => {
                 conflicts += 1;
                 used -= 1; // a conflict is not the agent's failure: run again on the new base
@@ -682,6 +718,8 @@ enum Attempt {
     Committed,
     Failed(String),
     Conflict(String),
+    /// A person rejected the change of a human-verify checkpoint, with this reason.
+    Rejected(String),
     Cancelled,
 }
 
@@ -709,7 +747,8 @@ async fn attempt_once(
         base: base.clone(),
     })?;
 
-    let prompt = prompt::build(&ctx.plan, task, failure);
+    let decisions = ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let prompt = prompt::build(&ctx.plan, task, failure, &decisions);
     let prompt_file = ctx.run_dir.join("prompts").join(format!("{id}-{attempt}.md"));
     tokio::fs::create_dir_all(ctx.run_dir.join("prompts")).await?;
     tokio::fs::write(&prompt_file, &prompt).await?;
@@ -826,16 +865,36 @@ async fn attempt_once(
     let tree = worktree_git.snapshot_tree(|path| ctx.options.provision.includes(path)).await?;
     let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
     let commit = ctx.repo.commit_tree(&tree, &base, &message).await?;
+    if task.kind == TaskType::HumanVerify {
+        return match checkpoint(ctx, task, Some(&commit), &base).await? {
+            Answer::Approved => integrate(ctx, &id, attempt, &base, &commit, &message).await,
+            Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
+            Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),
+        };
+    }
+    integrate(ctx, &id, attempt, &base, &commit, &message).await
+}
+
+/// Puts `commit` (made on `base`) on the run branch: a compare-and-swap when the branch is
+/// still at `base`, else a merge without checkout onto its head. One task at a time.
+async fn integrate(
+    ctx: &Ctx,
+    id: &str,
+    attempt: u32,
+    base: &str,
+    commit: &str,
+    message: &str,
+) -> Result<Attempt, EngineError> {
     let _guard = ctx.integrate.lock().await;
-    ctx.emitter.emit(Event::Integrating { task: id.clone(), attempt, commit: commit.clone() })?;
+    ctx.emitter.emit(Event::Integrating { task: id.to_owned(), attempt, commit: commit.to_owned() })?;
     let head = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
     let landed = if head == base {
-        ctx.repo.compare_and_swap(&ctx.run.branch, &commit, &base).await?;
-        commit
+        ctx.repo.compare_and_swap(&ctx.run.branch, commit, base).await?;
+        commit.to_owned()
     } else {
-        match ctx.repo.merge_tree(&base, &head, &commit).await? {
+        match ctx.repo.merge_tree(base, &head, commit).await? {
             Merge::Clean(merged) => {
-                let rebased = ctx.repo.commit_tree(&merged, &head, &message).await?;
+                let rebased = ctx.repo.commit_tree(&merged, &head, message).await?;
                 ctx.repo.compare_and_swap(&ctx.run.branch, &rebased, &head).await?;
                 rebased
             }
@@ -848,12 +907,156 @@ async fn attempt_once(
         }
     };
     ctx.emitter.emit(Event::TaskCommitted {
-        task: id,
+        task: id.to_owned(),
         attempt,
         commit: landed,
         message: message.lines().next().unwrap_or_default().to_owned(),
     })?;
     Ok(Attempt::Committed)
+}
+
+/// A person's answer to a checkpoint.
+enum Answer {
+    Approved,
+    Rejected(String),
+    Decided(String),
+    Cancelled,
+}
+
+/// The options of a decision: the list items of its Action, else what follows `Options:`.
+pub fn decision_options(task: &plan::Task) -> Vec<String> {
+    let action = task.action.as_ref().map(|a| a.value.as_str()).unwrap_or_default();
+    let items: Vec<String> = action
+        .lines()
+        .map(str::trim)
+        .filter_map(|line| line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")))
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect();
+    if !items.is_empty() {
+        return items;
+    }
+    let lower = action.to_ascii_lowercase();
+    lower.find("options:").map_or_else(Vec::new, |at| {
+        action[at + "options:".len()..]
+            .split([',', '/', ';'])
+            .flat_map(|part| part.split(" or "))
+            .map(|o| o.trim().trim_end_matches('.').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect()
+    })
+}
+
+/// Waits for a person's answer to `task`'s checkpoint (polling the journal, where `wavecrew
+/// approve`, `reject` and `decide` write), unless `--auto-approve` answers for them.
+async fn checkpoint(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &str) -> Result<Answer, EngineError> {
+    let id = task.id.to_string();
+    let options = if task.kind == TaskType::Decision { decision_options(task) } else { Vec::new() };
+    if ctx.options.auto_approve.contains(&task.kind) && task.kind != TaskType::HumanAction {
+        let (answer, detail, result) = match options.first() {
+            Some(first) if task.kind == TaskType::Decision => {
+                ("decided", Some(first.clone()), Answer::Decided(first.clone()))
+            }
+            _ => ("approved", None, Answer::Approved),
+        };
+        ctx.emitter.emit(Event::CheckpointAnswered { task: id, answer: answer.into(), detail, auto: true })?;
+        return Ok(result);
+    }
+    let mut details = String::new();
+    if let Some(action) = &task.action {
+        details.push_str(&format!("Action: {}\n", action.value));
+    }
+    if let Some(verify) = &task.verify {
+        details.push_str(&format!("Check: {}\n", verify.value));
+    }
+    if let Some(done) = &task.done {
+        details.push_str(&format!("Done when: {}\n", done.value));
+    }
+    if let Some(commit) = commit {
+        let files = ctx.repo.run(&["diff", "--name-only", base, commit]).await.unwrap_or_default();
+        details.push_str(&format!(
+            "Changed: {}\n",
+            if files.is_empty() { "nothing".into() } else { files.replace('\n', ", ") }
+        ));
+    }
+    ctx.emitter.emit(Event::CheckpointWaiting {
+        task: id.clone(),
+        kind: task.kind.to_string(),
+        options: options.clone(),
+        commit: commit.map(str::to_owned),
+        details,
+    })?;
+    let mut cancel = ctx.cancel.clone();
+    loop {
+        if *cancel.borrow() {
+            return Ok(Answer::Cancelled);
+        }
+        if let Some((answer, detail)) = ctx.emitter.journal.take_answer(&ctx.run.id, &id)? {
+            let result = match (answer.as_str(), task.kind.clone()) {
+                ("rejected", TaskType::HumanVerify) => {
+                    Some(Answer::Rejected(detail.clone().unwrap_or_else(|| "no reason given".into())))
+                }
+                ("decided", TaskType::Decision) => detail.clone().map(Answer::Decided),
+                ("approved", TaskType::Decision) => options.first().cloned().map(Answer::Decided),
+                ("approved", _) => Some(Answer::Approved),
+                _ => None, // not an answer this checkpoint takes: keep waiting
+            };
+            if let Some(result) = result {
+                let shown = match &result {
+                    Answer::Decided(option) => Some(option.clone()),
+                    _ => detail,
+                };
+                let kind = if matches!(result, Answer::Decided(_)) { "decided" } else { answer.as_str() };
+                ctx.emitter.emit(Event::CheckpointAnswered {
+                    task: id,
+                    answer: kind.to_owned(),
+                    detail: shown,
+                    auto: false,
+                })?;
+                return Ok(result);
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = cancel.changed() => {}
+        }
+    }
+}
+
+/// A decision or a human action: no agent; once answered, an empty commit records it on the
+/// run branch, so that every task is there exactly once.
+async fn manual_task(ctx: &Ctx, task: &plan::Task) -> Result<Attempt, EngineError> {
+    let id = task.id.to_string();
+    let answer = checkpoint(ctx, task, None, "").await?;
+    let subject = match &answer {
+        Answer::Cancelled => return Ok(Attempt::Cancelled),
+        Answer::Decided(option) => {
+            ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((
+                id.clone(),
+                task.summary(),
+                option.clone(),
+            ));
+            format!("chore({}): decide {}: {option}", ctx.plan.milestone, task.summary())
+        }
+        _ => format!("chore({}): {} (done by hand)", ctx.plan.milestone, task.summary()),
+    };
+    let message = format!("{subject}\n\nWavecrew-Task: {id}\nWavecrew-Run: {}\n", ctx.run.id);
+    let head = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
+    let tree = ctx.repo.tree_of(&head).await?;
+    let commit = ctx.repo.commit_tree(&tree, &head, &message).await?;
+    integrate(ctx, &id, 1, &head, &commit, &message).await
+}
+
+/// A human-verify checkpoint that was waiting when the run stopped: wait for its answer again,
+/// then put its change (made on its parent) on the branch.
+async fn resume_waiting(ctx: &Ctx, task: &plan::Task, commit: &str, attempt: u32) -> Result<Attempt, EngineError> {
+    let base = ctx.repo.rev_parse(&format!("{commit}^")).await?;
+    let message = ctx.repo.run(&["log", "-1", "--format=%B", commit]).await?;
+    match checkpoint(ctx, task, Some(commit), &base).await? {
+        Answer::Approved => integrate(ctx, &task.id.to_string(), attempt, &base, commit, &message).await,
+        Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
+        Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),
+    }
 }
 
 fn describe_exit(code: Option<i32>) -> String {

@@ -62,10 +62,21 @@ pub struct AgentArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Answer these checkpoints without a person: `human-verify` (approved) and `decision` (the
+    /// first option); the report lists every one. `human-action` always waits for `approve`.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub auto_approve: Vec<AutoApprove>,
+
     /// When the run succeeds, fast-forward your current branch to the run branch (only when
     /// it is safe: your branch has not moved and your changes do not touch the same files).
     #[arg(long)]
     pub into_current: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AutoApprove {
+    HumanVerify,
+    Decision,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -123,6 +134,14 @@ impl AgentArgs {
             agent_timeout: secs(self.timeout, config.run.timeout, defaults.agent_timeout),
             verify_timeout: secs(self.verify_timeout, config.run.verify_timeout, defaults.verify_timeout),
             fail_fast: self.fail_fast,
+            auto_approve: self
+                .auto_approve
+                .iter()
+                .map(|kind| match kind {
+                    AutoApprove::HumanVerify => plan::TaskType::HumanVerify,
+                    AutoApprove::Decision => plan::TaskType::Decision,
+                })
+                .collect(),
             schedule: match self.schedule {
                 Scheduling::Dag => ScheduleMode::Dag,
                 Scheduling::Waves => ScheduleMode::Waves,

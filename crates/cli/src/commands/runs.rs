@@ -56,6 +56,54 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// The checkpoint task, e.g. `3.2`.
+    #[arg(value_name = "TASK")]
+    pub task: String,
+    /// A note kept with the approval.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// The human-verify checkpoint task.
+    #[arg(value_name = "TASK")]
+    pub task: String,
+    /// What is wrong: the task's agent gets it with its next attempt.
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// The decision checkpoint task.
+    #[arg(value_name = "TASK")]
+    pub task: String,
+    /// The option chosen (one of those the checkpoint shows, or a prefix of one).
+    #[arg(value_name = "OPTION")]
+    pub option: String,
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct CancelArgs {
     /// The run.
     #[arg(value_name = "RUN")]
@@ -240,4 +288,58 @@ pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
     let text = if args.json { report.json() } else { report.markdown() };
     writeln!(std::io::stdout().lock(), "{}", text.trim_end())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records an answer for a checkpoint of `run`; the run (or its `resume`) picks it up.
+fn answer(repo: &Path, run: &str, task: &str, kind: &str, detail: Option<&str>) -> Result<ExitCode, CliError> {
+    let (_, journal) = open(repo)?;
+    let record = find_run(&journal, Some(run))?;
+    let tasks = journal.tasks(&record.id).map_err(|e| CliError::io(format!("error: {e}")))?;
+    let Some(row) = tasks.iter().find(|t| t.task == task) else {
+        return Err(CliError::usage(format!("error: run {} has no task {task}", record.id)));
+    };
+    if row.state != TaskState::Waiting {
+        return Err(CliError::usage(format!(
+            "error: task {task} is not waiting for an answer (it is {})",
+            row.state.as_str()
+        )));
+    }
+    journal.answer(&record.id, task, kind, detail).map_err(|e| CliError::io(format!("error: {e}")))?;
+    if record.state == RunState::Running && engine::run::pid_alive(record.pid) {
+        eprintln!("recorded: run {} goes on", record.id);
+    } else {
+        eprintln!("recorded; the run is not active: `wavecrew resume {}` goes on", record.id);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn approve(_ctx: &Context, args: &ApproveArgs) -> Result<ExitCode, CliError> {
+    answer(&args.repo, &args.run, &args.task, "approved", args.note.as_deref())
+}
+
+pub fn reject(_ctx: &Context, args: &RejectArgs) -> Result<ExitCode, CliError> {
+    answer(&args.repo, &args.run, &args.task, "rejected", Some(&args.reason))
+}
+
+pub fn decide(_ctx: &Context, args: &DecideArgs) -> Result<ExitCode, CliError> {
+    // The options are in the plan the run holds: check the choice against them.
+    let (_, journal) = open(&args.repo)?;
+    let record = find_run(&journal, Some(&args.run))?;
+    let plan = plan::parse(&record.plan_text, &record.milestone).plan;
+    let task = plan::TaskId::parse(&args.task).and_then(|id| plan.task(id));
+    let options = task.map(engine::run::decision_options).unwrap_or_default();
+    let wanted = args.option.to_lowercase();
+    let chosen = if options.is_empty() {
+        args.option.clone()
+    } else {
+        let matches: Vec<&String> = options.iter().filter(|o| o.to_lowercase().starts_with(&wanted)).collect();
+        match matches.as_slice() {
+            [one] => (*one).clone(),
+            _ => {
+                return Err(CliError::usage(format!("error: `{}` is not exactly one of the options", args.option))
+                    .with_hint(format!("the options are: {}", options.join(" | "))));
+            }
+        }
+    };
+    answer(&args.repo, &args.run, &args.task, "decided", Some(&chosen))
 }
