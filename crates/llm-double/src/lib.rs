@@ -1,0 +1,321 @@
+//! `llm_double`: a scripted LLM server, a **test double** for the model APIs that real agent
+//! CLIs call. It speaks, on 127.0.0.1, the three streaming wire formats the CLIs use:
+//!
+//! - Anthropic Messages (`POST /v1/messages`, SSE with `event:` lines), for Claude Code;
+//! - OpenAI Responses (`POST /v1/responses`, SSE), for Codex;
+//! - Gemini (`POST /v1beta/models/{model}:streamGenerateContent?alt=sse`), for Gemini CLI.
+//!
+//! It is stateless: the reply to a request is the script's step number *n*, where *n* is the
+//! number of model turns already in the request's conversation. A step writes a file (through
+//! each CLI's own file-writing tool: `Write`, `apply_patch`, `write_file`), answers with text,
+//! or fails with an HTTP status. Every request is kept, for tests to look at.
+//!
+//! ```json
+//! { "steps": [ {"write": "hello.txt", "content": "hi\n"}, {"text": "Done."} ] }
+//! ```
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// What the double answers, turn by turn.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// One step per model turn; past the end, the last step repeats.
+    pub steps: Vec<Step>,
+}
+
+/// One model turn.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Step {
+    /// Call the CLI's file-writing tool.
+    Write {
+        /// The file, relative to the agent's working directory.
+        write: String,
+        /// Its content.
+        content: String,
+    },
+    /// Answer with text and end the turn.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// Fail with this HTTP status (429 adds `retry-after: 1`).
+    Error {
+        /// The status.
+        error: u16,
+    },
+}
+
+/// A request as the double received it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// `POST`, `HEAD`…
+    pub method: String,
+    /// The path and query.
+    pub uri: String,
+    /// The JSON body (`null` when there is none).
+    pub body: Value,
+}
+
+struct Shared {
+    script: Script,
+    requests: Mutex<Vec<Request>>,
+}
+
+/// A running double.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Starts the double on 127.0.0.1, on a free port.
+    pub async fn start(script: Script) -> std::io::Result<Server> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared { script, requests: Mutex::new(Vec::new()) });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Server { addr, shared, task })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The wire format a request speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    Anthropic,
+    OpenAi,
+    Gemini,
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, body: axum::body::Bytes) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    shared.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Request {
+        method: method.to_string(),
+        uri: uri.to_string(),
+        body: body.clone(),
+    });
+    let path = uri.path();
+    let api = if path.ends_with("/messages") {
+        Api::Anthropic
+    } else if path.ends_with("/responses") {
+        Api::OpenAi
+    } else if path.contains(":streamGenerateContent") || path.contains(":generateContent") {
+        Api::Gemini
+    } else {
+        return plain(StatusCode::NOT_FOUND, "not a model endpoint of the double");
+    };
+    if api == Api::Gemini && path.contains(":generateContent") {
+        // Gemini CLI's model router asks, without streaming, how hard the prompt is.
+        let text = json!({"complexity_reasoning": "scripted", "complexity_score": 5}).to_string();
+        return json_response(
+            json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}]}),
+        );
+    }
+    let turn = model_turns(api, &body);
+    let Some(step) = shared.script.steps.get(turn).or(shared.script.steps.last()) else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "the script has no steps");
+    };
+    let model = body["model"].as_str().unwrap_or("scripted-model").to_owned();
+    let streaming = api != Api::Anthropic || body["stream"].as_bool().unwrap_or(false);
+    match step {
+        Step::Error { error } => error_response(api, *error),
+        step if !streaming => json_response(anthropic_message(step, &model, turn)),
+        step => sse(match api {
+            Api::Anthropic => anthropic_events(step, &model, turn),
+            Api::OpenAi => openai_events(step, turn),
+            Api::Gemini => gemini_events(step),
+        }),
+    }
+}
+
+/// How many model turns the conversation of a request already holds.
+fn model_turns(api: Api, body: &Value) -> usize {
+    let count = |list: &Value, test: &dyn Fn(&Value) -> bool| {
+        list.as_array().map_or(0, |items| items.iter().filter(|i| test(i)).count())
+    };
+    match api {
+        Api::Anthropic => count(&body["messages"], &|m| m["role"] == "assistant"),
+        Api::OpenAi => count(&body["input"], &|i| {
+            matches!(i["type"].as_str(), Some("custom_tool_call" | "function_call"))
+                || (i["type"] == "message" && i["role"] == "assistant")
+        }),
+        Api::Gemini => count(&body["contents"], &|c| c["role"] == "model"),
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response {
+    Response::builder().status(status).body(Body::from(text.to_owned())).unwrap_or_default()
+}
+
+fn json_response(value: Value) -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(value.to_string()))
+        .unwrap_or_default()
+}
+
+/// Server-sent events: `(event name, data)`; a `None` name writes a `data:` line only.
+fn sse(events: Vec<(Option<&'static str>, Value)>) -> Response {
+    let mut text = String::new();
+    for (name, data) in events {
+        if let Some(name) = name {
+            text.push_str(&format!("event: {name}\n"));
+        }
+        text.push_str(&format!("data: {data}\n\n"));
+    }
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from(text))
+        .unwrap_or_default()
+}
+
+fn error_response(api: Api, status: u16) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let message = if status == 429 { "scripted rate limit" } else { "scripted server error" };
+    let body = match api {
+        Api::Anthropic => {
+            let kind = if status == 429 { "rate_limit_error" } else { "api_error" };
+            json!({"type": "error", "error": {"type": kind, "message": message}})
+        }
+        Api::OpenAi => json!({"error": {"message": message, "type": "server_error", "code": status}}),
+        Api::Gemini => {
+            json!({"error": {"code": status, "message": message, "status": if status == 429 { "RESOURCE_EXHAUSTED" } else { "INTERNAL" }}})
+        }
+    };
+    let mut response = json_response(body);
+    *response.status_mut() = code;
+    if status == 429 {
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    }
+    response
+}
+
+const USAGE_IN: u64 = 10;
+const USAGE_OUT: u64 = 5;
+
+/// A whole Anthropic message (for requests without `stream`).
+fn anthropic_message(step: &Step, model: &str, turn: usize) -> Value {
+    let (content, stop) = match step {
+        Step::Write { write, content } => (
+            json!([{"type": "tool_use", "id": format!("toolu_{turn}"), "name": "Write", "input": {"file_path": write, "content": content}}]),
+            "tool_use",
+        ),
+        Step::Text { text } => (json!([{"type": "text", "text": text}]), "end_turn"),
+        Step::Error { .. } => (json!([]), "end_turn"),
+    };
+    json!({"id": format!("msg_{turn}"), "type": "message", "role": "assistant", "model": model, "content": content,
+           "stop_reason": stop, "stop_sequence": null, "usage": {"input_tokens": USAGE_IN, "output_tokens": USAGE_OUT}})
+}
+
+/// Anthropic's stream: Claude Code needs the `event:` lines and `content_block_stop`.
+fn anthropic_events(step: &Step, model: &str, turn: usize) -> Vec<(Option<&'static str>, Value)> {
+    let start = json!({"type": "message_start", "message": {"id": format!("msg_{turn}"), "type": "message", "role": "assistant",
+        "model": model, "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": USAGE_IN, "output_tokens": 1}}});
+    let (block, delta, stop) = match step {
+        Step::Write { write, content } => (
+            json!({"type": "tool_use", "id": format!("toolu_{turn}"), "name": "Write", "input": {}}),
+            json!({"type": "input_json_delta", "partial_json": json!({"file_path": write, "content": content}).to_string()}),
+            "tool_use",
+        ),
+        Step::Text { text } => {
+            (json!({"type": "text", "text": ""}), json!({"type": "text_delta", "text": text}), "end_turn")
+        }
+        Step::Error { .. } => {
+            (json!({"type": "text", "text": ""}), json!({"type": "text_delta", "text": ""}), "end_turn")
+        }
+    };
+    vec![
+        (Some("message_start"), start),
+        (Some("content_block_start"), json!({"type": "content_block_start", "index": 0, "content_block": block})),
+        (Some("content_block_delta"), json!({"type": "content_block_delta", "index": 0, "delta": delta})),
+        (Some("content_block_stop"), json!({"type": "content_block_stop", "index": 0})),
+        (
+            Some("message_delta"),
+            json!({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": {"output_tokens": USAGE_OUT}}),
+        ),
+        (Some("message_stop"), json!({"type": "message_stop"})),
+    ]
+}
+
+/// A file as an `apply_patch` "Add File" hunk (Codex's file-writing tool).
+fn add_file_patch(path: &str, content: &str) -> String {
+    let mut patch = format!("*** Begin Patch\n*** Add File: {path}\n");
+    for line in content.lines() {
+        patch.push('+');
+        patch.push_str(line);
+        patch.push('\n');
+    }
+    patch.push_str("*** End Patch\n");
+    patch
+}
+
+/// OpenAI Responses' stream: Codex needs `response.completed`.
+fn openai_events(step: &Step, turn: usize) -> Vec<(Option<&'static str>, Value)> {
+    let item = match step {
+        Step::Write { write, content } => {
+            json!({"type": "custom_tool_call", "id": format!("ctc_{turn}"), "status": "completed",
+            "call_id": format!("call_{turn}"), "name": "apply_patch", "input": add_file_patch(write, content)})
+        }
+        Step::Text { text } => {
+            json!({"type": "message", "id": format!("msg_{turn}"), "role": "assistant", "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]})
+        }
+        Step::Error { .. } => {
+            json!({"type": "message", "id": format!("msg_{turn}"), "role": "assistant", "status": "completed", "content": []})
+        }
+    };
+    let usage = json!({"input_tokens": USAGE_IN, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": USAGE_OUT,
+        "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": USAGE_IN + USAGE_OUT});
+    vec![
+        (None, json!({"type": "response.output_item.done", "output_index": 0, "item": item})),
+        (None, json!({"type": "response.completed", "response": {"id": format!("resp_{turn}"), "usage": usage}})),
+    ]
+}
+
+/// Gemini's stream: one chunk with the whole turn.
+fn gemini_events(step: &Step) -> Vec<(Option<&'static str>, Value)> {
+    let part = match step {
+        Step::Write { write, content } => {
+            json!({"functionCall": {"name": "write_file", "args": {"file_path": write, "content": content}}})
+        }
+        Step::Text { text } => json!({"text": text}),
+        Step::Error { .. } => json!({"text": ""}),
+    };
+    vec![(
+        None,
+        json!({"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
+               "usageMetadata": {"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT, "totalTokenCount": USAGE_IN + USAGE_OUT},
+               "modelVersion": "scripted-model"}),
+    )]
+}

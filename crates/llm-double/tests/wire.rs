@@ -1,0 +1,125 @@
+//! The double's three wire formats, over real HTTP on 127.0.0.1.
+
+use llm_double::{Script, Server, Step};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A POST with a JSON body; returns (status line, headers and body as text).
+async fn post(server: &Server, path: &str, body: &Value) -> (String, String) {
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let body = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (status, rest) = response.split_once("\r\n").unwrap();
+    (status.to_owned(), rest.to_owned())
+}
+
+/// The `data:` payloads of an SSE body, with their `event:` names.
+fn events(text: &str) -> Vec<(Option<String>, Value)> {
+    let mut out = Vec::new();
+    let mut name = None;
+    for line in text.lines() {
+        if let Some(event) = line.strip_prefix("event: ") {
+            name = Some(event.to_owned());
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            out.push((name.take(), serde_json::from_str(data).unwrap()));
+        }
+    }
+    out
+}
+
+fn script() -> Script {
+    Script {
+        steps: vec![
+            Step::Write { write: "hello.txt".into(), content: "hi\n".into() },
+            Step::Text { text: "Done.".into() },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn anthropic_streams_a_write_tool_call_then_text() {
+    let server = Server::start(script()).await.unwrap();
+    let first = json!({"model": "claude-x", "stream": true, "messages": [{"role": "user", "content": "go"}]});
+    let (status, body) = post(&server, "/v1/messages?beta=true", &first).await;
+    assert!(status.contains("200"), "{status}");
+    let list = events(&body);
+    let names: Vec<&str> = list.iter().map(|(n, _)| n.as_deref().unwrap_or("")).collect();
+    assert_eq!(
+        names,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    assert_eq!(list[1].1["content_block"]["name"], "Write");
+    let input: Value = serde_json::from_str(list[2].1["delta"]["partial_json"].as_str().unwrap()).unwrap();
+    assert_eq!(input, json!({"file_path": "hello.txt", "content": "hi\n"}));
+    assert_eq!(list[4].1["delta"]["stop_reason"], "tool_use");
+
+    let second = json!({"model": "claude-x", "stream": true, "messages": [
+        {"role": "user", "content": "go"}, {"role": "assistant", "content": []}, {"role": "user", "content": []}]});
+    let (_, body) = post(&server, "/v1/messages", &second).await;
+    let list = events(&body);
+    assert_eq!(list[2].1["delta"], json!({"type": "text_delta", "text": "Done."}));
+    assert_eq!(list[4].1["delta"]["stop_reason"], "end_turn");
+    assert_eq!(server.requests().len(), 2);
+
+    let plain = json!({"model": "claude-x", "messages": [{"role": "user", "content": "go"}]});
+    let (_, body) = post(&server, "/v1/messages", &plain).await;
+    assert!(body.contains(r#""stop_reason":"tool_use""#), "without stream, one JSON message: {body}");
+}
+
+#[tokio::test]
+async fn openai_responses_streams_an_apply_patch_then_a_message() {
+    let server = Server::start(script()).await.unwrap();
+    let (_, body) =
+        post(&server, "/v1/responses", &json!({"model": "gpt-5.5", "input": [{"type": "message", "role": "user"}]}))
+            .await;
+    let list = events(&body);
+    assert_eq!(list[0].1["item"]["name"], "apply_patch");
+    assert_eq!(list[0].1["item"]["input"], "*** Begin Patch\n*** Add File: hello.txt\n+hi\n*** End Patch\n");
+    assert_eq!(list[1].1["type"], "response.completed");
+    let (_, body) = post(
+        &server,
+        "/v1/responses",
+        &json!({"input": [{"type": "message", "role": "user"}, {"type": "custom_tool_call"}]}),
+    )
+    .await;
+    assert_eq!(events(&body)[0].1["item"]["content"][0]["text"], "Done.");
+}
+
+#[tokio::test]
+async fn gemini_streams_write_file_then_text_and_answers_the_router() {
+    let server = Server::start(script()).await.unwrap();
+    let path = "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse";
+    let (_, body) = post(&server, path, &json!({"contents": [{"role": "user", "parts": [{"text": "go"}]}]})).await;
+    let call = &events(&body)[0].1["candidates"][0]["content"]["parts"][0]["functionCall"];
+    assert_eq!(call["name"], "write_file");
+    assert_eq!(call["args"]["file_path"], "hello.txt");
+    let (_, body) =
+        post(&server, path, &json!({"contents": [{"role": "user"}, {"role": "model"}, {"role": "user"}]})).await;
+    assert_eq!(events(&body)[0].1["candidates"][0]["content"]["parts"][0]["text"], "Done.");
+    let (_, body) = post(&server, "/v1beta/models/flash:generateContent", &json!({})).await;
+    assert!(body.contains("complexity_score"), "{body}");
+}
+
+#[tokio::test]
+async fn scripted_errors_carry_their_status_and_retry_after() {
+    let server = Server::start(Script { steps: vec![Step::Error { error: 429 }] }).await.unwrap();
+    let (status, rest) = post(&server, "/v1/messages", &json!({"stream": true, "messages": []})).await;
+    assert!(status.contains("429"), "{status}");
+    assert!(rest.to_ascii_lowercase().contains("retry-after: 1"), "{rest}");
+    assert!(rest.contains("rate_limit_error"), "{rest}");
+    let (status, _) = post(&server, "/not/a/model", &json!({})).await;
+    assert!(status.contains("404"), "{status}");
+}
