@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The agent adapters are tested end to end against the real CLIs, installed from npm.
+WAVECREW_AGENT_CLIS="$(scripts/install-agent-clis.sh)"
+export WAVECREW_AGENT_CLIS
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast
 else

@@ -67,13 +67,24 @@ pub struct RunConfig {
     pub jobs: Option<usize>,
 }
 
-/// `[agents.NAME]`.
+/// `[agents.NAME]`: a command line, or one of the agent CLIs (`cli = "claude"`, `"codex"`,
+/// `"gemini"`; the names `claude`, `codex` and `gemini` are that CLI by default).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     /// The command line, the program first; `{prompt_file}`, `{prompt}`, `{model}`, `{task}` and
     /// `{worktree}` are filled in.
+    #[serde(default)]
     pub command: Vec<String>,
+    /// The agent CLI this agent runs.
+    pub cli: Option<String>,
+    /// The CLI's program, when it is not on PATH under its name.
+    pub program: Option<PathBuf>,
+    /// The model API's base URL (e.g. a gateway, or the scripted test server).
+    pub base_url: Option<String>,
+    /// Model aliases of plans (`sonnet`) to this CLI's model ids.
+    #[serde(default)]
+    pub models: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -105,14 +116,7 @@ impl Config {
     }
 }
 
-/// wavecrew's folder of an XDG kind: `$<var>/wavecrew`, else `~/<fallback>/wavecrew`.
-pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
-    let base = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(fallback)))?;
-    Some(base.join("wavecrew"))
-}
+pub use engine::run::xdg_dir;
 
 fn user_file() -> Option<PathBuf> {
     xdg_dir("XDG_CONFIG_HOME", ".config").map(|dir| dir.join("config.toml"))

@@ -79,6 +79,19 @@ fn plain(envelope: &Envelope) -> Option<String> {
             let model = model.as_deref().map(|m| format!(", {m}")).unwrap_or_default();
             format!("{task:>5}  started (attempt {attempt}) on {lane} [{agent}{model}]")
         }
+        Event::AgentActivity { task, kind, detail, tokens_in, tokens_out, cost_usd, .. } => match kind.as_str() {
+            "tool" => format!("{task:>5}  agent: {detail}"),
+            "error" => format!("{task:>5}  agent error: {detail}"),
+            "usage" => {
+                let cost = cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default();
+                format!(
+                    "{task:>5}  agent used {} tokens in, {} out{cost}",
+                    tokens_in.unwrap_or(0),
+                    tokens_out.unwrap_or(0)
+                )
+            }
+            _ => return None,
+        },
         Event::LanePrepared { task, lane, detail, .. } => format!("{task:>5}  lane {lane}: {detail}"),
         Event::AgentExited { task, code, timed_out, duration_ms, .. } => {
             let how = if *timed_out {
@@ -211,9 +224,11 @@ impl Live {
                     *current = task.clone();
                 }
             }
-            Event::AgentOutput { task, line, .. } => {
-                if let Some((bar, _)) = self.lanes.values().find(|(_, current)| current == task) {
-                    bar.set_message(format!("{task} · {}", line.trim()));
+            Event::AgentOutput { task, line: detail, .. } | Event::AgentActivity { task, detail, .. } => {
+                if let Some((bar, _)) = self.lanes.values().find(|(_, current)| current == task)
+                    && !detail.trim().is_empty()
+                {
+                    bar.set_message(format!("{task} · {}", detail.trim()));
                 }
             }
             Event::VerifyStarted { task, command, .. } => {

@@ -56,6 +56,7 @@ fn run(root: &Path, extra: &[&str]) -> Output {
         .current_dir(root)
         .env("NO_COLOR", "1")
         .env("XDG_CONFIG_HOME", root.join(".no-config"))
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("wavecrew-test-state"))
         .args(&args)
         .output()
         .unwrap()

@@ -10,6 +10,11 @@ fn wavecrew_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_wavecrew"))
 }
 
+/// wavecrew's state folder for the tests (worktrees go there), outside every test repository.
+fn test_state_home() -> PathBuf {
+    std::env::temp_dir().join("wavecrew-test-state")
+}
+
 fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
     assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
@@ -48,6 +53,7 @@ impl Repo {
             .current_dir(self.root())
             .env("NO_COLOR", "1")
             .env("XDG_CONFIG_HOME", self.root().join(".no-config"))
+            .env("XDG_STATE_HOME", test_state_home())
             .args(args);
         command
     }
@@ -164,7 +170,17 @@ fn a_run_commits_each_task_once_and_leaves_the_users_work_tree_alone() {
     assert_eq!(std::fs::read_to_string(repo.root().join("README.md")).unwrap(), "# project\nlocal edit\n");
     assert!(!repo.root().join("a.txt").exists());
     assert_eq!(git(repo.root(), &["worktree", "list"]).lines().count(), 1, "worktrees are cleaned up");
-    assert!(!repo.state_dir().join("worktrees").read_dir().is_ok_and(|mut d| d.next().is_some()));
+    let name = repo.root().file_name().unwrap().to_string_lossy().into_owned();
+    let pooled = test_state_home().join("wavecrew/worktrees");
+    let left: Vec<_> = std::fs::read_dir(&pooled)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&name))
+                .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "the run's worktree folders are removed: {left:?}");
 }
 
 #[test]
@@ -667,6 +683,7 @@ fn the_demo_runs_end_to_end() {
     let output = Command::new(wavecrew_bin())
         .args(["demo", "--dir", target.to_str().unwrap()])
         .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", test_state_home())
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));

@@ -40,6 +40,11 @@ pub trait Agent: Send + Sync {
     fn name(&self) -> &str;
     /// The command that performs `request`.
     fn command(&self, request: &AgentRequest) -> AgentCommand;
+
+    /// What a line of the agent's output says it did, for agents with machine-readable output.
+    fn activity(&self, _line: &str) -> Option<crate::adapters::Activity> {
+        None
+    }
 }
 
 /// Variables every agent process gets, so that any program can find its task.

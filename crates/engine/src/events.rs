@@ -138,6 +138,17 @@ pub enum Event {
     AgentSpawned { task: String, attempt: u32, pid: u32 },
     /// A line the agent printed (not journaled: the attempt's log file has everything).
     AgentOutput { task: String, attempt: u32, line: String },
+    /// What the agent did, read from its machine-readable output: `kind` is `text`, `tool`,
+    /// `usage` or `error`.
+    AgentActivity {
+        task: String,
+        attempt: u32,
+        kind: String,
+        detail: String,
+        tokens_in: Option<u64>,
+        tokens_out: Option<u64>,
+        cost_usd: Option<f64>,
+    },
     /// The agent's process ended.
     AgentExited { task: String, attempt: u32, code: Option<i32>, timed_out: bool, duration_ms: u64 },
     /// The engine runs a Verify command.
@@ -181,6 +192,7 @@ impl Event {
             | Event::LanePrepared { task, .. }
             | Event::AgentSpawned { task, .. }
             | Event::AgentOutput { task, .. }
+            | Event::AgentActivity { task, .. }
             | Event::AgentExited { task, .. }
             | Event::VerifyStarted { task, .. }
             | Event::VerifyFinished { task, .. }
@@ -204,6 +216,7 @@ impl Event {
             Event::LanePrepared { .. } => "lane_prepared",
             Event::AgentSpawned { .. } => "agent_spawned",
             Event::AgentOutput { .. } => "agent_output",
+            Event::AgentActivity { .. } => "agent_activity",
             Event::AgentExited { .. } => "agent_exited",
             Event::VerifyStarted { .. } => "verify_started",
             Event::VerifyFinished { .. } => "verify_finished",

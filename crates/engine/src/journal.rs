@@ -472,6 +472,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::LanePrepared { .. }
         | Event::RunResumed { .. }
         | Event::AgentOutput { .. }
+        | Event::AgentActivity { .. }
         | Event::VerifyFinished { .. }
         | Event::CheckpointAnswered { .. }
         | Event::Stopping { .. } => {}

@@ -7,6 +7,7 @@
 //! before it takes effect (so [`run::resume`] can pick up after any crash), and the terminal
 //! view and the dashboard read the same stream.
 
+pub mod adapters;
 pub mod agent;
 pub mod double;
 pub mod events;

@@ -126,6 +126,8 @@ pub struct Workspace {
     pub state_dir: PathBuf,
     /// The journal.
     pub journal: Arc<Journal>,
+    /// `$XDG_STATE_HOME/wavecrew/worktrees/<repository>-<hash>`: the runs' worktrees.
+    pub worktree_root: PathBuf,
     git: Git,
 }
 
@@ -135,9 +137,14 @@ impl Workspace {
         let probe = Git::new(dir);
         let root = probe.toplevel().await.map_err(|_| EngineError::NotARepo(dir.to_owned()))?;
         let git = Git::new(&root);
-        let state_dir = git.common_dir().await?.join("wavecrew");
+        let common = git.common_dir().await?;
+        let state_dir = common.join("wavecrew");
         let journal = Arc::new(Journal::open(&state_dir.join("journal.sqlite"))?);
-        Ok(Workspace { root, state_dir, journal, git })
+        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "repo".into());
+        let id: String = plan_hash(common.to_string_lossy().as_bytes()).chars().take(10).collect();
+        let base = xdg_dir("XDG_STATE_HOME", ".local/state").unwrap_or_else(|| state_dir.clone());
+        let worktree_root = base.join("worktrees").join(format!("{name}-{id}"));
+        Ok(Workspace { root, state_dir, journal, worktree_root, git })
     }
 
     /// The folder of a run: logs, prompts, reports.
@@ -145,15 +152,25 @@ impl Workspace {
         self.state_dir.join("runs").join(run)
     }
 
-    fn worktrees_dir(&self, run: &str) -> PathBuf {
-        self.state_dir.join("worktrees").join(run)
+    /// Where a run's worktrees go: wavecrew's state folder, outside the repository's `.git`
+    /// (agent CLIs refuse to edit files under a `.git` folder) and outside its work tree.
+    pub fn worktrees_dir(&self, run: &str) -> PathBuf {
+        self.worktree_root.join(run)
     }
-
     /// A run of this repository that is active: marked running, and its process alive.
     pub fn active_run(&self) -> Result<Option<RunRecord>, EngineError> {
         let me = std::process::id();
         Ok(self.journal.runs()?.into_iter().find(|r| r.state == RunState::Running && r.pid != me && pid_alive(r.pid)))
     }
+}
+
+/// wavecrew's folder of an XDG kind: `$<var>/wavecrew`, else `~/<fallback>/wavecrew`.
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(fallback)))?;
+    Some(base.join("wavecrew"))
 }
 
 /// Whether process `pid` exists.
@@ -764,13 +781,18 @@ async fn attempt_once(
     };
     let user_tree_before = user_tree_state(&ctx.root).await;
     let emitter = ctx.emitter.clone();
+    let agent = ctx.agent.clone();
     let (spawned_task, output_task) = (id.clone(), id.clone());
     let spawned = std::sync::Mutex::new(None);
     let outcome = process::run(
         &spec,
         |pid| *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pid),
         |line| {
-            let _ = emitter.emit(Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() });
+            let event = match agent.activity(line) {
+                Some(activity) => activity_event(&output_task, attempt, activity),
+                None => Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() },
+            };
+            let _ = emitter.emit(event);
         },
         ctx.cancel.clone(),
     );
@@ -1056,6 +1078,26 @@ async fn resume_waiting(ctx: &Ctx, task: &plan::Task, commit: &str, attempt: u32
         Answer::Approved => integrate(ctx, &task.id.to_string(), attempt, &base, commit, &message).await,
         Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
         Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),
+    }
+}
+
+/// The event of an agent's activity.
+fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
+    use crate::adapters::Activity;
+    let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
+        Activity::Text(text) => ("text", text, None, None, None),
+        Activity::Tool(tool) => ("tool", tool, None, None, None),
+        Activity::Usage { input, output, cost_usd } => ("usage", String::new(), Some(input), Some(output), cost_usd),
+        Activity::Error(error) => ("error", error, None, None, None),
+    };
+    Event::AgentActivity {
+        task: task.to_owned(),
+        attempt,
+        kind: kind.to_owned(),
+        detail,
+        tokens_in,
+        tokens_out,
+        cost_usd,
     }
 }
 

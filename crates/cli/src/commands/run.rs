@@ -179,10 +179,30 @@ impl AgentArgs {
                     .map(|a| Arc::new(a) as Arc<dyn Agent>)
                     .ok_or_else(|| CliError::usage("error: --agent-command is empty"))
             }
+            name if config.agents.get(name).is_none_or(|a| a.command.is_empty()) && {
+                let cli = config.agents.get(name).and_then(|a| a.cli.as_deref()).unwrap_or(name);
+                engine::adapters::Cli::from_name(cli).is_some()
+            } =>
+            {
+                let configured = config.agents.get(name).cloned().unwrap_or_default();
+                let cli = configured.cli.as_deref().unwrap_or(name);
+                let cli = engine::adapters::Cli::from_name(cli)
+                    .ok_or_else(|| CliError::usage(format!("error: unknown agent CLI `{cli}`")))?;
+                Ok(Arc::new(engine::adapters::CliAgent::new(
+                    cli,
+                    configured.program,
+                    configured.base_url,
+                    configured.models,
+                )))
+            }
             name => {
                 let configured = config.agents.get(name).ok_or_else(|| {
-                    let known: Vec<&str> =
-                        config.agents.keys().map(String::as_str).chain(["command", "scripted"]).collect();
+                    let known: Vec<&str> = config
+                        .agents
+                        .keys()
+                        .map(String::as_str)
+                        .chain(["claude", "codex", "gemini", "command", "scripted"])
+                        .collect();
                     CliError::usage(format!("error: no agent `{name}`")).with_hint(format!(
                         "agents are {}; add others as `[agents.{name}]` with `command = [...]` in wavecrew.toml",
                         known.join(", ")

@@ -1,0 +1,179 @@
+//! The agent adapters end to end: `wavecrew run --agent claude|codex|gemini` drives the real
+//! CLI (installed from npm by `scripts/install-agent-clis.sh`), which talks to the scripted LLM
+//! server (`llm-double`, a test double) on 127.0.0.1. No real model is called.
+
+use llm_double::{Script, Server, Step};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Where `scripts/install-agent-clis.sh` put the CLIs.
+fn cli(name: &str) -> PathBuf {
+    let dir = std::env::var_os("WAVECREW_AGENT_CLIS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agent-clis"));
+    let program = dir.join(name).join("node_modules/.bin").join(name);
+    assert!(
+        program.exists(),
+        "{} is missing: run scripts/install-agent-clis.sh (scripts/test.sh does)",
+        program.display()
+    );
+    program
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim_end().to_owned()
+}
+
+const PLAN: &str = "# M1 Implementation Plan: Hello
+
+## Waves
+
+### Wave 1: One
+> No dependencies.
+
+**Task 1.1** (type: auto)
+- **Files**: `hello.txt`
+- **Action**: Create hello.txt containing hi
+- **Verify**: `grep -qx hi hello.txt`
+- **Done**: hello.txt says hi
+
+## Agent Strategy
+
+| Wave | Agent | Model | Tasks |
+|---|---|---|---|
+| 1 | Solo | sonnet | 1.1 |
+";
+
+/// Runs the plan with `agent` against a double playing `steps`; returns the run's output,
+/// the repository and the requests the double got.
+fn run_with(
+    agent: &str,
+    base_path: &str,
+    steps: Vec<Step>,
+    extra_env: &[(&str, &str)],
+) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start(Script { steps })).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, home) = (dir.path().join("repo"), dir.path().join("home"));
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::create_dir_all(dir.path().join("codex")).unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    std::fs::write(
+        home.join(".gemini/settings.json"),
+        r#"{"security":{"auth":{"selectedType":"gemini-api-key"}},"general":{"maxAttempts":1}}"#,
+    )
+    .unwrap();
+    git(&repo, &["init", "--quiet", "--initial-branch=main"]);
+    git(&repo, &["config", "user.name", "Test"]);
+    git(&repo, &["config", "user.email", "test@example.com"]);
+    std::fs::write(repo.join("plan.md"), PLAN).unwrap();
+    let config = format!(
+        "[agents.{agent}]\nprogram = \"{}\"\nbase_url = \"{}{base_path}\"\n",
+        cli(agent).display(),
+        server.url()
+    );
+    std::fs::write(repo.join("wavecrew.toml"), config).unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "plan"]);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wavecrew"));
+    command
+        .current_dir(&repo)
+        .args(["run", "plan.md", "--agent", agent, "--yes", "--json", "--attempts", "1"])
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("CODEX_HOME", dir.path().join("codex"))
+        .env("TMPDIR", dir.path().join("tmp"))
+        .env("ANTHROPIC_API_KEY", "test-key-for-the-double")
+        .env("OPENAI_API_KEY", "test-key-for-the-double")
+        .env("GEMINI_API_KEY", "test-key-for-the-double");
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    let requests = server.requests();
+    (output, dir, requests)
+}
+
+fn events(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+fn write_then_text() -> Vec<Step> {
+    vec![Step::Write { write: "hello.txt".into(), content: "hi".into() }, Step::Text { text: "Done.".into() }]
+}
+
+/// The run succeeded, committed `hello.txt`, and the events show the tool call and the usage.
+fn assert_committed(agent: &str, output: &Output, dir: &tempfile::TempDir, tool: &str) {
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{agent}: {err}");
+    let repo = dir.path().join("repo");
+    assert_eq!(git(&repo, &["show", "wavecrew/M1:hello.txt"]).trim(), "hi");
+    let all = events(output);
+    let tools: Vec<&str> = all
+        .iter()
+        .filter(|e| e["event"] == "agent_activity" && e["kind"] == "tool")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(tools.iter().any(|t| t.starts_with(tool)), "{agent}: tool calls {tools:?}");
+    assert!(
+        all.iter().any(|e| e["event"] == "agent_activity" && e["kind"] == "usage" && e["tokens_in"].as_u64() > Some(0)),
+        "{agent}: usage"
+    );
+}
+
+#[test]
+fn claude_code_writes_through_its_write_tool() {
+    let (output, dir, requests) = run_with("claude", "", write_then_text(), &[]);
+    assert_committed("claude", &output, &dir, "Write");
+    let paths: Vec<&str> = requests.iter().filter(|r| r.method == "POST").map(|r| r.uri.as_str()).collect();
+    assert!(paths.iter().all(|p| p.starts_with("/v1/messages")), "{paths:?}");
+    let first = requests.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(first.body["model"], "claude-sonnet-4-5", "the plan's `sonnet` resolves for claude");
+    let prompt = first.body["messages"].to_string();
+    assert!(prompt.contains("Create hello.txt containing hi"), "the task's Action is in the prompt");
+}
+
+#[test]
+fn codex_writes_through_apply_patch() {
+    let (output, dir, requests) = run_with("codex", "/v1", write_then_text(), &[]);
+    assert_committed("codex", &output, &dir, "edit add");
+    assert!(
+        requests.iter().all(|r| r.uri == "/v1/responses"),
+        "{:?}",
+        requests.iter().map(|r| &r.uri).collect::<Vec<_>>()
+    );
+    assert_eq!(requests[0].body["model"], "gpt-5.5");
+}
+
+#[test]
+fn gemini_cli_writes_through_write_file() {
+    let (output, dir, requests) = run_with("gemini", "", write_then_text(), &[]);
+    assert_committed("gemini", &output, &dir, "write_file");
+    assert!(
+        requests.iter().any(|r| r.uri.contains("/v1beta/models/gemini-2.5-pro:streamGenerateContent")),
+        "{:?}",
+        requests.iter().map(|r| &r.uri).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn an_api_error_fails_the_attempt_with_the_agents_own_words() {
+    let (output, _dir, _) =
+        run_with("claude", "", vec![Step::Error { error: 500 }], &[("CLAUDE_CODE_MAX_RETRIES", "0")]);
+    assert_eq!(output.status.code(), Some(1));
+    let all = events(&output);
+    let errors: Vec<&str> = all
+        .iter()
+        .filter(|e| e["event"] == "agent_activity" && e["kind"] == "error")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(errors.iter().any(|e| e.contains("500")), "{errors:?}");
+    assert!(all.iter().any(|e| e["event"] == "task_failed"
+        && e["reason"].as_str().is_some_and(|r| r.contains("the agent exited with code 1"))));
+}

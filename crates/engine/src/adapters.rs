@@ -1,0 +1,295 @@
+//! Adapters for the real agent CLIs: Claude Code (`claude`), Codex (`codex`) and Gemini CLI
+//! (`gemini`), each run headless, one task per process, with unattended edits.
+//!
+//! An adapter knows its CLI's command line, the environment that points it at a provider, the
+//! model aliases of plans (`haiku`, `sonnet`, `opus`), and how to read its machine-readable
+//! output into [`Activity`]. The engine runs it like any agent and judges the result itself.
+
+use crate::agent::{Agent, AgentCommand, AgentRequest};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Which CLI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cli {
+    /// Claude Code, npm `@anthropic-ai/claude-code`.
+    Claude,
+    /// Codex, npm `@openai/codex`.
+    Codex,
+    /// Gemini CLI, npm `@google/gemini-cli`.
+    Gemini,
+}
+
+impl Cli {
+    /// The CLI named `name` (`claude`, `codex`, `gemini`).
+    pub fn from_name(name: &str) -> Option<Cli> {
+        match name {
+            "claude" => Some(Cli::Claude),
+            "codex" => Some(Cli::Codex),
+            "gemini" => Some(Cli::Gemini),
+            _ => None,
+        }
+    }
+
+    /// Its name and program.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cli::Claude => "claude",
+            Cli::Codex => "codex",
+            Cli::Gemini => "gemini",
+        }
+    }
+
+    /// The concrete model of a plan's alias for this CLI (a concrete id is passed as it is).
+    fn default_model(self, alias: &str) -> Option<&'static str> {
+        Some(match (self, alias) {
+            (Cli::Claude, "haiku") => "claude-haiku-4-5",
+            (Cli::Claude, "sonnet") => "claude-sonnet-4-5",
+            (Cli::Claude, "opus") => "claude-opus-4-1",
+            // Codex offers its file-editing tool only for model ids it knows.
+            (Cli::Codex, "haiku" | "sonnet" | "opus") => "gpt-5.5",
+            (Cli::Gemini, "haiku") => "gemini-2.5-flash",
+            (Cli::Gemini, "sonnet" | "opus") => "gemini-2.5-pro",
+            _ => return None,
+        })
+    }
+}
+
+/// Something an agent did, read from its output.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Activity {
+    /// It said something.
+    Text(String),
+    /// It called a tool (`Write hello.txt`, `shell cargo test`).
+    Tool(String),
+    /// It finished a turn or the task: tokens and cost so far.
+    Usage {
+        /// Input tokens.
+        input: u64,
+        /// Output tokens.
+        output: u64,
+        /// Cost in US dollars, when the CLI says.
+        cost_usd: Option<f64>,
+    },
+    /// It reported an error (an API error, a rate limit).
+    Error(String),
+}
+
+/// A real agent CLI.
+#[derive(Clone, Debug)]
+pub struct CliAgent {
+    cli: Cli,
+    program: PathBuf,
+    base_url: Option<String>,
+    models: BTreeMap<String, String>,
+}
+
+impl CliAgent {
+    /// `cli` run as `program`, talking to `base_url` when given (else the provider its own
+    /// environment names), with `models` overriding the default aliases.
+    pub fn new(cli: Cli, program: Option<PathBuf>, base_url: Option<String>, models: BTreeMap<String, String>) -> Self {
+        CliAgent { cli, program: program.unwrap_or_else(|| PathBuf::from(cli.name())), base_url, models }
+    }
+
+    fn model(&self, alias: Option<&str>) -> Option<String> {
+        let alias = alias?;
+        Some(
+            self.models
+                .get(alias)
+                .cloned()
+                .or_else(|| self.cli.default_model(alias).map(str::to_owned))
+                .unwrap_or_else(|| alias.to_owned()),
+        )
+    }
+}
+
+impl Agent for CliAgent {
+    fn name(&self) -> &str {
+        self.cli.name()
+    }
+
+    fn command(&self, request: &AgentRequest) -> AgentCommand {
+        let model = self.model(request.model.as_deref());
+        let mut args: Vec<String> = Vec::new();
+        let mut env: Vec<(String, String)> = vec![
+            ("WAVECREW_TASK".into(), request.task.clone()),
+            ("WAVECREW_ATTEMPT".into(), request.attempt.to_string()),
+        ];
+        let mut push = |items: &[&str]| args.extend(items.iter().map(|s| (*s).to_owned()));
+        match self.cli {
+            Cli::Claude => {
+                push(&[
+                    "-p",
+                    &request.prompt,
+                    "--output-format",
+                    "stream-json",
+                    "--verbose",
+                    "--permission-mode",
+                    "acceptEdits",
+                ]);
+                if let Some(model) = &model {
+                    push(&["--model", model]);
+                }
+                env.push(("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()));
+                if let Some(url) = &self.base_url {
+                    env.push(("ANTHROPIC_BASE_URL".into(), url.clone()));
+                }
+            }
+            Cli::Codex => {
+                let dir = request.worktree.to_string_lossy().into_owned();
+                push(&["exec", "--json", "--ephemeral", "--skip-git-repo-check", "-C", &dir, "-s", "workspace-write"]);
+                if let Some(model) = &model {
+                    push(&["-m", model]);
+                }
+                if let Some(url) = &self.base_url {
+                    let provider = format!(
+                        "model_providers.wavecrew={{name=\"wavecrew\",base_url=\"{url}\",env_key=\"OPENAI_API_KEY\",wire_api=\"responses\"}}"
+                    );
+                    push(&["-c", "model_provider=\"wavecrew\"", "-c", &provider]);
+                }
+                push(&[&request.prompt]);
+            }
+            Cli::Gemini => {
+                push(&["-p", &request.prompt, "-o", "stream-json", "--approval-mode", "yolo", "--skip-trust"]);
+                if let Some(model) = &model {
+                    push(&["-m", model]);
+                }
+                if let Some(url) = &self.base_url {
+                    env.push(("GOOGLE_GEMINI_BASE_URL".into(), url.clone()));
+                }
+            }
+        }
+        AgentCommand { program: self.program.clone(), args, env }
+    }
+
+    fn activity(&self, line: &str) -> Option<Activity> {
+        let event: Value = serde_json::from_str(line).ok()?;
+        match self.cli {
+            Cli::Claude => claude_activity(&event),
+            Cli::Codex => codex_activity(&event),
+            Cli::Gemini => gemini_activity(&event),
+        }
+    }
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+/// Claude Code's `stream-json`: `assistant` messages with text and `tool_use` blocks, then a
+/// `result` with usage, cost and `is_error`.
+fn claude_activity(event: &Value) -> Option<Activity> {
+    match event["type"].as_str()? {
+        "assistant" => {
+            let blocks = event["message"]["content"].as_array()?;
+            blocks.iter().find_map(|block| match block["type"].as_str()? {
+                "tool_use" => {
+                    let input = &block["input"];
+                    let target = input["file_path"]
+                        .as_str()
+                        .or(input["command"].as_str())
+                        .or(input["path"].as_str())
+                        .unwrap_or("");
+                    Some(Activity::Tool(format!("{} {target}", text(&block["name"])).trim().to_owned()))
+                }
+                "text" => Some(Activity::Text(text(&block["text"]))),
+                _ => None,
+            })
+        }
+        "result" if event["is_error"].as_bool() == Some(true) => Some(Activity::Error(text(&event["result"]))),
+        "result" => Some(Activity::Usage {
+            input: event["usage"]["input_tokens"].as_u64().unwrap_or(0),
+            output: event["usage"]["output_tokens"].as_u64().unwrap_or(0),
+            cost_usd: event["total_cost_usd"].as_f64(),
+        }),
+        _ => None,
+    }
+}
+
+/// Codex's `--json`: `item.completed` items (messages, file changes, commands), then
+/// `turn.completed` with usage or `turn.failed`.
+fn codex_activity(event: &Value) -> Option<Activity> {
+    match event["type"].as_str()? {
+        "item.completed" => {
+            let item = &event["item"];
+            match item["type"].as_str()? {
+                "agent_message" => Some(Activity::Text(text(&item["text"]))),
+                "file_change" => {
+                    let paths: Vec<String> = item["changes"]
+                        .as_array()?
+                        .iter()
+                        .map(|c| format!("{} {}", text(&c["kind"]), text(&c["path"])))
+                        .collect();
+                    Some(Activity::Tool(format!("edit {}", paths.join(", "))))
+                }
+                "command_execution" => Some(Activity::Tool(format!("shell {}", text(&item["command"])))),
+                "error" => Some(Activity::Error(text(&item["message"]))),
+                _ => None,
+            }
+        }
+        "turn.completed" => Some(Activity::Usage {
+            input: event["usage"]["input_tokens"].as_u64().unwrap_or(0),
+            output: event["usage"]["output_tokens"].as_u64().unwrap_or(0),
+            cost_usd: None,
+        }),
+        "turn.failed" => Some(Activity::Error(text(&event["error"]["message"]))),
+        _ => None,
+    }
+}
+
+/// Gemini CLI's `stream-json`: `message`, `tool_use`, `error`, then `result` with stats.
+fn gemini_activity(event: &Value) -> Option<Activity> {
+    match event["type"].as_str()? {
+        "message" if event["role"] == "assistant" => Some(Activity::Text(text(&event["content"]))),
+        "tool_use" => {
+            let target =
+                event["parameters"]["file_path"].as_str().or(event["parameters"]["command"].as_str()).unwrap_or("");
+            Some(Activity::Tool(format!("{} {target}", text(&event["tool_name"])).trim().to_owned()))
+        }
+        "error" => Some(Activity::Error(text(&event["message"]))),
+        "result" if event["status"] == "error" => Some(Activity::Error(text(&event["error"]["message"]))),
+        "result" => Some(Activity::Usage {
+            input: event["stats"]["input_tokens"].as_u64().unwrap_or(0),
+            output: event["stats"]["output_tokens"].as_u64().unwrap_or(0),
+            cost_usd: None,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_lines_become_activity() {
+        let claude = CliAgent::new(Cli::Claude, None, None, BTreeMap::new());
+        let line = r#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{"file_path":"/w/hello.txt","content":"hi"}}]}}"#;
+        assert_eq!(claude.activity(line), Some(Activity::Tool("Write /w/hello.txt".into())));
+        let result = r#"{"type":"result","is_error":false,"usage":{"input_tokens":20,"output_tokens":10},"total_cost_usd":0.00021}"#;
+        assert_eq!(claude.activity(result), Some(Activity::Usage { input: 20, output: 10, cost_usd: Some(0.00021) }));
+        let codex = CliAgent::new(Cli::Codex, None, None, BTreeMap::new());
+        let change = r#"{"type":"item.completed","item":{"type":"file_change","changes":[{"path":"/w/hello.txt","kind":"add"}]}}"#;
+        assert_eq!(codex.activity(change), Some(Activity::Tool("edit add /w/hello.txt".into())));
+        let gemini = CliAgent::new(Cli::Gemini, None, None, BTreeMap::new());
+        let failed = r#"{"type":"result","status":"error","error":{"message":"[API Error: rate]"}}"#;
+        assert_eq!(gemini.activity(failed), Some(Activity::Error("[API Error: rate]".into())));
+        assert_eq!(gemini.activity("not json"), None);
+    }
+
+    #[test]
+    fn aliases_resolve_per_cli_and_config_wins() {
+        let mut models = BTreeMap::new();
+        models.insert("sonnet".to_owned(), "my-sonnet".to_owned());
+        assert_eq!(
+            CliAgent::new(Cli::Claude, None, None, BTreeMap::new()).model(Some("haiku")).as_deref(),
+            Some("claude-haiku-4-5")
+        );
+        assert_eq!(CliAgent::new(Cli::Claude, None, None, models).model(Some("sonnet")).as_deref(), Some("my-sonnet"));
+        assert_eq!(
+            CliAgent::new(Cli::Gemini, None, None, BTreeMap::new()).model(Some("gemini-x")).as_deref(),
+            Some("gemini-x")
+        );
+    }
+}

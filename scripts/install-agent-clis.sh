@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the real agent CLIs the end-to-end tests drive (against the scripted LLM server,
+# never a real model) into target/agent-clis/, from the npm registry, at versions known to work.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir="${WAVECREW_AGENT_CLIS:-$PWD/target/agent-clis}"
+install() { # name package@version
+    local name=$1 package=$2
+    if [ -x "$dir/$name/node_modules/.bin/$name" ]; then
+        return
+    fi
+    echo "installing $package into $dir/$name" >&2
+    mkdir -p "$dir/$name"
+    npm install --prefix "$dir/$name" --no-audit --no-fund --loglevel=error "$package" >&2
+}
+install claude @anthropic-ai/claude-code@2.1.197
+install codex @openai/codex@0.171.0
+install gemini @google/gemini-cli@0.61.0
+echo "$dir"
