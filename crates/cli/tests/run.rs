@@ -460,10 +460,15 @@ fn kill_9_at_random_points_then_resume_keeps_every_task_exactly_once() {
     let mut kills = 0;
     let mut finished = false;
     for iteration in 0..60 {
-        let args: Vec<&str> = if iteration == 0 {
-            vec!["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"]
-        } else {
+        // A kill can come before the run was even recorded: then there is nothing to resume yet.
+        let recorded = iteration > 0 && {
+            let runs = repo.command(&["runs"]).output().unwrap();
+            !String::from_utf8_lossy(&runs.stdout).starts_with("no runs yet")
+        };
+        let args: Vec<&str> = if recorded {
             vec!["resume", "--agent", "scripted", "--script", "script.json"]
+        } else {
+            vec!["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"]
         };
         let mut child = repo
             .command(&args)
