@@ -358,7 +358,10 @@ fn parallel_lanes_editing_one_file_are_merged_or_rerun_on_the_new_base() {
     // Whatever the timing on a loaded machine, the later task's change is on top of the earlier.
     let shared = git(repo.root(), &["show", "wavecrew/M1:shared.txt"]);
     assert_eq!(shared, format!("from {first}\nfrom {second}"));
-    let overlapped = at("attempt_started", second) < at("task_committed", first);
+    // The later task's first attempt started from the run's base (not from the earlier task's
+    // commit) exactly when the two ran side by side: then, and only then, its change conflicts.
+    let run_base = events.iter().find(|e| e["event"] == "run_started").unwrap()["base"].clone();
+    let overlapped = events[at("attempt_started", second)]["base"] == run_base;
     let conflict = events
         .iter()
         .any(|e| e["event"] == "attempt_failed" && e["reason"].as_str().unwrap_or("").contains("conflicts"));
