@@ -831,9 +831,13 @@ fn checkpoints_wait_for_approve_reject_and_decide_and_dependents_wait_for_them()
     assert!(repo.command(&["decide", &run, "1.2", "post"]).output().unwrap().status.success());
 
     // The rejected change goes back to its agent with the reason, then waits again.
-    std::thread::sleep(Duration::from_millis(300));
-    wait_for_checkpoint(&repo, "1.1");
     let runs = repo.state_dir().join("runs").join(&run);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !runs.join("prompts/1.1-2.md").exists() {
+        assert!(Instant::now() < deadline, "the rejected task did not run again");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_for_checkpoint(&repo, "1.1");
     let second = std::fs::read_to_string(runs.join("prompts/1.1-2.md")).unwrap();
     assert!(second.contains("too ugly"), "{second}");
     assert!(repo.command(&["approve", &run, "1.1", "--note", "better"]).output().unwrap().status.success());

@@ -414,6 +414,8 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
             )?;
         }
         Event::VerifyStarted { task, .. } => set_task(task, TaskState::Verifying)?,
+        // Answered: the task goes on (to its commit, or back to its agent).
+        Event::CheckpointAnswered { task, .. } => set_task(task, TaskState::Running)?,
         Event::CheckpointWaiting { task, commit, .. } => {
             set_task(task, TaskState::Waiting)?;
             if let Some(commit) = commit {
@@ -474,7 +476,6 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::AgentOutput { .. }
         | Event::AgentActivity { .. }
         | Event::VerifyFinished { .. }
-        | Event::CheckpointAnswered { .. }
         | Event::Stopping { .. } => {}
     }
     Ok(())
