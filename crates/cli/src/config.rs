@@ -85,6 +85,10 @@ pub struct AgentConfig {
     /// Model aliases of plans (`sonnet`) to this CLI's model ids.
     #[serde(default)]
     pub models: BTreeMap<String, String>,
+    /// Variables of your environment this agent may see besides PATH, HOME, the locale and
+    /// its own provider's (names, or prefixes ending in `*`).
+    #[serde(default)]
+    pub pass_env: Vec<String>,
 }
 
 impl Config {

@@ -943,3 +943,21 @@ fn a_run_left_waiting_is_picked_up_by_resume_after_the_approval() {
     assert_eq!(git(repo.root(), &["show", "wavecrew/M1:ui.txt"]), "ugly", "the first attempt's change, approved");
     assert!(!repo.state_dir().join("runs").join(&run).join("prompts/1.1-2.md").exists(), "the agent did not run again");
 }
+
+#[test]
+fn agents_get_a_minimal_environment_not_the_users_secrets() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -n \"$WAVECREW_TEST_SECRET\"`")])]);
+    let script = json!({"tasks": {"1.1": [[{"env": "WAVECREW_TEST_SECRET"}, {"env": "HOME"}, {"env": "PATH"}, write("a.txt", "a\n")]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo
+        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"])
+        .env("WAVECREW_TEST_SECRET", "hunter2")
+        .output()
+        .unwrap();
+    // Verify commands are the plan's own: they run with your environment.
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = std::fs::read_dir(repo.state_dir().join("runs")).unwrap().next().unwrap().unwrap().path();
+    let log = std::fs::read_to_string(run.join("logs/1.1-1-agent.log")).unwrap();
+    assert!(log.contains("WAVECREW_TEST_SECRET is unset"), "{log}");
+    assert!(log.contains("HOME=") && log.contains("PATH="), "{log}");
+}

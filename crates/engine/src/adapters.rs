@@ -83,13 +83,26 @@ pub struct CliAgent {
     program: PathBuf,
     base_url: Option<String>,
     models: BTreeMap<String, String>,
+    pass_env: Vec<String>,
 }
 
 impl CliAgent {
     /// `cli` run as `program`, talking to `base_url` when given (else the provider its own
     /// environment names), with `models` overriding the default aliases.
     pub fn new(cli: Cli, program: Option<PathBuf>, base_url: Option<String>, models: BTreeMap<String, String>) -> Self {
-        CliAgent { cli, program: program.unwrap_or_else(|| PathBuf::from(cli.name())), base_url, models }
+        CliAgent {
+            cli,
+            program: program.unwrap_or_else(|| PathBuf::from(cli.name())),
+            base_url,
+            models,
+            pass_env: Vec::new(),
+        }
+    }
+
+    /// Lets the CLI see these variables of wavecrew's environment too (names or `PREFIX_*`).
+    pub fn with_pass_env(mut self, pass_env: Vec<String>) -> Self {
+        self.pass_env = pass_env;
+        self
     }
 
     fn model(&self, alias: Option<&str>) -> Option<String> {
@@ -160,7 +173,14 @@ impl Agent for CliAgent {
                 }
             }
         }
-        AgentCommand { program: self.program.clone(), args, env }
+        // Each CLI sees its own provider's variables, and nothing else of the user's environment.
+        let own: &[&str] = match self.cli {
+            Cli::Claude => &["ANTHROPIC_*", "CLAUDE_*"],
+            Cli::Codex => &["OPENAI_*", "CODEX_*"],
+            Cli::Gemini => &["GEMINI_*", "GOOGLE_*"],
+        };
+        let pass_env = own.iter().map(|p| (*p).to_owned()).chain(self.pass_env.iter().cloned()).collect();
+        AgentCommand { program: self.program.clone(), args, env, pass_env }
     }
 
     fn activity(&self, line: &str) -> Option<Activity> {

@@ -32,6 +32,21 @@ pub struct AgentCommand {
     pub args: Vec<String>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Variables of wavecrew's own environment the agent may see besides [`BASE_ENV`]: names,
+    /// or prefixes ending in `*` (`ANTHROPIC_*`). Everything else is withheld.
+    pub pass_env: Vec<String>,
+}
+
+/// What every agent process gets of wavecrew's environment: the path, the home folder (where
+/// the CLIs keep their logins), the user, the locale and the temporary folder.
+pub const BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_*", "TZ", "TMPDIR", "XDG_*"];
+
+/// Whether `name` is one of `patterns` (names, or prefixes ending in `*`).
+pub fn env_matches(name: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == p,
+    })
 }
 
 /// A way to run tasks.
@@ -63,12 +78,19 @@ fn standard_env(request: &AgentRequest) -> Vec<(String, String)> {
 pub struct CommandAgent {
     name: String,
     argv: Vec<String>,
+    pass_env: Vec<String>,
 }
 
 impl CommandAgent {
     /// A backend named `name` that runs `argv` (the program first).
     pub fn new(name: impl Into<String>, argv: Vec<String>) -> Option<Self> {
-        (!argv.is_empty()).then(|| CommandAgent { name: name.into(), argv })
+        (!argv.is_empty()).then(|| CommandAgent { name: name.into(), argv, pass_env: Vec::new() })
+    }
+
+    /// Lets the agent see these variables of wavecrew's environment too (names or `PREFIX_*`).
+    pub fn with_pass_env(mut self, pass_env: Vec<String>) -> Self {
+        self.pass_env = pass_env;
+        self
     }
 }
 
@@ -89,6 +111,7 @@ impl Agent for CommandAgent {
             program: PathBuf::from(fill(&self.argv[0])),
             args: self.argv[1..].iter().map(|a| fill(a)).collect(),
             env: standard_env(request),
+            pass_env: self.pass_env.clone(),
         }
     }
 }
@@ -113,6 +136,7 @@ impl Agent for ScriptedAgent {
             program: self.program.clone(),
             args: vec!["agent-double".into(), "--script".into(), self.script.to_string_lossy().into_owned()],
             env: standard_env(request),
+            pass_env: Vec::new(),
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Step {
     Remove { remove: String },
     /// Prints a line on stdout.
     Say { say: String },
+    /// Prints `NAME=value` (or `NAME is unset`) for a variable of its environment.
+    Env { env: String },
     /// Prints this many bytes of output (an agent that floods its log).
     Flood { flood: u64 },
     /// Waits.
@@ -76,6 +78,10 @@ pub fn play(script: &Script, task: &str, attempt: u32, dir: &Path) -> std::io::R
                 writeln!(stdout, "removed {remove}")?;
             }
             Step::Say { say } => writeln!(stdout, "{say}")?,
+            Step::Env { env } => match std::env::var(env) {
+                Ok(value) => writeln!(stdout, "{env}={value}")?,
+                Err(_) => writeln!(stdout, "{env} is unset")?,
+            },
             Step::Flood { flood } => {
                 let line = "flood flood flood flood flood flood flood flood flood flood flood flood\n";
                 let mut left = *flood;

@@ -30,6 +30,9 @@ pub struct Spec {
     pub args: Vec<String>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// When set, the process gets only the variables of wavecrew's environment these names or
+    /// `PREFIX_*` patterns match (then `env`); when `None`, all of it.
+    pub inherit: Option<Vec<String>>,
     /// The working directory.
     pub cwd: PathBuf,
     /// Killed after this long.
@@ -104,6 +107,11 @@ pub async fn run(
     }
     let mut log = tokio::fs::File::create(&spec.log).await?;
     let mut command = Command::new(&spec.program);
+    if let Some(patterns) = &spec.inherit {
+        command.env_clear();
+        command
+            .envs(std::env::vars_os().filter(|(name, _)| crate::agent::env_matches(&name.to_string_lossy(), patterns)));
+    }
     command
         .args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))

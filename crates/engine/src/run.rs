@@ -771,10 +771,12 @@ async fn attempt_once(
     tokio::fs::write(&prompt_file, &prompt).await?;
     let request = AgentRequest { task: id.clone(), attempt, model, prompt, prompt_file, worktree: worktree.to_owned() };
     let command = ctx.agent.command(&request);
+    let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
     let spec = process::Spec {
         program: command.program.clone(),
         args: command.args,
         env: command.env,
+        inherit: Some(inherit),
         cwd: worktree.to_owned(),
         timeout: ctx.options.agent_timeout,
         log: log_path(&ctx.run_dir, &id, attempt, "agent"),
@@ -854,6 +856,7 @@ async fn attempt_once(
             program: PathBuf::from("sh"),
             args: vec!["-c".into(), command.value.clone()],
             env: Vec::new(),
+            inherit: None,
             cwd: worktree.to_owned(),
             timeout: ctx.options.verify_timeout,
             log: log_path(&ctx.run_dir, &id, attempt, &format!("verify-{}", index + 1)),
@@ -1165,6 +1168,7 @@ async fn prepare_worktree(
                 program: PathBuf::from("sh"),
                 args: vec!["-c".into(), setup.clone()],
                 env: Vec::new(),
+                inherit: None,
                 cwd: worktree.to_owned(),
                 timeout: ctx.options.setup_timeout,
                 log: ctx.run_dir.join("logs").join(format!("{slot}-setup-{task}.log")),

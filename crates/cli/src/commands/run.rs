@@ -209,7 +209,7 @@ impl AgentArgs {
                     ))
                 })?;
                 CommandAgent::new(name, configured.command.clone())
-                    .map(|a| Arc::new(a) as Arc<dyn Agent>)
+                    .map(|a| Arc::new(a.with_pass_env(configured.pass_env.clone())) as Arc<dyn Agent>)
                     .ok_or_else(|| CliError::usage(format!("error: agent `{name}` has an empty `command`")))
             }
         }
