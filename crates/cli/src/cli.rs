@@ -1,6 +1,7 @@
 //! Command-line arguments. Doc comments here are the `--help` text.
 
 use crate::commands::agent_double::AgentDoubleArgs;
+use crate::commands::agents::AgentsArgs;
 use crate::commands::demo::DemoArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
 use crate::commands::runs::{
@@ -64,6 +65,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Run a small bundled plan end to end on a scratch repository, with the scripted agent.
     Demo(DemoArgs),
+    /// List the agents wavecrew can run, with their programs' paths and versions.
+    Agents(AgentsArgs),
     /// The scripted agent (a test double), as the engine starts it.
     #[command(hide = true)]
     AgentDouble(AgentDoubleArgs),

@@ -177,3 +177,27 @@ fn an_api_error_fails_the_attempt_with_the_agents_own_words() {
     assert!(all.iter().any(|e| e["event"] == "task_failed"
         && e["reason"].as_str().is_some_and(|r| r.contains("the agent exited with code 1"))));
 }
+
+#[test]
+fn agents_lists_each_cli_with_its_version_or_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "--quiet"]);
+    let config = format!(
+        "agent = \"claude\"\n[agents.claude]\nprogram = \"{}\"\n[agents.gemini]\nprogram = \"/no/such/gemini\"\n",
+        cli("claude").display()
+    );
+    std::fs::write(dir.path().join("wavecrew.toml"), config).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wavecrew"))
+        .current_dir(dir.path())
+        .arg("agents")
+        .env("XDG_CONFIG_HOME", dir.path().join("c"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("claude") && l.contains("2.1.197 (Claude Code)") && l.ends_with("(default)")),
+        "{text}"
+    );
+    assert!(text.contains("not found: `/no/such/gemini`; install: npm install -g @google/gemini-cli"), "{text}");
+}

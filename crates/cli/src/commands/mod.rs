@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments and its `run` function.
 
 pub mod agent_double;
+pub mod agents;
 pub mod check;
 pub mod demo;
 pub mod fmt;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Decide(args) => runs::decide(&ctx, &args),
         Command::Report(args) => runs::report(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
+        Command::Agents(args) => agents::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),
     }
 }

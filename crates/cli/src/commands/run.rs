@@ -217,7 +217,7 @@ impl AgentArgs {
 }
 
 /// The root of the repository holding `repo`, and its configuration.
-fn load_config(repo: &std::path::Path) -> Result<(PathBuf, Config), CliError> {
+pub fn load_config(repo: &std::path::Path) -> Result<(PathBuf, Config), CliError> {
     let root = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)

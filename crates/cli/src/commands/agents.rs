@@ -1,0 +1,94 @@
+//! `wavecrew agents`: each agent wavecrew can run, with its program's path and version, or
+//! what is missing and how to install it.
+
+use super::Context;
+use crate::config::Config;
+use crate::error::CliError;
+use clap::Args;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    /// The repository whose `wavecrew.toml` to read.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// How to install each agent CLI.
+fn install_hint(cli: &str) -> &'static str {
+    match cli {
+        "claude" => "npm install -g @anthropic-ai/claude-code",
+        "codex" => "npm install -g @openai/codex",
+        "gemini" => "npm install -g @google/gemini-cli",
+        _ => "",
+    }
+}
+
+/// The program's path: as configured, or found on PATH.
+fn locate(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 {
+        return program.is_file().then(|| program.to_owned());
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file()))
+}
+
+/// The first line `program --version` prints, within 15 seconds.
+fn version(program: &Path) -> String {
+    let child = std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else { return "(does not start)".into() };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            let mut out = String::new();
+            let _ = std::io::Read::read_to_string(child.stdout.as_mut().expect("piped"), &mut out);
+            return out.lines().next().unwrap_or("").trim().to_owned();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    "(no answer to --version)".into()
+}
+
+pub fn run(_ctx: &Context, args: &AgentsArgs) -> Result<ExitCode, CliError> {
+    let config = super::run::load_config(&args.repo).map(|(_, c)| c).unwrap_or_else(|_| Config::default());
+    let mut out = std::io::stdout().lock();
+    let mut rows: Vec<(String, String, PathBuf)> = Vec::new();
+    for cli in ["claude", "codex", "gemini"] {
+        let configured = config.agents.get(cli);
+        let program = configured.and_then(|a| a.program.clone()).unwrap_or_else(|| PathBuf::from(cli));
+        rows.push((cli.to_owned(), cli.to_owned(), program));
+    }
+    for (name, agent) in &config.agents {
+        if rows.iter().any(|(n, _, _)| n == name) {
+            continue;
+        }
+        match (&agent.cli, agent.command.first()) {
+            (Some(cli), _) => {
+                rows.push((name.clone(), cli.clone(), agent.program.clone().unwrap_or_else(|| PathBuf::from(cli))))
+            }
+            (None, Some(program)) => rows.push((name.clone(), "command".into(), PathBuf::from(program))),
+            (None, None) => writeln!(out, "{name:<12} (no `command` and no `cli`: not runnable)")?,
+        }
+    }
+    for (name, kind, program) in rows {
+        let default = if config.agent.as_deref() == Some(name.as_str()) { "  (default)" } else { "" };
+        match locate(&program) {
+            Some(path) => writeln!(out, "{name:<12} {kind:<8} {}  {}{default}", path.display(), version(&path))?,
+            None => {
+                let hint = install_hint(&kind);
+                let hint = if hint.is_empty() { String::new() } else { format!("; install: {hint}") };
+                writeln!(out, "{name:<12} {kind:<8} not found: `{}`{hint}{default}", program.display())?;
+            }
+        }
+    }
+    writeln!(out, "{:<12} {:<8} built in (a test double: plays a script, calls no model)", "scripted", "double")?;
+    Ok(ExitCode::SUCCESS)
+}
