@@ -35,6 +35,7 @@ const PLAN: &str = "# M1 Implementation Plan: Hello
 > No dependencies.
 
 **Task 1.1** (type: auto)
+- **Skill**: `security-auditor`
 - **Files**: `hello.txt`
 - **Action**: Create hello.txt containing hi
 - **Verify**: `grep -qx hi hello.txt`
@@ -137,6 +138,9 @@ fn claude_code_writes_through_its_write_tool() {
     assert_eq!(first.body["model"], "claude-sonnet-4-5", "the plan's `sonnet` resolves for claude");
     let prompt = first.body["messages"].to_string();
     assert!(prompt.contains("Create hello.txt containing hi"), "the task's Action is in the prompt");
+    let system = first.body["system"].to_string();
+    assert!(system.contains("# Skill: security-auditor"), "claude gets the skill as --append-system-prompt");
+    assert!(!prompt.contains("# Skill: security-auditor") && !prompt.contains("## Skill: security-auditor"));
 }
 
 #[test]
@@ -155,6 +159,11 @@ fn codex_writes_through_apply_patch() {
 fn gemini_cli_writes_through_write_file() {
     let (output, dir, requests) = run_with("gemini", "", write_then_text(), &[]);
     assert_committed("gemini", &output, &dir, "write_file");
+    let first = requests.iter().find(|r| r.uri.contains("streamGenerateContent")).unwrap();
+    assert!(
+        first.body["contents"].to_string().contains("## Skill: security-auditor"),
+        "other CLIs get skills in the prompt"
+    );
     assert!(
         requests.iter().any(|r| r.uri.contains("/v1beta/models/gemini-2.5-pro:streamGenerateContent")),
         "{:?}",

@@ -961,3 +961,28 @@ fn agents_get_a_minimal_environment_not_the_users_secrets() {
     assert!(log.contains("WAVECREW_TEST_SECRET is unset"), "{log}");
     assert!(log.contains("HOME=") && log.contains("PATH="), "{log}");
 }
+
+#[test]
+fn skill_texts_from_the_repository_and_built_in_reach_the_prompt() {
+    let plan = "# M1 Implementation Plan: Skills\n\n## Waves\n\n### Wave 1\n> No dependencies.\n\n**Task 1.1** (type: auto)\n\
+                - **Skill**: `house-style`, `security-auditor`\n- **Files**: `out.txt`\n- **Action**: Write\n\
+                - **Verify**: `grep -q 'Indent with tabs' out.txt` and `grep -q 'security auditor' out.txt`\n- **Done**: ok\n";
+    let repo = Repo::new(plan, &json!({}));
+    std::fs::create_dir_all(repo.root().join(".wavecrew/skills")).unwrap();
+    std::fs::write(repo.root().join(".wavecrew/skills/house-style.md"), "Indent with tabs.\n").unwrap();
+    git(repo.root(), &["add", "."]);
+    git(repo.root(), &["commit", "--quiet", "-m", "skills"]);
+    let output = repo
+        .command(&[
+            "run",
+            "plan.md",
+            "--yes",
+            "--agent",
+            "command",
+            "--agent-command",
+            "sh -c 'cat \"$0\" > out.txt' {prompt_file}",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}

@@ -144,6 +144,11 @@ impl Agent for CliAgent {
                 if let Some(model) = &model {
                     push(&["--model", model]);
                 }
+                if !request.skills.is_empty() {
+                    let text: Vec<String> =
+                        request.skills.iter().map(|(name, text)| format!("# Skill: {name}\n\n{text}")).collect();
+                    push(&["--append-system-prompt", &text.join("\n\n")]);
+                }
                 env.push(("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()));
                 if let Some(url) = &self.base_url {
                     env.push(("ANTHROPIC_BASE_URL".into(), url.clone()));
@@ -181,6 +186,10 @@ impl Agent for CliAgent {
         };
         let pass_env = own.iter().map(|p| (*p).to_owned()).chain(self.pass_env.iter().cloned()).collect();
         AgentCommand { program: self.program.clone(), args, env, pass_env }
+    }
+
+    fn takes_system_prompt(&self) -> bool {
+        self.cli == Cli::Claude
     }
 
     fn activity(&self, line: &str) -> Option<Activity> {

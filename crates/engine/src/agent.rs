@@ -21,6 +21,9 @@ pub struct AgentRequest {
     pub prompt_file: PathBuf,
     /// The lane's worktree, where the agent works.
     pub worktree: PathBuf,
+    /// The task's skills, `(name, text)`, for agents that take them as a system prompt (the
+    /// prompt carries them for the others).
+    pub skills: Vec<(String, String)>,
 }
 
 /// A command line to start.
@@ -55,6 +58,11 @@ pub trait Agent: Send + Sync {
     fn name(&self) -> &str;
     /// The command that performs `request`.
     fn command(&self, request: &AgentRequest) -> AgentCommand;
+
+    /// Whether the agent takes skill texts as a system prompt (else they go into the prompt).
+    fn takes_system_prompt(&self) -> bool {
+        false
+    }
 
     /// What a line of the agent's output says it did, for agents with machine-readable output.
     fn activity(&self, _line: &str) -> Option<crate::adapters::Activity> {

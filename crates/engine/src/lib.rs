@@ -18,3 +18,4 @@ pub mod prompt;
 pub mod provision;
 pub mod report;
 pub mod run;
+pub mod skills;

@@ -6,7 +6,15 @@ use std::fmt::Write as _;
 /// The prompt for one attempt of `task`: the plan's context, the task's fields, the commands
 /// wavecrew will run, and the failure of the previous attempt when there was one.
 /// `decisions` are the choices people made at decision checkpoints: (task, summary, option).
-pub fn build(plan: &Plan, task: &Task, failure: Option<&str>, decisions: &[(String, String, String)]) -> String {
+/// `skills` are `(name, text)` of the task's skills to put in the prompt (empty when the agent
+/// takes them as a system prompt).
+pub fn build(
+    plan: &Plan,
+    task: &Task,
+    failure: Option<&str>,
+    decisions: &[(String, String, String)],
+    skills: &[(String, String)],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Task {} of milestone {}: {}\n", task.id, plan.milestone, task.summary());
     let _ = writeln!(out, "You are one of several agents carrying out the implementation plan \"{}\".", plan.title);
@@ -40,9 +48,8 @@ pub fn build(plan: &Plan, task: &Task, failure: Option<&str>, decisions: &[(Stri
     if let Some(done) = &task.done {
         let _ = writeln!(out, "## Done when\n\n{}\n", done.value);
     }
-    if !task.skills.is_empty() {
-        let skills: Vec<&str> = task.skills.iter().map(|s| s.value.as_str()).collect();
-        let _ = writeln!(out, "## Skills\n\nApply: {}\n", skills.join(", "));
+    for (name, text) in skills {
+        let _ = writeln!(out, "## Skill: {name}\n\n{}\n", text.trim_end());
     }
     if let Some(verify) = &task.verify {
         let _ = writeln!(out, "## Verification\n\n{}\n", verify.value);

@@ -765,11 +765,14 @@ async fn attempt_once(
     })?;
 
     let decisions = ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    let prompt = prompt::build(&ctx.plan, task, failure, &decisions);
+    let skills = crate::skills::for_task(&ctx.root, task);
+    let in_prompt: &[(String, String)] = if ctx.agent.takes_system_prompt() { &[] } else { &skills };
+    let prompt = prompt::build(&ctx.plan, task, failure, &decisions, in_prompt);
     let prompt_file = ctx.run_dir.join("prompts").join(format!("{id}-{attempt}.md"));
     tokio::fs::create_dir_all(ctx.run_dir.join("prompts")).await?;
     tokio::fs::write(&prompt_file, &prompt).await?;
-    let request = AgentRequest { task: id.clone(), attempt, model, prompt, prompt_file, worktree: worktree.to_owned() };
+    let request =
+        AgentRequest { task: id.clone(), attempt, model, prompt, prompt_file, worktree: worktree.to_owned(), skills };
     let command = ctx.agent.command(&request);
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
     let spec = process::Spec {
