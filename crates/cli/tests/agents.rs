@@ -2,7 +2,7 @@
 //! CLI (installed from npm by `scripts/install-agent-clis.sh`), which talks to the scripted LLM
 //! server (`llm-double`, a test double) on 127.0.0.1. No real model is called.
 
-use llm_double::{Script, Server, Step};
+use llm_double::{Fault, Script, Server, Step};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -53,11 +53,12 @@ const PLAN: &str = "# M1 Implementation Plan: Hello
 fn run_with(
     agent: &str,
     base_path: &str,
-    steps: Vec<Step>,
+    script: Script,
     extra_env: &[(&str, &str)],
+    extra_args: &[&str],
 ) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(Server::start(Script { steps })).unwrap();
+    let server = runtime.block_on(Server::start(script)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (repo, home) = (dir.path().join("repo"), dir.path().join("home"));
     std::fs::create_dir_all(&repo).unwrap();
@@ -85,6 +86,7 @@ fn run_with(
     command
         .current_dir(&repo)
         .args(["run", "plan.md", "--agent", agent, "--yes", "--json", "--attempts", "1"])
+        .args(extra_args)
         .env("HOME", &home)
         .env("XDG_CONFIG_HOME", dir.path().join("config"))
         .env("XDG_STATE_HOME", dir.path().join("state"))
@@ -105,8 +107,14 @@ fn events(output: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
-fn write_then_text() -> Vec<Step> {
-    vec![Step::Write { write: "hello.txt".into(), content: "hi".into() }, Step::Text { text: "Done.".into() }]
+fn write_then_text() -> Script {
+    Script {
+        steps: vec![
+            Step::Write { write: "hello.txt".into(), content: "hi".into() },
+            Step::Text { text: "Done.".into() },
+        ],
+        faults: Vec::new(),
+    }
 }
 
 /// The run succeeded, committed `hello.txt`, and the events show the tool call and the usage.
@@ -130,7 +138,7 @@ fn assert_committed(agent: &str, output: &Output, dir: &tempfile::TempDir, tool:
 
 #[test]
 fn claude_code_writes_through_its_write_tool() {
-    let (output, dir, requests) = run_with("claude", "", write_then_text(), &[]);
+    let (output, dir, requests) = run_with("claude", "", write_then_text(), &[], &[]);
     assert_committed("claude", &output, &dir, "Write");
     let paths: Vec<&str> = requests.iter().filter(|r| r.method == "POST").map(|r| r.uri.as_str()).collect();
     assert!(paths.iter().all(|p| p.starts_with("/v1/messages")), "{paths:?}");
@@ -145,7 +153,7 @@ fn claude_code_writes_through_its_write_tool() {
 
 #[test]
 fn codex_writes_through_apply_patch() {
-    let (output, dir, requests) = run_with("codex", "/v1", write_then_text(), &[]);
+    let (output, dir, requests) = run_with("codex", "/v1", write_then_text(), &[], &[]);
     assert_committed("codex", &output, &dir, "edit add");
     assert!(
         requests.iter().all(|r| r.uri == "/v1/responses"),
@@ -157,7 +165,7 @@ fn codex_writes_through_apply_patch() {
 
 #[test]
 fn gemini_cli_writes_through_write_file() {
-    let (output, dir, requests) = run_with("gemini", "", write_then_text(), &[]);
+    let (output, dir, requests) = run_with("gemini", "", write_then_text(), &[], &[]);
     assert_committed("gemini", &output, &dir, "write_file");
     let first = requests.iter().find(|r| r.uri.contains("streamGenerateContent")).unwrap();
     assert!(
@@ -173,8 +181,13 @@ fn gemini_cli_writes_through_write_file() {
 
 #[test]
 fn an_api_error_fails_the_attempt_with_the_agents_own_words() {
-    let (output, _dir, _) =
-        run_with("claude", "", vec![Step::Error { error: 500 }], &[("CLAUDE_CODE_MAX_RETRIES", "0")]);
+    let (output, _dir, _) = run_with(
+        "claude",
+        "",
+        Script { steps: vec![Step::Error { error: 500 }], faults: Vec::new() },
+        &[("CLAUDE_CODE_MAX_RETRIES", "0")],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(1));
     let all = events(&output);
     let errors: Vec<&str> = all
@@ -209,4 +222,29 @@ fn agents_lists_each_cli_with_its_version_or_how_to_install_it() {
         "{text}"
     );
     assert!(text.contains("not found: `/no/such/gemini`; install: npm install -g @google/gemini-cli"), "{text}");
+}
+
+#[test]
+fn a_rate_limit_then_success_is_retried_by_the_cli_and_the_task_lands() {
+    let mut script = write_then_text();
+    script.faults.push(Fault { turn: 0, status: Some(429), times: Some(1), delay_ms: None });
+    let (output, dir, requests) = run_with("claude", "", script, &[], &[]);
+    assert_committed("claude", &output, &dir, "Write");
+    let posts = requests.iter().filter(|r| r.method == "POST").count();
+    assert!(posts >= 3, "the 429 was retried: {posts} requests");
+}
+
+#[test]
+fn a_stuck_model_gets_the_cli_killed_by_the_timeout() {
+    let mut script = write_then_text();
+    script.faults.push(Fault { turn: 0, status: None, times: None, delay_ms: Some(120_000) });
+    let started = std::time::Instant::now();
+    let (output, _dir, _) = run_with("codex", "/v1", script, &[], &["--timeout", "3"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "the timeout ended it");
+    let all = events(&output);
+    assert!(
+        all.iter().any(|e| e["event"] == "task_failed"
+            && e["reason"].as_str().is_some_and(|r| r.contains("did not finish within 3s")))
+    );
 }

@@ -30,6 +30,23 @@ use std::sync::{Arc, Mutex};
 pub struct Script {
     /// One step per model turn; past the end, the last step repeats.
     pub steps: Vec<Step>,
+    /// Faults served before a turn's step: an HTTP error some number of times, or a delay.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+/// A fault at one turn.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// The turn (0 for the first model turn).
+    pub turn: usize,
+    /// Fail with this HTTP status (429 adds `retry-after: 1`)…
+    pub status: Option<u16>,
+    /// …this many times, then answer normally (default: always).
+    pub times: Option<u32>,
+    /// Wait this long before answering (a slow or stuck model).
+    pub delay_ms: Option<u64>,
 }
 
 /// One model turn.
@@ -69,6 +86,8 @@ pub struct Request {
 struct Shared {
     script: Script,
     requests: Mutex<Vec<Request>>,
+    /// For each fault, how many times it was served.
+    served: Mutex<Vec<u32>>,
 }
 
 /// A running double.
@@ -84,7 +103,8 @@ impl Server {
     pub async fn start(script: Script) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared { script, requests: Mutex::new(Vec::new()) });
+        let served = Mutex::new(vec![0; script.faults.len()]);
+        let shared = Arc::new(Shared { script, requests: Mutex::new(Vec::new()), served });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -142,6 +162,20 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
         );
     }
     let turn = model_turns(api, &body);
+    let mut status = None;
+    for (index, fault) in shared.script.faults.iter().enumerate().filter(|(_, f)| f.turn == turn) {
+        if let Some(delay) = fault.delay_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
+        let mut served = shared.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if fault.status.is_some() && fault.times.is_none_or(|times| served[index] < times) {
+            served[index] += 1;
+            status = fault.status;
+        }
+    }
+    if let Some(status) = status {
+        return error_response(api, status);
+    }
     let Some(step) = shared.script.steps.get(turn).or(shared.script.steps.last()) else {
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the script has no steps");
     };

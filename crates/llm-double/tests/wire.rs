@@ -35,6 +35,7 @@ fn events(text: &str) -> Vec<(Option<String>, Value)> {
 
 fn script() -> Script {
     Script {
+        faults: Vec::new(),
         steps: vec![
             Step::Write { write: "hello.txt".into(), content: "hi\n".into() },
             Step::Text { text: "Done.".into() },
@@ -115,11 +116,25 @@ async fn gemini_streams_write_file_then_text_and_answers_the_router() {
 
 #[tokio::test]
 async fn scripted_errors_carry_their_status_and_retry_after() {
-    let server = Server::start(Script { steps: vec![Step::Error { error: 429 }] }).await.unwrap();
+    let server = Server::start(Script { steps: vec![Step::Error { error: 429 }], faults: Vec::new() }).await.unwrap();
     let (status, rest) = post(&server, "/v1/messages", &json!({"stream": true, "messages": []})).await;
     assert!(status.contains("429"), "{status}");
     assert!(rest.to_ascii_lowercase().contains("retry-after: 1"), "{rest}");
     assert!(rest.contains("rate_limit_error"), "{rest}");
     let (status, _) = post(&server, "/not/a/model", &json!({})).await;
     assert!(status.contains("404"), "{status}");
+}
+
+#[tokio::test]
+async fn a_fault_fails_a_turn_some_times_then_the_step_answers() {
+    let faults = vec![llm_double::Fault { turn: 0, status: Some(500), times: Some(2), delay_ms: None }];
+    let server = Server::start(Script { faults, ..script() }).await.unwrap();
+    let body = json!({"stream": true, "messages": [{"role": "user", "content": "go"}]});
+    for _ in 0..2 {
+        let (status, rest) = post(&server, "/v1/messages", &body).await;
+        assert!(status.contains("500") && rest.contains("api_error"), "{status}");
+    }
+    let (status, body) = post(&server, "/v1/messages", &body).await;
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(events(&body)[1].1["content_block"]["name"], "Write");
 }
