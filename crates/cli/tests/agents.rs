@@ -57,6 +57,18 @@ fn run_with(
     extra_env: &[(&str, &str)],
     extra_args: &[&str],
 ) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
+    run_plan(PLAN, agent, base_path, script, extra_env, extra_args)
+}
+
+/// [`run_with`] for another plan.
+fn run_plan(
+    plan: &str,
+    agent: &str,
+    base_path: &str,
+    script: Script,
+    extra_env: &[(&str, &str)],
+    extra_args: &[&str],
+) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(Server::start(script)).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -73,7 +85,7 @@ fn run_with(
     git(&repo, &["init", "--quiet", "--initial-branch=main"]);
     git(&repo, &["config", "user.name", "Test"]);
     git(&repo, &["config", "user.email", "test@example.com"]);
-    std::fs::write(repo.join("plan.md"), PLAN).unwrap();
+    std::fs::write(repo.join("plan.md"), plan).unwrap();
     let config = format!(
         "[agents.{agent}]\nprogram = \"{}\"\nbase_url = \"{}{base_path}\"\n",
         cli(agent).display(),
@@ -113,7 +125,7 @@ fn write_then_text() -> Script {
             Step::Write { write: "hello.txt".into(), content: "hi".into() },
             Step::Text { text: "Done.".into() },
         ],
-        faults: Vec::new(),
+        ..Script::default()
     }
 }
 
@@ -184,7 +196,7 @@ fn an_api_error_fails_the_attempt_with_the_agents_own_words() {
     let (output, _dir, _) = run_with(
         "claude",
         "",
-        Script { steps: vec![Step::Error { error: 500 }], faults: Vec::new() },
+        Script { steps: vec![Step::Error { error: 500 }], ..Script::default() },
         &[("CLAUDE_CODE_MAX_RETRIES", "0")],
         &[],
     );
@@ -247,4 +259,27 @@ fn a_stuck_model_gets_the_cli_killed_by_the_timeout() {
         all.iter().any(|e| e["event"] == "task_failed"
             && e["reason"].as_str().is_some_and(|r| r.contains("did not finish within 3s")))
     );
+}
+
+#[test]
+fn parallel_claude_lanes_each_follow_their_own_conversation() {
+    let plan = "# M1 Implementation Plan: Two\n\n## Waves\n\n### Wave 1: Side by side\n> No dependencies.\n\n\
+                **Task 1.1** (type: auto)\n- **Files**: `a.txt`\n- **Action**: Write a\n- **Verify**: `grep -qx a a.txt`\n- **Done**: a\n\n\
+                **Task 1.2** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
+                ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | A | haiku | 1.1 |\n| 1 | B | haiku | 1.2 |\n";
+    let conversation = |task: &str, file: &str| llm_double::Conversation {
+        matches: format!(r"Task {}", task.replace('.', r"\.")),
+        steps: vec![
+            Step::Write { write: file.into(), content: file.trim_end_matches(".txt").into() },
+            Step::Text { text: "Done.".into() },
+        ],
+    };
+    let script =
+        Script { conversations: vec![conversation("1.1", "a.txt"), conversation("1.2", "b.txt")], ..Script::default() };
+    let (output, dir, requests) = run_plan(plan, "claude", "", script, &[], &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let repo = dir.path().join("repo");
+    assert_eq!(git(&repo, &["show", "wavecrew/M1:a.txt"]), "a");
+    assert_eq!(git(&repo, &["show", "wavecrew/M1:b.txt"]), "b");
+    assert!(requests.iter().any(|r| r.body["model"] == "claude-haiku-4-5"), "the plan's haiku resolved");
 }

@@ -33,6 +33,20 @@ pub struct Script {
     /// Faults served before a turn's step: an HTTP error some number of times, or a delay.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Conversations of their own, for requests whose body matches `matches` (a regex; the
+    /// first that matches wins, else `steps`): parallel tasks each get their own turns.
+    #[serde(default)]
+    pub conversations: Vec<Conversation>,
+}
+
+/// The steps of the conversations whose requests match a regex.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conversation {
+    /// A regex searched in the request's JSON body (which holds the prompt, e.g. `Task 2\.1`).
+    pub matches: String,
+    /// One step per model turn of these conversations.
+    pub steps: Vec<Step>,
 }
 
 /// A fault at one turn.
@@ -85,6 +99,8 @@ pub struct Request {
 
 struct Shared {
     script: Script,
+    /// The conversations' regexes, compiled.
+    patterns: Vec<regex::Regex>,
     requests: Mutex<Vec<Request>>,
     /// For each fault, how many times it was served.
     served: Mutex<Vec<u32>>,
@@ -101,10 +117,18 @@ pub struct Server {
 impl Server {
     /// Starts the double on 127.0.0.1, on a free port.
     pub async fn start(script: Script) -> std::io::Result<Server> {
+        let patterns = script
+            .conversations
+            .iter()
+            .map(|c| {
+                regex::Regex::new(&c.matches)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("`{}`: {e}", c.matches)))
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let served = Mutex::new(vec![0; script.faults.len()]);
-        let shared = Arc::new(Shared { script, requests: Mutex::new(Vec::new()), served });
+        let shared = Arc::new(Shared { script, patterns, requests: Mutex::new(Vec::new()), served });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -145,6 +169,11 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
         body: body.clone(),
     });
     let path = uri.path();
+    if path.ends_with("/messages/count_tokens") {
+        // Claude Code may ask how long a prompt is: a rough count is enough for a double.
+        let tokens = body.to_string().len() / 4;
+        return json_response(json!({"input_tokens": tokens}));
+    }
     let api = if path.ends_with("/messages") {
         Api::Anthropic
     } else if path.ends_with("/responses") {
@@ -176,7 +205,13 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
     if let Some(status) = status {
         return error_response(api, status);
     }
-    let Some(step) = shared.script.steps.get(turn).or(shared.script.steps.last()) else {
+    let text = body.to_string();
+    let steps = shared
+        .patterns
+        .iter()
+        .position(|p| p.is_match(&text))
+        .map_or(&shared.script.steps, |i| &shared.script.conversations[i].steps);
+    let Some(step) = steps.get(turn).or(steps.last()) else {
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the script has no steps");
     };
     let model = body["model"].as_str().unwrap_or("scripted-model").to_owned();

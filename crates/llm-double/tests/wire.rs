@@ -36,6 +36,7 @@ fn events(text: &str) -> Vec<(Option<String>, Value)> {
 fn script() -> Script {
     Script {
         faults: Vec::new(),
+        conversations: Vec::new(),
         steps: vec![
             Step::Write { write: "hello.txt".into(), content: "hi\n".into() },
             Step::Text { text: "Done.".into() },
@@ -116,7 +117,7 @@ async fn gemini_streams_write_file_then_text_and_answers_the_router() {
 
 #[tokio::test]
 async fn scripted_errors_carry_their_status_and_retry_after() {
-    let server = Server::start(Script { steps: vec![Step::Error { error: 429 }], faults: Vec::new() }).await.unwrap();
+    let server = Server::start(Script { steps: vec![Step::Error { error: 429 }], ..Script::default() }).await.unwrap();
     let (status, rest) = post(&server, "/v1/messages", &json!({"stream": true, "messages": []})).await;
     assert!(status.contains("429"), "{status}");
     assert!(rest.to_ascii_lowercase().contains("retry-after: 1"), "{rest}");
@@ -137,4 +138,21 @@ async fn a_fault_fails_a_turn_some_times_then_the_step_answers() {
     let (status, body) = post(&server, "/v1/messages", &body).await;
     assert!(status.contains("200"), "{status}");
     assert_eq!(events(&body)[1].1["content_block"]["name"], "Write");
+}
+
+#[tokio::test]
+async fn conversations_matched_by_regex_get_their_own_turns_and_tokens_are_counted() {
+    let mut script = script();
+    script.conversations.push(llm_double::Conversation {
+        matches: r"Task 2\.1".into(),
+        steps: vec![Step::Text { text: "second task".into() }],
+    });
+    let server = Server::start(script).await.unwrap();
+    let ask = |prompt: &str| json!({"stream": true, "messages": [{"role": "user", "content": prompt}]});
+    let (_, body) = post(&server, "/v1/messages", &ask("Task 2.1: do b")).await;
+    assert_eq!(events(&body)[2].1["delta"]["text"], "second task");
+    let (_, body) = post(&server, "/v1/messages", &ask("Task 1.1: do a")).await;
+    assert_eq!(events(&body)[1].1["content_block"]["name"], "Write");
+    let (_, body) = post(&server, "/v1/messages/count_tokens", &ask("Task 1.1")).await;
+    assert!(body.contains("input_tokens"), "{body}");
 }
