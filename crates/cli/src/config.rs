@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What the configuration files say; every key is optional.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The agent `run` uses when `--agent` is not given: a name under `[agents]`.
@@ -22,6 +22,19 @@ pub struct Config {
     /// What lane worktrees get besides the tracked files.
     #[serde(default)]
     pub worktree: WorktreeConfig,
+    /// Prices per million tokens by model id, for CLIs that report tokens but no cost.
+    #[serde(default)]
+    pub prices: BTreeMap<String, Price>,
+}
+
+/// `[prices."MODEL"]`: US dollars per million tokens.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// Per million input tokens.
+    pub input: f64,
+    /// Per million output tokens.
+    pub output: f64,
 }
 
 /// `[worktree]`.
@@ -117,6 +130,7 @@ impl Config {
             self.worktree.setup_inputs = over.worktree.setup_inputs;
         }
         self.worktree.hardlink = over.worktree.hardlink.or(self.worktree.hardlink);
+        self.prices.extend(over.prices);
     }
 }
 

@@ -283,3 +283,28 @@ fn parallel_claude_lanes_each_follow_their_own_conversation() {
     assert_eq!(git(&repo, &["show", "wavecrew/M1:b.txt"]), "b");
     assert!(requests.iter().any(|r| r.body["model"] == "claude-haiku-4-5"), "the plan's haiku resolved");
 }
+
+#[test]
+fn tokens_and_cost_reach_the_report_and_the_budget_stops_new_work() {
+    let plan = "# M1 Implementation Plan: Budget\n\n## Waves\n\n### Wave 1: One after the other\n> No dependencies. Tasks run sequentially.\n\n\
+                **Task 1.1** (type: auto)\n- **Files**: `a.txt`\n- **Action**: Write a\n- **Verify**: `test -f a.txt`\n- **Done**: a\n\n\
+                **Task 1.2** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `test -f b.txt`\n- **Done**: b\n";
+    let script = Script {
+        steps: vec![Step::Write { write: "a.txt".into(), content: "a".into() }, Step::Text { text: "Done.".into() }],
+        ..Script::default()
+    };
+    // Claude Code reports a cost for every run; a budget below one run's cost stops after it.
+    let (output, dir, _) = run_plan(plan, "claude", "", script, &[], &["--budget", "0.00001"]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let all = events(&output);
+    assert!(all.iter().any(|e| e["event"] == "stopping" && e["reason"].as_str().is_some_and(|r| r.contains("budget"))));
+    assert!(!all.iter().any(|e| e["event"] == "attempt_started" && e["task"] == "1.2"), "nothing new starts");
+    let report = Command::new(env!("CARGO_BIN_EXE_wavecrew"))
+        .current_dir(dir.path().join("repo"))
+        .args(["report", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(report["tasks"][0]["cost_usd"].as_f64().unwrap_or(0.0) > 0.0, "{report}");
+    assert!(report["tasks"][0]["tokens_in"].as_u64().unwrap_or(0) > 0, "{report}");
+}

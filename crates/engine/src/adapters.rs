@@ -192,6 +192,10 @@ impl Agent for CliAgent {
         self.cli == Cli::Claude
     }
 
+    fn model_id(&self, model: Option<&str>) -> Option<String> {
+        self.model(model)
+    }
+
     fn activity(&self, line: &str) -> Option<Activity> {
         let event: Value = serde_json::from_str(line).ok()?;
         match self.cli {

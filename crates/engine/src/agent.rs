@@ -59,6 +59,12 @@ pub trait Agent: Send + Sync {
     /// The command that performs `request`.
     fn command(&self, request: &AgentRequest) -> AgentCommand;
 
+    /// The concrete model id this agent runs for a plan's model (an alias such as `sonnet`),
+    /// for the price table.
+    fn model_id(&self, model: Option<&str>) -> Option<String> {
+        model.map(str::to_owned)
+    }
+
     /// Whether the agent takes skill texts as a system prompt (else they go into the prompt).
     fn takes_system_prompt(&self) -> bool {
         false

@@ -31,6 +31,12 @@ pub struct TaskReport {
     pub duration_ms: u64,
     /// The Verify commands of its last attempt.
     pub verify: Vec<VerifyResult>,
+    /// Tokens its agents read, over all attempts.
+    pub tokens_in: u64,
+    /// Tokens its agents wrote, over all attempts.
+    pub tokens_out: u64,
+    /// What its agents cost, over all attempts, when known.
+    pub cost_usd: Option<f64>,
 }
 
 /// A checkpoint's answer.
@@ -82,8 +88,17 @@ impl Report {
         let mut ended: HashMap<&str, u64> = HashMap::new();
         let mut verify: HashMap<&str, (u32, Vec<VerifyResult>)> = HashMap::new();
         let mut checkpoints = Vec::new();
+        let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
         for envelope in events {
             match &envelope.event {
+                Event::AgentActivity { task, kind, tokens_in, tokens_out, cost_usd, .. } if kind == "usage" => {
+                    let entry = usage.entry(task).or_insert((0, 0, None));
+                    entry.0 += tokens_in.unwrap_or(0);
+                    entry.1 += tokens_out.unwrap_or(0);
+                    if let Some(cost) = cost_usd {
+                        entry.2 = Some(entry.2.unwrap_or(0.0) + cost);
+                    }
+                }
                 Event::CheckpointAnswered { task, answer, detail, auto } => checkpoints.push(CheckpointAnswer {
                     task: task.clone(),
                     answer: answer.clone(),
@@ -120,6 +135,9 @@ impl Report {
                     _ => 0,
                 },
                 verify: verify.remove(t.task.as_str()).map(|(_, v)| v).unwrap_or_default(),
+                tokens_in: usage.get(t.task.as_str()).map_or(0, |u| u.0),
+                tokens_out: usage.get(t.task.as_str()).map_or(0, |u| u.1),
+                cost_usd: usage.get(t.task.as_str()).and_then(|u| u.2),
             })
             .collect();
         Report {
@@ -155,22 +173,31 @@ impl Report {
             self.tasks.len(),
             self.duration_ms as f64 / 1000.0
         );
-        let _ = writeln!(out, "| Task | State | Attempts | Lane | Commit | Time | Verify |");
-        let _ = writeln!(out, "|------|-------|----------|------|--------|------|--------|");
+        let tokens: (u64, u64) = self.tasks.iter().fold((0, 0), |acc, t| (acc.0 + t.tokens_in, acc.1 + t.tokens_out));
+        let costs: Vec<f64> = self.tasks.iter().filter_map(|t| t.cost_usd).collect();
+        if tokens != (0, 0) {
+            let cost = if costs.is_empty() { String::new() } else { format!(", ${:.4}", costs.iter().sum::<f64>()) };
+            let _ = writeln!(out, "Agents used {} tokens in and {} out{cost}.\n", tokens.0, tokens.1);
+        }
+        let _ = writeln!(out, "| Task | State | Attempts | Lane | Commit | Time | Verify | Tokens in/out | Cost |");
+        let _ = writeln!(out, "|------|-------|----------|------|--------|------|--------|---------------|------|");
         for t in &self.tasks {
             let passed = t.verify.iter().filter(|v| v.passed).count();
             let verify =
                 if t.verify.is_empty() { "-".to_owned() } else { format!("{passed}/{} passed", t.verify.len()) };
+            let cost = t.cost_usd.map_or("-".to_owned(), |c| format!("${c:.4}"));
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {:.1}s | {} |",
+                "| {} | {} | {} | {} | {} | {:.1}s | {} | {}/{} | {cost} |",
                 t.record.task,
                 t.record.state.as_str(),
                 t.record.attempts,
                 t.record.lane.as_deref().unwrap_or("-"),
                 t.record.commit.as_deref().map_or("-", |c| &c[..c.len().min(10)]),
                 t.duration_ms as f64 / 1000.0,
-                verify
+                verify,
+                t.tokens_in,
+                t.tokens_out
             );
         }
         if !self.checkpoints.is_empty() {

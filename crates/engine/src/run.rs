@@ -96,6 +96,11 @@ pub struct Options {
     pub provision: Provision,
     /// Time the setup command gets.
     pub setup_timeout: Duration,
+    /// Stop launching attempts once this many US dollars were spent (running ones finish).
+    pub budget_usd: Option<f64>,
+    /// Prices in US dollars per million tokens, `(input, output)`, by model id: the cost of
+    /// CLIs that report tokens but no cost.
+    pub prices: HashMap<String, (f64, f64)>,
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
     pub auto_approve: Vec<TaskType>,
@@ -114,6 +119,8 @@ impl Default for Options {
             provision: Provision::default(),
             setup_timeout: Duration::from_secs(30 * 60),
             auto_approve: Vec::new(),
+            budget_usd: None,
+            prices: HashMap::new(),
         }
     }
 }
@@ -273,6 +280,8 @@ struct Ctx {
     decisions: std::sync::Mutex<Vec<(String, String, String)>>,
     /// Checkpoints that were waiting when the run stopped, with the change they ask about.
     waiting: HashMap<TaskId, Option<String>>,
+    /// US dollars the agents reported (or the price table gave), in millionths.
+    spent_micro_usd: std::sync::atomic::AtomicU64,
     cancel: watch::Receiver<bool>,
 }
 
@@ -442,6 +451,7 @@ fn context(
         pool: Pool::default(),
         decisions: std::sync::Mutex::new(Vec::new()),
         waiting: HashMap::new(),
+        spent_micro_usd: std::sync::atomic::AtomicU64::new(0),
         cancel,
     }
 }
@@ -535,8 +545,16 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
                     }
                 }
             }
+            if let Some(budget) = ctx.options.budget_usd {
+                let spent = ctx.spent_micro_usd.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1_000_000.0;
+                if spent >= budget {
+                    stopping = Some(format!(
+                        "the budget of ${budget:.2} is spent (${spent:.4}); running tasks finish, nothing new starts"
+                    ));
+                }
+            }
             for &id in &order {
-                if running.len() >= jobs || broken.is_some() {
+                if running.len() >= jobs || broken.is_some() || stopping.is_some() {
                     break;
                 }
                 if state[&id] != TaskState::Pending || !ready(&ctx, &waits[&id], &state, &running, &lane_index, id) {
@@ -787,6 +805,7 @@ async fn attempt_once(
     let user_tree_before = user_tree_state(&ctx.root).await;
     let emitter = ctx.emitter.clone();
     let agent = ctx.agent.clone();
+    let model_id = agent.model_id(request.model.as_deref());
     let (spawned_task, output_task) = (id.clone(), id.clone());
     let spawned = std::sync::Mutex::new(None);
     let outcome = process::run(
@@ -794,6 +813,22 @@ async fn attempt_once(
         |pid| *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pid),
         |line| {
             let event = match agent.activity(line) {
+                Some(crate::adapters::Activity::Usage { input, output, cost_usd }) => {
+                    // A CLI that reports tokens but no cost is priced from the configuration.
+                    let priced = cost_usd.or_else(|| {
+                        let (per_in, per_out) = model_id.as_ref().and_then(|m| ctx.options.prices.get(m))?;
+                        Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
+                    });
+                    if let Some(cost) = priced {
+                        ctx.spent_micro_usd
+                            .fetch_add((cost * 1_000_000.0).round() as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    activity_event(
+                        &output_task,
+                        attempt,
+                        crate::adapters::Activity::Usage { input, output, cost_usd: priced },
+                    )
+                }
                 Some(activity) => activity_event(&output_task, attempt, activity),
                 None => Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() },
             };

@@ -62,6 +62,11 @@ pub struct AgentArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Stop launching attempts once the agents have cost this many US dollars (running ones
+    /// finish). Costs come from the CLIs, or from `[prices]` for those that report tokens only.
+    #[arg(long, value_name = "USD")]
+    pub budget: Option<f64>,
+
     /// Answer these checkpoints without a person: `human-verify` (approved) and `decision` (the
     /// first option); the report lists every one. `human-action` always waits for `approve`.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
@@ -134,6 +139,8 @@ impl AgentArgs {
             agent_timeout: secs(self.timeout, config.run.timeout, defaults.agent_timeout),
             verify_timeout: secs(self.verify_timeout, config.run.verify_timeout, defaults.verify_timeout),
             fail_fast: self.fail_fast,
+            budget_usd: self.budget,
+            prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
             auto_approve: self
                 .auto_approve
                 .iter()
