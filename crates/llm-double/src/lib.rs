@@ -3,7 +3,10 @@
 //!
 //! - Anthropic Messages (`POST /v1/messages`, SSE with `event:` lines), for Claude Code;
 //! - OpenAI Responses (`POST /v1/responses`, SSE), for Codex;
-//! - Gemini (`POST /v1beta/models/{model}:streamGenerateContent?alt=sse`), for Gemini CLI.
+//! - Gemini (`POST /v1beta/models/{model}:streamGenerateContent?alt=sse`), for Gemini CLI;
+//! - OpenAI Chat Completions (`POST /v1/chat/completions`, streaming or not), for aider and
+//!   opencode: a write step is a call of the request's own write tool when it offers tools,
+//!   else an edit block in the reply's text (`path`, then a fenced SEARCH/REPLACE).
 //!
 //! It is stateless: the reply to a request is the script's step number *n*, where *n* is the
 //! number of model turns already in the request's conversation. A step writes a file (through
@@ -159,6 +162,7 @@ enum Api {
     Anthropic,
     OpenAi,
     Gemini,
+    Chat,
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, body: axum::body::Bytes) -> Response {
@@ -174,7 +178,9 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
         let tokens = body.to_string().len() / 4;
         return json_response(json!({"input_tokens": tokens}));
     }
-    let api = if path.ends_with("/messages") {
+    let api = if path.ends_with("/chat/completions") {
+        Api::Chat
+    } else if path.ends_with("/messages") {
         Api::Anthropic
     } else if path.ends_with("/responses") {
         Api::OpenAi
@@ -215,14 +221,15 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "the script has no steps");
     };
     let model = body["model"].as_str().unwrap_or("scripted-model").to_owned();
-    let streaming = api != Api::Anthropic || body["stream"].as_bool().unwrap_or(false);
+    let streaming = !matches!(api, Api::Anthropic | Api::Chat) || body["stream"].as_bool().unwrap_or(false);
     match step {
         Step::Error { error } => error_response(api, *error),
+        step if api == Api::Chat => chat_response(step, &model, turn, &body, streaming),
         step if !streaming => json_response(anthropic_message(step, &model, turn)),
         step => sse(match api {
             Api::Anthropic => anthropic_events(step, &model, turn),
             Api::OpenAi => openai_events(step, turn),
-            Api::Gemini => gemini_events(step),
+            Api::Gemini | Api::Chat => gemini_events(step),
         }),
     }
 }
@@ -239,6 +246,7 @@ fn model_turns(api: Api, body: &Value) -> usize {
                 || (i["type"] == "message" && i["role"] == "assistant")
         }),
         Api::Gemini => count(&body["contents"], &|c| c["role"] == "model"),
+        Api::Chat => count(&body["messages"], &|m| m["role"] == "assistant"),
     }
 }
 
@@ -280,6 +288,10 @@ fn error_response(api: Api, status: u16) -> Response {
         Api::OpenAi => json!({"error": {"message": message, "type": "server_error", "code": status}}),
         Api::Gemini => {
             json!({"error": {"code": status, "message": message, "status": if status == 429 { "RESOURCE_EXHAUSTED" } else { "INTERNAL" }}})
+        }
+        Api::Chat => {
+            let kind = if status == 429 { "rate_limit_exceeded" } else { "server_error" };
+            json!({"error": {"message": message, "type": kind, "code": status}})
         }
     };
     let mut response = json_response(body);
@@ -387,4 +399,79 @@ fn gemini_events(step: &Step) -> Vec<(Option<&'static str>, Value)> {
                "usageMetadata": {"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT, "totalTokenCount": USAGE_IN + USAGE_OUT},
                "modelVersion": "scripted-model"}),
     )]
+}
+
+/// The request's own file-writing tool, if it offers one: its name and the names of its path
+/// and content arguments (`write` with `filePath` and `content`, say).
+fn write_tool(body: &Value) -> Option<(String, String, String)> {
+    body["tools"].as_array()?.iter().find_map(|tool| {
+        let function = &tool["function"];
+        let name = function["name"].as_str()?;
+        if !name.to_ascii_lowercase().contains("write") {
+            return None;
+        }
+        let properties = function["parameters"]["properties"].as_object()?;
+        let key = |test: &dyn Fn(&str) -> bool| properties.keys().find(|k| test(&k.to_ascii_lowercase())).cloned();
+        let path = key(&|k| k.contains("path") || k.contains("file"))?;
+        let content = key(&|k| k.contains("content") || k == "text")?;
+        Some((name.to_owned(), path, content))
+    })
+}
+
+/// An edit in the reply's text for clients without tools: the path, then a fenced
+/// SEARCH/REPLACE whose empty SEARCH creates the file.
+fn edit_block(path: &str, content: &str) -> String {
+    let body = if content.ends_with('\n') { content.to_owned() } else { format!("{content}\n") };
+    format!("{path}\n```\n<<<<<<< SEARCH\n=======\n{body}>>>>>>> REPLACE\n```\n")
+}
+
+/// A Chat Completions reply, whole or as a stream of chunks ending in `[DONE]`.
+fn chat_response(step: &Step, model: &str, turn: usize, body: &Value, streaming: bool) -> Response {
+    let (content, tool_call, finish) = match step {
+        Step::Write { write, content } => match write_tool(body) {
+            Some((name, path_key, content_key)) => {
+                let arguments = json!({ path_key: write, content_key: content }).to_string();
+                let call = json!({"id": format!("call_{turn}"), "type": "function", "function": {"name": name, "arguments": arguments}});
+                (None, Some(call), "tool_calls")
+            }
+            None => (Some(edit_block(write, content)), None, "stop"),
+        },
+        Step::Text { text } => (Some(text.clone()), None, "stop"),
+        Step::Error { .. } => (Some(String::new()), None, "stop"),
+    };
+    let usage =
+        json!({"prompt_tokens": USAGE_IN, "completion_tokens": USAGE_OUT, "total_tokens": USAGE_IN + USAGE_OUT});
+    let id = format!("chatcmpl-{turn}");
+    if !streaming {
+        let mut message = json!({"role": "assistant", "content": content});
+        if let Some(call) = &tool_call {
+            message["tool_calls"] = json!([call]);
+        }
+        return json_response(json!({"id": id, "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage}));
+    }
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let mut text = String::new();
+    let mut push = |value: Value| text.push_str(&format!("data: {value}\n\n"));
+    push(chunk(json!({"role": "assistant", "content": ""}), Value::Null));
+    if let Some(content) = content.filter(|c| !c.is_empty()) {
+        push(chunk(json!({"content": content}), Value::Null));
+    }
+    if let Some(mut call) = tool_call {
+        call["index"] = json!(0);
+        push(chunk(json!({"tool_calls": [call]}), Value::Null));
+    }
+    push(chunk(json!({}), json!(finish)));
+    push(
+        json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [], "usage": usage}),
+    );
+    text.push_str("data: [DONE]\n\n");
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from(text))
+        .unwrap_or_default()
 }

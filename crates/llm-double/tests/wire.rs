@@ -156,3 +156,29 @@ async fn conversations_matched_by_regex_get_their_own_turns_and_tokens_are_count
     let (_, body) = post(&server, "/v1/messages/count_tokens", &ask("Task 1.1")).await;
     assert!(body.contains("input_tokens"), "{body}");
 }
+
+#[tokio::test]
+async fn chat_completions_call_the_requests_write_tool_or_reply_with_an_edit_block() {
+    let server = Server::start(script()).await.unwrap();
+    let tools = json!([{"type": "function", "function": {"name": "write", "parameters": {"type": "object",
+        "properties": {"filePath": {"type": "string"}, "content": {"type": "string"}}}}}]);
+    let (_, body) = post(
+        &server,
+        "/v1/chat/completions",
+        &json!({"model": "m", "stream": true, "tools": tools, "messages": [{"role": "user", "content": "go"}]}),
+    )
+    .await;
+    let chunks: Vec<&str> = body.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+    assert_eq!(chunks.last(), Some(&"[DONE]"));
+    let call: Value = serde_json::from_str(chunks.iter().find(|c| c.contains("tool_calls")).unwrap()).unwrap();
+    let function = &call["choices"][0]["delta"]["tool_calls"][0]["function"];
+    assert_eq!(function["name"], "write");
+    assert_eq!(
+        serde_json::from_str::<Value>(function["arguments"].as_str().unwrap()).unwrap(),
+        json!({"filePath": "hello.txt", "content": "hi\n"})
+    );
+    let (_, body) =
+        post(&server, "/v1/chat/completions", &json!({"model": "m", "messages": [{"role": "user", "content": "go"}]}))
+            .await;
+    assert!(body.contains("hello.txt\\n```\\n<<<<<<< SEARCH\\n=======\\nhi\\n>>>>>>> REPLACE"), "{body}");
+}
