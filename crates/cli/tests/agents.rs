@@ -239,7 +239,7 @@ fn agents_lists_each_cli_with_its_version_or_how_to_install_it() {
 #[test]
 fn a_rate_limit_then_success_is_retried_by_the_cli_and_the_task_lands() {
     let mut script = write_then_text();
-    script.faults.push(Fault { turn: 0, status: Some(429), times: Some(1), delay_ms: None });
+    script.faults.push(Fault { turn: 0, status: Some(429), times: Some(1), ..Fault::default() });
     let (output, dir, requests) = run_with("claude", "", script, &[], &[]);
     assert_committed("claude", &output, &dir, "Write");
     let posts = requests.iter().filter(|r| r.method == "POST").count();
@@ -249,7 +249,7 @@ fn a_rate_limit_then_success_is_retried_by_the_cli_and_the_task_lands() {
 #[test]
 fn a_stuck_model_gets_the_cli_killed_by_the_timeout() {
     let mut script = write_then_text();
-    script.faults.push(Fault { turn: 0, status: None, times: None, delay_ms: Some(120_000) });
+    script.faults.push(Fault { turn: 0, delay_ms: Some(120_000), ..Fault::default() });
     let started = std::time::Instant::now();
     let (output, _dir, _) = run_with("codex", "/v1", script, &[], &["--timeout", "3"]);
     assert_eq!(output.status.code(), Some(1));
@@ -307,4 +307,13 @@ fn tokens_and_cost_reach_the_report_and_the_budget_stops_new_work() {
     let report: Value = serde_json::from_slice(&report.stdout).unwrap();
     assert!(report["tasks"][0]["cost_usd"].as_f64().unwrap_or(0.0) > 0.0, "{report}");
     assert!(report["tasks"][0]["tokens_in"].as_u64().unwrap_or(0) > 0, "{report}");
+}
+
+#[test]
+fn a_stream_cut_in_the_middle_is_retried_by_the_cli_and_the_task_lands() {
+    let mut script = write_then_text();
+    script.faults.push(Fault { turn: 0, cut_after: Some(2), times: Some(1), ..Fault::default() });
+    let (output, dir, requests) = run_with("claude", "", script, &[], &[]);
+    assert_committed("claude", &output, &dir, "Write");
+    assert!(requests.iter().filter(|r| r.method == "POST").count() >= 3, "the cut turn was asked again");
 }

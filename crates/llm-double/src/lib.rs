@@ -64,6 +64,8 @@ pub struct Fault {
     pub times: Option<u32>,
     /// Wait this long before answering (a slow or stuck model).
     pub delay_ms: Option<u64>,
+    /// Cut the stream after this many events, the times `times` says (a dropped connection).
+    pub cut_after: Option<usize>,
 }
 
 /// One model turn.
@@ -198,14 +200,18 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
     }
     let turn = model_turns(api, &body);
     let mut status = None;
+    let mut cut = None;
     for (index, fault) in shared.script.faults.iter().enumerate().filter(|(_, f)| f.turn == turn) {
         if let Some(delay) = fault.delay_ms {
             tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         }
         let mut served = shared.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if fault.status.is_some() && fault.times.is_none_or(|times| served[index] < times) {
+        if (fault.status.is_some() || fault.cut_after.is_some())
+            && fault.times.is_none_or(|times| served[index] < times)
+        {
             served[index] += 1;
-            status = fault.status;
+            status = status.or(fault.status);
+            cut = cut.or(fault.cut_after);
         }
     }
     if let Some(status) = status {
@@ -226,11 +232,17 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
         Step::Error { error } => error_response(api, *error),
         step if api == Api::Chat => chat_response(step, &model, turn, &body, streaming),
         step if !streaming => json_response(anthropic_message(step, &model, turn)),
-        step => sse(match api {
-            Api::Anthropic => anthropic_events(step, &model, turn),
-            Api::OpenAi => openai_events(step, turn),
-            Api::Gemini | Api::Chat => gemini_events(step),
-        }),
+        step => {
+            let mut events = match api {
+                Api::Anthropic => anthropic_events(step, &model, turn),
+                Api::OpenAi => openai_events(step, turn),
+                Api::Gemini | Api::Chat => gemini_events(step),
+            };
+            if let Some(cut) = cut {
+                events.truncate(cut);
+            }
+            sse(events)
+        }
     }
 }
 
@@ -282,7 +294,11 @@ fn error_response(api: Api, status: u16) -> Response {
     let message = if status == 429 { "scripted rate limit" } else { "scripted server error" };
     let body = match api {
         Api::Anthropic => {
-            let kind = if status == 429 { "rate_limit_error" } else { "api_error" };
+            let kind = match status {
+                429 => "rate_limit_error",
+                529 => "overloaded_error",
+                _ => "api_error",
+            };
             json!({"type": "error", "error": {"type": kind, "message": message}})
         }
         Api::OpenAi => json!({"error": {"message": message, "type": "server_error", "code": status}}),

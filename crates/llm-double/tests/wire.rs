@@ -128,7 +128,7 @@ async fn scripted_errors_carry_their_status_and_retry_after() {
 
 #[tokio::test]
 async fn a_fault_fails_a_turn_some_times_then_the_step_answers() {
-    let faults = vec![llm_double::Fault { turn: 0, status: Some(500), times: Some(2), delay_ms: None }];
+    let faults = vec![llm_double::Fault { turn: 0, status: Some(500), times: Some(2), ..llm_double::Fault::default() }];
     let server = Server::start(Script { faults, ..script() }).await.unwrap();
     let body = json!({"stream": true, "messages": [{"role": "user", "content": "go"}]});
     for _ in 0..2 {
@@ -181,4 +181,21 @@ async fn chat_completions_call_the_requests_write_tool_or_reply_with_an_edit_blo
         post(&server, "/v1/chat/completions", &json!({"model": "m", "messages": [{"role": "user", "content": "go"}]}))
             .await;
     assert!(body.contains("hello.txt\\n```\\n<<<<<<< SEARCH\\n=======\\nhi\\n>>>>>>> REPLACE"), "{body}");
+}
+
+#[tokio::test]
+async fn a_stream_can_be_cut_and_the_model_overloaded() {
+    let faults = vec![
+        llm_double::Fault { turn: 0, cut_after: Some(2), times: Some(1), ..llm_double::Fault::default() },
+        llm_double::Fault { turn: 1, status: Some(529), ..llm_double::Fault::default() },
+    ];
+    let server = Server::start(Script { faults, ..script() }).await.unwrap();
+    let first = json!({"stream": true, "messages": [{"role": "user", "content": "go"}]});
+    let (_, body) = post(&server, "/v1/messages", &first).await;
+    assert_eq!(events(&body).len(), 2, "cut after two events");
+    let (_, body) = post(&server, "/v1/messages", &first).await;
+    assert_eq!(events(&body).len(), 6, "whole the second time");
+    let second = json!({"stream": true, "messages": [{"role": "user"}, {"role": "assistant"}, {"role": "user"}]});
+    let (status, rest) = post(&server, "/v1/messages", &second).await;
+    assert!(status.contains("529") && rest.contains("overloaded_error"), "{status} {rest}");
 }
