@@ -65,6 +65,14 @@ impl Repo {
         self.command(&args).output().unwrap()
     }
 
+    /// `wavecrew run plan.md --agent scripted --script script.json --yes ARGS` in the background,
+    /// stderr captured.
+    fn spawn_run(&self, extra: &[&str]) -> std::process::Child {
+        let mut args = vec!["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"];
+        args.extend_from_slice(extra);
+        self.command(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+    }
+
     /// The run branch's commits, oldest first, as (task trailer, subject).
     fn commits(&self, branch: &str) -> Vec<(String, String)> {
         let log = git(
@@ -526,12 +534,7 @@ fn kill_9_at_random_points_then_resume_keeps_every_task_exactly_once() {
 
 /// Starts `wavecrew run` in the background; returns once its first agent runs.
 fn start_slow_run(repo: &Repo) -> std::process::Child {
-    let child = repo
-        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = repo.spawn_run(&[]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while !repo.state_dir().join("runs").exists()
         || std::fs::read_dir(repo.state_dir().join("runs")).unwrap().next().is_none()
@@ -813,12 +816,7 @@ fn checkpoint_script() -> Value {
 #[test]
 fn checkpoints_wait_for_approve_reject_and_decide_and_dependents_wait_for_them() {
     let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());
-    let mut child = repo
-        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = repo.spawn_run(&[]);
     let run = wait_for_checkpoint(&repo, "1.1");
     wait_for_checkpoint(&repo, "1.2");
     assert!(repo.commits("wavecrew/M1").is_empty(), "nothing lands before a person answers");
@@ -864,22 +862,7 @@ fn checkpoints_wait_for_approve_reject_and_decide_and_dependents_wait_for_them()
 #[test]
 fn auto_approve_answers_verify_and_decisions_but_never_human_actions() {
     let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());
-    let mut child = repo
-        .command(&[
-            "run",
-            "plan.md",
-            "--agent",
-            "scripted",
-            "--script",
-            "script.json",
-            "--yes",
-            "--auto-approve",
-            "human-verify,decision",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = repo.spawn_run(&["--auto-approve", "human-verify,decision"]);
     let run = wait_for_checkpoint(&repo, "2.2");
     assert_eq!(repo.commits("wavecrew/M1").len(), 3, "1.1 and 1.2 were answered for the person, 2.1 ran");
     assert!(repo.command(&["approve", &run, "2.2"]).output().unwrap().status.success());
@@ -908,22 +891,7 @@ fn auto_approve_answers_verify_and_decisions_but_never_human_actions() {
 #[test]
 fn a_run_left_waiting_is_picked_up_by_resume_after_the_approval() {
     let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());
-    let mut child = repo
-        .command(&[
-            "run",
-            "plan.md",
-            "--agent",
-            "scripted",
-            "--script",
-            "script.json",
-            "--yes",
-            "--auto-approve",
-            "decision",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = repo.spawn_run(&["--auto-approve", "decision"]);
     let run = wait_for_checkpoint(&repo, "1.1");
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(130));
