@@ -6,7 +6,7 @@
 //! - Gemini (`POST /v1beta/models/{model}:streamGenerateContent?alt=sse`), for Gemini CLI;
 //! - OpenAI Chat Completions (`POST /v1/chat/completions`, streaming or not), for aider and
 //!   opencode: a write step is a call of the request's own write tool when it offers tools,
-//!   else an edit block in the reply's text (`path`, then a fenced SEARCH/REPLACE).
+//!   else the file in aider's "whole" edit format (`path`, then the file in a fence).
 //!
 //! It is stateless: the reply to a request is the script's step number *n*, where *n* is the
 //! number of model turns already in the request's conversation. A step writes a file (through
@@ -434,11 +434,11 @@ fn write_tool(body: &Value) -> Option<(String, String, String)> {
     })
 }
 
-/// An edit in the reply's text for clients without tools: the path, then a fenced
-/// SEARCH/REPLACE whose empty SEARCH creates the file.
+/// An edit in the reply's text for clients without tools: aider's "whole" edit format (the
+/// path, then the file in a fence), which aider uses for models it does not know.
 fn edit_block(path: &str, content: &str) -> String {
     let body = if content.ends_with('\n') { content.to_owned() } else { format!("{content}\n") };
-    format!("{path}\n```\n<<<<<<< SEARCH\n=======\n{body}>>>>>>> REPLACE\n```\n")
+    format!("{path}\n```\n{body}```\n")
 }
 
 /// A Chat Completions reply, whole or as a stream of chunks ending in `[DONE]`.

@@ -180,7 +180,7 @@ async fn chat_completions_call_the_requests_write_tool_or_reply_with_an_edit_blo
     let (_, body) =
         post(&server, "/v1/chat/completions", &json!({"model": "m", "messages": [{"role": "user", "content": "go"}]}))
             .await;
-    assert!(body.contains("hello.txt\\n```\\n<<<<<<< SEARCH\\n=======\\nhi\\n>>>>>>> REPLACE"), "{body}");
+    assert!(body.contains("hello.txt\\n```\\nhi\\n```"), "{body}");
 }
 
 #[tokio::test]
