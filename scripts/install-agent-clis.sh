@@ -16,4 +16,5 @@ install() { # name package@version
 install claude @anthropic-ai/claude-code@2.1.197
 install codex @openai/codex@0.171.0
 install gemini @google/gemini-cli@0.61.0
+install opencode opencode-ai@1.18.33
 echo "$dir"

@@ -317,3 +317,15 @@ fn a_stream_cut_in_the_middle_is_retried_by_the_cli_and_the_task_lands() {
     assert_committed("claude", &output, &dir, "Write");
     assert!(requests.iter().filter(|r| r.method == "POST").count() >= 3, "the cut turn was asked again");
 }
+
+#[test]
+fn opencode_writes_through_its_write_tool() {
+    let (output, dir, requests) = run_with("opencode", "/v1", write_then_text(), &[], &[]);
+    assert_committed("opencode", &output, &dir, "write");
+    assert!(
+        requests.iter().all(|r| r.uri == "/v1/chat/completions"),
+        "{:?}",
+        requests.iter().map(|r| &r.uri).collect::<Vec<_>>()
+    );
+    assert!(requests.iter().all(|r| r.body["tools"].is_array()), "--title: no title request without tools");
+}

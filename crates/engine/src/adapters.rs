@@ -19,6 +19,8 @@ pub enum Cli {
     Codex,
     /// Gemini CLI, npm `@google/gemini-cli`.
     Gemini,
+    /// opencode, npm `opencode-ai`.
+    Opencode,
 }
 
 impl Cli {
@@ -28,6 +30,7 @@ impl Cli {
             "claude" => Some(Cli::Claude),
             "codex" => Some(Cli::Codex),
             "gemini" => Some(Cli::Gemini),
+            "opencode" => Some(Cli::Opencode),
             _ => None,
         }
     }
@@ -38,6 +41,7 @@ impl Cli {
             Cli::Claude => "claude",
             Cli::Codex => "codex",
             Cli::Gemini => "gemini",
+            Cli::Opencode => "opencode",
         }
     }
 
@@ -168,6 +172,35 @@ impl Agent for CliAgent {
                 }
                 push(&[&request.prompt]);
             }
+            Cli::Opencode => {
+                let dir = request.worktree.to_string_lossy().into_owned();
+                let title = format!("wavecrew task {}", request.task);
+                push(&["run", "--format", "json", "--dir", &dir, "--title", &title]);
+                match (&self.base_url, &model) {
+                    // A provider of our own, described in a config file next to the prompt; the
+                    // key stays in the environment (`{env:…}`), never in the file.
+                    (Some(url), model) => {
+                        let model = model.clone().unwrap_or_else(|| "default".into());
+                        let config = serde_json::json!({
+                            "autoupdate": false,
+                            "share": "disabled",
+                            "permission": {"edit": "allow", "bash": "allow"},
+                            "provider": {"wavecrew": {"npm": "@ai-sdk/openai-compatible", "name": "wavecrew",
+                                "options": {"baseURL": url, "apiKey": "{env:OPENAI_API_KEY}"},
+                                "models": {model.clone(): {"name": model}}}}
+                        });
+                        let path = request.prompt_file.with_extension("opencode.json");
+                        if std::fs::write(&path, config.to_string()).is_ok() {
+                            env.push(("OPENCODE_CONFIG".into(), path.to_string_lossy().into_owned()));
+                        }
+                        push(&["-m", &format!("wavecrew/{model}")]);
+                    }
+                    (None, Some(model)) => push(&["-m", model]),
+                    (None, None) => {}
+                }
+                env.push(("OPENCODE_DISABLE_MODELS_FETCH".into(), "1".into()));
+                push(&[&request.prompt]);
+            }
             Cli::Gemini => {
                 push(&["-p", &request.prompt, "-o", "stream-json", "--approval-mode", "yolo", "--skip-trust"]);
                 if let Some(model) = &model {
@@ -183,6 +216,7 @@ impl Agent for CliAgent {
             Cli::Claude => &["ANTHROPIC_*", "CLAUDE_*"],
             Cli::Codex => &["OPENAI_*", "CODEX_*"],
             Cli::Gemini => &["GEMINI_*", "GOOGLE_*"],
+            Cli::Opencode => &["OPENCODE_*", "OPENAI_*"],
         };
         let pass_env = own.iter().map(|p| (*p).to_owned()).chain(self.pass_env.iter().cloned()).collect();
         AgentCommand { program: self.program.clone(), args, env, pass_env }
@@ -202,6 +236,7 @@ impl Agent for CliAgent {
             Cli::Claude => claude_activity(&event),
             Cli::Codex => codex_activity(&event),
             Cli::Gemini => gemini_activity(&event),
+            Cli::Opencode => opencode_activity(&event),
         }
     }
 }
@@ -287,6 +322,32 @@ fn gemini_activity(event: &Value) -> Option<Activity> {
             output: event["stats"]["output_tokens"].as_u64().unwrap_or(0),
             cost_usd: None,
         }),
+        _ => None,
+    }
+}
+
+/// opencode's `--format json`: `tool_use`, `text`, `step_finish` (tokens and cost per step),
+/// `error`.
+fn opencode_activity(event: &Value) -> Option<Activity> {
+    let part = &event["part"];
+    match event["type"].as_str()? {
+        "tool_use" => {
+            let input = &part["state"]["input"];
+            let target = input["filePath"].as_str().or(input["command"].as_str()).unwrap_or("");
+            Some(Activity::Tool(format!("{} {target}", text(&part["tool"])).trim().to_owned()))
+        }
+        "text" => Some(Activity::Text(text(&part["text"]))),
+        "step_finish" => Some(Activity::Usage {
+            input: part["tokens"]["input"].as_u64().unwrap_or(0),
+            output: part["tokens"]["output"].as_u64().unwrap_or(0),
+            cost_usd: part["cost"].as_f64().filter(|c| *c > 0.0),
+        }),
+        "error" => {
+            let error = &event["error"];
+            Some(Activity::Error(
+                error["data"]["message"].as_str().or(error["name"].as_str()).unwrap_or("error").to_owned(),
+            ))
+        }
         _ => None,
     }
 }

@@ -22,6 +22,7 @@ fn install_hint(cli: &str) -> &'static str {
         "claude" => "npm install -g @anthropic-ai/claude-code",
         "codex" => "npm install -g @openai/codex",
         "gemini" => "npm install -g @google/gemini-cli",
+        "opencode" => "npm install -g opencode-ai",
         _ => "",
     }
 }
@@ -61,7 +62,7 @@ pub fn run(_ctx: &Context, args: &AgentsArgs) -> Result<ExitCode, CliError> {
     let config = super::run::load_config(&args.repo).map(|(_, c)| c).unwrap_or_else(|_| Config::default());
     let mut out = std::io::stdout().lock();
     let mut rows: Vec<(String, String, PathBuf)> = Vec::new();
-    for cli in ["claude", "codex", "gemini"] {
+    for cli in ["claude", "codex", "gemini", "opencode"] {
         let configured = config.agents.get(cli);
         let program = configured.and_then(|a| a.program.clone()).unwrap_or_else(|| PathBuf::from(cli));
         rows.push((cli.to_owned(), cli.to_owned(), program));

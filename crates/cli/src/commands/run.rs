@@ -208,7 +208,7 @@ impl AgentArgs {
                         .agents
                         .keys()
                         .map(String::as_str)
-                        .chain(["claude", "codex", "gemini", "command", "scripted"])
+                        .chain(["claude", "codex", "gemini", "opencode", "command", "scripted"])
                         .collect();
                     CliError::usage(format!("error: no agent `{name}`")).with_hint(format!(
                         "agents are {}; add others as `[agents.{name}]` with `command = [...]` in wavecrew.toml",
