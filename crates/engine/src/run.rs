@@ -520,6 +520,9 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
     // What each task waits for, worked out once: the loop below asks after every event.
     let waits: HashMap<TaskId, Vec<TaskId>> =
         order.iter().map(|&id| (id, waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, id))).collect();
+    // Each task's Files, by id (the first task of an id, as `Plan::task`): asked after every event.
+    let files: HashMap<TaskId, &[plan::Spanned<String>]> =
+        ctx.plan.tasks.iter().rev().map(|t| (t.id, t.files.as_slice())).collect();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, Outcome)>();
     let mut running: HashMap<TaskId, usize> = HashMap::new();
     // Once set, nothing new starts; running tasks finish (or, when cancelled, are stopped).
@@ -557,7 +560,7 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
                 if running.len() >= jobs || broken.is_some() || stopping.is_some() {
                     break;
                 }
-                if state[&id] != TaskState::Pending || !ready(&ctx, &waits[&id], &state, &running, &lane_index, id) {
+                if state[&id] != TaskState::Pending || !ready(&files, &waits[&id], &state, &running, &lane_index, id) {
                     continue;
                 }
                 state.insert(id, TaskState::Running);
@@ -659,18 +662,18 @@ pub fn waits_for(plan: &Plan, schedule: &Schedule, mode: ScheduleMode, id: TaskI
 /// Whether `id` can start now: what it waits for is committed, its lane is free, and no
 /// running task lists an overlapping file.
 fn ready(
-    ctx: &Ctx,
+    files: &HashMap<TaskId, &[plan::Spanned<String>]>,
     waits: &[TaskId],
     state: &HashMap<TaskId, TaskState>,
     running: &HashMap<TaskId, usize>,
     lanes: &HashMap<TaskId, usize>,
     id: TaskId,
 ) -> bool {
-    let Some(task) = ctx.plan.task(id) else { return false };
+    let Some(own) = files.get(&id) else { return false };
     let lane = lanes.get(&id);
     waits.iter().all(|t| state.get(t) == Some(&TaskState::Committed))
         && running.values().all(|l| Some(l) != lane)
-        && running.keys().all(|other| ctx.plan.task(*other).is_none_or(|o| !plan::files_overlap(&task.files, &o.files)))
+        && running.keys().all(|other| files.get(other).is_none_or(|theirs| !plan::files_overlap(own, theirs)))
 }
 
 /// Runs one task to its end: attempts until one commits, or they are used up.
