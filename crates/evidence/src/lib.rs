@@ -1,0 +1,18 @@
+//! `evidence`: what wavecrew's gates and must_have checks read, as pure functions over text.
+//!
+//! Nothing here runs a command or touches the disk: the engine runs the tools, reads the
+//! files and hands their text to these parsers, so that every verdict comes from evidence
+//! wavecrew gathered itself and every parser can be tested (and property-tested) on strings.
+//!
+//! - [`results`]: test counts from JUnit XML and from the summary lines of common runners.
+//! - [`coverage`]: lcov and Cobertura line coverage, and coverage of the lines a diff changed.
+//! - [`diff`]: the added or changed lines of a unified diff, per file.
+//! - [`secrets`]: known key formats and high-entropy strings.
+//! - [`patterns`]: dangerous code patterns per language.
+//! - [`artifacts`]: stub markers and references between files (is an artifact wired?).
+pub mod artifacts;
+pub mod coverage;
+pub mod diff;
+pub mod patterns;
+pub mod results;
+pub mod secrets;
