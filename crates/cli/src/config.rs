@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The agent `run` uses when `--agent` is not given: a name under `[agents]`.
+    /// The agent `run` uses when `--agent` is not given: a name under `[agents]`, or a CLI's
+    /// name. Also spelled `default_agent`.
+    #[serde(alias = "default_agent")]
     pub agent: Option<String>,
     /// Run settings.
     #[serde(default)]
@@ -102,6 +104,9 @@ pub struct AgentConfig {
     /// its own provider's (names, or prefixes ending in `*`).
     #[serde(default)]
     pub pass_env: Vec<String>,
+    /// Extra arguments for the CLI, after wavecrew's own (e.g. a settings file).
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 impl Config {
@@ -168,6 +173,14 @@ mod tests {
         assert_eq!(config.agent.as_deref(), Some("a"));
         assert_eq!((config.run.attempts, config.run.timeout), (Some(4), Some(5)));
         assert_eq!(config.agents["b"].command, ["b", "{prompt_file}"]);
+    }
+
+    #[test]
+    fn default_agent_is_another_spelling_of_agent_and_agents_take_args() {
+        let config: Config =
+            toml::from_str("default_agent = \"aider\"\n[agents.aider]\nargs = [\"--map-tokens\", \"0\"]\n").unwrap();
+        assert_eq!(config.agent.as_deref(), Some("aider"));
+        assert_eq!(config.agents["aider"].args, ["--map-tokens", "0"]);
     }
 
     #[test]

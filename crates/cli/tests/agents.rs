@@ -1,6 +1,7 @@
-//! The agent adapters end to end: `wavecrew run --agent claude|codex|gemini` drives the real
-//! CLI (installed from npm by `scripts/install-agent-clis.sh`), which talks to the scripted LLM
-//! server (`llm-double`, a test double) on 127.0.0.1. No real model is called.
+//! The agent adapters end to end: `wavecrew run --agent claude|codex|gemini|opencode|aider`
+//! drives the real CLI (installed from npm or PyPI by `scripts/install-agent-clis.sh`), which
+//! talks to the scripted LLM server (`llm-double`, a test double) on 127.0.0.1. No real model is
+//! called.
 
 use llm_double::{Fault, Script, Server, Step};
 use serde_json::Value;
@@ -12,7 +13,9 @@ fn cli(name: &str) -> PathBuf {
     let dir = std::env::var_os("WAVECREW_AGENT_CLIS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agent-clis"));
-    let program = dir.join(name).join("node_modules/.bin").join(name);
+    // npm packages have their programs in node_modules/.bin, Python virtual environments in bin.
+    let npm = dir.join(name).join("node_modules/.bin").join(name);
+    let program = if npm.exists() { npm } else { dir.join(name).join("bin").join(name) };
     assert!(
         program.exists(),
         "{} is missing: run scripts/install-agent-clis.sh (scripts/test.sh does)",
@@ -328,4 +331,49 @@ fn opencode_writes_through_its_write_tool() {
         requests.iter().map(|r| &r.uri).collect::<Vec<_>>()
     );
     assert!(requests.iter().all(|r| r.body["tools"].is_array()), "--title: no title request without tools");
+}
+
+#[test]
+fn aider_writes_the_whole_file_and_leaves_nothing_of_its_own_in_the_commit() {
+    let (output, dir, requests) = run_with("aider", "/v1", write_then_text(), &[], &[]);
+    assert_committed("aider", &output, &dir, "edit hello.txt");
+    let repo = dir.path().join("repo");
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
+    assert_eq!(files.lines().collect::<Vec<_>>(), ["hello.txt", "plan.md", "wavecrew.toml"], "no .aider* files");
+    assert_eq!(git(&repo, &["log", "--format=%s", "wavecrew/M1"]).lines().count(), 2, "aider did not commit");
+    let posts: Vec<&llm_double::Request> = requests.iter().filter(|r| r.method == "POST").collect();
+    assert!(
+        posts.iter().all(|r| r.uri == "/v1/chat/completions"),
+        "{:?}",
+        posts.iter().map(|r| &r.uri).collect::<Vec<_>>()
+    );
+    assert_eq!(posts[0].body["model"], "sonnet", "the plan's model reached the endpoint");
+    let prompt = posts[0].body["messages"].to_string();
+    assert!(prompt.contains("Create hello.txt containing hi") && prompt.contains("## Skill: security-auditor"));
+}
+
+#[test]
+fn aider_exits_0_after_an_api_error_but_the_attempt_fails_with_the_apis_words() {
+    let script = Script { steps: vec![Step::Error { error: 400 }], ..Script::default() };
+    let (output, dir, _) = run_with("aider", "/v1", script, &[], &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let all = events(&output);
+    let failed: Vec<&str> =
+        all.iter().filter(|e| e["event"] == "task_failed").filter_map(|e| e["reason"].as_str()).collect();
+    assert!(
+        failed
+            .iter()
+            .any(|r| r.contains("aider exited without an answer from the model") && r.contains("BadRequestError")),
+        "{failed:?}"
+    );
+    assert!(git(&dir.path().join("repo"), &["branch", "--list", "wavecrew/M1"]).contains("wavecrew/M1"));
+}
+
+#[test]
+fn aider_retries_a_rate_limit_and_the_task_lands() {
+    let mut script = write_then_text();
+    script.faults.push(Fault { turn: 0, status: Some(429), times: Some(1), ..Fault::default() });
+    let (output, dir, requests) = run_with("aider", "/v1", script, &[], &[]);
+    assert_committed("aider", &output, &dir, "edit hello.txt");
+    assert!(requests.iter().filter(|r| r.method == "POST").count() >= 2, "the 429 was retried");
 }

@@ -1,5 +1,6 @@
-//! Adapters for the real agent CLIs: Claude Code (`claude`), Codex (`codex`) and Gemini CLI
-//! (`gemini`), each run headless, one task per process, with unattended edits.
+//! Adapters for the real agent CLIs: Claude Code (`claude`), Codex (`codex`), Gemini CLI
+//! (`gemini`), opencode (`opencode`) and aider (`aider`), each run headless, one task per
+//! process, with unattended edits and without the CLI's own commits (wavecrew commits).
 //!
 //! An adapter knows its CLI's command line, the environment that points it at a provider, the
 //! model aliases of plans (`haiku`, `sonnet`, `opus`), and how to read its machine-readable
@@ -21,12 +22,18 @@ pub enum Cli {
     Gemini,
     /// opencode, npm `opencode-ai`.
     Opencode,
+    /// aider, PyPI `aider-chat`.
+    Aider,
 }
 
 impl Cli {
-    /// The CLI named `name` (`claude`, `codex`, `gemini`).
+    /// Every CLI, in the order `wavecrew agents` lists them.
+    pub const ALL: [Cli; 5] = [Cli::Claude, Cli::Codex, Cli::Gemini, Cli::Opencode, Cli::Aider];
+
+    /// The CLI named `name` (`claude`, `codex`, `gemini`, `opencode`, `aider`).
     pub fn from_name(name: &str) -> Option<Cli> {
         match name {
+            "aider" => Some(Cli::Aider),
             "claude" => Some(Cli::Claude),
             "codex" => Some(Cli::Codex),
             "gemini" => Some(Cli::Gemini),
@@ -42,6 +49,18 @@ impl Cli {
             Cli::Codex => "codex",
             Cli::Gemini => "gemini",
             Cli::Opencode => "opencode",
+            Cli::Aider => "aider",
+        }
+    }
+
+    /// How to install it.
+    pub fn install_hint(self) -> &'static str {
+        match self {
+            Cli::Claude => "npm install -g @anthropic-ai/claude-code",
+            Cli::Codex => "npm install -g @openai/codex",
+            Cli::Gemini => "npm install -g @google/gemini-cli",
+            Cli::Opencode => "npm install -g opencode-ai",
+            Cli::Aider => "python3 -m pip install aider-chat (or: pipx install aider-chat)",
         }
     }
 
@@ -55,6 +74,7 @@ impl Cli {
             (Cli::Codex, "haiku" | "sonnet" | "opus") => "gpt-5.5",
             (Cli::Gemini, "haiku") => "gemini-2.5-flash",
             (Cli::Gemini, "sonnet" | "opus") => "gemini-2.5-pro",
+            // aider knows `haiku`, `sonnet` and `opus` itself: they pass through.
             _ => return None,
         })
     }
@@ -88,6 +108,7 @@ pub struct CliAgent {
     base_url: Option<String>,
     models: BTreeMap<String, String>,
     pass_env: Vec<String>,
+    extra_args: Vec<String>,
 }
 
 impl CliAgent {
@@ -100,7 +121,15 @@ impl CliAgent {
             base_url,
             models,
             pass_env: Vec::new(),
+            extra_args: Vec::new(),
         }
+    }
+
+    /// Appends these arguments to every command line (after wavecrew's own, before the prompt
+    /// where the CLI takes it last).
+    pub fn with_args(mut self, args: Vec<String>) -> Self {
+        self.extra_args = args;
+        self
     }
 
     /// Lets the CLI see these variables of wavecrew's environment too (names or `PREFIX_*`).
@@ -170,7 +199,8 @@ impl Agent for CliAgent {
                     );
                     push(&["-c", "model_provider=\"wavecrew\"", "-c", &provider]);
                 }
-                push(&[&request.prompt]);
+                args.extend(self.extra_args.iter().cloned());
+                args.push(request.prompt.clone());
             }
             Cli::Opencode => {
                 let dir = request.worktree.to_string_lossy().into_owned();
@@ -199,7 +229,8 @@ impl Agent for CliAgent {
                     (None, None) => {}
                 }
                 env.push(("OPENCODE_DISABLE_MODELS_FETCH".into(), "1".into()));
-                push(&[&request.prompt]);
+                args.extend(self.extra_args.iter().cloned());
+                args.push(request.prompt.clone());
             }
             Cli::Gemini => {
                 push(&["-p", &request.prompt, "-o", "stream-json", "--approval-mode", "yolo", "--skip-trust"]);
@@ -209,6 +240,52 @@ impl Agent for CliAgent {
                 if let Some(url) = &self.base_url {
                     env.push(("GOOGLE_GEMINI_BASE_URL".into(), url.clone()));
                 }
+                args.extend(self.extra_args.iter().cloned());
+            }
+            Cli::Aider => {
+                let side =
+                    |extension: &str| request.prompt_file.with_extension(extension).to_string_lossy().into_owned();
+                push(&["--message-file", &request.prompt_file.to_string_lossy()]);
+                // Unattended, no commits of its own, nothing written into the worktree but the
+                // task's files: its histories go next to the prompt.
+                push(&[
+                    "--yes-always",
+                    "--no-auto-commits",
+                    "--no-dirty-commits",
+                    "--no-gitignore",
+                    "--no-check-update",
+                    "--no-show-release-notes",
+                    "--no-analytics",
+                    "--no-pretty",
+                    "--no-fancy-input",
+                    "--no-detect-urls",
+                    "--no-suggest-shell-commands",
+                    "--no-show-model-warnings",
+                ]);
+                push(&["--input-history-file", &side("aider.input"), "--chat-history-file", &side("aider.chat.md")]);
+                // Its analytics log is the only place that says whether the model answered, and
+                // with how many tokens: read in `finished`.
+                push(&["--analytics-log", &side("aider.events.jsonl")]);
+                match (&self.base_url, &model) {
+                    // An OpenAI-compatible endpoint: aider (through litellm) names such models
+                    // `openai/<id>`, and must be told their limits or it looks them up online.
+                    (Some(url), model) => {
+                        let model = model.clone().unwrap_or_else(|| "default".into());
+                        let model = if model.contains('/') { model } else { format!("openai/{model}") };
+                        let metadata = serde_json::json!({ model.clone(): {
+                            "max_input_tokens": 128_000, "max_output_tokens": 8_192, "max_tokens": 8_192,
+                            "input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
+                            "litellm_provider": "openai", "mode": "chat"}});
+                        let path = side("aider-models.json");
+                        if std::fs::write(&path, metadata.to_string()).is_ok() {
+                            push(&["--model-metadata-file", &path]);
+                        }
+                        push(&["--model", &model, "--openai-api-base", url, "--edit-format", "whole"]);
+                    }
+                    (None, Some(model)) => push(&["--model", model]),
+                    (None, None) => {}
+                }
+                args.extend(self.extra_args.iter().cloned());
             }
         }
         // Each CLI sees its own provider's variables, and nothing else of the user's environment.
@@ -217,6 +294,8 @@ impl Agent for CliAgent {
             Cli::Codex => &["OPENAI_*", "CODEX_*"],
             Cli::Gemini => &["GEMINI_*", "GOOGLE_*"],
             Cli::Opencode => &["OPENCODE_*", "OPENAI_*"],
+            // aider speaks to many providers through litellm.
+            Cli::Aider => &["AIDER_*", "OPENAI_*", "ANTHROPIC_*", "GEMINI_*", "OPENROUTER_*", "DEEPSEEK_*"],
         };
         let pass_env = own.iter().map(|p| (*p).to_owned()).chain(self.pass_env.iter().cloned()).collect();
         AgentCommand { program: self.program.clone(), args, env, pass_env }
@@ -231,14 +310,68 @@ impl Agent for CliAgent {
     }
 
     fn activity(&self, line: &str) -> Option<Activity> {
+        if self.cli == Cli::Aider {
+            return aider_activity(line);
+        }
         let event: Value = serde_json::from_str(line).ok()?;
         match self.cli {
+            Cli::Aider => None,
             Cli::Claude => claude_activity(&event),
             Cli::Codex => codex_activity(&event),
             Cli::Gemini => gemini_activity(&event),
             Cli::Opencode => opencode_activity(&event),
         }
     }
+
+    fn is_scratch(&self, path: &std::path::Path) -> bool {
+        // aider's repository map cache (`.aider.tags.cache.v4/`) and any history file it was
+        // not told to keep elsewhere.
+        self.cli == Cli::Aider
+            && path.components().next().is_some_and(|first| first.as_os_str().to_string_lossy().starts_with(".aider"))
+    }
+
+    fn finished(&self, request: &AgentRequest) -> Result<Vec<Activity>, String> {
+        if self.cli != Cli::Aider {
+            return Ok(Vec::new());
+        }
+        let log = request.prompt_file.with_extension("aider.events.jsonl");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        aider_usage(&text)
+    }
+}
+
+/// aider's plain output (`--no-pretty`): the files it edits, and the errors litellm reports.
+fn aider_activity(line: &str) -> Option<Activity> {
+    let line = line.trim();
+    if let Some(path) = line.strip_prefix("Applied edit to ") {
+        return Some(Activity::Tool(format!("edit {path}")));
+    }
+    if line.starts_with("litellm.") || (line.contains("Error:") && line.contains("litellm")) {
+        return Some(Activity::Error(line.to_owned()));
+    }
+    None
+}
+
+/// The usage in aider's analytics log: one `message_send` event per model answer. aider exits 0
+/// even when the model never answered (an API error it gave up on), so no answer is a failure.
+fn aider_usage(log: &str) -> Result<Vec<Activity>, String> {
+    let answers: Vec<Activity> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["event"] == "message_send")
+        .map(|event| {
+            let properties = &event["properties"];
+            Activity::Usage {
+                input: properties["prompt_tokens"].as_u64().unwrap_or(0),
+                output: properties["completion_tokens"].as_u64().unwrap_or(0),
+                cost_usd: properties["cost"].as_f64().filter(|c| *c > 0.0),
+            }
+        })
+        .collect();
+    if answers.is_empty() {
+        return Err("aider exited without an answer from the model".into());
+    }
+    Ok(answers)
 }
 
 fn text(value: &Value) -> String {
@@ -370,6 +503,29 @@ mod tests {
         let failed = r#"{"type":"result","status":"error","error":{"message":"[API Error: rate]"}}"#;
         assert_eq!(gemini.activity(failed), Some(Activity::Error("[API Error: rate]".into())));
         assert_eq!(gemini.activity("not json"), None);
+    }
+
+    #[test]
+    fn aider_is_read_from_its_output_and_its_analytics_log() {
+        let aider = CliAgent::new(Cli::Aider, None, None, BTreeMap::new());
+        assert_eq!(aider.activity("Applied edit to src/a.py"), Some(Activity::Tool("edit src/a.py".into())));
+        let error = "litellm.BadRequestError: OpenAIException - bad";
+        assert_eq!(aider.activity(error), Some(Activity::Error(error.into())));
+        assert_eq!(aider.activity("Tokens: 10 sent, 5 received."), None);
+        let log = r#"{"event": "launched", "properties": {}}
+{"event": "message_send", "properties": {"prompt_tokens": 10, "completion_tokens": 5, "cost": 2e-05}}
+{"event": "message_send", "properties": {"prompt_tokens": 30, "completion_tokens": 7, "cost": 0.0}}"#;
+        assert_eq!(
+            aider_usage(log),
+            Ok(vec![
+                Activity::Usage { input: 10, output: 5, cost_usd: Some(2e-05) },
+                Activity::Usage { input: 30, output: 7, cost_usd: None },
+            ])
+        );
+        assert!(aider_usage(r#"{"event": "exit", "properties": {}}"#).is_err(), "no answer is a failure");
+        assert!(aider.is_scratch(std::path::Path::new(".aider.tags.cache.v4/cache.db")));
+        assert!(!aider.is_scratch(std::path::Path::new("src/.aider.py")));
+        assert!(!CliAgent::new(Cli::Claude, None, None, BTreeMap::new()).is_scratch(std::path::Path::new(".aider.x")));
     }
 
     #[test]

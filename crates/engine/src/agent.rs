@@ -74,6 +74,18 @@ pub trait Agent: Send + Sync {
     fn activity(&self, _line: &str) -> Option<crate::adapters::Activity> {
         None
     }
+
+    /// Whether a new file at `path` (relative to the worktree) is the agent CLI's own scratch
+    /// (aider's `.aider*` caches), never to be committed.
+    fn is_scratch(&self, _path: &std::path::Path) -> bool {
+        false
+    }
+
+    /// Once the agent exited 0: what it left besides its output (usage it logs to a file), or
+    /// why the attempt failed after all (aider exits 0 when the model never answered).
+    fn finished(&self, _request: &AgentRequest) -> Result<Vec<crate::adapters::Activity>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// Variables every agent process gets, so that any program can find its task.

@@ -816,23 +816,7 @@ async fn attempt_once(
         |pid| *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pid),
         |line| {
             let event = match agent.activity(line) {
-                Some(crate::adapters::Activity::Usage { input, output, cost_usd }) => {
-                    // A CLI that reports tokens but no cost is priced from the configuration.
-                    let priced = cost_usd.or_else(|| {
-                        let (per_in, per_out) = model_id.as_ref().and_then(|m| ctx.options.prices.get(m))?;
-                        Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
-                    });
-                    if let Some(cost) = priced {
-                        ctx.spent_micro_usd
-                            .fetch_add((cost * 1_000_000.0).round() as u64, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    activity_event(
-                        &output_task,
-                        attempt,
-                        crate::adapters::Activity::Usage { input, output, cost_usd: priced },
-                    )
-                }
-                Some(activity) => activity_event(&output_task, attempt, activity),
+                Some(activity) => activity_event(&output_task, attempt, account(ctx, model_id.as_deref(), activity)),
                 None => Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() },
             };
             let _ = emitter.emit(event);
@@ -885,6 +869,14 @@ async fn attempt_once(
     if !outcome.success() {
         return Ok(Attempt::Failed(format!("the agent exited with {}\n{}", describe_exit(outcome.code), outcome.tail)));
     }
+    match ctx.agent.finished(&request) {
+        Ok(activities) => {
+            for activity in activities {
+                ctx.emitter.emit(activity_event(&id, attempt, account(ctx, model_id.as_deref(), activity)))?;
+            }
+        }
+        Err(reason) => return Ok(Attempt::Failed(format!("{reason}\n{}", outcome.tail))),
+    }
     if user_tree_state(&ctx.root).await != user_tree_before {
         return Ok(Attempt::Failed(
             "your work tree changed while this task's agent ran: agents must work only in their worktree, so nothing of this attempt is committed".into(),
@@ -928,7 +920,8 @@ async fn attempt_once(
 
     // One commit for the task, made from the worktree's tree, on the base it started from.
     let worktree_git = Git::new(worktree);
-    let tree = worktree_git.snapshot_tree(|path| ctx.options.provision.includes(path)).await?;
+    let tree =
+        worktree_git.snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path)).await?;
     let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
     let commit = ctx.repo.commit_tree(&tree, &base, &message).await?;
     if task.kind == TaskType::HumanVerify {
@@ -1126,6 +1119,20 @@ async fn resume_waiting(ctx: &Ctx, task: &plan::Task, commit: &str, attempt: u32
 }
 
 /// The event of an agent's activity.
+/// Prices usage that came without a cost from the configuration's table, and adds the cost to
+/// what the run spent (for `--budget`).
+fn account(ctx: &Ctx, model_id: Option<&str>, activity: crate::adapters::Activity) -> crate::adapters::Activity {
+    let crate::adapters::Activity::Usage { input, output, cost_usd } = activity else { return activity };
+    let priced = cost_usd.or_else(|| {
+        let (per_in, per_out) = ctx.options.prices.get(model_id?)?;
+        Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
+    });
+    if let Some(cost) = priced {
+        ctx.spent_micro_usd.fetch_add((cost * 1_000_000.0).round() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    crate::adapters::Activity::Usage { input, output, cost_usd: priced }
+}
+
 fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
     use crate::adapters::Activity;
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {

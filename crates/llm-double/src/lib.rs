@@ -258,7 +258,13 @@ fn model_turns(api: Api, body: &Value) -> usize {
                 || (i["type"] == "message" && i["role"] == "assistant")
         }),
         Api::Gemini => count(&body["contents"], &|c| c["role"] == "model"),
-        Api::Chat => count(&body["messages"], &|m| m["role"] == "assistant"),
+        // Chat clients send few-shot examples as earlier user/assistant pairs (aider does), and
+        // tool results as `tool` messages: this task's turns are the ones after the last user
+        // message.
+        Api::Chat => body["messages"].as_array().map_or(0, |messages| {
+            let start = messages.iter().rposition(|m| m["role"] == "user").map_or(0, |i| i + 1);
+            messages[start..].iter().filter(|m| m["role"] == "assistant").count()
+        }),
     }
 }
 

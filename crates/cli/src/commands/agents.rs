@@ -16,15 +16,9 @@ pub struct AgentsArgs {
     pub repo: PathBuf,
 }
 
-/// How to install each agent CLI.
+/// How to install an agent CLI.
 fn install_hint(cli: &str) -> &'static str {
-    match cli {
-        "claude" => "npm install -g @anthropic-ai/claude-code",
-        "codex" => "npm install -g @openai/codex",
-        "gemini" => "npm install -g @google/gemini-cli",
-        "opencode" => "npm install -g opencode-ai",
-        _ => "",
-    }
+    engine::adapters::Cli::from_name(cli).map_or("", engine::adapters::Cli::install_hint)
 }
 
 /// The program's path: as configured, or found on PATH.
@@ -62,7 +56,7 @@ pub fn run(_ctx: &Context, args: &AgentsArgs) -> Result<ExitCode, CliError> {
     let config = super::run::load_config(&args.repo).map(|(_, c)| c).unwrap_or_else(|_| Config::default());
     let mut out = std::io::stdout().lock();
     let mut rows: Vec<(String, String, PathBuf)> = Vec::new();
-    for cli in ["claude", "codex", "gemini", "opencode"] {
+    for cli in engine::adapters::Cli::ALL.map(engine::adapters::Cli::name) {
         let configured = config.agents.get(cli);
         let program = configured.and_then(|a| a.program.clone()).unwrap_or_else(|| PathBuf::from(cli));
         rows.push((cli.to_owned(), cli.to_owned(), program));

@@ -195,12 +195,11 @@ impl AgentArgs {
                 let cli = configured.cli.as_deref().unwrap_or(name);
                 let cli = engine::adapters::Cli::from_name(cli)
                     .ok_or_else(|| CliError::usage(format!("error: unknown agent CLI `{cli}`")))?;
-                Ok(Arc::new(engine::adapters::CliAgent::new(
-                    cli,
-                    configured.program,
-                    configured.base_url,
-                    configured.models,
-                )))
+                Ok(Arc::new(
+                    engine::adapters::CliAgent::new(cli, configured.program, configured.base_url, configured.models)
+                        .with_pass_env(configured.pass_env)
+                        .with_args(configured.args),
+                ))
             }
             name => {
                 let configured = config.agents.get(name).ok_or_else(|| {
@@ -208,14 +207,16 @@ impl AgentArgs {
                         .agents
                         .keys()
                         .map(String::as_str)
-                        .chain(["claude", "codex", "gemini", "opencode", "command", "scripted"])
+                        .chain(engine::adapters::Cli::ALL.map(engine::adapters::Cli::name))
+                        .chain(["command", "scripted"])
                         .collect();
                     CliError::usage(format!("error: no agent `{name}`")).with_hint(format!(
                         "agents are {}; add others as `[agents.{name}]` with `command = [...]` in wavecrew.toml",
                         known.join(", ")
                     ))
                 })?;
-                CommandAgent::new(name, configured.command.clone())
+                let argv = configured.command.iter().chain(&configured.args).cloned().collect();
+                CommandAgent::new(name, argv)
                     .map(|a| Arc::new(a.with_pass_env(configured.pass_env.clone())) as Arc<dyn Agent>)
                     .ok_or_else(|| CliError::usage(format!("error: agent `{name}` has an empty `command`")))
             }
