@@ -72,6 +72,19 @@ fn run_plan(
     extra_env: &[(&str, &str)],
     extra_args: &[&str],
 ) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
+    run_configured(plan, agent, base_path, script, "", extra_env, extra_args)
+}
+
+/// [`run_plan`] with more lines of `wavecrew.toml`.
+fn run_configured(
+    plan: &str,
+    agent: &str,
+    base_path: &str,
+    script: Script,
+    extra_config: &str,
+    extra_env: &[(&str, &str)],
+    extra_args: &[&str],
+) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(Server::start(script)).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -90,7 +103,7 @@ fn run_plan(
     git(&repo, &["config", "user.email", "test@example.com"]);
     std::fs::write(repo.join("plan.md"), plan).unwrap();
     let config = format!(
-        "[agents.{agent}]\nprogram = \"{}\"\nbase_url = \"{}{base_path}\"\n",
+        "[agents.{agent}]\nprogram = \"{}\"\nbase_url = \"{}{base_path}\"\n{extra_config}",
         cli(agent).display(),
         server.url()
     );
@@ -376,4 +389,22 @@ fn aider_retries_a_rate_limit_and_the_task_lands() {
     let (output, dir, requests) = run_with("aider", "/v1", script, &[], &[]);
     assert_committed("aider", &output, &dir, "edit hello.txt");
     assert!(requests.iter().filter(|r| r.method == "POST").count() >= 2, "the 429 was retried");
+}
+
+#[test]
+fn a_cli_that_reports_tokens_but_no_cost_is_priced_from_the_configuration() {
+    let prices = "[prices.\"gemini-2.5-pro\"]\ninput = 1.0\noutput = 2.0\n";
+    let (output, dir, _) = run_configured(PLAN, "gemini", "", write_then_text(), prices, &[], &[]);
+    assert_committed("gemini", &output, &dir, "write_file");
+    let report = Command::new(env!("CARGO_BIN_EXE_wavecrew"))
+        .current_dir(dir.path().join("repo"))
+        .args(["report", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let task = &report["tasks"][0];
+    let (tokens_in, tokens_out) = (task["tokens_in"].as_f64().unwrap(), task["tokens_out"].as_f64().unwrap());
+    let expected = (tokens_in * 1.0 + tokens_out * 2.0) / 1_000_000.0;
+    let cost = task["cost_usd"].as_f64().unwrap_or(0.0);
+    assert!(tokens_in > 0.0 && (cost - expected).abs() < 1e-9, "cost {cost}, expected {expected}: {report}");
 }
