@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real agent CLIs the end-to-end tests drive (against the scripted LLM server,
+# Installs the real agent CLIs (and tools) the end-to-end tests drive (against the scripted LLM server,
 # never a real model) into target/agent-clis/, from the npm registry and PyPI, at versions known
 # to work. Prints the folder; each CLI's program is <folder>/<name>/{node_modules/.bin,bin}/<name>.
 set -euo pipefail
@@ -29,4 +29,6 @@ install codex @openai/codex@0.171.0
 install gemini @google/gemini-cli@0.61.0
 install opencode opencode-ai@1.18.33
 install_python aider aider-chat==0.86.2
+# A real coverage tool, for the gate tests that compute coverage of changed lines.
+install_python coverage coverage==7.6.1
 echo "$dir"

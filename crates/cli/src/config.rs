@@ -27,6 +27,20 @@ pub struct Config {
     /// Prices per million tokens by model id, for CLIs that report tokens but no cost.
     #[serde(default)]
     pub prices: BTreeMap<String, Price>,
+    /// Quality gates.
+    #[serde(default)]
+    pub gates: GatesConfig,
+}
+
+/// `[gates]`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatesConfig {
+    /// Fix rounds a gate gets before it stops as needs-human.
+    pub rounds: Option<u32>,
+    /// Coverage of changed lines (percent) a production-engineer gate requires when its Done
+    /// names none.
+    pub coverage: Option<f64>,
 }
 
 /// `[prices."MODEL"]`: US dollars per million tokens.
@@ -128,6 +142,8 @@ impl Config {
         self.run.timeout = over.run.timeout.or(self.run.timeout);
         self.run.verify_timeout = over.run.verify_timeout.or(self.run.verify_timeout);
         self.run.jobs = over.run.jobs.or(self.run.jobs);
+        self.gates.rounds = over.gates.rounds.or(self.gates.rounds);
+        self.gates.coverage = over.gates.coverage.or(self.gates.coverage);
         self.agents.extend(over.agents);
         self.worktree.include.extend(over.worktree.include);
         self.worktree.setup = over.worktree.setup.or(self.worktree.setup.take());

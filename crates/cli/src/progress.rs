@@ -156,6 +156,48 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 seconds(*duration_ms)
             )
         }
+        Event::GateChecked { task, round, skill, passed, findings, metrics, notes } => {
+            let mut text = format!(
+                "{task:>5}  gate {skill}, round {round}: {}",
+                if *passed { "green".to_owned() } else { format!("{} finding(s)", findings.len()) }
+            );
+            for metric in metrics {
+                let value = if metric.unit == "%" { format!("{:.1}%", metric.value) } else { metric.value.to_string() };
+                text.push_str(&format!("\n       {}: {value} (from {})", metric.name, metric.source));
+            }
+            for finding in findings.iter().take(10) {
+                let place = finding.location.as_deref().map(|l| format!("{l}: ")).unwrap_or_default();
+                let first = finding.message.lines().next().unwrap_or_default();
+                text.push_str(&format!("\n       [{}] {place}{first}", finding.check));
+            }
+            if findings.len() > 10 {
+                text.push_str(&format!("\n       … and {} more (wavecrew report)", findings.len() - 10));
+            }
+            for note in notes {
+                text.push_str(&format!("\n       note: {note}"));
+            }
+            text
+        }
+        Event::RunVerified { verdict, must_haves, automated, manual } => {
+            let mut text = format!("verification: {verdict}");
+            for m in must_haves {
+                text.push_str(&format!("\n       {} {} `{}`: {}", m.verdict, m.kind, m.item, m.evidence));
+            }
+            for a in automated {
+                let mark = if a.passed { "passed" } else { "FAILED" };
+                text.push_str(&format!("\n       {mark} `{}`", a.command));
+            }
+            if !manual.is_empty() {
+                text.push_str(&format!(
+                    "\n       {} manual step(s) to check, then `wavecrew approve <run> manual`",
+                    manual.len()
+                ));
+            }
+            text
+        }
+        Event::GateFixCommitted { task, round, commit } => {
+            format!("{task:>5}  gate fix of round {round} committed {}", &commit[..commit.len().min(10)])
+        }
         Event::AgentSpawned { .. }
         | Event::AgentOutput { .. }
         | Event::VerifyStarted { .. }

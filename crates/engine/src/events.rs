@@ -93,6 +93,59 @@ impl TaskState {
     }
 }
 
+/// Something a gate found wrong, with where, when it is about a place.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GateFinding {
+    /// The check that found it: `command`, `tests`, `coverage`, `type-check`, `secret`,
+    /// `pattern`, `dependency`, `review`.
+    pub check: String,
+    /// What is wrong, and how to fix it.
+    pub message: String,
+    /// `path:line`, when it is about a place.
+    pub location: Option<String>,
+}
+
+/// A number a gate measured, with where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GateMetric {
+    /// What it measures: `failed tests`, `coverage of changed lines`, `type errors`.
+    pub name: String,
+    /// The value.
+    pub value: f64,
+    /// `%`, or empty for a count.
+    pub unit: String,
+    /// Where it came from: the file or the command's summary line it was read from.
+    pub source: String,
+}
+
+/// A must_have's verdict: `VERIFIED`, `STUB`, `ORPHANED`, `MISSING`, `NOT_WIRED` or `MANUAL`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MustHaveVerdict {
+    /// `artifact`, `key_link` or `truth`.
+    pub kind: String,
+    /// The path, or the item as written.
+    pub item: String,
+    /// The verdict.
+    pub verdict: String,
+    /// What it rests on: `path:line` of a reference, what is missing.
+    pub evidence: String,
+}
+
+/// A Verification / Automated command run on the finished run branch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutomatedResult {
+    /// The command.
+    pub command: String,
+    /// Its `# expectation`, if the plan gives one.
+    pub expectation: Option<String>,
+    /// Whether it exited 0 and met the expectation wavecrew can check.
+    pub passed: bool,
+    /// Its exit code.
+    pub exit_code: Option<i32>,
+    /// Why it failed, or what it showed.
+    pub detail: String,
+}
+
 /// A lane as announced at the start of a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LaneInfo {
@@ -168,6 +221,19 @@ pub enum Event {
     /// A person (or `--auto-approve`) answered a checkpoint: `approved`, `rejected` or `decided`,
     /// with the note, the reason or the option.
     CheckpointAnswered { task: String, answer: String, detail: Option<String>, auto: bool },
+    /// A quality gate checked the run branch (round 1 first; every later round follows a fix by
+    /// the gate's agent). The verdict is `passed`: no findings.
+    GateChecked {
+        task: String,
+        round: u32,
+        skill: String,
+        passed: bool,
+        findings: Vec<GateFinding>,
+        metrics: Vec<GateMetric>,
+        notes: Vec<String>,
+    },
+    /// The gate's agent fixed findings of `round`; the fix is on the run branch.
+    GateFixCommitted { task: String, round: u32, commit: String },
     /// The task's commit was made and is about to go on the run branch.
     Integrating { task: String, attempt: u32, commit: String },
     /// The task's commit is on the run branch.
@@ -178,6 +244,15 @@ pub enum Event {
     TaskFailed { task: String, attempts: u32, reason: String },
     /// The task will not run because `because` failed.
     TaskSkipped { task: String, because: String },
+    /// Every task landed; the finished run branch was checked: must_haves, the plan's
+    /// Verification / Automated commands, and the Manual checklist still to sign off.
+    /// `verdict`: `passed`, `failed`, or `unverified` (nothing checkable proved it).
+    RunVerified {
+        verdict: String,
+        must_haves: Vec<MustHaveVerdict>,
+        automated: Vec<AutomatedResult>,
+        manual: Vec<String>,
+    },
     /// The run stops launching tasks (Ctrl-C, `cancel`, `--fail-fast`, a journal error).
     Stopping { reason: String },
     /// The run ended.
@@ -197,6 +272,8 @@ impl Event {
             | Event::VerifyStarted { task, .. }
             | Event::VerifyFinished { task, .. }
             | Event::Integrating { task, .. }
+            | Event::GateChecked { task, .. }
+            | Event::GateFixCommitted { task, .. }
             | Event::CheckpointWaiting { task, .. }
             | Event::CheckpointAnswered { task, .. }
             | Event::TaskCommitted { task, .. }
@@ -220,6 +297,9 @@ impl Event {
             Event::AgentExited { .. } => "agent_exited",
             Event::VerifyStarted { .. } => "verify_started",
             Event::VerifyFinished { .. } => "verify_finished",
+            Event::GateChecked { .. } => "gate_checked",
+            Event::RunVerified { .. } => "run_verified",
+            Event::GateFixCommitted { .. } => "gate_fix_committed",
             Event::Integrating { .. } => "integrating",
             Event::CheckpointWaiting { .. } => "checkpoint_waiting",
             Event::CheckpointAnswered { .. } => "checkpoint_answered",

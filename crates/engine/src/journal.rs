@@ -413,7 +413,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
                 params![run, task, attempt, code],
             )?;
         }
-        Event::VerifyStarted { task, .. } => set_task(task, TaskState::Verifying)?,
+        Event::VerifyStarted { task, .. } | Event::GateChecked { task, .. } => set_task(task, TaskState::Verifying)?,
         // Answered: the task goes on (to its commit, or back to its agent).
         Event::CheckpointAnswered { task, .. } => set_task(task, TaskState::Running)?,
         Event::CheckpointWaiting { task, commit, .. } => {
@@ -476,6 +476,8 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::AgentOutput { .. }
         | Event::AgentActivity { .. }
         | Event::VerifyFinished { .. }
+        | Event::GateFixCommitted { .. }
+        | Event::RunVerified { .. }
         | Event::Stopping { .. } => {}
     }
     Ok(())

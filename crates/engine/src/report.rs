@@ -1,7 +1,7 @@
 //! The report of a run, from the journal: Markdown for people, JSON for tools, JUnit XML for
 //! CI dashboards (one test case per task and per Verify command).
 
-use crate::events::{Envelope, Event, TaskState};
+use crate::events::{AutomatedResult, Envelope, Event, GateFinding, GateMetric, MustHaveVerdict, TaskState};
 use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -39,6 +39,9 @@ pub struct TaskReport {
     pub cost_usd: Option<f64>,
 }
 
+/// The name `wavecrew approve RUN manual` answers: the Manual checklist of Verification.
+pub const MANUAL: &str = "manual";
+
 /// A checkpoint's answer.
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckpointAnswer {
@@ -50,6 +53,40 @@ pub struct CheckpointAnswer {
     pub detail: Option<String>,
     /// Whether `--auto-approve` gave it, not a person.
     pub auto: bool,
+}
+
+/// A gate's last check.
+#[derive(Clone, Debug, Serialize)]
+pub struct GateReport {
+    /// The gate task.
+    pub task: String,
+    /// The skill whose checks ran.
+    pub skill: String,
+    /// The round of this check (1: before any fix).
+    pub round: u32,
+    /// Whether it was green.
+    pub passed: bool,
+    /// What it found.
+    pub findings: Vec<GateFinding>,
+    /// What it measured, with sources.
+    pub metrics: Vec<GateMetric>,
+    /// What it could not check.
+    pub notes: Vec<String>,
+}
+
+/// The check of the finished run branch.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verification {
+    /// `passed`, `failed` or `unverified`.
+    pub verdict: String,
+    /// A verdict per must_have.
+    pub must_haves: Vec<MustHaveVerdict>,
+    /// The Verification / Automated commands.
+    pub automated: Vec<AutomatedResult>,
+    /// The Manual checklist.
+    pub manual: Vec<String>,
+    /// Whether a person signed the Manual checklist off (`wavecrew approve RUN manual`).
+    pub manual_signed_off: bool,
 }
 
 /// A run's report.
@@ -73,6 +110,10 @@ pub struct Report {
     pub tasks: Vec<TaskReport>,
     /// Every checkpoint answer, in order, auto-approvals included.
     pub checkpoints: Vec<CheckpointAnswer>,
+    /// The last check of each gate skill, per gate task.
+    pub gates: Vec<GateReport>,
+    /// The check of the finished run branch, once every task landed.
+    pub verification: Option<Verification>,
 }
 
 impl Report {
@@ -88,6 +129,9 @@ impl Report {
         let mut ended: HashMap<&str, u64> = HashMap::new();
         let mut verify: HashMap<&str, (u32, Vec<VerifyResult>)> = HashMap::new();
         let mut checkpoints = Vec::new();
+        let mut gates: Vec<GateReport> = Vec::new();
+        let mut verification = None;
+        let mut manual_signed_off = false;
         let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
         for envelope in events {
             match &envelope.event {
@@ -98,6 +142,30 @@ impl Report {
                     if let Some(cost) = cost_usd {
                         entry.2 = Some(entry.2.unwrap_or(0.0) + cost);
                     }
+                }
+                Event::GateChecked { task, round, skill, passed, findings, metrics, notes } => {
+                    gates.retain(|g| !(g.task == *task && g.skill == *skill));
+                    gates.push(GateReport {
+                        task: task.clone(),
+                        skill: skill.clone(),
+                        round: *round,
+                        passed: *passed,
+                        findings: findings.clone(),
+                        metrics: metrics.clone(),
+                        notes: notes.clone(),
+                    });
+                }
+                Event::RunVerified { verdict, must_haves, automated, manual } => {
+                    verification = Some(Verification {
+                        verdict: verdict.clone(),
+                        must_haves: must_haves.clone(),
+                        automated: automated.clone(),
+                        manual: manual.clone(),
+                        manual_signed_off: false,
+                    });
+                }
+                Event::CheckpointAnswered { task, answer, .. } if task == MANUAL && answer == "approved" => {
+                    manual_signed_off = true;
                 }
                 Event::CheckpointAnswered { task, answer, detail, auto } => checkpoints.push(CheckpointAnswer {
                     task: task.clone(),
@@ -150,6 +218,8 @@ impl Report {
             duration_ms: run.finished_ms.unwrap_or(last).saturating_sub(run.started_ms),
             tasks,
             checkpoints,
+            gates,
+            verification: verification.map(|v| Verification { manual_signed_off, ..v }),
         }
     }
 
@@ -206,6 +276,61 @@ impl Report {
                 let by = if c.auto { " by --auto-approve" } else { "" };
                 let detail = c.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
                 let _ = writeln!(out, "- {} {}{by}{detail}", c.task, c.answer);
+            }
+        }
+        if !self.gates.is_empty() {
+            let _ = writeln!(out, "\n## Gates\n");
+            for gate in &self.gates {
+                let verdict =
+                    if gate.passed { "green".to_owned() } else { format!("red, {} finding(s)", gate.findings.len()) };
+                let _ = writeln!(out, "### Task {} · {} · round {}: {verdict}\n", gate.task, gate.skill, gate.round);
+                for m in &gate.metrics {
+                    let value = if m.unit == "%" { format!("{:.1}%", m.value) } else { m.value.to_string() };
+                    let _ = writeln!(out, "- {}: **{value}** (from {})", m.name, m.source);
+                }
+                for f in &gate.findings {
+                    let place = f.location.as_deref().map(|l| format!(" `{l}`")).unwrap_or_default();
+                    let first = f.message.lines().next().unwrap_or_default();
+                    let _ = writeln!(out, "- [{}]{place} {first}", f.check);
+                }
+                for note in &gate.notes {
+                    let _ = writeln!(out, "- note: {note}");
+                }
+                let _ = writeln!(out);
+            }
+        }
+        if let Some(v) = &self.verification {
+            let _ = writeln!(out, "\n## Verification: {}\n", v.verdict);
+            if !v.must_haves.is_empty() {
+                let _ = writeln!(out, "| must_have | Item | Verdict | Evidence |\n|---|---|---|---|");
+                for m in &v.must_haves {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} |",
+                        m.kind,
+                        m.item.replace('|', "\\|"),
+                        m.verdict,
+                        m.evidence.replace('|', "\\|")
+                    );
+                }
+                let _ = writeln!(out);
+            }
+            for a in &v.automated {
+                let mark = if a.passed { "passed" } else { "FAILED" };
+                let expect = a.expectation.as_deref().map(|e| format!(" (expected: {e})")).unwrap_or_default();
+                let _ = writeln!(out, "- `{}`{expect}: {mark}", a.command);
+            }
+            if !v.manual.is_empty() {
+                let state = if v.manual_signed_off {
+                    "signed off".to_owned()
+                } else {
+                    format!("to sign off with `wavecrew approve {} manual`", self.run)
+                };
+                let _ = writeln!(out, "\nManual checklist ({state}):\n");
+                for (i, step) in v.manual.iter().enumerate() {
+                    let mark = if v.manual_signed_off { "x" } else { " " };
+                    let _ = writeln!(out, "{}. [{mark}] {step}", i + 1);
+                }
             }
         }
         let problems: Vec<&TaskReport> =

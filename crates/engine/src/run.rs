@@ -63,6 +63,9 @@ pub enum EngineError {
     /// A file could not be written.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The run was cancelled while a check ran.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// How tasks are ordered.
@@ -104,6 +107,10 @@ pub struct Options {
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
     pub auto_approve: Vec<TaskType>,
+    /// Fix rounds a quality gate gets before it stops as needs-human.
+    pub gate_rounds: u32,
+    /// Coverage of changed lines a production-engineer gate requires when its Done names none.
+    pub coverage_threshold: Option<f64>,
 }
 
 impl Default for Options {
@@ -121,6 +128,8 @@ impl Default for Options {
             auto_approve: Vec::new(),
             budget_usd: None,
             prices: HashMap::new(),
+            gate_rounds: 3,
+            coverage_threshold: None,
         }
     }
 }
@@ -614,13 +623,21 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
     let count = |s: TaskState| state.values().filter(|&&v| v == s).count();
     let (committed, failed, skipped) =
         (count(TaskState::Committed), count(TaskState::Failed), count(TaskState::Skipped));
-    let run_state = if cancelled {
+    let mut run_state = if cancelled {
         RunState::Cancelled
     } else if committed == state.len() {
         RunState::Succeeded
     } else {
         RunState::Failed
     };
+    if run_state == RunState::Succeeded {
+        match verify_run(&ctx).await {
+            Ok(true) => {}
+            Ok(false) => run_state = RunState::Failed,
+            Err(EngineError::Cancelled) => run_state = RunState::Cancelled,
+            Err(error) => return Err(error),
+        }
+    }
     if run_state != RunState::Cancelled {
         remove_worktrees(&ctx.repo, &ctx.worktrees).await;
     }
@@ -694,6 +711,19 @@ async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &
             Ok(Attempt::Committed) => Outcome::Committed,
             Ok(Attempt::Cancelled) => Outcome::Cancelled,
             Ok(_) => Outcome::Failed,
+            Err(error) => Outcome::Broken(error),
+        };
+    }
+    if task.kind == TaskType::Gate {
+        return match gate_task(ctx, task, lane_name, worktree, first_attempt).await {
+            Ok(Attempt::Committed) => Outcome::Committed,
+            Ok(Attempt::Cancelled) => Outcome::Cancelled,
+            Ok(Attempt::Failed(reason) | Attempt::Conflict(reason) | Attempt::Rejected(reason)) => {
+                match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: first_attempt, reason }) {
+                    Ok(()) => Outcome::Failed,
+                    Err(error) => Outcome::Broken(error.into()),
+                }
+            }
             Err(error) => Outcome::Broken(error),
         };
     }
@@ -785,6 +815,73 @@ async fn attempt_once(
         base: base.clone(),
     })?;
 
+    if let Some(ended) = run_agent(ctx, task, attempt, worktree, failure).await? {
+        return Ok(ended);
+    }
+
+    // The task's commit holds what the agent left, taken before the Verify commands run: what
+    // they write (coverage data, caches, reports) is not the task's work.
+    let tree = Git::new(worktree)
+        .snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path))
+        .await?;
+    for (index, command) in task.verify_commands.iter().enumerate() {
+        ctx.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
+        let spec = process::Spec {
+            program: PathBuf::from("sh"),
+            args: vec!["-c".into(), command.value.clone()],
+            env: Vec::new(),
+            inherit: None,
+            cwd: worktree.to_owned(),
+            timeout: ctx.options.verify_timeout,
+            log: log_path(&ctx.run_dir, &id, attempt, &format!("verify-{}", index + 1)),
+        };
+        let result = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
+        ctx.emitter.emit(Event::VerifyFinished {
+            task: id.clone(),
+            attempt,
+            command: command.value.clone(),
+            passed: result.success(),
+            exit_code: result.code,
+            duration_ms: result.duration.as_millis() as u64,
+        })?;
+        if result.cancelled {
+            return Ok(Attempt::Cancelled);
+        }
+        if !result.success() {
+            let why = if result.timed_out {
+                "timed out".to_owned()
+            } else {
+                format!("exited with {}", describe_exit(result.code))
+            };
+            let hint = if result.code == Some(127) { " (command not found)" } else { "" };
+            let missing = ctx.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
+            return Ok(Attempt::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
+        }
+    }
+
+    let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
+    let commit = ctx.repo.commit_tree(&tree, &base, &message).await?;
+    if task.kind == TaskType::HumanVerify {
+        return match checkpoint(ctx, task, Some(&commit), &base).await? {
+            Answer::Approved => integrate(ctx, &id, attempt, &base, &commit, &message).await,
+            Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
+            Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),
+        };
+    }
+    integrate(ctx, &id, attempt, &base, &commit, &message).await
+}
+
+/// Runs the task's agent once in `worktree`: builds the prompt, starts the agent and reads its
+/// output. `None` when it finished well; else how the attempt ended.
+async fn run_agent(
+    ctx: &Ctx,
+    task: &plan::Task,
+    attempt: u32,
+    worktree: &Path,
+    failure: Option<&str>,
+) -> Result<Option<Attempt>, EngineError> {
+    let id = task.id.to_string();
+    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
     let decisions = ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let skills = crate::skills::for_task(&ctx.root, task);
     let in_prompt: &[(String, String)] = if ctx.agent.takes_system_prompt() { &[] } else { &skills };
@@ -843,10 +940,10 @@ async fn attempt_once(
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
-            return Ok(Attempt::Failed(format!(
+            return Ok(Some(Attempt::Failed(format!(
                 "the agent `{}` could not be started: {error}",
                 spec.program.display()
-            )));
+            ))));
         }
     };
     ctx.emitter.emit(Event::AgentExited {
@@ -857,17 +954,21 @@ async fn attempt_once(
         duration_ms: outcome.duration.as_millis() as u64,
     })?;
     if outcome.cancelled {
-        return Ok(Attempt::Cancelled);
+        return Ok(Some(Attempt::Cancelled));
     }
     if outcome.timed_out {
-        return Ok(Attempt::Failed(format!(
+        return Ok(Some(Attempt::Failed(format!(
             "the agent did not finish within {}s and was stopped\n{}",
             ctx.options.agent_timeout.as_secs(),
             outcome.tail
-        )));
+        ))));
     }
     if !outcome.success() {
-        return Ok(Attempt::Failed(format!("the agent exited with {}\n{}", describe_exit(outcome.code), outcome.tail)));
+        return Ok(Some(Attempt::Failed(format!(
+            "the agent exited with {}\n{}",
+            describe_exit(outcome.code),
+            outcome.tail
+        ))));
     }
     match ctx.agent.finished(&request) {
         Ok(activities) => {
@@ -875,63 +976,243 @@ async fn attempt_once(
                 ctx.emitter.emit(activity_event(&id, attempt, account(ctx, model_id.as_deref(), activity)))?;
             }
         }
-        Err(reason) => return Ok(Attempt::Failed(format!("{reason}\n{}", outcome.tail))),
+        Err(reason) => return Ok(Some(Attempt::Failed(format!("{reason}\n{}", outcome.tail)))),
     }
     if user_tree_state(&ctx.root).await != user_tree_before {
-        return Ok(Attempt::Failed(
+        return Ok(Some(Attempt::Failed(
             "your work tree changed while this task's agent ran: agents must work only in their worktree, so nothing of this attempt is committed".into(),
-        ));
+        )));
     }
+    Ok(None)
+}
 
-    for (index, command) in task.verify_commands.iter().enumerate() {
-        ctx.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
-        let spec = process::Spec {
-            program: PathBuf::from("sh"),
-            args: vec!["-c".into(), command.value.clone()],
-            env: Vec::new(),
-            inherit: None,
-            cwd: worktree.to_owned(),
-            timeout: ctx.options.verify_timeout,
-            log: log_path(&ctx.run_dir, &id, attempt, &format!("verify-{}", index + 1)),
-        };
-        let result = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
-        ctx.emitter.emit(Event::VerifyFinished {
-            task: id.clone(),
-            attempt,
-            command: command.value.clone(),
-            passed: result.success(),
-            exit_code: result.code,
-            duration_ms: result.duration.as_millis() as u64,
-        })?;
-        if result.cancelled {
+/// Checks the finished run branch: must_haves, then the plan's Verification / Automated
+/// commands, in a worktree at the branch's head. Whether the run may ship.
+async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
+    let plan = &ctx.plan;
+    if plan.must_haves.artifacts.is_empty()
+        && plan.must_haves.key_links.is_empty()
+        && plan.must_haves.truths.is_empty()
+        && plan.verification.automated.is_empty()
+        && plan.verification.manual.is_empty()
+    {
+        return Ok(true);
+    }
+    let head = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
+    let lane = "verification";
+    let worktree = ctx.pool.take(lane, &ctx.worktrees).await;
+    let result = async {
+        if let Some(failure) = prepare_worktree(ctx, lane, lane, &worktree, &head).await? {
+            return Err(EngineError::Io(std::io::Error::other(failure)));
+        }
+        let tracked = Git::new(&worktree).run(&["ls-files", "-z"]).await?;
+        let paths: Vec<String> = tracked.split('\0').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        let files = crate::verify::tracked_texts(&worktree, &paths);
+        // The plan names every artifact: it is not a reference to any of them.
+        let plan_file = std::path::absolute(ctx.root.join(&ctx.run.plan_path)).ok();
+        let plan_path =
+            plan_file.as_deref().and_then(|p| p.strip_prefix(&ctx.root).ok()).map(|p| p.to_string_lossy().into_owned());
+        let must_haves = crate::verify::must_haves(&worktree, &plan.must_haves, &files, plan_path.as_deref());
+        let mut automated = Vec::new();
+        for (index, check) in plan.verification.automated.iter().enumerate() {
+            let spec = process::Spec {
+                program: PathBuf::from("sh"),
+                args: vec!["-c".into(), check.command.clone()],
+                env: Vec::new(),
+                inherit: None,
+                cwd: worktree.clone(),
+                timeout: ctx.options.verify_timeout,
+                log: log_path(&ctx.run_dir, "verification", 1, &format!("automated-{}", index + 1)),
+            };
+            let outcome = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
+            if outcome.cancelled {
+                return Err(EngineError::Cancelled);
+            }
+            let (passed, detail) = if outcome.success() {
+                (true, "exited 0".to_owned())
+            } else {
+                (false, format!("exited with {}\n{}", describe_exit(outcome.code), outcome.tail))
+            };
+            automated.push(crate::events::AutomatedResult {
+                command: check.command.clone(),
+                expectation: check.expectation.clone(),
+                passed,
+                exit_code: outcome.code,
+                detail,
+            });
+        }
+        Ok((must_haves, automated))
+    }
+    .await;
+    ctx.pool.give_back(lane, worktree).await;
+    let (must_haves, automated) = result?;
+    let broken = must_haves.iter().any(|v| !matches!(v.verdict.as_str(), "VERIFIED" | "MANUAL"))
+        || automated.iter().any(|a| !a.passed);
+    let checkable = must_haves.iter().any(|v| v.verdict != "MANUAL");
+    let verdict = if broken {
+        "failed"
+    } else if checkable {
+        "passed"
+    } else {
+        "unverified"
+    };
+    ctx.emitter.emit(Event::RunVerified {
+        verdict: verdict.to_owned(),
+        must_haves,
+        automated,
+        manual: plan.verification.manual.iter().map(|m| m.value.clone()).collect(),
+    })?;
+    Ok(!broken)
+}
+
+/// A quality gate: check the run branch; while it is red, hand the findings to the gate's agent,
+/// commit its fix on the run branch (`fix(<milestone>): …`, trailer `Wavecrew-Fix`) and check
+/// again, at most `gate_rounds` fixes; then stop as needs-human. Green: an empty commit with
+/// the task's trailer records the verdict.
+async fn gate_task(
+    ctx: &Ctx,
+    task: &plan::Task,
+    lane: &str,
+    worktree: &Path,
+    first_round: u32,
+) -> Result<Attempt, EngineError> {
+    let id = task.id.to_string();
+    let skills: Vec<String> = task.skills.iter().map(|s| s.value.clone()).collect();
+    let checked: Vec<&String> = skills.iter().filter(|s| crate::gate::SKILLS.contains(&s.as_str())).collect();
+    if checked.is_empty() {
+        return Ok(Attempt::Failed(format!(
+            "needs-human: wavecrew has no checks for the gate's skill(s) {}; gates it can check: {}",
+            if skills.is_empty() { "(none named)".to_owned() } else { skills.join(", ") },
+            crate::gate::SKILLS.join(", ")
+        )));
+    }
+    let mut commands: Vec<String> = task.verify_commands.iter().map(|c| c.value.clone()).collect();
+    commands.extend(ctx.plan.verification.automated.iter().map(|c| c.command.clone()));
+    let threshold = task
+        .done
+        .as_ref()
+        .and_then(|done| evidence::coverage::threshold_from_text(&done.value))
+        .or(ctx.options.coverage_threshold);
+    let mut round = first_round.max(1);
+    loop {
+        if *ctx.cancel.borrow() {
             return Ok(Attempt::Cancelled);
         }
-        if !result.success() {
-            let why = if result.timed_out {
-                "timed out".to_owned()
-            } else {
-                format!("exited with {}", describe_exit(result.code))
-            };
-            let hint = if result.code == Some(127) { " (command not found)" } else { "" };
-            let missing = ctx.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
-            return Ok(Attempt::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
+        let head = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
+        if let Some(failure) = prepare_worktree(ctx, &id, lane, worktree, &head).await? {
+            return Ok(Attempt::Failed(failure));
         }
+        let mut red = crate::gate::Verdict::default();
+        for skill in &checked {
+            let checks = crate::gate::Checks {
+                worktree,
+                base: &ctx.run.base,
+                head: &head,
+                commands: commands.clone(),
+                coverage_threshold: threshold,
+                timeout: ctx.options.verify_timeout,
+                log_prefix: ctx.run_dir.join("logs").join(format!("{id}-gate{round}-{skill}")),
+                cancel: ctx.cancel.clone(),
+            };
+            let verdict = match crate::gate::check(skill, &checks).await {
+                Ok(Some(verdict)) => verdict,
+                Ok(None) => continue,
+                Err(EngineError::Cancelled) => return Ok(Attempt::Cancelled),
+                Err(error) => return Err(error),
+            };
+            ctx.emitter.emit(Event::GateChecked {
+                task: id.clone(),
+                round,
+                skill: (*skill).clone(),
+                passed: verdict.passed(),
+                findings: verdict.findings.clone(),
+                metrics: verdict.metrics.clone(),
+                notes: verdict.notes.clone(),
+            })?;
+            red.findings.extend(verdict.findings);
+        }
+        if red.passed() {
+            let fixes = round - first_round.max(1);
+            let subject = format!(
+                "chore({}): gate {} green ({}{})",
+                ctx.plan.milestone,
+                task.summary(),
+                skills.join(", "),
+                if fixes == 0 { String::new() } else { format!(", after {fixes} fix round(s)") }
+            );
+            let message = format!("{subject}\n\nWavecrew-Task: {id}\nWavecrew-Run: {}\n", ctx.run.id);
+            let tree = ctx.repo.tree_of(&head).await?;
+            let commit = ctx.repo.commit_tree(&tree, &head, &message).await?;
+            let _guard = ctx.integrate.lock().await;
+            if ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await? != head {
+                continue; // something landed since the check: the verdict must be about the new head
+            }
+            ctx.emitter.emit(Event::Integrating { task: id.clone(), attempt: round, commit: commit.clone() })?;
+            ctx.repo.compare_and_swap(&ctx.run.branch, &commit, &head).await?;
+            ctx.emitter.emit(Event::TaskCommitted { task: id, attempt: round, commit, message: subject })?;
+            return Ok(Attempt::Committed);
+        }
+        if round >= first_round.max(1) + ctx.options.gate_rounds {
+            return Ok(Attempt::Failed(format!(
+                "needs-human: the gate is still red after {} fix round(s)\n{}",
+                ctx.options.gate_rounds,
+                red.for_agent()
+            )));
+        }
+        // A fix round: the gate's agent gets the findings, wavecrew commits what it changed. The
+        // checks' own output (reports, coverage data) is cleared first: it is not the fix.
+        Git::new(worktree).reset_to(&head).await?;
+        ctx.emitter.emit(Event::AttemptStarted {
+            task: id.clone(),
+            attempt: round,
+            lane: lane.to_owned(),
+            agent: ctx.agent.name().to_owned(),
+            model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
+            worktree: worktree.to_string_lossy().into_owned(),
+            base: head.clone(),
+        })?;
+        match run_agent(ctx, task, round, worktree, Some(&red.for_agent())).await? {
+            None => {}
+            Some(Attempt::Cancelled) => return Ok(Attempt::Cancelled),
+            Some(Attempt::Failed(reason)) => {
+                ctx.emitter.emit(Event::AttemptFailed { task: id.clone(), attempt: round, reason })?;
+                round += 1;
+                continue;
+            }
+            Some(other) => return Ok(other),
+        }
+        let tree = Git::new(worktree)
+            .snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path))
+            .await?;
+        if tree != ctx.repo.tree_of(&head).await? {
+            let message = format!(
+                "fix({}): {} (gate round {round})\n\nWavecrew-Fix: {id}\nWavecrew-Run: {}\n",
+                ctx.plan.milestone,
+                task.summary(),
+                ctx.run.id
+            );
+            let commit = ctx.repo.commit_tree(&tree, &head, &message).await?;
+            let _guard = ctx.integrate.lock().await;
+            let now = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
+            let landed = if now == head {
+                ctx.repo.compare_and_swap(&ctx.run.branch, &commit, &head).await?;
+                Some(commit)
+            } else {
+                match ctx.repo.merge_tree(&head, &now, &commit).await? {
+                    Merge::Clean(merged) => {
+                        let rebased = ctx.repo.commit_tree(&merged, &now, &message).await?;
+                        ctx.repo.compare_and_swap(&ctx.run.branch, &rebased, &now).await?;
+                        Some(rebased)
+                    }
+                    Merge::Conflict(_) => None, // the next round sees the new head and its findings
+                }
+            };
+            if let Some(commit) = landed {
+                ctx.emitter.emit(Event::GateFixCommitted { task: id.clone(), round, commit })?;
+            }
+        }
+        round += 1;
     }
-
-    // One commit for the task, made from the worktree's tree, on the base it started from.
-    let worktree_git = Git::new(worktree);
-    let tree =
-        worktree_git.snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path)).await?;
-    let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
-    let commit = ctx.repo.commit_tree(&tree, &base, &message).await?;
-    if task.kind == TaskType::HumanVerify {
-        return match checkpoint(ctx, task, Some(&commit), &base).await? {
-            Answer::Approved => integrate(ctx, &id, attempt, &base, &commit, &message).await,
-            Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
-            Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),
-        };
-    }
-    integrate(ctx, &id, attempt, &base, &commit, &message).await
 }
 
 /// Puts `commit` (made on `base`) on the run branch: a compare-and-swap when the branch is
@@ -1118,7 +1399,6 @@ async fn resume_waiting(ctx: &Ctx, task: &plan::Task, commit: &str, attempt: u32
     }
 }
 
-/// The event of an agent's activity.
 /// Prices usage that came without a cost from the configuration's table, and adds the cost to
 /// what the run spent (for `--budget`).
 fn account(ctx: &Ctx, model_id: Option<&str>, activity: crate::adapters::Activity) -> crate::adapters::Activity {
@@ -1133,6 +1413,7 @@ fn account(ctx: &Ctx, model_id: Option<&str>, activity: crate::adapters::Activit
     crate::adapters::Activity::Usage { input, output, cost_usd: priced }
 }
 
+/// The event of an agent's activity.
 fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
     use crate::adapters::Activity;
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {

@@ -76,6 +76,23 @@ impl Coverage {
         &self.sources
     }
 
+    /// Adds the lines of `other`, another report of the same code (say a Python and a
+    /// JavaScript suite, or one suite written as both lcov and Cobertura): hit counts of a line
+    /// both name are added up, and `other`'s Cobertura sources join these.
+    pub fn merge(&mut self, other: Coverage) {
+        for (path, lines) in other.files {
+            let entry = self.files.entry(path).or_default();
+            for (line, hits) in lines {
+                *entry.entry(line).or_insert(0) += hits;
+            }
+        }
+        for source in other.sources {
+            if !self.sources.contains(&source) {
+                self.sources.push(source);
+            }
+        }
+    }
+
     /// Whether the report holds no file at all.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()

@@ -21,7 +21,8 @@ use tokio::sync::{broadcast, watch};
 pub struct AgentArgs {
     /// The agent for every task: a name under `[agents]` in the configuration, `command` (any
     /// program, see `--agent-command`) or `scripted` (a test double that plays `--script`).
-    /// Default: the configuration's `agent`. Real agent CLIs come in a later version.
+    /// Default: the configuration's `agent`. The agent CLIs: `claude`, `codex`, `gemini`,
+    /// `opencode`, `aider` (see `wavecrew agents`).
     #[arg(long, value_name = "NAME")]
     pub agent: Option<String>,
 
@@ -71,6 +72,11 @@ pub struct AgentArgs {
     /// first option); the report lists every one. `human-action` always waits for `approve`.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
     pub auto_approve: Vec<AutoApprove>,
+
+    /// Fix rounds a quality gate (`checkpoint:gate`) gets before it stops as needs-human
+    /// [config: gates.rounds; default 3].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub gate_rounds: Option<u32>,
 
     /// When the run succeeds, fast-forward your current branch to the run branch (only when
     /// it is safe: your branch has not moved and your changes do not touch the same files).
@@ -153,6 +159,8 @@ impl AgentArgs {
                 Scheduling::Dag => ScheduleMode::Dag,
                 Scheduling::Waves => ScheduleMode::Waves,
             },
+            gate_rounds: self.gate_rounds.or(config.gates.rounds).unwrap_or(defaults.gate_rounds),
+            coverage_threshold: config.gates.coverage,
             ..defaults
         }
     }

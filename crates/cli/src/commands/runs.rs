@@ -314,7 +314,46 @@ fn answer(repo: &Path, run: &str, task: &str, kind: &str, detail: Option<&str>) 
 }
 
 pub fn approve(_ctx: &Context, args: &ApproveArgs) -> Result<ExitCode, CliError> {
+    if args.task == engine::report::MANUAL {
+        return sign_off_manual(&args.repo, &args.run, args.note.as_deref());
+    }
     answer(&args.repo, &args.run, &args.task, "approved", args.note.as_deref())
+}
+
+/// `wavecrew approve RUN manual`: a person signs off the Manual checklist of the plan's
+/// Verification, once the finished run branch was checked.
+fn sign_off_manual(repo: &Path, run: &str, note: Option<&str>) -> Result<ExitCode, CliError> {
+    let (_, journal) = open(repo)?;
+    let record = find_run(&journal, Some(run))?;
+    let events = journal.events(&record.id, 0).map_err(|e| CliError::io(format!("error: {e}")))?;
+    let manual = events.iter().rev().find_map(|e| match &e.event {
+        engine::events::Event::RunVerified { manual, .. } => Some(manual.clone()),
+        _ => None,
+    });
+    match manual {
+        None => Err(CliError::usage(format!(
+            "error: run {} has not been verified yet: its Manual checklist comes once every task landed",
+            record.id
+        ))),
+        Some(steps) if steps.is_empty() => {
+            Err(CliError::usage(format!("error: the plan of run {} has no Manual checklist", record.id)))
+        }
+        Some(steps) => {
+            journal
+                .record(
+                    &record.id,
+                    engine::events::Event::CheckpointAnswered {
+                        task: engine::report::MANUAL.to_owned(),
+                        answer: "approved".into(),
+                        detail: note.map(str::to_owned),
+                        auto: false,
+                    },
+                )
+                .map_err(|e| CliError::io(format!("error: {e}")))?;
+            eprintln!("signed off the {} manual step(s) of run {}", steps.len(), record.id);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 pub fn reject(_ctx: &Context, args: &RejectArgs) -> Result<ExitCode, CliError> {

@@ -1,0 +1,314 @@
+//! Quality gates end to end: `checkpoint:gate` tasks checked by wavecrew on a real repository,
+//! their findings handed to the scripted agent (a test double), its fixes committed, and the
+//! verdict taken from the checks, never from the agent.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// A plan: task 1.1 builds, task 2.1 is a gate with `skill`, `verify` and `done`.
+fn gate_plan(files: &str, skill: &str, verify: &str, done: &str) -> String {
+    format!(
+        "# M1 Implementation Plan: Gates
+
+## Context
+
+A test of quality gates.
+
+## Waves
+
+### Wave 1: Build
+> No dependencies.
+
+**Task 1.1** (type: auto)
+- **Files**: {files}
+- **Action**: Build it
+- **Verify**: `true`
+- **Done**: it is built
+
+### Wave 2: Quality Gates
+> Depends on: Wave 1. Must pass before shipping.
+
+**Task 2.1: Review** (type: checkpoint:gate)
+- **Skill**: `{skill}`
+- **Action**: Run the quality gates and fix what fails
+- **Verify**: {verify}
+- **Done**: {done}
+
+## Agent Strategy
+
+| Wave | Agent | Model | Tasks |
+|---|---|---|---|
+| 1 | Dev | haiku | 1.1 |
+| 2 | Gatekeeper | sonnet | 2.1 |
+
+## Commit Strategy
+
+```
+feat(M1): {{task 1.1 description}}
+```
+"
+    )
+}
+
+fn gates(output: &std::process::Output) -> Vec<Value> {
+    Repo::events(output).into_iter().filter(|e| e["event"] == "gate_checked").collect()
+}
+
+/// A test runner stand-in that prints a pytest summary: green once `value.txt` says 3.
+const CHECK: &str = "if [ \"$(cat value.txt)\" = 3 ]; then echo '===== 3 passed in 0.01s ====='; \
+                     else echo '===== 1 failed, 2 passed in 0.01s ====='; exit 1; fi\n";
+
+#[test]
+fn a_gate_that_fails_twice_is_fixed_on_the_third_round() {
+    let plan = gate_plan("`value.txt`, `check.sh`", "production-engineer", "`sh check.sh`", "0 test failures");
+    let script = json!({"tasks": {
+        "1.1": [[write("value.txt", "1\n"), write("check.sh", CHECK)]],
+        "2.1": [[write("value.txt", "2\n")], [write("value.txt", "3\n")]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked = gates(&output);
+    let verdicts: Vec<(u64, bool)> =
+        checked.iter().map(|g| (g["round"].as_u64().unwrap(), g["passed"].as_bool().unwrap())).collect();
+    assert_eq!(verdicts, [(1, false), (2, false), (3, true)]);
+    // Each number says where it came from.
+    let metric = &checked[0]["metrics"][0];
+    assert_eq!((metric["name"].as_str(), metric["value"].as_f64()), (Some("failed tests"), Some(1.0)), "{metric}");
+    assert!(metric["source"].as_str().unwrap().contains("`sh check.sh`"), "{metric}");
+    assert!(checked[0]["findings"].to_string().contains("exited with code 1"), "{}", checked[0]["findings"]);
+
+    let commits = repo.commits("wavecrew/M1");
+    let subjects: Vec<&str> = commits.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "feat(M1): build it",
+            "fix(M1): Review (gate round 1)",
+            "fix(M1): Review (gate round 2)",
+            "chore(M1): gate Review green (production-engineer, after 2 fix round(s))",
+        ]
+    );
+    assert_eq!(commits.last().unwrap().0, "2.1", "the verdict commit carries the task");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:value.txt"]), "3");
+    // The agent was told what the checks found.
+    let prompt = std::fs::read_to_string(find_prompt(&repo, "2.1-1.md")).unwrap();
+    assert!(prompt.contains("The quality gate is red") && prompt.contains("1 failed, 2 passed"), "{prompt}");
+}
+
+#[test]
+fn a_gate_that_never_converges_stops_as_needs_human_with_its_findings() {
+    let plan = gate_plan("`value.txt`, `check.sh`", "production-engineer", "`sh check.sh`", "0 test failures");
+    let script = json!({"tasks": {
+        "1.1": [[write("value.txt", "1\n"), write("check.sh", CHECK)]],
+        "2.1": [[write("value.txt", "2\n")]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json", "--gate-rounds", "2"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let verdicts: Vec<bool> = gates(&output).iter().map(|g| g["passed"].as_bool().unwrap()).collect();
+    assert_eq!(verdicts, [false, false, false], "one check, then one after each of the 2 fix rounds");
+    let failed = Repo::events(&output).into_iter().find(|e| e["event"] == "task_failed").unwrap();
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(reason.starts_with("needs-human: the gate is still red after 2 fix round(s)"), "{reason}");
+    assert!(reason.contains("1 failed, 2 passed"), "the findings go with it: {reason}");
+    assert!(!repo.commits("wavecrew/M1").iter().any(|(task, _)| task == "2.1"), "no verdict commit");
+}
+
+#[test]
+fn a_secret_planted_by_the_agent_is_caught_and_never_echoed() {
+    let token = "ghp_R4nd0mL00k1ngT0k3nV4lu3F0rT3st1ng9Z";
+    let plan = gate_plan("`settings.py`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let settings = format!("DEBUG = False\nGITHUB_TOKEN = \"{token}\"\n");
+    let script = json!({"tasks": {"1.1": [[write("settings.py", &settings)]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json", "--gate-rounds", "0"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let checked = gates(&output);
+    let findings = checked[0]["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["check"] == "secret" && f["location"] == "settings.py:2"), "{findings:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains(token), "the secret is redacted in events");
+    let journal = std::fs::read(repo.state_dir().join("journal.sqlite")).unwrap();
+    assert!(!journal.windows(token.len()).any(|w| w == token.as_bytes()), "and in the journal");
+}
+
+#[test]
+fn coverage_of_new_code_comes_from_a_real_lcov_report() {
+    let coverage = tool("coverage");
+    let cov = coverage.display();
+    let verify = format!("`{cov} run --omit='tests/*' -m unittest discover -s tests && {cov} lcov -o lcov.info`");
+    let plan = gate_plan(
+        "`calc.py`, `tests/test_calc.py`",
+        "production-engineer",
+        &verify,
+        "0 test failures, 80%+ coverage on new code",
+    );
+    let calc = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n";
+    let one_test = "import unittest\n\nimport calc\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(calc.add(1, 2), 3)\n";
+    let all_tests = format!(
+        "{one_test}\n    def test_sub(self):\n        self.assertEqual(calc.sub(3, 2), 1)\n\n    def test_mul(self):\n        self.assertEqual(calc.mul(2, 3), 6)\n"
+    );
+    let script = json!({"tasks": {
+        "1.1": [[write("calc.py", calc), write("tests/__init__.py", ""), write("tests/test_calc.py", one_test),
+                 write(".gitignore", ".coverage\nlcov.info\n__pycache__/\n")]],
+        "2.1": [[write("tests/test_calc.py", &all_tests)]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked = gates(&output);
+    let coverage_of = |gate: &Value| {
+        gate["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "coverage of changed lines")
+            .map(|m| (m["value"].as_f64().unwrap(), m["source"].as_str().unwrap().to_owned()))
+            .unwrap_or_else(|| panic!("no coverage metric: {gate}"))
+    };
+    let (first, source) = coverage_of(&checked[0]);
+    // calc.py: 3 `def` lines run at import, 1 of 3 bodies is tested: 4 of 6 changed lines.
+    assert!((first - 400.0 / 6.0).abs() < 0.1, "{first}");
+    assert!(source.starts_with("lcov.info"), "{source}");
+    let finding = checked[0]["findings"].as_array().unwrap().iter().find(|f| f["check"] == "coverage").unwrap();
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("80% required") && message.contains("calc.py:6") && message.contains("calc.py:10"),
+        "{message}"
+    );
+    assert_eq!(coverage_of(&checked[1]).0, 100.0);
+    assert_eq!(checked[1]["passed"], true);
+    let files = git(repo.root(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
+    assert!(!files.contains("lcov.info") && !files.contains(".coverage"), "check output is never committed: {files}");
+}
+
+/// A tool `scripts/install-agent-clis.sh` installed for the tests.
+fn tool(name: &str) -> PathBuf {
+    let dir = std::env::var_os("WAVECREW_AGENT_CLIS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agent-clis"));
+    let program = dir.join(name).join("bin").join(name);
+    assert!(
+        program.exists(),
+        "{} is missing: run scripts/install-agent-clis.sh (scripts/test.sh does)",
+        program.display()
+    );
+    program
+}
+
+/// The prompt file of a task's attempt (`2.1-1.md`) in the run's folder.
+fn find_prompt(repo: &Repo, name: &str) -> PathBuf {
+    let runs = repo.state_dir().join("runs");
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    run.join("prompts").join(name)
+}
+
+/// A plan whose single task writes what `steps` say, with these must_haves and Verification.
+fn verified_plan(must_haves: &str, automated: &str) -> String {
+    format!(
+        "# M1 Implementation Plan: Verified
+
+## Context
+
+A test of the final verification.
+
+## must_haves
+
+{must_haves}
+
+## Waves
+
+### Wave 1: Build
+> No dependencies.
+
+**Task 1.1** (type: auto)
+- **Files**: `app.py`, `core.py`, `extra.py`, `tests/test_app.py`
+- **Action**: Build it
+- **Verify**: `true`
+- **Done**: it is built
+
+## Verification
+
+### Automated
+```bash
+{automated}
+```
+
+### Manual
+1. Run `python3 app.py` and read what it says
+"
+    )
+}
+
+const APP: &str =
+    "import core\n\n\ndef main():\n    print(core.greeting('world'))\n\n\nif __name__ == '__main__':\n    main()\n";
+const CORE: &str = "def greeting(name):\n    return 'hello, ' + name\n";
+const TEST: &str =
+    "import unittest\n\nimport app\n\n\nclass T(unittest.TestCase):\n    def test_main(self):\n        app.main()\n";
+
+#[test]
+fn stub_orphaned_missing_and_unwired_must_haves_fail_the_run_with_evidence() {
+    let must_haves = "### artifacts (files produced)\n- `app.py`\n- `core.py`\n- `extra.py`\n- `gone.py`\n\n\
+                      ### key_links (where breakage cascades)\n- `app.py` calls `extra.py`\n";
+    let plan = verified_plan(must_haves, "python3 -c 'import app'    # imports");
+    let stub = "def greeting(name):\n    raise NotImplementedError\n";
+    let extra = "def shout(text):\n    return text.upper() + '!'\n\n\ndef whisper(text):\n    return text.lower()\n";
+    let script = json!({"tasks": {"1.1": [[write("app.py", APP), write("core.py", stub), write("extra.py", extra),
+                                           write("tests/test_app.py", TEST)]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert_eq!(output.status.code(), Some(1), "must_haves that do not hold fail the run: {}", stderr(&output));
+    let verified = Repo::events(&output).into_iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["verdict"], "failed");
+    let verdict_of = |item: &str| {
+        let all = verified["must_haves"].as_array().unwrap();
+        let found = all.iter().find(|m| m["item"].as_str().unwrap().contains(item)).unwrap();
+        (found["verdict"].as_str().unwrap().to_owned(), found["evidence"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(verdict_of("app.py").0, "VERIFIED", "{:?}", verdict_of("app.py"));
+    let (core, evidence) = verdict_of("core.py");
+    assert_eq!(core, "STUB", "{evidence}");
+    assert!(evidence.contains("core.py:2"), "the stub's line: {evidence}");
+    assert_eq!(verdict_of("extra.py").0, "ORPHANED");
+    assert_eq!(verdict_of("gone.py").0, "MISSING");
+    let (link, evidence) = verdict_of("calls");
+    assert_eq!(link, "NOT_WIRED", "{evidence}");
+    assert_eq!(verified["automated"][0]["passed"], true);
+    let report = String::from_utf8(repo.command(&["report"]).output().unwrap().stdout).unwrap();
+    assert!(report.contains("## Verification: failed") && report.contains("| artifact | core.py | STUB |"), "{report}");
+}
+
+#[test]
+fn a_plan_whose_must_haves_hold_passes_and_its_manual_checklist_is_signed_off() {
+    let must_haves = "### truths (observable outcomes)\n- It greets the world\n\n\
+                      ### artifacts (files produced)\n- `app.py`\n- `core.py`\n- `tests/test_app.py`\n\n\
+                      ### key_links (where breakage cascades)\n- `core.py` feeds `app.py`\n";
+    let plan = verified_plan(must_haves, "python3 -m unittest discover -s tests -t .    # 0 failures");
+    let script = json!({"tasks": {"1.1": [[write("app.py", APP), write("core.py", CORE), write("extra.py", "x = 1\n"),
+                                           write("tests/__init__.py", ""), write("tests/test_app.py", TEST)]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verified = Repo::events(&output).into_iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["verdict"], "passed", "{verified}");
+    let truth = verified["must_haves"].as_array().unwrap().iter().find(|m| m["kind"] == "truth").unwrap().clone();
+    assert_eq!(truth["verdict"], "MANUAL", "a truth wavecrew cannot prove is left to a person");
+    let run = Repo::events(&output)[0]["run"].as_str().map(str::to_owned);
+    let run = run.unwrap_or_else(|| {
+        let runs = String::from_utf8(repo.command(&["runs"]).output().unwrap().stdout).unwrap();
+        runs.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+    });
+    let before = String::from_utf8(repo.command(&["report"]).output().unwrap().stdout).unwrap();
+    assert!(before.contains(&format!("to sign off with `wavecrew approve {run} manual`")), "{before}");
+    let signed = repo.command(&["approve", &run, "manual", "--note", "read it"]).output().unwrap();
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    let after = String::from_utf8(repo.command(&["report"]).output().unwrap().stdout).unwrap();
+    assert!(
+        after.contains("Manual checklist (signed off)") && after.contains("1. [x] Run `python3 app.py`"),
+        "{after}"
+    );
+}
