@@ -312,3 +312,17 @@ fn a_plan_whose_must_haves_hold_passes_and_its_manual_checklist_is_signed_off() 
         "{after}"
     );
 }
+
+#[test]
+fn an_unknown_skill_stops_the_run_before_it_starts() {
+    let plan = gate_plan("`value.txt`", "quality-wizard", "`true`", "all good");
+    let repo = Repo::new(&plan, &json!({"tasks": {}}));
+    let output = repo.run(&[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("task 2.1 names the skill `quality-wizard`") && err.contains(".wavecrew/skills/quality-wizard.md"),
+        "{err}"
+    );
+    assert!(git(repo.root(), &["branch", "--list", "wavecrew/M1"]).is_empty(), "no run branch was made");
+}

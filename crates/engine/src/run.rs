@@ -294,6 +294,31 @@ struct Ctx {
     cancel: watch::Receiver<bool>,
 }
 
+/// Every skill a task names must have a text (in the repository or built in), and a gate's
+/// skill must be one whose checks wavecrew runs: a run does not start on a promise it cannot keep.
+fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> {
+    for task in &plan.tasks {
+        for skill in &task.skills {
+            let name = skill.value.as_str();
+            if crate::skills::text(root, name).is_none() {
+                return Err(EngineError::Unsupported(format!(
+                    "task {} names the skill `{name}`, which is neither in .claude/skills/{name}/SKILL.md, nor in .wavecrew/skills/{name}.md, nor built in ({})",
+                    task.id,
+                    crate::gate::SKILLS.join(", ")
+                )));
+            }
+        }
+        if task.kind == TaskType::Gate && !task.skills.iter().any(|s| crate::gate::SKILLS.contains(&s.value.as_str())) {
+            return Err(EngineError::Unsupported(format!(
+                "gate task {} has no skill whose checks wavecrew runs ({}): a gate's verdict must come from checks",
+                task.id,
+                crate::gate::SKILLS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Starts a run of `plan` (already checked: no errors) in `ws`.
 #[allow(clippy::too_many_arguments)]
 pub async fn start(
@@ -309,6 +334,7 @@ pub async fn start(
     if let Some(active) = ws.active_run()? {
         return Err(EngineError::Active { run: active.id, pid: active.pid });
     }
+    check_skills(&ws.root, &plan)?;
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {
