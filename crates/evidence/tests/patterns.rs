@@ -347,6 +347,20 @@ fn multiline_python_docstrings_and_strings() {
     assert_eq!(rules(&scan("run.py", text)), [("eval", 7)]);
 }
 
+#[test]
+fn multibyte_characters_in_string_literals_are_never_split() {
+    // The first was found by the property test: `é` inside an unterminated f-string.
+    for text in ["eval(f\"SELECT x FROM t {é💥", "eval(f\"SELECT x FROM t {\\é💥", "x = '\\é", "s = \"\\💥\" + q"]
+    {
+        for path in ["a.py", "a.js", "a.rs", "a.go", "a.rb", "a.sh"] {
+            assert!(scan(path, text).iter().all(|finding| finding.line == 1));
+        }
+    }
+    let findings = scan("a.py", "eval(f\"SELECT x FROM t {é💥");
+    assert_eq!(rules(&findings), [("eval", 1), ("sql-from-string", 1)]);
+    assert_eq!(findings[1].column, 6);
+}
+
 /// Arbitrary text seeded with fragments that reach every rule and the comment stripper.
 fn code() -> impl Strategy<Value = String> {
     let fragment = prop_oneof![
