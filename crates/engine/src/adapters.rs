@@ -177,6 +177,13 @@ impl Agent for CliAgent {
                 if let Some(model) = &model {
                     push(&["--model", model]);
                 }
+                // acceptEdits lets it edit files; shell commands need asking, and nobody is
+                // there to answer: the task's Verify commands are allowed, nothing else.
+                if !request.verify_commands.is_empty() {
+                    let allowed: Vec<String> = request.verify_commands.iter().map(|c| format!("Bash({c})")).collect();
+                    push(&["--allowedTools"]);
+                    push(&allowed.iter().map(String::as_str).collect::<Vec<_>>());
+                }
                 if !request.skills.is_empty() {
                     let text: Vec<String> =
                         request.skills.iter().map(|(name, text)| format!("# Skill: {name}\n\n{text}")).collect();
@@ -503,6 +510,24 @@ mod tests {
         let failed = r#"{"type":"result","status":"error","error":{"message":"[API Error: rate]"}}"#;
         assert_eq!(gemini.activity(failed), Some(Activity::Error("[API Error: rate]".into())));
         assert_eq!(gemini.activity("not json"), None);
+    }
+
+    #[test]
+    fn claude_may_run_the_tasks_verify_commands_and_nothing_else() {
+        let request = AgentRequest {
+            task: "1.1".into(),
+            attempt: 1,
+            model: Some("sonnet".into()),
+            prompt: "Do it".into(),
+            prompt_file: "/tmp/p.md".into(),
+            worktree: "/tmp/w".into(),
+            skills: Vec::new(),
+            verify_commands: vec!["npm test".into(), "python3 -m unittest".into()],
+        };
+        let command = CliAgent::new(Cli::Claude, None, None, BTreeMap::new()).command(&request);
+        let at = command.args.iter().position(|a| a == "--allowedTools").expect("--allowedTools");
+        assert_eq!(command.args[at + 1..at + 3], ["Bash(npm test)", "Bash(python3 -m unittest)"]);
+        assert!(!command.args.iter().any(|a| a.contains("dangerously")));
     }
 
     #[test]

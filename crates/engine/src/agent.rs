@@ -24,6 +24,9 @@ pub struct AgentRequest {
     /// The task's skills, `(name, text)`, for agents that take them as a system prompt (the
     /// prompt carries them for the others).
     pub skills: Vec<(String, String)>,
+    /// The task's Verify commands: agents that ask before running a shell command are allowed
+    /// these (wavecrew runs them again itself; the agent may check its work with them).
+    pub verify_commands: Vec<String>,
 }
 
 /// A command line to start.

@@ -915,8 +915,16 @@ async fn run_agent(
     let prompt_file = ctx.run_dir.join("prompts").join(format!("{id}-{attempt}.md"));
     tokio::fs::create_dir_all(ctx.run_dir.join("prompts")).await?;
     tokio::fs::write(&prompt_file, &prompt).await?;
-    let request =
-        AgentRequest { task: id.clone(), attempt, model, prompt, prompt_file, worktree: worktree.to_owned(), skills };
+    let request = AgentRequest {
+        task: id.clone(),
+        attempt,
+        model,
+        prompt,
+        prompt_file,
+        worktree: worktree.to_owned(),
+        skills,
+        verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
+    };
     let command = ctx.agent.command(&request);
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
     let spec = process::Spec {
