@@ -3,6 +3,7 @@
 use crate::commands::agent_double::AgentDoubleArgs;
 use crate::commands::agents::AgentsArgs;
 use crate::commands::demo::DemoArgs;
+use crate::commands::gaps::GapsArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
 use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
@@ -63,6 +64,9 @@ pub enum Command {
     /// Print a run's report (Markdown, or `--json`); `report.md`, `report.json` and `junit.xml`
     /// are also in the run's folder.
     Report(ReportArgs),
+    /// Write a follow-up plan for what a run left undone: red gate findings, must_haves that do
+    /// not hold, failed Automated commands, failed or skipped tasks.
+    Gaps(GapsArgs),
     /// Run a small bundled plan end to end on a scratch repository, with the scripted agent.
     Demo(DemoArgs),
     /// List the agents wavecrew can run, with their programs' paths and versions.

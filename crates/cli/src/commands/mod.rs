@@ -5,6 +5,7 @@ pub mod agents;
 pub mod check;
 pub mod demo;
 pub mod fmt;
+pub mod gaps;
 pub mod graph;
 pub mod new;
 pub mod run;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Reject(args) => runs::reject(&ctx, &args),
         Command::Decide(args) => runs::decide(&ctx, &args),
         Command::Report(args) => runs::report(&ctx, &args),
+        Command::Gaps(args) => gaps::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Agents(args) => agents::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),

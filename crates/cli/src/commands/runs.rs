@@ -114,7 +114,7 @@ pub struct CancelArgs {
 }
 
 /// The repository's state folder and journal, without starting a runtime.
-fn open(repo: &Path) -> Result<(PathBuf, Journal), CliError> {
+pub(super) fn open(repo: &Path) -> Result<(PathBuf, Journal), CliError> {
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(repo)
@@ -129,7 +129,7 @@ fn open(repo: &Path) -> Result<(PathBuf, Journal), CliError> {
     Ok((state, journal))
 }
 
-fn find_run(journal: &Journal, wanted: Option<&str>) -> Result<RunRecord, CliError> {
+pub(super) fn find_run(journal: &Journal, wanted: Option<&str>) -> Result<RunRecord, CliError> {
     let runs = journal.runs().map_err(|e| CliError::io(format!("error: {e}")))?;
     let found = match wanted {
         Some(id) => runs.into_iter().find(|r| r.id == id || r.id.ends_with(id)),
