@@ -113,14 +113,6 @@ async fn run_command(checks: &Checks<'_>, index: usize, command: &str) -> Result
     Ok(Ran { command: command.to_owned(), outcome, output })
 }
 
-fn describe(outcome: &process::Outcome) -> String {
-    match (outcome.timed_out, outcome.code) {
-        (true, _) => "timed out".into(),
-        (false, Some(code)) => format!("exited with code {code}"),
-        (false, None) => "was killed by a signal".into(),
-    }
-}
-
 /// The last `n` lines of `text`.
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -176,12 +168,7 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
         if !ran.outcome.success() {
             verdict.find(
                 "command",
-                format!(
-                    "`{}` {}; its output ends with:\n{}",
-                    ran.command,
-                    describe(&ran.outcome),
-                    tail(&ran.output, 30)
-                ),
+                format!("`{}` {}; its output ends with:\n{}", ran.command, ran.outcome.ended(), tail(&ran.output, 30)),
                 None,
             );
         }
@@ -382,7 +369,7 @@ async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<
             ),
             _ => verdict.notes.push(format!(
                 "`{command}` could not audit ({}): {}",
-                describe(&ran.outcome),
+                ran.outcome.ended(),
                 tail(&ran.output, 3)
             )),
         }

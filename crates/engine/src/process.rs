@@ -63,6 +63,15 @@ impl Outcome {
     pub fn success(&self) -> bool {
         self.code == Some(0) && !self.timed_out && !self.cancelled
     }
+
+    /// How it ended, for a message: `timed out`, `exited with code 1`, `exited with a signal`.
+    pub fn ended(&self) -> String {
+        match (self.timed_out, self.code) {
+            (true, _) => "timed out".to_owned(),
+            (false, Some(code)) => format!("exited with code {code}"),
+            (false, None) => "exited with a signal".to_owned(),
+        }
+    }
 }
 
 /// Sends `signal` to the process group `pgid`; a group that is gone is not an error.

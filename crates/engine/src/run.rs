@@ -874,11 +874,7 @@ async fn attempt_once(
             return Ok(Attempt::Cancelled);
         }
         if !result.success() {
-            let why = if result.timed_out {
-                "timed out".to_owned()
-            } else {
-                format!("exited with {}", describe_exit(result.code))
-            };
+            let why = result.ended();
             let hint = if result.code == Some(127) { " (command not found)" } else { "" };
             let missing = ctx.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
             return Ok(Attempt::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
@@ -998,11 +994,7 @@ async fn run_agent(
         ))));
     }
     if !outcome.success() {
-        return Ok(Some(Attempt::Failed(format!(
-            "the agent exited with {}\n{}",
-            describe_exit(outcome.code),
-            outcome.tail
-        ))));
+        return Ok(Some(Attempt::Failed(format!("the agent {}\n{}", outcome.ended(), outcome.tail))));
     }
     match ctx.agent.finished(&request) {
         Ok(activities) => {
@@ -1065,7 +1057,7 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
             let (passed, detail) = if outcome.success() {
                 (true, "exited 0".to_owned())
             } else {
-                (false, format!("exited with {}\n{}", describe_exit(outcome.code), outcome.tail))
+                (false, format!("{}\n{}", outcome.ended(), outcome.tail))
             };
             automated.push(crate::events::AutomatedResult {
                 command: check.command.clone(),
@@ -1227,21 +1219,8 @@ async fn gate_task(
             );
             let commit = ctx.repo.commit_tree(&tree, &head, &message).await?;
             let _guard = ctx.integrate.lock().await;
-            let now = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
-            let landed = if now == head {
-                ctx.repo.compare_and_swap(&ctx.run.branch, &commit, &head).await?;
-                Some(commit)
-            } else {
-                match ctx.repo.merge_tree(&head, &now, &commit).await? {
-                    Merge::Clean(merged) => {
-                        let rebased = ctx.repo.commit_tree(&merged, &now, &message).await?;
-                        ctx.repo.compare_and_swap(&ctx.run.branch, &rebased, &now).await?;
-                        Some(rebased)
-                    }
-                    Merge::Conflict(_) => None, // the next round sees the new head and its findings
-                }
-            };
-            if let Some(commit) = landed {
+            // A conflict drops the fix: the next round checks the new head and finds what is left.
+            if let Ok(commit) = land(ctx, &head, &commit, &message).await? {
                 ctx.emitter.emit(Event::GateFixCommitted { task: id.clone(), round, commit })?;
             }
         }
@@ -1261,23 +1240,13 @@ async fn integrate(
 ) -> Result<Attempt, EngineError> {
     let _guard = ctx.integrate.lock().await;
     ctx.emitter.emit(Event::Integrating { task: id.to_owned(), attempt, commit: commit.to_owned() })?;
-    let head = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
-    let landed = if head == base {
-        ctx.repo.compare_and_swap(&ctx.run.branch, commit, base).await?;
-        commit.to_owned()
-    } else {
-        match ctx.repo.merge_tree(base, &head, commit).await? {
-            Merge::Clean(merged) => {
-                let rebased = ctx.repo.commit_tree(&merged, &head, message).await?;
-                ctx.repo.compare_and_swap(&ctx.run.branch, &rebased, &head).await?;
-                rebased
-            }
-            Merge::Conflict(paths) => {
-                return Ok(Attempt::Conflict(format!(
-                    "the change conflicts with work that landed meanwhile, in: {}",
-                    paths.join(", ")
-                )));
-            }
+    let landed = match land(ctx, base, commit, message).await? {
+        Ok(landed) => landed,
+        Err(paths) => {
+            return Ok(Attempt::Conflict(format!(
+                "the change conflicts with work that landed meanwhile, in: {}",
+                paths.join(", ")
+            )));
         }
     };
     ctx.emitter.emit(Event::TaskCommitted {
@@ -1287,6 +1256,25 @@ async fn integrate(
         message: message.lines().next().unwrap_or_default().to_owned(),
     })?;
     Ok(Attempt::Committed)
+}
+
+/// Moves the run branch to `commit` (made on `base`): a compare-and-swap when the branch is still
+/// at `base`, else `commit` merged without checkout onto the branch's head. The commit that
+/// landed, or the paths that conflict. The caller holds `ctx.integrate`.
+async fn land(ctx: &Ctx, base: &str, commit: &str, message: &str) -> Result<Result<String, Vec<String>>, EngineError> {
+    let head = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
+    if head == base {
+        ctx.repo.compare_and_swap(&ctx.run.branch, commit, base).await?;
+        return Ok(Ok(commit.to_owned()));
+    }
+    Ok(match ctx.repo.merge_tree(base, &head, commit).await? {
+        Merge::Clean(merged) => {
+            let rebased = ctx.repo.commit_tree(&merged, &head, message).await?;
+            ctx.repo.compare_and_swap(&ctx.run.branch, &rebased, &head).await?;
+            Ok(rebased)
+        }
+        Merge::Conflict(paths) => Err(paths),
+    })
 }
 
 /// A person's answer to a checkpoint.
@@ -1467,10 +1455,6 @@ fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity)
     }
 }
 
-fn describe_exit(code: Option<i32>) -> String {
-    code.map_or_else(|| "a signal".to_owned(), |c| format!("code {c}"))
-}
-
 /// The log file of one part of an attempt: `logs/<task>-<attempt>-<part>.log`.
 pub fn log_path(run_dir: &Path, task: &str, attempt: u32, part: &str) -> PathBuf {
     run_dir.join("logs").join(format!("{task}-{attempt}-{part}.log"))
@@ -1538,11 +1522,7 @@ async fn prepare_worktree(
             };
             let result = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
             if !result.success() {
-                let why = if result.timed_out {
-                    "timed out".to_owned()
-                } else {
-                    format!("exited with {}", describe_exit(result.code))
-                };
+                let why = result.ended();
                 return Ok(Some(format!(
                     "setup `{setup}` {why} in lane {lane}, so no agent was started\n{}",
                     result.tail

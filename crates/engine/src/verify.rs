@@ -73,7 +73,9 @@ fn verdict(kind: &str, item: &str, verdict: &str, evidence: impl Into<String>) -
     }
 }
 
-fn is_test_file(path: &str) -> bool {
+/// Whether `path` is a test by the usual conventions (`tests/`, `test_*.py`, `*_test.go`,
+/// `*.test.ts`, `*.spec.js`…).
+pub fn is_test_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     path.starts_with("tests/")
         || path.contains("/tests/")

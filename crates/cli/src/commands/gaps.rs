@@ -94,20 +94,7 @@ pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
         );
         return Ok(ExitCode::SUCCESS);
     };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if args.force {
-        options.create(true).truncate(true)
-    } else {
-        options.create_new(true)
-    };
-    let mut file = options.open(path).map_err(|error| match error.kind() {
-        std::io::ErrorKind::AlreadyExists => CliError::io(format!("error: `{shown}` already exists"))
-            .with_hint("pick another name, or pass --force to overwrite it"),
-        _ => CliError::io(format!("error: could not create `{shown}`: {error}")),
-    })?;
-    file.write_all(text.as_bytes())
-        .map_err(|error| CliError::io(format!("error: could not write `{shown}`: {error}")))?;
+    super::write_new_file(path, args.force, &text)?;
     eprintln!("wrote {shown}: {tasks} task(s) ({milestone}) to close the gaps of run {}", record.id);
     let quoted = sh_quote(&shown);
     eprintln!("next: `git checkout {}`, then `wavecrew check {quoted}` and `wavecrew run {quoted}`", report.branch);
@@ -573,7 +560,7 @@ fn must_have_gap(plan: &Plan, verdict: &MustHaveVerdict) -> Option<Gap> {
             gap.what = format!(
                 "The must_have artifact {shown} is substantive, but no other file of the repository refers to it (ORPHANED). Make the code that should use it refer to it (import it, call it, link it); a test file must refer to the code it tests. What the check found:"
             );
-            if let Some(path) = path.as_deref().filter(|p| !is_test_file(p)) {
+            if let Some(path) = path.as_deref().filter(|p| !engine::verify::is_test_file(p)) {
                 gap.commands = vec![format!(
                     "git grep -qwF --untracked -e {} -- {}",
                     sh_quote(&stem(path)),
@@ -1237,26 +1224,9 @@ fn stem(path: &str) -> String {
     stem.to_owned()
 }
 
-fn is_test_file(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    path.starts_with("tests/")
-        || path.contains("/tests/")
-        || path.starts_with("test/")
-        || name.starts_with("test_")
-        || name.ends_with("_test.go")
-        || name.ends_with("_test.py")
-        || [".test.", ".spec."].iter().any(|marker| name.contains(marker))
-}
-
-/// `text` quoted for `sh`.
+/// `text` quoted for `sh` (only when it needs quotes).
 fn sh_quote(text: &str) -> String {
-    if !text.is_empty()
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '+' | '@'))
-    {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
+    shell_words::quote(text).into_owned()
 }
 
 #[cfg(test)]

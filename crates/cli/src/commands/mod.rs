@@ -17,6 +17,26 @@ use crate::cli::{Cli, Command};
 use crate::error::CliError;
 use std::process::ExitCode;
 
+/// Writes a file a command produced (`new -o`, `gaps -o`): never over an existing one unless
+/// `force`; errors name the file and the way out.
+pub fn write_new_file(path: &std::path::Path, force: bool, text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true)
+    } else {
+        options.create_new(true)
+    };
+    let shown = path.display();
+    let mut file = options.open(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::AlreadyExists => CliError::io(format!("error: `{shown}` already exists"))
+            .with_hint("pick another name, or pass --force to overwrite it"),
+        _ => CliError::io(format!("error: could not create `{shown}`: {error}")),
+    })?;
+    file.write_all(text.as_bytes()).map_err(|error| CliError::io(format!("error: could not write `{shown}`: {error}")))
+}
+
 /// What every command may need besides its own arguments.
 pub struct Context {
     pub color: bool,

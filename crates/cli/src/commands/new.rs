@@ -43,21 +43,8 @@ pub fn run(_ctx: &Context, args: &NewArgs) -> Result<ExitCode, CliError> {
         std::io::stdout().lock().write_all(text.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if args.force {
-        options.create(true).truncate(true)
-    } else {
-        options.create_new(true)
-    };
+    super::write_new_file(path, args.force, &text)?;
     let shown = path.display();
-    let mut file = options.open(path).map_err(|error| match error.kind() {
-        std::io::ErrorKind::AlreadyExists => CliError::io(format!("error: `{shown}` already exists"))
-            .with_hint("pick another name, or pass --force to overwrite it"),
-        _ => CliError::io(format!("error: could not create `{shown}`: {error}")),
-    })?;
-    file.write_all(text.as_bytes())
-        .map_err(|error| CliError::io(format!("error: could not write `{shown}`: {error}")))?;
     eprintln!("wrote {shown}: fill in every {{...}}, then run `wavecrew check {shown}`");
     Ok(ExitCode::SUCCESS)
 }
