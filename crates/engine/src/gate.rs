@@ -190,10 +190,6 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
     }
 
     let threshold = checks.coverage_threshold;
-    let diff = Git::new(checks.worktree)
-        .run(&["diff", "-U0", "--no-color", "--no-renames", "--no-ext-diff", checks.base, checks.head])
-        .await?;
-    let changed = evidence::diff::changed_lines(&diff);
     let mut coverage: Option<(Coverage, Vec<String>)> = None;
     for (path, text, kind) in &reports.coverage {
         let parsed = match kind {
@@ -213,6 +209,11 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
     }
     match (coverage, threshold) {
         (Some((coverage, sources)), threshold) => {
+            // The run's changed lines are read only when there is coverage to hold them against.
+            let diff = Git::new(checks.worktree)
+                .run(&["diff", "-U0", "--no-color", "--no-renames", "--no-ext-diff", checks.base, checks.head])
+                .await?;
+            let changed = evidence::diff::changed_lines(&diff);
             let result = evidence::coverage::changed_coverage(&coverage, &changed);
             let source = sources.join(", ");
             match result.percent() {
