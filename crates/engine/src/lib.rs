@@ -9,6 +9,7 @@
 
 pub mod adapters;
 pub mod agent;
+pub mod control;
 pub mod double;
 pub mod events;
 pub mod gate;

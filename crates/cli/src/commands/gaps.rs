@@ -40,7 +40,7 @@ pub struct GapsArgs {
 pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
     let (_, journal) = super::runs::open(&args.repo)?;
     let record = super::runs::find_run(&journal, args.run.as_deref())?;
-    if record.state == RunState::Running && engine::run::pid_alive(record.pid) {
+    if engine::control::is_active(&record) {
         return Err(CliError::usage(format!(
             "error: run {} is still going: its gaps are known once it ends",
             record.id

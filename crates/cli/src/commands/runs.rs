@@ -3,7 +3,8 @@
 use super::Context;
 use crate::error::CliError;
 use clap::Args;
-use engine::events::{RunState, TaskState};
+use engine::control::{Answer, ControlError};
+use engine::events::TaskState;
 use engine::journal::{Journal, RunRecord};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,42 +116,26 @@ pub struct CancelArgs {
 
 /// The repository's state folder and journal, without starting a runtime.
 pub(super) fn open(repo: &Path) -> Result<(PathBuf, Journal), CliError> {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--path-format=absolute", "--git-common-dir"])
-        .output()
-        .map_err(|e| CliError::io(format!("error: could not run git: {e}")))?;
-    if !output.status.success() {
-        return Err(CliError::usage(format!("error: `{}` is not inside a git repository", repo.display())));
-    }
-    let state = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("wavecrew");
+    let state = engine::control::state_dir(repo).map_err(|e| CliError::usage(format!("error: {e}")))?;
     let journal = Journal::open(&state.join("journal.sqlite")).map_err(|e| CliError::io(format!("error: {e}")))?;
     Ok((state, journal))
 }
 
-pub(super) fn find_run(journal: &Journal, wanted: Option<&str>) -> Result<RunRecord, CliError> {
-    let runs = journal.runs().map_err(|e| CliError::io(format!("error: {e}")))?;
-    let found = match wanted {
-        Some(id) => runs.into_iter().find(|r| r.id == id || r.id.ends_with(id)),
-        None => runs.into_iter().next(),
+/// A refused action as the CLI reports it: the reason, and what to do when there is something.
+fn control_error(error: ControlError) -> CliError {
+    let cli = if error.is_user_error() {
+        CliError::usage(format!("error: {error}"))
+    } else {
+        CliError::io(format!("error: {error}"))
     };
-    found.ok_or_else(|| match wanted {
-        Some(id) => {
-            CliError::usage(format!("error: no run `{id}` in this repository")).with_hint("`wavecrew runs` lists them")
-        }
-        None => {
-            CliError::usage("error: this repository has no runs yet").with_hint("start one with `wavecrew run PLAN`")
-        }
-    })
+    match error.hint() {
+        Some(hint) => cli.with_hint(hint),
+        None => cli,
+    }
 }
 
-/// `running` for a run whose process is gone reads `interrupted`.
-fn state_name(run: &RunRecord) -> &'static str {
-    match run.state {
-        RunState::Running if !engine::run::pid_alive(run.pid) => "interrupted",
-        state => state.as_str(),
-    }
+pub(super) fn find_run(journal: &Journal, wanted: Option<&str>) -> Result<RunRecord, CliError> {
+    engine::control::find_run(journal, wanted).map_err(control_error)
 }
 
 pub fn runs(_ctx: &Context, args: &RunsArgs) -> Result<ExitCode, CliError> {
@@ -167,7 +152,7 @@ pub fn runs(_ctx: &Context, args: &RunsArgs) -> Result<ExitCode, CliError> {
             out,
             "{}  {:<11}  {:>3}/{:<3} tasks  {} · {}",
             run.id,
-            state_name(&run),
+            engine::control::state_name(&run),
             done,
             tasks.len(),
             run.milestone,
@@ -186,7 +171,7 @@ pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
     writeln!(
         out,
         "state {}, branch `{}` from {}, plan {}",
-        state_name(&run),
+        engine::control::state_name(&run),
         run.branch,
         &run.base[..run.base.len().min(10)],
         run.plan_path
@@ -267,18 +252,9 @@ pub fn logs(_ctx: &Context, args: &LogsArgs) -> Result<ExitCode, CliError> {
 
 pub fn cancel(_ctx: &Context, args: &CancelArgs) -> Result<ExitCode, CliError> {
     let (_, journal) = open(&args.repo)?;
-    let run = find_run(&journal, Some(&args.run))?;
-    if run.state != RunState::Running || !engine::run::pid_alive(run.pid) {
-        return Err(CliError::usage(format!("error: run {} is not active ({})", run.id, state_name(&run)))
-            .with_hint(format!("`wavecrew resume {}` continues it", run.id)));
-    }
-    engine::process::signal_pid(run.pid, nix_term());
-    eprintln!("asked run {} (process {}) to stop; it journals and stops its agents", run.id, run.pid);
+    let done = engine::control::cancel(&journal, &args.run).map_err(control_error)?;
+    eprintln!("{}", done.message);
     Ok(ExitCode::SUCCESS)
-}
-
-fn nix_term() -> engine::process::Signal {
-    engine::process::Signal::SIGTERM
 }
 
 pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
@@ -291,94 +267,29 @@ pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
 }
 
 /// Records an answer for a checkpoint of `run`; the run (or its `resume`) picks it up.
-fn answer(repo: &Path, run: &str, task: &str, kind: &str, detail: Option<&str>) -> Result<ExitCode, CliError> {
+fn answer(repo: &Path, run: &str, task: &str, answer: Answer) -> Result<ExitCode, CliError> {
     let (_, journal) = open(repo)?;
-    let record = find_run(&journal, Some(run))?;
-    let tasks = journal.tasks(&record.id).map_err(|e| CliError::io(format!("error: {e}")))?;
-    let Some(row) = tasks.iter().find(|t| t.task == task) else {
-        return Err(CliError::usage(format!("error: run {} has no task {task}", record.id)));
-    };
-    if row.state != TaskState::Waiting {
-        return Err(CliError::usage(format!(
-            "error: task {task} is not waiting for an answer (it is {})",
-            row.state.as_str()
-        )));
-    }
-    journal.answer(&record.id, task, kind, detail).map_err(|e| CliError::io(format!("error: {e}")))?;
-    if record.state == RunState::Running && engine::run::pid_alive(record.pid) {
-        eprintln!("recorded: run {} goes on", record.id);
-    } else {
-        eprintln!("recorded; the run is not active: `wavecrew resume {}` goes on", record.id);
-    }
+    let done = engine::control::answer(&journal, run, task, answer).map_err(control_error)?;
+    eprintln!("{}", done.message);
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn approve(_ctx: &Context, args: &ApproveArgs) -> Result<ExitCode, CliError> {
     if args.task == engine::report::MANUAL {
-        return sign_off_manual(&args.repo, &args.run, args.note.as_deref());
+        // `wavecrew approve RUN manual`: the Manual checklist of the plan's Verification.
+        let (_, journal) = open(&args.repo)?;
+        let done =
+            engine::control::sign_off_manual(&journal, &args.run, args.note.as_deref()).map_err(control_error)?;
+        eprintln!("{}", done.message);
+        return Ok(ExitCode::SUCCESS);
     }
-    answer(&args.repo, &args.run, &args.task, "approved", args.note.as_deref())
-}
-
-/// `wavecrew approve RUN manual`: a person signs off the Manual checklist of the plan's
-/// Verification, once the finished run branch was checked.
-fn sign_off_manual(repo: &Path, run: &str, note: Option<&str>) -> Result<ExitCode, CliError> {
-    let (_, journal) = open(repo)?;
-    let record = find_run(&journal, Some(run))?;
-    let events = journal.events(&record.id, 0).map_err(|e| CliError::io(format!("error: {e}")))?;
-    let manual = events.iter().rev().find_map(|e| match &e.event {
-        engine::events::Event::RunVerified { manual, .. } => Some(manual.clone()),
-        _ => None,
-    });
-    match manual {
-        None => Err(CliError::usage(format!(
-            "error: run {} has not been verified yet: its Manual checklist comes once every task landed",
-            record.id
-        ))),
-        Some(steps) if steps.is_empty() => {
-            Err(CliError::usage(format!("error: the plan of run {} has no Manual checklist", record.id)))
-        }
-        Some(steps) => {
-            journal
-                .record(
-                    &record.id,
-                    engine::events::Event::CheckpointAnswered {
-                        task: engine::report::MANUAL.to_owned(),
-                        answer: "approved".into(),
-                        detail: note.map(str::to_owned),
-                        auto: false,
-                    },
-                )
-                .map_err(|e| CliError::io(format!("error: {e}")))?;
-            eprintln!("signed off the {} manual step(s) of run {}", steps.len(), record.id);
-            Ok(ExitCode::SUCCESS)
-        }
-    }
+    answer(&args.repo, &args.run, &args.task, Answer::Approve { note: args.note.clone() })
 }
 
 pub fn reject(_ctx: &Context, args: &RejectArgs) -> Result<ExitCode, CliError> {
-    answer(&args.repo, &args.run, &args.task, "rejected", Some(&args.reason))
+    answer(&args.repo, &args.run, &args.task, Answer::Reject { reason: args.reason.clone() })
 }
 
 pub fn decide(_ctx: &Context, args: &DecideArgs) -> Result<ExitCode, CliError> {
-    // The options are in the plan the run holds: check the choice against them.
-    let (_, journal) = open(&args.repo)?;
-    let record = find_run(&journal, Some(&args.run))?;
-    let plan = plan::parse(&record.plan_text, &record.milestone).plan;
-    let task = plan::TaskId::parse(&args.task).and_then(|id| plan.task(id));
-    let options = task.map(engine::run::decision_options).unwrap_or_default();
-    let wanted = args.option.to_lowercase();
-    let chosen = if options.is_empty() {
-        args.option.clone()
-    } else {
-        let matches: Vec<&String> = options.iter().filter(|o| o.to_lowercase().starts_with(&wanted)).collect();
-        match matches.as_slice() {
-            [one] => (*one).clone(),
-            _ => {
-                return Err(CliError::usage(format!("error: `{}` is not exactly one of the options", args.option))
-                    .with_hint(format!("the options are: {}", options.join(" | "))));
-            }
-        }
-    };
-    answer(&args.repo, &args.run, &args.task, "decided", Some(&chosen))
+    answer(&args.repo, &args.run, &args.task, Answer::Decide { option: args.option.clone() })
 }
