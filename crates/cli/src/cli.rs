@@ -8,6 +8,7 @@ use crate::commands::run::{ResumeArgs, RunArgs};
 use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
 };
+use crate::commands::serve::ServeArgs;
 use crate::commands::{
     check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
 };
@@ -71,6 +72,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// List the agents wavecrew can run, with their programs' paths and versions.
     Agents(AgentsArgs),
+    /// Serve the dashboard: every run of the repository, live, with approve / reject / decide.
+    /// Prints the URL with its access token; opens nothing by itself.
+    Serve(ServeArgs),
     /// The scripted agent (a test double), as the engine starts it.
     #[command(hide = true)]
     AgentDouble(AgentDoubleArgs),

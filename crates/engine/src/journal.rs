@@ -268,6 +268,42 @@ impl Journal {
         })
     }
 
+    /// Events of every run recorded after `cursor` (at most `limit`), in the order they were
+    /// recorded, with the cursor to pass next time. Start from [`Journal::tail_cursor`] to follow
+    /// the journal from now on: this is how a process sees the events of runs that another
+    /// process runs.
+    pub fn tail(&self, cursor: i64, limit: usize) -> Result<(Vec<Envelope>, i64)> {
+        self.with(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT rowid, run_id, seq, at_ms, body FROM events WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![cursor, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            let mut next = cursor;
+            for row in rows {
+                let (rowid, run, seq, at_ms, body) = row?;
+                next = rowid;
+                if let Ok(event) = serde_json::from_str(&body) {
+                    out.push(Envelope { run, seq: seq as u64, at_ms: at_ms as u64, event });
+                }
+            }
+            Ok((out, next))
+        })
+    }
+
+    /// The cursor of the newest event, for [`Journal::tail`].
+    pub fn tail_cursor(&self) -> Result<i64> {
+        self.with(|conn| conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM events", [], |r| r.get(0)))
+    }
+
     /// Sets who runs `run` now and marks it running again (on resume).
     pub fn claim(&self, run: &str, pid: u32) -> Result<()> {
         self.with(|conn| {

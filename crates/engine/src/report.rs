@@ -124,7 +124,8 @@ impl Report {
         Ok(Report::build(run, &tasks, &events))
     }
 
-    fn build(run: &RunRecord, tasks: &[TaskRecord], events: &[Envelope]) -> Report {
+    /// Builds the report of `run` from its task rows and its events.
+    pub fn build(run: &RunRecord, tasks: &[TaskRecord], events: &[Envelope]) -> Report {
         let mut started: HashMap<&str, u64> = HashMap::new();
         let mut ended: HashMap<&str, u64> = HashMap::new();
         let mut verify: HashMap<&str, (u32, Vec<VerifyResult>)> = HashMap::new();

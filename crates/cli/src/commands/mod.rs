@@ -11,6 +11,7 @@ pub mod new;
 pub mod run;
 pub mod runs;
 pub mod schema;
+pub mod serve;
 pub mod show;
 
 use crate::cli::{Cli, Command};
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Gaps(args) => gaps::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Agents(args) => agents::run(&ctx, &args),
+        Command::Serve(args) => serve::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),
     }
 }

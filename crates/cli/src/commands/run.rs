@@ -63,6 +63,19 @@ pub struct AgentArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also serve the dashboard while the run goes on (as `wavecrew serve` does); prints its
+    /// URL with the access token. It stops when the run ends.
+    #[arg(long)]
+    pub serve: bool,
+
+    /// With `--serve`: the address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", requires = "serve")]
+    pub serve_bind: std::net::IpAddr,
+
+    /// With `--serve`: the port (0: any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0, requires = "serve")]
+    pub serve_port: u16,
+
     /// Stop launching attempts once the agents have cost this many US dollars (running ones
     /// finish). Costs come from the CLIs, or from `[prices]` for those that report tokens only.
     #[arg(long, value_name = "USD")]
@@ -133,6 +146,11 @@ pub struct ResumeArgs {
 }
 
 impl AgentArgs {
+    /// Where to serve the dashboard, with `--serve`.
+    fn dashboard(&self) -> Option<super::serve::ServeAddr> {
+        self.serve.then(|| super::serve::ServeAddr { bind: self.serve_bind, port: self.serve_port })
+    }
+
     /// The run's knobs: flags over the configuration over the defaults.
     fn options(&self, config: &Config) -> Options {
         let defaults = Options::default();
@@ -334,16 +352,19 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     let bytes = file.bytes.clone();
     let yes = args.yes;
     let into_current = args.agent.into_current;
+    let serve = args.agent.dashboard();
     let (agent, mut options, config) = resolve(flags, &repo)?;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
             consent(&ws, &parsed.plan, &bytes, yes)?;
             options.provision = provision(&ws, &config).await?;
+            let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
             let result = run::start(&ws, &plan_path, &bytes, parsed.plan, agent, options, tx, cancel).await;
             progress.finish().await;
+            stop_dashboard(dashboard).await;
             finish(&ws, result, into_current)
         })
     })?
@@ -355,6 +376,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
     let (agent, mut options, config) = resolve(&args.agent, &repo)?;
     let wanted = args.run.clone();
     let into_current = args.agent.into_current;
+    let serve = args.agent.dashboard();
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
@@ -370,13 +392,34 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
                     .ok_or_else(|| CliError::usage("error: this repository has no run to resume"))?,
             };
             options.provision = provision(&ws, &config).await?;
+            let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
             let result = run::resume(&ws, &run_id, agent, options, tx, cancel).await;
             progress.finish().await;
+            stop_dashboard(dashboard).await;
             finish(&ws, result, into_current)
         })
     })?
+}
+
+/// With `--serve`: the dashboard, following this repository's journal.
+async fn start_dashboard(
+    ws: &Workspace,
+    serve: Option<super::serve::ServeAddr>,
+) -> Result<Option<server::Dashboard>, CliError> {
+    match serve {
+        Some(addr) => Ok(Some(super::serve::start(ws.state_dir.clone(), &addr).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn stop_dashboard(dashboard: Option<server::Dashboard>) {
+    if let Some(dashboard) = dashboard
+        && let Err(error) = dashboard.stop().await
+    {
+        eprintln!("warning: the dashboard did not stop cleanly: {error}");
+    }
 }
 
 fn engine_error(error: run::EngineError) -> CliError {

@@ -1,0 +1,66 @@
+//! `wavecrew serve`: the dashboard of a repository's runs, until Ctrl-C.
+
+use super::Context;
+use crate::error::CliError;
+use clap::Args;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where the dashboard listens; shared by `serve` and `run --serve`.
+#[derive(Clone, Debug, Args)]
+pub struct ServeAddr {
+    /// The address to listen on. Any address other than loopback asks for the access token on
+    /// every request, not only on actions.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// The port (0: any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The repository whose runs to show.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+
+    #[command(flatten)]
+    pub addr: ServeAddr,
+}
+
+/// Starts the dashboard for the repository whose state folder is `state_dir` and says where it is.
+pub async fn start(state_dir: PathBuf, addr: &ServeAddr) -> Result<server::Dashboard, CliError> {
+    let options =
+        server::Options { bind: addr.bind, port: addr.port, state_dir, token: None, limits: server::Limits::default() };
+    let dashboard =
+        server::Dashboard::start(options).await.map_err(|e| CliError::io(format!("error: dashboard: {e}")))?;
+    eprintln!("dashboard: {}", dashboard.url());
+    Ok(dashboard)
+}
+
+pub fn run(_ctx: &Context, args: &ServeArgs) -> Result<ExitCode, CliError> {
+    let state_dir = engine::control::state_dir(&args.repo).map_err(|e| CliError::usage(format!("error: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io(format!("error: could not start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let dashboard = start(state_dir, &args.addr).await?;
+        eprintln!("press Ctrl-C to stop");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(term) => term.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminated => {}
+        }
+        dashboard.stop().await.map_err(|e| CliError::io(format!("error: dashboard: {e}")))?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,333 @@
+//! What the pages show, as JSON: the runs list and a run's room, built from the journal (the
+//! same data as `wavecrew runs`, `status`, `report` and `graph`).
+
+use engine::events::{Envelope, Event, TaskState};
+use engine::journal::{Journal, JournalError, RunRecord};
+use engine::report::{CheckpointAnswer, GateReport, Report, Verification, VerifyResult};
+use plan::{Plan, Schedule, TaskId};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A row of the runs list.
+#[derive(Debug, Serialize)]
+pub(crate) struct RunRow {
+    id: String,
+    milestone: String,
+    title: String,
+    state: &'static str,
+    started_ms: u64,
+    finished_ms: Option<u64>,
+    duration_ms: u64,
+    tasks_done: usize,
+    tasks_total: usize,
+    cost_usd: Option<f64>,
+}
+
+/// Every run of the repository, newest first.
+pub(crate) fn runs(journal: &Journal) -> Result<Vec<RunRow>, JournalError> {
+    let mut rows = Vec::new();
+    for run in journal.runs()? {
+        let report = Report::load(journal, &run)?;
+        let cost = report.tasks.iter().filter_map(|t| t.cost_usd).reduce(|a, b| a + b);
+        rows.push(RunRow {
+            state: engine::control::state_name(&run),
+            tasks_done: report.tasks.iter().filter(|t| t.record.state == TaskState::Committed).count(),
+            tasks_total: report.tasks.len(),
+            duration_ms: report.duration_ms,
+            cost_usd: cost,
+            id: run.id,
+            milestone: run.milestone,
+            title: run.title,
+            started_ms: run.started_ms,
+            finished_ms: run.finished_ms,
+        });
+    }
+    Ok(rows)
+}
+
+/// The run's header.
+#[derive(Debug, Serialize)]
+struct RunHead {
+    id: String,
+    milestone: String,
+    title: String,
+    state: &'static str,
+    branch: String,
+    base: String,
+    plan_path: String,
+    started_ms: u64,
+    finished_ms: Option<u64>,
+    duration_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct WaveView {
+    number: u32,
+    title: Option<String>,
+    tasks: Vec<String>,
+}
+
+/// A checkpoint waiting for a person.
+#[derive(Clone, Debug, Serialize)]
+struct Waiting {
+    kind: String,
+    options: Vec<String>,
+    commit: Option<String>,
+    details: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TaskView {
+    id: String,
+    title: String,
+    #[serde(rename = "type")]
+    kind: String,
+    wave: u32,
+    depends_on: Vec<String>,
+    files: Vec<String>,
+    state: TaskState,
+    lane: Option<String>,
+    attempts: u32,
+    started_ms: Option<u64>,
+    duration_ms: u64,
+    commit: Option<String>,
+    reason: Option<String>,
+    verify: Vec<VerifyResult>,
+    tokens_in: u64,
+    tokens_out: u64,
+    cost_usd: Option<f64>,
+    waiting: Option<Waiting>,
+}
+
+#[derive(Debug, Serialize)]
+struct LaneView {
+    name: String,
+    agent: String,
+    model: Option<String>,
+    tasks: Vec<String>,
+    current_task: Option<String>,
+    tokens_in: u64,
+    tokens_out: u64,
+    cost_usd: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Node {
+    id: String,
+    title: String,
+    wave: u32,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+struct Edge {
+    from: String,
+    to: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Graph {
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+}
+
+/// A run's room: everything the page shows, as of journal event `seq`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Room {
+    run: RunHead,
+    context: String,
+    seq: u64,
+    waves: Vec<WaveView>,
+    tasks: Vec<TaskView>,
+    lanes: Vec<LaneView>,
+    graph: Graph,
+    gates: Vec<GateReport>,
+    verification: Option<Verification>,
+    checkpoints: Vec<CheckpointAnswer>,
+    can_act: bool,
+}
+
+/// The room of `run`.
+pub(crate) fn room(journal: &Journal, run: &RunRecord, can_act: bool) -> Result<Room, JournalError> {
+    let rows = journal.tasks(&run.id)?;
+    let events = journal.events(&run.id, 0)?;
+    let report = Report::build(run, &rows, &events);
+    let plan = plan::parse(&run.plan_text, &run.milestone).plan;
+    let schedule = Schedule::new(&plan);
+    let edges = edges(&plan, &schedule);
+    let (lanes, waiting, started) = replay(&events);
+
+    let tasks: Vec<TaskView> = report
+        .tasks
+        .iter()
+        .map(|t| {
+            let id = t.record.task.as_str();
+            let task = TaskId::parse(id).and_then(|id| plan.task(id));
+            TaskView {
+                id: id.to_owned(),
+                title: task.map_or_else(|| format!("Task {id}"), |t| t.summary()),
+                kind: task.map_or_else(|| "auto".to_owned(), |t| t.kind.as_str().to_owned()),
+                wave: task.map_or(0, |t| t.wave),
+                depends_on: edges.iter().filter(|e| e.to == id).map(|e| e.from.clone()).collect(),
+                files: task.map(|t| t.files.iter().map(|f| f.value.clone()).collect()).unwrap_or_default(),
+                state: t.record.state,
+                lane: t.record.lane.clone(),
+                attempts: t.record.attempts,
+                started_ms: started.get(id).copied(),
+                duration_ms: t.duration_ms,
+                commit: t.record.commit.clone(),
+                reason: t.record.reason.clone(),
+                verify: t.verify.clone(),
+                tokens_in: t.tokens_in,
+                tokens_out: t.tokens_out,
+                cost_usd: t.cost_usd,
+                waiting: waiting.get(id).filter(|_| t.record.state == TaskState::Waiting).cloned(),
+            }
+        })
+        .collect();
+
+    let lanes = lanes
+        .into_iter()
+        .map(|lane| {
+            let mine = || tasks.iter().filter(|t| lane.tasks.contains(&t.id));
+            LaneView {
+                current_task: mine()
+                    .find(|t| {
+                        matches!(
+                            t.state,
+                            TaskState::Running | TaskState::Verifying | TaskState::Integrating | TaskState::Waiting
+                        )
+                    })
+                    .map(|t| t.id.clone()),
+                tokens_in: mine().map(|t| t.tokens_in).sum(),
+                tokens_out: mine().map(|t| t.tokens_out).sum(),
+                cost_usd: mine().filter_map(|t| t.cost_usd).reduce(|a, b| a + b),
+                name: lane.name,
+                agent: lane.agent,
+                model: lane.model,
+                tasks: lane.tasks,
+            }
+        })
+        .collect();
+
+    Ok(Room {
+        run: RunHead {
+            id: run.id.clone(),
+            milestone: run.milestone.clone(),
+            title: run.title.clone(),
+            state: engine::control::state_name(run),
+            branch: run.branch.clone(),
+            base: run.base.clone(),
+            plan_path: run.plan_path.clone(),
+            started_ms: run.started_ms,
+            finished_ms: run.finished_ms,
+            duration_ms: report.duration_ms,
+        },
+        context: plan.context.clone(),
+        seq: events.last().map_or(0, |e| e.seq),
+        waves: plan
+            .waves
+            .iter()
+            .map(|w| WaveView {
+                number: w.number,
+                title: w.name.clone(),
+                tasks: w.tasks.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+        graph: Graph {
+            nodes: plan.tasks.iter().map(|t| Node { id: t.id.to_string(), title: t.summary(), wave: t.wave }).collect(),
+            edges,
+        },
+        tasks,
+        lanes,
+        gates: report.gates,
+        verification: report.verification,
+        checkpoints: report.checkpoints,
+        can_act,
+    })
+}
+
+/// The lanes announced by the run's last start, the checkpoints' last waiting details, and
+/// when each task's first attempt started.
+fn replay(events: &[Envelope]) -> (Vec<engine::events::LaneInfo>, HashMap<String, Waiting>, HashMap<String, u64>) {
+    let mut lanes = Vec::new();
+    let mut waiting = HashMap::new();
+    let mut started = HashMap::new();
+    for envelope in events {
+        match &envelope.event {
+            Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
+            Event::CheckpointWaiting { task, kind, options, commit, details } => {
+                waiting.insert(
+                    task.clone(),
+                    Waiting {
+                        kind: kind.clone(),
+                        options: options.clone(),
+                        commit: commit.clone(),
+                        details: details.clone(),
+                    },
+                );
+            }
+            Event::AttemptStarted { task, .. } => {
+                started.entry(task.clone()).or_insert(envelope.at_ms);
+            }
+            _ => {}
+        }
+    }
+    (lanes, waiting, started)
+}
+
+/// The graph's edges, the waits `wavecrew graph` draws: the task before a task in its wave,
+/// and, for a wave's first tasks, the last tasks of each wave it depends on.
+fn edges(plan: &Plan, schedule: &Schedule) -> Vec<Edge> {
+    let mut edges = Vec::new();
+    for task in &plan.tasks {
+        for before in schedule.in_wave_predecessors(task.id) {
+            let edge = Edge { from: before.to_string(), to: task.id.to_string() };
+            if !edges.contains(&edge) {
+                edges.push(edge);
+            }
+        }
+    }
+    // Within a wave: the tasks nothing waits for are its ends, those that wait for nothing its starts.
+    let ends = |wave: u32| -> Vec<TaskId> {
+        let tasks = plan.wave(wave).map(|w| w.tasks.clone()).unwrap_or_default();
+        tasks
+            .iter()
+            .copied()
+            .filter(|t| !tasks.iter().any(|other| schedule.in_wave_predecessors(*other).contains(t)))
+            .collect()
+    };
+    for wave in &plan.waves {
+        let starts = wave.tasks.iter().copied().filter(|t| schedule.in_wave_predecessors(*t).is_empty());
+        for start in starts {
+            for dep in &wave.depends_on {
+                for end in ends(dep.value) {
+                    let edge = Edge { from: end.to_string(), to: start.to_string() };
+                    if !edges.contains(&edge) {
+                        edges.push(edge);
+                    }
+                }
+            }
+        }
+    }
+    edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_follow_lanes_and_join_waves_end_to_start() {
+        let text = "# M1 Implementation Plan: Demo\n\n## Context\n\nx\n\n## Waves\n\n### Wave 1: A\n\n\
+**Task 1.1: one** (type: auto)\n- **Files**: `a`\n- **Action**: a\n- **Verify**: `true`\n- **Done**: d\n\n\
+**Task 1.2: two** (type: auto)\n- **Files**: `b`\n- **Action**: b\n- **Verify**: `true`\n- **Done**: d\n\n\
+### Wave 2: B\n> Depends on: Wave 1\n\n\
+**Task 2.1: three** (type: auto)\n- **Files**: `c`\n- **Action**: c\n- **Verify**: `true`\n- **Done**: d\n\n\
+## Agent Strategy\n\n| Agent | Model | Tasks |\n|---|---|---|\n| Worker A | sonnet | 1.1, 1.2 |\n| Worker B | sonnet | 2.1 |\n";
+        let plan = plan::parse(text, "M1").plan;
+        assert_eq!(plan.tasks.len(), 3, "{plan:#?}");
+        let edges = edges(&plan, &Schedule::new(&plan));
+        let pairs: Vec<(&str, &str)> = edges.iter().map(|e| (e.from.as_str(), e.to.as_str())).collect();
+        assert_eq!(pairs, [("1.1", "1.2"), ("1.2", "2.1")]);
+    }
+}
