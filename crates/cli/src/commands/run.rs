@@ -148,7 +148,7 @@ pub struct ResumeArgs {
 impl AgentArgs {
     /// Where to serve the dashboard, with `--serve`.
     fn dashboard(&self) -> Option<super::serve::ServeAddr> {
-        self.serve.then(|| super::serve::ServeAddr { bind: self.serve_bind, port: self.serve_port })
+        self.serve.then_some(super::serve::ServeAddr { bind: self.serve_bind, port: self.serve_port })
     }
 
     /// The run's knobs: flags over the configuration over the defaults.
