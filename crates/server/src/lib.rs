@@ -77,6 +77,7 @@ pub(crate) struct App {
     loopback: bool,
     hub: hub::Hub,
     streams: Arc<Semaphore>,
+    body_limit: usize,
     stop: watch::Receiver<bool>,
 }
 
@@ -113,9 +114,10 @@ impl Dashboard {
             loopback: options.bind.is_loopback(),
             hub,
             streams: Arc::new(Semaphore::new(options.limits.streams)),
+            body_limit: options.limits.body_bytes,
             stop: stop_rx.clone(),
         });
-        let router = routes::router(app, options.limits);
+        let router = routes::router(app, &options.limits);
         let mut shutdown = stop_rx;
         let task = tokio::spawn(async move {
             axum::serve(listener, router)

@@ -6,7 +6,7 @@ use crate::{App, Limits, snapshot};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{self, KeepAlive, Sse};
@@ -28,7 +28,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 /// The most of a log that one request returns.
 const MAX_LOG_BYTES: u64 = 1024 * 1024;
 
-pub(crate) fn router(app: Arc<App>, limits: Limits) -> Router {
+pub(crate) fn router(app: Arc<App>, limits: &Limits) -> Router {
     Router::new()
         .route("/", get(runs_page))
         .route("/runs/{run}", get(room_page))
@@ -42,7 +42,6 @@ pub(crate) fn router(app: Arc<App>, limits: Limits) -> Router {
         .route("/api/runs/{run}/cancel", post(cancel))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such page") })
         .layer(middleware::from_fn_with_state(app.clone(), guard))
-        .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.requests))
         .with_state(app)
 }
@@ -372,11 +371,11 @@ fn done(result: Result<engine::control::Done, ControlError>) -> Result<serde_jso
 }
 
 /// Reads the action's JSON body (an empty body counts as `{}`).
-async fn body(request: Request) -> Result<ActionBody, Failure> {
+async fn body(app: &App, request: Request) -> Result<ActionBody, Failure> {
     let presented = presented_of(&request);
     let (parts, body) = request.into_parts();
     may_change(&parts.headers, presented)?;
-    let bytes = axum::body::to_bytes(body, usize::MAX)
+    let bytes = axum::body::to_bytes(body, app.body_limit)
         .await
         .map_err(|_| fail(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large"))?;
     let action = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -400,7 +399,7 @@ async fn act(
     Path((run, task, action)): Path<(String, String, String)>,
     request: Request,
 ) -> Response {
-    let body = match body(request).await {
+    let body = match body(&app, request).await {
         Ok(body) => body,
         Err(failure) => return failure.into_response(),
     };
@@ -426,7 +425,7 @@ async fn act(
 }
 
 async fn sign_off(State(app): State<Arc<App>>, Path(run): Path<String>, request: Request) -> Response {
-    let body = match body(request).await {
+    let body = match body(&app, request).await {
         Ok(body) => body,
         Err(failure) => return failure.into_response(),
     };
@@ -440,7 +439,7 @@ async fn sign_off(State(app): State<Arc<App>>, Path(run): Path<String>, request:
 }
 
 async fn cancel(State(app): State<Arc<App>>, Path(run): Path<String>, request: Request) -> Response {
-    if let Err(failure) = body(request).await {
+    if let Err(failure) = body(&app, request).await {
         return failure.into_response();
     }
     respond(

@@ -1,0 +1,499 @@
+//! The dashboard over real HTTP: every endpoint's status codes, the token rules, escaping of a
+//! hostile plan, traversal attempts, limits and the live event stream.
+//!
+//! Each test writes a journal with a run in a temporary state folder (as a wavecrew process
+//! would), starts a [`server::Dashboard`] on a free port and talks to it with a small HTTP/1.0
+//! client over TCP.
+
+use engine::events::{Event, LaneInfo, RunState};
+use engine::journal::{Journal, RunRecord, now_ms};
+use server::{Dashboard, Limits, Options};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// A plan full of markup and template syntax: none of it may run or expand in a page.
+const HOSTILE_PLAN: &str = "# M1 Implementation Plan: Auth <script>window.__xss=1</script> {{TOKEN}}
+
+## Context
+
+<img src=x onerror=\"window.__xss=1\"> {{RUN}}
+
+## Waves
+
+### Wave 1: Build <script>alert(1)</script>
+
+**Task 1.1: Store <img src=x onerror=\"window.__xss=1\">** (type: auto)
+- **Files**: `src/a.rs`
+- **Action**: write it
+- **Verify**: `true`
+- **Done**: done
+
+**Task 1.2: Check it** (type: checkpoint:human-verify)
+- **Files**: `src/a.rs`
+- **Action**: look
+- **Verify**: `true`
+- **Done**: approved
+
+**Task 1.3: Pick** (type: checkpoint:decision)
+- **Action**: Options: Postgres, SQLite
+- **Verify**: chosen
+- **Done**: chosen
+";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: std::path::PathBuf,
+    journal: Journal,
+    run: String,
+}
+
+/// A state folder whose journal holds run `run` with the hostile plan: 1.1 running, 1.2 and
+/// 1.3 waiting for people.
+fn fixture(run: &str, pid: u32) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("wavecrew");
+    let journal = Journal::open(&state.join("journal.sqlite")).unwrap();
+    let record = RunRecord {
+        id: run.to_owned(),
+        plan_path: "plans/M1.plan.md".into(),
+        plan_hash: "0".into(),
+        plan_text: HOSTILE_PLAN.into(),
+        milestone: "M1".into(),
+        title: "Auth <script>window.__xss=1</script> {{TOKEN}}".into(),
+        branch: "wavecrew/M1".into(),
+        base: "abc".into(),
+        state: RunState::Running,
+        started_ms: now_ms(),
+        finished_ms: None,
+        pid,
+        options: "{}".into(),
+    };
+    let tasks = ["1.1", "1.2", "1.3"].map(String::from);
+    journal.create_run(&record, &tasks).unwrap();
+    let events = [
+        Event::RunStarted {
+            milestone: "M1".into(),
+            title: record.title.clone(),
+            branch: record.branch.clone(),
+            base: "abc".into(),
+            tasks: tasks.to_vec(),
+            lanes: vec![LaneInfo {
+                name: "default".into(),
+                agent: "scripted".into(),
+                model: None,
+                tasks: tasks.to_vec(),
+            }],
+        },
+        attempt_started("1.1", 1),
+        attempt_started("1.2", 1),
+        Event::CheckpointWaiting {
+            task: "1.2".into(),
+            kind: "human-verify".into(),
+            options: vec![],
+            commit: Some("abc123".into()),
+            details: "<script>window.__xss=1</script>".into(),
+        },
+        attempt_started("1.3", 1),
+        Event::CheckpointWaiting {
+            task: "1.3".into(),
+            kind: "decision".into(),
+            options: vec!["Postgres".into(), "SQLite".into()],
+            commit: None,
+            details: String::new(),
+        },
+    ];
+    for event in events {
+        journal.record(run, event).unwrap();
+    }
+    Fixture { _dir: dir, state, journal, run: run.to_owned() }
+}
+
+fn attempt_started(task: &str, attempt: u32) -> Event {
+    Event::AttemptStarted {
+        task: task.into(),
+        attempt,
+        lane: "default".into(),
+        agent: "scripted".into(),
+        model: None,
+        worktree: "/tmp/none".into(),
+        base: "abc".into(),
+    }
+}
+
+/// The id of a process that has ended: a run "held" by it is interrupted.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    child.id()
+}
+
+async fn start(state: &Path, bind: IpAddr, limits: Limits) -> Dashboard {
+    let options = Options { bind, port: 0, state_dir: state.to_owned(), token: None, limits };
+    Dashboard::start(options).await.unwrap()
+}
+
+/// A response: status, headers (lowercase names) and body.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Sends one HTTP/1.0 request (the server then ends the body by closing the connection).
+async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("{method} {path} HTTP/1.0\r\n");
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        request.push_str(&format!("Host: {addr}\r\n"));
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut raw)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned())).collect();
+    Response { status, headers, body: body.to_owned() }
+}
+
+async fn get(addr: SocketAddr, path: &str) -> Response {
+    send(addr, "GET", path, &[], "").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_and_api_answer_and_escape_a_hostile_plan() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let addr = dash.addr();
+
+    let runs = get(addr, "/api/runs").await;
+    assert_eq!(runs.status, 200);
+    let list = runs.json();
+    assert_eq!(list[0]["id"], "r1");
+    assert_eq!(list[0]["title"], "Auth <script>window.__xss=1</script> {{TOKEN}}");
+    assert_eq!(list[0]["tasks_total"], 3);
+    assert_eq!(list[0]["state"], "interrupted", "its process is gone");
+
+    let room = get(addr, "/api/runs/r1").await;
+    assert_eq!(room.status, 200);
+    assert_eq!(room.header("content-type"), Some("application/json"));
+    let room = room.json();
+    assert_eq!(room["seq"], 6);
+    assert_eq!(room["can_act"], false, "no token was presented");
+    let states: Vec<(&str, &str)> = room["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("1.1", "running"), ("1.2", "waiting"), ("1.3", "waiting")]);
+    assert_eq!(room["tasks"][1]["waiting"]["kind"], "human-verify");
+    assert_eq!(room["tasks"][2]["waiting"]["options"], serde_json::json!(["Postgres", "SQLite"]));
+    assert_eq!(room["lanes"][0]["current_task"], "1.1");
+    assert!(room["context"].as_str().unwrap().contains("<img src=x"));
+
+    // The pages are static: plan text never reaches their HTML, only the JSON.
+    for path in ["/", "/runs/r1"] {
+        let page = get(addr, path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.header("content-type").unwrap().starts_with("text/html"));
+        let csp = page.header("content-security-policy").unwrap();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        assert!(!page.body.contains("__xss"), "{path} holds plan text");
+        assert!(!page.body.contains("{{TOKEN}}") && !page.body.contains("{{RUN}}"), "{path} has unfilled blanks");
+        assert!(page.body.contains(r#"<meta name="wavecrew-token" content="">"#), "no token without one presented");
+    }
+    let asset = get(addr, "/assets/style.css").await;
+    assert_eq!((asset.status, asset.header("content-type")), (200, Some("text/css; charset=utf-8")));
+    assert_eq!(get(addr, "/runs/nope").await.status, 404);
+    assert_eq!(get(addr, "/api/runs/nope").await.status, 404);
+    assert_eq!(get(addr, "/nothing/here").await.status, 404);
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_id_full_of_markup_is_escaped_in_the_page() {
+    let f = fixture("r\"><script>x</script>", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let page = get(dash.addr(), "/runs/r%22%3E%3Cscript%3Ex%3C%2Fscript%3E").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"content="r&quot;&gt;&lt;script&gt;x&lt;/script&gt;""#), "{}", page.body);
+    assert!(!page.body.contains("<script>x"));
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_need_the_token_in_the_header_and_a_matching_origin_and_host() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let (addr, token) = (dash.addr(), dash.token().to_owned());
+    let approve = "/api/runs/r1/tasks/1.2/approve";
+
+    assert_eq!(send(addr, "POST", approve, &[], "{}").await.status, 403, "no token");
+    let in_query = format!("{approve}?token={token}");
+    assert_eq!(send(addr, "POST", &in_query, &[], "{}").await.status, 403, "a token in the URL is not enough");
+    let cookie = format!("wavecrew_token_{}={token}", addr.port());
+    assert_eq!(send(addr, "POST", approve, &[("Cookie", &cookie)], "{}").await.status, 403, "a cookie neither");
+    let wrong = send(addr, "POST", approve, &[("X-Wavecrew-Token", "0000")], "{}").await;
+    assert_eq!(wrong.status, 403);
+    let foreign = [("X-Wavecrew-Token", token.as_str()), ("Origin", "http://evil.example")];
+    assert_eq!(send(addr, "POST", approve, &foreign, "{}").await.status, 403, "another origin");
+    let rebound = [("X-Wavecrew-Token", token.as_str()), ("Host", "evil.example")];
+    assert_eq!(send(addr, "POST", approve, &rebound, "{}").await.status, 403, "another host");
+    assert_eq!(send(addr, "GET", "/api/runs", &[("Host", "evil.example")], "").await.status, 403);
+    assert!(f.journal.take_answer("r1", "1.2").unwrap().is_none(), "nothing refused was recorded");
+
+    let origin = format!("http://{addr}");
+    let ok = [("X-Wavecrew-Token", token.as_str()), ("Origin", origin.as_str())];
+    let response = send(addr, "POST", approve, &ok, r#"{"note":"looks <b>good</b>"}"#).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.json()["ok"], true);
+    assert_eq!(
+        f.journal.take_answer("r1", "1.2").unwrap(),
+        Some(("approved".into(), Some("looks <b>good</b>".into())))
+    );
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn actions_follow_the_same_rules_as_the_cli() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let (addr, token) = (dash.addr(), dash.token().to_owned());
+    let auth = [("X-Wavecrew-Token", token.as_str())];
+    let post = |path: &'static str, body: &'static str| {
+        let auth = auth;
+        async move { send(addr, "POST", path, &auth, body).await }
+    };
+
+    let missing_reason = post("/api/runs/r1/tasks/1.2/reject", r#"{"reason":"  "}"#).await;
+    assert_eq!(missing_reason.status, 400);
+    assert!(missing_reason.json()["error"].as_str().unwrap().contains("reason"));
+    let rejected = post("/api/runs/r1/tasks/1.2/reject", r#"{"reason":"the test is empty"}"#).await;
+    assert_eq!(rejected.status, 200);
+    assert_eq!(
+        f.journal.take_answer("r1", "1.2").unwrap(),
+        Some(("rejected".into(), Some("the test is empty".into())))
+    );
+
+    let bad_option = post("/api/runs/r1/tasks/1.3/decide", r#"{"option":"Mongo"}"#).await;
+    assert_eq!(bad_option.status, 400);
+    assert!(bad_option.json()["error"].as_str().unwrap().contains("Postgres | SQLite"));
+    assert_eq!(post("/api/runs/r1/tasks/1.3/decide", r#"{"option":"sql"}"#).await.status, 200);
+    assert_eq!(f.journal.take_answer("r1", "1.3").unwrap(), Some(("decided".into(), Some("SQLite".into()))));
+
+    assert_eq!(post("/api/runs/r1/tasks/1.1/approve", "{}").await.status, 409, "1.1 is not waiting");
+    assert_eq!(post("/api/runs/r1/tasks/9.9/approve", "{}").await.status, 404);
+    assert_eq!(post("/api/runs/r1/tasks/1.2/explode", "{}").await.status, 404);
+    assert_eq!(post("/api/runs/nope/tasks/1.2/approve", "{}").await.status, 404);
+    assert_eq!(post("/api/runs/r1/tasks/1.2/approve", "{not json").await.status, 400);
+    assert_eq!(post("/api/runs/r1/tasks/1.2/approve", r#"{"sudo":true}"#).await.status, 400);
+    assert_eq!(post("/api/runs/r1/manual", "{}").await.status, 409, "not verified yet");
+    assert_eq!(post("/api/runs/r1/cancel", "").await.status, 409, "its process is gone");
+    let huge = format!(r#"{{"note":"{}"}}"#, "x".repeat(64 * 1024));
+    assert_eq!(send(addr, "POST", "/api/runs/r1/tasks/1.2/approve", &auth, &huge).await.status, 413);
+    assert_eq!(send(addr, "GET", "/api/runs/r1/tasks/1.2/approve", &auth, "").await.status, 405);
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_stops_the_run_s_process() {
+    let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let f = fixture("r1", child.id());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let auth = [("X-Wavecrew-Token", dash.token())];
+    let response = send(dash.addr(), "POST", "/api/runs/r1/cancel", &auth, "{}").await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the run's process got SIGTERM: {status:?}");
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_are_read_only_inside_the_run_s_folder() {
+    let f = fixture("r1", dead_pid());
+    let logs = f.state.join("runs/r1/logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("1.1-1-agent.log"), "agent says <script>hi</script>\n").unwrap();
+    std::fs::write(logs.join("1.1-1-verify-1.log"), "verify ok\n").unwrap();
+    std::fs::write(f.state.join("secret.txt"), "do not read").unwrap();
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let addr = dash.addr();
+
+    let log = get(addr, "/api/runs/r1/tasks/1.1/log").await;
+    assert_eq!(log.status, 200);
+    assert_eq!(log.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        log.body,
+        "==> 1.1-1-agent.log <==\nagent says <script>hi</script>\n==> 1.1-1-verify-1.log <==\nverify ok\n"
+    );
+    assert_eq!(get(addr, "/api/runs/r1/tasks/1.1/log?bytes=10").await.body, "verify ok\n");
+    for path in [
+        "/api/runs/r1/tasks/..%2F..%2Fsecret.txt/log",
+        "/api/runs/r1/tasks/%2e%2e/log",
+        "/api/runs/..%2F..%2F/tasks/1.1/log",
+        "/api/runs/r1/tasks/..%2F..%2F..%2F..%2Fetc%2Fpasswd/log",
+        "/assets/..%2Fsrc%2Flib.rs",
+        "/assets/%2e%2e%2fCargo.toml",
+        "/assets/room.html",
+    ] {
+        let response = get(addr, path).await;
+        assert_eq!(response.status, 404, "{path}: {}", response.body);
+        assert!(!response.body.contains("do not read") && !response.body.contains("root:"), "{path}");
+    }
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bound_to_another_address_every_request_needs_the_token_and_a_url_token_becomes_a_cookie() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::UNSPECIFIED), Limits::default()).await;
+    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), dash.addr().port());
+    let token = dash.token().to_owned();
+    assert_eq!(get(addr, "/api/runs").await.status, 401);
+    assert_eq!(get(addr, "/").await.status, 401);
+    assert_eq!(get(addr, "/assets/style.css").await.status, 401);
+
+    let page = get(addr, &format!("/runs/r1?token={token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!(r#"content="{token}""#)), "the page gets the token for its actions");
+    let cookie = page.header("set-cookie").expect("a cookie").to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap();
+    let with_cookie = send(addr, "GET", "/api/runs/r1", &[("Cookie", pair)], "").await;
+    assert_eq!(with_cookie.status, 200);
+    assert_eq!(with_cookie.json()["can_act"], true);
+    dash.stop().await.unwrap();
+}
+
+/// Reads server-sent events as `(event, id, data)` until `want` of them arrived.
+async fn read_events(reader: &mut BufReader<TcpStream>, want: usize) -> Vec<(String, Option<String>, String)> {
+    let mut out = Vec::new();
+    let (mut event, mut id, mut data) = (String::new(), None, String::new());
+    while out.len() < want {
+        let mut line = String::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), reader.read_line(&mut line)).await;
+        let n = read.expect("an event within 20 s").unwrap();
+        assert!(n > 0, "the stream ended after {out:?}");
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            if !data.is_empty() {
+                out.push((std::mem::take(&mut event), id.take(), std::mem::take(&mut data)));
+            }
+        } else if let Some(v) = line.strip_prefix("event:") {
+            event = v.trim().to_owned();
+        } else if let Some(v) = line.strip_prefix("id:") {
+            id = Some(v.trim().to_owned());
+        } else if let Some(v) = line.strip_prefix("data:") {
+            data.push_str(v.trim_start());
+        }
+    }
+    out
+}
+
+async fn open_stream(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: text/event-stream\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader.read_line(&mut status).await.unwrap();
+    assert!(status.contains(" 200 "), "{status}");
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+    }
+    reader
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_event_stream_replays_from_a_sequence_number_then_follows_the_journal_and_the_logs() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let mut stream = open_stream(dash.addr(), "/api/runs/r1/events?after=4", &[]).await;
+    let replayed = read_events(&mut stream, 2).await;
+    assert_eq!(
+        replayed.iter().map(|(e, id, _)| (e.as_str(), id.as_deref())).collect::<Vec<_>>(),
+        [("journal", Some("5")), ("journal", Some("6"))]
+    );
+    assert!(replayed[0].2.contains(r#""event":"attempt_started""#));
+
+    // Another process records an event and its agent prints: both arrive.
+    let other = Journal::open(&f.state.join("journal.sqlite")).unwrap();
+    other.record("r1", attempt_started("1.1", 2)).unwrap();
+    let logs = f.state.join("runs/r1/logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let live = read_events(&mut stream, 1).await;
+    assert_eq!(live[0].1.as_deref(), Some("7"));
+    std::fs::write(logs.join("1.1-2-agent.log"), "hello <b>there</b>\nhalf a li").unwrap();
+    let line = read_events(&mut stream, 1).await;
+    assert_eq!(line[0].0, "log");
+    let data: serde_json::Value = serde_json::from_str(&line[0].2).unwrap();
+    assert_eq!(data, serde_json::json!({"task": "1.1", "attempt": 2, "line": "hello <b>there</b>"}));
+
+    // A reconnecting client says where it was with Last-Event-ID.
+    let mut again = open_stream(dash.addr(), "/api/runs/r1/events", &[("Last-Event-ID", "6")]).await;
+    assert_eq!(read_events(&mut again, 1).await[0].1.as_deref(), Some("7"));
+    drop((stream, again));
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_streams_are_limited() {
+    let f = fixture("r1", dead_pid());
+    let limits = Limits { streams: 2, ..Limits::default() };
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), limits).await;
+    let first = open_stream(dash.addr(), "/api/runs/r1/events", &[]).await;
+    let second = open_stream(dash.addr(), "/api/runs/r1/events", &[]).await;
+    assert_eq!(get(dash.addr(), "/api/runs/r1/events").await.status, 503);
+    drop(first);
+    // The first stream's slot comes back once the server notices it is gone.
+    let mut status = 0;
+    for _ in 0..100 {
+        let mut stream = TcpStream::connect(dash.addr()).await.unwrap();
+        let request = format!("GET /api/runs/r1/events HTTP/1.0\r\nHost: {}\r\n\r\n", dash.addr());
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
+    drop(second);
+    dash.stop().await.unwrap();
+}
