@@ -47,7 +47,6 @@ struct Fixture {
     _dir: tempfile::TempDir,
     state: std::path::PathBuf,
     journal: Journal,
-    run: String,
 }
 
 /// A state folder whose journal holds run `run` with the hostile plan: 1.1 running, 1.2 and
@@ -108,7 +107,7 @@ fn fixture(run: &str, pid: u32) -> Fixture {
     for event in events {
         journal.record(run, event).unwrap();
     }
-    Fixture { _dir: dir, state, journal, run: run.to_owned() }
+    Fixture { _dir: dir, state, journal }
 }
 
 fn attempt_started(task: &str, attempt: u32) -> Event {
@@ -285,10 +284,7 @@ async fn actions_follow_the_same_rules_as_the_cli() {
     let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
     let (addr, token) = (dash.addr(), dash.token().to_owned());
     let auth = [("X-Wavecrew-Token", token.as_str())];
-    let post = |path: &'static str, body: &'static str| {
-        let auth = auth;
-        async move { send(addr, "POST", path, &auth, body).await }
-    };
+    let post = |path: &'static str, body: &'static str| async move { send(addr, "POST", path, &auth, body).await };
 
     let missing_reason = post("/api/runs/r1/tasks/1.2/reject", r#"{"reason":"  "}"#).await;
     assert_eq!(missing_reason.status, 400);
