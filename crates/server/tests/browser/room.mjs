@@ -1,0 +1,239 @@
+// The dashboard's room page in a real browser (headless Chromium driven by playwright-core).
+//
+//   node room.mjs <room-url-with-token> <screenshot.png>
+//     Follows a run live: a task card goes to running (or later) and then to committed without
+//     a reload, a human-verify checkpoint's Approve button appears and is clicked, the run ends
+//     succeeded. Prints {"states_seen": {task: [states]}, "approved": TASK, "final": STATE}.
+//
+//   node room.mjs --xss <room-url> <screenshot.png>
+//     Opens the page of a run whose plan and output are full of markup and fails if any of it
+//     ran (window.__xss) or became an element (a <script> that is not the page's own).
+//
+// playwright-core is loaded from $WAVECREW_BROWSER_DEPS/node_modules (npm install --prefix
+// "$WAVECREW_BROWSER_DEPS" playwright-core@<the version in package.json>); the browser is
+// $CHROMIUM or /usr/bin/chromium. Every step gives up after 30 s with a message saying which
+// step, and the script exits 1; the page's own errors (uncaught exceptions, Content-Security-
+// Policy violations) fail it too.
+
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import process from 'node:process';
+
+const STEP_MS = 30_000;
+const LATER_THAN_RUNNING = ['running', 'verifying', 'integrating', 'waiting', 'committed'];
+
+function fail(message) {
+  process.stderr.write(`room.mjs: ${message}\n`);
+  process.exit(1);
+}
+
+function usage() {
+  fail('usage: node room.mjs <room-url-with-token> <screenshot.png>\n'
+    + '       node room.mjs --xss <room-url> <screenshot.png>');
+}
+
+function loadPlaywright() {
+  const deps = process.env.WAVECREW_BROWSER_DEPS;
+  const places = deps ? [path.join(path.resolve(deps), 'node_modules', 'noop.js')] : [];
+  places.push(import.meta.url); // a node_modules next to this script, if there is one
+  for (const place of places) {
+    try {
+      return createRequire(place)('playwright-core');
+    } catch { /* try the next place */ }
+  }
+  return fail(`cannot load playwright-core${deps ? ` from ${deps}/node_modules` : ''}: `
+    + 'set WAVECREW_BROWSER_DEPS to a folder where `npm install --prefix <folder> playwright-core@1.64.1` ran');
+}
+
+const args = process.argv.slice(2);
+const xss = args[0] === '--xss';
+if (xss) args.shift();
+if (args.length !== 2) usage();
+const [url, screenshot] = args;
+
+const { chromium } = loadPlaywright();
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// Runs in the page before its own scripts, at every navigation: records every data-state a
+// task card shows, in order, and every Content-Security-Policy violation.
+function recorder() {
+  window.__wc = { states: {}, csp: [] };
+  const note = (el) => {
+    if (!(el instanceof Element) || !el.matches('article.task[data-task]')) return;
+    const task = el.getAttribute('data-task');
+    const state = el.getAttribute('data-state');
+    const seen = (window.__wc.states[task] ||= []);
+    if (state && seen[seen.length - 1] !== state) seen.push(state);
+  };
+  const scan = (node) => {
+    if (!(node instanceof Element)) return;
+    note(node);
+    for (const el of node.querySelectorAll('article.task[data-task]')) note(el);
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes') note(r.target);
+      else for (const n of r.addedNodes) scan(n);
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__wc.csp.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile || ''}:${e.lineNumber || ''})`);
+  });
+}
+
+let browser;
+let page;
+const pageErrors = [];
+
+async function step(name, fn, ms = STEP_MS) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([fn(), timeout]);
+  } catch (e) {
+    let detail = '';
+    try {
+      if (page) {
+        const info = await page.evaluate(() => ({
+          run: document.getElementById('run-state')?.getAttribute('data-state') ?? null,
+          conn: document.getElementById('conn')?.textContent ?? null,
+          states: window.__wc ? window.__wc.states : null,
+          error: document.getElementById('load-error')?.textContent || null,
+        }));
+        detail = `\n  page: ${JSON.stringify(info)}`;
+      }
+    } catch { /* the page is gone */ }
+    const errors = pageErrors.length ? `\n  page errors: ${pageErrors.join(' | ')}` : '';
+    await browser?.close().catch(() => {});
+    return fail(`step "${name}" failed: ${e.message.split('\n')[0]}${detail}${errors}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function checkPageHealth() {
+  const csp = await page.evaluate(() => (window.__wc ? window.__wc.csp : []));
+  if (csp.length) throw new Error(`Content-Security-Policy violations: ${csp.join('; ')}`);
+  if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join(' | ')}`);
+}
+
+async function openRoom() {
+  browser = await step('launch chromium', () => chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }));
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e && e.message ? e.message : e)));
+  page.on('dialog', (d) => d.accept().catch(() => {}));
+  await page.addInitScript(recorder);
+  await step('open the room page', async () => {
+    const response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_MS });
+    if (!response || !response.ok()) throw new Error(`GET ${url.replace(/token=[^&]*/, 'token=…')} answered ${response ? response.status() : 'nothing'}`);
+  });
+  await step('wait for a task card', () => page.waitForSelector('article.task', { timeout: STEP_MS }));
+  // A marker that a reload would wipe out (the recorder comes back at every navigation, this does not).
+  const marker = `wc-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  await page.evaluate((m) => { window.__wcMarker = m; }, marker);
+  return marker;
+}
+
+async function assertNoReload(marker) {
+  const { kept, type } = await page.evaluate((m) => ({
+    kept: window.__wcMarker === m,
+    type: performance.getEntriesByType('navigation')[0]?.type ?? null,
+  }), marker);
+  if (!kept || type === 'reload') throw new Error('the page was reloaded (or navigated away): updates must come live');
+}
+
+async function live() {
+  const marker = await openRoom();
+
+  await step('a task card goes to running and then to committed, without reload', async () => {
+    const handle = await page.waitForFunction((later) => {
+      const states = window.__wc ? window.__wc.states : {};
+      for (const [task, seen] of Object.entries(states)) {
+        const first = seen.findIndex((s) => later.includes(s) && s !== 'committed');
+        if (first >= 0 && seen.indexOf('committed', first + 1) > first) return task;
+      }
+      return null;
+    }, LATER_THAN_RUNNING, { timeout: STEP_MS, polling: 100 });
+    await handle.jsonValue();
+    await assertNoReload(marker);
+  });
+
+  const approved = await step('an Approve button appears (a human-verify checkpoint waits) and is clicked', async () => {
+    const button = page.locator('article.task button[data-action="approve"]').first();
+    await button.waitFor({ state: 'visible', timeout: STEP_MS });
+    const task = await button.getAttribute('data-task');
+    const answered = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/approve'),
+      { timeout: STEP_MS },
+    );
+    await button.click({ timeout: STEP_MS });
+    const response = await answered;
+    if (!response.ok()) throw new Error(`POST ${new URL(response.url()).pathname} answered ${response.status()}: ${await response.text()}`);
+    return task;
+  });
+
+  const final = await step('the run ends succeeded', async () => {
+    const handle = await page.waitForFunction(() => {
+      const s = document.getElementById('run-state')?.getAttribute('data-state');
+      return ['succeeded', 'failed', 'cancelled'].includes(s) ? s : null;
+    }, null, { timeout: STEP_MS, polling: 100 });
+    const state = await handle.jsonValue();
+    if (state !== 'succeeded') throw new Error(`the run ended ${state}`);
+    await assertNoReload(marker);
+    return state;
+  });
+
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
+  const statesSeen = await page.evaluate(() => window.__wc.states);
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ states_seen: statesSeen, approved, final })}\n`);
+}
+
+async function hostile() {
+  await openRoom();
+  // Give the live stream a moment to bring log lines (their markup must stay text too).
+  await page.waitForFunction(() => document.querySelector('.lane-log .line:not(.mark):not(.sys)') !== null, null, { timeout: 5000 })
+    .catch(() => {});
+  await page.waitForTimeout(500);
+  const found = await step('look for markup that ran or became elements', () => page.evaluate(() => {
+    const own = (s) => s.type === 'module' && s.src && new URL(s.src).origin === location.origin
+      && new URL(s.src).pathname.startsWith('/assets/');
+    const scripts = [...document.querySelectorAll('script')];
+    const handlers = [];
+    for (const el of document.querySelectorAll('*')) {
+      for (const a of el.getAttributeNames()) if (/^on/i.test(a)) handlers.push(`<${el.localName} ${a}>`);
+    }
+    const text = document.body ? document.body.textContent : '';
+    return {
+      xss: window.__xss !== undefined,
+      scripts: scripts.length,
+      foreign_scripts: scripts.filter((s) => !own(s)).map((s) => s.outerHTML.slice(0, 120)),
+      handlers,
+      images: [...document.querySelectorAll('img')].map((i) => i.outerHTML.slice(0, 120)),
+      tasks: document.querySelectorAll('article.task').length,
+      hostile_text_shown: text.includes('<script>') || text.includes('onerror='),
+      log_lines: document.querySelectorAll('.lane-log .line:not(.mark):not(.sys)').length,
+    };
+  }));
+  await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
+  const problems = [];
+  if (found.xss) problems.push('window.__xss was set: markup from the run was executed');
+  if (found.foreign_scripts.length) problems.push(`script elements that are not the page's own: ${found.foreign_scripts.join(', ')}`);
+  if (found.handlers.length) problems.push(`elements with event-handler attributes: ${found.handlers.join(', ')}`);
+  if (found.images.length) problems.push(`img elements (the pages have none of their own): ${found.images.join(', ')}`);
+  const csp = await page.evaluate(() => (window.__wc ? window.__wc.csp : []));
+  if (csp.length) problems.push(`Content-Security-Policy violations: ${csp.join('; ')}`);
+  if (pageErrors.length) problems.push(`errors in the page: ${pageErrors.join(' | ')}`);
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ ...found, ok: problems.length === 0 })}\n`);
+  if (problems.length) fail(problems.join('\n  '));
+}
+
+(xss ? hostile() : live()).catch(async (e) => {
+  await browser?.close().catch(() => {});
+  fail(e && e.stack ? e.stack : String(e));
+});
