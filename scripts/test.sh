@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 # The agent adapters are tested end to end against the real CLIs, installed from npm.
 WAVECREW_AGENT_CLIS="$(scripts/install-agent-clis.sh)"
 export WAVECREW_AGENT_CLIS
+# The dashboard is tested in Debian's Chromium, driven by playwright-core from npm.
+WAVECREW_BROWSER_DEPS="$(scripts/install-browser-deps.sh)"
+export WAVECREW_BROWSER_DEPS
 
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast

@@ -264,6 +264,7 @@ async function loadSnapshot() {
   recent = recent.filter((e) => (Number(e.seq) || 0) > fresh.seq);
   for (const e of recent) apply(e, true);
   lastSeq = Math.max(lastSeq, fresh.seq);
+  seedLaneLogs(fresh);
   for (const task of [...busy.keys()]) if (task !== 'cancel' && task !== 'manual') {
     const t = tasks.get(task);
     if (!t || t.state !== 'waiting') settle(task);
@@ -371,6 +372,24 @@ function appendTo(pre, text, kind) {
 
 function logMark(laneName, text, kind) {
   appendTo(laneLog(laneName).pre, cleanLine(text), kind);
+}
+
+// A page opened mid-run (or after it) starts each lane's log with the snapshot's tail of it;
+// the stream adds to it from then on.
+function seedLaneLogs(fresh) {
+  for (const l of fresh.lanes || []) {
+    const tail = Array.isArray(l.log_tail) ? l.log_tail : [];
+    const entry = laneLog(l.name);
+    if (!tail.length || entry.pre.childNodes.length) continue;
+    for (const d of tail) {
+      const task = String(d.task ?? '');
+      if (entry.task !== task) {
+        entry.task = task;
+        appendTo(entry.pre, `── ${task} ──`, 'mark');
+      }
+      appendTo(entry.pre, cleanLine(d.line), null);
+    }
+  }
 }
 
 function onLog(message) {

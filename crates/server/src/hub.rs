@@ -181,7 +181,7 @@ fn read_lines(tail: &mut Tail) -> Vec<String> {
 }
 
 /// A log line as text: invalid UTF-8 replaced, carriage returns dropped, cut at [`MAX_LINE`].
-fn clean(bytes: &[u8]) -> String {
+pub(crate) fn clean(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_end_matches('\r');
     match text.char_indices().nth(MAX_LINE) {

@@ -186,10 +186,11 @@ async fn runs(State(app): State<Arc<App>>) -> Response {
 
 async fn room(State(app): State<Arc<App>>, Path(run): Path<String>, request: Request) -> Response {
     let can_act = presented_of(&request).has_token();
+    let state_dir = app.state_dir.clone();
     respond(
         with_journal(&app, move |journal| {
             let record = find(journal, &run)?;
-            snapshot::room(journal, &record, can_act).map_err(internal)
+            snapshot::room(journal, &state_dir, &record, can_act).map_err(internal)
         })
         .await,
     )

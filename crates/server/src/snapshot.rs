@@ -7,6 +7,8 @@ use engine::report::{CheckpointAnswer, GateReport, Report, Verification, VerifyR
 use plan::{Plan, Schedule, TaskId};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
 
 /// A row of the runs list.
 #[derive(Debug, Serialize)]
@@ -109,7 +111,20 @@ struct LaneView {
     tokens_in: u64,
     tokens_out: u64,
     cost_usd: Option<f64>,
+    /// The last lines its agent printed for its current (or latest) task.
+    log_tail: Vec<LogLine>,
 }
+
+/// A line an agent printed, as the live stream sends it.
+#[derive(Debug, Serialize)]
+struct LogLine {
+    task: String,
+    attempt: u32,
+    line: String,
+}
+
+/// Lines of a lane's log tail in the room.
+const LOG_TAIL_LINES: usize = 50;
 
 #[derive(Debug, Serialize)]
 struct Node {
@@ -147,7 +162,7 @@ pub(crate) struct Room {
 }
 
 /// The room of `run`.
-pub(crate) fn room(journal: &Journal, run: &RunRecord, can_act: bool) -> Result<Room, JournalError> {
+pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act: bool) -> Result<Room, JournalError> {
     let rows = journal.tasks(&run.id)?;
     let events = journal.events(&run.id, 0)?;
     let report = Report::build(run, &rows, &events);
@@ -189,7 +204,9 @@ pub(crate) fn room(journal: &Journal, run: &RunRecord, can_act: bool) -> Result<
         .into_iter()
         .map(|lane| {
             let mine = || tasks.iter().filter(|t| lane.tasks.contains(&t.id));
+            let latest = mine().filter(|t| t.attempts > 0).max_by_key(|t| t.started_ms);
             LaneView {
+                log_tail: latest.map(|t| log_tail(state_dir, &run.id, &t.id, t.attempts)).unwrap_or_default(),
                 current_task: mine()
                     .find(|t| {
                         matches!(
@@ -244,6 +261,23 @@ pub(crate) fn room(journal: &Journal, run: &RunRecord, can_act: bool) -> Result<
         checkpoints: report.checkpoints,
         can_act,
     })
+}
+
+/// The last [`LOG_TAIL_LINES`] lines of an attempt's agent log.
+fn log_tail(state_dir: &Path, run: &str, task: &str, attempt: u32) -> Vec<LogLine> {
+    let path = engine::run::log_path(&state_dir.join("runs").join(run), task, attempt, "agent");
+    let Ok(mut file) = std::fs::File::open(path) else { return Vec::new() };
+    // Read at most the last 64 KiB: enough for 50 lines of any sane agent.
+    let len = file.metadata().map_or(0, |m| m.len());
+    let _ = file.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
+    let mut bytes = Vec::new();
+    let _ = file.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(LOG_TAIL_LINES)..]
+        .iter()
+        .map(|line| LogLine { task: task.to_owned(), attempt, line: crate::hub::clean(line.as_bytes()) })
+        .collect()
 }
 
 /// The lanes announced by the run's last start, the checkpoints' last waiting details, and

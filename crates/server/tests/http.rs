@@ -348,6 +348,16 @@ async fn logs_are_read_only_inside_the_run_s_folder() {
         "==> 1.1-1-agent.log <==\nagent says <script>hi</script>\n==> 1.1-1-verify-1.log <==\nverify ok\n"
     );
     assert_eq!(get(addr, "/api/runs/r1/tasks/1.1/log?bytes=10").await.body, "verify ok\n");
+    // The room starts each lane's log with the tail of its latest task's agent log.
+    std::fs::write(logs.join("1.3-1-agent.log"), "thinking <i>hard</i>\nchose\n").unwrap();
+    let room = get(addr, "/api/runs/r1").await.json();
+    assert_eq!(
+        room["lanes"][0]["log_tail"],
+        serde_json::json!([
+            {"task": "1.3", "attempt": 1, "line": "thinking <i>hard</i>"},
+            {"task": "1.3", "attempt": 1, "line": "chose"}
+        ])
+    );
     for path in [
         "/api/runs/r1/tasks/..%2F..%2Fsecret.txt/log",
         "/api/runs/r1/tasks/%2e%2e/log",

@@ -1,0 +1,205 @@
+//! The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core
+//! (`crates/server/tests/browser/room.mjs`), against `wavecrew run --serve` and `wavecrew serve`
+//! with the scripted agent (a test double) on a real repository.
+//!
+//! Needs `node`, Chromium (`$CHROMIUM` or `/usr/bin/chromium`) and playwright-core in
+//! `$WAVECREW_BROWSER_DEPS/node_modules`; `scripts/test.sh` (and so `.ci/run`) installs them.
+//! Screenshots are kept in the target folder (`target/tmp/dashboard-*.png`).
+
+mod common;
+
+use common::{Repo, git, write};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The browser script, and the environment it needs; a clear failure when something is missing.
+fn browser_script() -> (PathBuf, PathBuf) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/browser/room.mjs");
+    let deps = std::env::var_os("WAVECREW_BROWSER_DEPS").map(PathBuf::from).unwrap_or_else(|| {
+        panic!("set WAVECREW_BROWSER_DEPS to the folder where playwright-core is installed (scripts/test.sh does)")
+    });
+    let chromium = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(chromium.exists(), "no Chromium at {} (install Debian's `chromium`; .ci/run does)", chromium.display());
+    (script, deps)
+}
+
+/// Runs `room.mjs ARGS`; returns its JSON summary, or fails with what it said.
+fn browse(args: &[&str]) -> Value {
+    let (script, deps) = browser_script();
+    let output = Command::new("node")
+        .arg(&script)
+        .args(args)
+        .env("WAVECREW_BROWSER_DEPS", deps)
+        .output()
+        .expect("node runs the browser script");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "room.mjs {args:?} failed:\n{}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn screenshot(name: &str) -> String {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name).display().to_string()
+}
+
+/// Reads `child`'s stderr on a thread until the dashboard's URL; the rest is kept for later.
+fn dashboard_url(child: &mut Child) -> (String, mpsc::Receiver<String>) {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no dashboard URL in {seen:?}"));
+        if let Some(url) = line.strip_prefix("dashboard: ") {
+            return (url.to_owned(), rx);
+        }
+        seen.push(line);
+    }
+}
+
+/// The newest run's id, once the run is in the journal.
+fn newest_run(repo: &Repo) -> String {
+    for _ in 0..300 {
+        let output = repo.command(&["runs"]).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        if let Some(id) = text.lines().next().filter(|l| !l.starts_with("no runs")).and_then(|l| l.split(' ').next()) {
+            return id.to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no run appeared");
+}
+
+/// `http://ADDR/?token=T` -> `http://ADDR/runs/RUN?token=T`.
+fn room_url(url: &str, run: &str) -> String {
+    url.replacen("/?token=", &format!("/runs/{run}?token="), 1)
+}
+
+const LIVE_PLAN: &str = "# M1 Implementation Plan: Greeting
+
+## Context
+
+A greeting, checked by a person.
+
+## Waves
+
+### Wave 1: Write
+> No dependencies.
+
+**Task 1.1: Write the greeting** (type: auto)
+- **Files**: `hello.txt`
+- **Action**: Write hello.txt
+- **Verify**: `test -s hello.txt`
+- **Done**: hello.txt says hello
+
+### Wave 2: Check
+> Depends on: Wave 1
+
+**Task 2.1: A person checks the greeting** (type: checkpoint:human-verify)
+- **Files**: `checked.txt`
+- **Action**: Note that hello.txt was read
+- **Verify**: `test -s checked.txt`
+- **Done**: a person approved it
+
+## Commit Strategy
+
+```
+feat(M1): {task 1.1 description}
+feat(M1): {task 2.1 description}
+```
+";
+
+#[test]
+fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
+    let script = json!({"tasks": {
+        "1.1": [[{"say": "writing the greeting"}, {"sleep_ms": 3000}, write("hello.txt", "hello\n")]],
+        "2.1": [[{"say": "reading hello.txt"}, write("checked.txt", "read\n")]],
+    }});
+    let repo = Repo::new(LIVE_PLAN, &script);
+    let mut child = repo.spawn_run(&["--serve"]);
+    let (url, rest) = dashboard_url(&mut child);
+    assert!(url.starts_with("http://127.0.0.1:") && url.contains("/?token="), "{url}");
+    let run = newest_run(&repo);
+
+    let shot = screenshot("dashboard-room.png");
+    let summary = browse(&[&room_url(&url, &run), &shot]);
+    assert_eq!(summary["approved"], "2.1");
+    assert_eq!(summary["final"], "succeeded");
+    let seen = |task: &str| -> Vec<String> {
+        summary["states_seen"][task].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(seen("2.1").last().map(String::as_str), Some("committed"), "{summary}");
+    assert!(seen("2.1").contains(&"waiting".to_owned()), "{summary}");
+    assert!(Path::new(&shot).metadata().unwrap().len() > 10_000, "a real screenshot at {shot}");
+    eprintln!("screenshot: {shot}");
+
+    let status = child.wait().unwrap();
+    let said: Vec<String> = rest.try_iter().collect();
+    assert!(status.success(), "the run failed: {said:?}");
+    let tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(task, _)| task).collect();
+    assert_eq!(tasks, ["1.1", "2.1"]);
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:checked.txt"]), "read");
+}
+
+const HOSTILE_PLAN: &str = "# M1 Implementation Plan: Auth <script>window.__xss=1</script> {{TOKEN}}
+
+## Context
+
+<img src=x onerror=\"window.__xss=1\"> and {{RUN}} and <b>bold</b>
+
+## Waves
+
+### Wave 1: Build <script>window.__xss=1</script>
+> No dependencies.
+
+**Task 1.1: Store <img src=x onerror=\"window.__xss=1\">** (type: auto)
+- **Files**: `a.txt`
+- **Action**: Write <script>window.__xss=1</script>
+- **Verify**: `test -s a.txt`
+- **Done**: {{TOKEN}} done
+
+## Commit Strategy
+
+```
+feat(M1): {task 1.1 description}
+```
+";
+
+#[test]
+fn markup_in_a_plan_and_in_agent_output_stays_text_in_the_browser() {
+    let script = json!({"tasks": {
+        "1.1": [[
+            {"say": "<img src=x onerror=\"window.__xss=1\">"},
+            {"say": "<script>window.__xss=1</script> {{TOKEN}}"},
+            write("a.txt", "<script>window.__xss=1</script>\n"),
+        ]],
+    }});
+    let repo = Repo::new(HOSTILE_PLAN, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let run = newest_run(&repo);
+
+    let mut serve = repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let (url, _rest) = dashboard_url(&mut serve);
+    let shot = screenshot("dashboard-xss.png");
+    let summary = browse(&["--xss", &room_url(&url, &run), &shot]);
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(summary["ok"], true, "{summary}");
+    assert_eq!(summary["hostile_text_shown"], true, "the markup is on the page, as text: {summary}");
+    assert_eq!(summary["tasks"], 1, "{summary}");
+    assert!(summary["log_lines"].as_u64().unwrap() >= 2, "the agent's hostile lines are shown: {summary}");
+}
