@@ -77,10 +77,15 @@ async fn measure(clients: usize) -> Delays {
     // When each event was recorded, and when each client read it.
     let recorded: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
     let mut readers = Vec::new();
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(clients);
     for _ in 0..clients {
-        readers.push(tokio::spawn(read_events(addr)));
+        readers.push(tokio::spawn(read_events(addr, ready_tx.clone())));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await; // every client connected
+    // A first event that every client must have read before the measured ones: all are live.
+    journal.record("bench", Event::AgentSpawned { task: "1.1".into(), attempt: 1, pid: 1 }).unwrap();
+    for _ in 0..clients {
+        ready_rx.recv().await.unwrap();
+    }
     for _ in 0..EVENTS {
         let at = Instant::now();
         let event = Event::AgentSpawned { task: "1.1".into(), attempt: 1, pid: 1 };
@@ -105,8 +110,9 @@ async fn measure(clients: usize) -> Delays {
     Delays { p50: at(0.5), p99: at(0.99), max: *delays.last().unwrap() }
 }
 
-/// Reads the run's events until the last one; returns when each arrived.
-async fn read_events(addr: SocketAddr) -> Vec<(u64, Instant)> {
+/// Reads the run's events until the last one; returns when each arrived. Says when it has read
+/// the first (unmeasured) event.
+async fn read_events(addr: SocketAddr, ready: tokio::sync::mpsc::Sender<()>) -> Vec<(u64, Instant)> {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!("GET /api/runs/bench/events HTTP/1.0\r\nHost: {addr}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -119,7 +125,10 @@ async fn read_events(addr: SocketAddr) -> Vec<(u64, Instant)> {
             break;
         }
         if let Some(id) = line.strip_prefix("id:") {
-            arrivals.push((id.trim().parse().unwrap(), Instant::now()));
+            match id.trim().parse().unwrap() {
+                1 => ready.send(()).await.unwrap(),
+                seq => arrivals.push((seq, Instant::now())),
+            }
         }
     }
     arrivals
