@@ -101,4 +101,5 @@ code_tests! {
     default_commit => "default-commit",
     unfilled_placeholder => "unfilled-placeholder",
     mojibake => "mojibake",
+    unknown_skill => "unknown-skill",
 }

@@ -103,6 +103,7 @@ codes! {
     DefaultCommit => "default-commit", Info, "An auto task has no Commit Strategy line, so it gets the default message.";
     UnfilledPlaceholder => "unfilled-placeholder", Warning, "A `{...}` placeholder of the template is still there.";
     Mojibake => "mojibake", Warning, "UTF-8 text that was once decoded as Windows-1252.";
+    UnknownSkill => "unknown-skill", Warning, "A task names a skill that is neither built in nor defined in the repository; a run refuses it.";
 }
 
 impl fmt::Display for Code {

@@ -59,6 +59,33 @@ pub fn parse(text: &str, fallback_id: &str) -> Parsed {
     Parsed { plan, diagnostics }
 }
 
+/// `unknown-skill` warnings for every **Skill** that `known` does not know, in source order.
+///
+/// Which skills exist depends on the repository (`.claude/skills/<name>/SKILL.md`,
+/// `.wavecrew/skills/<name>.md`) and on the runner's built-in ones, so the caller, which can
+/// look, says; this crate reads no files.
+pub fn unknown_skills(plan: &Plan, known: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for task in &plan.tasks {
+        for skill in task.skills.iter().filter(|s| !known(&s.value)) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnknownSkill,
+                    skill.span,
+                    format!("task {} names the skill `{}`, which wavecrew does not know", task.id, skill.value),
+                )
+                .with_label("no such skill")
+                .with_help(format!(
+                    "use a built-in skill (`production-engineer`, `security-auditor`), or define it in \
+                     `.claude/skills/{0}/SKILL.md` or `.wavecrew/skills/{0}.md`",
+                    skill.value
+                )),
+            );
+        }
+    }
+    out
+}
+
 /// A plan file's text after decoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoded<'a> {

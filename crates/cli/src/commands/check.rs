@@ -82,12 +82,34 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> Result<ExitCode, CliError> {
 }
 
 /// Decodes and parses one file; an encoding problem is the file's only diagnostic.
+/// Where a plan's repository skills are: the top of the git work tree holding the plan file,
+/// else the file's folder.
+fn skills_root(plan: &std::path::Path) -> std::path::PathBuf {
+    let dir = match plan.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .unwrap_or(dir)
+}
+
 pub fn check_file(file: &PlanFile, deny_warnings: bool) -> FileReport {
     let bytes = file.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&file.bytes);
     match plan::decode(&file.bytes) {
         Ok(decoded) => {
             let parsed = plan::parse(decoded.text, &file.fallback_id());
-            FileReport::new(file.display(), decoded.text.to_owned(), parsed.diagnostics, deny_warnings)
+            let mut diagnostics = parsed.diagnostics;
+            let root = skills_root(&file.path);
+            diagnostics.extend(plan::unknown_skills(&parsed.plan, |name| engine::skills::text(&root, name).is_some()));
+            diagnostics.sort_by_key(|d| (d.span.start, d.span.end, d.code));
+            FileReport::new(file.display(), decoded.text.to_owned(), diagnostics, deny_warnings)
         }
         Err(diagnostic) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
