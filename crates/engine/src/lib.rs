@@ -21,4 +21,5 @@ pub mod provision;
 pub mod report;
 pub mod run;
 pub mod skills;
+pub mod slurm;
 pub mod verify;
