@@ -18,6 +18,7 @@ pub mod journal;
 pub mod process;
 pub mod prompt;
 pub mod provision;
+pub mod remote;
 pub mod report;
 pub mod run;
 pub mod skills;
