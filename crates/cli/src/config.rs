@@ -30,6 +30,45 @@ pub struct Config {
     /// Quality gates.
     #[serde(default)]
     pub gates: GatesConfig,
+    /// The Slurm backend (`run --backend slurm`).
+    #[serde(default)]
+    pub slurm: SlurmConfig,
+}
+
+/// `[slurm]`: where and how task attempts run as Slurm jobs.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SlurmConfig {
+    /// The partition (`--partition`); default: the cluster's.
+    pub partition: Option<String>,
+    /// CPUs per job (`--cpus-per-task`).
+    pub cpus: Option<u32>,
+    /// Memory per job (`--mem`, e.g. `8G`).
+    pub mem: Option<String>,
+    /// More `sbatch` arguments, e.g. `["--account=ml", "--qos=normal"]`.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The `slurm.conf` to use (`SLURM_CONF`); default: the environment's, else the system's.
+    pub conf: Option<PathBuf>,
+    /// A folder every node sees (a shared filesystem) for the jobs' files; default:
+    /// `.git/wavecrew/spool` of the repository.
+    pub spool: Option<PathBuf>,
+    /// Where workers clone the repository from: a path every node sees, or a git URL the run
+    /// branch is pushed to before each job; default: the repository's own path.
+    pub repo: Option<String>,
+}
+
+impl SlurmConfig {
+    /// The client settings.
+    pub fn client(&self) -> engine::slurm::Slurm {
+        engine::slurm::Slurm {
+            partition: self.partition.clone(),
+            cpus: self.cpus,
+            mem: self.mem.clone(),
+            extra_args: self.args.clone(),
+            conf: self.conf.clone(),
+        }
+    }
 }
 
 /// `[gates]`.
@@ -94,6 +133,8 @@ pub struct RunConfig {
     pub verify_timeout: Option<u64>,
     /// Tasks running at once.
     pub jobs: Option<usize>,
+    /// Where task attempts run: `local` (default) or `slurm`.
+    pub backend: Option<String>,
 }
 
 /// `[agents.NAME]`: a command line, or one of the agent CLIs (`cli = "claude"`, `"codex"`,

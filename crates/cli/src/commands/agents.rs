@@ -85,5 +85,23 @@ pub fn run(_ctx: &Context, args: &AgentsArgs) -> Result<ExitCode, CliError> {
         }
     }
     writeln!(out, "{:<12} {:<8} built in (a test double: plays a script, calls no model)", "scripted", "double")?;
+    writeln!(out, "\n{:<12} {:<8} {}", "slurm", "backend", slurm_status(&config))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `--backend slurm` can work here: the client tools, and whether the controller answers.
+fn slurm_status(config: &Config) -> String {
+    let Some(sbatch) = locate(Path::new("sbatch")) else {
+        return "not available: no `sbatch` on PATH (Debian: apt install slurm-client)".into();
+    };
+    let client = config.slurm.client();
+    let ping = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| engine::slurm::SlurmError(e.to_string()))
+        .and_then(|runtime| runtime.block_on(client.ping()));
+    match ping {
+        Ok(answer) => format!("{}  {}: {answer}", sbatch.display(), version(&sbatch)),
+        Err(error) => format!("{}: the cluster does not answer: {error}", sbatch.display()),
+    }
 }
