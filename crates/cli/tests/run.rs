@@ -724,6 +724,84 @@ fn checkpoints_wait_for_approve_reject_and_decide_and_dependents_wait_for_them()
     assert_eq!(git(repo.root(), &["show", "wavecrew/M1:ui.txt"]), "pretty");
 }
 
+const BATCH_PLAN: &str = "# M1 Implementation Plan: Batch
+
+## Waves
+
+### Wave 1: Build
+> No dependencies.
+
+**Task 1.1** (type: checkpoint:human-verify)
+- **Files**: `ui.txt`
+- **Action**: Draw the page
+- **Verify**: The page looks right
+
+**Task 1.2** (type: auto)
+- **Files**: `a.txt`
+- **Action**: Write a
+- **Verify**: `test -f a.txt`
+- **Done**: done
+
+**Task 1.3** (type: auto)
+- **Files**: `b.txt`
+- **Action**: Write b
+- **Verify**: `test -f b.txt`
+- **Done**: done
+
+## Agent Strategy
+
+| Wave | Agent | Model | Tasks |
+|---|---|---|---|
+| 1 | Designer | sonnet | 1.1 |
+| 1 | A | haiku | 1.2 |
+| 1 | B | haiku | 1.3 |
+";
+
+fn batch_script() -> Value {
+    json!({"tasks": {
+        "1.1": [[write("ui.txt", "page\n")]],
+        "1.2": [[{"sleep_ms": 300}, write("a.txt", "a\n")]],
+        "1.3": [[{"sleep_ms": 300}, write("b.txt", "b\n")]],
+    }})
+}
+
+fn committed_tasks(repo: &Repo) -> Vec<String> {
+    let mut tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(task, _)| task).collect();
+    tasks.sort();
+    tasks
+}
+
+#[test]
+fn a_waiting_checkpoint_gives_its_slot_to_other_tasks() {
+    // One slot: the checkpoint runs first, then waits for a person while the others run.
+    let repo = Repo::new(BATCH_PLAN, &batch_script());
+    let mut child = repo.spawn_run(&["-j", "1"]);
+    let run = wait_for_checkpoint(&repo, "1.1");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while committed_tasks(&repo) != ["1.2", "1.3"] {
+        assert!(
+            Instant::now() < deadline,
+            "the other tasks did not run while 1.1 waited: {:?}",
+            committed_tasks(&repo)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(repo.command(&["approve", &run, "1.1"]).output().unwrap().status.success());
+    assert!(child.wait().unwrap().success());
+    assert_eq!(committed_tasks(&repo), ["1.1", "1.2", "1.3"]);
+}
+
+#[test]
+fn batched_checkpoints_are_shown_once_the_rest_of_their_wave_is_done() {
+    let repo = Repo::new(BATCH_PLAN, &batch_script());
+    let mut child = repo.spawn_run(&["-j", "1", "--batch-checkpoints"]);
+    let run = wait_for_checkpoint(&repo, "1.1");
+    assert_eq!(committed_tasks(&repo), ["1.2", "1.3"], "1.1 waits for people only once its wave is done");
+    assert!(repo.command(&["approve", &run, "1.1"]).output().unwrap().status.success());
+    assert!(child.wait().unwrap().success());
+    assert_eq!(committed_tasks(&repo), ["1.1", "1.2", "1.3"]);
+}
+
 #[test]
 fn auto_approve_answers_verify_and_decisions_but_never_human_actions() {
     let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());

@@ -15,11 +15,11 @@ use crate::journal::{Journal, JournalError, RunRecord, now_ms};
 use crate::provision::Provision;
 use crate::{process, prompt};
 use plan::{Plan, Schedule, TaskId, TaskType};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, broadcast, mpsc, watch};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot, watch};
 
 /// Why a run could not start or go on.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +107,9 @@ pub struct Options {
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
     pub auto_approve: Vec<TaskType>,
+    /// Human-verify checkpoints of a wave wait until the rest of the wave can go no further,
+    /// so that people answer them together.
+    pub batch_checkpoints: bool,
     /// Fix rounds a quality gate gets before it stops as needs-human.
     pub gate_rounds: u32,
     /// Coverage of changed lines a production-engineer gate requires when its Done names none.
@@ -126,6 +129,7 @@ impl Default for Options {
             provision: Provision::default(),
             setup_timeout: Duration::from_secs(30 * 60),
             auto_approve: Vec::new(),
+            batch_checkpoints: false,
             budget_usd: None,
             prices: HashMap::new(),
             gate_rounds: 3,
@@ -291,7 +295,22 @@ struct Ctx {
     waiting: HashMap<TaskId, Option<String>>,
     /// US dollars the agents reported (or the price table gave), in millionths.
     spent_micro_usd: std::sync::atomic::AtomicU64,
+    /// Checkpoints tell the scheduler when they wait for a person (and free their slot) and
+    /// when they want a slot again.
+    parking: mpsc::UnboundedSender<Parking>,
+    /// The scheduler's end of `parking`, taken once by [`execute`].
+    parking_rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Parking>>>,
+    /// Waves where nothing but waiting checkpoints can move any more (`--batch-checkpoints`).
+    settled_waves: watch::Sender<HashSet<u32>>,
     cancel: watch::Receiver<bool>,
+}
+
+/// A checkpoint's word to the scheduler.
+enum Parking {
+    /// It waits for a person: its slot is free for other tasks meanwhile.
+    Park(TaskId),
+    /// It was answered and wants a slot again; the scheduler says when it has one.
+    Unpark(TaskId, oneshot::Sender<()>),
 }
 
 /// Every skill a task names must have a text (in the repository or built in), and a gate's
@@ -469,7 +488,11 @@ fn context(
     cancel: watch::Receiver<bool>,
 ) -> Ctx {
     let schedule = Schedule::new(&plan);
+    let (parking, parking_rx) = mpsc::unbounded_channel();
     Ctx {
+        parking,
+        parking_rx: std::sync::Mutex::new(Some(parking_rx)),
+        settled_waves: watch::Sender::new(HashSet::new()),
         emitter: Emitter { run: run.id.clone(), journal: ws.journal.clone(), tx: events },
         run_dir: ws.run_dir(&run.id),
         worktrees: ws.worktrees_dir(&run.id),
@@ -559,7 +582,12 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
     let files: HashMap<TaskId, &[plan::Spanned<String>]> =
         ctx.plan.tasks.iter().rev().map(|t| (t.id, t.files.as_slice())).collect();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, Outcome)>();
+    let mut parking = ctx.parking_rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    // Tasks holding a slot (and their lane), and checkpoints waiting for a person (which hold none).
     let mut running: HashMap<TaskId, usize> = HashMap::new();
+    let mut parked: HashMap<TaskId, usize> = HashMap::new();
+    // Answered checkpoints waiting for a slot, first come first served.
+    let mut unparking: Vec<(TaskId, oneshot::Sender<()>)> = Vec::new();
     // Once set, nothing new starts; running tasks finish (or, when cancelled, are stopped).
     let mut stopping: Option<String> = None;
     let mut broken: Option<EngineError> = None;
@@ -591,6 +619,14 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
                     ));
                 }
             }
+            // Answered checkpoints go first: their work is done but for landing it.
+            while running.len() < jobs && !unparking.is_empty() {
+                let (id, go) = unparking.remove(0);
+                if let Some(lane) = parked.remove(&id) {
+                    running.insert(id, lane);
+                }
+                let _ = go.send(());
+            }
             for &id in &order {
                 if running.len() >= jobs || broken.is_some() || stopping.is_some() {
                     break;
@@ -608,12 +644,38 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
                 });
             }
         }
-        if running.is_empty() {
+        if stopping.is_some() {
+            // Nothing new starts: an answered checkpoint may finish all the same.
+            for (id, go) in unparking.drain(..) {
+                if let Some(lane) = parked.remove(&id) {
+                    running.insert(id, lane);
+                }
+                let _ = go.send(());
+            }
+        }
+        if ctx.options.batch_checkpoints {
+            let settled = settled_waves(&ctx.plan, &state, &running, &parked, &waits);
+            ctx.settled_waves.send_if_modified(|known| {
+                let changed = *known != settled;
+                *known = settled;
+                changed
+            });
+        }
+        if running.is_empty() && parked.is_empty() && unparking.is_empty() {
             break;
         }
         tokio::select! {
+            Some(message) = async { parking.as_mut()?.recv().await } => match message {
+                Parking::Park(id) => {
+                    if let Some(lane) = running.remove(&id) {
+                        parked.insert(id, lane);
+                    }
+                }
+                Parking::Unpark(id, go) => unparking.push((id, go)),
+            },
             Some((id, outcome)) = done_rx.recv() => {
                 running.remove(&id);
+                parked.remove(&id);
                 let next = match outcome {
                     Outcome::Committed => TaskState::Committed,
                     Outcome::Failed => {
@@ -682,6 +744,36 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
         failed,
         skipped,
     })
+}
+
+/// Waves where nothing can move but by a person's answer: no task of the wave holds a slot,
+/// and every task of it is over, waits for a person, or waits for something that is not
+/// committed yet. Their human-verify checkpoints are then shown together (`--batch-checkpoints`).
+fn settled_waves(
+    plan: &Plan,
+    state: &HashMap<TaskId, TaskState>,
+    running: &HashMap<TaskId, usize>,
+    parked: &HashMap<TaskId, usize>,
+    waits: &HashMap<TaskId, Vec<TaskId>>,
+) -> HashSet<u32> {
+    plan.waves
+        .iter()
+        .filter(|wave| {
+            wave.tasks.iter().all(|id| {
+                if running.contains_key(id) {
+                    return false;
+                }
+                match state.get(id) {
+                    Some(TaskState::Pending) => {
+                        waits.get(id).is_some_and(|w| w.iter().any(|t| state.get(t) != Some(&TaskState::Committed)))
+                    }
+                    Some(TaskState::Running) => parked.contains_key(id),
+                    _ => true,
+                }
+            })
+        })
+        .map(|wave| wave.number)
+        .collect()
 }
 
 /// The tasks `id` waits for: every task of the waves its wave depends on (with `--schedule
@@ -1324,6 +1416,25 @@ async fn checkpoint(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &s
         ctx.emitter.emit(Event::CheckpointAnswered { task: id, answer: answer.into(), detail, auto: true })?;
         return Ok(result);
     }
+    // Waiting for a person takes no slot: other tasks run meanwhile.
+    let _ = ctx.parking.send(Parking::Park(task.id));
+    if ctx.options.batch_checkpoints && task.kind == TaskType::HumanVerify {
+        // Shown once the rest of the wave can go no further, with the wave's other checkpoints.
+        let mut settled = ctx.settled_waves.subscribe();
+        let mut cancel = ctx.cancel.clone();
+        loop {
+            if *cancel.borrow() {
+                return Ok(Answer::Cancelled);
+            }
+            if settled.borrow_and_update().contains(&task.wave) {
+                break;
+            }
+            tokio::select! {
+                changed = settled.changed() => if changed.is_err() { break },
+                _ = cancel.changed() => {}
+            }
+        }
+    }
     let mut details = String::new();
     if let Some(action) = &task.action {
         details.push_str(&format!("Action: {}\n", action.value));
@@ -1375,6 +1486,14 @@ async fn checkpoint(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &s
                     detail: shown,
                     auto: false,
                 })?;
+                // Back to work (landing the change, or the agent again): that needs a slot.
+                let (go, granted) = oneshot::channel();
+                if ctx.parking.send(Parking::Unpark(task.id, go)).is_ok() {
+                    tokio::select! {
+                        _ = granted => {}
+                        _ = cancel.changed() => return Ok(Answer::Cancelled),
+                    }
+                }
                 return Ok(result);
             }
         }

@@ -86,6 +86,11 @@ pub struct AgentArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
     pub auto_approve: Vec<AutoApprove>,
 
+    /// Show a wave's human-verify checkpoints only once the rest of the wave can go no further,
+    /// so that they are answered together. (A waiting checkpoint never holds a `-j` slot.)
+    #[arg(long)]
+    pub batch_checkpoints: bool,
+
     /// Fix rounds a quality gate (`checkpoint:gate`) gets before it stops as needs-human
     /// [config: gates.rounds; default 3].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
@@ -173,6 +178,7 @@ impl AgentArgs {
                     AutoApprove::Decision => plan::TaskType::Decision,
                 })
                 .collect(),
+            batch_checkpoints: self.batch_checkpoints,
             schedule: match self.schedule {
                 Scheduling::Dag => ScheduleMode::Dag,
                 Scheduling::Waves => ScheduleMode::Waves,
