@@ -8,7 +8,7 @@
 //! becomes one commit, put on the run branch with a compare-and-swap (merged without a checkout
 //! if the branch moved meanwhile).
 
-use crate::agent::{Agent, AgentRequest};
+use crate::agent::{Agent, AgentRequest, AgentRole};
 use crate::events::{Envelope, Event, LaneInfo, RunState, TaskState};
 use crate::git::{Git, GitError, Merge};
 use crate::journal::{Journal, JournalError, RunRecord, now_ms};
@@ -839,6 +839,7 @@ async fn attempt_once(
         model: model.clone(),
         worktree: worktree.to_string_lossy().into_owned(),
         base: base.clone(),
+        role: None,
     })?;
 
     if let Some(ended) = run_agent(ctx, task, attempt, worktree, failure).await? {
@@ -903,12 +904,52 @@ async fn run_agent(
     failure: Option<&str>,
 ) -> Result<Option<Attempt>, EngineError> {
     let id = task.id.to_string();
-    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
     let decisions = ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let skills = crate::skills::for_task(&ctx.root, task);
     let in_prompt: &[(String, String)] = if ctx.agent.takes_system_prompt() { &[] } else { &skills };
     let prompt = prompt::build(&ctx.plan, task, failure, &decisions, in_prompt);
-    let prompt_file = ctx.run_dir.join("prompts").join(format!("{id}-{attempt}.md"));
+    let launch = Launch {
+        name: format!("{id}-{attempt}"),
+        log_part: "agent".into(),
+        task: id,
+        attempt,
+        role: AgentRole::Task,
+        model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
+        prompt,
+        skills,
+        verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
+    };
+    start_agent(ctx, worktree, launch).await
+}
+
+/// One start of the run's agent.
+struct Launch {
+    /// The task its events are about (`verification` for the truths verifier).
+    task: String,
+    /// The attempt (a gate's round).
+    attempt: u32,
+    /// Why it is started.
+    role: AgentRole,
+    /// The model the plan names for it.
+    model: Option<String>,
+    /// The prompt.
+    prompt: String,
+    /// The prompt goes to `prompts/<name>.md`.
+    name: String,
+    /// Its output goes to `logs/<task>-<attempt>-<log_part>.log`.
+    log_part: String,
+    /// Skills `(name, text)` for agents that take a system prompt.
+    skills: Vec<(String, String)>,
+    /// Commands it may run without asking.
+    verify_commands: Vec<String>,
+}
+
+/// Starts the run's agent in `worktree` as `launch` says and reads its output until it exits.
+/// `None` when it finished well; else how it ended. The same path for a task's attempt, a
+/// gate's fix and review, and the truths verifier.
+async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Option<Attempt>, EngineError> {
+    let Launch { task: id, attempt, role, model, prompt, name, log_part, skills, verify_commands } = launch;
+    let prompt_file = ctx.run_dir.join("prompts").join(format!("{name}.md"));
     tokio::fs::create_dir_all(ctx.run_dir.join("prompts")).await?;
     tokio::fs::write(&prompt_file, &prompt).await?;
     let request = AgentRequest {
@@ -919,7 +960,8 @@ async fn run_agent(
         prompt_file,
         worktree: worktree.to_owned(),
         skills,
-        verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
+        verify_commands,
+        role,
     };
     let command = ctx.agent.command(&request);
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
@@ -930,7 +972,7 @@ async fn run_agent(
         inherit: Some(inherit),
         cwd: worktree.to_owned(),
         timeout: ctx.options.agent_timeout,
-        log: log_path(&ctx.run_dir, &id, attempt, "agent"),
+        log: log_path(&ctx.run_dir, &id, attempt, &log_part),
     };
     let user_tree_before = user_tree_state(&ctx.root).await;
     let emitter = ctx.emitter.clone();
@@ -1196,6 +1238,7 @@ async fn gate_task(
             model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
             worktree: worktree.to_string_lossy().into_owned(),
             base: head.clone(),
+            role: None,
         })?;
         match run_agent(ctx, task, round, worktree, Some(&red.for_agent())).await? {
             None => {}
