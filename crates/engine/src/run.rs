@@ -294,9 +294,11 @@ struct Ctx {
     cancel: watch::Receiver<bool>,
 }
 
-/// Every skill a task names must have a text (in the repository or built in), and a gate's
-/// skill must be one whose checks wavecrew runs: a run does not start on a promise it cannot keep.
+/// Every skill a task names must have a text (in the repository or built in), and a gate must
+/// have a skill whose checks wavecrew runs: a built-in one, or one the repository defines with
+/// Verify commands to run. A run does not start on a promise it cannot keep.
 fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> {
+    use crate::gate::GateSkill;
     for task in &plan.tasks {
         for skill in &task.skills {
             let name = skill.value.as_str();
@@ -308,15 +310,36 @@ fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> {
                 )));
             }
         }
-        if task.kind == TaskType::Gate && !task.skills.iter().any(|s| crate::gate::SKILLS.contains(&s.value.as_str())) {
+        if task.kind != TaskType::Gate {
+            continue;
+        }
+        let kinds: Vec<(&str, GateSkill)> = task
+            .skills
+            .iter()
+            .filter_map(|s| GateSkill::of(root, &s.value).map(|kind| (s.value.as_str(), kind)))
+            .collect();
+        let built_in = kinds.iter().any(|(_, kind)| *kind != GateSkill::Repository);
+        if !built_in && task.verify_commands.is_empty() {
+            if let Some((name, _)) = kinds.first() {
+                return Err(EngineError::Unsupported(format!(
+                    "gate task {} uses the repository's skill `{name}`, whose checks are the task's Verify commands, but its Verify names no backticked command: a gate's verdict must come from checks; add one (e.g. `make lint`)",
+                    task.id
+                )));
+            }
             return Err(EngineError::Unsupported(format!(
-                "gate task {} has no skill whose checks wavecrew runs ({}): a gate's verdict must come from checks",
+                "gate task {} has no skill whose checks wavecrew runs ({}, or a skill of the repository's .claude/skills or .wavecrew/skills): a gate's verdict must come from checks",
                 task.id,
                 crate::gate::SKILLS.join(", ")
             )));
         }
     }
     Ok(())
+}
+
+/// Whether a new file at `path` of a worktree stays out of commits: files brought in from the
+/// main tree, the agent CLI's scratch, and the answers wavecrew asked agents for.
+fn keep_out(ctx: &Ctx, path: &Path) -> bool {
+    ctx.options.provision.includes(path) || ctx.agent.is_scratch(path) || crate::gate::is_answer_scratch(path)
 }
 
 /// Starts a run of `plan` (already checked: no errors) in `ws`.
@@ -848,9 +871,7 @@ async fn attempt_once(
 
     // The task's commit holds what the agent left, taken before the Verify commands run: what
     // they write (coverage data, caches, reports) is not the task's work.
-    let tree = Git::new(worktree)
-        .snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path))
-        .await?;
+    let tree = Git::new(worktree).snapshot_tree(|path| keep_out(ctx, path)).await?;
     for (index, command) in task.verify_commands.iter().enumerate() {
         ctx.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let spec = process::Spec {
@@ -1144,17 +1165,20 @@ async fn gate_task(
     worktree: &Path,
     first_round: u32,
 ) -> Result<Attempt, EngineError> {
+    use crate::gate::GateSkill;
     let id = task.id.to_string();
     let skills: Vec<String> = task.skills.iter().map(|s| s.value.clone()).collect();
-    let checked: Vec<&String> = skills.iter().filter(|s| crate::gate::SKILLS.contains(&s.as_str())).collect();
+    let checked: Vec<(&String, GateSkill)> =
+        skills.iter().filter_map(|s| GateSkill::of(&ctx.root, s).map(|kind| (s, kind))).collect();
     if checked.is_empty() {
         return Ok(Attempt::Failed(format!(
-            "needs-human: wavecrew has no checks for the gate's skill(s) {}; gates it can check: {}",
+            "needs-human: wavecrew has no checks for the gate's skill(s) {}; gates it can check: {}, and skills the repository defines",
             if skills.is_empty() { "(none named)".to_owned() } else { skills.join(", ") },
             crate::gate::SKILLS.join(", ")
         )));
     }
-    let mut commands: Vec<String> = task.verify_commands.iter().map(|c| c.value.clone()).collect();
+    let verify: Vec<String> = task.verify_commands.iter().map(|c| c.value.clone()).collect();
+    let mut commands = verify.clone();
     commands.extend(ctx.plan.verification.automated.iter().map(|c| c.command.clone()));
     let threshold = task
         .done
@@ -1171,27 +1195,37 @@ async fn gate_task(
             return Ok(Attempt::Failed(failure));
         }
         let mut red = crate::gate::Verdict::default();
-        for skill in &checked {
+        for &(skill, kind) in &checked {
+            // A repository skill's checks are the task's own Verify commands, without a coverage bar.
+            let (commands, coverage_threshold) = match kind {
+                GateSkill::Repository => (verify.clone(), None),
+                _ => (commands.clone(), threshold),
+            };
             let checks = crate::gate::Checks {
                 worktree,
                 base: &ctx.run.base,
                 head: &head,
-                commands: commands.clone(),
-                coverage_threshold: threshold,
+                commands,
+                coverage_threshold,
                 timeout: ctx.options.verify_timeout,
                 log_prefix: ctx.run_dir.join("logs").join(format!("{id}-gate{round}-{skill}")),
                 cancel: ctx.cancel.clone(),
             };
-            let verdict = match crate::gate::check(skill, &checks).await {
-                Ok(Some(verdict)) => verdict,
-                Ok(None) => continue,
+            let mut verdict = match crate::gate::check(kind, &checks).await {
+                Ok(verdict) => verdict,
                 Err(EngineError::Cancelled) => return Ok(Attempt::Cancelled),
                 Err(error) => return Err(error),
             };
+            if let Some(shape) = kind.review() {
+                let review = Review { task, lane, worktree, skill, shape, round, head: &head };
+                if !review_gate(ctx, &review, &mut verdict).await? {
+                    return Ok(Attempt::Cancelled);
+                }
+            }
             ctx.emitter.emit(Event::GateChecked {
                 task: id.clone(),
                 round,
-                skill: (*skill).clone(),
+                skill: skill.clone(),
                 passed: verdict.passed(),
                 findings: verdict.findings.clone(),
                 metrics: verdict.metrics.clone(),
@@ -1250,9 +1284,7 @@ async fn gate_task(
             }
             Some(other) => return Ok(other),
         }
-        let tree = Git::new(worktree)
-            .snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path))
-            .await?;
+        let tree = Git::new(worktree).snapshot_tree(|path| keep_out(ctx, path)).await?;
         if tree != ctx.repo.tree_of(&head).await? {
             let message = format!(
                 "fix({}): {} (gate round {round})\n\nWavecrew-Fix: {id}\nWavecrew-Run: {}\n",
@@ -1269,6 +1301,180 @@ async fn gate_task(
         }
         round += 1;
     }
+}
+
+/// A gate's review: of which skill, in which round, where.
+#[derive(Clone, Copy)]
+struct Review<'a> {
+    task: &'a plan::Task,
+    lane: &'a str,
+    worktree: &'a Path,
+    skill: &'a str,
+    shape: crate::gate::ReviewShape,
+    round: u32,
+    head: &'a str,
+}
+
+/// The review of a gate's skill, after its checks: the gate's agent reviews the run's change
+/// with the skill's text and writes its answer in JSON to a file wavecrew names; what the
+/// answer's evidence shows goes into `verdict` ([`crate::gate::Verdict::add_review`]), and no
+/// usable answer is a finding. `false` when the run was cancelled.
+async fn review_gate(ctx: &Ctx, review: &Review<'_>, verdict: &mut crate::gate::Verdict) -> Result<bool, EngineError> {
+    let Review { task, lane, worktree, skill, shape, round, head } = *review;
+    let id = task.id.to_string();
+    let answer_path = format!("{}/{id}-{round}-{skill}.json", crate::gate::ANSWER_DIR);
+    let (stat, diff) = change_for_prompt(worktree, &ctx.run.base, head).await?;
+    let skill_text = crate::skills::text(&ctx.root, skill).unwrap_or_default();
+    let prompt = crate::gate::ReviewPrompt {
+        milestone: &ctx.plan.milestone,
+        title: &ctx.plan.title,
+        task,
+        skill,
+        skill_text: (!ctx.agent.takes_system_prompt()).then_some(skill_text.as_str()),
+        shape,
+        round,
+        base: &ctx.run.base,
+        head,
+        stat: &stat,
+        diff: &diff,
+        checked: verdict,
+        answer_path: &answer_path,
+    }
+    .build();
+    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
+    ctx.emitter.emit(Event::AttemptStarted {
+        task: id.clone(),
+        attempt: round,
+        lane: lane.to_owned(),
+        agent: ctx.agent.name().to_owned(),
+        model: model.clone(),
+        worktree: worktree.to_string_lossy().into_owned(),
+        base: head.to_owned(),
+        role: Some(AgentRole::Review.as_str().to_owned()),
+    })?;
+    let launch = Launch {
+        name: format!("{id}-{round}-review-{skill}"),
+        log_part: format!("review-{skill}"),
+        task: id,
+        attempt: round,
+        role: AgentRole::Review,
+        model,
+        prompt,
+        skills: vec![(skill.to_owned(), skill_text)],
+        verify_commands: Vec::new(),
+    };
+    let text = match ask_for_answer(ctx, worktree, head, &answer_path, launch).await? {
+        Answered::Cancelled => return Ok(false),
+        Answered::Not(why) => {
+            verdict.add_unanswered_review(&format!("the review {why}"));
+            return Ok(true);
+        }
+        Answered::Text(text) => text,
+    };
+    match crate::gate::parse_review(shape, &text) {
+        Err(error) => verdict.add_unanswered_review(&format!("the review answer `{answer_path}` {error}")),
+        Ok(answer) => {
+            let fails = answer.items.iter().filter(|i| i.verdict == evidence::review::Verdict::Fail);
+            let files = evidence::review::cited_files(fails.flat_map(|i| &i.evidence));
+            let lines = line_counts(&ctx.repo, head, &files).await;
+            verdict.add_review(skill, evidence::review::judge(&answer, |path| lines.get(path).copied()));
+        }
+    }
+    Ok(true)
+}
+
+/// What an agent asked for an answer left.
+enum Answered {
+    /// The answer file's text.
+    Text(String),
+    /// Why there is none, as a predicate of the agent: `wrote nothing to …`, `did not finish: …`.
+    Not(String),
+    /// The run was cancelled.
+    Cancelled,
+}
+
+/// Starts the agent of `launch`, whose prompt asks for an answer in `answer_path` (relative to
+/// `worktree`), and reads the answer. The answer is kept in the run's folder
+/// (`answers/<launch name>.json`); the worktree is reset to `head` afterwards, so that nothing the
+/// agent changed stays.
+async fn ask_for_answer(
+    ctx: &Ctx,
+    worktree: &Path,
+    head: &str,
+    answer_path: &str,
+    launch: Launch,
+) -> Result<Answered, EngineError> {
+    let answer_file = worktree.join(answer_path);
+    // An answer left from an earlier round (an ignored file survives a reset) must not count.
+    let _ = tokio::fs::remove_file(&answer_file).await;
+    if let Some(parent) = answer_file.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let name = launch.name.clone();
+    let ended = start_agent(ctx, worktree, launch).await?;
+    let read = read_answer(&answer_file).await;
+    Git::new(worktree).reset_to(head).await?;
+    let _ = tokio::fs::remove_file(&answer_file).await;
+    match ended {
+        None | Some(Attempt::Committed) => {}
+        Some(Attempt::Cancelled) => return Ok(Answered::Cancelled),
+        Some(Attempt::Failed(reason) | Attempt::Conflict(reason) | Attempt::Rejected(reason)) => {
+            return Ok(Answered::Not(format!("did not finish: {}", reason.trim_end())));
+        }
+    }
+    Ok(match read {
+        Ok(Some(text)) => {
+            let kept = ctx.run_dir.join("answers").join(format!("{name}.json"));
+            tokio::fs::create_dir_all(ctx.run_dir.join("answers")).await?;
+            tokio::fs::write(&kept, &text).await?;
+            Answered::Text(text)
+        }
+        Ok(None) => Answered::Not(format!("wrote nothing to `{answer_path}`")),
+        Err(why) => Answered::Not(format!("left `{answer_path}`, which cannot be read: {why}")),
+    })
+}
+
+/// The text of an answer file: `None` when there is none; an error when it is not a regular file
+/// or too large to be an answer.
+async fn read_answer(path: &Path) -> Result<Option<String>, String> {
+    let metadata = match tokio::fs::symlink_metadata(path).await {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.to_string()),
+    };
+    if !metadata.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if metadata.len() > evidence::review::MAX_ANSWER_BYTES as u64 {
+        return Err(format!("it is larger than {} KiB", evidence::review::MAX_ANSWER_BYTES >> 10));
+    }
+    let bytes = tokio::fs::read(path).await.map_err(|e| e.to_string())?;
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The run's change `base..head` for an agent's prompt: its `git diff --stat`, and its diff cut
+/// to [`crate::gate::DIFF_EXCERPT_BYTES`] with the lines that hold a secret redacted.
+async fn change_for_prompt(worktree: &Path, base: &str, head: &str) -> Result<(String, String), EngineError> {
+    let git = Git::new(worktree);
+    let stat = git.run(&["diff", "--stat", "--no-color", base, head]).await?;
+    let diff = git.run(&["diff", "--no-color", "--no-ext-diff", base, head]).await?;
+    Ok((stat, crate::gate::diff_excerpt(&diff, crate::gate::DIFF_EXCERPT_BYTES)))
+}
+
+/// Files cited as evidence whose lines are counted, at most.
+const MAX_CITED_FILES: usize = 200;
+
+/// The number of lines of each of `paths` at `commit`; paths that are not files there are left
+/// out.
+async fn line_counts(repo: &Git, commit: &str, paths: &std::collections::BTreeSet<String>) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for path in paths.iter().take(MAX_CITED_FILES) {
+        if let Ok(text) = repo.run(&["cat-file", "blob", &format!("{commit}:{path}")]).await {
+            // `run` drops the final newline: a text of n lines has n - 1 newlines left.
+            counts.insert(path.clone(), if text.is_empty() { 0 } else { text.matches('\n').count() + 1 });
+        }
+    }
+    counts
 }
 
 /// Puts `commit` (made on `base`) on the run branch: a compare-and-swap when the branch is
