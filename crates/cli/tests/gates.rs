@@ -534,3 +534,107 @@ fn a_gate_of_a_repository_skill_without_a_command_to_run_stops_the_run_before_it
         "{err}"
     );
 }
+
+const HELLO: &str = "print('hello, ' + 'world')\n";
+
+#[test]
+fn a_truth_proven_by_a_command_wavecrew_runs_again_is_verified() {
+    let must_haves = "### truths (observable outcomes)\n- `python3 app.py` greets the world\n";
+    let plan = verified_plan(must_haves, "python3 app.py    # greets");
+    let answer = json!({"truths": [{"truth": "T1", "verdict": "PROVEN",
+        "evidence": [{"command": "python3 app.py", "output": "hello, world"}, {"file": "app.py", "line": 1}]}]});
+    let script = json!({"tasks": {
+        "1.1": [[write("app.py", HELLO)]],
+        "verification": [[write(".wavecrew/review/verification.json", &answer.to_string())]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = Repo::events(&output);
+    let verified = events.iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["verdict"], "passed", "a truth proven by evidence wavecrew checked: {verified}");
+    let truth = &verified["must_haves"][0];
+    assert_eq!(truth["verdict"], "VERIFIED", "{truth}");
+    assert_eq!(
+        truth["evidence"],
+        "proven by the verifier, checked by wavecrew: `python3 app.py` exited 0 and printed `hello, world`; app.py:1"
+    );
+    let rerun = events.iter().find(|e| e["event"] == "verify_finished" && e["task"] == "verification").unwrap();
+    assert_eq!((rerun["command"].as_str(), rerun["passed"].as_bool()), (Some("python3 app.py"), Some(true)));
+    let prompt = run_file(&repo, "prompts", "verification-1.md");
+    assert!(
+        prompt.contains("- T1: `python3 app.py` greets the world")
+            && prompt.contains("`python3 app.py` (expected: greets): passed"),
+        "{prompt}"
+    );
+    assert!(!git(repo.root(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]).contains(".wavecrew"));
+}
+
+#[test]
+fn truths_whose_evidence_does_not_hold_stay_manual_with_the_reason() {
+    let must_haves = "### truths (observable outcomes)\n- It greets the world\n- It keeps no secret\n\
+                      - Nobody answers this one\n";
+    let plan = verified_plan(must_haves, "python3 app.py    # greets");
+    let answer = json!({"truths": [
+        {"truth": "T1", "verdict": "PROVEN", "evidence": [{"command": "python3 app.py | grep -q goodbye", "output": ""},
+                                                          {"command": "python3 -c 'import sys; sys.exit(1)'", "output": "x"},
+                                                          {"file": "app.py", "line": 7}]},
+        // The verifier's command does not see the user's environment.
+        {"truth": "It keeps no secret", "verdict": "PROVEN",
+         "evidence": [{"command": "echo \"token=${WAVECREW_TEST_SECRET:-none}\"", "output": "token=s3cr3t"}]},
+    ]});
+    let script = json!({"tasks": {
+        "1.1": [[write("app.py", HELLO)]],
+        "verification": [[write(".wavecrew/review/verification.json", &answer.to_string())]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo
+        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes", "--json"])
+        .env("WAVECREW_TEST_SECRET", "s3cr3t")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verified = Repo::events(&output).into_iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["verdict"], "unverified", "nothing was proven: {verified}");
+    let evidence: Vec<(String, String)> = verified["must_haves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["verdict"].as_str().unwrap().to_owned(), m["evidence"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(evidence.iter().all(|(v, _)| v == "MANUAL"), "{evidence:?}");
+    assert_eq!(
+        evidence[0].1,
+        "PROVEN by the verifier without valid evidence: cited command `python3 app.py | grep -q goodbye` comes without the output it prints; cited command `python3 -c 'import sys; sys.exit(1)'` exited with code 1; cited app.py:7 does not exist (app.py has 1 line)"
+    );
+    assert_eq!(
+        evidence[1].1,
+        "PROVEN by the verifier without valid evidence: cited command `echo \"token=${WAVECREW_TEST_SECRET:-none}\"` exited 0, but its output does not contain `token=s3cr3t`"
+    );
+    assert_eq!(evidence[2].1, "no answer: the verifier's answer says nothing about T3");
+}
+
+#[test]
+fn truths_stay_manual_when_the_verifier_writes_nothing_or_is_off() {
+    let must_haves = "### truths (observable outcomes)\n- It greets the world\n";
+    let plan = verified_plan(must_haves, "python3 app.py    # greets");
+    let script = json!({"tasks": {"1.1": [[write("app.py", HELLO)]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verified = Repo::events(&output).into_iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["must_haves"][0]["verdict"], "MANUAL");
+    assert_eq!(
+        verified["must_haves"][0]["evidence"],
+        "no answer: the verifier wrote nothing to `.wavecrew/review/verification.json`"
+    );
+
+    let repo = Repo::new(&plan, &script);
+    std::fs::write(repo.root().join("wavecrew.toml"), "[verify]\ntruths = \"manual\"\n").unwrap();
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = Repo::events(&output);
+    assert!(!events.iter().any(|e| e["event"] == "attempt_started" && e["role"] == "verify"), "no verifier runs");
+    let verified = events.iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["must_haves"][0]["evidence"], "an observable outcome: a person confirms it");
+}

@@ -111,6 +111,9 @@ pub struct Options {
     pub gate_rounds: u32,
     /// Coverage of changed lines a production-engineer gate requires when its Done names none.
     pub coverage_threshold: Option<f64>,
+    /// Whether the run's agent is asked to prove the plan's truths once every task landed (the
+    /// default); when off, truths are left to a person (`MANUAL`).
+    pub verify_truths: bool,
 }
 
 impl Default for Options {
@@ -130,6 +133,7 @@ impl Default for Options {
             prices: HashMap::new(),
             gate_rounds: 3,
             coverage_threshold: None,
+            verify_truths: true,
         }
     }
 }
@@ -1076,7 +1080,8 @@ async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Optio
 }
 
 /// Checks the finished run branch: must_haves, then the plan's Verification / Automated
-/// commands, in a worktree at the branch's head. Whether the run may ship.
+/// commands, then (unless it is off) the verifier of the plan's truths, in a worktree at the
+/// branch's head. Whether the run may ship.
 async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
     let plan = &ctx.plan;
     if plan.must_haves.artifacts.is_empty()
@@ -1130,6 +1135,15 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
                 detail,
             });
         }
+        let mut must_haves = must_haves;
+        if ctx.options.verify_truths && !plan.must_haves.truths.is_empty() {
+            let Some(truths) = verify_truths(ctx, &worktree, &head, &automated).await? else {
+                return Err(EngineError::Cancelled);
+            };
+            // The truths come last, in order: their verdicts are the verifier's now.
+            must_haves.retain(|v| v.kind != "truth");
+            must_haves.extend(truths);
+        }
         Ok((must_haves, automated))
     }
     .await;
@@ -1152,6 +1166,106 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
         manual: plan.verification.manual.iter().map(|m| m.value.clone()).collect(),
     })?;
     Ok(!broken)
+}
+
+/// The verifier of the plan's truths, once every task landed: the run's agent gets the truths,
+/// the run's change and what wavecrew ran, and answers per truth in JSON. wavecrew checks the
+/// places it cites, runs the commands it cites again in `worktree` (reset to `head`, with the
+/// verify timeout and an agent's environment, not the user's), and keeps only what holds
+/// ([`crate::verify::truth_verdicts`]). `None` when the run was cancelled.
+async fn verify_truths(
+    ctx: &Ctx,
+    worktree: &Path,
+    head: &str,
+    automated: &[crate::events::AutomatedResult],
+) -> Result<Option<Vec<crate::events::MustHaveVerdict>>, EngineError> {
+    const TASK: &str = "verification";
+    let answer_path = format!("{}/verification.json", crate::gate::ANSWER_DIR);
+    let (stat, diff) = change_for_prompt(worktree, &ctx.run.base, head).await?;
+    let ran: Vec<(crate::events::AutomatedResult, String)> = automated
+        .iter()
+        .enumerate()
+        .map(|(index, result)| {
+            let log = log_path(&ctx.run_dir, TASK, 1, &format!("automated-{}", index + 1));
+            let output = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            (result.clone(), crate::gate::tail(&output, 20))
+        })
+        .collect();
+    let prompt = crate::verify::TruthsPrompt {
+        plan: &ctx.plan,
+        base: &ctx.run.base,
+        head,
+        stat: &stat,
+        diff: &diff,
+        automated: &ran,
+        answer_path: &answer_path,
+        timeout_secs: ctx.options.verify_timeout.as_secs(),
+    }
+    .build();
+    ctx.emitter.emit(Event::AttemptStarted {
+        task: TASK.to_owned(),
+        attempt: 1,
+        lane: TASK.to_owned(),
+        agent: ctx.agent.name().to_owned(),
+        model: None,
+        worktree: worktree.to_string_lossy().into_owned(),
+        base: head.to_owned(),
+        role: Some(AgentRole::Verify.as_str().to_owned()),
+    })?;
+    let launch = Launch {
+        task: TASK.to_owned(),
+        attempt: 1,
+        role: AgentRole::Verify,
+        model: None,
+        prompt,
+        name: format!("{TASK}-1"),
+        log_part: "agent".into(),
+        skills: Vec::new(),
+        verify_commands: ctx.plan.verification.automated.iter().map(|c| c.command.clone()).collect(),
+    };
+    let answer = match ask_for_answer(ctx, worktree, head, &answer_path, launch).await? {
+        Answered::Cancelled => return Ok(None),
+        Answered::Not(why) => Err(format!("no answer: the verifier {why}")),
+        Answered::Text(text) => evidence::review::parse_truths(&text)
+            .map_err(|error| format!("no answer: the verifier's answer `{answer_path}` {error}")),
+    };
+    let truths: Vec<String> = ctx.plan.must_haves.truths.iter().map(|t| t.value.clone()).collect();
+    let mut reruns = HashMap::new();
+    let mut lines = HashMap::new();
+    if let Ok(answers) = &answer {
+        for (index, command) in crate::verify::commands_to_rerun(&truths, answers).into_iter().enumerate() {
+            ctx.emitter.emit(Event::VerifyStarted { task: TASK.to_owned(), attempt: 1, command: command.clone() })?;
+            let log = log_path(&ctx.run_dir, TASK, 1, &format!("evidence-{}", index + 1));
+            let spec = process::Spec {
+                program: PathBuf::from("sh"),
+                args: vec!["-c".into(), command.clone()],
+                env: Vec::new(),
+                // The agent chose this command: it runs with what an agent may see, not the user's secrets.
+                inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).collect()),
+                cwd: worktree.to_owned(),
+                timeout: ctx.options.verify_timeout,
+                log: log.clone(),
+            };
+            let outcome = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
+            ctx.emitter.emit(Event::VerifyFinished {
+                task: TASK.to_owned(),
+                attempt: 1,
+                command: command.clone(),
+                passed: outcome.success(),
+                exit_code: outcome.code,
+                duration_ms: outcome.duration.as_millis() as u64,
+            })?;
+            if outcome.cancelled {
+                return Ok(None);
+            }
+            let output =
+                tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let rerun = crate::verify::Rerun { succeeded: outcome.success(), ended: outcome.ended(), output };
+            reruns.insert(command, rerun);
+        }
+        lines = line_counts(&ctx.repo, head, &crate::verify::places_to_check(&truths, answers)).await;
+    }
+    Ok(Some(crate::verify::truth_verdicts(&truths, &answer, |path| lines.get(path).copied(), &reruns)))
 }
 
 /// A quality gate: check the run branch; while it is red, hand the findings to the gate's agent,
