@@ -612,6 +612,14 @@ fn truths_whose_evidence_does_not_hold_stay_manual_with_the_reason() {
         "PROVEN by the verifier without valid evidence: cited command `echo \"token=${WAVECREW_TEST_SECRET:-none}\"` exited 0, but its output does not contain `token=s3cr3t`"
     );
     assert_eq!(evidence[2].1, "no answer: the verifier's answer says nothing about T3");
+    // They are a person's to confirm: not gaps for agents, but `gaps` says so.
+    let gaps = repo.command(&["gaps"]).output().unwrap();
+    assert!(gaps.status.success() && gaps.stdout.is_empty(), "{}", stderr(&gaps));
+    assert!(
+        stderr(&gaps).contains("a person still confirms 3 must_have(s) nobody proved and 1 Manual step(s)"),
+        "{}",
+        stderr(&gaps)
+    );
 }
 
 #[test]
