@@ -469,24 +469,33 @@ fn on_path(program: &str) -> bool {
 /// Bytes of the run's diff a reviewing agent gets in its prompt; it reads the files for more.
 pub const DIFF_EXCERPT_BYTES: usize = 48 * 1024;
 
-/// The first `max_bytes` of `diff` (cut at a line), with the lines that hold a secret
-/// redacted: a prompt goes to a model provider, and a secret the change added must not.
-pub fn diff_excerpt(diff: &str, max_bytes: usize) -> String {
-    let secrets: std::collections::HashSet<u32> =
-        evidence::secrets::scan("change.diff", diff).iter().map(|f| f.line).collect();
-    let mut out = String::new();
-    for (index, line) in diff.lines().enumerate() {
-        if out.len() + line.len() + 1 > max_bytes {
-            let left = diff.lines().count() - index;
-            let _ = writeln!(out, "… ({left} more line(s) of the diff not shown: read the files)");
-            return out;
+/// The first `max_bytes` of `text` (a diff, a command's output; cut at a line), with the lines
+/// that hold a secret redacted: a prompt goes to a model provider, and a secret must not.
+pub fn prompt_excerpt(text: &str, max_bytes: usize) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut size = 0;
+    for line in text.lines() {
+        if size + line.len() + 1 > max_bytes {
+            break;
         }
+        size += line.len() + 1;
+        kept.push(line);
+    }
+    let left = text.lines().count() - kept.len();
+    // Only what is kept is scanned: the cut is cheap, a whole large diff is not.
+    let secrets: std::collections::HashSet<u32> =
+        evidence::secrets::scan("change.diff", &kept.join("\n")).iter().map(|f| f.line).collect();
+    let mut out = String::with_capacity(size + 64);
+    for (index, line) in kept.iter().enumerate() {
         if secrets.contains(&(index as u32 + 1)) {
             let sign = line.chars().next().filter(|c| matches!(c, '+' | '-' | ' ')).unwrap_or(' ');
             let _ = writeln!(out, "{sign}[wavecrew redacted this line: it holds a secret]");
         } else {
             let _ = writeln!(out, "{line}");
         }
+    }
+    if left > 0 {
+        let _ = writeln!(out, "… ({left} more line(s) not shown: read the files)");
     }
     out
 }
@@ -526,7 +535,7 @@ pub struct ReviewPrompt<'a> {
     pub head: &'a str,
     /// `git diff --stat base head`.
     pub stat: &'a str,
-    /// The diff, cut and redacted ([`diff_excerpt`]).
+    /// The diff, cut and redacted ([`prompt_excerpt`]).
     pub diff: &'a str,
     /// What the skill's checks found this round.
     pub checked: &'a Verdict,
@@ -663,7 +672,8 @@ impl Verdict {
         self.find(
             "review",
             format!(
-                "{why}. Nothing to fix in the code for this one: the next round's review must write its answer again, exactly in the shape its prompt gives"
+                "{}\n(Nothing to fix in the code for this finding: the next round's review writes its answer again, exactly in the shape its prompt gives.)",
+                why.trim_end()
             ),
             None,
         );
@@ -678,14 +688,11 @@ mod tests {
     fn a_diff_excerpt_is_cut_at_a_line_and_hides_secrets() {
         let diff =
             "+++ b/settings.py\n+DEBUG = False\n+GITHUB_TOKEN = \"ghp_R4nd0mL00k1ngT0k3nV4lu3F0rT3st1ng9Z\"\n+x = 1\n";
-        let excerpt = diff_excerpt(diff, 1000);
+        let excerpt = prompt_excerpt(diff, 1000);
         assert!(!excerpt.contains("ghp_"), "{excerpt}");
         assert!(excerpt.contains("+[wavecrew redacted this line: it holds a secret]\n+x = 1\n"), "{excerpt}");
-        let cut = diff_excerpt(diff, 35);
-        assert_eq!(
-            cut,
-            "+++ b/settings.py\n+DEBUG = False\n… (2 more line(s) of the diff not shown: read the files)\n"
-        );
+        let cut = prompt_excerpt(diff, 35);
+        assert_eq!(cut, "+++ b/settings.py\n+DEBUG = False\n… (2 more line(s) not shown: read the files)\n");
         assert_eq!(fence_for("a ```` b"), "`````");
         assert_eq!(fence_for(""), "```");
     }

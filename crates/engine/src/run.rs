@@ -1188,7 +1188,7 @@ async fn verify_truths(
         .map(|(index, result)| {
             let log = log_path(&ctx.run_dir, TASK, 1, &format!("automated-{}", index + 1));
             let output = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            (result.clone(), crate::gate::tail(&output, 20))
+            (result.clone(), crate::gate::prompt_excerpt(&crate::gate::tail(&output, 20), 4096))
         })
         .collect();
     let prompt = crate::verify::TruthsPrompt {
@@ -1572,7 +1572,7 @@ async fn change_for_prompt(worktree: &Path, base: &str, head: &str) -> Result<(S
     let git = Git::new(worktree);
     let stat = git.run(&["diff", "--stat", "--no-color", base, head]).await?;
     let diff = git.run(&["diff", "--no-color", "--no-ext-diff", base, head]).await?;
-    Ok((stat, crate::gate::diff_excerpt(&diff, crate::gate::DIFF_EXCERPT_BYTES)))
+    Ok((stat, crate::gate::prompt_excerpt(&diff, crate::gate::DIFF_EXCERPT_BYTES)))
 }
 
 /// Files cited as evidence whose lines are counted, at most.

@@ -214,7 +214,7 @@ pub struct TruthsPrompt<'a> {
     pub head: &'a str,
     /// `git diff --stat base head`.
     pub stat: &'a str,
-    /// The diff, cut and redacted ([`crate::gate::diff_excerpt`]).
+    /// The diff, cut and redacted ([`crate::gate::prompt_excerpt`]).
     pub diff: &'a str,
     /// The Verification / Automated commands wavecrew ran, with the end of their output.
     pub automated: &'a [(AutomatedResult, String)],
