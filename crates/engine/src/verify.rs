@@ -244,8 +244,9 @@ impl TruthsPrompt<'_> {
             out,
             "- a place: `{{\"file\": \"src/app.py\", \"line\": 12}}`: the file must exist at this commit and have that \
              line;\n- a command and what it prints: `{{\"command\": \"python3 -m pytest -k greet\", \"output\": \"1 \
-             passed\"}}`: wavecrew runs the command again itself, in a clean checkout of this commit, with {}s and an \
-             environment as small as yours, and accepts it only if it exits 0 and its output contains `output`.\n",
+             passed\"}}`: wavecrew runs the command again itself, in a clean checkout of this commit, with a timeout \
+             of {}s and an environment as small as yours, and accepts it only if it exits 0 and its output \
+             contains `output`.\n",
             self.timeout_secs
         );
         let _ = writeln!(
