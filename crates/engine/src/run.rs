@@ -322,14 +322,15 @@ fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> {
             .iter()
             .filter_map(|s| GateSkill::of(root, &s.value).map(|kind| (s.value.as_str(), kind)))
             .collect();
-        let built_in = kinds.iter().any(|(_, kind)| *kind != GateSkill::Repository);
-        if !built_in && task.verify_commands.is_empty() {
-            if let Some((name, _)) = kinds.first() {
-                return Err(EngineError::Unsupported(format!(
-                    "gate task {} uses the repository's skill `{name}`, whose checks are the task's Verify commands, but its Verify names no backticked command: a gate's verdict must come from checks; add one (e.g. `make lint`)",
-                    task.id
-                )));
-            }
+        // A repository skill's checks are the task's Verify commands: without one it checks nothing.
+        let repository = kinds.iter().find(|(_, kind)| *kind == GateSkill::Repository);
+        if let Some((name, _)) = repository.filter(|_| task.verify_commands.is_empty()) {
+            return Err(EngineError::Unsupported(format!(
+                "gate task {} uses the repository's skill `{name}`, whose checks are the task's Verify commands, but its Verify names no backticked command: a gate's verdict must come from checks; add one (e.g. `make lint`)",
+                task.id
+            )));
+        }
+        if kinds.is_empty() {
             return Err(EngineError::Unsupported(format!(
                 "gate task {} has no skill whose checks wavecrew runs ({}, or a skill of the repository's .claude/skills or .wavecrew/skills): a gate's verdict must come from checks",
                 task.id,
