@@ -1332,7 +1332,7 @@ async fn gate_task(
                 Err(error) => return Err(error),
             };
             if let Some(shape) = kind.review() {
-                let review = Review { task, lane, worktree, skill, shape, round, head: &head };
+                let review = GateReview { task, lane, worktree, skill, shape, round, head: &head };
                 if !review_gate(ctx, &review, &mut verdict).await? {
                     return Ok(Attempt::Cancelled);
                 }
@@ -1420,7 +1420,7 @@ async fn gate_task(
 
 /// A gate's review: of which skill, in which round, where.
 #[derive(Clone, Copy)]
-struct Review<'a> {
+struct GateReview<'a> {
     task: &'a plan::Task,
     lane: &'a str,
     worktree: &'a Path,
@@ -1434,8 +1434,12 @@ struct Review<'a> {
 /// with the skill's text and writes its answer in JSON to a file wavecrew names; what the
 /// answer's evidence shows goes into `verdict` ([`crate::gate::Verdict::add_review`]), and no
 /// usable answer is a finding. `false` when the run was cancelled.
-async fn review_gate(ctx: &Ctx, review: &Review<'_>, verdict: &mut crate::gate::Verdict) -> Result<bool, EngineError> {
-    let Review { task, lane, worktree, skill, shape, round, head } = *review;
+async fn review_gate(
+    ctx: &Ctx,
+    review: &GateReview<'_>,
+    verdict: &mut crate::gate::Verdict,
+) -> Result<bool, EngineError> {
+    let GateReview { task, lane, worktree, skill, shape, round, head } = *review;
     let id = task.id.to_string();
     let answer_path = format!("{}/{id}-{round}-{skill}.json", crate::gate::ANSWER_DIR);
     let (stat, diff) = change_for_prompt(worktree, &ctx.run.base, head).await?;
