@@ -33,6 +33,9 @@ pub struct Config {
     /// The Slurm backend (`run --backend slurm`).
     #[serde(default)]
     pub slurm: SlurmConfig,
+    /// The final verification.
+    #[serde(default)]
+    pub verify: VerifyConfig,
 }
 
 /// `[slurm]`: where and how task attempts run as Slurm jobs.
@@ -69,6 +72,25 @@ impl SlurmConfig {
             conf: self.conf.clone(),
         }
     }
+}
+
+/// `[verify]`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Who judges the plan's truths: the run's agent, proving them with evidence wavecrew
+    /// checks (`agent`, the default), or a person (`manual`).
+    pub truths: Option<TruthsMode>,
+}
+
+/// `[verify] truths`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TruthsMode {
+    /// The run's agent proves them; what its evidence does not show is left to a person.
+    Agent,
+    /// A person confirms them (the Manual checklist).
+    Manual,
 }
 
 /// `[gates]`.
@@ -185,6 +207,7 @@ impl Config {
         self.run.jobs = over.run.jobs.or(self.run.jobs);
         self.gates.rounds = over.gates.rounds.or(self.gates.rounds);
         self.gates.coverage = over.gates.coverage.or(self.gates.coverage);
+        self.verify.truths = over.verify.truths.or(self.verify.truths);
         self.agents.extend(over.agents);
         self.worktree.include.extend(over.worktree.include);
         self.worktree.setup = over.worktree.setup.or(self.worktree.setup.take());
@@ -238,6 +261,15 @@ mod tests {
             toml::from_str("default_agent = \"aider\"\n[agents.aider]\nargs = [\"--map-tokens\", \"0\"]\n").unwrap();
         assert_eq!(config.agent.as_deref(), Some("aider"));
         assert_eq!(config.agents["aider"].args, ["--map-tokens", "0"]);
+    }
+
+    #[test]
+    fn truths_are_left_to_a_person_only_when_asked() {
+        let mut config: Config = toml::from_str("[verify]\ntruths = \"manual\"\n").unwrap();
+        assert_eq!(config.verify.truths, Some(TruthsMode::Manual));
+        config.merge(toml::from_str("[verify]\ntruths = \"agent\"\n").unwrap());
+        assert_eq!(config.verify.truths, Some(TruthsMode::Agent));
+        assert!(toml::from_str::<Config>("[verify]\ntruths = \"maybe\"\n").is_err());
     }
 
     #[test]

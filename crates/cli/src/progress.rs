@@ -75,9 +75,13 @@ fn plain(envelope: &Envelope) -> Option<String> {
         Event::RunResumed { committed } => {
             format!("run {} resumed: {} tasks already committed", envelope.run, committed.len())
         }
-        Event::AttemptStarted { task, attempt, lane, agent, model, .. } => {
+        Event::AttemptStarted { task, attempt, lane, agent, model, role, .. } => {
             let model = model.as_deref().map(|m| format!(", {m}")).unwrap_or_default();
-            format!("{task:>5}  started (attempt {attempt}) on {lane} [{agent}{model}]")
+            match role.as_deref() {
+                Some("review") => format!("{task:>5}  review (round {attempt}) started on {lane} [{agent}{model}]"),
+                Some("verify") => format!("verifier of the truths started [{agent}{model}]"),
+                _ => format!("{task:>5}  started (attempt {attempt}) on {lane} [{agent}{model}]"),
+            }
         }
         Event::AgentActivity { task, kind, detail, tokens_in, tokens_out, cost_usd, .. } => match kind.as_str() {
             "tool" => format!("{task:>5}  agent: {detail}"),
@@ -258,10 +262,14 @@ impl Live {
                     bar.set_position(committed.len() as u64);
                 }
             }
-            Event::AttemptStarted { task, attempt, lane, model, .. } => {
+            Event::AttemptStarted { task, attempt, lane, model, role, .. } => {
                 let bar = self.lane(lane, model.as_deref()).clone();
                 bar.reset_elapsed();
-                bar.set_message(format!("{task} attempt {attempt}"));
+                bar.set_message(match role.as_deref() {
+                    Some("review") => format!("{task} review, round {attempt}"),
+                    Some("verify") => "verifying the truths".to_owned(),
+                    _ => format!("{task} attempt {attempt}"),
+                });
                 if let Some((_, current)) = self.lanes.get_mut(lane) {
                     *current = task.clone();
                 }

@@ -326,3 +326,323 @@ fn an_unknown_skill_stops_the_run_before_it_starts() {
     );
     assert!(git(repo.root(), &["branch", "--list", "wavecrew/M1"]).is_empty(), "no run branch was made");
 }
+
+/// A security review as the scripted agent writes it: every principle and threat PASS, but
+/// those in `fails` (id, message, citations as `path:line`) FAIL.
+fn security_review(fails: &[(&str, &str, &[&str])]) -> String {
+    let entry = |key: &str, id: &str| match fails.iter().find(|(f, ..)| *f == id) {
+        Some((_, message, places)) => {
+            let evidence: Vec<Value> = places
+                .iter()
+                .map(|p| {
+                    let (file, line) = p.rsplit_once(':').unwrap();
+                    json!({"file": file, "line": line.parse::<u64>().unwrap()})
+                })
+                .collect();
+            json!({key: id, "verdict": "FAIL", "message": message, "evidence": evidence})
+        }
+        None => json!({key: id, "verdict": "PASS", "message": "checked the change", "evidence": []}),
+    };
+    let principles: Vec<Value> = (1..=10).map(|n| entry("principle", &format!("P{n}"))).collect();
+    let threats: Vec<Value> = (1..=10).map(|n| entry("threat", &format!("ASI{n:02}"))).collect();
+    serde_json::to_string_pretty(&json!({"principles": principles, "threats": threats})).unwrap()
+}
+
+/// Reads a report file of `name` from `folder` (`answers`, `prompts`) of the repository's run.
+fn run_file(repo: &Repo, folder: &str, name: &str) -> String {
+    let runs = repo.state_dir().join("runs");
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let path = run.join(folder).join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const READ_REPORT: &str =
+    "import os\n\n\ndef read_report(name):\n    return open(os.path.join(\"reports\", name)).read()\n";
+const READ_REPORT_FIXED: &str = "import os\n\n\ndef read_report(name):\n    return open(os.path.join(\"reports\", os.path.basename(name))).read()\n";
+
+#[test]
+fn a_security_review_fail_with_a_valid_citation_is_fixed_on_the_next_round() {
+    let plan = gate_plan("`reports.py`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let traversal = "`name` may hold `../`: the path leaves reports/";
+    let script = json!({"tasks": {
+        "1.1": [[write("reports.py", READ_REPORT)]],
+        "2.1/review": [
+            [write(".wavecrew/review/2.1-1-security-auditor.json", &security_review(&[("P2", traversal, &["reports.py:5"])]))],
+            [write(".wavecrew/review/2.1-2-security-auditor.json", &security_review(&[]))],
+        ],
+        "2.1": [[write("reports.py", READ_REPORT_FIXED)]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked = gates(&output);
+    let verdicts: Vec<(u64, bool)> =
+        checked.iter().map(|g| (g["round"].as_u64().unwrap(), g["passed"].as_bool().unwrap())).collect();
+    assert_eq!(verdicts, [(1, false), (2, true)], "{checked:?}");
+    let finding = &checked[0]["findings"][0];
+    assert_eq!((finding["check"].as_str(), finding["location"].as_str()), (Some("review"), Some("reports.py:5")));
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.starts_with("P2 Input validation at trust boundaries: `name` may hold `../`"), "{message}");
+    assert!(
+        checked[1]["notes"].to_string().contains("its word, not evidence): principles: 10 PASS; threats: 10 PASS"),
+        "PASS is shown, not trusted: {}",
+        checked[1]["notes"]
+    );
+
+    let subjects: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(_, s)| s).collect();
+    assert_eq!(
+        subjects,
+        [
+            "feat(M1): build it",
+            "fix(M1): Review (gate round 1)",
+            "chore(M1): gate Review green (security-auditor, after 1 fix round(s))"
+        ]
+    );
+    let files = git(repo.root(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
+    assert!(!files.contains(".wavecrew"), "answers are never committed: {files}");
+    assert!(git(repo.root(), &["show", "wavecrew/M1:reports.py"]).contains("basename"));
+    // The reviewer got the skill's principles, the threats and the change; the fixer got the finding.
+    let review = run_file(&repo, "prompts", "2.1-1-review-security-auditor.md");
+    for part in ["P2 Input validation at trust boundaries", "ASI10 Rogue Agents", "+def read_report(name):"] {
+        assert!(review.contains(part), "{part} in the review prompt:\n{review}");
+    }
+    let fix = run_file(&repo, "prompts", "2.1-1.md");
+    assert!(fix.contains("[review] at reports.py:5: P2 Input validation"), "{fix}");
+    assert!(run_file(&repo, "answers", "2.1-1-review-security-auditor.json").contains("\"P2\""));
+    let events = Repo::events(&output);
+    let review_started = events.iter().find(|e| e["event"] == "attempt_started" && e["role"] == "review").unwrap();
+    assert_eq!(review_started["attempt"], 1, "{review_started}");
+}
+
+#[test]
+fn a_review_fail_citing_a_line_that_does_not_exist_is_reported_and_does_not_turn_the_gate_red() {
+    let plan = gate_plan("`reports.py`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let answer = security_review(&[("P2", "a guess", &["reports.py:999"]), ("ASI05", "no place", &[])]);
+    let script = json!({"tasks": {
+        "1.1": [[write("reports.py", READ_REPORT)]],
+        "2.1/review": [[write(".wavecrew/review/2.1-1-security-auditor.json", &answer)]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json", "--gate-rounds", "0"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked = gates(&output);
+    assert_eq!((checked.len(), checked[0]["passed"].as_bool()), (1, Some(true)), "{checked:?}");
+    let notes: Vec<&str> = checked[0]["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert!(
+        notes.contains(
+            &"FAIL without valid evidence: P2 Input validation at trust boundaries: a guess; cited reports.py:999 does not exist (reports.py has 5 lines)"
+        ),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(
+            &"FAIL without valid evidence: ASI05 Unexpected Code Execution: no place; it cites no file and line"
+        ),
+        "{notes:?}"
+    );
+    let report = String::from_utf8(repo.command(&["report"]).output().unwrap().stdout).unwrap();
+    assert!(report.contains("- note: FAIL without valid evidence: P2"), "{report}");
+}
+
+#[test]
+fn an_invalid_or_missing_review_answer_is_a_finding_that_says_what_was_wrong() {
+    let plan = gate_plan("`reports.py`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let broken = "{\n  \"principles\": [\n    {\"principle\": \"P1\" \"verdict\": \"PASS\"}\n  ]\n}\n";
+    let script = json!({"tasks": {
+        "1.1": [[write("reports.py", READ_REPORT)]],
+        // Round 1: not JSON; round 2: nothing written at all.
+        "2.1/review": [[write(".wavecrew/review/2.1-1-security-auditor.json", broken)], [{"say": "no answer"}]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json", "--gate-rounds", "1"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let checked = gates(&output);
+    let review_finding = |gate: &Value| {
+        let findings = gate["findings"].as_array().unwrap();
+        findings.iter().find(|f| f["check"] == "review").map(|f| f["message"].as_str().unwrap().to_owned()).unwrap()
+    };
+    let first = review_finding(&checked[0]);
+    assert!(
+        first.starts_with(
+            "the review answer `.wavecrew/review/2.1-1-security-auditor.json` is not valid JSON: expected `,` or `}` at line 3 column 24"
+        ),
+        "{first}"
+    );
+    let second = review_finding(&checked[1]);
+    assert!(
+        second.starts_with("the review wrote nothing to `.wavecrew/review/2.1-2-security-auditor.json`"),
+        "{second}"
+    );
+    let failed = Repo::events(&output).into_iter().find(|e| e["event"] == "task_failed").unwrap();
+    assert!(failed["reason"].as_str().unwrap().contains("the review wrote nothing"), "{failed}");
+}
+
+#[test]
+fn a_gate_of_a_skill_the_repository_defines_runs_its_verify_commands_and_its_review() {
+    let plan = gate_plan("`value.txt`, `check.sh`", "house-style", "`sh check.sh`", "the house style holds");
+    let fail = json!({"findings": [
+        {"verdict": "FAIL", "message": "the value must be 3", "evidence": [{"file": "value.txt", "line": 1}]},
+        {"verdict": "PASS", "message": "check.sh is plain sh"},
+    ]});
+    let script = json!({"tasks": {
+        "1.1": [[write("value.txt", "1\n"), write("check.sh", CHECK)]],
+        "2.1/review": [
+            [write(".wavecrew/review/2.1-1-house-style.json", &fail.to_string())],
+            [write(".wavecrew/review/2.1-2-house-style.json", "{\"findings\": []}")],
+        ],
+        "2.1": [[write("value.txt", "3\n")]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    std::fs::create_dir_all(repo.root().join(".wavecrew/skills")).unwrap();
+    std::fs::write(repo.root().join(".wavecrew/skills/house-style.md"), "Values are 3. Scripts are POSIX sh.\n")
+        .unwrap();
+    git(repo.root(), &["add", ".wavecrew/skills"]);
+    git(repo.root(), &["commit", "--quiet", "-m", "house style"]);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked = gates(&output);
+    assert_eq!(checked.iter().map(|g| g["passed"].as_bool().unwrap()).collect::<Vec<_>>(), [false, true]);
+    assert_eq!(checked[0]["skill"], "house-style");
+    let findings = checked[0]["findings"].as_array().unwrap();
+    let checks: Vec<&str> = findings.iter().map(|f| f["check"].as_str().unwrap()).collect();
+    assert_eq!(checks, ["command", "tests", "review"], "the Verify command ran, then the review: {findings:?}");
+    assert_eq!(findings[2]["location"], "value.txt:1");
+    assert!(findings[2]["message"].as_str().unwrap().starts_with("the value must be 3"), "{findings:?}");
+    assert!(checked[0]["notes"].to_string().contains("findings: 1 PASS, 1 FAIL"), "{}", checked[0]["notes"]);
+    assert!(checked[1]["notes"].to_string().contains("house-style review (its word, not evidence): no findings"));
+    let subjects: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(_, s)| s).collect();
+    assert_eq!(subjects.last().unwrap(), "chore(M1): gate Review green (house-style, after 1 fix round(s))");
+    let review = run_file(&repo, "prompts", "2.1-1-review-house-style.md");
+    assert!(
+        review.contains("## Skill: house-style\n\nValues are 3.") && review.contains("{\"findings\": ["),
+        "{review}"
+    );
+}
+
+#[test]
+fn a_gate_of_a_repository_skill_without_a_command_to_run_stops_the_run_before_it_starts() {
+    let plan = gate_plan("`value.txt`", "house-style", "It looks right.", "all good");
+    let repo = Repo::new(&plan, &json!({"tasks": {}}));
+    std::fs::create_dir_all(repo.root().join(".claude/skills/house-style")).unwrap();
+    std::fs::write(repo.root().join(".claude/skills/house-style/SKILL.md"), "Tabs.\n").unwrap();
+    let output = repo.run(&[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("gate task 2.1 uses the repository's skill `house-style`")
+            && err.contains("Verify names no backticked command"),
+        "{err}"
+    );
+}
+
+const HELLO: &str = "print('hello, ' + 'world')\n";
+
+#[test]
+fn a_truth_proven_by_a_command_wavecrew_runs_again_is_verified() {
+    let must_haves = "### truths (observable outcomes)\n- `python3 app.py` greets the world\n";
+    let plan = verified_plan(must_haves, "python3 app.py    # greets");
+    let answer = json!({"truths": [{"truth": "T1", "verdict": "PROVEN",
+        "evidence": [{"command": "python3 app.py", "output": "hello, world"}, {"file": "app.py", "line": 1}]}]});
+    let script = json!({"tasks": {
+        "1.1": [[write("app.py", HELLO)]],
+        "verification": [[write(".wavecrew/review/verification.json", &answer.to_string())]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = Repo::events(&output);
+    let verified = events.iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["verdict"], "passed", "a truth proven by evidence wavecrew checked: {verified}");
+    let truth = &verified["must_haves"][0];
+    assert_eq!(truth["verdict"], "VERIFIED", "{truth}");
+    assert_eq!(
+        truth["evidence"],
+        "proven by the verifier, checked by wavecrew: `python3 app.py` exited 0 and printed `hello, world`; app.py:1"
+    );
+    let rerun = events.iter().find(|e| e["event"] == "verify_finished" && e["task"] == "verification").unwrap();
+    assert_eq!((rerun["command"].as_str(), rerun["passed"].as_bool()), (Some("python3 app.py"), Some(true)));
+    let prompt = run_file(&repo, "prompts", "verification-1.md");
+    assert!(
+        prompt.contains("- T1: `python3 app.py` greets the world")
+            && prompt.contains("`python3 app.py` (expected: greets): passed"),
+        "{prompt}"
+    );
+    assert!(!git(repo.root(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]).contains(".wavecrew"));
+}
+
+#[test]
+fn truths_whose_evidence_does_not_hold_stay_manual_with_the_reason() {
+    let must_haves = "### truths (observable outcomes)\n- It greets the world\n- It keeps no secret\n\
+                      - Nobody answers this one\n";
+    let plan = verified_plan(must_haves, "python3 app.py    # greets");
+    let answer = json!({"truths": [
+        {"truth": "T1", "verdict": "PROVEN", "evidence": [{"command": "python3 app.py | grep -q goodbye", "output": ""},
+                                                          {"command": "python3 -c 'import sys; sys.exit(1)'", "output": "x"},
+                                                          {"file": "app.py", "line": 7}]},
+        // The verifier's command does not see the user's environment.
+        {"truth": "It keeps no secret", "verdict": "PROVEN",
+         "evidence": [{"command": "echo \"token=${WAVECREW_TEST_SECRET:-none}\"", "output": "token=s3cr3t"}]},
+    ]});
+    let script = json!({"tasks": {
+        "1.1": [[write("app.py", HELLO)]],
+        "verification": [[write(".wavecrew/review/verification.json", &answer.to_string())]],
+    }});
+    let repo = Repo::new(&plan, &script);
+    let output = repo
+        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes", "--json"])
+        .env("WAVECREW_TEST_SECRET", "s3cr3t")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verified = Repo::events(&output).into_iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["verdict"], "unverified", "nothing was proven: {verified}");
+    let evidence: Vec<(String, String)> = verified["must_haves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["verdict"].as_str().unwrap().to_owned(), m["evidence"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(evidence.iter().all(|(v, _)| v == "MANUAL"), "{evidence:?}");
+    assert_eq!(
+        evidence[0].1,
+        "PROVEN by the verifier without valid evidence: cited command `python3 app.py | grep -q goodbye` comes without the output it prints; cited command `python3 -c 'import sys; sys.exit(1)'` exited with code 1; cited app.py:7 does not exist (app.py has 1 line)"
+    );
+    assert_eq!(
+        evidence[1].1,
+        "PROVEN by the verifier without valid evidence: cited command `echo \"token=${WAVECREW_TEST_SECRET:-none}\"` exited 0, but its output does not contain `token=s3cr3t`"
+    );
+    assert_eq!(evidence[2].1, "no answer: the verifier's answer says nothing about T3");
+    // They are a person's to confirm: not gaps for agents, but `gaps` says so.
+    let gaps = repo.command(&["gaps"]).output().unwrap();
+    assert!(gaps.status.success() && gaps.stdout.is_empty(), "{}", stderr(&gaps));
+    assert!(
+        stderr(&gaps).contains("a person still confirms 3 must_have(s) nobody proved and 1 Manual step(s)"),
+        "{}",
+        stderr(&gaps)
+    );
+}
+
+#[test]
+fn truths_stay_manual_when_the_verifier_writes_nothing_or_is_off() {
+    let must_haves = "### truths (observable outcomes)\n- It greets the world\n";
+    let plan = verified_plan(must_haves, "python3 app.py    # greets");
+    let script = json!({"tasks": {"1.1": [[write("app.py", HELLO)]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verified = Repo::events(&output).into_iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["must_haves"][0]["verdict"], "MANUAL");
+    assert_eq!(
+        verified["must_haves"][0]["evidence"],
+        "no answer: the verifier wrote nothing to `.wavecrew/review/verification.json`"
+    );
+
+    let repo = Repo::new(&plan, &script);
+    std::fs::write(repo.root().join("wavecrew.toml"), "[verify]\ntruths = \"manual\"\n").unwrap();
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = Repo::events(&output);
+    assert!(!events.iter().any(|e| e["event"] == "attempt_started" && e["role"] == "verify"), "no verifier runs");
+    let verified = events.iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["must_haves"][0]["evidence"], "an observable outcome: a person confirms it");
+}

@@ -161,6 +161,7 @@ impl Agent for CliAgent {
         let mut env: Vec<(String, String)> = vec![
             ("WAVECREW_TASK".into(), request.task.clone()),
             ("WAVECREW_ATTEMPT".into(), request.attempt.to_string()),
+            ("WAVECREW_ROLE".into(), request.role.as_str().into()),
         ];
         let mut push = |items: &[&str]| args.extend(items.iter().map(|s| (*s).to_owned()));
         match self.cli {
@@ -523,6 +524,7 @@ mod tests {
             worktree: "/tmp/w".into(),
             skills: Vec::new(),
             verify_commands: vec!["npm test".into(), "python3 -m unittest".into()],
+            role: crate::agent::AgentRole::Task,
         };
         let command = CliAgent::new(Cli::Claude, None, None, BTreeMap::new()).command(&request);
         let at = command.args.iter().position(|a| a == "--allowedTools").expect("--allowedTools");

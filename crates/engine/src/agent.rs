@@ -27,6 +27,33 @@ pub struct AgentRequest {
     /// The task's Verify commands: agents that ask before running a shell command are allowed
     /// these (wavecrew runs them again itself; the agent may check its work with them).
     pub verify_commands: Vec<String>,
+    /// Why the agent is started: a task's work (or a gate's fix), a gate's review, or the
+    /// verification of the plan's truths.
+    pub role: AgentRole,
+}
+
+/// Why an agent is started. Agents get it as `WAVECREW_ROLE`; the scripted agent reads its
+/// script by it (see [`crate::double`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AgentRole {
+    /// A task's work, or the fix of a gate's findings.
+    #[default]
+    Task,
+    /// A gate's review of the run's change, answered in JSON.
+    Review,
+    /// The verification of the plan's truths when every task landed, answered in JSON.
+    Verify,
+}
+
+impl AgentRole {
+    /// `task`, `review` or `verify`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRole::Task => "task",
+            AgentRole::Review => "review",
+            AgentRole::Verify => "verify",
+        }
+    }
 }
 
 /// A command line to start.
@@ -98,6 +125,7 @@ fn standard_env(request: &AgentRequest) -> Vec<(String, String)> {
         ("WAVECREW_ATTEMPT".into(), request.attempt.to_string()),
         ("WAVECREW_PROMPT_FILE".into(), request.prompt_file.to_string_lossy().into_owned()),
         ("WAVECREW_MODEL".into(), request.model.clone().unwrap_or_default()),
+        ("WAVECREW_ROLE".into(), request.role.as_str().into()),
     ]
 }
 

@@ -3,10 +3,15 @@
 //!
 //! A script is JSON: for each task id, a list of attempts, each a list of steps; attempts past
 //! the end repeat the last one; a task missing from the script (and from `"*"`) does nothing.
+//! A gate's fix rounds are the attempts of its task id. The agents wavecrew asks for an answer
+//! have keys of their own, never taken from `"*"`: `"<task>/review"` for the review of gate
+//! `<task>` (one attempt per round), and `"verification"` for the verifier of the plan's truths.
 //!
 //! ```json
 //! { "tasks": { "1.1": [[{"write": "src/a.py", "content": "x = 1\n"}]],
-//!              "2.1": [[{"exit": 3}], [{"append": "log.txt", "content": "ok\n"}]] } }
+//!              "2.1": [[{"exit": 3}], [{"append": "log.txt", "content": "ok\n"}]],
+//!              "2.1/review": [[{"write": ".wavecrew/review/2.1-1-house-style.json",
+//!                               "content": "{\"findings\": []}"}]] } }
 //! ```
 
 use serde::Deserialize;
@@ -48,16 +53,27 @@ pub enum Step {
     Exit { exit: i32 },
 }
 
-/// Plays the steps for `task`'s `attempt` in `dir`; returns the exit code.
-pub fn play(script: &Script, task: &str, attempt: u32, dir: &Path) -> std::io::Result<i32> {
-    let attempts = script.tasks.get(task).or_else(|| script.tasks.get("*"));
+/// The key of the script's steps for `task` started as `role` (`task`, `review`, `verify`).
+pub fn key(task: &str, role: &str) -> String {
+    match role {
+        "review" => format!("{task}/review"),
+        _ => task.to_owned(),
+    }
+}
+
+/// Plays the steps for `task`'s `attempt`, started as `role` (`WAVECREW_ROLE`), in `dir`;
+/// returns the exit code.
+pub fn play(script: &Script, task: &str, role: &str, attempt: u32, dir: &Path) -> std::io::Result<i32> {
+    let key = key(task, role);
+    // `*` stands for tasks, not for the agents that answer (a review, the verifier).
+    let attempts = script.tasks.get(&key).or_else(|| if role == "task" { script.tasks.get("*") } else { None });
     let Some(attempts) = attempts.filter(|a| !a.is_empty()) else {
-        println!("scripted agent: nothing to do for task {task}");
+        println!("scripted agent: nothing to do for {key}");
         return Ok(0);
     };
     let index = (attempt.max(1) as usize - 1).min(attempts.len() - 1);
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "scripted agent: task {task}, attempt {attempt}")?;
+    writeln!(stdout, "scripted agent: {key}, attempt {attempt}")?;
     for step in &attempts[index] {
         match step {
             Step::Write { write, content } => {

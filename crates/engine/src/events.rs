@@ -175,7 +175,10 @@ pub enum Event {
     },
     /// A run was picked up again; `committed` tasks are kept as they are.
     RunResumed { committed: Vec<String> },
-    /// A task's agent is about to start in `worktree` at `base`.
+    /// A task's agent is about to start in `worktree` at `base`. `role` says why when it is not
+    /// the task's work (or a gate's fix): `review` (a gate's review; `attempt` is the round) or
+    /// `verify` (the verifier of the plan's truths, task `verification`). Absent in journals
+    /// written before it existed.
     AttemptStarted {
         task: String,
         attempt: u32,
@@ -184,6 +187,8 @@ pub enum Event {
         model: Option<String>,
         worktree: String,
         base: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
     },
     /// A lane's worktree was made or reset for a task: what was brought in and set up.
     LanePrepared { task: String, lane: String, detail: String, duration_ms: u64 },
@@ -222,7 +227,8 @@ pub enum Event {
     /// with the note, the reason or the option.
     CheckpointAnswered { task: String, answer: String, detail: Option<String>, auto: bool },
     /// A quality gate checked the run branch (round 1 first; every later round follows a fix by
-    /// the gate's agent). The verdict is `passed`: no findings.
+    /// the gate's agent). The verdict is `passed`: no findings. The findings and notes of the
+    /// agent's review (check `review`) are among those of its skill.
     GateChecked {
         task: String,
         round: u32,

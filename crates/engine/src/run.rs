@@ -8,7 +8,7 @@
 //! becomes one commit, put on the run branch with a compare-and-swap (merged without a checkout
 //! if the branch moved meanwhile).
 
-use crate::agent::{Agent, AgentRequest};
+use crate::agent::{Agent, AgentRequest, AgentRole};
 use crate::events::{Envelope, Event, LaneInfo, RunState, TaskState};
 use crate::git::{Git, GitError, Merge};
 use crate::journal::{Journal, JournalError, RunRecord, now_ms};
@@ -114,6 +114,9 @@ pub struct Options {
     pub gate_rounds: u32,
     /// Coverage of changed lines a production-engineer gate requires when its Done names none.
     pub coverage_threshold: Option<f64>,
+    /// Whether the run's agent is asked to prove the plan's truths once every task landed (the
+    /// default); when off, truths are left to a person (`MANUAL`).
+    pub verify_truths: bool,
 }
 
 impl Default for Options {
@@ -134,6 +137,7 @@ impl Default for Options {
             prices: HashMap::new(),
             gate_rounds: 3,
             coverage_threshold: None,
+            verify_truths: true,
         }
     }
 }
@@ -313,9 +317,11 @@ enum Parking {
     Unpark(TaskId, oneshot::Sender<()>),
 }
 
-/// Every skill a task names must have a text (in the repository or built in), and a gate's
-/// skill must be one whose checks wavecrew runs: a run does not start on a promise it cannot keep.
+/// Every skill a task names must have a text (in the repository or built in), and a gate must
+/// have a skill whose checks wavecrew runs: a built-in one, or one the repository defines with
+/// Verify commands to run. A run does not start on a promise it cannot keep.
 fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> {
+    use crate::gate::GateSkill;
     for task in &plan.tasks {
         for skill in &task.skills {
             let name = skill.value.as_str();
@@ -327,15 +333,37 @@ fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> {
                 )));
             }
         }
-        if task.kind == TaskType::Gate && !task.skills.iter().any(|s| crate::gate::SKILLS.contains(&s.value.as_str())) {
+        if task.kind != TaskType::Gate {
+            continue;
+        }
+        let kinds: Vec<(&str, GateSkill)> = task
+            .skills
+            .iter()
+            .filter_map(|s| GateSkill::of(root, &s.value).map(|kind| (s.value.as_str(), kind)))
+            .collect();
+        // A repository skill's checks are the task's Verify commands: without one it checks nothing.
+        let repository = kinds.iter().find(|(_, kind)| *kind == GateSkill::Repository);
+        if let Some((name, _)) = repository.filter(|_| task.verify_commands.is_empty()) {
             return Err(EngineError::Unsupported(format!(
-                "gate task {} has no skill whose checks wavecrew runs ({}): a gate's verdict must come from checks",
+                "gate task {} uses the repository's skill `{name}`, whose checks are the task's Verify commands, but its Verify names no backticked command: a gate's verdict must come from checks; add one (e.g. `make lint`)",
+                task.id
+            )));
+        }
+        if kinds.is_empty() {
+            return Err(EngineError::Unsupported(format!(
+                "gate task {} has no skill whose checks wavecrew runs ({}, or a skill of the repository's .claude/skills or .wavecrew/skills): a gate's verdict must come from checks",
                 task.id,
                 crate::gate::SKILLS.join(", ")
             )));
         }
     }
     Ok(())
+}
+
+/// Whether a new file at `path` of a worktree stays out of commits: files brought in from the
+/// main tree, the agent CLI's scratch, and the answers wavecrew asked agents for.
+fn keep_out(ctx: &Ctx, path: &Path) -> bool {
+    ctx.options.provision.includes(path) || ctx.agent.is_scratch(path) || crate::gate::is_answer_scratch(path)
 }
 
 /// Starts a run of `plan` (already checked: no errors) in `ws`.
@@ -931,6 +959,7 @@ async fn attempt_once(
         model: model.clone(),
         worktree: worktree.to_string_lossy().into_owned(),
         base: base.clone(),
+        role: None,
     })?;
 
     if let Some(ended) = run_agent(ctx, task, attempt, worktree, failure).await? {
@@ -939,9 +968,7 @@ async fn attempt_once(
 
     // The task's commit holds what the agent left, taken before the Verify commands run: what
     // they write (coverage data, caches, reports) is not the task's work.
-    let tree = Git::new(worktree)
-        .snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path))
-        .await?;
+    let tree = Git::new(worktree).snapshot_tree(|path| keep_out(ctx, path)).await?;
     for (index, command) in task.verify_commands.iter().enumerate() {
         ctx.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let spec = process::Spec {
@@ -995,12 +1022,52 @@ async fn run_agent(
     failure: Option<&str>,
 ) -> Result<Option<Attempt>, EngineError> {
     let id = task.id.to_string();
-    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
     let decisions = ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let skills = crate::skills::for_task(&ctx.root, task);
     let in_prompt: &[(String, String)] = if ctx.agent.takes_system_prompt() { &[] } else { &skills };
     let prompt = prompt::build(&ctx.plan, task, failure, &decisions, in_prompt);
-    let prompt_file = ctx.run_dir.join("prompts").join(format!("{id}-{attempt}.md"));
+    let launch = Launch {
+        name: format!("{id}-{attempt}"),
+        log_part: "agent".into(),
+        task: id,
+        attempt,
+        role: AgentRole::Task,
+        model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
+        prompt,
+        skills,
+        verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
+    };
+    start_agent(ctx, worktree, launch).await
+}
+
+/// One start of the run's agent.
+struct Launch {
+    /// The task its events are about (`verification` for the truths verifier).
+    task: String,
+    /// The attempt (a gate's round).
+    attempt: u32,
+    /// Why it is started.
+    role: AgentRole,
+    /// The model the plan names for it.
+    model: Option<String>,
+    /// The prompt.
+    prompt: String,
+    /// The prompt goes to `prompts/<name>.md`.
+    name: String,
+    /// Its output goes to `logs/<task>-<attempt>-<log_part>.log`.
+    log_part: String,
+    /// Skills `(name, text)` for agents that take a system prompt.
+    skills: Vec<(String, String)>,
+    /// Commands it may run without asking.
+    verify_commands: Vec<String>,
+}
+
+/// Starts the run's agent in `worktree` as `launch` says and reads its output until it exits.
+/// `None` when it finished well; else how it ended. The same path for a task's attempt, a
+/// gate's fix and review, and the truths verifier.
+async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Option<Attempt>, EngineError> {
+    let Launch { task: id, attempt, role, model, prompt, name, log_part, skills, verify_commands } = launch;
+    let prompt_file = ctx.run_dir.join("prompts").join(format!("{name}.md"));
     tokio::fs::create_dir_all(ctx.run_dir.join("prompts")).await?;
     tokio::fs::write(&prompt_file, &prompt).await?;
     let request = AgentRequest {
@@ -1011,7 +1078,8 @@ async fn run_agent(
         prompt_file,
         worktree: worktree.to_owned(),
         skills,
-        verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
+        verify_commands,
+        role,
     };
     let command = ctx.agent.command(&request);
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
@@ -1022,7 +1090,7 @@ async fn run_agent(
         inherit: Some(inherit),
         cwd: worktree.to_owned(),
         timeout: ctx.options.agent_timeout,
-        log: log_path(&ctx.run_dir, &id, attempt, "agent"),
+        log: log_path(&ctx.run_dir, &id, attempt, &log_part),
     };
     let user_tree_before = user_tree_state(&ctx.root).await;
     let emitter = ctx.emitter.clone();
@@ -1105,7 +1173,8 @@ async fn run_agent(
 }
 
 /// Checks the finished run branch: must_haves, then the plan's Verification / Automated
-/// commands, in a worktree at the branch's head. Whether the run may ship.
+/// commands, then (unless it is off) the verifier of the plan's truths, in a worktree at the
+/// branch's head. Whether the run may ship.
 async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
     let plan = &ctx.plan;
     if plan.must_haves.artifacts.is_empty()
@@ -1159,6 +1228,15 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
                 detail,
             });
         }
+        let mut must_haves = must_haves;
+        if ctx.options.verify_truths && !plan.must_haves.truths.is_empty() {
+            let Some(truths) = verify_truths(ctx, &worktree, &head, &automated).await? else {
+                return Err(EngineError::Cancelled);
+            };
+            // The truths come last, in order: their verdicts are the verifier's now.
+            must_haves.retain(|v| v.kind != "truth");
+            must_haves.extend(truths);
+        }
         Ok((must_haves, automated))
     }
     .await;
@@ -1183,6 +1261,106 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
     Ok(!broken)
 }
 
+/// The verifier of the plan's truths, once every task landed: the run's agent gets the truths,
+/// the run's change and what wavecrew ran, and answers per truth in JSON. wavecrew checks the
+/// places it cites, runs the commands it cites again in `worktree` (reset to `head`, with the
+/// verify timeout and an agent's environment, not the user's), and keeps only what holds
+/// ([`crate::verify::truth_verdicts`]). `None` when the run was cancelled.
+async fn verify_truths(
+    ctx: &Ctx,
+    worktree: &Path,
+    head: &str,
+    automated: &[crate::events::AutomatedResult],
+) -> Result<Option<Vec<crate::events::MustHaveVerdict>>, EngineError> {
+    const TASK: &str = "verification";
+    let answer_path = format!("{}/verification.json", crate::gate::ANSWER_DIR);
+    let (stat, diff) = change_for_prompt(worktree, &ctx.run.base, head).await?;
+    let ran: Vec<(crate::events::AutomatedResult, String)> = automated
+        .iter()
+        .enumerate()
+        .map(|(index, result)| {
+            let log = log_path(&ctx.run_dir, TASK, 1, &format!("automated-{}", index + 1));
+            let output = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            (result.clone(), crate::gate::prompt_excerpt(&crate::gate::tail(&output, 20), 4096))
+        })
+        .collect();
+    let prompt = crate::verify::TruthsPrompt {
+        plan: &ctx.plan,
+        base: &ctx.run.base,
+        head,
+        stat: &stat,
+        diff: &diff,
+        automated: &ran,
+        answer_path: &answer_path,
+        timeout_secs: ctx.options.verify_timeout.as_secs(),
+    }
+    .build();
+    ctx.emitter.emit(Event::AttemptStarted {
+        task: TASK.to_owned(),
+        attempt: 1,
+        lane: TASK.to_owned(),
+        agent: ctx.agent.name().to_owned(),
+        model: None,
+        worktree: worktree.to_string_lossy().into_owned(),
+        base: head.to_owned(),
+        role: Some(AgentRole::Verify.as_str().to_owned()),
+    })?;
+    let launch = Launch {
+        task: TASK.to_owned(),
+        attempt: 1,
+        role: AgentRole::Verify,
+        model: None,
+        prompt,
+        name: format!("{TASK}-1"),
+        log_part: "agent".into(),
+        skills: Vec::new(),
+        verify_commands: ctx.plan.verification.automated.iter().map(|c| c.command.clone()).collect(),
+    };
+    let answer = match ask_for_answer(ctx, worktree, head, &answer_path, launch).await? {
+        Answered::Cancelled => return Ok(None),
+        Answered::Not(why) => Err(format!("no answer: the verifier {why}")),
+        Answered::Text(text) => evidence::review::parse_truths(&text)
+            .map_err(|error| format!("no answer: the verifier's answer `{answer_path}` {error}")),
+    };
+    let truths: Vec<String> = ctx.plan.must_haves.truths.iter().map(|t| t.value.clone()).collect();
+    let mut reruns = HashMap::new();
+    let mut lines = HashMap::new();
+    if let Ok(answers) = &answer {
+        for (index, command) in crate::verify::commands_to_rerun(&truths, answers).into_iter().enumerate() {
+            ctx.emitter.emit(Event::VerifyStarted { task: TASK.to_owned(), attempt: 1, command: command.clone() })?;
+            let log = log_path(&ctx.run_dir, TASK, 1, &format!("evidence-{}", index + 1));
+            let spec = process::Spec {
+                program: PathBuf::from("sh"),
+                args: vec!["-c".into(), command.clone()],
+                env: Vec::new(),
+                // The agent chose this command: it runs with what an agent may see, not the user's secrets.
+                inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).collect()),
+                cwd: worktree.to_owned(),
+                timeout: ctx.options.verify_timeout,
+                log: log.clone(),
+            };
+            let outcome = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
+            ctx.emitter.emit(Event::VerifyFinished {
+                task: TASK.to_owned(),
+                attempt: 1,
+                command: command.clone(),
+                passed: outcome.success(),
+                exit_code: outcome.code,
+                duration_ms: outcome.duration.as_millis() as u64,
+            })?;
+            if outcome.cancelled {
+                return Ok(None);
+            }
+            let output =
+                tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let rerun = crate::verify::Rerun { succeeded: outcome.success(), ended: outcome.ended(), output };
+            reruns.insert(command, rerun);
+        }
+        lines = line_counts(&ctx.repo, head, &crate::verify::places_to_check(&truths, answers)).await;
+    }
+    Ok(Some(crate::verify::truth_verdicts(&truths, &answer, |path| lines.get(path).copied(), &reruns)))
+}
+
 /// A quality gate: check the run branch; while it is red, hand the findings to the gate's agent,
 /// commit its fix on the run branch (`fix(<milestone>): …`, trailer `Wavecrew-Fix`) and check
 /// again, at most `gate_rounds` fixes; then stop as needs-human. Green: an empty commit with
@@ -1194,17 +1372,20 @@ async fn gate_task(
     worktree: &Path,
     first_round: u32,
 ) -> Result<Attempt, EngineError> {
+    use crate::gate::GateSkill;
     let id = task.id.to_string();
     let skills: Vec<String> = task.skills.iter().map(|s| s.value.clone()).collect();
-    let checked: Vec<&String> = skills.iter().filter(|s| crate::gate::SKILLS.contains(&s.as_str())).collect();
+    let checked: Vec<(&String, GateSkill)> =
+        skills.iter().filter_map(|s| GateSkill::of(&ctx.root, s).map(|kind| (s, kind))).collect();
     if checked.is_empty() {
         return Ok(Attempt::Failed(format!(
-            "needs-human: wavecrew has no checks for the gate's skill(s) {}; gates it can check: {}",
+            "needs-human: wavecrew has no checks for the gate's skill(s) {}; gates it can check: {}, and skills the repository defines",
             if skills.is_empty() { "(none named)".to_owned() } else { skills.join(", ") },
             crate::gate::SKILLS.join(", ")
         )));
     }
-    let mut commands: Vec<String> = task.verify_commands.iter().map(|c| c.value.clone()).collect();
+    let verify: Vec<String> = task.verify_commands.iter().map(|c| c.value.clone()).collect();
+    let mut commands = verify.clone();
     commands.extend(ctx.plan.verification.automated.iter().map(|c| c.command.clone()));
     let threshold = task
         .done
@@ -1221,27 +1402,37 @@ async fn gate_task(
             return Ok(Attempt::Failed(failure));
         }
         let mut red = crate::gate::Verdict::default();
-        for skill in &checked {
+        for &(skill, kind) in &checked {
+            // A repository skill's checks are the task's own Verify commands, without a coverage bar.
+            let (commands, coverage_threshold) = match kind {
+                GateSkill::Repository => (verify.clone(), None),
+                _ => (commands.clone(), threshold),
+            };
             let checks = crate::gate::Checks {
                 worktree,
                 base: &ctx.run.base,
                 head: &head,
-                commands: commands.clone(),
-                coverage_threshold: threshold,
+                commands,
+                coverage_threshold,
                 timeout: ctx.options.verify_timeout,
                 log_prefix: ctx.run_dir.join("logs").join(format!("{id}-gate{round}-{skill}")),
                 cancel: ctx.cancel.clone(),
             };
-            let verdict = match crate::gate::check(skill, &checks).await {
-                Ok(Some(verdict)) => verdict,
-                Ok(None) => continue,
+            let mut verdict = match crate::gate::check(kind, &checks).await {
+                Ok(verdict) => verdict,
                 Err(EngineError::Cancelled) => return Ok(Attempt::Cancelled),
                 Err(error) => return Err(error),
             };
+            if let Some(shape) = kind.review() {
+                let review = GateReview { task, lane, worktree, skill, shape, round, head: &head };
+                if !review_gate(ctx, &review, &mut verdict).await? {
+                    return Ok(Attempt::Cancelled);
+                }
+            }
             ctx.emitter.emit(Event::GateChecked {
                 task: id.clone(),
                 round,
-                skill: (*skill).clone(),
+                skill: skill.clone(),
                 passed: verdict.passed(),
                 findings: verdict.findings.clone(),
                 metrics: verdict.metrics.clone(),
@@ -1288,6 +1479,7 @@ async fn gate_task(
             model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
             worktree: worktree.to_string_lossy().into_owned(),
             base: head.clone(),
+            role: None,
         })?;
         match run_agent(ctx, task, round, worktree, Some(&red.for_agent())).await? {
             None => {}
@@ -1299,9 +1491,7 @@ async fn gate_task(
             }
             Some(other) => return Ok(other),
         }
-        let tree = Git::new(worktree)
-            .snapshot_tree(|path| ctx.options.provision.includes(path) || ctx.agent.is_scratch(path))
-            .await?;
+        let tree = Git::new(worktree).snapshot_tree(|path| keep_out(ctx, path)).await?;
         if tree != ctx.repo.tree_of(&head).await? {
             let message = format!(
                 "fix({}): {} (gate round {round})\n\nWavecrew-Fix: {id}\nWavecrew-Run: {}\n",
@@ -1318,6 +1508,184 @@ async fn gate_task(
         }
         round += 1;
     }
+}
+
+/// A gate's review: of which skill, in which round, where.
+#[derive(Clone, Copy)]
+struct GateReview<'a> {
+    task: &'a plan::Task,
+    lane: &'a str,
+    worktree: &'a Path,
+    skill: &'a str,
+    shape: crate::gate::ReviewShape,
+    round: u32,
+    head: &'a str,
+}
+
+/// The review of a gate's skill, after its checks: the gate's agent reviews the run's change
+/// with the skill's text and writes its answer in JSON to a file wavecrew names; what the
+/// answer's evidence shows goes into `verdict` ([`crate::gate::Verdict::add_review`]), and no
+/// usable answer is a finding. `false` when the run was cancelled.
+async fn review_gate(
+    ctx: &Ctx,
+    review: &GateReview<'_>,
+    verdict: &mut crate::gate::Verdict,
+) -> Result<bool, EngineError> {
+    let GateReview { task, lane, worktree, skill, shape, round, head } = *review;
+    let id = task.id.to_string();
+    let answer_path = format!("{}/{id}-{round}-{skill}.json", crate::gate::ANSWER_DIR);
+    let (stat, diff) = change_for_prompt(worktree, &ctx.run.base, head).await?;
+    let skill_text = crate::skills::text(&ctx.root, skill).unwrap_or_default();
+    let prompt = crate::gate::ReviewPrompt {
+        milestone: &ctx.plan.milestone,
+        title: &ctx.plan.title,
+        task,
+        skill,
+        skill_text: (!ctx.agent.takes_system_prompt()).then_some(skill_text.as_str()),
+        shape,
+        round,
+        base: &ctx.run.base,
+        head,
+        stat: &stat,
+        diff: &diff,
+        checked: verdict,
+        answer_path: &answer_path,
+    }
+    .build();
+    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
+    ctx.emitter.emit(Event::AttemptStarted {
+        task: id.clone(),
+        attempt: round,
+        lane: lane.to_owned(),
+        agent: ctx.agent.name().to_owned(),
+        model: model.clone(),
+        worktree: worktree.to_string_lossy().into_owned(),
+        base: head.to_owned(),
+        role: Some(AgentRole::Review.as_str().to_owned()),
+    })?;
+    let launch = Launch {
+        name: format!("{id}-{round}-review-{skill}"),
+        log_part: format!("review-{skill}"),
+        task: id,
+        attempt: round,
+        role: AgentRole::Review,
+        model,
+        prompt,
+        skills: vec![(skill.to_owned(), skill_text)],
+        verify_commands: Vec::new(),
+    };
+    let text = match ask_for_answer(ctx, worktree, head, &answer_path, launch).await? {
+        Answered::Cancelled => return Ok(false),
+        Answered::Not(why) => {
+            verdict.add_unanswered_review(&format!("the review {why}"));
+            return Ok(true);
+        }
+        Answered::Text(text) => text,
+    };
+    match crate::gate::parse_review(shape, &text) {
+        Err(error) => verdict.add_unanswered_review(&format!("the review answer `{answer_path}` {error}")),
+        Ok(answer) => {
+            let fails = answer.items.iter().filter(|i| i.verdict == evidence::review::Verdict::Fail);
+            let files = evidence::review::cited_files(fails.flat_map(|i| &i.evidence));
+            let lines = line_counts(&ctx.repo, head, &files).await;
+            verdict.add_review(skill, evidence::review::judge(&answer, |path| lines.get(path).copied()));
+        }
+    }
+    Ok(true)
+}
+
+/// What an agent asked for an answer left.
+enum Answered {
+    /// The answer file's text.
+    Text(String),
+    /// Why there is none, as a predicate of the agent: `wrote nothing to …`, `did not finish: …`.
+    Not(String),
+    /// The run was cancelled.
+    Cancelled,
+}
+
+/// Starts the agent of `launch`, whose prompt asks for an answer in `answer_path` (relative to
+/// `worktree`), and reads the answer. The answer is kept in the run's folder
+/// (`answers/<launch name>.json`); the worktree is reset to `head` afterwards, so that nothing the
+/// agent changed stays.
+async fn ask_for_answer(
+    ctx: &Ctx,
+    worktree: &Path,
+    head: &str,
+    answer_path: &str,
+    launch: Launch,
+) -> Result<Answered, EngineError> {
+    let answer_file = worktree.join(answer_path);
+    // An answer left from an earlier round (an ignored file survives a reset) must not count.
+    let _ = tokio::fs::remove_file(&answer_file).await;
+    if let Some(parent) = answer_file.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let name = launch.name.clone();
+    let ended = start_agent(ctx, worktree, launch).await?;
+    let read = read_answer(&answer_file).await;
+    Git::new(worktree).reset_to(head).await?;
+    let _ = tokio::fs::remove_file(&answer_file).await;
+    match ended {
+        None | Some(Attempt::Committed) => {}
+        Some(Attempt::Cancelled) => return Ok(Answered::Cancelled),
+        Some(Attempt::Failed(reason) | Attempt::Conflict(reason) | Attempt::Rejected(reason)) => {
+            return Ok(Answered::Not(format!("did not finish: {}", reason.trim_end())));
+        }
+    }
+    Ok(match read {
+        Ok(Some(text)) => {
+            let kept = ctx.run_dir.join("answers").join(format!("{name}.json"));
+            tokio::fs::create_dir_all(ctx.run_dir.join("answers")).await?;
+            tokio::fs::write(&kept, &text).await?;
+            Answered::Text(text)
+        }
+        Ok(None) => Answered::Not(format!("wrote nothing to `{answer_path}`")),
+        Err(why) => Answered::Not(format!("left `{answer_path}`, which cannot be read: {why}")),
+    })
+}
+
+/// The text of an answer file: `None` when there is none; an error when it is not a regular file
+/// or too large to be an answer.
+async fn read_answer(path: &Path) -> Result<Option<String>, String> {
+    let metadata = match tokio::fs::symlink_metadata(path).await {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.to_string()),
+    };
+    if !metadata.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if metadata.len() > evidence::review::MAX_ANSWER_BYTES as u64 {
+        return Err(format!("it is larger than {} KiB", evidence::review::MAX_ANSWER_BYTES >> 10));
+    }
+    let bytes = tokio::fs::read(path).await.map_err(|e| e.to_string())?;
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The run's change `base..head` for an agent's prompt: its `git diff --stat`, and its diff cut
+/// to [`crate::gate::DIFF_EXCERPT_BYTES`] with the lines that hold a secret redacted.
+async fn change_for_prompt(worktree: &Path, base: &str, head: &str) -> Result<(String, String), EngineError> {
+    let git = Git::new(worktree);
+    let stat = git.run(&["diff", "--stat", "--no-color", base, head]).await?;
+    let diff = git.run(&["diff", "--no-color", "--no-ext-diff", base, head]).await?;
+    Ok((stat, crate::gate::prompt_excerpt(&diff, crate::gate::DIFF_EXCERPT_BYTES)))
+}
+
+/// Files cited as evidence whose lines are counted, at most.
+const MAX_CITED_FILES: usize = 200;
+
+/// The number of lines of each of `paths` at `commit`; paths that are not files there are left
+/// out.
+async fn line_counts(repo: &Git, commit: &str, paths: &std::collections::BTreeSet<String>) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for path in paths.iter().take(MAX_CITED_FILES) {
+        if let Ok(text) = repo.run(&["cat-file", "blob", &format!("{commit}:{path}")]).await {
+            // `run` drops the final newline: a text of n lines has n - 1 newlines left.
+            counts.insert(path.clone(), if text.is_empty() { 0 } else { text.matches('\n').count() + 1 });
+        }
+    }
+    counts
 }
 
 /// Puts `commit` (made on `base`) on the run branch: a compare-and-swap when the branch is

@@ -5,13 +5,20 @@
 //!   code it tests). Verdicts `VERIFIED`, `STUB`, `ORPHANED`, `MISSING`, each with evidence.
 //! - **key_links**: the paths or components a link names exist and refer to each other, one
 //!   after the other as the link reads; else `NOT_WIRED`.
-//! - **truths**: observable outcomes need a person (or a verifier that proves them with
-//!   evidence wavecrew can re-run): they become `MANUAL` items.
+//! - **truths**: observable outcomes. [`must_haves`] leaves them to a person (`MANUAL`); when
+//!   the verifier is on, [`crate::run`] asks an agent to prove each one ([`TruthsPrompt`]) and
+//!   [`truth_verdicts`] keeps only what its evidence shows: a truth is `VERIFIED` when the
+//!   verifier says `PROVEN` and at least one place it cites exists or one command it cites,
+//!   run again by wavecrew, exits 0 and prints what it cited. Anything else stays `MANUAL`, with
+//!   why.
 //!
 //! The plan's Verification / Automated commands are run by [`crate::run`] in the same worktree.
 
-use crate::events::MustHaveVerdict;
+use crate::events::{AutomatedResult, MustHaveVerdict};
 use evidence::artifacts::Substance;
+use evidence::review::{Evidence, TruthAnswer, TruthVerdict};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// Files smaller than this (without whitespace and comments) are stubs.
@@ -59,9 +66,244 @@ pub fn must_haves(
         verdicts.push(key_link_verdict(worktree, link, &referrers));
     }
     for truth in &must_haves.truths {
-        verdicts.push(verdict("truth", &truth.value, "MANUAL", "an observable outcome: a person confirms it"));
+        verdicts.push(verdict("truth", &truth.value, "MANUAL", MANUAL_TRUTH));
     }
     verdicts
+}
+
+/// Why a truth is `MANUAL` when no verifier was asked.
+pub const MANUAL_TRUTH: &str = "an observable outcome: a person confirms it";
+
+/// Commands of a verifier's answer wavecrew runs again, at most; the others prove nothing.
+pub const MAX_RERUNS: usize = 10;
+
+/// What a command a verifier cited did when wavecrew ran it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rerun {
+    /// Whether it exited 0 in time.
+    pub succeeded: bool,
+    /// How it ended: `exited with code 1`, `timed out`.
+    pub ended: String,
+    /// What it printed.
+    pub output: String,
+}
+
+/// The answers that say `PROVEN` about one of `truths`, with the truth's index: the only ones
+/// whose evidence is worth checking.
+fn proven<'a>(truths: &'a [String], answers: &'a [TruthAnswer]) -> impl Iterator<Item = &'a TruthAnswer> {
+    truths.iter().enumerate().filter_map(move |(index, truth)| {
+        evidence::review::answer_for(answers, index, truth).filter(|a| a.verdict == TruthVerdict::Proven)
+    })
+}
+
+/// The commands the answers cite for truths they say are `PROVEN`, once each, in order: what
+/// wavecrew runs again (at most [`MAX_RERUNS`]).
+pub fn commands_to_rerun(truths: &[String], answers: &[TruthAnswer]) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    for answer in proven(truths, answers) {
+        for evidence in &answer.evidence {
+            if let Evidence::Command { command, .. } = evidence
+                && !commands.contains(command)
+                && commands.len() < MAX_RERUNS
+            {
+                commands.push(command.clone());
+            }
+        }
+    }
+    commands
+}
+
+/// The files the answers cite for truths they say are `PROVEN`: those whose lines are counted.
+pub fn places_to_check(truths: &[String], answers: &[TruthAnswer]) -> BTreeSet<String> {
+    evidence::review::cited_files(proven(truths, answers).flat_map(|a| &a.evidence))
+}
+
+/// The verdict of each of `truths` from the verifier's `answer` (or why there is none): `VERIFIED`
+/// with the evidence that holds, or `MANUAL` with why not. Places are checked with `lines_of`
+/// (the line counts at the verified commit), commands by what they did when wavecrew ran them
+/// again (`reruns`, by command line).
+pub fn truth_verdicts(
+    truths: &[String],
+    answer: &Result<Vec<TruthAnswer>, String>,
+    lines_of: impl Fn(&str) -> Option<usize>,
+    reruns: &HashMap<String, Rerun>,
+) -> Vec<MustHaveVerdict> {
+    truths
+        .iter()
+        .enumerate()
+        .map(|(index, truth)| {
+            let answers = match answer {
+                Ok(answers) => answers,
+                Err(why) => return verdict("truth", truth, "MANUAL", why.clone()),
+            };
+            let Some(answer) = evidence::review::answer_for(answers, index, truth) else {
+                return verdict(
+                    "truth",
+                    truth,
+                    "MANUAL",
+                    format!("no answer: the verifier's answer says nothing about T{}", index + 1),
+                );
+            };
+            let note =
+                if answer.note.is_empty() { String::new() } else { format!(": {}", one_line(&answer.note, 300)) };
+            if answer.verdict == TruthVerdict::Unproven {
+                return verdict("truth", truth, "MANUAL", format!("UNPROVEN by the verifier{note}"));
+            }
+            let (mut held, mut failed) = (Vec::new(), Vec::new());
+            for evidence in &answer.evidence {
+                let checked = match evidence {
+                    Evidence::Place { file, line } => evidence::review::check_place(file, *line, &lines_of),
+                    Evidence::Command { command, output } => match reruns.get(command) {
+                        Some(rerun) => evidence::review::check_command(
+                            command,
+                            output,
+                            &evidence::review::Rerun {
+                                succeeded: rerun.succeeded,
+                                ended: &rerun.ended,
+                                output: &rerun.output,
+                            },
+                        ),
+                        None => Err(format!(
+                            "cited command `{}` was not run again: wavecrew runs at most {MAX_RERUNS} cited commands",
+                            one_line(command, 120)
+                        )),
+                    },
+                    Evidence::Malformed(why) => Err(why.clone()),
+                };
+                match checked {
+                    Ok(text) => held.push(text),
+                    Err(why) => failed.push(why),
+                }
+            }
+            if held.is_empty() {
+                let why = if failed.is_empty() { "it cites no evidence".to_owned() } else { failed.join("; ") };
+                return verdict(
+                    "truth",
+                    truth,
+                    "MANUAL",
+                    format!("PROVEN by the verifier without valid evidence: {why}"),
+                );
+            }
+            verdict(
+                "truth",
+                truth,
+                "VERIFIED",
+                format!("proven by the verifier, checked by wavecrew: {}", held.join("; ")),
+            )
+        })
+        .collect()
+}
+
+/// `text` on one line, at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line,
+    }
+}
+
+/// What the verifier of the plan's truths is told: the truths, the run's change, what
+/// wavecrew ran, and the answer it expects, where.
+pub struct TruthsPrompt<'a> {
+    /// The plan.
+    pub plan: &'a plan::Plan,
+    /// The run's change is `base..head`.
+    pub base: &'a str,
+    /// The verified commit.
+    pub head: &'a str,
+    /// `git diff --stat base head`.
+    pub stat: &'a str,
+    /// The diff, cut and redacted ([`crate::gate::prompt_excerpt`]).
+    pub diff: &'a str,
+    /// The Verification / Automated commands wavecrew ran, with the end of their output.
+    pub automated: &'a [(AutomatedResult, String)],
+    /// Where the answer goes, relative to the worktree.
+    pub answer_path: &'a str,
+    /// Time each cited command gets when wavecrew runs it again.
+    pub timeout_secs: u64,
+}
+
+impl TruthsPrompt<'_> {
+    /// The prompt.
+    pub fn build(&self) -> String {
+        let plan = self.plan;
+        let short = |c: &str| c[..c.len().min(10)].to_owned();
+        let mut out = String::new();
+        let _ = writeln!(out, "# Verify the truths of milestone {}: {}\n", plan.milestone, plan.title);
+        let _ = writeln!(
+            out,
+            "Every task of the plan landed. The current directory is a git worktree at the finished run branch's head \
+             `{}` (the run's change is `{}..{}`). For each truth below, find out whether the code makes it hold, and \
+             cite evidence wavecrew can check itself:\n",
+            short(self.head),
+            short(self.base),
+            short(self.head)
+        );
+        let _ = writeln!(
+            out,
+            "- a place: `{{\"file\": \"src/app.py\", \"line\": 12}}`: the file must exist at this commit and have that \
+             line;\n- a command and what it prints: `{{\"command\": \"python3 -m pytest -k greet\", \"output\": \"1 \
+             passed\"}}`: wavecrew runs the command again itself, in a clean checkout of this commit, with a timeout \
+             of {}s and an environment as small as yours, and accepts it only if it exits 0 and its output \
+             contains `output`.\n",
+            self.timeout_secs
+        );
+        let _ = writeln!(
+            out,
+            "A truth is VERIFIED only when you say PROVEN and some of your evidence holds; everything else goes to a \
+             person's checklist. Do not change any file: write only your answer. Whatever else you change is \
+             discarded before wavecrew runs your commands.\n"
+        );
+        let _ = writeln!(out, "## Truths\n");
+        for (index, truth) in plan.must_haves.truths.iter().enumerate() {
+            let _ = writeln!(out, "- T{}: {}", index + 1, truth.value);
+        }
+        if !plan.context.trim().is_empty() {
+            let _ = writeln!(out, "\n## Context\n\n{}", plan.context.trim());
+        }
+        if !self.automated.is_empty() {
+            let _ = writeln!(out, "\n## What wavecrew ran on this commit\n");
+            for (result, tail) in self.automated {
+                let expected = result.expectation.as_deref().map(|e| format!(" (expected: {e})")).unwrap_or_default();
+                let how = if result.passed {
+                    "passed".to_owned()
+                } else {
+                    format!("FAILED: {}", result.detail.lines().next().unwrap_or_default())
+                };
+                let _ = writeln!(out, "- `{}`{expected}: {how}", result.command);
+                if !tail.trim().is_empty() {
+                    let fence = crate::gate::fence_for(tail);
+                    let _ = writeln!(out, "\n  Its output ends with:\n\n{fence}\n{}\n{fence}\n", tail.trim_end());
+                }
+            }
+        }
+        let (stat_fence, diff_fence) = (crate::gate::fence_for(self.stat), crate::gate::fence_for(self.diff));
+        let _ = writeln!(
+            out,
+            "\n## The change\n\n{stat_fence}\n{}\n{stat_fence}\n\n{diff_fence}diff\n{}{diff_fence}\n",
+            self.stat.trim_end(),
+            self.diff
+        );
+        let _ = writeln!(
+            out,
+            "## Your answer\n\nWrite this JSON object, and nothing else, to `{}` (relative to the current directory; \
+             make the folder if it is missing):\n",
+            self.answer_path
+        );
+        out.push_str(concat!(
+            "```json\n",
+            r#"{"truths": [{"truth": "T1", "verdict": "PROVEN", "evidence": [{"command": "python3 -m pytest -k greet", "output": "1 passed"}, {"file": "src/app.py", "line": 12}]},"#,
+            "\n",
+            r#"            {"truth": "T2", "verdict": "UNPROVEN", "note": "why it could not be shown", "evidence": []}]}"#,
+            "\n```\n\n",
+        ));
+        let _ = writeln!(
+            out,
+            "One entry for each truth: `truth` is its id (T1, T2, …), `verdict` PROVEN or UNPROVEN, `note` optional."
+        );
+        out
+    }
 }
 
 fn verdict(kind: &str, item: &str, verdict: &str, evidence: impl Into<String>) -> MustHaveVerdict {
@@ -208,4 +450,88 @@ fn key_link_verdict(worktree: &Path, link: &plan::KeyLink, referrers: &[&(String
         );
     }
     verdict("key_link", &link.text, "VERIFIED", evidence.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(json: &str) -> Result<Vec<TruthAnswer>, String> {
+        evidence::review::parse_truths(json).map_err(|e| e.to_string())
+    }
+
+    fn rerun(succeeded: bool, ended: &str, output: &str) -> Rerun {
+        Rerun { succeeded, ended: ended.into(), output: output.into() }
+    }
+
+    #[test]
+    fn only_evidence_that_holds_verifies_a_truth() {
+        let truths: Vec<String> =
+            ["It greets", "It counts", "It sorts", "It is fast", "It is quiet"].map(String::from).into();
+        let answer = answers(
+            r#"{"truths": [
+                {"truth": "T1", "verdict": "PROVEN", "evidence": [{"command": "make greet", "output": "hello"}, {"file": "app.py", "line": 3}]},
+                {"truth": "it counts.", "verdict": "PROVEN", "evidence": [{"command": "make count", "output": "3"}]},
+                {"truth": "T3", "verdict": "PROVEN", "evidence": [{"file": "app.py", "line": 30}]},
+                {"truth": "T4", "verdict": "UNPROVEN", "note": "no benchmark", "evidence": [{"command": "make greet", "output": "hello"}]}
+            ]}"#,
+        );
+        let reruns = HashMap::from([
+            ("make greet".to_owned(), rerun(true, "exited with code 0", "hello, world\n")),
+            ("make count".to_owned(), rerun(false, "exited with code 2", "3")),
+        ]);
+        let lines_of = |path: &str| (path == "app.py").then_some(10);
+        let verdicts = truth_verdicts(&truths, &answer, lines_of, &reruns);
+        let got: Vec<(&str, &str)> = verdicts.iter().map(|v| (v.verdict.as_str(), v.evidence.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "VERIFIED",
+                    "proven by the verifier, checked by wavecrew: `make greet` exited 0 and printed `hello`; app.py:3"
+                ),
+                (
+                    "MANUAL",
+                    "PROVEN by the verifier without valid evidence: cited command `make count` exited with code 2"
+                ),
+                (
+                    "MANUAL",
+                    "PROVEN by the verifier without valid evidence: cited app.py:30 does not exist (app.py has 10 lines)"
+                ),
+                ("MANUAL", "UNPROVEN by the verifier: no benchmark"),
+                ("MANUAL", "no answer: the verifier's answer says nothing about T5"),
+            ]
+        );
+        assert!(verdicts.iter().all(|v| v.kind == "truth"));
+    }
+
+    #[test]
+    fn only_commands_of_proven_truths_are_run_again_once_each_and_not_too_many() {
+        let truths: Vec<String> = ["A", "B"].map(String::from).into();
+        let many: Vec<String> = (0..15).map(|i| format!(r#"{{"command": "c{i}", "output": "x"}}"#)).collect::<Vec<_>>();
+        let text = format!(
+            r#"{{"truths": [{{"truth": "T1", "verdict": "PROVEN", "evidence": [{{"command": "c0", "output": "x"}}, {}]}},
+                            {{"truth": "T2", "verdict": "UNPROVEN", "evidence": [{{"command": "never", "output": "x"}}, {{"file": "b.py", "line": 1}}]}}]}}"#,
+            many.join(", ")
+        );
+        let answers = answers(&text).unwrap();
+        let commands = commands_to_rerun(&truths, &answers);
+        assert_eq!(commands.len(), MAX_RERUNS);
+        assert_eq!(commands[..3], ["c0", "c1", "c2"]);
+        assert!(!commands.contains(&"never".to_owned()));
+        assert!(places_to_check(&truths, &answers).is_empty(), "places of an UNPROVEN truth are not looked up");
+        let verdicts = truth_verdicts(&truths[..1], &Ok(answers), |_| None, &HashMap::new());
+        assert!(verdicts[0].evidence.contains("cited command `c0` was not run again"), "{}", verdicts[0].evidence);
+    }
+
+    #[test]
+    fn no_usable_answer_leaves_every_truth_to_a_person_with_why() {
+        let truths: Vec<String> = vec!["It greets".into()];
+        let verdicts =
+            truth_verdicts(&truths, &Err("no answer: the verifier wrote nothing".into()), |_| None, &HashMap::new());
+        assert_eq!(
+            (verdicts[0].verdict.as_str(), verdicts[0].evidence.as_str()),
+            ("MANUAL", "no answer: the verifier wrote nothing")
+        );
+    }
 }

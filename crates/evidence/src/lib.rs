@@ -10,9 +10,12 @@
 //! - [`secrets`]: known key formats and high-entropy strings.
 //! - [`patterns`]: dangerous code patterns per language.
 //! - [`artifacts`]: stub markers and references between files (is an artifact wired?).
+//! - [`review`]: the JSON answers of reviewing agents (a gate's review, the truths verifier)
+//!   and whether the places and commands they cite hold.
 pub mod artifacts;
 pub mod coverage;
 pub mod diff;
 pub mod patterns;
 pub mod results;
+pub mod review;
 pub mod secrets;

@@ -119,6 +119,7 @@ fn attempt_started(task: &str, attempt: u32) -> Event {
         model: None,
         worktree: "/tmp/none".into(),
         base: "abc".into(),
+        role: None,
     }
 }
 

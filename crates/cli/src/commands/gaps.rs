@@ -81,6 +81,18 @@ pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
             "run {} left nothing to close: every task landed, its gates are green and its must_haves and Automated commands hold",
             record.id
         );
+        // What nobody proved is not a gap for agents to close, but a person still has to see it.
+        if let Some(verification) = report.verification.as_ref().filter(|v| !v.manual_signed_off) {
+            let manual = verification.must_haves.iter().filter(|m| m.verdict == "MANUAL").count();
+            if manual + verification.manual.len() > 0 {
+                eprintln!(
+                    "note: a person still confirms {manual} must_have(s) nobody proved and {} Manual step(s): `wavecrew report {}` lists them, with why; `wavecrew approve {} manual` signs them off",
+                    verification.manual.len(),
+                    record.id,
+                    record.id
+                );
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     };
     let shown = args.output.as_ref().map_or_else(|| "gaps.plan.md".to_owned(), |p| p.display().to_string());
@@ -1448,6 +1460,52 @@ make test    # 0 failures
         assert_eq!(plan.must_haves.artifacts[0].path.as_deref(), Some("src/a.py"));
         assert_eq!(plan.verification.automated[0].command, "make test");
         assert!(text.contains("gates — unit tests") && !text.contains('\u{1b}') && !text.contains('\0'), "{text}");
+    }
+
+    #[test]
+    fn a_review_finding_is_fixed_at_its_place_and_an_unproven_truth_is_a_manual_step() {
+        let original = plan::parse(PLAN, "x").plan;
+        let gates = vec![GateReport {
+            task: "2.1".into(),
+            skill: "security-auditor".into(),
+            round: 2,
+            passed: false,
+            findings: vec![GateFinding {
+                check: "review".into(),
+                message: "P2 Input validation at trust boundaries: `name` may hold `../` (FAIL in the agent's review, at src/a.py:5)".into(),
+                location: Some("src/a.py:5".into()),
+            }],
+            metrics: Vec::new(),
+            notes: vec!["FAIL without valid evidence: P5 Secrets handling: a guess; cited src/a.py:999 does not exist".into()],
+        }];
+        let verification = Verification {
+            verdict: "unverified".into(),
+            must_haves: vec![verdict(
+                "truth",
+                "It greets the world",
+                "MANUAL",
+                "UNPROVEN by the verifier: no test shows it",
+            )],
+            automated: Vec::new(),
+            manual: Vec::new(),
+            manual_signed_off: false,
+        };
+        let tasks = vec![
+            task("1.1", TaskState::Committed, None),
+            task("1.2", TaskState::Committed, None),
+            task("2.1", TaskState::Failed, Some("needs-human: the gate is still red")),
+        ];
+        let report = report(tasks, gates, Some(verification));
+        let source = Source { report: &report, plan: &original, milestone: "M7-gaps", checked_at: None };
+        let text = generate(&source).expect("gaps");
+        let plan = checked(&text);
+        let fix = &plan.tasks[0];
+        assert_eq!(fix.files.iter().map(|f| f.value.as_str()).collect::<Vec<_>>(), ["src/a.py"], "{text}");
+        let action = &fix.action.as_ref().unwrap().value;
+        assert!(action.contains("found a `review` problem at `src/a.py:5`") && action.contains("may hold"), "{text}");
+        assert!(!text.contains("P5 Secrets handling"), "a FAIL without evidence is not a gap: {text}");
+        let manual: Vec<&str> = plan.verification.manual.iter().map(|m| m.value.as_str()).collect();
+        assert_eq!(manual, ["Try it", "Confirm: It greets the world"], "the plan's Manual steps, then the truths");
     }
 
     #[test]

@@ -185,6 +185,7 @@ impl AgentArgs {
             },
             gate_rounds: self.gate_rounds.or(config.gates.rounds).unwrap_or(defaults.gate_rounds),
             coverage_threshold: config.gates.coverage,
+            verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
             ..defaults
         }
     }
