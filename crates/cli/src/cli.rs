@@ -9,6 +9,7 @@ use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
 };
 use crate::commands::serve::ServeArgs;
+use crate::commands::worker::WorkerArgs;
 use crate::commands::{
     check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
 };
@@ -78,6 +79,9 @@ pub enum Command {
     /// The scripted agent (a test double), as the engine starts it.
     #[command(hide = true)]
     AgentDouble(AgentDoubleArgs),
+    /// One task attempt inside a scheduler's job (`run --backend slurm` submits it).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -97,6 +97,7 @@ fn plain(envelope: &Envelope) -> Option<String> {
             _ => return None,
         },
         Event::LanePrepared { task, lane, detail, .. } => format!("{task:>5}  lane {lane}: {detail}"),
+        Event::JobSubmitted { task, backend, job, .. } => format!("{task:>5}  submitted to {backend} as job {job}"),
         Event::AgentExited { task, code, timed_out, duration_ms, .. } => {
             let how = if *timed_out {
                 "timed out".to_owned()

@@ -194,6 +194,9 @@ pub enum Event {
     LanePrepared { task: String, lane: String, detail: String, duration_ms: u64 },
     /// The agent's process is running (its process group is `pid`).
     AgentSpawned { task: String, attempt: u32, pid: u32 },
+    /// The attempt was handed to a scheduler (`backend`, e.g. `slurm`) as job `job`; the agent
+    /// and the Verify commands run there, and `resume` re-attaches to the job.
+    JobSubmitted { task: String, attempt: u32, backend: String, job: String },
     /// A line the agent printed (not journaled: the attempt's log file has everything).
     AgentOutput { task: String, attempt: u32, line: String },
     /// What the agent did, read from its machine-readable output: `kind` is `text`, `tool`,
@@ -272,6 +275,7 @@ impl Event {
             Event::AttemptStarted { task, .. }
             | Event::LanePrepared { task, .. }
             | Event::AgentSpawned { task, .. }
+            | Event::JobSubmitted { task, .. }
             | Event::AgentOutput { task, .. }
             | Event::AgentActivity { task, .. }
             | Event::AgentExited { task, .. }
@@ -298,6 +302,7 @@ impl Event {
             Event::AttemptStarted { .. } => "attempt_started",
             Event::LanePrepared { .. } => "lane_prepared",
             Event::AgentSpawned { .. } => "agent_spawned",
+            Event::JobSubmitted { .. } => "job_submitted",
             Event::AgentOutput { .. } => "agent_output",
             Event::AgentActivity { .. } => "agent_activity",
             Event::AgentExited { .. } => "agent_exited",

@@ -21,6 +21,13 @@ pub struct JournalError {
     source: rusqlite::Error,
 }
 
+impl JournalError {
+    /// A file that stands in for the journal (a worker's `events.jsonl`) could not be written.
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> JournalError {
+        JournalError { path: path.to_owned(), source: rusqlite::Error::ToSqlConversionFailure(Box::new(error)) }
+    }
+}
+
 /// What a person can do about a storage error.
 fn hint(error: &rusqlite::Error) -> &'static str {
     match error.sqlite_error_code() {
@@ -102,6 +109,8 @@ pub struct AttemptRecord {
     pub pid: Option<u32>,
     /// `running`, `committed`, `failed`.
     pub state: String,
+    /// The scheduler's job that runs it (`--backend slurm`), once submitted.
+    pub job: Option<String>,
 }
 
 const SCHEMA: &str = "
@@ -150,6 +159,13 @@ impl Journal {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
         conn.execute_batch(SCHEMA).map_err(fail)?;
+        // Journals made before the Slurm backend have no `attempts.job` column.
+        let has_job: bool = conn
+            .query_row("SELECT COUNT(*) FROM pragma_table_info('attempts') WHERE name = 'job'", [], |r| r.get(0))
+            .map_err(fail)?;
+        if !has_job {
+            conn.execute_batch("ALTER TABLE attempts ADD COLUMN job TEXT").map_err(fail)?;
+        }
         Ok(Journal { path: path.to_owned(), conn: Mutex::new(conn) })
     }
 
@@ -239,11 +255,18 @@ impl Journal {
     pub fn running_attempts(&self, run: &str) -> Result<Vec<AttemptRecord>> {
         self.with(|conn| {
             let mut statement = conn.prepare(
-                "SELECT task, attempt, worktree, pid, state FROM attempts WHERE run_id = ?1 AND state = 'running' ORDER BY rowid",
+                "SELECT task, attempt, worktree, pid, state, job FROM attempts WHERE run_id = ?1 AND state = 'running' ORDER BY rowid",
             )?;
             statement
                 .query_map([run], |r| {
-                    Ok(AttemptRecord { task: r.get(0)?, attempt: r.get(1)?, worktree: r.get(2)?, pid: r.get(3)?, state: r.get(4)? })
+                    Ok(AttemptRecord {
+                        task: r.get(0)?,
+                        attempt: r.get(1)?,
+                        worktree: r.get(2)?,
+                        pid: r.get(3)?,
+                        state: r.get(4)?,
+                        job: r.get(5)?,
+                    })
                 })?
                 .collect()
         })
@@ -435,6 +458,12 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
                 "INSERT OR REPLACE INTO attempts (run_id, task, attempt, lane, worktree, base, state, started_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
                 params![run, task, attempt, lane, worktree, base, at_ms as i64],
+            )?;
+        }
+        Event::JobSubmitted { task, attempt, job, .. } => {
+            tx.execute(
+                "UPDATE attempts SET job = ?4 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, job],
             )?;
         }
         Event::AgentSpawned { task, attempt, pid } => {

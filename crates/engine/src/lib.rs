@@ -9,6 +9,7 @@
 
 pub mod adapters;
 pub mod agent;
+pub mod backend;
 pub mod control;
 pub mod double;
 pub mod events;

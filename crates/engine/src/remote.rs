@@ -45,8 +45,8 @@ pub struct Job {
     pub milestone: String,
     /// Why the previous attempt failed, for the prompt.
     pub failure: Option<String>,
-    /// Decisions taken so far, for the prompt.
-    pub decisions: Vec<(String, String)>,
+    /// Decisions taken so far, for the prompt: (task, its summary, the option).
+    pub decisions: Vec<(String, String, String)>,
     /// How the worker picks its agent: the head's choice, as the CLI resolves it.
     pub agent: serde_json::Value,
     /// Seconds the agent gets.
@@ -273,7 +273,7 @@ mod tests {
             plan_text: "# plan".into(),
             milestone: "M1".into(),
             failure: Some("Verify failed".into()),
-            decisions: vec![("1.2".into(), "SQLite".into())],
+            decisions: vec![("1.2".into(), "Pick a database".into(), "SQLite".into())],
             agent: serde_json::json!({"agent": "scripted"}),
             agent_timeout_secs: 60,
             verify_timeout_secs: 30,

@@ -117,6 +117,8 @@ pub struct Options {
     /// Whether the run's agent is asked to prove the plan's truths once every task landed (the
     /// default); when off, truths are left to a person (`MANUAL`).
     pub verify_truths: bool,
+    /// Where task attempts run: here, or as jobs of a cluster scheduler.
+    pub backend: crate::backend::BackendChoice,
 }
 
 impl Default for Options {
@@ -138,6 +140,7 @@ impl Default for Options {
             gate_rounds: 3,
             coverage_threshold: None,
             verify_truths: true,
+            backend: crate::backend::BackendChoice::Local,
         }
     }
 }
@@ -255,14 +258,23 @@ pub struct Summary {
 
 /// Records events in the journal before anything acts on them, then passes them on.
 #[derive(Clone)]
-struct Emitter {
+pub(crate) struct Emitter {
     run: String,
-    journal: Arc<Journal>,
+    pub(crate) journal: Arc<Journal>,
     tx: broadcast::Sender<Envelope>,
+    /// On a worker (a Slurm job): events go to the spool's `events.jsonl` for the head, not to
+    /// a journal.
+    sink: Option<Arc<crate::remote::EventWriter>>,
 }
 
 impl Emitter {
-    fn emit(&self, event: Event) -> Result<(), JournalError> {
+    pub(crate) fn emit(&self, event: Event) -> Result<(), JournalError> {
+        if let Some(sink) = &self.sink {
+            if matches!(event, Event::AgentOutput { .. }) {
+                return Ok(()); // the log file has it
+            }
+            return sink.write(&event).map_err(|e| JournalError::io(Path::new("events.jsonl"), e));
+        }
         let envelope = match event {
             // Agent output is in the attempt's log file; the journal keeps states, not chatter.
             Event::AgentOutput { .. } => Envelope { run: self.run.clone(), seq: 0, at_ms: now_ms(), event },
@@ -274,16 +286,16 @@ impl Emitter {
 }
 
 /// Everything the attempts of one run share.
-struct Ctx {
-    run: RunRecord,
-    plan: Plan,
-    schedule: Schedule,
-    agent: Arc<dyn Agent>,
-    options: Options,
-    emitter: Emitter,
-    repo: Git,
+pub(crate) struct Ctx {
+    pub(crate) run: RunRecord,
+    pub(crate) plan: Plan,
+    pub(crate) schedule: Schedule,
+    pub(crate) agent: Arc<dyn Agent>,
+    pub(crate) options: Options,
+    pub(crate) emitter: Emitter,
+    pub(crate) repo: Git,
     root: PathBuf,
-    run_dir: PathBuf,
+    pub(crate) run_dir: PathBuf,
     worktrees: PathBuf,
     /// Integration onto the run branch happens one task at a time.
     integrate: Mutex<()>,
@@ -294,7 +306,12 @@ struct Ctx {
     /// Worktrees not in use, to be reused.
     pool: Pool,
     /// Decisions taken so far: (task, its summary, the option), told to later agents.
-    decisions: std::sync::Mutex<Vec<(String, String, String)>>,
+    pub(crate) decisions: std::sync::Mutex<Vec<(String, String, String)>>,
+    /// Where attempts run (`--backend`).
+    backend: Box<dyn crate::backend::Backend>,
+    /// Attempts that were running as scheduler jobs when the run stopped: `resume` follows
+    /// them rather than starting new ones. Task -> (attempt, job id).
+    reattach: HashMap<TaskId, (u32, String)>,
     /// Checkpoints that were waiting when the run stopped, with the change they ask about.
     waiting: HashMap<TaskId, Option<String>>,
     /// US dollars the agents reported (or the price table gave), in millionths.
@@ -306,7 +323,7 @@ struct Ctx {
     parking_rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<Parking>>>,
     /// Waves where nothing but waiting checkpoints can move any more (`--batch-checkpoints`).
     settled_waves: watch::Sender<HashSet<u32>>,
-    cancel: watch::Receiver<bool>,
+    pub(crate) cancel: watch::Receiver<bool>,
 }
 
 /// A checkpoint's word to the scheduler.
@@ -438,7 +455,13 @@ pub async fn resume(
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
 
     // Processes of the previous session that still run would write into worktrees we reuse.
+    // Attempts handed to a scheduler as jobs are followed again instead.
+    let mut reattach = HashMap::new();
     for attempt in ws.journal.running_attempts(&run.id)? {
+        if let (Some(job), Some(id)) = (&attempt.job, TaskId::parse(&attempt.task)) {
+            reattach.insert(id, (attempt.attempt, job.clone()));
+            continue;
+        }
         if let Some(pid) = attempt.pid.filter(|&pid| process::group_alive(pid)) {
             process::stop_group(pid).await;
         }
@@ -460,6 +483,7 @@ pub async fn resume(
     let ctx = context(ws, run, plan, agent, options, events, cancel);
     // For every task: whether it landed, and how many attempts it made (new ones number on).
     let mut ctx = ctx;
+    ctx.reattach = reattach;
     let mut prior: HashMap<TaskId, (bool, u32)> = HashMap::new();
     for record in ws.journal.tasks(&ctx.run.id)? {
         let Some(id) = TaskId::parse(&record.task) else { continue };
@@ -517,11 +541,14 @@ fn context(
 ) -> Ctx {
     let schedule = Schedule::new(&plan);
     let (parking, parking_rx) = mpsc::unbounded_channel();
+    let backend = crate::backend::make(&options.backend);
     Ctx {
+        backend,
+        reattach: HashMap::new(),
         parking,
         parking_rx: std::sync::Mutex::new(Some(parking_rx)),
         settled_waves: watch::Sender::new(HashSet::new()),
-        emitter: Emitter { run: run.id.clone(), journal: ws.journal.clone(), tx: events },
+        emitter: Emitter { run: run.id.clone(), journal: ws.journal.clone(), tx: events, sink: None },
         run_dir: ws.run_dir(&run.id),
         worktrees: ws.worktrees_dir(&run.id),
         repo: ws.git.clone(),
@@ -888,12 +915,18 @@ async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &
     let mut conflicts = 0;
     let mut attempt = first_attempt;
     let mut used = 0;
+    // An attempt still running as a scheduler job when the run stopped is followed to its end
+    // first, under its own number.
+    let mut reattach = ctx.reattach.get(&id).cloned();
     loop {
         if *ctx.cancel.borrow() {
             return Outcome::Cancelled;
         }
         used += 1;
-        let result = attempt_once(ctx, task, attempt, lane_name, worktree, failure.as_deref()).await;
+        let (this, result) = match reattach.take() {
+            Some((old, job)) => (old, reattach_once(ctx, task, old, &job).await),
+            None => (attempt, attempt_once(ctx, task, attempt, lane_name, worktree, failure.as_deref()).await),
+        };
         let reason = match result {
             Ok(Attempt::Committed) => return Outcome::Committed,
             Ok(Attempt::Cancelled) => return Outcome::Cancelled,
@@ -912,23 +945,34 @@ async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &
             Err(error) => format!("wavecrew could not run the attempt: {error}"),
         };
         if used >= ctx.options.attempts {
-            return match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: attempt, reason }) {
+            return match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: this, reason }) {
                 Ok(()) => Outcome::Failed,
                 Err(error) => Outcome::Broken(error.into()),
             };
         }
         if let Err(error) =
-            ctx.emitter.emit(Event::AttemptFailed { task: id.to_string(), attempt, reason: reason.clone() })
+            ctx.emitter.emit(Event::AttemptFailed { task: id.to_string(), attempt: this, reason: reason.clone() })
         {
             return Outcome::Broken(error.into());
         }
         failure = Some(reason);
-        attempt += 1;
+        if this == attempt {
+            attempt += 1;
+        }
+    }
+}
+
+/// Follows attempt `attempt` of `task`, which was running as job `job` when the run stopped,
+/// to its end, and lands its change as [`attempt_once`] would.
+async fn reattach_once(ctx: &Ctx, task: &plan::Task, attempt: u32, job: &str) -> Result<Attempt, EngineError> {
+    match ctx.backend.reattach(ctx, task, attempt, job).await? {
+        (Work::Tree(tree), base) => land_attempt(ctx, task, attempt, &base, &tree).await,
+        (Work::Ended(ended), _) => Ok(ended),
     }
 }
 
 /// How one attempt ended.
-enum Attempt {
+pub(crate) enum Attempt {
     Committed,
     Failed(String),
     Conflict(String),
@@ -945,25 +989,54 @@ async fn attempt_once(
     worktree: &Path,
     failure: Option<&str>,
 ) -> Result<Attempt, EngineError> {
-    let id = task.id.to_string();
     let base = ctx.repo.rev_parse(&format!("refs/heads/{}", ctx.run.branch)).await?;
-    if let Some(failure) = prepare_worktree(ctx, &id, lane, worktree, &base).await? {
-        return Ok(Attempt::Failed(failure));
+    let job = crate::backend::AttemptJob { task, attempt, lane, worktree, base: &base, failure };
+    match ctx.backend.work(ctx, job).await? {
+        Work::Tree(tree) => land_attempt(ctx, task, attempt, &base, &tree).await,
+        Work::Ended(ended) => Ok(ended),
     }
-    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
+}
+
+/// What an attempt's agent and Verify commands came to.
+pub(crate) enum Work {
+    /// Every Verify command passed; the tree of the agent's work (taken before Verify ran).
+    Tree(String),
+    /// The attempt ended without a change to land.
+    Ended(Attempt),
+}
+
+/// The local backend's attempt: prepares `worktree` at `base`, then runs the agent and the
+/// Verify commands in it.
+pub(crate) async fn work_here(ctx: &Ctx, job: &crate::backend::AttemptJob<'_>) -> Result<Work, EngineError> {
+    let id = job.task.id.to_string();
+    if let Some(failure) = prepare_worktree(ctx, &id, job.lane, job.worktree, job.base).await? {
+        return Ok(Work::Ended(Attempt::Failed(failure)));
+    }
     ctx.emitter.emit(Event::AttemptStarted {
-        task: id.clone(),
-        attempt,
-        lane: lane.to_owned(),
+        task: id,
+        attempt: job.attempt,
+        lane: job.lane.to_owned(),
         agent: ctx.agent.name().to_owned(),
-        model: model.clone(),
-        worktree: worktree.to_string_lossy().into_owned(),
-        base: base.clone(),
+        model: ctx.schedule.lane_of(job.task.id).and_then(|l| l.model.clone()),
+        worktree: job.worktree.to_string_lossy().into_owned(),
+        base: job.base.to_owned(),
         role: None,
     })?;
+    agent_and_verify(ctx, job.task, job.attempt, job.worktree, job.failure).await
+}
 
+/// Runs the task's agent in `worktree` (ready at the attempt's base), snapshots its work and
+/// runs the task's Verify commands: the same on this machine and on a worker.
+async fn agent_and_verify(
+    ctx: &Ctx,
+    task: &plan::Task,
+    attempt: u32,
+    worktree: &Path,
+    failure: Option<&str>,
+) -> Result<Work, EngineError> {
+    let id = task.id.to_string();
     if let Some(ended) = run_agent(ctx, task, attempt, worktree, failure).await? {
-        return Ok(ended);
+        return Ok(Work::Ended(ended));
     }
 
     // The task's commit holds what the agent left, taken before the Verify commands run: what
@@ -990,26 +1063,110 @@ async fn attempt_once(
             duration_ms: result.duration.as_millis() as u64,
         })?;
         if result.cancelled {
-            return Ok(Attempt::Cancelled);
+            return Ok(Work::Ended(Attempt::Cancelled));
         }
         if !result.success() {
             let why = result.ended();
             let hint = if result.code == Some(127) { " (command not found)" } else { "" };
             let missing = ctx.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
-            return Ok(Attempt::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
+            return Ok(Work::Ended(Attempt::Failed(format!(
+                "Verify `{}` {why}{hint}{missing}\n{}",
+                command.value, result.tail
+            ))));
         }
     }
+    Ok(Work::Tree(tree))
+}
 
+/// Makes the task's commit of `tree` on `base` and lands it: after a person's approval for a
+/// human-verify checkpoint.
+pub(crate) async fn land_attempt(
+    ctx: &Ctx,
+    task: &plan::Task,
+    attempt: u32,
+    base: &str,
+    tree: &str,
+) -> Result<Attempt, EngineError> {
+    let id = task.id.to_string();
     let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
-    let commit = ctx.repo.commit_tree(&tree, &base, &message).await?;
+    let commit = ctx.repo.commit_tree(tree, base, &message).await?;
     if task.kind == TaskType::HumanVerify {
-        return match checkpoint(ctx, task, Some(&commit), &base).await? {
-            Answer::Approved => integrate(ctx, &id, attempt, &base, &commit, &message).await,
+        return match checkpoint(ctx, task, Some(&commit), base).await? {
+            Answer::Approved => integrate(ctx, &id, attempt, base, &commit, &message).await,
             Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
             Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),
         };
     }
-    integrate(ctx, &id, attempt, &base, &commit, &message).await
+    integrate(ctx, &id, attempt, base, &commit, &message).await
+}
+
+/// A worker's side of an attempt run elsewhere (`wavecrew worker`, in a Slurm job): in `ws` (a
+/// clone of the repository), runs the agent and the Verify commands of `job` exactly as a
+/// local lane does, writing events to the attempt's spool folder, and bundles the agent's work.
+pub async fn work_remote(
+    ws: &Workspace,
+    spool: &crate::remote::AttemptDir,
+    job: &crate::remote::Job,
+    agent: Arc<dyn Agent>,
+    options: Options,
+    cancel: watch::Receiver<bool>,
+) -> crate::remote::JobResult {
+    use crate::remote::JobResult;
+    let result = async {
+        let plan = plan::parse(&job.plan_text, &job.milestone).plan;
+        let Some(task) = TaskId::parse(&job.task).and_then(|id| plan.task(id)).cloned() else {
+            return Ok(JobResult::Failed { reason: format!("the plan has no task {}", job.task) });
+        };
+        let run = RunRecord {
+            id: job.run.clone(),
+            plan_path: String::new(),
+            plan_hash: String::new(),
+            plan_text: job.plan_text.clone(),
+            milestone: job.milestone.clone(),
+            title: plan.title.clone(),
+            branch: String::new(),
+            base: job.base.clone(),
+            state: RunState::Running,
+            started_ms: now_ms(),
+            finished_ms: None,
+            pid: std::process::id(),
+            options: String::new(),
+        };
+        let (events, _) = broadcast::channel(16);
+        let mut ctx = context(
+            ws,
+            run,
+            plan,
+            agent,
+            Options { backend: crate::backend::BackendChoice::Local, ..options },
+            events,
+            cancel,
+        );
+        ctx.emitter.sink = Some(Arc::new(crate::remote::EventWriter::open(&spool.events())?));
+        ctx.run_dir = spool.0.clone();
+        *ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = job.decisions.clone();
+        let worktree = ws.worktrees_dir(&job.run).join(format!("{}-{}", job.task, job.attempt));
+        if let Some(failure) = prepare_worktree(&ctx, &job.task, "worker", &worktree, &job.base).await? {
+            return Ok(JobResult::Failed { reason: failure });
+        }
+        let work = agent_and_verify(&ctx, &task, job.attempt, &worktree, job.failure.as_deref()).await?;
+        let result = match work {
+            Work::Tree(tree) => {
+                let commit = crate::remote::bundle_result(&ws.git, &tree, &job.base, &spool.bundle()).await?;
+                JobResult::Passed { commit }
+            }
+            Work::Ended(Attempt::Cancelled) => JobResult::Cancelled,
+            Work::Ended(Attempt::Failed(reason) | Attempt::Conflict(reason) | Attempt::Rejected(reason)) => {
+                JobResult::Failed { reason }
+            }
+            Work::Ended(Attempt::Committed) => JobResult::Failed { reason: "nothing to commit".into() },
+        };
+        let _ = ws.git.remove_worktree(&worktree).await;
+        Ok::<_, EngineError>(result)
+    }
+    .await;
+    result
+        .unwrap_or_else(|error| JobResult::Failed { reason: format!("the worker could not run the attempt: {error}") })
 }
 
 /// Runs the task's agent once in `worktree`: builds the prompt, starts the agent and reads its

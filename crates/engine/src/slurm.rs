@@ -176,10 +176,15 @@ fn minutes(limit: Duration) -> u64 {
 }
 
 impl Slurm {
+    /// The `slurm.conf` given, else `SLURM_CONF` of this process's environment.
+    fn conf(&self) -> Option<PathBuf> {
+        self.conf.clone().or_else(|| std::env::var_os("SLURM_CONF").map(PathBuf::from))
+    }
+
     /// A client command with `SLURM_CONF` set when it is not the system's.
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(program);
-        if let Some(conf) = &self.conf {
+        if let Some(conf) = self.conf() {
             command.env("SLURM_CONF", conf);
         }
         command.kill_on_drop(true);
@@ -188,11 +193,7 @@ impl Slurm {
 
     /// The configuration file the commands will read; a missing one makes them retry for a minute.
     fn check_conf(&self) -> Result<(), SlurmError> {
-        let conf = self
-            .conf
-            .clone()
-            .or_else(|| std::env::var_os("SLURM_CONF").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("/etc/slurm/slurm.conf"));
+        let conf = self.conf().unwrap_or_else(|| PathBuf::from("/etc/slurm/slurm.conf"));
         if conf.is_file() {
             Ok(())
         } else {
@@ -235,7 +236,7 @@ impl Slurm {
         }
         let mut command = self.command("sbatch");
         command.env_clear().envs(job.env.iter().map(|(k, v)| (k, v)));
-        if let Some(conf) = &self.conf {
+        if let Some(conf) = self.conf() {
             command.env("SLURM_CONF", conf);
         }
         command

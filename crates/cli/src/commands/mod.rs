@@ -13,6 +13,7 @@ pub mod runs;
 pub mod schema;
 pub mod serve;
 pub mod show;
+pub mod worker;
 
 use crate::cli::{Cli, Command};
 use crate::error::CliError;
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Agents(args) => agents::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),
+        Command::Worker(args) => worker::run(&ctx, &args),
     }
 }
 

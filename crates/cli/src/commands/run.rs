@@ -59,6 +59,20 @@ pub struct AgentArgs {
     #[arg(long, value_enum, default_value_t = Scheduling::Dag)]
     pub schedule: Scheduling,
 
+    /// Where task attempts run: `local` (a worktree per lane here) or `slurm` (one Slurm job per
+    /// attempt, see docs/scale-out.md) [config: run.backend; default local].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+
+    /// With `--backend slurm`: the partition [config: slurm.partition].
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+
+    /// With `--backend slurm`: one more `sbatch` argument, e.g. `--slurm-arg=--account=ml`
+    /// (repeatable) [config: slurm.args].
+    #[arg(long = "slurm-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub slurm_args: Vec<String>,
+
     /// Print the engine's events as JSON lines instead of the progress view.
     #[arg(long)]
     pub json: bool,
@@ -106,6 +120,12 @@ pub struct AgentArgs {
 pub enum AutoApprove {
     HumanVerify,
     Decision,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    Local,
+    Slurm,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -274,14 +294,97 @@ pub fn load_config(repo: &std::path::Path) -> Result<(PathBuf, Config), CliError
 
 /// The agent, the options and the configuration, from the flags and the configuration of the
 /// repository at `repo`.
-fn resolve(flags: &AgentArgs, repo: &std::path::Path) -> Result<(Arc<dyn Agent>, Options, Config), CliError> {
-    let (_, config) = load_config(repo)?;
-    Ok((flags.agent(&config)?, flags.options(&config), config))
+pub(super) fn resolve(
+    flags: &AgentArgs,
+    repo: &std::path::Path,
+) -> Result<(Arc<dyn Agent>, Options, Config), CliError> {
+    let (root, config) = load_config(repo)?;
+    let agent = flags.agent(&config)?;
+    let mut options = flags.options(&config);
+    options.backend = flags.backend(&config, &root, agent.as_ref())?;
+    Ok((agent, options, config))
+}
+
+impl AgentArgs {
+    /// The backend: `--backend` (or `run.backend`), with `[slurm]` and the Slurm flags.
+    fn backend(
+        &self,
+        config: &Config,
+        root: &std::path::Path,
+        agent: &dyn Agent,
+    ) -> Result<engine::backend::BackendChoice, CliError> {
+        let kind = match (self.backend, config.run.backend.as_deref()) {
+            (Some(kind), _) => kind,
+            (None, None | Some("local")) => BackendKind::Local,
+            (None, Some("slurm")) => BackendKind::Slurm,
+            (None, Some(other)) => {
+                return Err(CliError::usage(format!(
+                    "error: wavecrew.toml: run.backend = \"{other}\" is not a backend"
+                ))
+                .with_hint("the backends are `local` and `slurm`"));
+            }
+        };
+        if kind == BackendKind::Local {
+            return Ok(engine::backend::BackendChoice::Local);
+        }
+        let mut client = config.slurm.client();
+        if let Some(partition) = &self.partition {
+            client.partition = Some(partition.clone());
+        }
+        client.extra_args.extend(self.slurm_args.iter().cloned());
+        let state = engine::control::state_dir(root).map_err(|e| CliError::usage(format!("error: {e}")))?;
+        let program = std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
+        Ok(engine::backend::BackendChoice::Slurm(Box::new(engine::backend::SlurmOptions {
+            client,
+            spool: config.slurm.spool.clone().unwrap_or_else(|| state.join("spool")),
+            repo: config.slurm.repo.clone().unwrap_or_else(|| root.display().to_string()),
+            worker: vec![program.display().to_string(), "worker".into()],
+            agent: serde_json::json!(self.worker_agent_args(config)),
+            env: worker_env(agent),
+            poll: Duration::from_secs(1),
+        })))
+    }
+
+    /// The agent flags a worker resolves its agent from (paths made absolute).
+    fn worker_agent_args(&self, config: &Config) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(name) = self.agent.clone().or_else(|| config.agent.clone()) {
+            args.extend(["--agent".to_owned(), name]);
+        }
+        if let Some(command) = &self.agent_command {
+            args.extend(["--agent-command".to_owned(), command.clone()]);
+        }
+        if let Some(script) = &self.script {
+            let script = std::path::absolute(script).unwrap_or_else(|_| script.clone());
+            args.extend(["--script".to_owned(), script.display().to_string()]);
+        }
+        args
+    }
+}
+
+/// A Slurm job's whole environment: what an agent of this run may see of ours (the base
+/// variables and the agent's own, as a local lane passes them), and nothing else. Node-local
+/// paths (`TMPDIR`) are left to the node.
+fn worker_env(agent: &dyn Agent) -> Vec<(String, String)> {
+    let probe = engine::agent::AgentRequest {
+        task: String::new(),
+        attempt: 1,
+        model: None,
+        prompt: String::new(),
+        prompt_file: PathBuf::new(),
+        worktree: PathBuf::new(),
+        skills: Vec::new(),
+        verify_commands: Vec::new(),
+        role: engine::agent::AgentRole::Task,
+    };
+    let patterns: Vec<String> =
+        engine::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(agent.command(&probe).pass_env).collect();
+    std::env::vars().filter(|(name, _)| name != "TMPDIR" && engine::agent::env_matches(name, &patterns)).collect()
 }
 
 /// What lane worktrees get, worked out from the repository and its configuration; advice
 /// (a lockfile without its folder) is said once.
-async fn provision(ws: &Workspace, config: &Config) -> Result<engine::provision::Provision, CliError> {
+pub(super) async fn provision(ws: &Workspace, config: &Config) -> Result<engine::provision::Provision, CliError> {
     let provision = engine::provision::Provision::plan(&ws.root, &config.worktree.settings())
         .await
         .map_err(|e| CliError::io(format!("error: could not list the files to bring into worktrees: {e}")))?;
@@ -292,7 +395,7 @@ async fn provision(ws: &Workspace, config: &Config) -> Result<engine::provision:
 }
 
 /// Starts the runtime and runs `future` with Ctrl-C and SIGTERM turned into cancellation.
-fn with_runtime<T>(
+pub(super) fn with_runtime<T>(
     future: impl FnOnce(watch::Receiver<bool>) -> std::pin::Pin<Box<dyn std::future::Future<Output = T>>>,
 ) -> Result<T, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -366,6 +469,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
             consent(&ws, &parsed.plan, &bytes, yes)?;
             options.provision = provision(&ws, &config).await?;
+            check_backend(&options).await?;
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
@@ -399,6 +503,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
                     .ok_or_else(|| CliError::usage("error: this repository has no run to resume"))?,
             };
             options.provision = provision(&ws, &config).await?;
+            check_backend(&options).await?;
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
@@ -408,6 +513,21 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
             finish(&ws, result, into_current)
         })
     })?
+}
+
+/// With `--backend slurm`: the cluster must answer before anything starts.
+async fn check_backend(options: &Options) -> Result<(), CliError> {
+    if let engine::backend::BackendChoice::Slurm(slurm) = &options.backend {
+        slurm.client.ping().await.map_err(|e| {
+            CliError::usage(format!("error: --backend slurm: the cluster does not answer: {e}")).with_hint(
+                "`wavecrew agents` shows what the Slurm client sees; docs/scale-out.md says what a cluster needs",
+            )
+        })?;
+        std::fs::create_dir_all(&slurm.spool).map_err(|e| {
+            CliError::io(format!("error: could not make the spool folder {}: {e}", slurm.spool.display()))
+        })?;
+    }
+    Ok(())
 }
 
 /// With `--serve`: the dashboard, following this repository's journal.
@@ -429,7 +549,7 @@ async fn stop_dashboard(dashboard: Option<server::Dashboard>) {
     }
 }
 
-fn engine_error(error: run::EngineError) -> CliError {
+pub(super) fn engine_error(error: run::EngineError) -> CliError {
     match error {
         run::EngineError::Journal(_) | run::EngineError::Io(_) => CliError::io(format!("error: {error}")),
         _ => CliError::usage(format!("error: {error}")),

@@ -1,0 +1,106 @@
+//! `wavecrew worker JOB`: one task attempt inside a scheduler's job (`--backend slurm`).
+//!
+//! It clones the repository the job names at the attempt's base commit into the node's
+//! temporary folder, runs the agent and the Verify commands as a local lane does, and leaves
+//! the result in the job's spool folder for the head process: events as they happen, then the
+//! agent's work as a git bundle and `result.json` (see `engine::remote`). The clone is removed.
+
+use super::Context;
+use super::run::{AgentArgs, engine_error, provision, resolve, with_runtime};
+use crate::error::CliError;
+use clap::{Args, Parser};
+use engine::remote::{AttemptDir, JobResult};
+use engine::run::Workspace;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The job's `job.json`, in its spool folder.
+    #[arg(value_name = "JOB")]
+    pub job: PathBuf,
+}
+
+/// The agent flags of the head, as the job carries them.
+#[derive(Debug, Parser)]
+#[command(no_binary_name = true)]
+struct AgentFlags {
+    #[command(flatten)]
+    agent: AgentArgs,
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run git: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
+    }
+}
+
+/// A clone of `repo` in `dir` that has `base`.
+fn clone_at(repo: &str, run: &str, base: &str, dir: &Path) -> Result<(), String> {
+    let parent = dir.parent().unwrap_or(Path::new("/"));
+    let name = dir.display().to_string();
+    if Path::new(repo).is_dir() {
+        // A path every node sees: share its objects rather than copy them.
+        git(parent, &["clone", "--quiet", "--shared", "--no-checkout", repo, &name])?;
+    } else {
+        git(parent, &["clone", "--quiet", "--no-checkout", repo, &name])?;
+        git(dir, &["fetch", "--quiet", "origin", &format!("refs/wavecrew/{run}/base")])?;
+    }
+    git(dir, &["cat-file", "-e", &format!("{base}^{{commit}}")])
+        .map_err(|_| format!("the clone of {repo} does not have the base commit {base}"))
+}
+
+pub fn run(_ctx: &Context, args: &WorkerArgs) -> Result<ExitCode, CliError> {
+    let folder = args.job.parent().map(Path::to_owned).unwrap_or_default();
+    let spool = AttemptDir(std::path::absolute(&folder).unwrap_or(folder));
+    let job = spool.read_job().map_err(|e| CliError::usage(format!("error: {e}")))?;
+    let scratch = std::env::temp_dir().join(format!("wavecrew-worker-{}-{}-{}", job.run, job.task, job.attempt));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| CliError::io(format!("error: could not make {}: {e}", scratch.display())))?;
+    let clone = scratch.join("repo");
+    let result = match clone_at(&job.repo, &job.run, &job.base, &clone) {
+        Err(reason) => JobResult::Failed { reason: format!("the worker could not get the repository: {reason}") },
+        Ok(()) => {
+            let flags: Vec<String> = serde_json::from_value(job.agent.clone()).unwrap_or_default();
+            match AgentFlags::try_parse_from(&flags) {
+                Err(error) => JobResult::Failed { reason: format!("the job's agent flags are not valid: {error}") },
+                Ok(AgentFlags { agent: flags }) => match resolve(&flags, &clone) {
+                    Err(error) => {
+                        JobResult::Failed { reason: format!("the worker could not resolve its agent: {error}") }
+                    }
+                    Ok((agent, mut options, config)) => {
+                        options.agent_timeout = Duration::from_secs(job.agent_timeout_secs.max(1));
+                        options.verify_timeout = Duration::from_secs(job.verify_timeout_secs.max(1));
+                        let (spool, job, scratch) = (spool.clone(), job.clone(), scratch.clone());
+                        with_runtime(move |cancel| {
+                            Box::pin(async move {
+                                let mut ws = Workspace::open(&clone).await.map_err(engine_error)?;
+                                ws.worktree_root = scratch.join("worktrees");
+                                options.provision = provision(&ws, &config).await?;
+                                Ok::<_, CliError>(
+                                    engine::run::work_remote(&ws, &spool, &job, agent, options, cancel).await,
+                                )
+                            })
+                        })?
+                        .unwrap_or_else(|error| JobResult::Failed { reason: error.to_string() })
+                    }
+                },
+            }
+        }
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    spool
+        .write_result(&result)
+        .map_err(|e| CliError::io(format!("error: could not write {}: {e}", spool.result().display())))?;
+    Ok(ExitCode::SUCCESS)
+}
