@@ -626,7 +626,7 @@ fn wait_for_checkpoint(repo: &Repo, task: &str) -> String {
         if text.lines().any(|l| l.trim_start().starts_with(task) && l.contains("waiting")) {
             return text.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
         }
-        assert!(Instant::now() < deadline, "{task} never waited: {text}");
+        assert!(Instant::now() < deadline, "{task} never waited: {text}{}", String::from_utf8_lossy(&status.stderr));
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE TABLE IF NOT EXISTS attempts (
     run_id TEXT NOT NULL, task TEXT NOT NULL, attempt INTEGER NOT NULL, lane TEXT NOT NULL,
     worktree TEXT NOT NULL, base TEXT NOT NULL, pid INTEGER, state TEXT NOT NULL,
-    exit_code INTEGER, commit_hash TEXT, started_ms INTEGER NOT NULL, finished_ms INTEGER,
+    exit_code INTEGER, commit_hash TEXT, started_ms INTEGER NOT NULL, finished_ms INTEGER, job TEXT,
     PRIMARY KEY (run_id, task, attempt)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -164,7 +164,11 @@ impl Journal {
             .query_row("SELECT COUNT(*) FROM pragma_table_info('attempts') WHERE name = 'job'", [], |r| r.get(0))
             .map_err(fail)?;
         if !has_job {
-            conn.execute_batch("ALTER TABLE attempts ADD COLUMN job TEXT").map_err(fail)?;
+            match conn.execute_batch("ALTER TABLE attempts ADD COLUMN job TEXT") {
+                // Another process opening the same old journal may have added it first.
+                Err(error) if error.to_string().contains("duplicate column name") => {}
+                result => result.map_err(fail)?,
+            }
         }
         Ok(Journal { path: path.to_owned(), conn: Mutex::new(conn) })
     }
@@ -546,4 +550,40 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::Stopping { .. } => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_journal_from_before_scheduler_jobs_gets_the_column_and_two_openers_do_not_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE attempts (
+                run_id TEXT NOT NULL, task TEXT NOT NULL, attempt INTEGER NOT NULL, lane TEXT NOT NULL,
+                worktree TEXT NOT NULL, base TEXT NOT NULL, pid INTEGER, state TEXT NOT NULL,
+                exit_code INTEGER, commit_hash TEXT, started_ms INTEGER NOT NULL, finished_ms INTEGER,
+                PRIMARY KEY (run_id, task, attempt));
+             INSERT INTO attempts VALUES ('r', '1.1', 1, 'l', '/w', 'b', NULL, 'running', NULL, NULL, 0, NULL);",
+        )
+        .unwrap();
+        drop(old);
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn({
+                    let path = path.clone();
+                    move || Journal::open(&path).map(drop)
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+        let journal = Journal::open(&path).unwrap();
+        let attempts = journal.running_attempts("r").unwrap();
+        assert_eq!((attempts.len(), attempts[0].job.as_deref()), (1, None));
+    }
 }
