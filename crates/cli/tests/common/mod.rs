@@ -142,3 +142,57 @@ pub fn write(path: &str, content: &str) -> Value {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A real single-node Slurm cluster in a temporary folder, started by
+/// `scripts/slurm-cluster.sh` (Debian's Slurm; `.ci/run` installs it) and stopped when dropped.
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/slurm-cluster.sh")
+    }
+
+    pub fn start() -> Cluster {
+        let dir = tempfile::Builder::new().prefix("wavecrew-slurm").tempdir().unwrap();
+        let output = Command::new(Self::script()).arg("start").arg(dir.path()).output().unwrap();
+        assert!(
+            output.status.success(),
+            "the test cluster did not start (is Debian's slurmctld installed? `scripts/slurm-cluster.sh install`):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Cluster { dir }
+    }
+
+    /// Its `slurm.conf`, for `SLURM_CONF`.
+    pub fn conf(&self) -> PathBuf {
+        self.dir.path().join("slurm.conf")
+    }
+
+    /// The jobs Slurm holds: (id, name, state).
+    pub fn jobs(&self) -> Vec<(u64, String, String)> {
+        let output = Command::new("squeue").arg("--json").env("SLURM_CONF", self.conf()).output().unwrap();
+        let value: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        value["jobs"]
+            .as_array()
+            .map(|jobs| {
+                jobs.iter()
+                    .map(|j| {
+                        let state = match &j["job_state"] {
+                            Value::Array(states) => states.first().and_then(Value::as_str).unwrap_or("").to_owned(),
+                            other => other.as_str().unwrap_or("").to_owned(),
+                        };
+                        (j["job_id"].as_u64().unwrap_or(0), j["name"].as_str().unwrap_or("").to_owned(), state)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(Self::script()).arg("stop").arg(self.dir.path()).output();
+    }
+}
