@@ -8,7 +8,7 @@
 #                                         the last line on stdout is `export SLURM_CONF=DIR/slurm.conf` (for eval)
 #   scripts/slurm-cluster.sh stop DIR     cancels the cluster's jobs, stops both daemons and waits for them to exit
 #
-# Everything but that export line goes to stderr. Facts about this setup: docs/notes/slurm-facts.md.
+# Everything but that export line goes to stderr. What it is for and the facts it rests on: docs/scale-out.md.
 set -euo pipefail
 
 log() { echo "slurm-cluster: $*" >&2; }
