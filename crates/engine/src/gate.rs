@@ -511,6 +511,23 @@ pub fn fence_for(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
+/// The part of a reviewer's prompt that shows the change (`git diff --stat`, then the diff) and
+/// says where the JSON answer goes; the shape follows.
+pub(crate) fn change_and_answer(out: &mut String, stat: &str, diff: &str, answer_path: &str) {
+    use std::fmt::Write as _;
+    let (stat_fence, diff_fence) = (fence_for(stat), fence_for(diff));
+    let _ = writeln!(
+        out,
+        "## The change\n\n{stat_fence}\n{}\n{stat_fence}\n\n{diff_fence}diff\n{diff}{diff_fence}\n",
+        stat.trim_end(),
+    );
+    let _ = writeln!(
+        out,
+        "## Your answer\n\nWrite this JSON object, and nothing else, to `{answer_path}` (relative to the current \
+         directory; make the folder if it is missing):\n"
+    );
+}
+
 /// What a gate's reviewing agent is told: the change, what the checks found, and the answer
 /// wavecrew expects, where.
 pub struct ReviewPrompt<'a> {
@@ -592,20 +609,7 @@ impl ReviewPrompt<'_> {
             }
             let _ = writeln!(out);
         }
-        let stat_fence = fence_for(self.stat);
-        let diff_fence = fence_for(self.diff);
-        let _ = writeln!(
-            out,
-            "## The change\n\n{stat_fence}\n{}\n{stat_fence}\n\n{diff_fence}diff\n{}{diff_fence}\n",
-            self.stat.trim_end(),
-            self.diff
-        );
-        let _ = writeln!(
-            out,
-            "## Your answer\n\nWrite this JSON object, and nothing else, to `{}` (relative to the current directory; \
-             make the folder if it is missing):\n",
-            self.answer_path
-        );
+        change_and_answer(&mut out, self.stat, self.diff, self.answer_path);
         match self.shape {
             ReviewShape::Security => {
                 out.push_str(

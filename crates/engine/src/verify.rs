@@ -278,19 +278,8 @@ impl TruthsPrompt<'_> {
                 }
             }
         }
-        let (stat_fence, diff_fence) = (crate::gate::fence_for(self.stat), crate::gate::fence_for(self.diff));
-        let _ = writeln!(
-            out,
-            "\n## The change\n\n{stat_fence}\n{}\n{stat_fence}\n\n{diff_fence}diff\n{}{diff_fence}\n",
-            self.stat.trim_end(),
-            self.diff
-        );
-        let _ = writeln!(
-            out,
-            "## Your answer\n\nWrite this JSON object, and nothing else, to `{}` (relative to the current directory; \
-             make the folder if it is missing):\n",
-            self.answer_path
-        );
+        out.push('\n');
+        crate::gate::change_and_answer(&mut out, self.stat, self.diff, self.answer_path);
         out.push_str(concat!(
             "```json\n",
             r#"{"truths": [{"truth": "T1", "verdict": "PROVEN", "evidence": [{"command": "python3 -m pytest -k greet", "output": "1 passed"}, {"file": "src/app.py", "line": 12}]},"#,

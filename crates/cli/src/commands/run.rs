@@ -394,6 +394,21 @@ pub(super) async fn provision(ws: &Workspace, config: &Config) -> Result<engine:
     Ok(provision)
 }
 
+/// Returns at Ctrl-C or SIGTERM.
+pub(super) async fn interrupted() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(term) => term.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminated => {}
+    }
+}
+
 /// Starts the runtime and runs `future` with Ctrl-C and SIGTERM turned into cancellation.
 pub(super) fn with_runtime<T>(
     future: impl FnOnce(watch::Receiver<bool>) -> std::pin::Pin<Box<dyn std::future::Future<Output = T>>>,
@@ -405,17 +420,7 @@ pub(super) fn with_runtime<T>(
     Ok(runtime.block_on(async move {
         let (cancel_tx, cancel_rx) = watch::channel(false);
         tokio::spawn(async move {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let terminated = async {
-                match term.as_mut() {
-                    Some(term) => term.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminated => {}
-            }
+            interrupted().await;
             eprintln!("\nstopping: agents get SIGTERM, then SIGKILL; press Ctrl-C again to quit at once");
             let _ = cancel_tx.send(true);
             let _ = tokio::signal::ctrl_c().await;

@@ -49,17 +49,7 @@ pub fn run(_ctx: &Context, args: &ServeArgs) -> Result<ExitCode, CliError> {
     runtime.block_on(async move {
         let dashboard = start(state_dir, &args.addr).await?;
         eprintln!("press Ctrl-C to stop");
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(term) => term.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminated => {}
-        }
+        super::run::interrupted().await;
         dashboard.stop().await.map_err(|e| CliError::io(format!("error: dashboard: {e}")))?;
         Ok(ExitCode::SUCCESS)
     })
