@@ -122,6 +122,21 @@ struct SlurmBackend {
     jobs: tokio::sync::Mutex<Option<(Instant, JobsRead)>>,
 }
 
+/// Appends to `to` what `from` has beyond `to`'s length: logs only grow, and whoever follows
+/// the copy (the dashboard) reads it as it grows.
+fn append_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let have = std::fs::metadata(to).map_or(0, |m| m.len());
+    let mut source = std::fs::File::open(from)?;
+    if source.metadata()?.len() <= have {
+        return Ok(());
+    }
+    source.seek(SeekFrom::Start(have))?;
+    let mut rest = Vec::new();
+    source.read_to_end(&mut rest)?;
+    std::fs::OpenOptions::new().create(true).append(true).open(to)?.write_all(&rest)
+}
+
 /// What one `squeue` said: every job by id, or why it could not say.
 type JobsRead = Result<HashMap<JobId, JobInfo>, String>;
 
@@ -296,7 +311,7 @@ impl SlurmBackend {
     }
 
     /// Journals the events the worker wrote since the last look (its process ids mean nothing
-    /// here and are left out), and copies its logs into the run's folder.
+    /// here and are left out), and brings what its logs gained into the run's folder.
     fn pass_on(&self, ctx: &Ctx, dir: &AttemptDir, events: &mut EventReader) -> Result<(), EngineError> {
         for event in events.read_new(&dir.events()) {
             if matches!(event, Event::AgentSpawned { .. } | Event::AgentOutput { .. } | Event::AttemptStarted { .. }) {
@@ -309,17 +324,24 @@ impl SlurmBackend {
             let target = ctx.run_dir.join(folder);
             let _ = std::fs::create_dir_all(&target);
             for entry in entries.filter_map(Result::ok) {
-                let to = target.join(entry.file_name());
-                let changed = match (entry.metadata(), std::fs::metadata(&to)) {
-                    (Ok(from), Ok(to)) => from.len() != to.len(),
-                    (Ok(_), Err(_)) => true,
-                    _ => false,
-                };
-                if changed {
-                    let _ = std::fs::copy(entry.path(), &to);
-                }
+                let _ = append_new(&entry.path(), &target.join(entry.file_name()));
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_log_s_copy_only_ever_grows_by_what_the_log_gained() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("from.log"), dir.path().join("to.log"));
+        std::fs::write(&from, "one\n").unwrap();
+        super::append_new(&from, &to).unwrap();
+        std::fs::write(&from, "one\ntwo\n").unwrap();
+        super::append_new(&from, &to).unwrap();
+        super::append_new(&from, &to).unwrap();
+        assert_eq!(std::fs::read_to_string(&to).unwrap(), "one\ntwo\n");
     }
 }
