@@ -477,8 +477,9 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
             )?;
         }
         Event::AgentExited { task, attempt, code, .. } => {
+            // Its process group is gone: `resume` must not signal that id, which may be reused.
             tx.execute(
-                "UPDATE attempts SET exit_code = ?4 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                "UPDATE attempts SET exit_code = ?4, pid = NULL WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
                 params![run, task, attempt, code],
             )?;
         }
@@ -585,5 +586,44 @@ mod tests {
         let journal = Journal::open(&path).unwrap();
         let attempts = journal.running_attempts("r").unwrap();
         assert_eq!((attempts.len(), attempts[0].job.as_deref()), (1, None));
+    }
+
+    #[test]
+    fn an_exited_agent_s_process_id_is_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("journal.sqlite")).unwrap();
+        let run = RunRecord {
+            id: "r".into(),
+            plan_path: "p".into(),
+            plan_hash: "h".into(),
+            plan_text: String::new(),
+            milestone: "M1".into(),
+            title: "t".into(),
+            branch: "b".into(),
+            base: "c".into(),
+            state: RunState::Running,
+            started_ms: 0,
+            finished_ms: None,
+            pid: 1,
+            options: "{}".into(),
+        };
+        journal.create_run(&run, &["1.1".to_owned()]).unwrap();
+        let started = Event::AttemptStarted {
+            task: "1.1".into(),
+            attempt: 1,
+            lane: "l".into(),
+            agent: "a".into(),
+            model: None,
+            worktree: "/w".into(),
+            base: "c".into(),
+            role: None,
+        };
+        journal.record("r", started).unwrap();
+        journal.record("r", Event::AgentSpawned { task: "1.1".into(), attempt: 1, pid: 4242 }).unwrap();
+        assert_eq!(journal.running_attempts("r").unwrap()[0].pid, Some(4242));
+        let exited =
+            Event::AgentExited { task: "1.1".into(), attempt: 1, code: Some(0), timed_out: false, duration_ms: 1 };
+        journal.record("r", exited).unwrap();
+        assert_eq!(journal.running_attempts("r").unwrap()[0].pid, None);
     }
 }
