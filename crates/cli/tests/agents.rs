@@ -3,32 +3,12 @@
 //! talks to the scripted LLM server (`llm-double`, a test double) on 127.0.0.1. No real model is
 //! called.
 
+mod common;
+
+use common::{git, installed as cli};
 use llm_double::{Fault, Script, Server, Step};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// Where `scripts/install-agent-clis.sh` put the CLIs.
-fn cli(name: &str) -> PathBuf {
-    let dir = std::env::var_os("WAVECREW_AGENT_CLIS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agent-clis"));
-    // npm packages have their programs in node_modules/.bin, Python virtual environments in bin.
-    let npm = dir.join(name).join("node_modules/.bin").join(name);
-    let program = if npm.exists() { npm } else { dir.join(name).join("bin").join(name) };
-    assert!(
-        program.exists(),
-        "{} is missing: run scripts/install-agent-clis.sh (scripts/test.sh does)",
-        program.display()
-    );
-    program
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().trim_end().to_owned()
-}
 
 const PLAN: &str = "# M1 Implementation Plan: Hello
 

@@ -138,7 +138,7 @@ fn a_secret_planted_by_the_agent_is_caught_and_never_echoed() {
 
 #[test]
 fn coverage_of_new_code_comes_from_a_real_lcov_report() {
-    let coverage = tool("coverage");
+    let coverage = common::installed("coverage");
     let cov = coverage.display();
     let verify = format!("`{cov} run --omit='tests/*' -m unittest discover -s tests && {cov} lcov -o lcov.info`");
     let plan = gate_plan(
@@ -184,20 +184,6 @@ fn coverage_of_new_code_comes_from_a_real_lcov_report() {
     assert_eq!(checked[1]["passed"], true);
     let files = git(repo.root(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
     assert!(!files.contains("lcov.info") && !files.contains(".coverage"), "check output is never committed: {files}");
-}
-
-/// A tool `scripts/install-agent-clis.sh` installed for the tests.
-fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("WAVECREW_AGENT_CLIS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agent-clis"));
-    let program = dir.join(name).join("bin").join(name);
-    assert!(
-        program.exists(),
-        "{} is missing: run scripts/install-agent-clis.sh (scripts/test.sh does)",
-        program.display()
-    );
-    program
 }
 
 /// The prompt file of a task's attempt (`2.1-1.md`) in the run's folder.

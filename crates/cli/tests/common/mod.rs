@@ -15,6 +15,23 @@ pub fn test_state_home() -> PathBuf {
     std::env::temp_dir().join("wavecrew-test-state")
 }
 
+/// A program that `scripts/install-agent-clis.sh` installed (an agent CLI from npm, or a
+/// Python tool in its virtual environment), under `$WAVECREW_AGENT_CLIS`.
+pub fn installed(name: &str) -> PathBuf {
+    let dir = std::env::var_os("WAVECREW_AGENT_CLIS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/agent-clis"));
+    // npm packages have their programs in node_modules/.bin, Python virtual environments in bin.
+    let npm = dir.join(name).join("node_modules/.bin").join(name);
+    let program = if npm.exists() { npm } else { dir.join(name).join("bin").join(name) };
+    assert!(
+        program.exists(),
+        "{} is missing: run scripts/install-agent-clis.sh (scripts/test.sh does)",
+        program.display()
+    );
+    program
+}
+
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
     assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
