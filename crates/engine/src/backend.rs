@@ -213,16 +213,8 @@ impl SlurmBackend {
                 ))));
             }
         }
-        ctx.emitter.emit(Event::AttemptStarted {
-            task: task.clone(),
-            attempt: attempt.attempt,
-            lane: attempt.lane.to_owned(),
-            agent: ctx.agent.name().to_owned(),
-            model: ctx.schedule.lane_of(attempt.task.id).and_then(|l| l.model.clone()),
-            worktree: format!("slurm: {}", dir.0.display()),
-            base: attempt.base.to_owned(),
-            role: None,
-        })?;
+        let worktree = format!("slurm: {}", dir.0.display());
+        ctx.attempt_started(&task, attempt.attempt, attempt.lane, worktree, attempt.base, None)?;
         // Enough for the agent, every Verify command and a setup, with a margin; Slurm counts minutes.
         let verify = ctx.options.verify_timeout * attempt.task.verify_commands.len() as u32;
         let limit = ctx.options.agent_timeout + verify + ctx.options.setup_timeout.min(Duration::from_secs(600));

@@ -326,6 +326,32 @@ pub(crate) struct Ctx {
     pub(crate) cancel: watch::Receiver<bool>,
 }
 
+impl Ctx {
+    /// Journals that the run's agent starts on `task` (its `attempt`, or a gate's round) in
+    /// `worktree` at `base`; `role` when it is not the task's own work (`review`, `verify`).
+    pub(crate) fn attempt_started(
+        &self,
+        task: &str,
+        attempt: u32,
+        lane: &str,
+        worktree: String,
+        base: &str,
+        role: Option<AgentRole>,
+    ) -> Result<(), JournalError> {
+        let model = TaskId::parse(task).and_then(|id| self.schedule.lane_of(id)).and_then(|l| l.model.clone());
+        self.emitter.emit(Event::AttemptStarted {
+            task: task.to_owned(),
+            attempt,
+            lane: lane.to_owned(),
+            agent: self.agent.name().to_owned(),
+            model: if role == Some(AgentRole::Verify) { None } else { model },
+            worktree,
+            base: base.to_owned(),
+            role: role.map(|r| r.as_str().to_owned()),
+        })
+    }
+}
+
 /// A checkpoint's word to the scheduler.
 enum Parking {
     /// It waits for a person: its slot is free for other tasks meanwhile.
@@ -1012,16 +1038,8 @@ pub(crate) async fn work_here(ctx: &Ctx, job: &crate::backend::AttemptJob<'_>) -
     if let Some(failure) = prepare_worktree(ctx, &id, job.lane, job.worktree, job.base).await? {
         return Ok(Work::Ended(Attempt::Failed(failure)));
     }
-    ctx.emitter.emit(Event::AttemptStarted {
-        task: id,
-        attempt: job.attempt,
-        lane: job.lane.to_owned(),
-        agent: ctx.agent.name().to_owned(),
-        model: ctx.schedule.lane_of(job.task.id).and_then(|l| l.model.clone()),
-        worktree: job.worktree.to_string_lossy().into_owned(),
-        base: job.base.to_owned(),
-        role: None,
-    })?;
+    let worktree = job.worktree.to_string_lossy().into_owned();
+    ctx.attempt_started(&id, job.attempt, job.lane, worktree, job.base, None)?;
     agent_and_verify(ctx, job.task, job.attempt, job.worktree, job.failure).await
 }
 
@@ -1452,16 +1470,7 @@ async fn verify_truths(
         timeout_secs: ctx.options.verify_timeout.as_secs(),
     }
     .build();
-    ctx.emitter.emit(Event::AttemptStarted {
-        task: TASK.to_owned(),
-        attempt: 1,
-        lane: TASK.to_owned(),
-        agent: ctx.agent.name().to_owned(),
-        model: None,
-        worktree: worktree.to_string_lossy().into_owned(),
-        base: head.to_owned(),
-        role: Some(AgentRole::Verify.as_str().to_owned()),
-    })?;
+    ctx.attempt_started(TASK, 1, TASK, worktree.to_string_lossy().into_owned(), head, Some(AgentRole::Verify))?;
     let launch = Launch {
         task: TASK.to_owned(),
         attempt: 1,
@@ -1628,16 +1637,7 @@ async fn gate_task(
         // A fix round: the gate's agent gets the findings, wavecrew commits what it changed. The
         // checks' own output (reports, coverage data) is cleared first: it is not the fix.
         Git::new(worktree).reset_to(&head).await?;
-        ctx.emitter.emit(Event::AttemptStarted {
-            task: id.clone(),
-            attempt: round,
-            lane: lane.to_owned(),
-            agent: ctx.agent.name().to_owned(),
-            model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
-            worktree: worktree.to_string_lossy().into_owned(),
-            base: head.clone(),
-            role: None,
-        })?;
+        ctx.attempt_started(&id, round, lane, worktree.to_string_lossy().into_owned(), &head, None)?;
         match run_agent(ctx, task, round, worktree, Some(&red.for_agent())).await? {
             None => {}
             Some(Attempt::Cancelled) => return Ok(Attempt::Cancelled),
@@ -1710,16 +1710,8 @@ async fn review_gate(
     }
     .build();
     let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
-    ctx.emitter.emit(Event::AttemptStarted {
-        task: id.clone(),
-        attempt: round,
-        lane: lane.to_owned(),
-        agent: ctx.agent.name().to_owned(),
-        model: model.clone(),
-        worktree: worktree.to_string_lossy().into_owned(),
-        base: head.to_owned(),
-        role: Some(AgentRole::Review.as_str().to_owned()),
-    })?;
+    let worktree_name = worktree.to_string_lossy().into_owned();
+    ctx.attempt_started(&id, round, lane, worktree_name, head, Some(AgentRole::Review))?;
     let launch = Launch {
         name: format!("{id}-{round}-review-{skill}"),
         log_part: format!("review-{skill}"),
