@@ -216,6 +216,15 @@ impl Config {
         }
         self.worktree.hardlink = over.worktree.hardlink.or(self.worktree.hardlink);
         self.prices.extend(over.prices);
+        self.run.backend = over.run.backend.or(self.run.backend.take());
+        let (slurm, over) = (&mut self.slurm, over.slurm);
+        slurm.partition = over.partition.or(slurm.partition.take());
+        slurm.cpus = over.cpus.or(slurm.cpus);
+        slurm.mem = over.mem.or(slurm.mem.take());
+        slurm.args.extend(over.args);
+        slurm.conf = over.conf.or(slurm.conf.take());
+        slurm.spool = over.spool.or(slurm.spool.take());
+        slurm.repo = over.repo.or(slurm.repo.take());
     }
 }
 
@@ -270,6 +279,24 @@ mod tests {
         config.merge(toml::from_str("[verify]\ntruths = \"agent\"\n").unwrap());
         assert_eq!(config.verify.truths, Some(TruthsMode::Agent));
         assert!(toml::from_str::<Config>("[verify]\ntruths = \"maybe\"\n").is_err());
+    }
+
+    #[test]
+    fn the_backend_and_slurm_settings_merge_key_by_key() {
+        let mut config: Config =
+            toml::from_str("[slurm]\npartition = \"cpu\"\nconf = \"/etc/slurm/slurm.conf\"\nargs = [\"--qos=low\"]\n")
+                .unwrap();
+        config.merge(
+            toml::from_str(
+                "[run]\nbackend = \"slurm\"\n[slurm]\nrepo = \"file:///srv/repo.git\"\nargs = [\"--account=ml\"]\n",
+            )
+            .unwrap(),
+        );
+        assert_eq!(config.run.backend.as_deref(), Some("slurm"));
+        assert_eq!(config.slurm.partition.as_deref(), Some("cpu"));
+        assert_eq!(config.slurm.repo.as_deref(), Some("file:///srv/repo.git"));
+        assert_eq!(config.slurm.args, ["--qos=low", "--account=ml"]);
+        assert_eq!(config.slurm.client().conf, Some(PathBuf::from("/etc/slurm/slurm.conf")));
     }
 
     #[test]

@@ -241,3 +241,23 @@ fn wavecrew_killed_while_jobs_are_queued_resumes_by_following_them() {
     tasks.sort();
     assert_eq!(tasks, ["1.1", "1.2", "1.3", "1.4"], "every task exactly once");
 }
+
+#[test]
+fn workers_clone_from_a_git_url_the_head_pushes_each_base_to() {
+    let cluster = Cluster::start();
+    let text = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -s a.txt`")])]);
+    let repo = Repo::new(&text, &json!({"tasks": {"1.1": [[write("a.txt", "quick\n")]]}}));
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "--quiet", "--bare"]);
+    let url = format!("file://{}", remote.path().display());
+    std::fs::write(repo.root().join("wavecrew.toml"), format!("[slurm]\nrepo = \"{url}\"\n")).unwrap();
+
+    let out = command(&repo, &cluster, &run_args(&["--backend", "slurm"])).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:a.txt"]), "quick");
+    let run = events(&out.stdout)[0]["run"].as_str().unwrap().to_owned();
+    let pushed = git(remote.path(), &["for-each-ref", "--format=%(refname)"]);
+    assert_eq!(pushed, format!("refs/wavecrew/{run}/1.1-1"), "the attempt's base went to the remote");
+    let base = git(repo.root(), &["rev-parse", "main"]);
+    assert_eq!(git(remote.path(), &["rev-parse", &format!("refs/wavecrew/{run}/1.1-1")]), base);
+}

@@ -205,7 +205,7 @@ impl SlurmBackend {
         dir.write_job(&job)?;
         if !Path::new(&self.options.repo).is_dir() {
             // Workers clone from a remote: the base commit must be there.
-            let target = format!("{}:refs/wavecrew/{}/base", attempt.base, ctx.run.id);
+            let target = format!("{}:{}", attempt.base, crate::remote::base_ref(&ctx.run.id, &task, attempt.attempt));
             if let Err(error) = ctx.repo.run(&["push", "--quiet", "--force", &self.options.repo, &target]).await {
                 return Ok(Work::Ended(Attempt::Failed(format!(
                     "could not push the base commit to {} for the Slurm job: {error}",

@@ -26,6 +26,11 @@ use std::path::{Path, PathBuf};
 /// The ref a worker's bundle carries.
 const RESULT_REF: &str = "refs/wavecrew/result";
 
+/// The ref a head pushes an attempt's base commit to, when workers clone from a git URL.
+pub fn base_ref(run: &str, task: &str, attempt: u32) -> String {
+    format!("refs/wavecrew/{run}/{task}-{attempt}")
+}
+
 /// What the head asks a worker to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Job {

@@ -44,8 +44,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
     }
 }
 
-/// A clone of `repo` in `dir` that has `base`.
-fn clone_at(repo: &str, run: &str, base: &str, dir: &Path) -> Result<(), String> {
+/// A clone of the job's repository in `dir` that has its base commit.
+fn clone_at(job: &engine::remote::Job, dir: &Path) -> Result<(), String> {
+    let (repo, base) = (job.repo.as_str(), job.base.as_str());
     let parent = dir.parent().unwrap_or(Path::new("/"));
     let name = dir.display().to_string();
     if Path::new(repo).is_dir() {
@@ -53,7 +54,8 @@ fn clone_at(repo: &str, run: &str, base: &str, dir: &Path) -> Result<(), String>
         git(parent, &["clone", "--quiet", "--shared", "--no-checkout", repo, &name])?;
     } else {
         git(parent, &["clone", "--quiet", "--no-checkout", repo, &name])?;
-        git(dir, &["fetch", "--quiet", "origin", &format!("refs/wavecrew/{run}/base")])?;
+        // The head pushed the base commit there for this attempt.
+        git(dir, &["fetch", "--quiet", "origin", &engine::remote::base_ref(&job.run, &job.task, job.attempt)])?;
     }
     git(dir, &["cat-file", "-e", &format!("{base}^{{commit}}")])
         .map_err(|_| format!("the clone of {repo} does not have the base commit {base}"))
@@ -68,7 +70,7 @@ pub fn run(_ctx: &Context, args: &WorkerArgs) -> Result<ExitCode, CliError> {
     std::fs::create_dir_all(&scratch)
         .map_err(|e| CliError::io(format!("error: could not make {}: {e}", scratch.display())))?;
     let clone = scratch.join("repo");
-    let result = match clone_at(&job.repo, &job.run, &job.base, &clone) {
+    let result = match clone_at(&job, &clone) {
         Err(reason) => JobResult::Failed { reason: format!("the worker could not get the repository: {reason}") },
         Ok(()) => {
             let flags: Vec<String> = serde_json::from_value(job.agent.clone()).unwrap_or_default();
