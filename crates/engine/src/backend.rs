@@ -260,15 +260,11 @@ impl SlurmBackend {
                             ))),
                         }
                     }
-                    Ok(JobResult::Failed { reason }) => Work::Ended(Attempt::Failed(reason)),
                     Ok(JobResult::Cancelled) if *cancel.borrow() => Work::Ended(Attempt::Cancelled),
-                    Ok(JobResult::Cancelled) => {
-                        let said = self.jobs().await.ok().and_then(|jobs| jobs.get(&id).map(JobInfo::describe));
-                        Work::Ended(Attempt::Failed(format!(
-                            "Slurm stopped job {id} ({}) before the attempt ended",
-                            said.unwrap_or_else(|| "no longer listed".into())
-                        )))
-                    }
+                    // The worker's word, unless Slurm stopped the job under it (scancel from
+                    // outside, the time limit, a node lost): then Slurm's reason comes first.
+                    Ok(JobResult::Failed { reason }) => Work::Ended(Attempt::Failed(self.why(id, Some(reason)).await)),
+                    Ok(JobResult::Cancelled) => Work::Ended(Attempt::Failed(self.why(id, None).await)),
                     Err(reason) => Work::Ended(Attempt::Failed(reason)),
                 });
             }
@@ -299,6 +295,28 @@ impl SlurmBackend {
                 () = tokio::time::sleep(self.options.poll.min(Duration::from_secs(1))) => {}
                 _ = cancel.changed() => {}
             }
+        }
+    }
+
+    /// Why an attempt whose worker reported no success ended: Slurm's state of the job once it
+    /// is over (waiting a little for it), when Slurm ended it, then the worker's reason.
+    async fn why(&self, id: JobId, worker: Option<String>) -> String {
+        let deadline = Instant::now() + RESULT_GRACE;
+        let job = loop {
+            let job = self.jobs().await.ok().and_then(|jobs| jobs.get(&id).cloned());
+            if job.as_ref().is_none_or(JobInfo::is_final) || Instant::now() >= deadline {
+                break job;
+            }
+            tokio::time::sleep(self.options.poll.min(Duration::from_millis(500))).await;
+        };
+        let stopped = job.filter(|j| j.is_final() && j.state != "COMPLETED" && j.state != "FAILED");
+        match (stopped, worker) {
+            (Some(job), Some(reason)) => {
+                format!("Slurm stopped job {id} ({}) before the attempt ended\n{reason}", job.describe())
+            }
+            (Some(job), None) => format!("Slurm stopped job {id} ({}) before the attempt ended", job.describe()),
+            (None, Some(reason)) => reason,
+            (None, None) => format!("the worker of Slurm job {id} was stopped before the attempt ended"),
         }
     }
 
