@@ -27,15 +27,16 @@ fn browser_script() -> (PathBuf, PathBuf) {
     (script, deps)
 }
 
-/// Runs `room.mjs ARGS`; returns its JSON summary, or fails with what it said.
-fn browse(args: &[&str]) -> Value {
+/// Runs `room.mjs ARGS` (it writes `ready`, if given, once the page shows the run); returns its
+/// JSON summary, or fails with what it said.
+fn browse(args: &[&str], ready: Option<&Path>) -> Value {
     let (script, deps) = browser_script();
-    let output = Command::new("node")
-        .arg(&script)
-        .args(args)
-        .env("WAVECREW_BROWSER_DEPS", deps)
-        .output()
-        .expect("node runs the browser script");
+    let mut node = Command::new("node");
+    node.arg(&script).args(args).env("WAVECREW_BROWSER_DEPS", deps);
+    if let Some(ready) = ready {
+        node.env("WAVECREW_PAGE_READY", ready);
+    }
+    let output = node.output().expect("node runs the browser script");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -124,8 +125,11 @@ feat(M1): {task 2.1 description}
 
 #[test]
 fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
+    // 1.1 works until the page watches it: the browser must see it running, then committed.
+    let watching = tempfile::tempdir().unwrap();
+    let ready = watching.path().join("page-ready");
     let script = json!({"tasks": {
-        "1.1": [[{"say": "writing the greeting"}, {"sleep_ms": 3000}, write("hello.txt", "hello\n")]],
+        "1.1": [[{"say": "writing the greeting"}, {"wait_for": ready.display().to_string()}, write("hello.txt", "hello\n")]],
         "2.1": [[{"say": "reading hello.txt"}, write("checked.txt", "read\n")]],
     }});
     let repo = Repo::new(LIVE_PLAN, &script);
@@ -135,7 +139,7 @@ fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
     let run = newest_run(&repo);
 
     let shot = screenshot("dashboard-room.png");
-    let summary = browse(&[&room_url(&url, &run), &shot]);
+    let summary = browse(&[&room_url(&url, &run), &shot], Some(&ready));
     assert_eq!(summary["approved"], "2.1");
     assert_eq!(summary["final"], "succeeded");
     let seen = |task: &str| -> Vec<String> {
@@ -143,6 +147,8 @@ fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
     };
     assert_eq!(seen("2.1").last().map(String::as_str), Some("committed"), "{summary}");
     assert!(seen("2.1").contains(&"waiting".to_owned()), "{summary}");
+    assert_eq!(seen("1.1").first().map(String::as_str), Some("running"), "{summary}");
+    assert_eq!(seen("1.1").last().map(String::as_str), Some("committed"), "{summary}");
     assert!(Path::new(&shot).metadata().unwrap().len() > 10_000, "a real screenshot at {shot}");
     eprintln!("screenshot: {shot}");
 
@@ -195,7 +201,7 @@ fn markup_in_a_plan_and_in_agent_output_stays_text_in_the_browser() {
     let mut serve = repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let (url, _rest) = dashboard_url(&mut serve);
     let shot = screenshot("dashboard-xss.png");
-    let summary = browse(&["--xss", &room_url(&url, &run), &shot]);
+    let summary = browse(&["--xss", &room_url(&url, &run), &shot], None);
     let _ = serve.kill();
     let _ = serve.wait();
     assert_eq!(summary["ok"], true, "{summary}");

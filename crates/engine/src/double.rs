@@ -47,6 +47,9 @@ pub enum Step {
     Flood { flood: u64 },
     /// Waits.
     SleepMs { sleep_ms: u64 },
+    /// Waits until the file `wait_for` exists (relative to the worktree, or absolute), at most a
+    /// minute; exits 1 if it never does. Lets a test hold an agent until it has seen it run.
+    WaitFor { wait_for: String },
     /// Never ends (until killed).
     Hang { hang: bool },
     /// Exits with this code now.
@@ -110,6 +113,18 @@ pub fn play(script: &Script, task: &str, role: &str, attempt: u32, dir: &Path) -
             Step::SleepMs { sleep_ms } => {
                 stdout.flush()?;
                 std::thread::sleep(Duration::from_millis(*sleep_ms));
+            }
+            Step::WaitFor { wait_for } => {
+                stdout.flush()?;
+                let path = dir.join(wait_for);
+                let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                while !path.exists() {
+                    if std::time::Instant::now() >= deadline {
+                        writeln!(stdout, "scripted agent: {} never appeared", path.display())?;
+                        return Ok(1);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
             }
             Step::Hang { .. } => loop {
                 stdout.flush()?;

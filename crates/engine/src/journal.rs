@@ -96,6 +96,19 @@ pub struct TaskRecord {
     pub reason: Option<String>,
 }
 
+/// What a list of runs shows of each.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunTotals {
+    /// Its tasks.
+    pub tasks: usize,
+    /// Of which committed.
+    pub committed: usize,
+    /// When its last event was recorded.
+    pub last_event_ms: Option<u64>,
+    /// What its agents cost, when any reported it.
+    pub cost_usd: Option<f64>,
+}
+
 /// An attempt's row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttemptRecord {
@@ -331,6 +344,39 @@ impl Journal {
         self.with(|conn| conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM events", [], |r| r.get(0)))
     }
 
+    /// Totals of every run, by id, from the state tables and one pass of SQL over the usage
+    /// events (no event is decoded here): what a list of runs shows.
+    pub fn run_totals(&self) -> Result<std::collections::HashMap<String, RunTotals>> {
+        self.with(|conn| {
+            let mut totals: std::collections::HashMap<String, RunTotals> = std::collections::HashMap::new();
+            let mut tasks =
+                conn.prepare_cached("SELECT run_id, COUNT(*), SUM(state = 'committed') FROM tasks GROUP BY run_id")?;
+            for row in
+                tasks.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?
+            {
+                let (run, total, done) = row?;
+                let entry = totals.entry(run).or_default();
+                entry.tasks = total as usize;
+                entry.committed = done as usize;
+            }
+            let mut events = conn.prepare_cached(
+                "SELECT run_id, MAX(at_ms),
+                        SUM(CASE WHEN kind = 'agent_activity' AND json_extract(body, '$.kind') = 'usage'
+                                 THEN json_extract(body, '$.cost_usd') END)
+                 FROM events GROUP BY run_id",
+            )?;
+            for row in events.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<f64>>(2)?))
+            })? {
+                let (run, last, cost) = row?;
+                let entry = totals.entry(run).or_default();
+                entry.last_event_ms = last.map(|m| m as u64);
+                entry.cost_usd = cost;
+            }
+            Ok(totals)
+        })
+    }
+
     /// Sets who runs `run` now and marks it running again (on resume).
     pub fn claim(&self, run: &str, pid: u32) -> Result<()> {
         self.with(|conn| {
@@ -562,8 +608,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.sqlite");
         let old = Connection::open(&path).unwrap();
+        // As every journal is: in WAL mode (the one wavecrew sets when it makes it).
         old.execute_batch(
-            "CREATE TABLE attempts (
+            "PRAGMA journal_mode=WAL;
+             CREATE TABLE attempts (
                 run_id TEXT NOT NULL, task TEXT NOT NULL, attempt INTEGER NOT NULL, lane TEXT NOT NULL,
                 worktree TEXT NOT NULL, base TEXT NOT NULL, pid INTEGER, state TEXT NOT NULL,
                 exit_code INTEGER, commit_hash TEXT, started_ms INTEGER NOT NULL, finished_ms INTEGER,
@@ -625,5 +673,21 @@ mod tests {
             Event::AgentExited { task: "1.1".into(), attempt: 1, code: Some(0), timed_out: false, duration_ms: 1 };
         journal.record("r", exited).unwrap();
         assert_eq!(journal.running_attempts("r").unwrap()[0].pid, None);
+
+        // What the runs list shows, without decoding events.
+        let usage = |cost: Option<f64>| Event::AgentActivity {
+            task: "1.1".into(),
+            attempt: 1,
+            kind: "usage".into(),
+            detail: String::new(),
+            tokens_in: Some(10),
+            tokens_out: Some(5),
+            cost_usd: cost,
+        };
+        let last = journal.record("r", usage(Some(0.25))).unwrap().at_ms;
+        journal.record("r", usage(None)).unwrap();
+        let totals = &journal.run_totals().unwrap()["r"];
+        assert_eq!((totals.tasks, totals.committed, totals.cost_usd), (1, 0, Some(0.25)));
+        assert!(totals.last_event_ms.unwrap() >= last);
     }
 }

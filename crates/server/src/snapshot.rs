@@ -25,26 +25,30 @@ pub(crate) struct RunRow {
     cost_usd: Option<f64>,
 }
 
-/// Every run of the repository, newest first.
+/// Every run of the repository, newest first. Read from the state tables and one SQL pass
+/// over the events: the page asks for it every few seconds, whatever the number of runs.
 pub(crate) fn runs(journal: &Journal) -> Result<Vec<RunRow>, JournalError> {
-    let mut rows = Vec::new();
-    for run in journal.runs()? {
-        let report = Report::load(journal, &run)?;
-        let cost = report.tasks.iter().filter_map(|t| t.cost_usd).reduce(|a, b| a + b);
-        rows.push(RunRow {
-            state: engine::control::state_name(&run),
-            tasks_done: report.tasks.iter().filter(|t| t.record.state == TaskState::Committed).count(),
-            tasks_total: report.tasks.len(),
-            duration_ms: report.duration_ms,
-            cost_usd: cost,
-            id: run.id,
-            milestone: run.milestone,
-            title: run.title,
-            started_ms: run.started_ms,
-            finished_ms: run.finished_ms,
-        });
-    }
-    Ok(rows)
+    let totals = journal.run_totals()?;
+    Ok(journal
+        .runs()?
+        .into_iter()
+        .map(|run| {
+            let total = totals.get(&run.id).cloned().unwrap_or_default();
+            let end = run.finished_ms.or(total.last_event_ms).unwrap_or(run.started_ms);
+            RunRow {
+                state: engine::control::state_name(&run),
+                tasks_done: total.committed,
+                tasks_total: total.tasks,
+                duration_ms: end.saturating_sub(run.started_ms),
+                cost_usd: total.cost_usd,
+                id: run.id,
+                milestone: run.milestone,
+                title: run.title,
+                started_ms: run.started_ms,
+                finished_ms: run.finished_ms,
+            }
+        })
+        .collect())
 }
 
 /// The run's header.

@@ -15,6 +15,7 @@
 // step, and the script exits 1; the page's own errors (uncaught exceptions, Content-Security-
 // Policy violations) fail it too.
 
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import process from 'node:process';
@@ -131,6 +132,8 @@ async function openRoom() {
     if (!response || !response.ok()) throw new Error(`GET ${url.replace(/token=[^&]*/, 'token=…')} answered ${response ? response.status() : 'nothing'}`);
   });
   await step('wait for a task card', () => page.waitForSelector('article.task', { timeout: STEP_MS }));
+  // The test may hold an agent until the page watches (the scripted agent's `wait_for`).
+  if (process.env.WAVECREW_PAGE_READY) writeFileSync(process.env.WAVECREW_PAGE_READY, 'watching\n');
   // A marker that a reload would wipe out (the recorder comes back at every navigation, this does not).
   const marker = `wc-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   await page.evaluate((m) => { window.__wcMarker = m; }, marker);
