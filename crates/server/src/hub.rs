@@ -47,11 +47,23 @@ impl Live {
 #[derive(Clone)]
 pub(crate) struct Hub {
     tx: broadcast::Sender<Arc<Live>>,
+    /// The journal cursor up to which every event was handed to the clients.
+    passed: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Hub {
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Live>> {
         self.tx.subscribe()
+    }
+
+    /// Waits (at most `limit`) until every event the journal holds at `cursor` was handed to
+    /// the clients.
+    pub(crate) async fn caught_up(&self, cursor: i64, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.passed.load(std::sync::atomic::Ordering::Acquire) < cursor && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -74,8 +86,9 @@ pub(crate) fn start(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Hub, engine::journal::JournalError> {
     let (tx, _) = broadcast::channel(4096);
-    let hub = Hub { tx: tx.clone() };
     let mut cursor = journal.tail_cursor()?;
+    let passed = Arc::new(std::sync::atomic::AtomicI64::new(cursor));
+    let hub = Hub { tx: tx.clone(), passed: passed.clone() };
     let mut tails: HashMap<(String, String, u32), Tail> = HashMap::new();
     // Attempts running now: follow their logs from their current end.
     for run in journal.runs()?.into_iter().filter(|r| r.state == RunState::Running) {

@@ -85,6 +85,8 @@ pub(crate) struct App {
 pub struct Dashboard {
     addr: SocketAddr,
     token: String,
+    journal: Arc<Journal>,
+    hub: hub::Hub,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -107,12 +109,12 @@ impl Dashboard {
         let hub = hub::start(journal.clone(), options.state_dir.clone(), stop_rx.clone())
             .map_err(|e| StartError(e.to_string()))?;
         let app = Arc::new(App {
-            journal,
+            journal: journal.clone(),
             state_dir: options.state_dir,
             token: token.clone(),
             port: addr.port(),
             loopback: options.bind.is_loopback(),
-            hub,
+            hub: hub.clone(),
             streams: Arc::new(Semaphore::new(options.limits.streams)),
             body_limit: options.limits.body_bytes,
             stop: stop_rx.clone(),
@@ -126,7 +128,7 @@ impl Dashboard {
                 })
                 .await
         });
-        Ok(Dashboard { addr, token, stop: stop_tx, task })
+        Ok(Dashboard { addr, token, journal, hub, stop: stop_tx, task })
     }
 
     /// The address it listens on.
@@ -149,10 +151,14 @@ impl Dashboard {
         format!("http://{}/runs/{run}?token={}", self.addr, self.token)
     }
 
-    /// Stops serving: waits until the follower has passed the journal's last events on to the
-    /// live pages (a run that just ended shows as ended), ends the live streams, then the server.
+    /// Stops serving: waits until the follower has handed the journal's last events to the live
+    /// pages (a run that just ended shows as ended), ends the live streams once they have sent
+    /// what they hold, then the server.
     pub async fn stop(self) -> std::io::Result<()> {
-        tokio::time::sleep(hub::POLL * 4).await;
+        let journal = self.journal.clone();
+        if let Ok(Ok(cursor)) = tokio::task::spawn_blocking(move || journal.tail_cursor()).await {
+            self.hub.caught_up(cursor, std::time::Duration::from_secs(10)).await;
+        }
         let _ = self.stop.send(true);
         match self.task.await {
             Ok(result) => result,

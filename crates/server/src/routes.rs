@@ -245,7 +245,21 @@ async fn events(
             let message = tokio::select! {
                 message = live.recv() => message,
                 _ = tx.closed() => return,
-                _ = stop.wait_for(|stop| *stop) => return,
+                () = async { let _ = stop.wait_for(|stop| *stop).await; } => {
+                    // The server stops: what was handed to this page before goes out first.
+                    while let Ok(live) = live.try_recv() {
+                        if let Live::Event { envelope, json } = &*live
+                            && envelope.run == run
+                            && envelope.seq > last
+                        {
+                            last = envelope.seq;
+                            if tx.send(journal_event(envelope.seq, json.clone())).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    return;
+                }
             };
             let sent = match message {
                 Ok(live) if live.run() == run => match &*live {
