@@ -13,6 +13,7 @@ pub mod backend;
 pub mod control;
 pub mod double;
 pub mod events;
+pub mod gaps;
 pub mod gate;
 pub mod git;
 pub mod journal;

@@ -424,6 +424,14 @@ impl Report {
     }
 }
 
+/// `text` cut to at most `max` characters, with `…` when something was cut.
+pub fn ellipsize(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((at, _)) if text[at..].chars().nth(1).is_some() => format!("{}…", &text[..at]),
+        _ => text.to_owned(),
+    }
+}
+
 /// Text escaped for XML attributes and content.
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

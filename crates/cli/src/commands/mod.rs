@@ -72,13 +72,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     }
 }
 
-/// `text` cut to at most `max` characters, with `…` when something was cut.
-pub fn ellipsize(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max.saturating_sub(1)) {
-        Some((at, _)) if text[at..].chars().nth(1).is_some() => format!("{}…", &text[..at]),
-        _ => text.to_owned(),
-    }
-}
+pub use engine::report::ellipsize;
 
 #[cfg(test)]
 mod tests {
