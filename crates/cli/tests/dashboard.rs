@@ -142,6 +142,8 @@ fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
     let summary = browse(&[&room_url(&url, &run), &shot], Some(&ready));
     assert_eq!(summary["approved"], "2.1");
     assert_eq!(summary["final"], "succeeded");
+    let report = summary["report_link"].as_str().unwrap_or_default();
+    assert!(report.starts_with(&format!("/api/runs/{run}/report")), "{summary}");
     let seen = |task: &str| -> Vec<String> {
         summary["states_seen"][task].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
     };

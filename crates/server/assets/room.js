@@ -193,12 +193,15 @@ function apply(e, replaying) {
     case 'integrating':
       if (t) Object.assign(t, { state: 'integrating', commit: e.commit ?? t.commit });
       break;
-    case 'task_committed':
+    case 'task_committed': {
       if (t) Object.assign(t, { state: 'committed', commit: e.commit ?? t.commit, waiting: null, reason: null });
-      if (t && t.started_at && e.at_ms) t.duration_ms = Math.max(t.duration_ms || 0, e.at_ms - t.started_at);
+      // Started before this page loaded: the snapshot's `started_ms` says when.
+      const began = t ? (t.started_at ?? t.started_ms) : null;
+      if (t && began && e.at_ms) t.duration_ms = Math.max(t.duration_ms || 0, e.at_ms - began);
       freeLane(String(e.task));
       settle(String(e.task));
       break;
+    }
     case 'attempt_failed':
       if (t) t.reason = `attempt ${e.attempt ?? ''} failed: ${e.reason ?? ''}`;
       break;
@@ -478,6 +481,10 @@ function renderHeader() {
   $('run-progress').textContent = `${head.done}/${head.total} committed${extra ? ` (${extra})` : ''}`;
   $('run-tokens').textContent = `${fmtTokens(tokensIn)} in · ${fmtTokens(tokensOut)} out`;
   $('run-cost').textContent = fmtCost(cost);
+  // The run's report, as `wavecrew report` prints it, once there is a verdict to read.
+  const report = $('report-link');
+  report.hidden = !FINAL_STATES.has(String(r.state ?? ''));
+  report.href = pageHref(`${API}/report`);
   const cancel = $('cancel-run');
   cancel.hidden = !(snap.can_act && r.state === 'running');
   cancel.disabled = busy.has('cancel') || Boolean(stopping);

@@ -36,6 +36,7 @@ pub(crate) fn router(app: Arc<App>, limits: &Limits) -> Router {
         .route("/api/runs", get(runs))
         .route("/api/runs/{run}", get(room))
         .route("/api/runs/{run}/events", get(events))
+        .route("/api/runs/{run}/report", get(report))
         .route("/api/runs/{run}/tasks/{task}/log", get(log))
         .route("/api/runs/{run}/tasks/{task}/{action}", post(act))
         .route("/api/runs/{run}/manual", post(sign_off))
@@ -194,6 +195,20 @@ async fn room(State(app): State<Arc<App>>, Path(run): Path<String>, request: Req
         })
         .await,
     )
+}
+
+/// The run's report in Markdown, as `wavecrew report` prints it (served as plain text: the page
+/// never renders it as HTML).
+async fn report(State(app): State<Arc<App>>, Path(run): Path<String>) -> Response {
+    let result = with_journal(&app, move |journal| {
+        let record = find(journal, &run)?;
+        engine::report::Report::load(journal, &record).map(|r| r.markdown()).map_err(internal)
+    })
+    .await;
+    match result {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+        Err(failure) => failure.into_response(),
+    }
 }
 
 #[derive(Deserialize)]

@@ -229,6 +229,10 @@ async fn pages_and_api_answer_and_escape_a_hostile_plan() {
     }
     let asset = get(addr, "/assets/style.css").await;
     assert_eq!((asset.status, asset.header("content-type")), (200, Some("text/css; charset=utf-8")));
+    let report = get(addr, "/api/runs/r1/report").await;
+    assert_eq!((report.status, report.header("content-type")), (200, Some("text/plain; charset=utf-8")));
+    assert!(report.body.contains("# Run r1") && report.body.contains("1.2"), "{}", report.body);
+    assert_eq!(get(addr, "/api/runs/nope/report").await.status, 404);
     assert_eq!(get(addr, "/runs/nope").await.status, 404);
     assert_eq!(get(addr, "/api/runs/nope").await.status, 404);
     assert_eq!(get(addr, "/nothing/here").await.status, 404);

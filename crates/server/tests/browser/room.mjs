@@ -3,7 +3,8 @@
 //   node room.mjs <room-url-with-token> <screenshot.png>
 //     Follows a run live: a task card goes to running (or later) and then to committed without
 //     a reload, a human-verify checkpoint's Approve button appears and is clicked, the run ends
-//     succeeded. Prints {"states_seen": {task: [states]}, "approved": TASK, "final": STATE}.
+//     succeeded, and the link to its report shows. Prints {"states_seen": {task: [states]},
+//     "approved": TASK, "final": STATE, "report_link": HREF}.
 //
 //   node room.mjs --xss <room-url> <screenshot.png>
 //     Opens the page of a run whose plan and output are full of markup and fails if any of it
@@ -189,11 +190,16 @@ async function live() {
     return state;
   });
 
+  const reportLink = await step('the link to the run\'s report appears', async () => {
+    const link = page.locator('#report-link');
+    await link.waitFor({ state: 'visible', timeout: STEP_MS });
+    return link.getAttribute('href');
+  });
   await step('the page stayed healthy', checkPageHealth);
   await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
   const statesSeen = await page.evaluate(() => window.__wc.states);
   await browser.close();
-  process.stdout.write(`${JSON.stringify({ states_seen: statesSeen, approved, final })}\n`);
+  process.stdout.write(`${JSON.stringify({ states_seen: statesSeen, approved, final, report_link: reportLink })}\n`);
 }
 
 async function hostile() {
