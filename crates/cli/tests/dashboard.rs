@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Repo, git, write};
+use common::{Repo, Stopped, git, write};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -133,8 +133,8 @@ fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
         "2.1": [[{"say": "reading hello.txt"}, write("checked.txt", "read\n")]],
     }});
     let repo = Repo::new(LIVE_PLAN, &script);
-    let mut child = repo.spawn_run(&["--serve"]);
-    let (url, rest) = dashboard_url(&mut child);
+    let mut child = Stopped(repo.spawn_run(&["--serve"]));
+    let (url, rest) = dashboard_url(&mut child.0);
     assert!(url.starts_with("http://127.0.0.1:") && url.contains("/?token="), "{url}");
     let run = newest_run(&repo);
 
@@ -154,7 +154,7 @@ fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
     assert!(Path::new(&shot).metadata().unwrap().len() > 10_000, "a real screenshot at {shot}");
     eprintln!("screenshot: {shot}");
 
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     let said: Vec<String> = rest.try_iter().collect();
     assert!(status.success(), "the run failed: {said:?}");
     let tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(task, _)| task).collect();
@@ -200,12 +200,11 @@ fn markup_in_a_plan_and_in_agent_output_stays_text_in_the_browser() {
     assert!(output.status.success(), "{}", common::stderr(&output));
     let run = newest_run(&repo);
 
-    let mut serve = repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let (url, _rest) = dashboard_url(&mut serve);
+    let mut serve = Stopped(repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
     let shot = screenshot("dashboard-xss.png");
     let summary = browse(&["--xss", &room_url(&url, &run), &shot], None);
-    let _ = serve.kill();
-    let _ = serve.wait();
+    drop(serve);
     assert_eq!(summary["ok"], true, "{summary}");
     assert_eq!(summary["hostile_text_shown"], true, "the markup is on the page, as text: {summary}");
     assert_eq!(summary["tasks"], 1, "{summary}");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Cluster, Repo, git, plan, stderr, wave, write};
+use common::{Cluster, Repo, Stopped, git, plan, stderr, wave, write};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -168,20 +168,22 @@ fn a_job_cancelled_from_outside_fails_its_attempt_with_slurm_s_reason_and_the_ne
     let cluster = Cluster::start();
     let (text, script) = slow_then_quick();
     let repo = Repo::new(&text, &script);
-    let mut child = command(&repo, &cluster, &run_args(&["--backend", "slurm"]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Stopped(
+        command(&repo, &cluster, &run_args(&["--backend", "slurm"]))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let id = running_job(&cluster, "wavecrew-");
     let scancel = Command::new("scancel").arg(id.to_string()).env("SLURM_CONF", cluster.conf()).status().unwrap();
     assert!(scancel.success());
 
     let mut stdout = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
-    let status = child.wait().unwrap();
+    child.0.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+    let status = child.0.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(status.success(), "{err}");
     let events = events(&stdout);
     let failed = of_kind(&events, "attempt_failed");
@@ -205,11 +207,13 @@ fn wavecrew_killed_while_jobs_are_queued_resumes_by_following_them() {
         steps.insert(format!("1.{i}"), json!([[{"sleep_ms": 4000}, write(&format!("t{i}.txt"), "done\n")]]));
     }
     let repo = Repo::new(&text, &json!({ "tasks": steps }));
-    let mut child = command(&repo, &cluster, &run_args(&["-j", "4", "--backend", "slurm"]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Stopped(
+        command(&repo, &cluster, &run_args(&["-j", "4", "--backend", "slurm"]))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let jobs = cluster.jobs();
@@ -220,10 +224,10 @@ fn wavecrew_killed_while_jobs_are_queued_resumes_by_following_them() {
         assert!(Instant::now() < deadline, "four jobs, some queued, never showed: {jobs:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.0.id() as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
     let mut first = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut first).unwrap();
-    child.wait().unwrap();
+    child.0.stdout.take().unwrap().read_to_end(&mut first).unwrap();
+    child.0.wait().unwrap();
     assert_eq!(of_kind(&events(&first), "job_submitted").len(), 4);
 
     let resumed = command(

@@ -137,6 +137,9 @@ fn append_new(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::OpenOptions::new().create(true).append(true).open(to)?.write_all(&rest)
 }
 
+/// How long Slurm may fail to say anything about a job before its attempt fails.
+const SLURM_SILENCE: Duration = Duration::from_secs(600);
+
 /// What one `squeue` said: every job by id, or why it could not say.
 type JobsRead = Result<HashMap<JobId, JobInfo>, String>;
 
@@ -247,6 +250,7 @@ impl SlurmBackend {
         let mut events = EventReader::default();
         let mut cancel = ctx.cancel.clone();
         let mut over_since: Option<Instant> = None;
+        let mut silent_since: Option<Instant> = None;
         loop {
             self.pass_on(ctx, dir, &mut events)?;
             if let Some(result) = dir.read_result() {
@@ -272,8 +276,20 @@ impl SlurmBackend {
                 let _ = self.options.client.cancel(&[id]).await;
                 return Ok(Work::Ended(Attempt::Cancelled));
             }
-            // A transient error of squeue changes nothing: the next poll asks again.
-            if let Ok(jobs) = self.jobs().await {
+            // A transient error of squeue changes nothing: the next poll asks again. A controller
+            // that stays silent fails the attempt after a while rather than hold the run for ever.
+            let read = self.jobs().await;
+            if let Err(error) = &read {
+                let since = *silent_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= SLURM_SILENCE {
+                    return Ok(Work::Ended(Attempt::Failed(format!(
+                        "Slurm has not answered for {} minutes about job {id}: {error}",
+                        SLURM_SILENCE.as_secs() / 60
+                    ))));
+                }
+            }
+            if let Ok(jobs) = read {
+                silent_since = None;
                 match jobs.get(&id) {
                     Some(job) if !job.is_final() => over_since = None,
                     found => {

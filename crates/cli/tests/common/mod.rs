@@ -213,3 +213,14 @@ impl Drop for Cluster {
         let _ = Command::new(Self::script()).arg("stop").arg(self.dir.path()).output();
     }
 }
+
+/// A child process stopped when the test ends, even when it fails (a run left waiting, a
+/// server).
+pub struct Stopped(pub std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
