@@ -772,6 +772,26 @@ fn committed_tasks(repo: &Repo) -> Vec<String> {
 }
 
 #[test]
+fn sigterm_stops_a_run_whose_stderr_is_gone() {
+    // `wavecrew run … 2>&1 | head`, then the reader is gone: stopping must not depend on
+    // saying so.
+    let repo = Repo::new(CHECKPOINT_PLAN, &checkpoint_script());
+    let mut child = common::Stopped(repo.spawn_run(&[]));
+    wait_for_checkpoint(&repo, "1.1");
+    drop(child.0.stderr.take());
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.0.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the run did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!status.success(), "{status:?}");
+}
+
+#[test]
 fn a_waiting_checkpoint_gives_its_slot_to_other_tasks() {
     // One slot: the checkpoint runs first, then waits for a person while the others run.
     let repo = Repo::new(BATCH_PLAN, &batch_script());

@@ -421,8 +421,12 @@ pub(super) fn with_runtime<T>(
         let (cancel_tx, cancel_rx) = watch::channel(false);
         tokio::spawn(async move {
             interrupted().await;
-            eprintln!("\nstopping: agents get SIGTERM, then SIGKILL; press Ctrl-C again to quit at once");
+            // Stop first: saying so may fail (stderr a closed pipe), and must not prevent it.
             let _ = cancel_tx.send(true);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nstopping: agents get SIGTERM, then SIGKILL; press Ctrl-C again to quit at once"
+            );
             let _ = tokio::signal::ctrl_c().await;
             std::process::exit(130);
         });
