@@ -1,8 +1,17 @@
-//! `wavecrew`: check, show, graph, scaffold and format Markdown implementation plans, and
-//! (soon) run them with parallel AI coding agents.
+//! `wavecrew`: check, show, graph, scaffold and format Markdown implementation plans, run them
+//! with parallel AI coding agents, and show their runs.
 //!
 //! This binary is a thin layer: arguments ([`cli`]), reading files ([`input`]), printing
-//! ([`render`]); the work is done by the `plan` crate.
+//! ([`render`], [`progress`]); the work is done by the `plan`, `engine` and `server` crates.
+
+/// `eprintln!` for what a run says while it runs or ends: stderr may be a closed pipe (`| head`),
+/// and saying something must never stop the run from finishing its work.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 mod cli;
 mod commands;

@@ -389,7 +389,7 @@ pub(super) async fn provision(ws: &Workspace, config: &Config) -> Result<engine:
         .await
         .map_err(|e| CliError::io(format!("error: could not list the files to bring into worktrees: {e}")))?;
     for advice in &provision.advice {
-        eprintln!("note: {advice}");
+        say!("note: {advice}");
     }
     Ok(provision)
 }
@@ -554,7 +554,7 @@ async fn stop_dashboard(dashboard: Option<server::Dashboard>) {
     if let Some(dashboard) = dashboard
         && let Err(error) = dashboard.stop().await
     {
-        eprintln!("warning: the dashboard did not stop cleanly: {error}");
+        say!("warning: the dashboard did not stop cleanly: {error}");
     }
 }
 
@@ -577,29 +577,31 @@ fn finish(
     write_report(ws, &summary.run);
     match summary.state {
         RunState::Succeeded => {
-            eprintln!("run {} succeeded: {} tasks committed on `{}`", summary.run, summary.committed, summary.branch);
-            eprintln!("  report and logs: {}", folder.display());
+            say!("run {} succeeded: {} tasks committed on `{}`", summary.run, summary.committed, summary.branch);
+            say!("  report and logs: {}", folder.display());
             if into_current {
                 fast_forward(ws, &summary.branch);
             }
             Ok(ExitCode::SUCCESS)
         }
         RunState::Cancelled => {
-            eprintln!(
-                "run {} stopped: {} tasks committed so far on `{}`",
-                summary.run, summary.committed, summary.branch
-            );
-            eprintln!("  resume it with: wavecrew resume {}", summary.run);
+            say!("run {} stopped: {} tasks committed so far on `{}`", summary.run, summary.committed, summary.branch);
+            say!("  resume it with: wavecrew resume {}", summary.run);
             Ok(ExitCode::from(130))
         }
         RunState::Failed | RunState::Running => {
-            eprintln!(
+            say!(
                 "run {} failed: {} committed, {} failed, {} skipped on `{}`",
-                summary.run, summary.committed, summary.failed, summary.skipped, summary.branch
+                summary.run,
+                summary.committed,
+                summary.failed,
+                summary.skipped,
+                summary.branch
             );
-            eprintln!(
+            say!(
                 "  see `wavecrew status {}`, then `wavecrew resume {}` to try the rest again",
-                summary.run, summary.run
+                summary.run,
+                summary.run
             );
             Ok(ExitCode::from(exit::FINDINGS))
         }
@@ -612,9 +614,9 @@ pub fn write_report(ws: &Workspace, run: &str) {
     if let Ok(Some(record)) = ws.journal.run(run)
         && let Ok(report) = engine::report::Report::load(&ws.journal, &record)
     {
-        eprintln!("\n{}", report.markdown());
+        say!("\n{}", report.markdown());
         if let Err(error) = report.write(&folder) {
-            eprintln!("warning: could not write the report to {}: {error}", folder.display());
+            say!("warning: could not write the report to {}: {error}", folder.display());
         }
     }
 }
@@ -629,12 +631,12 @@ fn fast_forward(ws: &Workspace, branch: &str) {
         .args(["merge", "--ff-only", "--quiet", branch])
         .output();
     match output {
-        Ok(o) if o.status.success() => eprintln!("  fast-forwarded your current branch to `{branch}`"),
-        Ok(o) => eprintln!(
+        Ok(o) if o.status.success() => say!("  fast-forwarded your current branch to `{branch}`"),
+        Ok(o) => say!(
             "  not fast-forwarded (left `{branch}` to merge by hand): {}",
             String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("git refused")
         ),
-        Err(error) => eprintln!("  not fast-forwarded: could not run git: {error}"),
+        Err(error) => say!("  not fast-forwarded: could not run git: {error}"),
     }
 }
 
