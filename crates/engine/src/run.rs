@@ -2091,6 +2091,28 @@ fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity)
     }
 }
 
+/// The log files of a task in `run_dir`, with the attempt (or gate round) each belongs to:
+/// by attempt, the agent's before its Verify commands'. Names that carry no attempt number
+/// (`<task>-gate1-…`) count as attempt 0.
+pub fn task_logs(run_dir: &Path, task: &str) -> Vec<(u32, PathBuf)> {
+    let prefix = format!("{task}-");
+    let mut files: Vec<(u32, bool, String, PathBuf)> = std::fs::read_dir(run_dir.join("logs"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let rest = name.strip_prefix(&prefix)?;
+                    let attempt = rest.split('-').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                    Some((attempt, !rest.contains("-agent"), name, entry.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.into_iter().map(|(attempt, _, _, path)| (attempt, path)).collect()
+}
+
 /// The log file of one part of an attempt: `logs/<task>-<attempt>-<part>.log`.
 pub fn log_path(run_dir: &Path, task: &str, attempt: u32, part: &str) -> PathBuf {
     run_dir.join("logs").join(format!("{task}-{attempt}-{part}.log"))

@@ -324,19 +324,13 @@ async fn log(
         let Some(row) = tasks.iter().find(|t| t.task == task && plan::TaskId::parse(&t.task).is_some()) else {
             return Err(fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", record.id)));
         };
-        let dir = state_dir.join("runs").join(&record.id).join("logs");
-        let prefix = format!("{}-{}-", row.task, row.attempts);
-        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                    .map(|e| e.path())
-                    .collect()
+        // The latest attempt's files: its agent, then its Verify commands.
+        let files = engine::run::task_logs(&state_dir.join("runs").join(&record.id), &row.task)
+            .into_iter()
+            .filter(|(attempt, path)| {
+                *attempt == row.attempts && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
             })
-            .unwrap_or_default();
-        files.sort_by_key(|p| (!p.to_string_lossy().ends_with("-agent.log"), p.clone()));
+            .map(|(_, path)| path);
         let mut text = Vec::new();
         for file in files {
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -192,36 +192,13 @@ pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The log files of a task's attempts, oldest first.
-fn task_logs(state: &Path, run: &str, task: &str) -> Vec<PathBuf> {
-    let dir = state.join("runs").join(run).join("logs");
-    let prefix = format!("{task}-");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
-                .collect()
-        })
-        .unwrap_or_default();
-    // `<task>-<attempt>-<part>.log`: by attempt number, the agent before its Verify commands.
-    files.sort_by_key(|p| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let rest = &name[prefix.len()..];
-        let attempt: u32 = rest.split('-').next().and_then(|n| n.parse().ok()).unwrap_or(0);
-        (attempt, !rest.contains("-agent"), name)
-    });
-    files
-}
-
 pub fn logs(_ctx: &Context, args: &LogsArgs) -> Result<ExitCode, CliError> {
     let (state, journal) = open(&args.repo)?;
     let run = find_run(&journal, Some(&args.run))?;
     let mut out = std::io::stdout().lock();
     let mut printed: std::collections::HashMap<PathBuf, u64> = std::collections::HashMap::new();
     loop {
-        for file in task_logs(&state, &run.id, &args.task) {
+        for (_, file) in engine::run::task_logs(&state.join("runs").join(&run.id), &args.task) {
             let bytes = std::fs::read(&file).unwrap_or_default();
             let seen = printed.entry(file.clone()).or_insert(0);
             if *seen == 0 && !bytes.is_empty() {
