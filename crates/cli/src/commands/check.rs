@@ -89,15 +89,7 @@ fn skills_root(plan: &std::path::Path) -> std::path::PathBuf {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(&dir)
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .unwrap_or(dir)
+    super::work_tree_top(&dir).unwrap_or(dir)
 }
 
 pub fn check_file(file: &PlanFile, deny_warnings: bool) -> FileReport {
@@ -106,9 +98,13 @@ pub fn check_file(file: &PlanFile, deny_warnings: bool) -> FileReport {
         Ok(decoded) => {
             let parsed = plan::parse(decoded.text, &file.fallback_id());
             let mut diagnostics = parsed.diagnostics;
-            let root = skills_root(&file.path);
-            diagnostics.extend(plan::unknown_skills(&parsed.plan, |name| engine::skills::text(&root, name).is_some()));
-            diagnostics.sort_by_key(|d| (d.span.start, d.span.end, d.code));
+            // Only a plan that names skills needs its repository looked up (a `git` process).
+            if parsed.plan.tasks.iter().any(|t| !t.skills.is_empty()) {
+                let root = skills_root(&file.path);
+                diagnostics
+                    .extend(plan::unknown_skills(&parsed.plan, |name| engine::skills::text(&root, name).is_some()));
+                diagnostics.sort_by_key(|d| (d.span.start, d.span.end, d.code));
+            }
             FileReport::new(file.display(), decoded.text.to_owned(), diagnostics, deny_warnings)
         }
         Err(diagnostic) => {

@@ -39,6 +39,18 @@ pub fn write_new_file(path: &std::path::Path, force: bool, text: &str) -> Result
     file.write_all(text.as_bytes()).map_err(|error| CliError::io(format!("error: could not write `{shown}`: {error}")))
 }
 
+/// The top of the git work tree that holds `dir`, if it is in one.
+pub fn work_tree_top(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+}
+
 /// What every command may need besides its own arguments.
 pub struct Context {
     pub color: bool,

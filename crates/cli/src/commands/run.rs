@@ -279,14 +279,7 @@ impl AgentArgs {
 
 /// The root of the repository holding `repo`, and its configuration.
 pub fn load_config(repo: &std::path::Path) -> Result<(PathBuf, Config), CliError> {
-    let root = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    let root = super::work_tree_top(repo)
         .ok_or_else(|| CliError::usage(format!("error: `{}` is not inside a git repository", repo.display())))?;
     let config = Config::load(&root)?;
     Ok((root, config))
