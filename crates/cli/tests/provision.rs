@@ -234,7 +234,10 @@ fn dry_run_says_what_each_lane_gets_in_bytes_and_how() {
     let written = if method == "copy" { 15 + modules } else { 0 };
     assert_eq!(
         lines[3],
-        format!("  = {written} B written into each worktree ({}); 1 worktree at most: {written} B", lines[3].split(['(', ')']).nth(1).unwrap()),
+        format!(
+            "  = {written} B written into each worktree ({}); 1 worktree at most: {written} B",
+            lines[3].split(['(', ')']).nth(1).unwrap()
+        ),
         "{text}"
     );
 }
@@ -246,7 +249,13 @@ fn file_bytes(dir: &Path) -> u64 {
         .map(|entry| {
             let entry = entry.unwrap();
             let meta = std::fs::symlink_metadata(entry.path()).unwrap();
-            if meta.is_dir() { file_bytes(&entry.path()) } else if meta.is_file() { meta.len() } else { 0 }
+            if meta.is_dir() {
+                file_bytes(&entry.path())
+            } else if meta.is_file() {
+                meta.len()
+            } else {
+                0
+            }
         })
         .sum()
 }
@@ -289,7 +298,10 @@ fn a_cargo_lane_builds_in_its_own_target_dir_kept_warm_across_its_tasks() {
         ],
         &[
             // The lane's first task builds; `target/debug/app` in the worktree is what it built.
-            ("1.1", "`cargo build --quiet --offline && test -x \"$CARGO_TARGET_DIR/debug/app\" && test -x target/debug/app`"),
+            (
+                "1.1",
+                "`cargo build --quiet --offline && test -x \"$CARGO_TARGET_DIR/debug/app\" && test -x target/debug/app`",
+            ),
             // Its second task finds that build without building.
             ("1.2", "`test -x \"$CARGO_TARGET_DIR/debug/app\"`"),
         ],

@@ -313,7 +313,8 @@ impl Provision {
             return "  nothing beyond the tracked files".to_owned();
         }
         let copied = self.copy_bytes();
-        let clones = if self.reflink { "the filesystem clones files (reflink)" } else { "no reflink on this filesystem" };
+        let clones =
+            if self.reflink { "the filesystem clones files (reflink)" } else { "no reflink on this filesystem" };
         let worktrees = worktrees.max(1);
         let total = copied.saturating_mul(worktrees as u64);
         lines.push(format!(
@@ -535,4 +536,118 @@ fn seed_files(files: &[PathBuf], method: Method, root: &Path, worktree: &Path) -
         }
     }
     Ok(seeded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_outputs_are_only_cloned_and_a_cargo_target_becomes_the_lane_s_own() {
+        use Mechanism::{Brought, LaneTargetDir, Rebuilt};
+        let choose = |name: &str, folder: bool, reflink: bool, hardlink: bool, cargo: bool| {
+            Mechanism::choose(name, Kind::of(name, folder), reflink, hardlink, cargo)
+        };
+        // With reflink everything is cloned: it costs no bytes.
+        for name in ["target", "node_modules", ".env", "dist"] {
+            assert_eq!(choose(name, true, true, false, true), Brought(Method::Reflink), "{name}");
+        }
+        // Without: dependencies and other files are copied, or hard-linked when configured.
+        assert_eq!(choose("node_modules", true, false, false, false), Brought(Method::Copy));
+        assert_eq!(choose(".venv", true, false, true, false), Brought(Method::Hardlink));
+        assert_eq!(choose(".env", false, false, false, true), Brought(Method::Copy));
+        assert_eq!(choose("generated", true, false, false, false), Brought(Method::Copy));
+        // Build outputs are never copied, nor hard-linked (builds write into them in place).
+        assert_eq!(choose("target", true, false, false, true), LaneTargetDir);
+        assert_eq!(choose("target", true, false, true, true), LaneTargetDir);
+        assert_eq!(choose("target", true, false, false, false), Rebuilt, "a Maven target/ is rebuilt");
+        for name in [".next", "dist", "build", ".svelte-kit", "__pycache__"] {
+            assert_eq!(choose(name, true, false, true, false), Rebuilt, "{name}");
+        }
+        // A file named like a build folder is just a file.
+        assert_eq!(choose("build", false, false, false, false), Brought(Method::Copy));
+    }
+
+    fn tree(files: &[(&str, usize)]) -> (tempfile::TempDir, Vec<PathBuf>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, size) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, vec![b'x'; *size]).unwrap();
+        }
+        (dir, files.iter().map(|(p, _)| PathBuf::from(p)).collect())
+    }
+
+    #[test]
+    fn items_are_sized_and_only_copies_count_as_bytes_written() {
+        let (dir, files) = tree(&[
+            (".env", 15),
+            ("node_modules/a/index.js", 1000),
+            ("node_modules/b/index.js", 24),
+            ("target/debug/app", 5000),
+            ("target/debug/deps/app.d", 120),
+        ]);
+        std::os::unix::fs::symlink("a", dir.path().join("node_modules/link")).unwrap();
+        let mut files = files;
+        files.push(PathBuf::from("node_modules/link"));
+        let (items, brought) = account(dir.path(), files, false, false, true);
+        let summary: Vec<(&str, Kind, usize, u64, u64)> =
+            items.iter().map(|i| (i.entry.as_str(), i.kind, i.files, i.bytes, i.copy_bytes())).collect();
+        assert_eq!(
+            summary,
+            [
+                (".env", Kind::Other, 1, 15, 15),
+                ("node_modules/", Kind::Dependencies, 3, 1024, 1024),
+                ("target/", Kind::BuildOutput, 2, 5120, 0),
+            ]
+        );
+        assert!(brought.iter().all(|f| !f.starts_with("target")), "{brought:?}");
+        assert_eq!(brought.len(), 4);
+
+        let provision = Provision { items, max_copy_bytes: 1039, lane_target_dir: true, ..Provision::default() };
+        assert_eq!(provision.copy_bytes(), 1039);
+        assert!(!provision.over_limit(), "at the limit is not above it");
+        assert!(Provision { max_copy_bytes: 1038, ..provision.clone() }.over_limit());
+        let described = provision.describe(4);
+        assert!(
+            described.ends_with(
+                "= 1.0 KiB written into each worktree (no reflink on this filesystem); 4 worktrees at most: 4.1 KiB"
+            ),
+            "{described}"
+        );
+        let target: Vec<&str> = described.lines().nth(2).unwrap().split_whitespace().take(5).collect();
+        assert_eq!(target, ["target/", "5.0", "KiB", "2", "files"], "{described}");
+        assert!(
+            described.lines().nth(2).unwrap().ends_with("  not copied: each lane builds in its own CARGO_TARGET_DIR")
+        );
+
+        // Hard links and clones write nothing.
+        let (items, _) = account(dir.path(), vec![PathBuf::from(".env")], false, true, true);
+        assert_eq!(items[0].copy_bytes(), 0);
+    }
+
+    #[test]
+    fn each_lane_has_its_own_target_dir_named_safely_and_linked_from_its_worktree() {
+        let dir = tempfile::tempdir().unwrap();
+        let (worktrees, worktree) = (dir.path().join("run"), dir.path().join("run/slot-0"));
+        std::fs::create_dir_all(&worktree).unwrap();
+        let provision = Provision { lane_target_dir: true, ..Provision::default() };
+        let env = provision.lane_env(&worktrees, "Worker A/../x");
+        let expected = worktrees.join("cargo-target/Worker-A----x");
+        assert_eq!(env, [("CARGO_TARGET_DIR".to_owned(), expected.to_string_lossy().into_owned())]);
+        provision.link_lane_target(&worktrees, "Worker A/../x", &worktree).unwrap();
+        assert_eq!(std::fs::read_link(worktree.join("target")).unwrap(), expected);
+        // Another lane takes the pooled worktree: the link follows it.
+        provision.link_lane_target(&worktrees, "B", &worktree).unwrap();
+        assert_eq!(std::fs::read_link(worktree.join("target")).unwrap(), worktrees.join("cargo-target/B"));
+        assert!(provision.includes(Path::new("target")), "the link is never committed");
+        assert!(Provision::default().lane_env(&worktrees, "B").is_empty());
+    }
+
+    #[test]
+    fn bytes_read_as_people_write_them() {
+        assert_eq!(human_bytes(15), "15 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(4_939_212_390), "4.6 GiB");
+    }
 }

@@ -2184,8 +2184,7 @@ async fn prepare_worktree(
             ctx.repo.add_worktree(worktree, base).await?;
         }
         ctx.setup_done.lock().await.remove(worktree);
-        let seeded =
-            if provision.files.is_empty() { None } else { Some(provision.seed(&ctx.root, worktree).await?) };
+        let seeded = if provision.files.is_empty() { None } else { Some(provision.seed(&ctx.root, worktree).await?) };
         detail.extend(provision.seeded(seeded.as_ref()));
     }
     // A pooled worktree may have served another lane: it takes this lane's variables.
