@@ -418,7 +418,7 @@ fn agree_to_copies(provision: &engine::provision::Provision, worktrees: Option<u
         return Err(CliError::usage(format!("error: {what}; nothing was copied")).with_hint(hint));
     }
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "Note: {what}.\nCopy them? [y/N] ");
+    let _ = write!(err, "note: {what}.\nCopy them? [y/N] ");
     let _ = err.flush();
     let mut answer = String::new();
     let _ = std::io::stdin().read_line(&mut answer);
