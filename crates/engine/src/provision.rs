@@ -181,8 +181,6 @@ impl Method {
 pub struct Provision {
     /// Ignored files (and symlinks) of the main tree to bring into each new worktree, relative.
     pub files: Vec<PathBuf>,
-    /// The top-level entries those files are under, for messages (`node_modules/`, `.env`).
-    pub entries: Vec<String>,
     /// The setup command, if any.
     pub setup: Option<String>,
     /// Files whose content decides whether setup runs again.
@@ -267,8 +265,6 @@ impl Provision {
             .map_err(std::io::Error::other)?;
         provision.lane_target_dir =
             cargo && !items.iter().any(|i| i.entry == "target/" && matches!(i.mechanism, Mechanism::Brought(_)));
-        provision.entries =
-            items.iter().filter(|i| matches!(i.mechanism, Mechanism::Brought(_))).map(|i| i.entry.clone()).collect();
         provision.items = items;
         provision.files = brought;
         provision.method = if reflink {
