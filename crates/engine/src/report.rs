@@ -1,7 +1,9 @@
 //! The report of a run, from the journal: Markdown for people, JSON for tools, JUnit XML for
 //! CI dashboards (one test case per task and per Verify command).
 
-use crate::events::{AutomatedResult, Envelope, Event, GateFinding, GateMetric, MustHaveVerdict, TaskState};
+use crate::events::{
+    AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict, MustHaveVerdict, TaskState,
+};
 use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -64,14 +66,18 @@ pub struct GateReport {
     pub skill: String,
     /// The round of this check (1: before any fix).
     pub round: u32,
-    /// Whether it was green.
+    /// Green, red, or unverified (nothing found wrong, but not everything asked for checked).
+    pub verdict: GateVerdict,
+    /// Whether its checks found nothing wrong.
     pub passed: bool,
     /// What it found.
     pub findings: Vec<GateFinding>,
     /// What it measured, with sources.
     pub metrics: Vec<GateMetric>,
-    /// What it could not check.
+    /// What it could not check, where its Done does not ask for it.
     pub notes: Vec<String>,
+    /// What its Done asks for and it could not check, and why: a person signs it off.
+    pub unverified: Vec<String>,
 }
 
 /// The check of the finished run branch.
@@ -144,13 +150,15 @@ impl Report {
                         entry.2 = Some(entry.2.unwrap_or(0.0) + cost);
                     }
                 }
-                Event::GateChecked { task, round, skill, passed, findings, metrics, notes } => {
+                Event::GateChecked { task, round, skill, passed, findings, metrics, notes, unverified } => {
                     gates.retain(|g| !(g.task == *task && g.skill == *skill));
                     gates.push(GateReport {
                         task: task.clone(),
                         skill: skill.clone(),
                         round: *round,
+                        verdict: GateVerdict::of(*passed, unverified),
                         passed: *passed,
+                        unverified: unverified.clone(),
                         findings: findings.clone(),
                         metrics: metrics.clone(),
                         notes: notes.clone(),
@@ -282,8 +290,11 @@ impl Report {
         if !self.gates.is_empty() {
             let _ = writeln!(out, "\n## Gates\n");
             for gate in &self.gates {
-                let verdict =
-                    if gate.passed { "green".to_owned() } else { format!("red, {} finding(s)", gate.findings.len()) };
+                let verdict = match gate.verdict {
+                    GateVerdict::Green => "green".to_owned(),
+                    GateVerdict::Red => format!("red, {} finding(s)", gate.findings.len()),
+                    GateVerdict::Unverified => "unverified: needs a person".to_owned(),
+                };
                 let _ = writeln!(out, "### Task {} · {} · round {}: {verdict}\n", gate.task, gate.skill, gate.round);
                 for m in &gate.metrics {
                     let value = if m.unit == "%" { format!("{:.1}%", m.value) } else { m.value.to_string() };
@@ -293,6 +304,9 @@ impl Report {
                     let place = f.location.as_deref().map(|l| format!(" `{l}`")).unwrap_or_default();
                     let first = f.message.lines().next().unwrap_or_default();
                     let _ = writeln!(out, "- [{}]{place} {first}", f.check);
+                }
+                for why in &gate.unverified {
+                    let _ = writeln!(out, "- not checked: {why}");
                 }
                 for note in &gate.notes {
                     let _ = writeln!(out, "- note: {note}");
@@ -317,9 +331,15 @@ impl Report {
                 let _ = writeln!(out);
             }
             for a in &v.automated {
-                let mark = if a.passed { "passed" } else { "FAILED" };
                 let expect = a.expectation.as_deref().map(|e| format!(" (expected: {e})")).unwrap_or_default();
-                let _ = writeln!(out, "- `{}`{expect}: {mark}", a.command);
+                let first = a.detail.lines().next().unwrap_or_default();
+                let _ = match a.status {
+                    AutomatedStatus::Passed => writeln!(out, "- `{}`{expect}: passed ({first})", a.command),
+                    AutomatedStatus::Failed => writeln!(out, "- `{}`{expect}: FAILED ({first})", a.command),
+                    AutomatedStatus::Unchecked => {
+                        writeln!(out, "- `{}`{expect}: unchecked, a person checks it ({first})", a.command)
+                    }
+                };
             }
             if !v.manual.is_empty() {
                 let state = if v.manual_signed_off {

@@ -208,6 +208,20 @@ fn clause(text: &str) -> Expectation {
     unreadable()
 }
 
+/// Whether a gate's Done text asks for a dependency audit: it speaks of vulnerabilities, CVEs,
+/// advisories or an audit ("0 vulnerabilities", "npm audit clean", "no known CVEs").
+pub fn demands_audit(done: &str) -> bool {
+    static AUDIT: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:vulnerab\w*|cves?|advisor(?:y|ies)|audit(?:s|ed)?|pip-audit)\b"));
+    AUDIT.is_match(done)
+}
+
+/// Whether a gate's Done text asks that tests pass ("0 test failures", "all tests pass",
+/// "0 regressions"): one of its clauses reads as [`Expectation::Tests`].
+pub fn demands_tests(done: &str) -> bool {
+    parse(done).iter().any(|e| matches!(e, Expectation::Tests { .. }))
+}
+
 /// Coverage read from the reports a command wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeenCoverage {
@@ -362,6 +376,16 @@ mod tests {
         assert_eq!(clauses("0 failures, 80% coverage and builds"), ["0 failures", "80% coverage", "builds"]);
         assert_eq!(clauses("prints `a, b and c`; ok"), ["prints `a, b and c`", "ok"]);
         assert_eq!(clauses(""), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn what_a_gates_done_demands() {
+        assert!(demands_audit("0 vulnerabilities, 0 secrets"));
+        assert!(demands_audit("npm audit is clean"));
+        assert!(!demands_audit("no secrets in the code; OWASP reviewed"));
+        assert!(demands_tests("0 test failures, 80%+ coverage on new code"));
+        assert!(demands_tests("All tests pass."));
+        assert!(!demands_tests("it is reviewed"));
     }
 
     #[test]

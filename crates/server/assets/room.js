@@ -184,7 +184,7 @@ function apply(e, replaying) {
     case 'gate_checked': {
       const gate = {
         task: e.task, skill: e.skill, round: e.round, passed: Boolean(e.passed),
-        findings: arr(e.findings), metrics: arr(e.metrics), notes: arr(e.notes),
+        findings: arr(e.findings), metrics: arr(e.metrics), notes: arr(e.notes), unverified: arr(e.unverified),
       };
       const i = snap.gates.findIndex((g) => g.task === e.task && g.skill === e.skill && g.round === e.round);
       if (i >= 0) snap.gates[i] = gate; else snap.gates.push(gate);
@@ -535,6 +535,7 @@ const KIND_TEXT = {
   'human-verify': 'Check this change, then approve or reject it',
   decision: 'Pick one option',
   'human-action': 'Do this by hand, then approve',
+  gate: 'The gate found nothing wrong, but could not check everything it asks for: sign it off, or reject it',
 };
 
 function checkpointBox(t) {
@@ -560,7 +561,7 @@ function checkpointBox(t) {
   } else {
     parts.push(h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', disabled: sending, dataset: { action: 'approve', task: t.id, focus: 'approve' } }, 'Approve')));
-    if (kind === 'human-verify') {
+    if (kind === 'human-verify' || kind === 'gate') {
       const inputId = `reason-${t.id}`.replace(/[^A-Za-z0-9_-]/g, '_');
       const input = h('input', {
         type: 'text', id: inputId, class: 'reason', placeholder: 'What is wrong', autocomplete: 'off',
@@ -734,11 +735,19 @@ function renderGates() {
   const gates = snap.gates;
   $('gates-section').hidden = gates.length === 0;
   if (!changed('gates', gates)) return;
-  fill($('gates'), gates.map((g) => h('article', { class: 'gate', dataset: { passed: g.passed ? 'yes' : 'no' } },
+  // Unverified: nothing found wrong, but something the gate asks for could not be checked.
+  const verdictOf = (g) => (!g.passed ? 'red' : arr(g.unverified).length ? 'unverified' : 'green');
+  fill($('gates'), gates.map((g) => h('article', { class: 'gate', dataset: { passed: { green: 'yes', red: 'no', unverified: 'unverified' }[verdictOf(g)] } },
     h('h3', null,
       h('span', null, `${g.skill ?? 'gate'}`), ' ',
       h('span', { class: 'muted small' }, `task ${g.task ?? '?'} · round ${g.round ?? 1}`), ' ',
-      passBadge(g.passed, 'green', 'red')),
+      verdictOf(g) === 'unverified'
+        ? h('span', { class: 'badge verdict', dataset: { verdict: 'unverified' } }, 'unverified: needs a person')
+        : passBadge(g.passed, 'green', 'red')),
+    arr(g.unverified).length
+      ? h('ul', { class: 'findings unverified' }, arr(g.unverified).map((u) => h('li', null,
+        h('span', { class: 'badge check' }, 'not checked'), ' ', h('span', { class: 'finding-message' }, String(u)))))
+      : null,
     arr(g.findings).length
       ? h('ul', { class: 'findings' }, arr(g.findings).map((f) => h('li', null,
         h('span', { class: 'badge check' }, String(f.check ?? '')), ' ',
@@ -771,7 +780,10 @@ function renderVerification() {
     automated.length ? table('Automated', ['Command', 'Result', 'Detail'], automated.map((a) => h('tr', null,
       h('td', null, h('code', null, String(a.command ?? '')),
         a.expectation ? h('div', { class: 'small muted' }, `expects ${a.expectation}`) : null),
-      h('td', { class: 'nowrap' }, passBadge(a.passed),
+      h('td', { class: 'nowrap' },
+        a.status === 'unchecked'
+          ? h('span', { class: 'badge verdict', dataset: { verdict: 'unchecked' } }, 'unchecked: a person checks it')
+          : passBadge(a.status ? a.status === 'passed' : a.passed),
         a.exit_code !== null && a.exit_code !== undefined ? h('span', { class: 'small muted' }, ` exit ${a.exit_code}`) : null),
       h('td', { class: 'evidence' }, String(a.detail ?? ''))))) : null,
     manual.length ? h('div', { class: 'manual' },
