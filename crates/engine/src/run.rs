@@ -1143,7 +1143,7 @@ pub async fn work_remote(
             milestone: job.milestone.clone(),
             title: plan.title.clone(),
             branch: String::new(),
-            base: job.base.clone(),
+            base: if job.run_base.is_empty() { job.base.clone() } else { job.run_base.clone() },
             state: RunState::Running,
             started_ms: now_ms(),
             finished_ms: None,
@@ -1200,7 +1200,9 @@ async fn run_agent(
     let decisions = ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let skills = crate::skills::for_task(&ctx.root, task);
     let in_prompt: &[(String, String)] = if ctx.agent.takes_system_prompt() { &[] } else { &skills };
-    let prompt = prompt::build(&ctx.plan, task, failure, &decisions, in_prompt);
+    let landed = landed_before(ctx, task, worktree).await;
+    let extras = prompt::Extras { failure, decisions: &decisions, skills: in_prompt, landed: &landed };
+    let prompt = prompt::build(&ctx.plan, task, &extras);
     let launch = Launch {
         name: format!("{id}-{attempt}"),
         log_part: "agent".into(),
@@ -1213,6 +1215,39 @@ async fn run_agent(
         verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
     };
     start_agent(ctx, worktree, launch).await
+}
+
+/// What the tasks `task` waited for landed on the run branch: each one's commit subject and
+/// files, in plan order, read from the history of `worktree` (at the attempt's base), where the
+/// run's commits carry their task in a trailer. Best effort: a history that cannot be read (a
+/// shallow clone on a worker) leaves it out of the prompt.
+async fn landed_before(ctx: &Ctx, task: &plan::Task, worktree: &Path) -> Vec<prompt::Landed> {
+    let waited = waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, task.id);
+    if waited.is_empty() {
+        return Vec::new();
+    }
+    let format = "--format=%x01%H%x00%s%x00%(trailers:key=Wavecrew-Task,valueonly,separator=%x2C)%x00%(trailers:key=Wavecrew-Run,valueonly,separator=%x2C)";
+    let range = format!("{}..HEAD", ctx.run.base);
+    let args = ["log", "--first-parent", "--no-renames", "--name-only", format, &range];
+    let Ok(log) = Git::new(worktree).run(&args).await else { return Vec::new() };
+    let mut landed: HashMap<String, prompt::Landed> = HashMap::new();
+    for entry in log.split('\u{1}').filter(|e| !e.trim().is_empty()) {
+        let mut parts = entry.splitn(4, '\0');
+        let (Some(_commit), Some(subject), Some(id), Some(rest)) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let mut lines = rest.lines();
+        let run = lines.next().unwrap_or_default().trim();
+        let id = id.trim();
+        if run != ctx.run.id || id.is_empty() {
+            continue; // a gate's fix, or not this run's
+        }
+        let files = lines.map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        // The log is newest first: a task's newest commit wins (it lands once, but be sure).
+        landed.entry(id.to_owned()).or_insert(prompt::Landed { task: id.to_owned(), subject: subject.to_owned(), files });
+    }
+    waited.iter().filter_map(|id| landed.remove(&id.to_string())).collect()
 }
 
 /// One start of the run's agent.
