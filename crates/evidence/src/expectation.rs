@@ -15,7 +15,7 @@
 //!
 //! | comment | expectation | checked against |
 //! |---|---|---|
-//! | `exits 0`, `succeeds`, `passes`, `builds`, `compiles`, `no errors`, `lint passes` | [`Expectation::Succeeds`] | the exit status |
+//! | `exits 0`, `succeeds`, `passes`, `builds`, `compiles`, `imports`, `runs`, `no errors`, `lint passes` | [`Expectation::Succeeds`] | the exit status |
 //! | `0 failures`, `0 regressions`, `all tests pass`, `no failing tests` | [`Expectation::Tests`] (at least 1 passed) | the test summary or JUnit report: none failed |
 //! | `12 passed`, `12 tests pass`, `three tests pass` | [`Expectation::Tests`] (at least 12) | the same, with at least that many passed |
 //! | `80%+ coverage on new modules`, `coverage >= 85%` | [`Expectation::Coverage`] | the fresh lcov / Cobertura report: of the lines the run changed when the comment says new/changed/added, else of the whole report |
@@ -153,7 +153,7 @@ const NUMBER: &str = r"(\d+|no|zero|one|two|three|four|five|six|seven|eight|nine
 
 fn clause(text: &str) -> Expectation {
     static SUCCEEDS: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"(?i)^(?:it\s+)?(?:exits?(?:\s+with)?(?:\s+(?:code|status))?\s+0|succeeds|passes|ok|builds(?:\s+cleanly)?|compiles(?:\s+cleanly)?|(?:no|0|zero)\s+errors|(?:lint|build|format)(?:\s+check)?\s+(?:passes|succeeds|is\s+clean)|lints?\s+clean)\.?$")
+        re(r"(?i)^(?:it\s+)?(?:exits?(?:\s+with)?(?:\s+(?:code|status))?\s+0|succeeds|passes|ok|builds(?:\s+cleanly)?|compiles(?:\s+cleanly)?|(?:imports|runs|starts)(?:\s+cleanly|\s+without\s+errors?)?|(?:no|0|zero)\s+errors|(?:lint|build|format)(?:\s+check)?\s+(?:passes|succeeds|is\s+clean)|lints?\s+clean)\.?$")
     });
     static COVERAGE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bcover(?:age|ed)?\b"));
     static CHANGED: LazyLock<Regex> =
