@@ -635,6 +635,21 @@ fn truths_stay_manual_when_the_verifier_writes_nothing_or_is_off() {
     assert_eq!(verified["must_haves"][0]["evidence"], "an observable outcome: a person confirms it");
 }
 
+/// Waits for the run in `child` to end (it is stopped if the test fails first), with the output
+/// it was given a pipe for.
+fn finish(mut child: Stopped) -> std::process::Output {
+    use std::io::Read;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    if let Some(mut pipe) = child.0.stdout.take() {
+        pipe.read_to_end(&mut stdout).unwrap();
+    }
+    if let Some(mut pipe) = child.0.stderr.take() {
+        pipe.read_to_end(&mut stderr).unwrap();
+    }
+    let status = child.0.wait().unwrap();
+    std::process::Output { status, stdout, stderr }
+}
+
 /// A folder with `npm`, a test double of npm whose `npm audit` cannot reach the registry's audit
 /// endpoint (as on the template's own SvelteKit stack, offline or behind a proxy).
 fn npm_that_cannot_audit() -> (tempfile::TempDir, std::ffi::OsString) {
@@ -661,11 +676,12 @@ fn audited_script() -> Value {
 
 #[test]
 fn a_gate_that_asks_for_0_vulnerabilities_is_unverified_when_the_audit_cannot_run_until_a_person_signs_it_off() {
-    let plan = gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let plan =
+        gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");
     let repo = Repo::new(&plan, &audited_script());
     let (_npm, path) = npm_that_cannot_audit();
     let args = ["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes", "--json"];
-    let child = repo.command(&args).env("PATH", &path).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let child = Stopped(repo.command(&args).env("PATH", &path).stdout(std::process::Stdio::piped()).spawn().unwrap());
     let run = common::wait_for_checkpoint(&repo, "2.1");
     let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
     assert!(report.contains("### Task 2.1 · security-auditor · round 1: unverified: needs a person"), "{report}");
@@ -673,36 +689,48 @@ fn a_gate_that_asks_for_0_vulnerabilities_is_unverified_when_the_audit_cannot_ru
         report.contains("- not checked: the gate's Done asks for a dependency audit, but `npm audit --audit-level=high` could not audit the dependencies of package-lock.json (exited with code 1): npm ERR! audit endpoint returned an error"),
         "{report}"
     );
-    let approved = repo.command(&["approve", &run, "2.1", "--note", "audited by hand: npm audit on my machine"]).output().unwrap();
+    let approved =
+        repo.command(&["approve", &run, "2.1", "--note", "audited by hand: npm audit on my machine"]).output().unwrap();
     assert!(approved.status.success(), "{}", stderr(&approved));
-    let output = child.wait_with_output().unwrap();
+    let output = finish(child);
     assert!(output.status.success(), "{}", stderr(&output));
 
     let events = Repo::events(&output);
     let checked = gates(&output);
     assert_eq!(checked.len(), 1, "{checked:?}");
     assert_eq!(checked[0]["passed"], true, "nothing was found wrong");
-    assert!(checked[0]["unverified"][0].as_str().unwrap().contains("audit endpoint returned an error"), "{}", checked[0]);
+    assert!(
+        checked[0]["unverified"][0].as_str().unwrap().contains("audit endpoint returned an error"),
+        "{}",
+        checked[0]
+    );
     let waiting = events.iter().find(|e| e["event"] == "checkpoint_waiting").unwrap();
     assert_eq!(waiting["kind"], "checkpoint:gate");
-    assert!(waiting["details"].as_str().unwrap().starts_with("Not checked: security-auditor: the gate's Done asks"), "{waiting}");
+    assert!(
+        waiting["details"].as_str().unwrap().starts_with("Not checked: security-auditor: the gate's Done asks"),
+        "{waiting}"
+    );
     let subjects: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(_, s)| s).collect();
-    assert_eq!(subjects, ["feat(M1): build it", "chore(M1): gate Review unverified, signed off by a person (security-auditor)"]);
+    assert_eq!(
+        subjects,
+        ["feat(M1): build it", "chore(M1): gate Review unverified, signed off by a person (security-auditor)"]
+    );
     let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
     assert!(report.contains("- 2.1 approved: audited by hand: npm audit on my machine"), "who signed what: {report}");
 }
 
 #[test]
 fn a_person_who_rejects_an_unverified_gate_fails_it() {
-    let plan = gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let plan =
+        gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");
     let repo = Repo::new(&plan, &audited_script());
     let (_npm, path) = npm_that_cannot_audit();
     let args = ["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"];
-    let child = repo.command(&args).env("PATH", &path).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = Stopped(repo.command(&args).env("PATH", &path).stderr(std::process::Stdio::piped()).spawn().unwrap());
     let run = common::wait_for_checkpoint(&repo, "2.1");
     let rejected = repo.command(&["reject", &run, "2.1", "--reason", "audit it in CI first"]).output().unwrap();
     assert!(rejected.status.success(), "{}", stderr(&rejected));
-    let output = child.wait_with_output().unwrap();
+    let output = finish(child);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
     assert!(report.contains("needs-human: a person rejected the unverified gate: audit it in CI first"), "{report}");
@@ -711,7 +739,8 @@ fn a_person_who_rejects_an_unverified_gate_fails_it() {
 
 #[test]
 fn an_audit_that_cannot_run_is_only_a_note_when_the_gate_does_not_ask_for_one() {
-    let plan = gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "no secrets in the code");
+    let plan =
+        gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "no secrets in the code");
     let repo = Repo::new(&plan, &audited_script());
     let (_npm, path) = npm_that_cannot_audit();
     let args = ["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes", "--json"];
@@ -758,8 +787,41 @@ fn automated_expectations_are_read_from_what_the_commands_showed_never_from_exit
     assert_eq!(results[2], ("passed".into(), "printed 2 line(s)".into()));
     assert_eq!(results[3].0, "unchecked", "{results:?}");
     let manual = verified["manual"].as_array().unwrap();
-    assert!(manual.iter().any(|m| m.as_str().unwrap().starts_with("Check that `true` shows: greets the user")), "{manual:?}");
+    assert!(
+        manual.iter().any(|m| m.as_str().unwrap().starts_with("Check that `true` shows: greets the user")),
+        "{manual:?}"
+    );
     let report = String::from_utf8(repo.command(&["report"]).output().unwrap().stdout).unwrap();
     assert!(report.contains("(expected: greets the user): unchecked, a person checks it"), "{report}");
     assert!(report.contains("(expected: 80%+ coverage on new modules): FAILED (66.7% of the 6"), "{report}");
+}
+
+#[test]
+fn a_coverage_bar_without_a_coverage_report_is_unverified_not_green() {
+    let plan = gate_plan(
+        "`value.txt`, `check.sh`",
+        "production-engineer",
+        "`sh check.sh`",
+        "0 test failures, 80%+ coverage on new code",
+    );
+    let script = json!({"tasks": {"1.1": [[write("value.txt", "3\n"), write("check.sh", CHECK)]]}});
+    let repo = Repo::new(&plan, &script);
+    let child = Stopped(repo.spawn_run(&[]));
+    let run = common::wait_for_checkpoint(&repo, "2.1");
+    let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
+    // The tests were counted (3 passed), the coverage could not be: never green.
+    assert!(
+        report.contains("round 1: unverified: needs a person") && report.contains("- passed tests: **3**"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "- not checked: 80% coverage of new code is required, but no command wrote an lcov or Cobertura report"
+        ),
+        "{report}"
+    );
+    let rejected = repo.command(&["reject", &run, "2.1", "--reason", "add coverage to check.sh"]).output().unwrap();
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+    let output = finish(child);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }

@@ -420,7 +420,11 @@ impl Observe<'_> {
                 if let Ok(report) = evidence::results::parse_junit(junit) {
                     let (counts, sources) = tests.get_or_insert_with(Default::default);
                     *counts += report.counts;
-                    sources.push_str(&if sources.is_empty() { format!("JUnit XML {path}") } else { format!(", {path}") });
+                    sources.push_str(&if sources.is_empty() {
+                        format!("JUnit XML {path}")
+                    } else {
+                        format!(", {path}")
+                    });
                 }
             }
         }
@@ -540,7 +544,9 @@ async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<
     };
     // npm's audit reads package-lock.json: other lockfiles of package.json are not audited.
     if checks.worktree.join("package.json").exists() && !checks.worktree.join("package-lock.json").exists() {
-        let other = ["pnpm-lock.yaml", "yarn.lock", "bun.lockb", "bun.lock"].into_iter().find(|l| checks.worktree.join(l).exists());
+        let other = ["pnpm-lock.yaml", "yarn.lock", "bun.lockb", "bun.lock"]
+            .into_iter()
+            .find(|l| checks.worktree.join(l).exists());
         not_audited(verdict, match other {
             Some(lockfile) => format!("the dependencies of package.json were not audited: wavecrew runs `npm audit`, which reads package-lock.json, and this project has {lockfile}"),
             None => "the dependencies of package.json were not audited: there is no package-lock.json for `npm audit` to read".to_owned(),
@@ -567,11 +573,19 @@ async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<
                 format!("`{command}` reports vulnerable dependencies:\n{}", tail(&ran.output, 20)),
                 Some(lockfile.to_owned()),
             ),
-            _ => not_audited(verdict, format!(
-                "`{command}` could not audit the dependencies of {lockfile} ({}): {}",
-                ran.outcome.ended(),
-                tail(&ran.output, 3)
-            )),
+            _ => {
+                // One line: it is shown in lists (progress, report, the room).
+                let last = tail(ran.output.trim(), 3);
+                let said: Vec<&str> = last.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                not_audited(
+                    verdict,
+                    format!(
+                        "`{command}` could not audit the dependencies of {lockfile} ({}): {}",
+                        ran.outcome.ended(),
+                        said.join(" / ")
+                    ),
+                )
+            }
         }
     }
     Ok(())

@@ -261,13 +261,19 @@ A small ledger package.
             - Truth: `python3 -c \"import ledger.report; print(ledger.report.report())\"` prints the balance\n";
         assert!(prompt.contains(expected), "{prompt}");
         // Lean: only what touches the task.
-        assert!(!prompt.contains("Artifact `ledger/entries.py`") && !prompt.contains("Artifact `ledger/report.py`"), "{prompt}");
+        assert!(
+            !prompt.contains("Artifact `ledger/entries.py`") && !prompt.contains("Artifact `ledger/report.py`"),
+            "{prompt}"
+        );
 
         // The first task waited for nothing; its must_haves are its own.
         let first = plan.task(plan::TaskId::parse("1.1").unwrap()).unwrap();
         let prompt = build(&plan, first, &Extras::default());
         assert!(!prompt.contains("What the tasks before this one landed"), "{prompt}");
-        assert!(prompt.contains("- Artifact `ledger/entries.py`") && !prompt.contains("report.py` imports"), "{prompt}");
+        assert!(
+            prompt.contains("- Artifact `ledger/entries.py`") && !prompt.contains("report.py` imports"),
+            "{prompt}"
+        );
     }
 
     #[test]

@@ -1233,7 +1233,8 @@ async fn landed_before(ctx: &Ctx, task: &plan::Task, worktree: &Path) -> Vec<pro
     let mut landed: HashMap<String, prompt::Landed> = HashMap::new();
     for entry in log.split('\u{1}').filter(|e| !e.trim().is_empty()) {
         let mut parts = entry.splitn(4, '\0');
-        let (Some(_commit), Some(subject), Some(id), Some(rest)) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(_commit), Some(subject), Some(id), Some(rest)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             continue;
         };
@@ -1245,7 +1246,11 @@ async fn landed_before(ctx: &Ctx, task: &plan::Task, worktree: &Path) -> Vec<pro
         }
         let files = lines.map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
         // The log is newest first: a task's newest commit wins (it lands once, but be sure).
-        landed.entry(id.to_owned()).or_insert(prompt::Landed { task: id.to_owned(), subject: subject.to_owned(), files });
+        landed.entry(id.to_owned()).or_insert(prompt::Landed {
+            task: id.to_owned(),
+            subject: subject.to_owned(),
+            files,
+        });
     }
     waited.iter().filter_map(|id| landed.remove(&id.to_string())).collect()
 }
@@ -1431,8 +1436,10 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
             let (status, detail) = if outcome.success() {
                 // Exiting 0 is not what the `# comment` asks for: wavecrew checks that itself.
                 let expectations = evidence::expectation::parse(check.expectation.as_deref().unwrap_or_default());
-                let output = tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-                let seen = crate::gate::Observe { worktree: &worktree, base: &ctx.run.base, head: &head, since: started };
+                let output =
+                    tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                let seen =
+                    crate::gate::Observe { worktree: &worktree, base: &ctx.run.base, head: &head, since: started };
                 let observed = seen.command(&check.command, &output, &expectations).await?;
                 match evidence::expectation::judge(&expectations, &observed) {
                     evidence::expectation::Judged::Passed(detail) => (AutomatedStatus::Passed, detail),

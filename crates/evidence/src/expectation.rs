@@ -139,8 +139,27 @@ fn re(pattern: &str) -> Regex {
 /// A count written as digits or as a word up to twenty.
 fn count(word: &str) -> Option<u64> {
     const WORDS: [&str; 21] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
     ];
     let word = word.to_ascii_lowercase();
     match word.as_str() {
@@ -153,7 +172,9 @@ const NUMBER: &str = r"(\d+|no|zero|one|two|three|four|five|six|seven|eight|nine
 
 fn clause(text: &str) -> Expectation {
     static SUCCEEDS: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"(?i)^(?:it\s+)?(?:exits?(?:\s+with)?(?:\s+(?:code|status))?\s+0|succeeds|passes|ok|builds(?:\s+cleanly)?|compiles(?:\s+cleanly)?|(?:imports|runs|starts)(?:\s+cleanly|\s+without\s+errors?)?|(?:no|0|zero)\s+errors|(?:lint|build|format)(?:\s+check)?\s+(?:passes|succeeds|is\s+clean)|lints?\s+clean)\.?$")
+        re(
+            r"(?i)^(?:it\s+)?(?:exits?(?:\s+with)?(?:\s+(?:code|status))?\s+0|succeeds|passes|ok|builds(?:\s+cleanly)?|compiles(?:\s+cleanly)?|(?:imports|runs|starts)(?:\s+cleanly|\s+without\s+errors?)?|(?:no|0|zero)\s+errors|(?:lint|build|format)(?:\s+check)?\s+(?:passes|succeeds|is\s+clean)|lints?\s+clean)\.?$",
+        )
     });
     static COVERAGE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bcover(?:age|ed)?\b"));
     static CHANGED: LazyLock<Regex> =
@@ -162,16 +183,22 @@ fn clause(text: &str) -> Expectation {
         re(r"(?i)\b(?:svelte-check|vue-tsc|tsc|mypy|pyright|basedpyright|type[- ]?check(?:s|er|ing)?|types?)\b")
     });
     static TYPES_CLEAN: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"(?i)\b(?:pass(?:es)?|clean|succeeds|ok|no\s+(?:type\s+)?errors?|0\s+(?:type\s+)?errors?|zero\s+(?:type\s+)?errors?)\b")
+        re(
+            r"(?i)\b(?:pass(?:es)?|clean|succeeds|ok|no\s+(?:type\s+)?errors?|0\s+(?:type\s+)?errors?|zero\s+(?:type\s+)?errors?)\b",
+        )
     });
     static NO_FAILURES: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"(?i)^(?:(?:0|no|zero)\s+(?:test\s+)?(?:regressions?|failures?|failed(?:\s+tests?)?|failing(?:\s+tests?)?|test\s+failures?)|all\s+(?:the\s+)?(?:unit\s+|e2e\s+|integration\s+)?tests\s+pass(?:es|ed)?|(?:unit\s+|e2e\s+)?tests\s+pass|all\s+green)\.?$")
+        re(
+            r"(?i)^(?:(?:0|no|zero)\s+(?:test\s+)?(?:regressions?|failures?|failed(?:\s+tests?)?|failing(?:\s+tests?)?|test\s+failures?)|all\s+(?:the\s+)?(?:unit\s+|e2e\s+|integration\s+)?tests\s+pass(?:es|ed)?|(?:unit\s+|e2e\s+)?tests\s+pass|all\s+green)\.?$",
+        )
     });
     static PASSED: LazyLock<Regex> = LazyLock::new(|| {
         re(&format!(r"(?i)^(?:all\s+)?{NUMBER}\s+(?:\w+\s+)?(?:tests?\s+)?(?:pass(?:es|ed)?|passing)\.?$"))
     });
     static LINES: LazyLock<Regex> = LazyLock::new(|| {
-        re(&format!(r"(?i)^(?:prints|outputs|shows|writes)\s+(?:exactly\s+)?{NUMBER}\s+(?:non-empty\s+|non-blank\s+)?lines?\.?$"))
+        re(&format!(
+            r"(?i)^(?:prints|outputs|shows|writes)\s+(?:exactly\s+)?{NUMBER}\s+(?:non-empty\s+|non-blank\s+)?lines?\.?$"
+        ))
     });
     static PRINTS: LazyLock<Regex> = LazyLock::new(|| {
         re(r#"(?i)^(?:prints|outputs|shows|says|echoes|writes|contains)\s+(?:`([^`]+)`|"([^"]+)")\s*\.?$"#)
@@ -269,9 +296,8 @@ pub fn judge(expectations: &[Expectation], observed: &Observed) -> Judged {
         return Judged::Passed("exited 0".into());
     }
     let results: Vec<Judged> = expectations.iter().map(|e| judge_one(e, observed)).collect();
-    let detail = |keep: fn(&Judged) -> Option<&String>| {
-        results.iter().filter_map(keep).cloned().collect::<Vec<_>>().join("; ")
-    };
+    let detail =
+        |keep: fn(&Judged) -> Option<&String>| results.iter().filter_map(keep).cloned().collect::<Vec<_>>().join("; ");
     if results.iter().any(|r| matches!(r, Judged::Failed(_))) {
         Judged::Failed(detail(|r| if let Judged::Failed(d) = r { Some(d) } else { None }))
     } else if results.iter().any(|r| matches!(r, Judged::Unchecked(_))) {
@@ -364,7 +390,9 @@ fn judge_one(expectation: &Expectation, seen: &Observed) -> Judged {
 
 /// Whether `command` runs tsc (or vue-tsc) itself.
 fn runs_tsc(command: &str) -> bool {
-    command.split(|c: char| c.is_whitespace() || matches!(c, '&' | ';' | '|' | '/')).any(|w| w == "tsc" || w == "vue-tsc")
+    command
+        .split(|c: char| c.is_whitespace() || matches!(c, '&' | ';' | '|' | '/'))
+        .any(|w| w == "tsc" || w == "vue-tsc")
 }
 
 #[cfg(test)]

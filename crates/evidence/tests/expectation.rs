@@ -24,7 +24,18 @@ fn the_templates_comments_are_read() {
 #[test]
 fn common_comments_are_read() {
     use Expectation::*;
-    for succeeds in ["exits 0", "exit code 0", "succeeds", "passes", "builds", "compiles cleanly", "no errors", "lint passes", "imports", "runs without errors"] {
+    for succeeds in [
+        "exits 0",
+        "exit code 0",
+        "succeeds",
+        "passes",
+        "builds",
+        "compiles cleanly",
+        "no errors",
+        "lint passes",
+        "imports",
+        "runs without errors",
+    ] {
         assert_eq!(one(succeeds), Succeeds, "{succeeds}");
     }
     assert_eq!(one("all tests pass"), Tests { at_least: 1 });
@@ -44,7 +55,9 @@ fn common_comments_are_read() {
 
 #[test]
 fn what_is_not_understood_is_never_guessed() {
-    for text in ["greets", "imports the world", "the report looks right", "coverage is good", "prints the report", "2 failures"] {
+    for text in
+        ["greets", "imports the world", "the report looks right", "coverage is good", "prints the report", "2 failures"]
+    {
         assert_eq!(one(text), Expectation::Unreadable(text.into()), "{text}");
     }
     assert!(expectation::parse("  ").is_empty());
@@ -66,7 +79,10 @@ fn test_counts_decide_test_expectations() {
     let Judged::Unchecked(why) = expectation::judge(&expect, &Observed::default()) else { panic!() };
     assert!(why.contains("no test summary"), "{why}");
     let at_least = [Expectation::Tests { at_least: 5 }];
-    assert!(matches!(expectation::judge(&at_least, &Observed { tests: tests(4, 0), ..Default::default() }), Judged::Failed(_)));
+    assert!(matches!(
+        expectation::judge(&at_least, &Observed { tests: tests(4, 0), ..Default::default() }),
+        Judged::Failed(_)
+    ));
 }
 
 #[test]
@@ -95,8 +111,14 @@ fn type_errors_output_and_unreadable_text() {
     let clean = Some(TypeErrors { errors: 0, source: TypeSource::SvelteCheck });
     let dirty = Some(TypeErrors { errors: 2, source: TypeSource::SvelteCheck });
     let expect = [Expectation::NoTypeErrors];
-    assert!(matches!(expectation::judge(&expect, &Observed { type_errors: clean, ..Default::default() }), Judged::Passed(_)));
-    assert!(matches!(expectation::judge(&expect, &Observed { type_errors: dirty, ..Default::default() }), Judged::Failed(_)));
+    assert!(matches!(
+        expectation::judge(&expect, &Observed { type_errors: clean, ..Default::default() }),
+        Judged::Passed(_)
+    ));
+    assert!(matches!(
+        expectation::judge(&expect, &Observed { type_errors: dirty, ..Default::default() }),
+        Judged::Failed(_)
+    ));
     let tsc = Observed { command: "npx tsc --noEmit", ..Default::default() };
     assert!(matches!(expectation::judge(&expect, &tsc), Judged::Passed(_)), "tsc is silent when clean");
     assert!(matches!(expectation::judge(&expect, &Observed::default()), Judged::Unchecked(_)));

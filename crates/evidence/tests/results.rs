@@ -804,7 +804,8 @@ fn unittest_summary() {
     assert_eq!(report.source, Source::Unittest);
     assert_eq!(report.counts, counts(1, 2, 2));
     assert_eq!(report.failures, ["test_b (test_x.T.test_b)", "test_a (test_x.T.test_a)"]);
-    let ok = "...\n----------------------------------------------------------------------\nRan 3 tests in 0.000s\n\nOK\n";
+    let ok =
+        "...\n----------------------------------------------------------------------\nRan 3 tests in 0.000s\n\nOK\n";
     assert_eq!(parse_summary(ok).unwrap().counts, counts(3, 0, 0));
     let skipped = "Ran 2 tests in 0.000s\n\nOK (skipped=1)\n";
     assert_eq!(parse_summary(skipped).unwrap().counts, counts(1, 0, 1));
