@@ -435,3 +435,30 @@ pub struct Envelope {
     #[serde(flatten)]
     pub event: Event,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn automated_results_of_journals_written_before_status_still_read() {
+        let old = r#"{"command": "npm test", "expectation": "0 regressions", "passed": true, "exit_code": 0, "detail": "exited 0"}"#;
+        let read: AutomatedResult = serde_json::from_str(old).unwrap();
+        assert_eq!(read.status, AutomatedStatus::Passed);
+        let new = serde_json::to_value(AutomatedResult { status: AutomatedStatus::Unchecked, ..read }).unwrap();
+        assert_eq!(new["status"], "unchecked");
+        assert!(new.get("passed").is_none(), "{new}");
+        let failed = r#"{"command": "x", "expectation": null, "passed": false, "exit_code": 1, "detail": "exited 1"}"#;
+        assert_eq!(serde_json::from_str::<AutomatedResult>(failed).unwrap().status, AutomatedStatus::Failed);
+    }
+
+    #[test]
+    fn a_gate_without_findings_is_green_only_when_it_checked_everything_asked() {
+        assert_eq!(GateVerdict::of(true, &[]), GateVerdict::Green);
+        assert_eq!(GateVerdict::of(true, &["npm audit did not run".into()]), GateVerdict::Unverified);
+        assert_eq!(GateVerdict::of(false, &["npm audit did not run".into()]), GateVerdict::Red);
+        let old = r#"{"event": "gate_checked", "task": "2.1", "round": 1, "skill": "security-auditor", "passed": true, "findings": [], "metrics": [], "notes": []}"#;
+        let Event::GateChecked { unverified, .. } = serde_json::from_str(old).unwrap() else { panic!() };
+        assert!(unverified.is_empty());
+    }
+}
