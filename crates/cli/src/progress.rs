@@ -2,7 +2,7 @@
 //! bar), otherwise one plain line per event, or the events as JSON lines with `--json`. All
 //! three read the engine's event stream; none looks inside the engine.
 
-use engine::events::{Envelope, Event, RunState};
+use engine::events::{AutomatedStatus, Envelope, Event, GateVerdict, RunState};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -124,7 +124,7 @@ fn plain(envelope: &Envelope) -> Option<String> {
                     text.push_str(&format!("         option: {option}\n"));
                 }
                 text.push_str(&format!("         answer: wavecrew decide {run} {task} <option>"));
-            } else if kind == "checkpoint:human-verify" {
+            } else if kind == "checkpoint:human-verify" || kind == "checkpoint:gate" {
                 text.push_str(&format!(
                     "         answer: wavecrew approve {run} {task}   or   wavecrew reject {run} {task} --reason '...'"
                 ));
@@ -161,11 +161,13 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 seconds(*duration_ms)
             )
         }
-        Event::GateChecked { task, round, skill, passed, findings, metrics, notes } => {
-            let mut text = format!(
-                "{task:>5}  gate {skill}, round {round}: {}",
-                if *passed { "green".to_owned() } else { format!("{} finding(s)", findings.len()) }
-            );
+        Event::GateChecked { task, round, skill, passed, findings, metrics, notes, unverified } => {
+            let verdict = match GateVerdict::of(*passed, unverified) {
+                GateVerdict::Green => "green".to_owned(),
+                GateVerdict::Red => format!("{} finding(s)", findings.len()),
+                GateVerdict::Unverified => "UNVERIFIED, needs a person".to_owned(),
+            };
+            let mut text = format!("{task:>5}  gate {skill}, round {round}: {verdict}");
             for metric in metrics {
                 let value = if metric.unit == "%" { format!("{:.1}%", metric.value) } else { metric.value.to_string() };
                 text.push_str(&format!("\n       {}: {value} (from {})", metric.name, metric.source));
@@ -178,6 +180,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
             if findings.len() > 10 {
                 text.push_str(&format!("\n       … and {} more (wavecrew report)", findings.len() - 10));
             }
+            for why in unverified {
+                text.push_str(&format!("\n       not checked: {why}"));
+            }
             for note in notes {
                 text.push_str(&format!("\n       note: {note}"));
             }
@@ -189,8 +194,13 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 text.push_str(&format!("\n       {} {} `{}`: {}", m.verdict, m.kind, m.item, m.evidence));
             }
             for a in automated {
-                let mark = if a.passed { "passed" } else { "FAILED" };
-                text.push_str(&format!("\n       {mark} `{}`", a.command));
+                let mark = match a.status {
+                    AutomatedStatus::Passed => "passed",
+                    AutomatedStatus::Failed => "FAILED",
+                    AutomatedStatus::Unchecked => "UNCHECKED",
+                };
+                let first = a.detail.lines().next().unwrap_or_default();
+                text.push_str(&format!("\n       {mark} `{}`: {first}", a.command));
             }
             if !manual.is_empty() {
                 text.push_str(&format!(

@@ -301,7 +301,8 @@ fn stub_orphaned_missing_and_unwired_must_haves_fail_the_run_with_evidence() {
     assert_eq!(verdict_of("gone.py").0, "MISSING");
     let (link, evidence) = verdict_of("calls");
     assert_eq!(link, "NOT_WIRED", "{evidence}");
-    assert_eq!(verified["automated"][0]["passed"], true);
+    // `# imports`: its exit status says it.
+    assert_eq!(verified["automated"][0]["status"], "passed", "{}", verified["automated"]);
     let report = String::from_utf8(repo.command(&["report"]).output().unwrap().stdout).unwrap();
     assert!(report.contains("## Verification: failed") && report.contains("| artifact | core.py | STUB |"), "{report}");
 }
@@ -564,7 +565,7 @@ const HELLO: &str = "print('hello, ' + 'world')\n";
 #[test]
 fn a_truth_proven_by_a_command_wavecrew_runs_again_is_verified() {
     let must_haves = "### truths (observable outcomes)\n- `python3 app.py` greets the world\n";
-    let plan = verified_plan(must_haves, "python3 app.py    # greets");
+    let plan = verified_plan(must_haves, "python3 app.py    # prints `hello, world`");
     let answer = json!({"truths": [{"truth": "T1", "verdict": "PROVEN",
         "evidence": [{"command": "python3 app.py", "output": "hello, world"}, {"file": "app.py", "line": 1}]}]});
     let script = json!({"tasks": {
@@ -588,7 +589,7 @@ fn a_truth_proven_by_a_command_wavecrew_runs_again_is_verified() {
     let prompt = run_file(&repo, "prompts", "verification-1.md");
     assert!(
         prompt.contains("- T1: `python3 app.py` greets the world")
-            && prompt.contains("`python3 app.py` (expected: greets): passed"),
+            && prompt.contains("`python3 app.py` (expected: prints `hello, world`): passed"),
         "{prompt}"
     );
     assert!(!git(repo.root(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]).contains(".wavecrew"));
@@ -640,7 +641,8 @@ fn truths_whose_evidence_does_not_hold_stay_manual_with_the_reason() {
     let gaps = repo.command(&["gaps"]).output().unwrap();
     assert!(gaps.status.success() && gaps.stdout.is_empty(), "{}", stderr(&gaps));
     assert!(
-        stderr(&gaps).contains("a person still confirms 3 must_have(s) nobody proved and 1 Manual step(s)"),
+        // The plan's Manual step, and `# greets`, which wavecrew cannot check.
+        stderr(&gaps).contains("a person still confirms 3 must_have(s) nobody proved and 2 Manual step(s)"),
         "{}",
         stderr(&gaps)
     );
@@ -669,4 +671,195 @@ fn truths_stay_manual_when_the_verifier_writes_nothing_or_is_off() {
     assert!(!events.iter().any(|e| e["event"] == "attempt_started" && e["role"] == "verify"), "no verifier runs");
     let verified = events.iter().find(|e| e["event"] == "run_verified").unwrap();
     assert_eq!(verified["must_haves"][0]["evidence"], "an observable outcome: a person confirms it");
+}
+
+/// Waits for the run in `child` to end (it is stopped if the test fails first), with the output
+/// it was given a pipe for.
+fn finish(mut child: Stopped) -> std::process::Output {
+    use std::io::Read;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    if let Some(mut pipe) = child.0.stdout.take() {
+        pipe.read_to_end(&mut stdout).unwrap();
+    }
+    if let Some(mut pipe) = child.0.stderr.take() {
+        pipe.read_to_end(&mut stderr).unwrap();
+    }
+    let status = child.0.wait().unwrap();
+    std::process::Output { status, stdout, stderr }
+}
+
+/// A folder with `npm`, a test double of npm whose `npm audit` cannot reach the registry's audit
+/// endpoint (as on the template's own SvelteKit stack, offline or behind a proxy).
+fn npm_that_cannot_audit() -> (tempfile::TempDir, std::ffi::OsString) {
+    let dir = tempfile::tempdir().unwrap();
+    let npm = dir.path().join("npm");
+    std::fs::write(&npm, "#!/bin/sh\necho 'npm ERR! audit endpoint returned an error' >&2\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(dir.path().to_owned()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    (dir, path)
+}
+
+/// A SvelteKit-like project's dependency files, and the security review's PASS answer.
+fn audited_script() -> Value {
+    json!({"tasks": {
+        "1.1": [[write("package.json", "{\"name\": \"room\", \"dependencies\": {\"svelte\": \"^5.0.0\"}}\n"),
+                 write("package-lock.json", "{\"name\": \"room\", \"lockfileVersion\": 3, \"packages\": {}}\n")]],
+        "2.1/review": [[write(".wavecrew/review/2.1-1-security-auditor.json", &security_review(&[]))]],
+    }})
+}
+
+#[test]
+fn a_gate_that_asks_for_0_vulnerabilities_is_unverified_when_the_audit_cannot_run_until_a_person_signs_it_off() {
+    let plan =
+        gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let repo = Repo::new(&plan, &audited_script());
+    let (_npm, path) = npm_that_cannot_audit();
+    let args = ["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes", "--json"];
+    let child = Stopped(repo.command(&args).env("PATH", &path).stdout(std::process::Stdio::piped()).spawn().unwrap());
+    let run = common::wait_for_checkpoint(&repo, "2.1");
+    let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
+    assert!(report.contains("### Task 2.1 · security-auditor · round 1: unverified: needs a person"), "{report}");
+    assert!(
+        report.contains("- not checked: the gate's Done asks for a dependency audit, but `npm audit --audit-level=high` could not audit the dependencies of package-lock.json (exited with code 1): npm ERR! audit endpoint returned an error"),
+        "{report}"
+    );
+    let approved =
+        repo.command(&["approve", &run, "2.1", "--note", "audited by hand: npm audit on my machine"]).output().unwrap();
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    let output = finish(child);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let events = Repo::events(&output);
+    let checked = gates(&output);
+    assert_eq!(checked.len(), 1, "{checked:?}");
+    assert_eq!(checked[0]["passed"], true, "nothing was found wrong");
+    assert!(
+        checked[0]["unverified"][0].as_str().unwrap().contains("audit endpoint returned an error"),
+        "{}",
+        checked[0]
+    );
+    let waiting = events.iter().find(|e| e["event"] == "checkpoint_waiting").unwrap();
+    assert_eq!(waiting["kind"], "checkpoint:gate");
+    assert!(
+        waiting["details"].as_str().unwrap().starts_with("Not checked: security-auditor: the gate's Done asks"),
+        "{waiting}"
+    );
+    let subjects: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(_, s)| s).collect();
+    assert_eq!(
+        subjects,
+        ["feat(M1): build it", "chore(M1): gate Review unverified, signed off by a person (security-auditor)"]
+    );
+    let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
+    assert!(report.contains("- 2.1 approved: audited by hand: npm audit on my machine"), "who signed what: {report}");
+}
+
+#[test]
+fn a_person_who_rejects_an_unverified_gate_fails_it() {
+    let plan =
+        gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let repo = Repo::new(&plan, &audited_script());
+    let (_npm, path) = npm_that_cannot_audit();
+    let args = ["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"];
+    let child = Stopped(repo.command(&args).env("PATH", &path).stderr(std::process::Stdio::piped()).spawn().unwrap());
+    let run = common::wait_for_checkpoint(&repo, "2.1");
+    let rejected = repo.command(&["reject", &run, "2.1", "--reason", "audit it in CI first"]).output().unwrap();
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+    let output = finish(child);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
+    assert!(report.contains("needs-human: a person rejected the unverified gate: audit it in CI first"), "{report}");
+    assert!(!repo.commits("wavecrew/M1").iter().any(|(task, _)| task == "2.1"), "no verdict commit");
+}
+
+#[test]
+fn an_audit_that_cannot_run_is_only_a_note_when_the_gate_does_not_ask_for_one() {
+    let plan =
+        gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "no secrets in the code");
+    let repo = Repo::new(&plan, &audited_script());
+    let (_npm, path) = npm_that_cannot_audit();
+    let args = ["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes", "--json"];
+    let output = repo.command(&args).env("PATH", &path).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked = gates(&output);
+    assert!(checked[0].get("unverified").is_none(), "{}", checked[0]);
+    assert!(checked[0]["notes"].to_string().contains("audit endpoint returned an error"), "{}", checked[0]);
+}
+
+#[test]
+fn automated_expectations_are_read_from_what_the_commands_showed_never_from_exit_0() {
+    let coverage = common::installed("coverage");
+    let cov = coverage.display();
+    let automated = format!(
+        "{cov} run --omit='tests/*' -m unittest discover -s tests && {cov} lcov -o lcov.info    # 80%+ coverage on new modules\n\
+         python3 -m unittest discover -s tests    # 0 failures\n\
+         python3 -c 'print(1); print(2)'    # prints 2 lines\n\
+         true    # greets the user"
+    );
+    let plan = verified_plan("### artifacts (files produced)\n- `core.py`\n", &automated);
+    let core = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n";
+    let test = "import unittest\n\nimport core\n\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(core.add(1, 2), 3)\n";
+    let script = json!({"tasks": {"1.1": [[write("core.py", core), write("tests/__init__.py", ""), write("tests/test_app.py", test),
+                                           write(".gitignore", ".coverage\nlcov.info\n__pycache__/\n")]]}});
+    let repo = Repo::new(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert_eq!(output.status.code(), Some(1), "coverage below its bar fails the run: {}", stderr(&output));
+    let verified = Repo::events(&output).into_iter().find(|e| e["event"] == "run_verified").unwrap();
+    assert_eq!(verified["verdict"], "failed", "{verified}");
+    let results: Vec<(String, String)> = verified["automated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["status"].as_str().unwrap().to_owned(), a["detail"].as_str().unwrap().to_owned()))
+        .collect();
+    // core.py: its 3 `def` lines run at import, 1 of 3 bodies is tested: 4 of 6 changed lines.
+    assert_eq!(results[0].0, "failed", "{results:?}");
+    assert!(
+        results[0].1.starts_with("66.7% of the 6 coverable lines the run added or changed are covered (from lcov.info), 80% expected; not covered: core.py:6, core.py:10"),
+        "{results:?}"
+    );
+    assert_eq!(results[1], ("passed".into(), "1 passed, 0 failed (from unittest summary)".into()));
+    assert_eq!(results[2], ("passed".into(), "printed 2 line(s)".into()));
+    assert_eq!(results[3].0, "unchecked", "{results:?}");
+    let manual = verified["manual"].as_array().unwrap();
+    assert!(
+        manual.iter().any(|m| m.as_str().unwrap().starts_with("Check that `true` shows: greets the user")),
+        "{manual:?}"
+    );
+    let report = String::from_utf8(repo.command(&["report"]).output().unwrap().stdout).unwrap();
+    assert!(report.contains("(expected: greets the user): unchecked, a person checks it"), "{report}");
+    assert!(report.contains("(expected: 80%+ coverage on new modules): FAILED (66.7% of the 6"), "{report}");
+}
+
+#[test]
+fn a_coverage_bar_without_a_coverage_report_is_unverified_not_green() {
+    let plan = gate_plan(
+        "`value.txt`, `check.sh`",
+        "production-engineer",
+        "`sh check.sh`",
+        "0 test failures, 80%+ coverage on new code",
+    );
+    let script = json!({"tasks": {"1.1": [[write("value.txt", "3\n"), write("check.sh", CHECK)]]}});
+    let repo = Repo::new(&plan, &script);
+    let child = Stopped(repo.spawn_run(&[]));
+    let run = common::wait_for_checkpoint(&repo, "2.1");
+    let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
+    // The tests were counted (3 passed), the coverage could not be: never green.
+    assert!(
+        report.contains("round 1: unverified: needs a person") && report.contains("- passed tests: **3**"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "- not checked: 80% coverage of new code is required, but no command wrote an lcov or Cobertura report"
+        ),
+        "{report}"
+    );
+    let rejected = repo.command(&["reject", &run, "2.1", "--reason", "add coverage to check.sh"]).output().unwrap();
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+    let output = finish(child);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }

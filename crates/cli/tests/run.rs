@@ -617,20 +617,6 @@ fn an_agent_that_exits_non_zero_fails_its_attempt_and_fail_fast_stops_new_work()
     assert!(!err.contains("3.1  started"), "{err}");
 }
 
-/// Waits until `task` of the newest run is waiting for a person; returns the run id.
-fn wait_for_checkpoint(repo: &Repo, task: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = repo.command(&["status"]).output().unwrap();
-        let text = String::from_utf8_lossy(&status.stdout).into_owned();
-        if text.lines().any(|l| l.trim_start().starts_with(task) && l.contains("waiting")) {
-            return text.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
-        }
-        assert!(Instant::now() < deadline, "{task} never waited: {text}{}", String::from_utf8_lossy(&status.stderr));
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 const CHECKPOINT_PLAN: &str = "# M1 Implementation Plan: Checkpoints
 
 ## Waves

@@ -197,6 +197,7 @@ impl SlurmBackend {
             attempt: attempt.attempt,
             repo: self.options.repo.clone(),
             base: attempt.base.to_owned(),
+            run_base: ctx.run.base.clone(),
             plan_text: ctx.run.plan_text.clone(),
             milestone: ctx.run.milestone.clone(),
             failure: attempt.failure.map(str::to_owned),

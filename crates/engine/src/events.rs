@@ -131,19 +131,111 @@ pub struct MustHaveVerdict {
     pub evidence: String,
 }
 
+/// What came of a Verification / Automated command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutomatedStatus {
+    /// It exited 0, and wavecrew checked its expectation and it holds.
+    Passed,
+    /// It did not exit 0, or its expectation does not hold.
+    Failed,
+    /// It exited 0, but wavecrew could not check its expectation (an expectation it cannot
+    /// read, a coverage report it did not write): a person checks it (the Manual checklist).
+    Unchecked,
+}
+
+impl AutomatedStatus {
+    /// The lowercase name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutomatedStatus::Passed => "passed",
+            AutomatedStatus::Failed => "failed",
+            AutomatedStatus::Unchecked => "unchecked",
+        }
+    }
+}
+
 /// A Verification / Automated command run on the finished run branch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "AutomatedResultWire")]
 pub struct AutomatedResult {
     /// The command.
     pub command: String,
     /// Its `# expectation`, if the plan gives one.
     pub expectation: Option<String>,
-    /// Whether it exited 0 and met the expectation wavecrew can check.
-    pub passed: bool,
+    /// Whether it passed, failed, or could not be checked.
+    pub status: AutomatedStatus,
     /// Its exit code.
     pub exit_code: Option<i32>,
-    /// Why it failed, or what it showed.
+    /// What showed that it passed, why it failed, or why it could not be checked.
     pub detail: String,
+}
+
+impl AutomatedResult {
+    /// Whether it exited 0 and its expectation was checked and holds.
+    pub fn passed(&self) -> bool {
+        self.status == AutomatedStatus::Passed
+    }
+}
+
+/// [`AutomatedResult`] as journals hold it: those written before `status` existed have
+/// `passed`.
+#[derive(Deserialize)]
+struct AutomatedResultWire {
+    command: String,
+    expectation: Option<String>,
+    status: Option<AutomatedStatus>,
+    #[serde(default)]
+    passed: bool,
+    exit_code: Option<i32>,
+    detail: String,
+}
+
+impl From<AutomatedResultWire> for AutomatedResult {
+    fn from(wire: AutomatedResultWire) -> Self {
+        let old = if wire.passed { AutomatedStatus::Passed } else { AutomatedStatus::Failed };
+        AutomatedResult {
+            command: wire.command,
+            expectation: wire.expectation,
+            status: wire.status.unwrap_or(old),
+            exit_code: wire.exit_code,
+            detail: wire.detail,
+        }
+    }
+}
+
+/// A gate's verdict: from its findings, and from what it was asked to check but could not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateVerdict {
+    /// Nothing wrong, and everything the gate asks for was checked.
+    Green,
+    /// Something is wrong: findings the gate's agent fixes.
+    Red,
+    /// Nothing found wrong, but something the gate asks for could not be checked (an audit
+    /// that did not run, coverage without a report): a person signs it off, or the gate fails.
+    Unverified,
+}
+
+impl GateVerdict {
+    /// The verdict of a check with these findings (`passed`: none) and these demands it could
+    /// not check.
+    pub fn of(passed: bool, unverified: &[String]) -> GateVerdict {
+        match (passed, unverified.is_empty()) {
+            (false, _) => GateVerdict::Red,
+            (true, true) => GateVerdict::Green,
+            (true, false) => GateVerdict::Unverified,
+        }
+    }
+
+    /// The lowercase name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateVerdict::Green => "green",
+            GateVerdict::Red => "red",
+            GateVerdict::Unverified => "unverified",
+        }
+    }
 }
 
 /// A lane as announced at the start of a run.
@@ -230,8 +322,10 @@ pub enum Event {
     /// with the note, the reason or the option.
     CheckpointAnswered { task: String, answer: String, detail: Option<String>, auto: bool },
     /// A quality gate checked the run branch (round 1 first; every later round follows a fix by
-    /// the gate's agent). The verdict is `passed`: no findings. The findings and notes of the
-    /// agent's review (check `review`) are among those of its skill.
+    /// the gate's agent). `passed`: no findings. `unverified`: what the gate's Done asks for
+    /// that its checks could not check, and why; with no finding, the gate needs a person
+    /// ([`GateVerdict::of`]). The findings and notes of the agent's review (check `review`)
+    /// are among those of its skill.
     GateChecked {
         task: String,
         round: u32,
@@ -240,6 +334,8 @@ pub enum Event {
         findings: Vec<GateFinding>,
         metrics: Vec<GateMetric>,
         notes: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unverified: Vec<String>,
     },
     /// The gate's agent fixed findings of `round`; the fix is on the run branch.
     GateFixCommitted { task: String, round: u32, commit: String },
@@ -254,8 +350,10 @@ pub enum Event {
     /// The task will not run because `because` failed.
     TaskSkipped { task: String, because: String },
     /// Every task landed; the finished run branch was checked: must_haves, the plan's
-    /// Verification / Automated commands, and the Manual checklist still to sign off.
-    /// `verdict`: `passed`, `failed`, or `unverified` (nothing checkable proved it).
+    /// Verification / Automated commands, and the Manual checklist still to sign off (the
+    /// plan's steps, then the Automated expectations wavecrew could not check).
+    /// `verdict`: `passed`, `failed`, or `unverified` (nothing checkable proved it, or an
+    /// Automated expectation could not be checked).
     RunVerified {
         verdict: String,
         must_haves: Vec<MustHaveVerdict>,
@@ -336,4 +434,31 @@ pub struct Envelope {
     /// What happened.
     #[serde(flatten)]
     pub event: Event,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn automated_results_of_journals_written_before_status_still_read() {
+        let old = r#"{"command": "npm test", "expectation": "0 regressions", "passed": true, "exit_code": 0, "detail": "exited 0"}"#;
+        let read: AutomatedResult = serde_json::from_str(old).unwrap();
+        assert_eq!(read.status, AutomatedStatus::Passed);
+        let new = serde_json::to_value(AutomatedResult { status: AutomatedStatus::Unchecked, ..read }).unwrap();
+        assert_eq!(new["status"], "unchecked");
+        assert!(new.get("passed").is_none(), "{new}");
+        let failed = r#"{"command": "x", "expectation": null, "passed": false, "exit_code": 1, "detail": "exited 1"}"#;
+        assert_eq!(serde_json::from_str::<AutomatedResult>(failed).unwrap().status, AutomatedStatus::Failed);
+    }
+
+    #[test]
+    fn a_gate_without_findings_is_green_only_when_it_checked_everything_asked() {
+        assert_eq!(GateVerdict::of(true, &[]), GateVerdict::Green);
+        assert_eq!(GateVerdict::of(true, &["npm audit did not run".into()]), GateVerdict::Unverified);
+        assert_eq!(GateVerdict::of(false, &["npm audit did not run".into()]), GateVerdict::Red);
+        let old = r#"{"event": "gate_checked", "task": "2.1", "round": 1, "skill": "security-auditor", "passed": true, "findings": [], "metrics": [], "notes": []}"#;
+        let Event::GateChecked { unverified, .. } = serde_json::from_str(old).unwrap() else { panic!() };
+        assert!(unverified.is_empty());
+    }
 }

@@ -262,7 +262,8 @@ fn collect_gaps(source: &Source) -> Vec<Gap> {
         }
     }
     if let Some(verification) = &report.verification {
-        for failed in verification.automated.iter().filter(|a| !a.passed) {
+        // An unchecked expectation is a person's to check (the Manual checklist), not a gap.
+        for failed in verification.automated.iter().filter(|a| a.status == crate::events::AutomatedStatus::Failed) {
             let expected =
                 failed.expectation.as_deref().map(|e| format!(" (expected: {})", code(e))).unwrap_or_default();
             let command = one_line(&failed.command);
@@ -1206,7 +1207,9 @@ make test    # 0 failures
             task: "2.1".into(),
             skill: "security-auditor".into(),
             round: 1,
+            verdict: crate::events::GateVerdict::Red,
             passed: false,
+            unverified: Vec::new(),
             findings: vec![
                 GateFinding {
                     check: "pattern|`x`".into(),
@@ -1235,7 +1238,7 @@ make test    # 0 failures
             automated: vec![AutomatedResult {
                 command: "echo `date` | grep -c '{x}' ```".into(),
                 expectation: Some("{count} | ``` lines".into()),
-                passed: false,
+                status: crate::events::AutomatedStatus::Failed,
                 exit_code: Some(1),
                 detail: NASTY.into(),
             }],
@@ -1294,7 +1297,9 @@ make test    # 0 failures
             task: "2.1".into(),
             skill: "security-auditor".into(),
             round: 2,
+            verdict: crate::events::GateVerdict::Red,
             passed: false,
+            unverified: Vec::new(),
             findings: vec![GateFinding {
                 check: "review".into(),
                 message: "P2 Input validation at trust boundaries: `name` may hold `../` (FAIL in the agent's review, at src/a.py:5)".into(),

@@ -25,7 +25,7 @@
 //! The fix loop around the checks (hand the findings to the agent, commit its fix, check
 //! again) and the review's agent are in [`crate::run`].
 
-use crate::events::{GateFinding, GateMetric};
+use crate::events::{GateFinding, GateMetric, GateVerdict};
 use crate::git::Git;
 use crate::process;
 use evidence::coverage::Coverage;
@@ -95,18 +95,28 @@ impl GateSkill {
 /// What a gate's checks found.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verdict {
-    /// What is wrong; none means green.
+    /// What is wrong; none means not red.
     pub findings: Vec<GateFinding>,
     /// What was measured, with its source.
     pub metrics: Vec<GateMetric>,
-    /// What could not be checked, and why (a missing tool): shown, but not a finding.
+    /// What could not be checked, and why (a missing tool), where the gate's Done does not ask
+    /// for it: shown, but not a finding.
     pub notes: Vec<String>,
+    /// What the gate's Done asks for that could not be checked, and why (an audit that did not
+    /// run, coverage without a report): without findings, the gate is unverified and needs a
+    /// person; never green.
+    pub unverified: Vec<String>,
 }
 
 impl Verdict {
-    /// Whether the gate is green.
+    /// Whether the checks found nothing wrong (the gate is green, or unverified).
     pub fn passed(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// Green, red, or unverified.
+    pub fn state(&self) -> GateVerdict {
+        GateVerdict::of(self.passed(), &self.unverified)
     }
 
     fn find(&mut self, check: &str, message: impl Into<String>, location: Option<String>) {
@@ -140,6 +150,9 @@ pub struct Checks<'a> {
     pub commands: Vec<String>,
     /// Required coverage of the changed lines, in percent.
     pub coverage_threshold: Option<f64>,
+    /// The gate's Done: what it asks for (tests that pass, no vulnerability). What it asks
+    /// for and the checks cannot check makes the gate unverified, not green.
+    pub done: &'a str,
     /// Time each command gets.
     pub timeout: Duration,
     /// Where the commands' logs go: `<prefix>-<n>.log`.
@@ -274,25 +287,14 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
     if counted && failed_tests > 0 && !verdict.findings.iter().any(|f| f.check == "tests") {
         verdict.find("tests", format!("{failed_tests} test(s) failed"), None);
     }
+    if !counted && evidence::expectation::demands_tests(checks.done) {
+        verdict.unverified.push(
+            "the gate's Done asks that tests pass, but no command printed a test summary wavecrew reads (pytest, unittest, vitest, jest, cargo test, go test, node --test) and none wrote a JUnit XML report".into(),
+        );
+    }
 
     let threshold = checks.coverage_threshold;
-    let mut coverage: Option<(Coverage, Vec<String>)> = None;
-    for (path, text, kind) in &reports.coverage {
-        let parsed = match kind {
-            CoverageKind::Lcov => evidence::coverage::parse_lcov(text),
-            CoverageKind::Cobertura => evidence::coverage::parse_cobertura(text),
-        };
-        match parsed {
-            Ok(parsed) => match &mut coverage {
-                Some((all, sources)) => {
-                    all.merge(parsed);
-                    sources.push(path.clone());
-                }
-                None => coverage = Some((parsed, vec![path.clone()])),
-            },
-            Err(error) => verdict.notes.push(format!("{path} is not a coverage report wavecrew can read: {error}")),
-        }
-    }
+    let coverage = reports.coverage(&mut verdict.notes);
     match (coverage, threshold) {
         (Some((coverage, sources)), threshold) => {
             // The run's changed lines are read only when there is coverage to hold them against.
@@ -319,18 +321,22 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
                         );
                     }
                 }
-                None => verdict.notes.push(format!(
-                    "none of the changed lines is coverable according to {source}"
-                )),
+                None => {
+                    let why = format!(
+                        "none of the changed lines is coverable according to {source} (files it has no data for: {})",
+                        if result.files_without_data.is_empty() { "none".to_owned() } else { result.files_without_data.join(", ") }
+                    );
+                    match threshold {
+                        // A new module no test loads is in no report: that is not coverage.
+                        Some(threshold) => verdict.unverified.push(format!("{threshold}% coverage of new code is required, but {why}")),
+                        None => verdict.notes.push(why),
+                    }
+                }
             }
         }
-        (None, Some(threshold)) => verdict.find(
-            "coverage",
-            format!(
-                "{threshold}% coverage of new code is required, but no command wrote an lcov or Cobertura report (e.g. `coverage run -m pytest && coverage lcov`, `c8 --reporter=lcov npm test`, `cargo llvm-cov --lcov --output-path lcov.info`)"
-            ),
-            None,
-        ),
+        (None, Some(threshold)) => verdict.unverified.push(format!(
+            "{threshold}% coverage of new code is required, but no command wrote an lcov or Cobertura report (e.g. `coverage run -m pytest && coverage lcov`, `c8 --reporter=lcov npm test`, `vitest run --coverage --coverage.reporter=lcov`, `cargo llvm-cov --lcov --output-path lcov.info`)"
+        )),
         (None, None) => {}
     }
     Ok(verdict)
@@ -350,6 +356,101 @@ struct Reports {
     /// (path relative to the worktree, text)
     junit: Vec<(String, String)>,
     coverage: Vec<(String, String, CoverageKind)>,
+}
+
+impl Reports {
+    /// The coverage reports read and merged, with their paths; a report that cannot be read
+    /// is a note.
+    fn coverage(&self, notes: &mut Vec<String>) -> Option<(Coverage, Vec<String>)> {
+        let mut coverage: Option<(Coverage, Vec<String>)> = None;
+        for (path, text, kind) in &self.coverage {
+            let parsed = match kind {
+                CoverageKind::Lcov => evidence::coverage::parse_lcov(text),
+                CoverageKind::Cobertura => evidence::coverage::parse_cobertura(text),
+            };
+            match parsed {
+                Ok(parsed) => match &mut coverage {
+                    Some((all, sources)) => {
+                        all.merge(parsed);
+                        sources.push(path.clone());
+                    }
+                    None => coverage = Some((parsed, vec![path.clone()])),
+                },
+                Err(error) => notes.push(format!("{path} is not a coverage report wavecrew can read: {error}")),
+            }
+        }
+        coverage
+    }
+}
+
+/// Where to look at what a command of the finished run branch showed: for the plan's
+/// Automated commands, whose `# comment` wavecrew checks ([`evidence::expectation`]).
+pub(crate) struct Observe<'a> {
+    /// The worktree the command ran in.
+    pub worktree: &'a Path,
+    /// The run's change is `base..head`.
+    pub base: &'a str,
+    /// The checked commit.
+    pub head: &'a str,
+    /// When the command started: reports older than this are not its own.
+    pub since: SystemTime,
+}
+
+impl Observe<'_> {
+    /// What `command`, which exited 0 and printed `output`, showed: test counts (its summary,
+    /// else the JUnit reports it wrote), type errors, and, when an expectation asks for it, the
+    /// coverage of the lcov / Cobertura reports it wrote.
+    pub async fn command<'o>(
+        &self,
+        command: &'o str,
+        output: &'o str,
+        expectations: &[evidence::expectation::Expectation],
+    ) -> Result<evidence::expectation::Observed<'o>, crate::run::EngineError> {
+        use evidence::expectation::{Expectation, SeenCoverage};
+        let wanted = |f: fn(&Expectation) -> bool| expectations.iter().any(f);
+        let needs_tests = wanted(|e| matches!(e, Expectation::Tests { .. }));
+        let needs_coverage = wanted(|e| matches!(e, Expectation::Coverage { .. }));
+        let mut tests = evidence::results::parse_summary(output)
+            .map(|report| (report.counts, format!("{} summary", report.source)));
+        let reports = if (needs_tests && tests.is_none()) || needs_coverage {
+            fresh_reports(self.worktree, self.since)
+        } else {
+            Reports::default()
+        };
+        if tests.is_none() {
+            for (path, junit) in &reports.junit {
+                if let Ok(report) = evidence::results::parse_junit(junit) {
+                    let (counts, sources) = tests.get_or_insert_with(Default::default);
+                    *counts += report.counts;
+                    sources.push_str(&if sources.is_empty() {
+                        format!("JUnit XML {path}")
+                    } else {
+                        format!(", {path}")
+                    });
+                }
+            }
+        }
+        let mut coverage = None;
+        if let Some((report, sources)) = reports.coverage(&mut Vec::new()) {
+            let diff = Git::new(self.worktree)
+                .run(&["diff", "-U0", "--no-color", "--no-renames", "--no-ext-diff", self.base, self.head])
+                .await?;
+            let changed = evidence::coverage::changed_coverage(&report, &evidence::diff::changed_lines(&diff));
+            coverage = Some(SeenCoverage {
+                source: sources.join(", "),
+                changed: (changed.covered, changed.coverable),
+                total: report.totals(),
+                uncovered: changed.uncovered.iter().take(20).map(|(path, line)| format!("{path}:{line}")).collect(),
+            });
+        }
+        Ok(evidence::expectation::Observed {
+            command,
+            output,
+            tests,
+            type_errors: evidence::results::type_errors(output),
+            coverage,
+        })
+    }
 }
 
 /// The test and coverage reports written in the worktree since `since`: JUnit XML, lcov and
@@ -430,9 +531,29 @@ async fn security_auditor(checks: &Checks<'_>) -> Result<Verdict, crate::run::En
 }
 
 /// `cargo audit`, `npm audit` or `pip-audit`, for the ecosystems the worktree has, when the
-/// tool is installed. A tool that is missing or cannot reach its advisory database is a note:
+/// tool is installed. Dependencies that could not be audited (the tool is missing, it cannot
+/// reach its advisory database, there is no lockfile it reads) make the gate unverified when
+/// its Done asks for an audit ("0 vulnerabilities"), and are a note when it does not:
 /// wavecrew says what it could not check rather than pretend.
 async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<(), crate::run::EngineError> {
+    let demanded = evidence::expectation::demands_audit(checks.done);
+    let not_audited = |verdict: &mut Verdict, why: String| {
+        if demanded {
+            verdict.unverified.push(format!("the gate's Done asks for a dependency audit, but {why}"));
+        } else {
+            verdict.notes.push(why);
+        }
+    };
+    // npm's audit reads package-lock.json: other lockfiles of package.json are not audited.
+    if checks.worktree.join("package.json").exists() && !checks.worktree.join("package-lock.json").exists() {
+        let other = ["pnpm-lock.yaml", "yarn.lock", "bun.lockb", "bun.lock"]
+            .into_iter()
+            .find(|l| checks.worktree.join(l).exists());
+        not_audited(verdict, match other {
+            Some(lockfile) => format!("the dependencies of package.json were not audited: wavecrew runs `npm audit`, which reads package-lock.json, and this project has {lockfile}"),
+            None => "the dependencies of package.json were not audited: there is no package-lock.json for `npm audit` to read".to_owned(),
+        });
+    }
     let audits: [(&str, &str, &str); 3] = [
         ("Cargo.lock", "cargo-audit", "cargo audit --quiet"),
         ("package-lock.json", "npm", "npm audit --audit-level=high"),
@@ -443,7 +564,7 @@ async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<
             continue;
         }
         if !on_path(tool) {
-            verdict.notes.push(format!("dependencies of {lockfile} not audited: `{tool}` is not installed"));
+            not_audited(verdict, format!("the dependencies of {lockfile} were not audited: `{tool}` is not installed"));
             continue;
         }
         let ran = run_command(checks, 100 + index, command).await?;
@@ -454,11 +575,19 @@ async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<
                 format!("`{command}` reports vulnerable dependencies:\n{}", tail(&ran.output, 20)),
                 Some(lockfile.to_owned()),
             ),
-            _ => verdict.notes.push(format!(
-                "`{command}` could not audit ({}): {}",
-                ran.outcome.ended(),
-                tail(&ran.output, 3)
-            )),
+            _ => {
+                // One line: it is shown in lists (progress, report, the room).
+                let last = tail(ran.output.trim(), 3);
+                let said: Vec<&str> = last.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                not_audited(
+                    verdict,
+                    format!(
+                        "`{command}` could not audit the dependencies of {lockfile} ({}): {}",
+                        ran.outcome.ended(),
+                        said.join(" / ")
+                    ),
+                )
+            }
         }
     }
     Ok(())
@@ -598,13 +727,16 @@ impl ReviewPrompt<'_> {
             let _ = writeln!(out, "## Skill: {}\n\n{}\n", self.skill, text.trim_end());
         }
         let _ = writeln!(out, "## What wavecrew's own checks found\n");
-        if self.checked.findings.is_empty() && self.checked.notes.is_empty() {
+        if self.checked.findings.is_empty() && self.checked.notes.is_empty() && self.checked.unverified.is_empty() {
             let _ = writeln!(out, "Nothing.\n");
         } else {
             for finding in &self.checked.findings {
                 let place = finding.location.as_deref().map(|l| format!(" at {l}")).unwrap_or_default();
                 let first = finding.message.lines().next().unwrap_or_default();
                 let _ = writeln!(out, "- [{}]{place}: {first}", finding.check);
+            }
+            for why in &self.checked.unverified {
+                let _ = writeln!(out, "- not checked: {why}");
             }
             for note in &self.checked.notes {
                 let _ = writeln!(out, "- note: {note}");

@@ -1,20 +1,45 @@
 //! What an agent is told, and what its commit says.
+//!
+//! A task's prompt carries what touches the task and nothing else: the plan's context and
+//! decisions, the task's fields, the must_haves wavecrew will check that concern the task's
+//! files, what the tasks it waited for landed, and the commands wavecrew runs.
 
 use plan::{Plan, Task};
 use std::fmt::Write as _;
 
-/// The prompt for one attempt of `task`: the plan's context, the task's fields, the commands
-/// wavecrew will run, and the failure of the previous attempt when there was one.
-/// `decisions` are the choices people made at decision checkpoints: (task, summary, option).
-/// `skills` are `(name, text)` of the task's skills to put in the prompt (empty when the agent
-/// takes them as a system prompt).
-pub fn build(
-    plan: &Plan,
-    task: &Task,
-    failure: Option<&str>,
-    decisions: &[(String, String, String)],
-    skills: &[(String, String)],
-) -> String {
+/// Files of a landed task listed in a prompt, at most.
+const LANDED_FILES_SHOWN: usize = 20;
+
+/// A task the prompt's task waited for, as it landed on the run branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Landed {
+    /// The task's id.
+    pub task: String,
+    /// Its commit's subject.
+    pub subject: String,
+    /// The files its commit changed.
+    pub files: Vec<String>,
+}
+
+/// What an attempt's agent is told besides the task itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras<'a> {
+    /// The failure of the previous attempt, when there was one.
+    pub failure: Option<&'a str>,
+    /// The choices people made at decision checkpoints: (task, summary, option).
+    pub decisions: &'a [(String, String, String)],
+    /// `(name, text)` of the task's skills to put in the prompt (empty when the agent takes
+    /// them as a system prompt).
+    pub skills: &'a [(String, String)],
+    /// What the tasks this one waited for landed, in plan order.
+    pub landed: &'a [Landed],
+}
+
+/// The prompt for one attempt of `task`: the plan's context, the task's fields, the must_haves
+/// that concern it, what the tasks it waited for landed, the commands wavecrew will run, and
+/// the failure of the previous attempt when there was one.
+pub fn build(plan: &Plan, task: &Task, extras: &Extras) -> String {
+    let Extras { failure, decisions, skills, landed } = *extras;
     let mut out = String::new();
     let _ = writeln!(out, "# Task {} of milestone {}: {}\n", task.id, plan.milestone, task.summary());
     let _ = writeln!(out, "You are one of several agents carrying out the implementation plan \"{}\".", plan.title);
@@ -29,6 +54,19 @@ pub fn build(
         let _ = writeln!(out, "## Decisions made\n");
         for (id, summary, option) in decisions {
             let _ = writeln!(out, "- Task {id} ({summary}): **{option}**");
+        }
+        let _ = writeln!(out);
+    }
+    if !landed.is_empty() {
+        let _ = writeln!(out, "## What the tasks before this one landed\n");
+        let _ = writeln!(out, "Their commits are in this worktree already; build on them:\n");
+        for done in landed {
+            let mut files: Vec<String> = done.files.iter().take(LANDED_FILES_SHOWN).map(|f| format!("`{f}`")).collect();
+            if done.files.len() > LANDED_FILES_SHOWN {
+                files.push(format!("and {} more", done.files.len() - LANDED_FILES_SHOWN));
+            }
+            let files = if files.is_empty() { "no file".to_owned() } else { files.join(", ") };
+            let _ = writeln!(out, "- Task {}: \"{}\", changed {files}", done.task, done.subject);
         }
         let _ = writeln!(out);
     }
@@ -48,6 +86,7 @@ pub fn build(
     if let Some(done) = &task.done {
         let _ = writeln!(out, "## Done when\n\n{}\n", done.value);
     }
+    must_haves(&mut out, plan, task);
     for (name, text) in skills {
         let _ = writeln!(out, "## Skill: {name}\n\n{}\n", text.trim_end());
     }
@@ -69,6 +108,55 @@ pub fn build(
         );
     }
     out
+}
+
+/// The must_haves that concern `task`, as wavecrew will check them once every task landed:
+/// the artifacts among its Files, the key_links that name one of its files, and the plan's
+/// truths. Nothing when none concerns it.
+fn must_haves(out: &mut String, plan: &Plan, task: &Task) {
+    let names = |reference: &str| {
+        if reference.contains(['/', '.']) {
+            plan::files_name(&task.files, reference)
+        } else {
+            // A component name (`TaskPanel`): the file it is named after.
+            task.files.iter().any(|f| file_stem(&f.value) == reference)
+        }
+    };
+    let artifacts: Vec<&str> =
+        plan.must_haves.artifacts.iter().filter_map(|a| a.path.as_deref()).filter(|path| names(path)).collect();
+    let links: Vec<&plan::KeyLink> =
+        plan.must_haves.key_links.iter().filter(|link| link.references.iter().any(|r| names(r))).collect();
+    let truths = &plan.must_haves.truths;
+    if artifacts.is_empty() && links.is_empty() && truths.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## What wavecrew checks when every task has landed\n\nThe plan's must_haves that concern this task; the run fails when one does not hold:\n"
+    );
+    for path in artifacts {
+        let _ = writeln!(
+            out,
+            "- Artifact `{path}`: it exists, holds real code (no stub, no placeholder), and the code uses it (imports it, or runs it)."
+        );
+    }
+    for link in links {
+        let _ = writeln!(
+            out,
+            "- Key link: {}. Wire it exactly so, with a real import or call in the code (a comment or a string naming it does not count).",
+            link.text.trim().trim_end_matches('.')
+        );
+    }
+    for truth in truths {
+        let _ = writeln!(out, "- Truth: {}", truth.value.trim());
+    }
+    let _ = writeln!(out);
+}
+
+/// `src/lib/components/TaskPanel.svelte` → `TaskPanel`.
+fn file_stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split('.').next().unwrap_or(name)
 }
 
 /// The task's commit message: its Commit Strategy line with `{task N description}` and `M{N}`
@@ -109,6 +197,84 @@ fn lowercase_first(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LEDGER: &str = r#"# M1 Implementation Plan: Ledger
+
+## Context
+
+A small ledger package.
+
+## must_haves
+
+### truths (observable outcomes)
+- `python3 -c "import ledger.report; print(ledger.report.report())"` prints the balance
+
+### artifacts (files produced)
+- `ledger/entries.py`
+- `ledger/balance.py`
+- `ledger/report.py`
+
+### key_links (where breakage cascades)
+- `ledger/balance.py` imports `ledger/entries.py`
+- `ledger/report.py` imports `ledger/balance.py`
+
+## Waves
+
+### Wave 1: Entries
+> No dependencies.
+
+**Task 1.1** (type: auto)
+- **Files**: `ledger/__init__.py`, `ledger/entries.py`
+- **Action**: Write the entries module
+- **Verify**: `python3 -c "import ledger.entries"`
+- **Done**: entries load
+
+### Wave 2: Balance
+> Depends on: Wave 1
+
+**Task 2.1** (type: auto)
+- **Files**: `ledger/balance.py`
+- **Action**: Compute the balance of the entries
+- **Verify**: `python3 -c "import ledger.balance"`
+- **Done**: the balance is the sum of the entries
+"#;
+
+    #[test]
+    fn a_prompt_names_the_must_haves_of_its_files_and_what_its_dependencies_landed() {
+        let plan = plan::parse(LEDGER, "M1").plan;
+        let task = plan.task(plan::TaskId::parse("2.1").unwrap()).unwrap();
+        let landed = [Landed {
+            task: "1.1".into(),
+            subject: "feat(M1): write the entries module".into(),
+            files: vec!["ledger/__init__.py".into(), "ledger/entries.py".into()],
+        }];
+        let prompt = build(&plan, task, &Extras { landed: &landed, ..Extras::default() });
+        let expected = "## What the tasks before this one landed\n\n\
+            Their commits are in this worktree already; build on them:\n\n\
+            - Task 1.1: \"feat(M1): write the entries module\", changed `ledger/__init__.py`, `ledger/entries.py`\n";
+        assert!(prompt.contains(expected), "{prompt}");
+        let expected = "## What wavecrew checks when every task has landed\n\n\
+            The plan's must_haves that concern this task; the run fails when one does not hold:\n\n\
+            - Artifact `ledger/balance.py`: it exists, holds real code (no stub, no placeholder), and the code uses it (imports it, or runs it).\n\
+            - Key link: `ledger/balance.py` imports `ledger/entries.py`. Wire it exactly so, with a real import or call in the code (a comment or a string naming it does not count).\n\
+            - Key link: `ledger/report.py` imports `ledger/balance.py`. Wire it exactly so, with a real import or call in the code (a comment or a string naming it does not count).\n\
+            - Truth: `python3 -c \"import ledger.report; print(ledger.report.report())\"` prints the balance\n";
+        assert!(prompt.contains(expected), "{prompt}");
+        // Lean: only what touches the task.
+        assert!(
+            !prompt.contains("Artifact `ledger/entries.py`") && !prompt.contains("Artifact `ledger/report.py`"),
+            "{prompt}"
+        );
+
+        // The first task waited for nothing; its must_haves are its own.
+        let first = plan.task(plan::TaskId::parse("1.1").unwrap()).unwrap();
+        let prompt = build(&plan, first, &Extras::default());
+        assert!(!prompt.contains("What the tasks before this one landed"), "{prompt}");
+        assert!(
+            prompt.contains("- Artifact `ledger/entries.py`") && !prompt.contains("report.py` imports"),
+            "{prompt}"
+        );
+    }
 
     #[test]
     fn placeholders_are_filled() {

@@ -44,6 +44,11 @@ pub struct Job {
     pub repo: String,
     /// The commit to work on: the run branch's head when the attempt started.
     pub base: String,
+    /// The commit the run started from: the run's commits are `run_base..base`, and the
+    /// prompt tells what the tasks this one waited for landed. Empty in jobs written before it
+    /// existed.
+    #[serde(default)]
+    pub run_base: String,
     /// The plan the run runs (its text, as journaled), and its milestone.
     pub plan_text: String,
     /// The milestone id.
@@ -275,6 +280,7 @@ mod tests {
             attempt: 2,
             repo: "/shared/repo".into(),
             base: "abc".into(),
+            run_base: "0a1".into(),
             plan_text: "# plan".into(),
             milestone: "M1".into(),
             failure: Some("Verify failed".into()),

@@ -1,7 +1,9 @@
 //! The report of a run, from the journal: Markdown for people, JSON for tools, JUnit XML for
 //! CI dashboards (one test case per task and per Verify command).
 
-use crate::events::{AutomatedResult, Envelope, Event, GateFinding, GateMetric, MustHaveVerdict, TaskState};
+use crate::events::{
+    AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict, MustHaveVerdict, TaskState,
+};
 use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -65,14 +67,18 @@ pub struct GateReport {
     pub skill: String,
     /// The round of this check (1: before any fix).
     pub round: u32,
-    /// Whether it was green.
+    /// Green, red, or unverified (nothing found wrong, but not everything asked for checked).
+    pub verdict: GateVerdict,
+    /// Whether its checks found nothing wrong.
     pub passed: bool,
     /// What it found.
     pub findings: Vec<GateFinding>,
     /// What it measured, with sources.
     pub metrics: Vec<GateMetric>,
-    /// What it could not check.
+    /// What it could not check, where its Done does not ask for it.
     pub notes: Vec<String>,
+    /// What its Done asks for and it could not check, and why: a person signs it off.
+    pub unverified: Vec<String>,
     /// Every round of this skill's checks, in the order they ran, the last one included.
     pub rounds: Vec<GateRound>,
 }
@@ -82,13 +88,17 @@ pub struct GateReport {
 pub struct GateRound {
     /// The round (1: before any fix).
     pub round: u32,
+    /// Green, red, or unverified (nothing found wrong, but not everything asked for checked).
+    pub verdict: GateVerdict,
     /// Whether it was green.
     pub passed: bool,
+    /// What its Done asks for and it could not check, and why.
+    pub unverified: Vec<String>,
     /// What it found.
     pub findings: Vec<GateFinding>,
     /// What it measured, with sources.
     pub metrics: Vec<GateMetric>,
-    /// What it could not check.
+    /// What it could not check, where its Done does not ask for it.
     pub notes: Vec<String>,
     /// The commit of the gate agent's fix of this round's findings, when one landed.
     pub fix_commit: Option<String>,
@@ -101,10 +111,12 @@ impl GateReport {
             task: task.to_owned(),
             skill: skill.to_owned(),
             round: 0,
+            verdict: checked.verdict,
             passed: false,
             findings: Vec::new(),
             metrics: Vec::new(),
             notes: Vec::new(),
+            unverified: Vec::new(),
             rounds: Vec::new(),
         };
         gate.record(checked);
@@ -114,7 +126,9 @@ impl GateReport {
     /// Adds a round: it becomes the last check.
     fn record(&mut self, checked: GateRound) {
         self.round = checked.round;
+        self.verdict = checked.verdict;
         self.passed = checked.passed;
+        self.unverified.clone_from(&checked.unverified);
         self.findings.clone_from(&checked.findings);
         self.metrics.clone_from(&checked.metrics);
         self.notes.clone_from(&checked.notes);
@@ -192,10 +206,12 @@ impl Report {
                         entry.2 = Some(entry.2.unwrap_or(0.0) + cost);
                     }
                 }
-                Event::GateChecked { task, round, skill, passed, findings, metrics, notes } => {
+                Event::GateChecked { task, round, skill, passed, findings, metrics, notes, unverified } => {
                     let checked = GateRound {
                         round: *round,
+                        verdict: GateVerdict::of(*passed, unverified),
                         passed: *passed,
+                        unverified: unverified.clone(),
                         findings: findings.clone(),
                         metrics: metrics.clone(),
                         notes: notes.clone(),
@@ -341,7 +357,11 @@ impl Report {
         if !self.gates.is_empty() {
             let _ = writeln!(out, "\n## Gates\n");
             for gate in &self.gates {
-                let verdict = if gate.passed { "green" } else { "red" };
+                let verdict = match gate.verdict {
+                    GateVerdict::Green => "green",
+                    GateVerdict::Red => "red",
+                    GateVerdict::Unverified => "unverified: needs a person",
+                };
                 let rounds = gate.rounds.len();
                 let after = if rounds == 1 { String::new() } else { format!(" after {rounds} rounds") };
                 let _ = writeln!(out, "### Task {} · {}: {verdict}{after}\n", gate.task, gate.skill);
@@ -367,9 +387,15 @@ impl Report {
                 let _ = writeln!(out);
             }
             for a in &v.automated {
-                let mark = if a.passed { "passed" } else { "FAILED" };
                 let expect = a.expectation.as_deref().map(|e| format!(" (expected: {e})")).unwrap_or_default();
-                let _ = writeln!(out, "- `{}`{expect}: {mark}", a.command);
+                let first = a.detail.lines().next().unwrap_or_default();
+                let _ = match a.status {
+                    AutomatedStatus::Passed => writeln!(out, "- `{}`{expect}: passed ({first})", a.command),
+                    AutomatedStatus::Failed => writeln!(out, "- `{}`{expect}: FAILED ({first})", a.command),
+                    AutomatedStatus::Unchecked => {
+                        writeln!(out, "- `{}`{expect}: unchecked, a person checks it ({first})", a.command)
+                    }
+                };
             }
             if !v.manual.is_empty() {
                 let state = if v.manual_signed_off {
@@ -477,8 +503,11 @@ impl Report {
 /// One round of a gate in `report.md`: its verdict, numbers with their sources, findings,
 /// notes, and the fix that followed.
 fn gate_round_markdown(out: &mut String, checked: &GateRound) {
-    let verdict =
-        if checked.passed { "green".to_owned() } else { format!("red, {} finding(s)", checked.findings.len()) };
+    let verdict = match checked.verdict {
+        GateVerdict::Green => "green".to_owned(),
+        GateVerdict::Red => format!("red, {} finding(s)", checked.findings.len()),
+        GateVerdict::Unverified => "unverified: needs a person".to_owned(),
+    };
     let _ = writeln!(out, "#### Round {}: {verdict}\n", checked.round);
     for m in &checked.metrics {
         let value = if m.unit == "%" { format!("{:.1}%", m.value) } else { m.value.to_string() };
@@ -488,6 +517,9 @@ fn gate_round_markdown(out: &mut String, checked: &GateRound) {
         let place = f.location.as_deref().map(|l| format!(" `{l}`")).unwrap_or_default();
         let first = f.message.lines().next().unwrap_or_default();
         let _ = writeln!(out, "- [{}]{place} {first}", f.check);
+    }
+    for why in &checked.unverified {
+        let _ = writeln!(out, "- not checked: {why}");
     }
     for note in &checked.notes {
         let _ = writeln!(out, "- note: {note}");
@@ -550,6 +582,7 @@ mod tests {
                 source: "coverage/lcov.info".into(),
             }],
             notes: vec![format!("note of round {round}")],
+            unverified: Vec::new(),
         }
     }
 

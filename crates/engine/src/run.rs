@@ -9,7 +9,7 @@
 //! if the branch moved meanwhile).
 
 use crate::agent::{Agent, AgentRequest, AgentRole};
-use crate::events::{Envelope, Event, LaneInfo, RunState, TaskState};
+use crate::events::{AutomatedStatus, Envelope, Event, LaneInfo, RunState, TaskState};
 use crate::git::{Git, GitError, Merge};
 use crate::journal::{Journal, JournalError, RunRecord, now_ms};
 use crate::provision::Provision;
@@ -1135,7 +1135,7 @@ pub(crate) async fn land_attempt(
     let message = prompt::commit_message(&ctx.plan, task, &ctx.run.id);
     let commit = ctx.repo.commit_tree(tree, base, &message).await?;
     if task.kind == TaskType::HumanVerify {
-        return match checkpoint(ctx, task, Some(&commit), base).await? {
+        return match checkpoint(ctx, task, Some(&commit), base, "").await? {
             Answer::Approved => integrate(ctx, &id, attempt, base, &commit, &message).await,
             Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
             Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),
@@ -1169,7 +1169,7 @@ pub async fn work_remote(
             milestone: job.milestone.clone(),
             title: plan.title.clone(),
             branch: String::new(),
-            base: job.base.clone(),
+            base: if job.run_base.is_empty() { job.base.clone() } else { job.run_base.clone() },
             state: RunState::Running,
             started_ms: now_ms(),
             finished_ms: None,
@@ -1226,7 +1226,9 @@ async fn run_agent(
     let decisions = ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let skills = crate::skills::for_task(&ctx.root, task);
     let in_prompt: &[(String, String)] = if ctx.agent.takes_system_prompt() { &[] } else { &skills };
-    let prompt = prompt::build(&ctx.plan, task, failure, &decisions, in_prompt);
+    let landed = landed_before(ctx, task, worktree).await;
+    let extras = prompt::Extras { failure, decisions: &decisions, skills: in_prompt, landed: &landed };
+    let prompt = prompt::build(&ctx.plan, task, &extras);
     let launch = Launch {
         name: format!("{id}-{attempt}"),
         log_part: "agent".into(),
@@ -1239,6 +1241,44 @@ async fn run_agent(
         verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
     };
     start_agent(ctx, worktree, launch).await
+}
+
+/// What the tasks `task` waited for landed on the run branch: each one's commit subject and
+/// files, in plan order, read from the history of `worktree` (at the attempt's base), where the
+/// run's commits carry their task in a trailer. Best effort: a history that cannot be read (a
+/// shallow clone on a worker) leaves it out of the prompt.
+async fn landed_before(ctx: &Ctx, task: &plan::Task, worktree: &Path) -> Vec<prompt::Landed> {
+    let waited = waits_for(&ctx.plan, &ctx.schedule, ctx.options.schedule, task.id);
+    if waited.is_empty() {
+        return Vec::new();
+    }
+    let format = "--format=%x01%H%x00%s%x00%(trailers:key=Wavecrew-Task,valueonly,separator=%x2C)%x00%(trailers:key=Wavecrew-Run,valueonly,separator=%x2C)";
+    let range = format!("{}..HEAD", ctx.run.base);
+    let args = ["log", "--first-parent", "--no-renames", "--name-only", format, &range];
+    let Ok(log) = Git::new(worktree).run(&args).await else { return Vec::new() };
+    let mut landed: HashMap<String, prompt::Landed> = HashMap::new();
+    for entry in log.split('\u{1}').filter(|e| !e.trim().is_empty()) {
+        let mut parts = entry.splitn(4, '\0');
+        let (Some(_commit), Some(subject), Some(id), Some(rest)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let mut lines = rest.lines();
+        let run = lines.next().unwrap_or_default().trim();
+        let id = id.trim();
+        if run != ctx.run.id || id.is_empty() {
+            continue; // a gate's fix, or not this run's
+        }
+        let files = lines.map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        // The log is newest first: a task's newest commit wins (it lands once, but be sure).
+        landed.entry(id.to_owned()).or_insert(prompt::Landed {
+            task: id.to_owned(),
+            subject: subject.to_owned(),
+            files,
+        });
+    }
+    waited.iter().filter_map(|id| landed.remove(&id.to_string())).collect()
 }
 
 /// One start of the run's agent.
@@ -1405,6 +1445,7 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
         let must_haves = crate::verify::must_haves(&worktree, &plan.must_haves, &files, plan_path.as_deref());
         let mut automated = Vec::new();
         for (index, check) in plan.verification.automated.iter().enumerate() {
+            let log = log_path(&ctx.run_dir, "verification", 1, &format!("automated-{}", index + 1));
             let spec = process::Spec {
                 program: PathBuf::from("sh"),
                 args: vec!["-c".into(), check.command.clone()],
@@ -1412,21 +1453,34 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
                 inherit: None,
                 cwd: worktree.clone(),
                 timeout: ctx.options.verify_timeout,
-                log: log_path(&ctx.run_dir, "verification", 1, &format!("automated-{}", index + 1)),
+                log: log.clone(),
             };
+            // Reports older than this are left over from before: only fresh ones count.
+            let started = std::time::SystemTime::now() - Duration::from_secs(1);
             let outcome = process::run(&spec, |_| {}, |_| {}, ctx.cancel.clone()).await?;
             if outcome.cancelled {
                 return Err(EngineError::Cancelled);
             }
-            let (passed, detail) = if outcome.success() {
-                (true, "exited 0".to_owned())
+            let (status, detail) = if outcome.success() {
+                // Exiting 0 is not what the `# comment` asks for: wavecrew checks that itself.
+                let expectations = evidence::expectation::parse(check.expectation.as_deref().unwrap_or_default());
+                let output =
+                    tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                let seen =
+                    crate::gate::Observe { worktree: &worktree, base: &ctx.run.base, head: &head, since: started };
+                let observed = seen.command(&check.command, &output, &expectations).await?;
+                match evidence::expectation::judge(&expectations, &observed) {
+                    evidence::expectation::Judged::Passed(detail) => (AutomatedStatus::Passed, detail),
+                    evidence::expectation::Judged::Failed(detail) => (AutomatedStatus::Failed, detail),
+                    evidence::expectation::Judged::Unchecked(detail) => (AutomatedStatus::Unchecked, detail),
+                }
             } else {
-                (false, format!("{}\n{}", outcome.ended(), outcome.tail))
+                (AutomatedStatus::Failed, format!("{}\n{}", outcome.ended(), outcome.tail))
             };
             automated.push(crate::events::AutomatedResult {
                 command: check.command.clone(),
                 expectation: check.expectation.clone(),
-                passed,
+                status,
                 exit_code: outcome.code,
                 detail,
             });
@@ -1446,21 +1500,27 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
     ctx.pool.give_back(lane, worktree).await;
     let (must_haves, automated) = result?;
     let broken = must_haves.iter().any(|v| !matches!(v.verdict.as_str(), "VERIFIED" | "MANUAL"))
-        || automated.iter().any(|a| !a.passed);
+        || automated.iter().any(|a| a.status == AutomatedStatus::Failed);
     let checkable = must_haves.iter().any(|v| v.verdict != "MANUAL");
+    // An expectation wavecrew could not check goes to the person's checklist, never `passed`.
+    let unchecked: Vec<String> = automated
+        .iter()
+        .filter(|a| a.status == AutomatedStatus::Unchecked)
+        .map(|a| {
+            let expected = a.expectation.as_deref().unwrap_or_default();
+            format!("Check that `{}` shows: {expected} (not checked by wavecrew: {})", a.command, a.detail)
+        })
+        .collect();
     let verdict = if broken {
         "failed"
-    } else if checkable {
+    } else if checkable && unchecked.is_empty() {
         "passed"
     } else {
         "unverified"
     };
-    ctx.emitter.emit(Event::RunVerified {
-        verdict: verdict.to_owned(),
-        must_haves,
-        automated,
-        manual: plan.verification.manual.iter().map(|m| m.value.clone()).collect(),
-    })?;
+    let mut manual: Vec<String> = plan.verification.manual.iter().map(|m| m.value.clone()).collect();
+    manual.extend(unchecked);
+    ctx.emitter.emit(Event::RunVerified { verdict: verdict.to_owned(), must_haves, automated, manual })?;
     Ok(!broken)
 }
 
@@ -1586,7 +1646,10 @@ async fn gate_task(
         .as_ref()
         .and_then(|done| evidence::coverage::threshold_from_text(&done.value))
         .or(ctx.options.coverage_threshold);
+    let done = task.done.as_ref().map_or("", |d| d.value.as_str());
     let mut round = first_round.max(1);
+    // A person signed off what the checks could not check: asked once per gate.
+    let mut signed_off = false;
     loop {
         if *ctx.cancel.borrow() {
             return Ok(Attempt::Cancelled);
@@ -1608,6 +1671,7 @@ async fn gate_task(
                 head: &head,
                 commands,
                 coverage_threshold,
+                done,
                 timeout: ctx.options.verify_timeout,
                 log_prefix: ctx.run_dir.join("logs").join(format!("{id}-gate{round}-{skill}")),
                 env: ctx.env_in(worktree),
@@ -1632,13 +1696,31 @@ async fn gate_task(
                 findings: verdict.findings.clone(),
                 metrics: verdict.metrics.clone(),
                 notes: verdict.notes.clone(),
+                unverified: verdict.unverified.clone(),
             })?;
             red.findings.extend(verdict.findings);
+            red.unverified.extend(verdict.unverified.into_iter().map(|why| format!("{skill}: {why}")));
+        }
+        if red.passed() && !red.unverified.is_empty() && !signed_off {
+            // Nothing wrong was found, but not everything the gate asks for was checked: that
+            // is never green. A person signs it off, or rejects it and the gate fails.
+            let why: String = red.unverified.iter().map(|u| format!("Not checked: {u}\n")).collect();
+            match checkpoint(ctx, task, None, "", &why).await? {
+                Answer::Approved => signed_off = true,
+                Answer::Rejected(reason) => {
+                    return Ok(Attempt::Failed(format!(
+                        "needs-human: a person rejected the unverified gate: {reason}\n{}",
+                        why.trim_end()
+                    )));
+                }
+                Answer::Decided(_) | Answer::Cancelled => return Ok(Attempt::Cancelled),
+            }
         }
         if red.passed() {
             let fixes = round - first_round.max(1);
+            let verdict = if signed_off { "unverified, signed off by a person" } else { "green" };
             let subject = format!(
-                "chore({}): gate {} green ({}{})",
+                "chore({}): gate {} {verdict} ({}{})",
                 ctx.plan.milestone,
                 task.summary(),
                 skills.join(", "),
@@ -1949,10 +2031,20 @@ pub fn decision_options(task: &plan::Task) -> Vec<String> {
 
 /// Waits for a person's answer to `task`'s checkpoint (polling the journal, where `wavecrew
 /// approve`, `reject` and `decide` write), unless `--auto-approve` answers for them.
-async fn checkpoint(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &str) -> Result<Answer, EngineError> {
+/// `why` (lines, or empty) says what the person is asked about before the task's fields: what an
+/// unverified gate could not check.
+async fn checkpoint(
+    ctx: &Ctx,
+    task: &plan::Task,
+    commit: Option<&str>,
+    base: &str,
+    why: &str,
+) -> Result<Answer, EngineError> {
     let id = task.id.to_string();
     let options = if task.kind == TaskType::Decision { decision_options(task) } else { Vec::new() };
-    if ctx.options.auto_approve.contains(&task.kind) && task.kind != TaskType::HumanAction {
+    // Human actions and unverified gates are a person's by definition: never answered for them.
+    let by_a_person = matches!(task.kind, TaskType::HumanAction | TaskType::Gate);
+    if ctx.options.auto_approve.contains(&task.kind) && !by_a_person {
         let (answer, detail, result) = match options.first() {
             Some(first) if task.kind == TaskType::Decision => {
                 ("decided", Some(first.clone()), Answer::Decided(first.clone()))
@@ -1981,7 +2073,7 @@ async fn checkpoint(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &s
             }
         }
     }
-    let mut details = String::new();
+    let mut details = why.to_owned();
     if let Some(action) = &task.action {
         details.push_str(&format!("Action: {}\n", action.value));
     }
@@ -2012,7 +2104,7 @@ async fn checkpoint(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &s
         }
         if let Some((answer, detail)) = ctx.emitter.journal.take_answer(&ctx.run.id, &id)? {
             let result = match (answer.as_str(), task.kind.clone()) {
-                ("rejected", TaskType::HumanVerify) => {
+                ("rejected", TaskType::HumanVerify | TaskType::Gate) => {
                     Some(Answer::Rejected(detail.clone().unwrap_or_else(|| "no reason given".into())))
                 }
                 ("decided", TaskType::Decision) => detail.clone().map(Answer::Decided),
@@ -2054,7 +2146,7 @@ async fn checkpoint(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &s
 /// run branch, so that every task is there exactly once.
 async fn manual_task(ctx: &Ctx, task: &plan::Task) -> Result<Attempt, EngineError> {
     let id = task.id.to_string();
-    let answer = checkpoint(ctx, task, None, "").await?;
+    let answer = checkpoint(ctx, task, None, "", "").await?;
     let subject = match &answer {
         Answer::Cancelled => return Ok(Attempt::Cancelled),
         Answer::Decided(option) => {
@@ -2079,7 +2171,7 @@ async fn manual_task(ctx: &Ctx, task: &plan::Task) -> Result<Attempt, EngineErro
 async fn resume_waiting(ctx: &Ctx, task: &plan::Task, commit: &str, attempt: u32) -> Result<Attempt, EngineError> {
     let base = ctx.repo.rev_parse(&format!("{commit}^")).await?;
     let message = ctx.repo.run(&["log", "-1", "--format=%B", commit]).await?;
-    match checkpoint(ctx, task, Some(commit), &base).await? {
+    match checkpoint(ctx, task, Some(commit), &base, "").await? {
         Answer::Approved => integrate(ctx, &task.id.to_string(), attempt, &base, commit, &message).await,
         Answer::Rejected(reason) => Ok(Attempt::Rejected(format!("a person rejected this change: {reason}"))),
         Answer::Decided(_) | Answer::Cancelled => Ok(Attempt::Cancelled),

@@ -266,10 +266,11 @@ impl TruthsPrompt<'_> {
             let _ = writeln!(out, "\n## What wavecrew ran on this commit\n");
             for (result, tail) in self.automated {
                 let expected = result.expectation.as_deref().map(|e| format!(" (expected: {e})")).unwrap_or_default();
-                let how = if result.passed {
-                    "passed".to_owned()
-                } else {
-                    format!("FAILED: {}", result.detail.lines().next().unwrap_or_default())
+                let first = result.detail.lines().next().unwrap_or_default();
+                let how = match result.status {
+                    crate::events::AutomatedStatus::Passed => "passed".to_owned(),
+                    crate::events::AutomatedStatus::Failed => format!("FAILED: {first}"),
+                    crate::events::AutomatedStatus::Unchecked => format!("exited 0, expectation not checked: {first}"),
                 };
                 let _ = writeln!(out, "- `{}`{expected}: {how}", result.command);
                 if !tail.trim().is_empty() {

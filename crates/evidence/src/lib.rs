@@ -6,6 +6,8 @@
 //!
 //! - [`results`]: test counts from JUnit XML and from the summary lines of common runners.
 //! - [`coverage`]: lcov and Cobertura line coverage, and coverage of the lines a diff changed.
+//! - [`expectation`]: what a plan's Automated command's `# comment` expects, and whether what
+//!   the command showed meets it.
 //! - [`diff`]: the added or changed lines of a unified diff, per file.
 //! - [`secrets`]: known key formats and high-entropy strings.
 //! - [`patterns`]: dangerous code patterns per language.
@@ -15,6 +17,7 @@
 pub mod artifacts;
 pub mod coverage;
 pub mod diff;
+pub mod expectation;
 pub mod patterns;
 pub mod results;
 pub mod review;

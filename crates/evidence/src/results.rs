@@ -7,7 +7,7 @@
 //! - [`parse_junit`] reads a JUnit XML report (pytest `--junitxml`, cargo-nextest's JUnit
 //!   output, jest-junit, vitest's `junit` reporter, Maven Surefire, go-junit-report, …).
 //! - [`parse_summary`] finds the summary of cargo test, cargo-nextest, pytest, vitest, jest,
-//!   go test and node's test runner in console output. It returns `None` when it finds none:
+//!   go test, node's test runner and Python's unittest in console output. It returns `None` when it finds none:
 //!   no summary is never read as "0 tests".
 //! - [`type_errors`] counts the errors reported by tsc (and vue-tsc), svelte-check, cargo
 //!   check/build/clippy, mypy and pyright.
@@ -89,6 +89,8 @@ pub enum Source {
     /// `node --test` (its `# pass 3` TAP or `ℹ pass 3` spec-reporter lines; other TAP producers
     /// such as tape print the same lines).
     NodeTest,
+    /// Python's unittest (`Ran 3 tests in 0.001s`, then `OK` or `FAILED (failures=1)`).
+    Unittest,
 }
 
 impl fmt::Display for Source {
@@ -102,6 +104,7 @@ impl fmt::Display for Source {
             Source::Jest => "jest",
             Source::GoTest => "go test",
             Source::NodeTest => "node --test",
+            Source::Unittest => "unittest",
         })
     }
 }
@@ -353,6 +356,7 @@ pub fn parse_summary(output: &str) -> Option<TestReport> {
         jest(&lines),
         go_test(&lines),
         node_test(&lines),
+        unittest(&lines),
     ]
     .into_iter()
     .flatten()
@@ -625,6 +629,45 @@ fn go_test(lines: &[&str]) -> Option<Found> {
     };
     let names = if test_names.0.is_empty() { package_names } else { test_names };
     found(Source::GoTest, counts, names, first)
+}
+
+/// Python's unittest: `Ran 4 tests in 0.002s`, then `OK`, `OK (skipped=1)` or `FAILED (failures=1,
+/// errors=1, skipped=1)`. Expected failures count as skipped, unexpected successes as failed
+/// (unittest's own verdict is `FAILED` for them since Python 3.11).
+fn unittest(lines: &[&str]) -> Option<Found> {
+    static RAN: LazyLock<Regex> = LazyLock::new(|| re(r"^Ran (\d+) tests? in \d+(?:\.\d+)?s\s*$"));
+    static VERDICT: LazyLock<Regex> = LazyLock::new(|| re(r"^(OK|FAILED)(?: \(([^)]*)\))?\s*$"));
+    static ITEM: LazyLock<Regex> = LazyLock::new(|| re(r"^([a-z ]+)=(\d+)$"));
+    static FAILED_TEST: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:FAIL|ERROR): (\S+ \([^)]+\))"));
+
+    let (mut counts, mut names, mut first) = (TestCounts::default(), Names::default(), None);
+    let mut ran: Option<(usize, u64)> = None;
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(c) = RAN.captures(line) {
+            ran = Some((i, num(&c, 1)));
+        } else if let Some(c) = FAILED_TEST.captures(line) {
+            names.push(&c[1]);
+        } else if let (Some((at, total)), Some(c)) = (ran, VERDICT.captures(line.trim())) {
+            // The verdict follows its `Ran` line after a blank line; anything else is not unittest's.
+            if i > at + 2 {
+                continue;
+            }
+            ran = None;
+            first.get_or_insert(at);
+            let mut run = TestCounts::default();
+            for item in c.get(2).map_or("", |m| m.as_str()).split(", ").filter_map(|item| ITEM.captures(item.trim())) {
+                let n = num(&item, 2);
+                match &item[1] {
+                    "failures" | "errors" | "unexpected successes" => run.failed += n,
+                    "skipped" | "expected failures" => run.skipped += n,
+                    _ => {}
+                }
+            }
+            run.passed = total.saturating_sub(run.failed).saturating_sub(run.skipped);
+            counts += run;
+        }
+    }
+    found(Source::Unittest, counts, names, first)
 }
 
 /// node --test: `# pass 3` / `# fail 1` (TAP) or `ℹ pass 3` / `ℹ fail 1` (spec reporter).

@@ -776,3 +776,39 @@ proptest! {
         let _ = parse_junit(&text);
     }
 }
+
+/// Python's unittest, as `python3 -m unittest discover` prints it (on stderr, which the logs
+/// interleave with stdout).
+const UNITTEST: &str = "FE.sx
+======================================================================
+ERROR: test_b (test_x.T.test_b)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File \"/tmp/ut/test_x.py\", line 4, in test_b
+RuntimeError: x
+
+======================================================================
+FAIL: test_a (test_x.T.test_a)
+----------------------------------------------------------------------
+AssertionError: 1 != 2
+
+----------------------------------------------------------------------
+Ran 5 tests in 0.001s
+
+FAILED (failures=1, errors=1, skipped=1, expected failures=1)
+";
+
+#[test]
+fn unittest_summary() {
+    let report = parse_summary(UNITTEST).unwrap();
+    assert_eq!(report.source, Source::Unittest);
+    assert_eq!(report.counts, counts(1, 2, 2));
+    assert_eq!(report.failures, ["test_b (test_x.T.test_b)", "test_a (test_x.T.test_a)"]);
+    let ok =
+        "...\n----------------------------------------------------------------------\nRan 3 tests in 0.000s\n\nOK\n";
+    assert_eq!(parse_summary(ok).unwrap().counts, counts(3, 0, 0));
+    let skipped = "Ran 2 tests in 0.000s\n\nOK (skipped=1)\n";
+    assert_eq!(parse_summary(skipped).unwrap().counts, counts(1, 0, 1));
+    // `Ran` without unittest's verdict after it is not a summary.
+    assert!(parse_summary("Ran 3 tests in 0.1s\nthen something else\nand more\nOK\n").is_none());
+}

@@ -131,6 +131,11 @@ pub fn files_overlap(a: &[Spanned<String>], b: &[Spanned<String>]) -> bool {
     a.iter().any(|x| b.iter().any(|y| validate::entries_overlap(x, y)))
 }
 
+/// Whether a task's Files name `path`: the same entry, or a directory or glob holding it.
+pub fn files_name(files: &[Spanned<String>], path: &str) -> bool {
+    files.iter().any(|entry| validate::entries_overlap(entry, path))
+}
+
 /// The milestone id a file name gives: `M4.plan.md` → `M4`, `rooms.md` → `rooms`.
 pub fn milestone_from_file_name(name: &str) -> String {
     let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);

@@ -67,7 +67,7 @@ function normalise(s) {
 function gateRound(g) {
   return {
     round: g.round ?? 1, passed: Boolean(g.passed), findings: arr(g.findings), metrics: arr(g.metrics),
-    notes: arr(g.notes), fix_commit: g.fix_commit ?? null,
+    notes: arr(g.notes), unverified: arr(g.unverified), fix_commit: g.fix_commit ?? null,
   };
 }
 
@@ -198,7 +198,7 @@ function apply(e, replaying) {
       }
       if (gate.rounds.some((r) => r.seq !== undefined && r.seq === e.seq)) break;
       gate.rounds.push(round);
-      Object.assign(gate, { round: round.round, passed: round.passed, findings: round.findings, metrics: round.metrics, notes: round.notes });
+      Object.assign(gate, { round: round.round, passed: round.passed, findings: round.findings, metrics: round.metrics, notes: round.notes, unverified: round.unverified });
       break;
     }
     case 'gate_fix_committed':
@@ -553,6 +553,7 @@ const KIND_TEXT = {
   'human-verify': 'Check this change, then approve or reject it',
   decision: 'Pick one option',
   'human-action': 'Do this by hand, then approve',
+  gate: 'The gate found nothing wrong, but could not check everything it asks for: sign it off, or reject it',
 };
 
 function checkpointBox(t) {
@@ -578,7 +579,7 @@ function checkpointBox(t) {
   } else {
     parts.push(h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', disabled: sending, dataset: { action: 'approve', task: t.id, focus: 'approve' } }, 'Approve')));
-    if (kind === 'human-verify') {
+    if (kind === 'human-verify' || kind === 'gate') {
       const inputId = `reason-${t.id}`.replace(/[^A-Za-z0-9_-]/g, '_');
       const input = h('input', {
         type: 'text', id: inputId, class: 'reason', placeholder: 'What is wrong', autocomplete: 'off',
@@ -751,6 +752,10 @@ function table(caption, headers, rows) {
 function renderGateRound(r) {
   return h('section', { class: 'gate-round', dataset: { passed: r.passed ? 'yes' : 'no' } },
     h('h4', null, `Round ${r.round ?? 1}`, ' ', passBadge(r.passed, 'green', 'red')),
+    arr(r.unverified).length
+      ? h('ul', { class: 'findings unverified' }, arr(r.unverified).map((u) => h('li', null,
+        h('span', { class: 'badge check' }, 'not checked'), ' ', h('span', { class: 'finding-message' }, String(u)))))
+      : null,
     arr(r.findings).length
       ? h('ul', { class: 'findings' }, arr(r.findings).map((f) => h('li', null,
         h('span', { class: 'badge check' }, String(f.check ?? '')), ' ',
@@ -771,11 +776,15 @@ function renderGates() {
   const gates = snap.gates;
   $('gates-section').hidden = gates.length === 0;
   if (!changed('gates', gates)) return;
-  fill($('gates'), gates.map((g) => h('article', { class: 'gate', dataset: { passed: g.passed ? 'yes' : 'no' } },
+  // Unverified: nothing found wrong, but something the gate asks for could not be checked.
+  const verdictOf = (g) => (!g.passed ? 'red' : arr(g.unverified).length ? 'unverified' : 'green');
+  fill($('gates'), gates.map((g) => h('article', { class: 'gate', dataset: { passed: { green: 'yes', red: 'no', unverified: 'unverified' }[verdictOf(g)] } },
     h('h3', null,
       h('span', null, `${g.skill ?? 'gate'}`), ' ',
       h('span', { class: 'muted small' }, `task ${g.task ?? '?'} · ${g.rounds.length} round${g.rounds.length === 1 ? '' : 's'}`), ' ',
-      passBadge(g.passed, 'green', 'red')),
+      verdictOf(g) === 'unverified'
+        ? h('span', { class: 'badge verdict', dataset: { verdict: 'unverified' } }, 'unverified: needs a person')
+        : passBadge(g.passed, 'green', 'red')),
     g.rounds.map(renderGateRound))));
 }
 
@@ -796,7 +805,10 @@ function renderVerification() {
     automated.length ? table('Automated', ['Command', 'Result', 'Detail'], automated.map((a) => h('tr', null,
       h('td', null, h('code', null, String(a.command ?? '')),
         a.expectation ? h('div', { class: 'small muted' }, `expects ${a.expectation}`) : null),
-      h('td', { class: 'nowrap' }, passBadge(a.passed),
+      h('td', { class: 'nowrap' },
+        a.status === 'unchecked'
+          ? h('span', { class: 'badge verdict', dataset: { verdict: 'unchecked' } }, 'unchecked: a person checks it')
+          : passBadge(a.status ? a.status === 'passed' : a.passed),
         a.exit_code !== null && a.exit_code !== undefined ? h('span', { class: 'small muted' }, ` exit ${a.exit_code}`) : null),
       h('td', { class: 'evidence' }, String(a.detail ?? ''))))) : null,
     manual.length ? h('div', { class: 'manual' },

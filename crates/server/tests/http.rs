@@ -255,6 +255,7 @@ async fn the_room_carries_every_round_of_a_gate_in_order_with_its_fix() {
             source: "coverage/lcov.info".into(),
         }],
         notes: Vec::new(),
+        unverified: Vec::new(),
     };
     let low = GateFinding { check: "coverage".into(), message: "47.1% < 80%".into(), location: None };
     f.journal.record("r1", round(1, 47.1, vec![low])).unwrap();

@@ -119,6 +119,25 @@ impl Repo {
     }
 }
 
+/// Waits until `task` of the newest run is waiting for a person (`wavecrew status` says so);
+/// returns the run id.
+pub fn wait_for_checkpoint(repo: &Repo, task: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = repo.command(&["status"]).output().unwrap();
+        let text = String::from_utf8_lossy(&status.stdout).into_owned();
+        if text.lines().any(|l| l.trim_start().starts_with(task) && l.contains("waiting")) {
+            return text.split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{task} never waited: {text}{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// A wave of a test plan: its number, its clause, and its tasks as (id, Files, Verify).
 pub struct Wave {
     pub number: u32,
