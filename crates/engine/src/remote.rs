@@ -75,6 +75,11 @@ pub enum JobResult {
         /// Why, as a local attempt would say it.
         reason: String,
     },
+    /// A Verify command did not exit in time: the task fails without another attempt.
+    VerifyTimedOut {
+        /// Why, as a local attempt would say it.
+        reason: String,
+    },
     /// The worker was stopped.
     Cancelled,
 }
