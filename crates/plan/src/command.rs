@@ -9,7 +9,8 @@
 /// Why a command does not exit by itself, and what to write instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LongRunning {
-    /// The part of the command that does not exit, e.g. `npm run dev`.
+    /// The simple command that does not exit, as written (runners and `VAR=value` included),
+    /// e.g. `npx vite --port 5173`.
     pub part: String,
     /// What it is: `a dev server`, `a watch mode`, ...
     pub what: &'static str,
@@ -96,17 +97,15 @@ fn script_runs_on(script: &str) -> bool {
     pieces.next().is_some_and(long) || script.rsplit(':').next().is_some_and(|last| last == "watch")
 }
 
-fn server(part: &[String], instead: &str) -> Option<LongRunning> {
-    Some(LongRunning { part: part.join(" "), what: "a server", instead: instead.to_owned() })
+/// A server: `written` is the simple command as written, runners and variables included.
+fn server(written: &[String], instead: &str) -> Option<LongRunning> {
+    Some(LongRunning { part: written.join(" "), what: "a server", instead: instead.to_owned() })
 }
 
-fn watcher(part: &[String], instead: &str) -> Option<LongRunning> {
-    Some(LongRunning { part: part.join(" "), what: "a watch mode", instead: instead.to_owned() })
+/// A watch mode: `written` as for [`server`].
+fn watcher(written: &[String], instead: &str) -> Option<LongRunning> {
+    Some(LongRunning { part: written.join(" "), what: "a watch mode", instead: instead.to_owned() })
 }
-
-/// What a human-verify step is for: the part a person runs and looks at.
-const TO_A_PERSON: &str =
-    "or move it to a `checkpoint:human-verify` task as a step for a person (\"Run `…` and open …\")";
 
 /// Judges one simple command.
 fn judge(words: &[String]) -> Option<LongRunning> {
@@ -151,19 +150,19 @@ fn judge(words: &[String]) -> Option<LongRunning> {
                 _ => "",
             };
             if script_runs_on(script) {
-                return server(part, "a script that ends, such as `npm run build` or `npm test`");
+                return server(words, "a script that ends, such as `npm run build` or `npm test`");
             }
         }
         "vite" => match first {
             "build" if !has("--watch") && !has("-w") => {}
-            "build" => return watcher(part, "`vite build` without `--watch`"),
+            "build" => return watcher(words, "`vite build` without `--watch`"),
             "optimize" => {}
-            _ => return server(part, "`vite build` (it ends), then check its output"),
+            _ => return server(words, "`vite build` (it ends), then check its output"),
         },
         "vitest" => {
             let runs_once = ci || matches!(first, "run" | "bench" | "list" | "related") || has("--run");
             if !runs_once || watch_flag || first == "watch" || first == "dev" {
-                return watcher(part, "`vitest run` (plain `vitest` watches unless `CI` is set)");
+                return watcher(words, "`vitest run` (plain `vitest` watches unless `CI` is set)");
             }
             return None;
         }
@@ -171,61 +170,61 @@ fn judge(words: &[String]) -> Option<LongRunning> {
         | "svelte-kit"
             if matches!(first, "dev" | "develop" | "start" | "serve" | "preview") =>
         {
-            return server(part, &format!("`{program} build` (it ends), then check its output"));
+            return server(words, &format!("`{program} build` (it ends), then check its output"));
         }
-        "ng" if matches!(first, "serve" | "s") => return server(part, "`ng build` or `ng test --watch=false`"),
-        "react-scripts" if first == "start" => return server(part, "`react-scripts build`"),
-        "webpack" if first == "serve" || has("-w") => return server(part, "`webpack` without `serve` or `--watch`"),
-        "parcel" if !matches!(first, "build") => return server(part, "`parcel build`"),
+        "ng" if matches!(first, "serve" | "s") => return server(words, "`ng build` or `ng test --watch=false`"),
+        "react-scripts" if first == "start" => return server(words, "`react-scripts build`"),
+        "webpack" if first == "serve" || has("-w") => return server(words, "`webpack` without `serve` or `--watch`"),
+        "parcel" if !matches!(first, "build") => return server(words, "`parcel build`"),
         "webpack-dev-server" | "start-storybook" | "http-server" | "live-server" | "serve" | "nodemon"
         | "ts-node-dev" | "browser-sync" | "json-server" | "air" | "ptw" | "pytest-watch" => {
-            return server(part, "a command that ends, such as the project's build or test command");
+            return server(words, "a command that ends, such as the project's build or test command");
         }
         "tsc" | "mocha" | "rollup" | "sass" | "tailwindcss" | "babel" | "esbuild" if watch_flag || has("-w") => {
-            return watcher(part, &format!("`{program}` without `--watch`"));
+            return watcher(words, &format!("`{program}` without `--watch`"));
         }
         "tsx" | "node" if first == "watch" || watch_flag => {
-            return watcher(part, &format!("`{program}` without watch"));
+            return watcher(words, &format!("`{program}` without watch"));
         }
-        "cargo" if matches!(first, "watch" | "leptos") => return watcher(part, "`cargo build` or `cargo test`"),
+        "cargo" if matches!(first, "watch" | "leptos") => return watcher(words, "`cargo build` or `cargo test`"),
         "trunk" | "hugo" | "jekyll" | "mkdocs" | "zola" | "mdbook" if matches!(first, "serve" | "server" | "watch") => {
-            return server(part, &format!("`{program} build`"));
+            return server(words, &format!("`{program} build`"));
         }
         "http.server" | "uvicorn" | "gunicorn" | "hypercorn" | "daphne" | "waitress-serve" => {
-            return server(part, "the tests (`pytest`), or a request to a server started in the background");
+            return server(words, "the tests (`pytest`), or a request to a server started in the background");
         }
         "flask" | "streamlit" | "fastapi" if matches!(first, "run" | "dev") => {
-            return server(part, "the tests (`pytest`), or a request to a server started in the background");
+            return server(words, "the tests (`pytest`), or a request to a server started in the background");
         }
         "jupyter" if matches!(first, "notebook" | "lab" | "server") => {
-            return server(part, "`jupyter nbconvert --execute`");
+            return server(words, "`jupyter nbconvert --execute`");
         }
         "manage.py" if matches!(first, "runserver" | "runserver_plus") => {
-            return server(part, "`python manage.py test` or `python manage.py check`");
+            return server(words, "`python manage.py test` or `python manage.py check`");
         }
-        "rails" if matches!(first, "server" | "s") => return server(part, "`rails test`"),
-        "artisan" if first == "serve" => return server(part, "`php artisan test`"),
-        "php" if first == "-S" => return server(part, "`phpunit`"),
+        "rails" if matches!(first, "server" | "s") => return server(words, "`rails test`"),
+        "artisan" if first == "serve" => return server(words, "`php artisan test`"),
+        "php" if first == "-S" => return server(words, "`phpunit`"),
         "python" | "python3"
             if first.ends_with("manage.py") && args.get(1).is_some_and(|a| a.starts_with("runserver")) =>
         {
-            return server(part, "`python manage.py test` or `python manage.py check`");
+            return server(words, "`python manage.py test` or `python manage.py check`");
         }
-        "php" if first == "artisan" && args.get(1) == Some(&"serve") => return server(part, "`php artisan test`"),
+        "php" if first == "artisan" && args.get(1) == Some(&"serve") => return server(words, "`php artisan test`"),
         "docker" | "docker-compose" => {
             let up = if program == "docker" { first == "compose" && args.get(1) == Some(&"up") } else { first == "up" };
             let ends = has("-d") || has("--detach") || has("--abort-on-container-exit") || has("--exit-code-from");
             if up && !ends {
-                return server(part, "`docker compose up -d` then a check, or `--abort-on-container-exit`");
+                return server(words, "`docker compose up -d` then a check, or `--abort-on-container-exit`");
             }
         }
-        "tail" if has("-f") || has("-F") || has("--follow") => return watcher(part, "`tail -n 50`"),
-        "watch" => return watcher(part, "the command without `watch`"),
-        "sleep" if first == "infinity" => return server(part, "a check that ends"),
+        "tail" if has("-f") || has("-F") || has("--follow") => return watcher(words, "`tail -n 50`"),
+        "watch" => return watcher(words, "the command without `watch`"),
+        "sleep" if first == "infinity" => return server(words, "a check that ends"),
         _ => {}
     }
     if watch_flag {
-        return watcher(part, &format!("`{}` without `--watch`", part[0]));
+        return watcher(words, &format!("`{}` without `--watch`", part[0]));
     }
     None
 }
@@ -240,10 +239,11 @@ fn is_variable(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The help line of `long-running-verify` for `found`.
-pub(crate) fn help(found: &LongRunning) -> String {
+/// The help line of `long-running-verify` for `found`; `for_a_person` says where a step for a
+/// person goes instead (a human-verify task's Verify, or `### Manual`).
+pub(crate) fn help(found: &LongRunning, for_a_person: &str) -> String {
     format!(
-        "`{}` runs {} that never exits, so the check can only time out: use {}, {TO_A_PERSON}",
+        "`{}` runs {} that never exits, so the check can only time out: use {}, or make it a step for a person in {for_a_person}",
         found.part, found.what, found.instead
     )
 }
@@ -342,8 +342,9 @@ mod tests {
     #[test]
     fn the_part_that_does_not_end_is_named() {
         let found = long_running("npm ci && FOO=1 npm run dev -- --host").unwrap();
-        assert_eq!(found.part, "npm run dev -- --host");
+        assert_eq!(found.part, "FOO=1 npm run dev -- --host");
         assert_eq!(found.what, "a server");
-        assert!(help(&found).contains("`npm run build`"), "{}", help(&found));
+        assert!(help(&found, "`### Manual`").contains("`npm run build`"), "{}", help(&found, "`### Manual`"));
+        assert_eq!(long_running("npx vitest --coverage").unwrap().part, "npx vitest --coverage");
     }
 }

@@ -299,22 +299,23 @@ fn words(text: &str) -> HashSet<String> {
 
 /// `long-running-verify` for Verify and Automated commands that do not exit by themselves.
 fn long_running_commands(plan: &Plan, out: &mut Vec<Diagnostic>) {
-    let mut report = |command: &str, span: Span, whose: String| {
+    let mut report = |command: &str, span: Span, whose: String, for_a_person: &str| {
         if let Some(found) = crate::command::long_running(command) {
             out.push(
                 Diagnostic::new(Code::LongRunningVerify, span, format!("{whose} `{command}` does not exit by itself"))
                     .with_label("runs until it is killed: the check would time out")
-                    .with_help(crate::command::help(&found)),
+                    .with_help(crate::command::help(&found, for_a_person)),
             );
         }
     };
     for task in &plan.tasks {
         for command in &task.verify_commands {
-            report(command, command.span, format!("task {}'s Verify command", task.id));
+            let whose = format!("task {}'s Verify command", task.id);
+            report(command, command.span, whose, "a `checkpoint:human-verify` task (\"Run `…` and open …\")");
         }
     }
     for check in &plan.verification.automated {
-        report(&check.command, check.span, "the Automated check".to_owned());
+        report(&check.command, check.span, "the Automated check".to_owned(), "`### Manual`");
     }
 }
 
