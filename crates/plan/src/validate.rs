@@ -2,7 +2,7 @@
 //! commit lines, artifacts and file conflicts.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Plan, Task, TaskId, TaskType};
+use crate::model::{CommitLine, Plan, Task, TaskId, TaskType};
 use crate::schedule::Schedule;
 use crate::span::Span;
 use globset::{GlobBuilder, GlobMatcher};
@@ -210,10 +210,16 @@ fn commits(plan: &Plan, tasks: &HashMap<TaskId, &Task>, out: &mut Vec<Diagnostic
 
 /// `orphan-commit-line` for each conventional line that names no task: no commit would use it.
 fn orphan_commit_lines(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let orphans: Vec<&CommitLine> = plan.commits.iter().filter(|line| line.task.is_none()).collect();
+    if orphans.is_empty() {
+        return;
+    }
+    let tasks = TaskWords::new(plan);
     let example = plan.tasks.first().map_or_else(|| "1.1".to_owned(), |t| t.id.to_string());
-    for line in plan.commits.iter().filter(|line| line.task.is_none()) {
+    let all = task_list(plan);
+    for line in orphans {
         let (head, description) = line.message.split_once(": ").unwrap_or(("feat", &line.message));
-        let help = match probable_task(plan, description) {
+        let help = match tasks.probable_task(description) {
             Some(task) => format!(
                 "it probably means task {} ({}): write `{head}: {{task {} description}}`, or add `task {}` to the line",
                 task.id,
@@ -223,8 +229,7 @@ fn orphan_commit_lines(plan: &Plan, out: &mut Vec<Diagnostic>) {
             ),
             None => format!(
                 "name the task it is for, as in `{head}: {{task {example} description}}` or with `task {example}` \
-                 anywhere in the line, or remove it; {}",
-                task_list(plan)
+                 anywhere in the line, or remove it; {all}"
             ),
         };
         out.push(
@@ -239,32 +244,43 @@ fn orphan_commit_lines(plan: &Plan, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The task a commit line's description is probably about: the one whose title and Action
-/// share the most words with it, when that is at least half of the description's words and
-/// no other task shares as many.
-fn probable_task<'p>(plan: &'p Plan, description: &str) -> Option<&'p Task> {
-    let wanted = words(description);
-    if wanted.is_empty() {
-        return None;
-    }
-    let mut scored: Vec<(usize, &Task)> = plan
-        .tasks
-        .iter()
-        .map(|task| {
-            let mut text = task.title.clone().unwrap_or_default();
-            text.push(' ');
-            text.push_str(task.action.as_ref().map_or("", |a| a.value.as_str()));
-            (words(&text).intersection(&wanted).count(), task)
-        })
-        .collect();
-    scored.sort_by_key(|&(shared, _)| std::cmp::Reverse(shared));
-    match scored.as_slice() {
-        [(best, task), rest @ ..]
-            if *best > 0 && best * 2 >= wanted.len() && rest.first().is_none_or(|r| r.0 < *best) =>
-        {
-            Some(task)
+/// The words of every task's title and Action, indexed by word: a plan may have many tasks and
+/// many commit lines to match against them.
+struct TaskWords<'p> {
+    tasks: &'p [Task],
+    /// For each word, the indices of the tasks that have it.
+    index: HashMap<String, Vec<usize>>,
+}
+
+impl<'p> TaskWords<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        let mut index: HashMap<String, Vec<usize>> = HashMap::default();
+        for (at, task) in plan.tasks.iter().enumerate() {
+            let action = task.action.as_ref().map_or("", |a| a.value.as_str());
+            for word in words(&format!("{} {action}", task.title.as_deref().unwrap_or_default())) {
+                index.entry(word).or_default().push(at);
+            }
         }
-        _ => None,
+        TaskWords { tasks: &plan.tasks, index }
+    }
+
+    /// The task a commit line's description is probably about: the one whose title and Action
+    /// share the most words with it, when that is at least half of the description's words
+    /// and no other task shares as many.
+    fn probable_task(&self, description: &str) -> Option<&'p Task> {
+        let wanted = words(description);
+        let mut shared = vec![0usize; self.tasks.len()];
+        for word in &wanted {
+            for &at in self.index.get(word).into_iter().flatten() {
+                shared[at] += 1;
+            }
+        }
+        let best = shared.iter().copied().max().filter(|&best| best > 0 && best * 2 >= wanted.len())?;
+        let mut with_best = shared.iter().enumerate().filter(|&(_, &count)| count == best);
+        match (with_best.next(), with_best.next()) {
+            (Some((at, _)), None) => Some(&self.tasks[at]),
+            _ => None,
+        }
     }
 }
 
