@@ -291,7 +291,7 @@ pub(crate) fn report_missing_fields(doc: &mut Doc, task: &Task) {
 fn bad_attempts(id: TaskId, value: &str, value_span: Span, name_span: Span) -> Diagnostic {
     let count = value.split_whitespace().next().and_then(|word| word.parse::<u64>().ok());
     let message = match count {
-        _ if value.trim().is_empty() => format!("task {id} has an empty **Attempts**"),
+        _ if value.trim().is_empty() => format!("task {id} has an empty Attempts field"),
         Some(n) if !(1..=u64::from(Attempts::MAX)).contains(&n) => {
             format!("task {id} asks for {n} attempts; a task may have 1 to {}", Attempts::MAX)
         }
@@ -362,7 +362,7 @@ fn sentences(src: &str, value: Span, codes: &[(String, Span)]) -> Vec<Span> {
         }
     };
     while at < value.end {
-        // A backtick that opens a code span: the `code` (with its ticks) ends after its span.
+        // Nothing inside a code span ends a sentence (`a.b; c`).
         if let Some((_, code)) = codes.iter().find(|(_, c)| c.start <= at && at < c.end) {
             at = code.end;
             continue;
