@@ -129,6 +129,9 @@ pub struct WorktreeConfig {
     /// Hard-link brought files when reflinks are not available (an agent writing into such a
     /// file in place would change your copy).
     pub hardlink: Option<bool>,
+    /// Bytes of copies each lane worktree may get before `run` asks (without a terminal:
+    /// refuses). Default 1 GiB.
+    pub max_copy_bytes: Option<u64>,
 }
 
 impl WorktreeConfig {
@@ -139,6 +142,7 @@ impl WorktreeConfig {
             setup: self.setup.clone(),
             setup_inputs: self.setup_inputs.clone(),
             hardlink: self.hardlink.unwrap_or(false),
+            max_copy_bytes: self.max_copy_bytes.unwrap_or(engine::provision::DEFAULT_MAX_COPY_BYTES),
         }
     }
 }
@@ -215,6 +219,7 @@ impl Config {
             self.worktree.setup_inputs = over.worktree.setup_inputs;
         }
         self.worktree.hardlink = over.worktree.hardlink.or(self.worktree.hardlink);
+        self.worktree.max_copy_bytes = over.worktree.max_copy_bytes.or(self.worktree.max_copy_bytes);
         self.prices.extend(over.prices);
         self.run.backend = over.run.backend.or(self.run.backend.take());
         let (slurm, over) = (&mut self.slurm, over.slurm);

@@ -210,3 +210,70 @@ fn markup_in_a_plan_and_in_agent_output_stays_text_in_the_browser() {
     assert_eq!(summary["tasks"], 1, "{summary}");
     assert!(summary["log_lines"].as_u64().unwrap() >= 2, "the agent's hostile lines are shown: {summary}");
 }
+
+const GATE_PLAN: &str = "# M1 Implementation Plan: Gates
+
+## Context
+
+A gate that is red once, then green after a fix.
+
+## Waves
+
+### Wave 1: Build
+> No dependencies.
+
+**Task 1.1** (type: auto)
+- **Files**: `value.txt`, `check.sh`
+- **Action**: Build it
+- **Verify**: `true`
+- **Done**: it is built
+
+### Wave 2: Quality Gates
+> Depends on: Wave 1. Must pass before shipping.
+
+**Task 2.1: Review** (type: checkpoint:gate)
+- **Skill**: `production-engineer`
+- **Action**: Run the quality gates and fix what fails
+- **Verify**: `sh check.sh`
+- **Done**: 0 test failures
+
+## Agent Strategy
+
+| Wave | Agent | Model | Tasks |
+|---|---|---|---|
+| 1 | Dev | haiku | 1.1 |
+| 2 | Gatekeeper | sonnet | 2.1 |
+";
+
+#[test]
+fn the_room_shows_every_round_of_a_gate_with_its_findings_and_fix() {
+    // A test runner stand-in: green once value.txt says 2.
+    let check = "if [ \"$(cat value.txt)\" = 2 ]; then echo '===== 3 passed in 0.01s ====='; \
+                 else echo '===== 1 failed, 2 passed in 0.01s ====='; exit 1; fi\n";
+    let script = json!({"tasks": {
+        "1.1": [[write("value.txt", "1\n"), write("check.sh", check)]],
+        "2.1": [[write("value.txt", "2\n")]],
+    }});
+    let repo = Repo::new(GATE_PLAN, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let run = newest_run(&repo);
+    let log = git(repo.root(), &["log", "--format=%H %s", "wavecrew/M1"]);
+    let fix = log.lines().find(|l| l.ends_with("(gate round 1)")).unwrap_or_else(|| panic!("{log}"))[..40].to_owned();
+
+    let mut serve = Stopped(repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
+    let summary = browse(&["--gates", &room_url(&url, &run), &screenshot("dashboard-gates.png")], None);
+    drop(serve);
+    let gate = &summary["gates"][0];
+    assert!(gate["title"].as_str().unwrap().contains("task 2.1 · 2 rounds"), "{summary}");
+    assert_eq!(gate["passed"], true, "{summary}");
+    let (red, green) = (&gate["rounds"][0], &gate["rounds"][1]);
+    assert!(red["title"].as_str().unwrap().starts_with("Round 1") && red["passed"] == false, "{summary}");
+    assert!(red["findings"].to_string().contains("1 test(s) failed"), "{summary}");
+    assert!(red["metrics"].to_string().contains("failed tests"), "{summary}");
+    assert_eq!(red["fix"].as_str(), Some(format!("Fixed in {}", &fix[..10]).as_str()), "{summary}");
+    assert!(green["title"].as_str().unwrap().starts_with("Round 2") && green["passed"] == true, "{summary}");
+    assert_eq!(green["fix"], Value::Null, "{summary}");
+    assert_eq!(gate["rounds"].as_array().unwrap().len(), 2, "{summary}");
+}

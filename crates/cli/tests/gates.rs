@@ -97,6 +97,44 @@ fn a_gate_that_fails_twice_is_fixed_on_the_third_round() {
     // The agent was told what the checks found.
     let prompt = std::fs::read_to_string(find_prompt(&repo, "2.1-1.md")).unwrap();
     assert!(prompt.contains("The quality gate is red") && prompt.contains("1 failed, 2 passed"), "{prompt}");
+
+    // The report keeps every round in order, each with its findings and the fix that followed.
+    let log = git(repo.root(), &["log", "--format=%H %s", "wavecrew/M1"]);
+    let fix = |round: u32| {
+        let subject = format!(" fix(M1): Review (gate round {round})");
+        log.lines().find_map(|l| l.strip_suffix(subject.as_str())).unwrap().to_owned()
+    };
+    let report: Value = serde_json::from_str(&run_file(&repo, "", "report.json")).unwrap();
+    let gate = &report["gates"][0];
+    let rounds: Vec<(u64, bool, Option<&str>)> = gate["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["round"].as_u64().unwrap(), r["passed"].as_bool().unwrap(), r["fix_commit"].as_str()))
+        .collect();
+    assert_eq!(rounds, [(1, false, Some(fix(1).as_str())), (2, false, Some(fix(2).as_str())), (3, true, None)]);
+    for red in 0..2 {
+        let round = &gate["rounds"][red];
+        assert!(round["findings"].to_string().contains("exited with code 1"), "{round}");
+        assert_eq!(round["metrics"][0]["value"].as_f64(), Some(1.0), "{round}");
+    }
+    assert_eq!(gate["rounds"][2]["findings"], json!([]));
+    // What report.json held before rounds were kept is still there: the last round.
+    assert_eq!((gate["round"].as_u64(), gate["passed"].as_bool()), (Some(3), Some(true)), "{gate}");
+
+    let md = run_file(&repo, "", "report.md");
+    let at = |text: &str| md.find(text).unwrap_or_else(|| panic!("{text:?} is not in\n{md}"));
+    assert!(md.contains("### Task 2.1 · production-engineer: green after 3 rounds"), "{md}");
+    let order = [
+        "#### Round 1: red, 2 finding(s)".to_owned(),
+        format!("fixed in `{}`", &fix(1)[..10]),
+        "#### Round 2: red, 2 finding(s)".to_owned(),
+        format!("fixed in `{}`", &fix(2)[..10]),
+        "#### Round 3: green".to_owned(),
+    ];
+    let places: Vec<usize> = order.iter().map(|text| at(text)).collect();
+    assert!(places.is_sorted(), "{order:?} in this order in\n{md}");
+    assert_eq!(md.matches("[tests] 1 test(s) failed").count(), 2, "{md}");
 }
 
 #[test]

@@ -97,7 +97,11 @@ fn a_node_lane_has_its_dependencies_and_env_and_passes_on_the_first_attempt() {
     let output = run(dir.path(), &["--attempts", "1"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("lane Solo: brought 3 ignored files (.env, node_modules/) by"), "{err}");
+    let modules = file_bytes(&dir.path().join("node_modules"));
+    let brought = format!("lane Solo: brought 3 ignored files (.env 15 B, node_modules/ {modules} B) by ");
+    assert!(err.contains(&brought), "{err}");
+    let written = if err.contains(&format!("{brought}copy")) { 15 + modules } else { 0 };
+    assert!(err.contains(&format!(", {written} B written")), "{err}");
     let tree = git(dir.path(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
     assert!(!tree.contains(".env") && !tree.contains("node_modules"), "nothing brought in is committed: {tree}");
     assert_eq!(std::fs::read_to_string(dir.path().join(".env")).unwrap(), "SECRET=hunter2\n");
@@ -195,16 +199,138 @@ fn secrets_brought_in_are_never_committed_even_if_a_task_unignores_them() {
     assert!(tree.contains("out-1.1.txt") && !tree.contains(".env"), "{tree}");
 }
 
-#[test]
-fn dry_run_says_what_lanes_get() {
-    let dir = node_project();
+fn dry_run(root: &Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_wavecrew"))
-        .current_dir(dir.path())
+        .current_dir(root)
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("wavecrew-test-state"))
         .args(["run", "plan.md", "--dry-run"])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    // `copy` here; `reflink` on a filesystem that clones files (btrfs, xfs).
-    assert!(text.contains("Each lane's worktree gets: 3 ignored files (.env, node_modules/) by "), "{text}");
-    assert!(text.contains("by copy") || text.contains("by reflink"), "{text}");
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Whether the dry run found that worktrees get clones (btrfs, xfs): nothing is copied then.
+fn clones(dry_run: &str) -> bool {
+    dry_run.contains("the filesystem clones files (reflink)")
+}
+
+#[test]
+fn dry_run_says_what_each_lane_gets_in_bytes_and_how() {
+    let dir = node_project();
+    let text = dry_run(dir.path());
+    let lines: Vec<&str> = text.lines().skip_while(|l| *l != "Each lane's worktree gets:").collect();
+    let method = if clones(&text) { "reflink" } else { "copy" };
+    // `.env` is 15 bytes.
+    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), [".env", "15", "B", "1", "file", method], "{text}");
+    // node_modules/ holds npm's `.package-lock.json` and a symlink to the `file:` dependency,
+    // which costs nothing.
+    let modules = file_bytes(&dir.path().join("node_modules"));
+    assert_eq!(
+        lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["node_modules/", &modules.to_string(), "B", "2", "files", method],
+        "{text}"
+    );
+    let (written, how) = if method == "copy" {
+        (15 + modules, "no reflink on this filesystem")
+    } else {
+        (0, "the filesystem clones files (reflink)")
+    };
+    let total = format!("  = {written} B written into each worktree ({how}); 1 worktree at most: {written} B");
+    assert_eq!(lines[3], total, "{text}");
+}
+
+/// The bytes of the regular files under `dir` (symlinks are not followed).
+fn file_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+            if meta.is_dir() {
+                file_bytes(&entry.path())
+            } else if meta.is_file() {
+                meta.len()
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn above_max_copy_bytes_a_run_without_a_terminal_refuses_and_names_the_setting() {
+    let dir = node_project();
+    std::fs::write(dir.path().join("wavecrew.toml"), "[worktree]\nmax_copy_bytes = 10\n").unwrap();
+    if clones(&dry_run(dir.path())) {
+        eprintln!("skipped: this filesystem clones files, so nothing would be copied");
+        return;
+    }
+    assert!(dry_run(dir.path()).contains("above `max_copy_bytes` (10 B) under [worktree]"));
+    let output = run(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    let modules = file_bytes(&dir.path().join("node_modules"));
+    let copies = format!("would get {} B of copies (.env 15 B, node_modules/ {modules} B)", 15 + modules);
+    assert!(err.contains(&format!("error: each lane's worktree {copies}")), "{err}");
+    assert!(err.contains("above `max_copy_bytes` (10 B) under [worktree] in wavecrew.toml"), "{err}");
+    assert!(err.contains("hint: raise `max_copy_bytes`"), "{err}");
+    assert!(!dir.path().join(".git/wavecrew/runs").exists(), "no run started");
+}
+
+/// The agent log of `task`'s first attempt in the repository's only run.
+fn agent_log(root: &Path, task: &str) -> String {
+    let runs = root.join(".git/wavecrew/runs");
+    let run_dir = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    std::fs::read_to_string(run_dir.join(format!("logs/{task}-1-agent.log"))).unwrap()
+}
+
+#[test]
+fn a_cargo_lane_builds_in_its_own_target_dir_kept_warm_across_its_tasks() {
+    let print_dir = json!({"env": "CARGO_TARGET_DIR"});
+    let dir = repo(
+        &[
+            ("Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+            ("src/main.rs", "fn main() {}\n"),
+            (".gitignore", "/target\n"),
+        ],
+        &[
+            // The lane's first task builds; `target/debug/app` in the worktree is what it built.
+            (
+                "1.1",
+                "`cargo build --quiet --offline && test -x \"$CARGO_TARGET_DIR/debug/app\" && test -x target/debug/app`",
+            ),
+            // Its second task finds that build without building.
+            ("1.2", "`test -x \"$CARGO_TARGET_DIR/debug/app\"`"),
+        ],
+        &json!({"tasks": {
+            "1.1": [[print_dir.clone(), write("out-1.1.txt", "x\n")]],
+            "1.2": [[print_dir, write("out-1.2.txt", "x\n")]],
+        }}),
+    );
+    sh(dir.path(), "cargo generate-lockfile --offline --quiet && cargo build --quiet --offline");
+    git(dir.path(), &["add", "Cargo.lock"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "lockfile"]);
+    let text = dry_run(dir.path());
+    if clones(&text) {
+        eprintln!("skipped: this filesystem clones target/ into each worktree, so lanes keep the default target dir");
+        return;
+    }
+    let target = text.lines().find(|l| l.trim_start().starts_with("target/")).unwrap_or_else(|| panic!("{text}"));
+    assert!(target.ends_with("not copied: each lane builds in its own CARGO_TARGET_DIR"), "{text}");
+
+    let output = run(dir.path(), &["--attempts", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("not copied: each lane builds in its own CARGO_TARGET_DIR"), "{err}");
+    let value = |task: &str| {
+        let log = agent_log(dir.path(), task);
+        log.lines().find_map(|l| l.strip_prefix("CARGO_TARGET_DIR=")).unwrap_or_else(|| panic!("{log}")).to_owned()
+    };
+    let (first, second) = (value("1.1"), value("1.2"));
+    assert!(first.ends_with("/cargo-target/Solo"), "{first}");
+    assert_eq!(first, second, "the lane keeps its target dir");
+    assert!(!Path::new(&first).starts_with(dir.path()), "outside the repository: {first}");
+    let tree = git(dir.path(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
+    assert!(tree.contains("out-1.2.txt") && !tree.lines().any(|l| l.starts_with("target")), "{tree}");
 }

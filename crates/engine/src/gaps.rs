@@ -1219,6 +1219,7 @@ make test    # 0 failures
             ],
             metrics: Vec::new(),
             notes: Vec::new(),
+            rounds: Vec::new(),
         }];
         let verification = Verification {
             verdict: "failed".into(),
@@ -1301,6 +1302,7 @@ make test    # 0 failures
             }],
             metrics: Vec::new(),
             notes: vec!["FAIL without valid evidence: P5 Secrets handling: a guess; cited src/a.py:999 does not exist".into()],
+            rounds: Vec::new(),
         }];
         let verification = Verification {
             verdict: "unverified".into(),

@@ -146,6 +146,8 @@ pub struct Checks<'a> {
     pub log_prefix: PathBuf,
     /// Set when the run is cancelled.
     pub cancel: watch::Receiver<bool>,
+    /// Variables of the lane the commands run for (its own `CARGO_TARGET_DIR`).
+    pub env: Vec<(String, String)>,
 }
 
 /// Runs the checks of `skill` (the deterministic ones: its review is the engine's, with an
@@ -186,7 +188,7 @@ async fn run_command(checks: &Checks<'_>, index: usize, command: &str) -> Result
     let spec = process::Spec {
         program: PathBuf::from("sh"),
         args: vec!["-c".into(), command.to_owned()],
-        env: Vec::new(),
+        env: checks.env.clone(),
         inherit: None,
         cwd: checks.worktree.to_owned(),
         timeout: checks.timeout,

@@ -57,7 +57,8 @@ pub struct CheckpointAnswer {
     pub commit: Option<String>,
 }
 
-/// A gate's last check.
+/// A gate skill's checks of one gate task: every round in order, the last one also in the
+/// top-level fields (what `report.json` held before rounds were kept, and what `gaps` reads).
 #[derive(Clone, Debug, Serialize)]
 pub struct GateReport {
     /// The gate task.
@@ -74,6 +75,53 @@ pub struct GateReport {
     pub metrics: Vec<GateMetric>,
     /// What it could not check.
     pub notes: Vec<String>,
+    /// Every round of this skill's checks, in the order they ran, the last one included.
+    pub rounds: Vec<GateRound>,
+}
+
+/// One round of a gate skill's checks, and the fix that followed it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GateRound {
+    /// The round (1: before any fix).
+    pub round: u32,
+    /// Whether it was green.
+    pub passed: bool,
+    /// What it found.
+    pub findings: Vec<GateFinding>,
+    /// What it measured, with sources.
+    pub metrics: Vec<GateMetric>,
+    /// What it could not check.
+    pub notes: Vec<String>,
+    /// The commit of the gate agent's fix of this round's findings, when one landed.
+    pub fix_commit: Option<String>,
+}
+
+impl GateReport {
+    /// A gate skill's report after its first check.
+    fn first(task: &str, skill: &str, checked: GateRound) -> GateReport {
+        let mut gate = GateReport {
+            task: task.to_owned(),
+            skill: skill.to_owned(),
+            round: 0,
+            passed: false,
+            findings: Vec::new(),
+            metrics: Vec::new(),
+            notes: Vec::new(),
+            rounds: Vec::new(),
+        };
+        gate.record(checked);
+        gate
+    }
+
+    /// Adds a round: it becomes the last check.
+    fn record(&mut self, checked: GateRound) {
+        self.round = checked.round;
+        self.passed = checked.passed;
+        self.findings.clone_from(&checked.findings);
+        self.metrics.clone_from(&checked.metrics);
+        self.notes.clone_from(&checked.notes);
+        self.rounds.push(checked);
+    }
 }
 
 /// The check of the finished run branch.
@@ -112,7 +160,7 @@ pub struct Report {
     pub tasks: Vec<TaskReport>,
     /// Every checkpoint answer, in order, auto-approvals included.
     pub checkpoints: Vec<CheckpointAnswer>,
-    /// The last check of each gate skill, per gate task.
+    /// Each gate skill's checks, per gate task: the last round, and every round in order.
     pub gates: Vec<GateReport>,
     /// The check of the finished run branch, once every task landed.
     pub verification: Option<Verification>,
@@ -147,16 +195,27 @@ impl Report {
                     }
                 }
                 Event::GateChecked { task, round, skill, passed, findings, metrics, notes } => {
-                    gates.retain(|g| !(g.task == *task && g.skill == *skill));
-                    gates.push(GateReport {
-                        task: task.clone(),
-                        skill: skill.clone(),
+                    let checked = GateRound {
                         round: *round,
                         passed: *passed,
                         findings: findings.clone(),
                         metrics: metrics.clone(),
                         notes: notes.clone(),
-                    });
+                        fix_commit: None,
+                    };
+                    match gates.iter_mut().find(|g| g.task == *task && g.skill == *skill) {
+                        Some(gate) => gate.record(checked),
+                        None => gates.push(GateReport::first(task, skill, checked)),
+                    }
+                }
+                // One fix answers the findings of every skill of the gate's round.
+                Event::GateFixCommitted { task, round, commit } => {
+                    for gate in gates.iter_mut().filter(|g| g.task == *task) {
+                        // The latest check of that round: a resumed run checks its gates afresh.
+                        if let Some(checked) = gate.rounds.iter_mut().rev().find(|r| r.round == *round) {
+                            checked.fix_commit = Some(commit.clone());
+                        }
+                    }
                 }
                 Event::RunVerified { verdict, must_haves, automated, manual } => {
                     verification = Some(Verification {
@@ -289,22 +348,13 @@ impl Report {
         if !self.gates.is_empty() {
             let _ = writeln!(out, "\n## Gates\n");
             for gate in &self.gates {
-                let verdict =
-                    if gate.passed { "green".to_owned() } else { format!("red, {} finding(s)", gate.findings.len()) };
-                let _ = writeln!(out, "### Task {} · {} · round {}: {verdict}\n", gate.task, gate.skill, gate.round);
-                for m in &gate.metrics {
-                    let value = if m.unit == "%" { format!("{:.1}%", m.value) } else { m.value.to_string() };
-                    let _ = writeln!(out, "- {}: **{value}** (from {})", m.name, m.source);
+                let verdict = if gate.passed { "green" } else { "red" };
+                let rounds = gate.rounds.len();
+                let after = if rounds == 1 { String::new() } else { format!(" after {rounds} rounds") };
+                let _ = writeln!(out, "### Task {} · {}: {verdict}{after}\n", gate.task, gate.skill);
+                for checked in &gate.rounds {
+                    gate_round_markdown(&mut out, checked);
                 }
-                for f in &gate.findings {
-                    let place = f.location.as_deref().map(|l| format!(" `{l}`")).unwrap_or_default();
-                    let first = f.message.lines().next().unwrap_or_default();
-                    let _ = writeln!(out, "- [{}]{place} {first}", f.check);
-                }
-                for note in &gate.notes {
-                    let _ = writeln!(out, "- note: {note}");
-                }
-                let _ = writeln!(out);
             }
         }
         if let Some(v) = &self.verification {
@@ -431,6 +481,30 @@ impl Report {
     }
 }
 
+/// One round of a gate in `report.md`: its verdict, numbers with their sources, findings,
+/// notes, and the fix that followed.
+fn gate_round_markdown(out: &mut String, checked: &GateRound) {
+    let verdict =
+        if checked.passed { "green".to_owned() } else { format!("red, {} finding(s)", checked.findings.len()) };
+    let _ = writeln!(out, "#### Round {}: {verdict}\n", checked.round);
+    for m in &checked.metrics {
+        let value = if m.unit == "%" { format!("{:.1}%", m.value) } else { m.value.to_string() };
+        let _ = writeln!(out, "- {}: **{value}** (from {})", m.name, m.source);
+    }
+    for f in &checked.findings {
+        let place = f.location.as_deref().map(|l| format!(" `{l}`")).unwrap_or_default();
+        let first = f.message.lines().next().unwrap_or_default();
+        let _ = writeln!(out, "- [{}]{place} {first}", f.check);
+    }
+    for note in &checked.notes {
+        let _ = writeln!(out, "- note: {note}");
+    }
+    if let Some(commit) = &checked.fix_commit {
+        let _ = writeln!(out, "- fixed in `{}`", &commit[..commit.len().min(10)]);
+    }
+    let _ = writeln!(out);
+}
+
 /// `text` cut to at most `max` characters, with `…` when something was cut.
 pub fn ellipsize(text: &str, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {
@@ -459,8 +533,96 @@ fn xml(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::events::RunState;
+
+    fn envelope(seq: u64, event: Event) -> Envelope {
+        Envelope { run: "r".into(), seq, at_ms: seq, event }
+    }
+
+    fn checked(round: u32, skill: &str, coverage: f64, findings: &[&str]) -> Event {
+        Event::GateChecked {
+            task: "2.1".into(),
+            round,
+            skill: skill.into(),
+            passed: findings.is_empty(),
+            findings: findings
+                .iter()
+                .map(|m| GateFinding { check: "coverage".into(), message: (*m).into(), location: None })
+                .collect(),
+            metrics: vec![GateMetric {
+                name: "coverage of changed lines".into(),
+                value: coverage,
+                unit: "%".into(),
+                source: "coverage/lcov.info".into(),
+            }],
+            notes: vec![format!("note of round {round}")],
+        }
+    }
+
+    fn report(events: Vec<Event>) -> Report {
+        let run = RunRecord {
+            id: "r".into(),
+            plan_path: "plan.md".into(),
+            plan_hash: String::new(),
+            plan_text: String::new(),
+            milestone: "M1".into(),
+            title: "t".into(),
+            branch: "wavecrew/M1".into(),
+            base: "base".into(),
+            state: RunState::Succeeded,
+            started_ms: 0,
+            finished_ms: Some(10),
+            pid: 1,
+            options: "{}".into(),
+        };
+        let events: Vec<Envelope> = events.into_iter().zip(1..).map(|(e, seq)| envelope(seq, e)).collect();
+        Report::build(&run, &[], &events)
+    }
+
+    #[test]
+    fn every_round_of_a_gate_is_kept_in_order_with_the_fix_that_followed_it() {
+        let report = report(vec![
+            checked(1, "production-engineer", 47.1, &["coverage 47.1% < 80%"]),
+            checked(1, "security-auditor", 0.0, &[]),
+            Event::GateFixCommitted { task: "2.1".into(), round: 1, commit: "fix1fix1fix1fix1".into() },
+            checked(2, "production-engineer", 85.0, &[]),
+            checked(2, "security-auditor", 0.0, &[]),
+        ]);
+        let engineer = &report.gates[0];
+        let rounds: Vec<(u32, bool, Option<&str>)> =
+            engineer.rounds.iter().map(|r| (r.round, r.passed, r.fix_commit.as_deref())).collect();
+        assert_eq!(rounds, [(1, false, Some("fix1fix1fix1fix1")), (2, true, None)]);
+        assert_eq!(engineer.rounds[0].findings[0].message, "coverage 47.1% < 80%");
+        assert_eq!(engineer.rounds[0].metrics[0].source, "coverage/lcov.info");
+        // The top-level fields are the last round, as they were before rounds were kept.
+        assert_eq!((engineer.round, engineer.passed, engineer.findings.len()), (2, true, 0));
+        // One fix answers the round of every skill of the gate.
+        assert_eq!(report.gates[1].rounds[0].fix_commit.as_deref(), Some("fix1fix1fix1fix1"));
+
+        let md = report.markdown();
+        let at = |text: &str| md.find(text).unwrap_or_else(|| panic!("{text:?} not in\n{md}"));
+        assert!(md.contains("### Task 2.1 · production-engineer: green after 2 rounds"), "{md}");
+        assert!(at("#### Round 1: red, 1 finding(s)") < at("47.1%") && at("47.1%") < at("[coverage] coverage 47.1%"));
+        assert!(
+            at("[coverage] coverage 47.1%") < at("fixed in `fix1fix1fi`") && at("fixed in") < at("#### Round 2: green")
+        );
+        assert!(at("note of round 1") < at("note of round 2"), "{md}");
+    }
+
+    #[test]
+    fn a_fix_goes_to_the_latest_check_of_its_round_when_a_resumed_run_checks_again() {
+        let report = report(vec![
+            checked(1, "production-engineer", 10.0, &["low"]),
+            checked(1, "production-engineer", 20.0, &["low"]),
+            Event::GateFixCommitted { task: "2.1".into(), round: 1, commit: "abc".into() },
+        ]);
+        let fixes: Vec<Option<&str>> = report.gates[0].rounds.iter().map(|r| r.fix_commit.as_deref()).collect();
+        assert_eq!(fixes, [None, Some("abc")]);
+    }
+
     #[test]
     fn xml_escapes_markup_and_controls() {
-        assert_eq!(super::xml("a<b & \"c\" \u{1b}"), "a&lt;b &amp; &quot;c&quot; \u{fffd}");
+        assert_eq!(xml("a<b & \"c\" \u{1b}"), "a&lt;b &amp; &quot;c&quot; \u{fffd}");
     }
 }

@@ -158,6 +158,15 @@ pub struct Workspace {
     git: Git,
 }
 
+/// `$XDG_STATE_HOME/wavecrew/worktrees/<repository>-<hash>` for the repository at `root`
+/// whose git directory is `common`.
+fn worktree_root(root: &Path, common: &Path) -> PathBuf {
+    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "repo".into());
+    let id: String = plan_hash(common.to_string_lossy().as_bytes()).chars().take(10).collect();
+    let base = xdg_dir("XDG_STATE_HOME", ".local/state").unwrap_or_else(|| common.join("wavecrew"));
+    base.join("worktrees").join(format!("{name}-{id}"))
+}
+
 impl Workspace {
     /// Opens the repository that holds `dir`.
     pub async fn open(dir: &Path) -> Result<Workspace, EngineError> {
@@ -167,11 +176,16 @@ impl Workspace {
         let common = git.common_dir().await?;
         let state_dir = common.join("wavecrew");
         let journal = Arc::new(Journal::open(&state_dir.join("journal.sqlite"))?);
-        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "repo".into());
-        let id: String = plan_hash(common.to_string_lossy().as_bytes()).chars().take(10).collect();
-        let base = xdg_dir("XDG_STATE_HOME", ".local/state").unwrap_or_else(|| state_dir.clone());
-        let worktree_root = base.join("worktrees").join(format!("{name}-{id}"));
+        let worktree_root = worktree_root(&root, &common);
         Ok(Workspace { root, state_dir, journal, worktree_root, git })
+    }
+
+    /// The worktrees folder of the repository that holds `dir` (see [`Workspace::worktree_root`]),
+    /// found without opening (or making) its journal: for `run --dry-run`.
+    pub async fn worktree_root_of(dir: &Path) -> Result<PathBuf, EngineError> {
+        let root = Git::new(dir).toplevel().await.map_err(|_| EngineError::NotARepo(dir.to_owned()))?;
+        let common = Git::new(&root).common_dir().await?;
+        Ok(worktree_root(&root, &common))
     }
 
     /// The folder of a run: logs, prompts, reports.
@@ -303,6 +317,9 @@ pub(crate) struct Ctx {
     add_worktree: Mutex<()>,
     /// For each lane worktree, the hash of the setup inputs its setup last ran with.
     setup_done: Mutex<HashMap<PathBuf, String>>,
+    /// For each worktree, the variables of the lane that prepared it last (its own
+    /// `CARGO_TARGET_DIR`): every command run in it gets them.
+    lane_env: std::sync::Mutex<HashMap<PathBuf, Vec<(String, String)>>>,
     /// Worktrees not in use, to be reused.
     pool: Pool,
     /// Decisions taken so far: (task, its summary, the option), told to later agents.
@@ -605,11 +622,20 @@ fn context(
         integrate: Mutex::new(()),
         add_worktree: Mutex::new(()),
         setup_done: Mutex::new(HashMap::new()),
+        lane_env: std::sync::Mutex::new(HashMap::new()),
         pool: Pool::default(),
         decisions: std::sync::Mutex::new(Vec::new()),
         waiting: HashMap::new(),
         spent_micro_usd: std::sync::atomic::AtomicU64::new(0),
         cancel,
+    }
+}
+
+impl Ctx {
+    /// The variables of the lane whose task runs in `worktree` (see [`prepare_worktree`]).
+    pub(crate) fn env_in(&self, worktree: &Path) -> Vec<(String, String)> {
+        let envs = self.lane_env.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        envs.get(worktree).cloned().unwrap_or_default()
     }
 }
 
@@ -1101,7 +1127,7 @@ async fn agent_and_verify(
         let spec = process::Spec {
             program: PathBuf::from("sh"),
             args: vec!["-c".into(), command.value.clone()],
-            env: Vec::new(),
+            env: ctx.env_in(worktree),
             inherit: None,
             cwd: worktree.to_owned(),
             timeout: ctx.options.verify_timeout,
@@ -1318,10 +1344,12 @@ async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Optio
     };
     let command = ctx.agent.command(&request);
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
+    let mut env = command.env;
+    env.extend(ctx.env_in(worktree));
     let spec = process::Spec {
         program: command.program.clone(),
         args: command.args,
-        env: command.env,
+        env,
         inherit: Some(inherit),
         cwd: worktree.to_owned(),
         timeout: ctx.options.agent_timeout,
@@ -1440,7 +1468,7 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
             let spec = process::Spec {
                 program: PathBuf::from("sh"),
                 args: vec!["-c".into(), check.command.clone()],
-                env: Vec::new(),
+                env: ctx.env_in(&worktree),
                 inherit: None,
                 cwd: worktree.clone(),
                 timeout: ctx.options.verify_timeout,
@@ -1558,7 +1586,7 @@ async fn verify_truths(
             let spec = process::Spec {
                 program: PathBuf::from("sh"),
                 args: vec!["-c".into(), command.clone()],
-                env: Vec::new(),
+                env: ctx.env_in(worktree),
                 // The agent chose this command: it runs with what an agent may see, not the user's secrets.
                 inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).collect()),
                 cwd: worktree.to_owned(),
@@ -1642,6 +1670,7 @@ async fn gate_task(
                 coverage_threshold,
                 timeout: ctx.options.verify_timeout,
                 log_prefix: ctx.run_dir.join("logs").join(format!("{id}-gate{round}-{skill}")),
+                env: ctx.env_in(worktree),
                 cancel: ctx.cancel.clone(),
             };
             let mut verdict = match crate::gate::check(kind, &checks).await {
@@ -2257,15 +2286,18 @@ async fn prepare_worktree(
             ctx.repo.add_worktree(worktree, base).await?;
         }
         ctx.setup_done.lock().await.remove(worktree);
-        if !provision.files.is_empty() {
-            let (count, method) = provision.seed(&ctx.root, worktree).await?;
-            detail.push(format!(
-                "brought {count} ignored files ({}) by {}",
-                provision.entries.join(", "),
-                method.as_str()
-            ));
-        }
+        let seeded = if provision.files.is_empty() { None } else { Some(provision.seed(&ctx.root, worktree).await?) };
+        detail.extend(provision.seeded(seeded.as_ref()));
     }
+    // A pooled worktree may have served another lane: it takes this lane's variables.
+    provision.link_lane_target(&ctx.worktrees, lane, worktree)?;
+    let env = provision.lane_env(&ctx.worktrees, lane);
+    if let Some((_, dir)) = env.iter().find(|(name, _)| name == "CARGO_TARGET_DIR")
+        && ctx.env_in(worktree) != env
+    {
+        detail.push(format!("CARGO_TARGET_DIR is {dir}"));
+    }
+    ctx.lane_env.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(worktree.to_owned(), env);
     if let Some(setup) = &provision.setup {
         let hash = provision.inputs_hash(worktree);
         let done = ctx.setup_done.lock().await.get(worktree) == Some(&hash);
@@ -2274,7 +2306,7 @@ async fn prepare_worktree(
             let spec = process::Spec {
                 program: PathBuf::from("sh"),
                 args: vec!["-c".into(), setup.clone()],
-                env: Vec::new(),
+                env: ctx.env_in(worktree),
                 inherit: None,
                 cwd: worktree.to_owned(),
                 timeout: ctx.options.setup_timeout,

@@ -56,11 +56,19 @@ function normalise(s) {
   s.graph = s.graph || {};
   s.graph.nodes = arr(s.graph.nodes);
   s.graph.edges = arr(s.graph.edges);
-  s.gates = arr(s.gates);
+  // Every round of each gate, in order; a snapshot from before rounds were kept has the last one only.
+  s.gates = arr(s.gates).map((g) => ({ ...g, rounds: arr(g.rounds).length ? arr(g.rounds) : [gateRound(g)] }));
   s.checkpoints = arr(s.checkpoints);
   s.seq = Number(s.seq) || 0;
   s.can_act = Boolean(s.can_act) && Boolean(TOKEN);
   return s;
+}
+
+function gateRound(g) {
+  return {
+    round: g.round ?? 1, passed: Boolean(g.passed), findings: arr(g.findings), metrics: arr(g.metrics),
+    notes: arr(g.notes), fix_commit: g.fix_commit ?? null,
+  };
 }
 
 function reindex() {
@@ -182,14 +190,24 @@ function apply(e, replaying) {
       }
       break;
     case 'gate_checked': {
-      const gate = {
-        task: e.task, skill: e.skill, round: e.round, passed: Boolean(e.passed),
-        findings: arr(e.findings), metrics: arr(e.metrics), notes: arr(e.notes),
-      };
-      const i = snap.gates.findIndex((g) => g.task === e.task && g.skill === e.skill && g.round === e.round);
-      if (i >= 0) snap.gates[i] = gate; else snap.gates.push(gate);
+      const round = { ...gateRound(e), seq: e.seq };
+      let gate = snap.gates.find((g) => g.task === e.task && g.skill === e.skill);
+      if (!gate) {
+        gate = { task: e.task, skill: e.skill, rounds: [] };
+        snap.gates.push(gate);
+      }
+      if (gate.rounds.some((r) => r.seq !== undefined && r.seq === e.seq)) break;
+      gate.rounds.push(round);
+      Object.assign(gate, { round: round.round, passed: round.passed, findings: round.findings, metrics: round.metrics, notes: round.notes });
       break;
     }
+    case 'gate_fix_committed':
+      // The fix answers the latest check of that round, for every skill of the gate.
+      for (const g of snap.gates.filter((x) => x.task === e.task)) {
+        const r = [...g.rounds].reverse().find((x) => x.round === e.round);
+        if (r) r.fix_commit = e.commit ?? null;
+      }
+      break;
     case 'integrating':
       if (t) Object.assign(t, { state: 'integrating', commit: e.commit ?? t.commit });
       break;
@@ -730,6 +748,25 @@ function table(caption, headers, rows) {
     h('tbody', null, rows)));
 }
 
+function renderGateRound(r) {
+  return h('section', { class: 'gate-round', dataset: { passed: r.passed ? 'yes' : 'no' } },
+    h('h4', null, `Round ${r.round ?? 1}`, ' ', passBadge(r.passed, 'green', 'red')),
+    arr(r.findings).length
+      ? h('ul', { class: 'findings' }, arr(r.findings).map((f) => h('li', null,
+        h('span', { class: 'badge check' }, String(f.check ?? '')), ' ',
+        h('span', { class: 'finding-message' }, String(f.message ?? '')),
+        f.location ? [' ', h('code', { class: 'location' }, String(f.location))] : null)))
+      : h('p', { class: 'small muted' }, 'No findings.'),
+    arr(r.metrics).length
+      ? table(null, ['Metric', 'Value', 'Source'], arr(r.metrics).map((m) => h('tr', null,
+        h('td', null, String(m.name ?? '')),
+        h('td', { class: 'num nowrap' }, `${typeof m.value === 'number' ? Number(m.value.toFixed(2)) : String(m.value ?? '')}${m.unit ? ` ${m.unit}` : ''}`),
+        h('td', null, m.source ? h('code', null, String(m.source)) : '—'))))
+      : null,
+    arr(r.notes).length ? h('ul', { class: 'notes small' }, arr(r.notes).map((n) => h('li', null, String(n)))) : null,
+    r.fix_commit ? h('p', { class: 'small fix' }, 'Fixed in ', h('code', null, shortHash(r.fix_commit))) : null);
+}
+
 function renderGates() {
   const gates = snap.gates;
   $('gates-section').hidden = gates.length === 0;
@@ -737,21 +774,9 @@ function renderGates() {
   fill($('gates'), gates.map((g) => h('article', { class: 'gate', dataset: { passed: g.passed ? 'yes' : 'no' } },
     h('h3', null,
       h('span', null, `${g.skill ?? 'gate'}`), ' ',
-      h('span', { class: 'muted small' }, `task ${g.task ?? '?'} · round ${g.round ?? 1}`), ' ',
+      h('span', { class: 'muted small' }, `task ${g.task ?? '?'} · ${g.rounds.length} round${g.rounds.length === 1 ? '' : 's'}`), ' ',
       passBadge(g.passed, 'green', 'red')),
-    arr(g.findings).length
-      ? h('ul', { class: 'findings' }, arr(g.findings).map((f) => h('li', null,
-        h('span', { class: 'badge check' }, String(f.check ?? '')), ' ',
-        h('span', { class: 'finding-message' }, String(f.message ?? '')),
-        f.location ? [' ', h('code', { class: 'location' }, String(f.location))] : null)))
-      : h('p', { class: 'small muted' }, 'No findings.'),
-    arr(g.metrics).length
-      ? table(null, ['Metric', 'Value', 'Source'], arr(g.metrics).map((m) => h('tr', null,
-        h('td', null, String(m.name ?? '')),
-        h('td', { class: 'num nowrap' }, `${typeof m.value === 'number' ? Number(m.value.toFixed(2)) : String(m.value ?? '')}${m.unit ? ` ${m.unit}` : ''}`),
-        h('td', null, m.source ? h('code', null, String(m.source)) : '—'))))
-      : null,
-    arr(g.notes).length ? h('ul', { class: 'notes small' }, arr(g.notes).map((n) => h('li', null, String(n)))) : null)));
+    g.rounds.map(renderGateRound))));
 }
 
 function renderVerification() {

@@ -5,7 +5,7 @@
 //! would), starts a [`server::Dashboard`] on a free port and talks to it with a small HTTP/1.0
 //! client over TCP.
 
-use engine::events::{Event, LaneInfo, RunState};
+use engine::events::{Event, GateFinding, GateMetric, LaneInfo, RunState};
 use engine::journal::{Journal, RunRecord, now_ms};
 use server::{Dashboard, Limits, Options};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -240,6 +240,51 @@ async fn pages_and_api_answer_and_escape_a_hostile_plan() {
     assert_eq!(get(addr, "/runs/nope").await.status, 404);
     assert_eq!(get(addr, "/api/runs/nope").await.status, 404);
     assert_eq!(get(addr, "/nothing/here").await.status, 404);
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_room_carries_every_round_of_a_gate_in_order_with_its_fix() {
+    let f = fixture("r1", dead_pid());
+    let round = |round: u32, coverage: f64, findings: Vec<GateFinding>| Event::GateChecked {
+        task: "1.1".into(),
+        round,
+        skill: "production-engineer".into(),
+        passed: findings.is_empty(),
+        findings,
+        metrics: vec![GateMetric {
+            name: "coverage of changed lines".into(),
+            value: coverage,
+            unit: "%".into(),
+            source: "coverage/lcov.info".into(),
+        }],
+        notes: Vec::new(),
+    };
+    let low = GateFinding { check: "coverage".into(), message: "47.1% < 80%".into(), location: None };
+    f.journal.record("r1", round(1, 47.1, vec![low])).unwrap();
+    f.journal.record("r1", Event::GateFixCommitted { task: "1.1".into(), round: 1, commit: "f1x".into() }).unwrap();
+    f.journal.record("r1", round(2, 91.0, Vec::new())).unwrap();
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+
+    let room = get(dash.addr(), "/api/runs/r1").await.json();
+    let gate = &room["gates"][0];
+    let rounds: Vec<(u64, bool, f64, &str)> = gate["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let coverage = r["metrics"][0]["value"].as_f64().unwrap();
+            (
+                r["round"].as_u64().unwrap(),
+                r["passed"].as_bool().unwrap(),
+                coverage,
+                r["fix_commit"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(rounds, [(1, false, 47.1, "f1x"), (2, true, 91.0, "-")], "{gate}");
+    assert_eq!(gate["rounds"][0]["findings"][0]["message"], "47.1% < 80%");
+    assert_eq!(gate["rounds"][0]["metrics"][0]["source"], "coverage/lcov.info");
     dash.stop().await.unwrap();
 }
 

@@ -378,13 +378,63 @@ fn worker_env(agent: &dyn Agent) -> Vec<(String, String)> {
 /// What lane worktrees get, worked out from the repository and its configuration; advice
 /// (a lockfile without its folder) is said once.
 pub(super) async fn provision(ws: &Workspace, config: &Config) -> Result<engine::provision::Provision, CliError> {
-    let provision = engine::provision::Provision::plan(&ws.root, &config.worktree.settings())
+    let provision = engine::provision::Provision::plan(&ws.root, &ws.worktree_root, &config.worktree.settings())
         .await
         .map_err(|e| CliError::io(format!("error: could not list the files to bring into worktrees: {e}")))?;
     for advice in &provision.advice {
         say!("note: {advice}");
     }
     Ok(provision)
+}
+
+/// Above `max_copy_bytes` of copies per worktree (no reflink), asks before writing them; without
+/// a terminal to ask on, refuses, naming the setting. `worktrees`: how many at most, if known.
+fn agree_to_copies(provision: &engine::provision::Provision, worktrees: Option<usize>) -> Result<(), CliError> {
+    use engine::provision::human_bytes;
+    if !provision.over_limit() {
+        return Ok(());
+    }
+    let copied: Vec<String> = provision
+        .items
+        .iter()
+        .filter(|i| i.copy_bytes() > 0)
+        .map(|i| format!("{} {}", i.entry, human_bytes(i.copy_bytes())))
+        .collect();
+    let per_lane = provision.copy_bytes();
+    let total = worktrees
+        .map(|n| {
+            let worktrees = if n == 1 { "1 worktree makes".to_owned() } else { format!("up to {n} worktrees make") };
+            format!(", and {worktrees} {} in all", human_bytes(per_lane.saturating_mul(n as u64)))
+        })
+        .unwrap_or_default();
+    let what = format!(
+        "each lane's worktree would get {} of copies ({}), above `max_copy_bytes` ({}) under [worktree] in wavecrew.toml: this filesystem cannot clone files (reflink){total}",
+        human_bytes(per_lane),
+        copied.join(", "),
+        human_bytes(provision.max_copy_bytes)
+    );
+    let hint = "raise `max_copy_bytes` under [worktree] in wavecrew.toml, set `hardlink = true` there, or leave the folder out (.worktreeinclude) and set `setup` to make it in each lane";
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(format!("error: {what}; nothing was copied")).with_hint(hint));
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "note: {what}.\nCopy them? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::usage("error: not agreed; nothing was copied").with_hint(hint))
+    }
+}
+
+/// How many worktrees a run of `plan` makes at most: one per task running at once.
+fn worktrees_at_most(plan: &plan::Plan, options: &Options) -> usize {
+    let schedule = plan::Schedule::new(plan);
+    let named = schedule.lanes().iter().filter(|l| !l.default).count();
+    let defaults = usize::from(schedule.lanes().iter().any(|l| l.default));
+    options.jobs.unwrap_or(named + defaults).max(1)
 }
 
 /// Returns at Ctrl-C or SIGTERM.
@@ -446,13 +496,22 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
         let (root, config) = load_config(&args.repo)?;
         let options = args.agent.options(&config);
         let described = with_runtime(move |_| {
-            Box::pin(async move { engine::provision::Provision::plan(&root, &config.worktree.settings()).await.ok() })
+            Box::pin(async move {
+                let worktrees = Workspace::worktree_root_of(&root).await.ok()?;
+                engine::provision::Provision::plan(&root, &worktrees, &config.worktree.settings()).await.ok()
+            })
         })?;
         print!("{}", dry_run(&parsed.plan, &options));
         if let Some(provision) = described {
-            println!("\nEach lane's worktree gets: {}", provision.describe());
-            for line in provision.advice {
+            println!("\nEach lane's worktree gets:\n{}", provision.describe(worktrees_at_most(&parsed.plan, &options)));
+            for line in &provision.advice {
                 println!("note: {line}");
+            }
+            if provision.over_limit() {
+                println!(
+                    "note: that is above `max_copy_bytes` ({}) under [worktree] in wavecrew.toml: `run` asks first, and without a terminal refuses",
+                    engine::provision::human_bytes(provision.max_copy_bytes)
+                );
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -471,6 +530,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
             consent(&ws, &parsed.plan, &bytes, yes)?;
             options.provision = provision(&ws, &config).await?;
+            agree_to_copies(&options.provision, Some(worktrees_at_most(&parsed.plan, &options)))?;
             check_backend(&options).await?;
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
@@ -505,6 +565,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
                     .ok_or_else(|| CliError::usage("error: this repository has no run to resume"))?,
             };
             options.provision = provision(&ws, &config).await?;
+            agree_to_copies(&options.provision, None)?;
             check_backend(&options).await?;
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
@@ -673,9 +734,7 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
     use std::fmt::Write as _;
     let schedule = plan::Schedule::new(plan);
     let mut out = String::new();
-    let named = schedule.lanes().iter().filter(|l| !l.default).count();
-    let defaults = usize::from(schedule.lanes().iter().any(|l| l.default));
-    let jobs = options.jobs.unwrap_or(named + defaults).max(1);
+    let jobs = worktrees_at_most(plan, options);
     let _ = writeln!(out, "Dry run of {} · {}: nothing is changed.\n", plan.milestone, plan.title);
     let _ = writeln!(out, "Lanes (at most {jobs} tasks at once)");
     for lane in schedule.lanes() {

@@ -10,6 +10,11 @@
 //     Opens the page of a run whose plan and output are full of markup and fails if any of it
 //     ran (window.__xss) or became an element (a <script> that is not the page's own).
 //
+//   node room.mjs --gates <room-url> <screenshot.png>
+//     Opens the page of a finished run with quality gates and reads what its gates section
+//     shows. Prints {"gates": [{"title": TEXT, "passed": BOOL, "rounds": [{"title": TEXT,
+//     "passed": BOOL, "findings": [TEXT], "metrics": [TEXT], "fix": TEXT|null}]}]}.
+//
 // playwright-core is loaded from $WAVECREW_BROWSER_DEPS/node_modules (npm install --prefix
 // "$WAVECREW_BROWSER_DEPS" playwright-core@<the version in package.json>); the browser is
 // $CHROMIUM or /usr/bin/chromium. Every step gives up after 30 s with a message saying which
@@ -31,7 +36,8 @@ function fail(message) {
 
 function usage() {
   fail('usage: node room.mjs <room-url-with-token> <screenshot.png>\n'
-    + '       node room.mjs --xss <room-url> <screenshot.png>');
+    + '       node room.mjs --xss <room-url> <screenshot.png>\n'
+    + '       node room.mjs --gates <room-url> <screenshot.png>');
 }
 
 function loadPlaywright() {
@@ -48,8 +54,7 @@ function loadPlaywright() {
 }
 
 const args = process.argv.slice(2);
-const xss = args[0] === '--xss';
-if (xss) args.shift();
+const mode = ['--xss', '--gates'].includes(args[0]) ? args.shift() : '--live';
 if (args.length !== 2) usage();
 const [url, screenshot] = args;
 
@@ -242,7 +247,32 @@ async function hostile() {
   if (problems.length) fail(problems.join('\n  '));
 }
 
-(xss ? hostile() : live()).catch(async (e) => {
+async function gates() {
+  await openRoom();
+  const shown = await step('the gates section shows every round', async () => {
+    await page.waitForSelector('#gates article.gate section.gate-round', { timeout: STEP_MS }).catch(async (e) => {
+      const html = await page.evaluate(() => document.getElementById('gates-section').outerHTML.slice(0, 3000));
+      throw new Error(`${e.message}: ${html}`.replace(/\n/g, ' '));
+    });
+    return page.evaluate(() => [...document.querySelectorAll('#gates article.gate')].map((gate) => ({
+      title: gate.querySelector('h3').textContent,
+      passed: gate.dataset.passed === 'yes',
+      rounds: [...gate.querySelectorAll('section.gate-round')].map((round) => ({
+        title: round.querySelector('h4').textContent,
+        passed: round.dataset.passed === 'yes',
+        findings: [...round.querySelectorAll('.findings li')].map((li) => li.textContent),
+        metrics: [...round.querySelectorAll('tbody tr')].map((tr) => tr.textContent),
+        fix: round.querySelector('.fix')?.textContent ?? null,
+      })),
+    })));
+  });
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ gates: shown })}\n`);
+}
+
+({ '--xss': hostile, '--gates': gates, '--live': live })[mode]().catch(async (e) => {
   await browser?.close().catch(() => {});
   fail(e && e.stack ? e.stack : String(e));
 });
