@@ -113,6 +113,10 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 seconds(*duration_ms)
             )
         }
+        Event::CheckpointWaiting { task, kind, commit, auto: true, .. } => {
+            let change = commit.as_deref().map(|c| format!(" of commit {}", short(c))).unwrap_or_default();
+            format!("{task:>5}  checkpoint ({kind}){change}: answered by --auto-approve")
+        }
         Event::CheckpointWaiting { task, kind, options, details, .. } => {
             let run = &envelope.run;
             let mut text = format!("{task:>5}  WAITING for you ({kind})\n");
@@ -133,10 +137,11 @@ fn plain(envelope: &Envelope) -> Option<String> {
             }
             text
         }
-        Event::CheckpointAnswered { task, answer, detail, auto } => {
+        Event::CheckpointAnswered { task, answer, detail, auto, commit } => {
             let by = if *auto { " (--auto-approve)" } else { "" };
+            let change = commit.as_deref().map(|c| format!(" commit {}", short(c))).unwrap_or_default();
             let detail = detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
-            format!("{task:>5}  {answer}{by}{detail}")
+            format!("{task:>5}  {answer}{change}{by}{detail}")
         }
         Event::TaskCommitted { task, commit, message, .. } => {
             format!("{task:>5}  committed {} {message}", short(commit))

@@ -722,7 +722,12 @@ fn a_gate_that_asks_for_0_vulnerabilities_is_unverified_when_the_audit_cannot_ru
     let child = Stopped(repo.command(&args).env("PATH", &path).stdout(std::process::Stdio::piped()).spawn().unwrap());
     let run = common::wait_for_checkpoint(&repo, "2.1");
     let report = String::from_utf8(repo.command(&["report", &run]).output().unwrap().stdout).unwrap();
-    assert!(report.contains("### Task 2.1 · security-auditor: unverified: needs a person\n\n#### Round 1: unverified: needs a person"), "{report}");
+    assert!(
+        report.contains(
+            "### Task 2.1 · security-auditor: unverified: needs a person\n\n#### Round 1: unverified: needs a person"
+        ),
+        "{report}"
+    );
     assert!(
         report.contains("- not checked: the gate's Done asks for a dependency audit, but `npm audit --audit-level=high` could not audit the dependencies of package-lock.json (exited with code 1): npm ERR! audit endpoint returned an error"),
         "{report}"

@@ -269,6 +269,7 @@ impl SlurmBackend {
                     // The worker's word, unless Slurm stopped the job under it (scancel from
                     // outside, the time limit, a node lost): then Slurm's reason comes first.
                     Ok(JobResult::Failed { reason }) => Work::Ended(Attempt::Failed(self.why(id, Some(reason)).await)),
+                    Ok(JobResult::VerifyTimedOut { reason }) => Work::Ended(Attempt::VerifyTimedOut(reason)),
                     Ok(JobResult::Cancelled) => Work::Ended(Attempt::Failed(self.why(id, None).await)),
                     Err(reason) => Work::Ended(Attempt::Failed(reason)),
                 });

@@ -206,6 +206,7 @@ pub fn sign_off_manual(journal: &Journal, run: &str, note: Option<&str>) -> Resu
                     answer: "approved".into(),
                     detail: note.map(str::to_owned),
                     auto: false,
+                    commit: None,
                 },
             )?;
             Ok(Done { message: format!("signed off the {steps} manual step(s) of run {}", record.id), run: record.id })

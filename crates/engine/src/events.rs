@@ -316,11 +316,32 @@ pub enum Event {
         duration_ms: u64,
     },
     /// A checkpoint waits for a person: to check the change `commit` (human-verify), to pick one
-    /// of `options` (decision), or to do something by hand (human-action).
-    CheckpointWaiting { task: String, kind: String, options: Vec<String>, commit: Option<String>, details: String },
+    /// of `options` (decision), or to do something by hand (human-action). `steps` are the
+    /// Verify sentences a person follows ("Run `npm run dev` and open `/room/1`"), which
+    /// wavecrew does not run. `auto`: `--auto-approve` answers it at once (the answer follows).
+    /// `steps` and `auto` are absent in journals written before they existed.
+    CheckpointWaiting {
+        task: String,
+        kind: String,
+        options: Vec<String>,
+        commit: Option<String>,
+        details: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        steps: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        auto: bool,
+    },
     /// A person (or `--auto-approve`) answered a checkpoint: `approved`, `rejected` or `decided`,
-    /// with the note, the reason or the option.
-    CheckpointAnswered { task: String, answer: String, detail: Option<String>, auto: bool },
+    /// with the note, the reason or the option; `commit` is the change a human-verify answer was
+    /// about (absent in journals written before it existed).
+    CheckpointAnswered {
+        task: String,
+        answer: String,
+        detail: Option<String>,
+        auto: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+    },
     /// A quality gate checked the run branch (round 1 first; every later round follows a fix by
     /// the gate's agent). `passed`: no findings. `unverified`: what the gate's Done asks for
     /// that its checks could not check, and why; with no finding, the gate needs a person

@@ -99,6 +99,15 @@ pub fn build(plan: &Plan, task: &Task, extras: &Extras) -> String {
             }
             let _ = writeln!(out);
         }
+        if !task.verify_steps.is_empty() {
+            // A dev server an agent starts never exits: the steps are for the person, not for it.
+            let _ =
+                writeln!(out, "A person follows these steps before approving your change; do not run them yourself:\n");
+            for step in &task.verify_steps {
+                let _ = writeln!(out, "- {}", step.value);
+            }
+            let _ = writeln!(out);
+        }
     }
     if let Some(failure) = failure {
         let _ = writeln!(
@@ -284,5 +293,19 @@ A small ledger package.
         );
         assert_eq!(fill_placeholders("test(M2): add tests", "M2", "x"), "test(M2): add tests");
         assert_eq!(fill_placeholders("feat: {a} } {", "M1", "CLI flags"), "feat: CLI flags } {");
+    }
+
+    #[test]
+    fn the_steps_for_a_person_are_not_among_the_commands_the_agent_is_told_wavecrew_runs() {
+        let plan = plan::parse(
+            "# M1 Implementation Plan: x\n\n## Waves\n\n### Wave 1\n\n**Task 1.1** (type: checkpoint:human-verify)\n\
+             - **Action**: Style the page\n- **Verify**: `npm run build` passes. Run `npm run dev` and open `/room/1`.\n",
+            "x",
+        )
+        .plan;
+        let prompt = build(&plan, &plan.tasks[0], &Extras { failure: None, decisions: &[], skills: &[], landed: &[] });
+        let (runs, steps) = prompt.split_once("do not run them yourself").unwrap();
+        assert!(runs.contains("- `npm run build`") && !runs.contains("- `npm run dev`"), "{prompt}");
+        assert!(steps.contains("- Run `npm run dev` and open `/room/1`."), "{prompt}");
     }
 }

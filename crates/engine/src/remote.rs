@@ -80,6 +80,11 @@ pub enum JobResult {
         /// Why, as a local attempt would say it.
         reason: String,
     },
+    /// A Verify command did not exit in time: the task fails without another attempt.
+    VerifyTimedOut {
+        /// Why, as a local attempt would say it.
+        reason: String,
+    },
     /// The worker was stopped.
     Cancelled,
 }
@@ -294,6 +299,10 @@ mod tests {
         assert!(attempt.read_result().is_none());
         attempt.write_result(&JobResult::Failed { reason: "no".into() }).unwrap();
         assert_eq!(attempt.read_result().unwrap().unwrap(), JobResult::Failed { reason: "no".into() });
+        // A worker's Verify that timed out ends the task on the submitting side too, not retried.
+        let timed_out = JobResult::VerifyTimedOut { reason: "Verify `npm run dev` did not exit".into() };
+        attempt.write_result(&timed_out).unwrap();
+        assert_eq!(attempt.read_result().unwrap().unwrap(), timed_out);
         std::fs::write(attempt.result(), "{").unwrap();
         assert!(attempt.read_result().unwrap().is_err());
     }

@@ -55,6 +55,8 @@ pub struct CheckpointAnswer {
     pub detail: Option<String>,
     /// Whether `--auto-approve` gave it, not a person.
     pub auto: bool,
+    /// The change a human-verify checkpoint's answer was about.
+    pub commit: Option<String>,
 }
 
 /// A gate skill's checks of one gate task: every round in order, the last one also in the
@@ -243,12 +245,15 @@ impl Report {
                 Event::CheckpointAnswered { task, answer, .. } if task == MANUAL && answer == "approved" => {
                     manual_signed_off = true;
                 }
-                Event::CheckpointAnswered { task, answer, detail, auto } => checkpoints.push(CheckpointAnswer {
-                    task: task.clone(),
-                    answer: answer.clone(),
-                    detail: detail.clone(),
-                    auto: *auto,
-                }),
+                Event::CheckpointAnswered { task, answer, detail, auto, commit } => {
+                    checkpoints.push(CheckpointAnswer {
+                        task: task.clone(),
+                        answer: answer.clone(),
+                        detail: detail.clone(),
+                        auto: *auto,
+                        commit: commit.clone(),
+                    })
+                }
                 Event::AttemptStarted { task, attempt, .. } => {
                     started.entry(task).or_insert(envelope.at_ms);
                     verify.insert(task, (*attempt, Vec::new()));
@@ -351,7 +356,9 @@ impl Report {
             for c in &self.checkpoints {
                 let by = if c.auto { " by --auto-approve" } else { "" };
                 let detail = c.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
-                let _ = writeln!(out, "- {} {}{by}{detail}", c.task, c.answer);
+                let commit =
+                    c.commit.as_deref().map(|h| format!(" (commit `{}`)", &h[..h.len().min(10)])).unwrap_or_default();
+                let _ = writeln!(out, "- {} {}{by}{commit}{detail}", c.task, c.answer);
             }
         }
         if !self.gates.is_empty() {

@@ -420,6 +420,23 @@ fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// `Attempts: N parallel` asks for the best of N attempts run at once, chosen by evidence; this
+/// version cannot run attempts side by side yet, and running them one after another instead
+/// would be another promise than the plan's, so such a plan does not start.
+fn check_attempts(plan: &Plan) -> Result<(), EngineError> {
+    let parallel = plan.tasks.iter().find_map(|task| {
+        let attempts = task.attempts.as_ref().map(|a| a.value)?;
+        (attempts.parallel && attempts.count > 1).then_some((task.id, attempts.count))
+    });
+    match parallel {
+        Some((id, count)) => Err(EngineError::Unsupported(format!(
+            "task {id} asks for `Attempts: {count} parallel`: best of N attempts at once is not supported yet; \
+             write `Attempts: {count}` for up to {count} attempts one after another, or remove the field"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Whether a new file at `path` of a worktree stays out of commits: files brought in from the
 /// main tree, the agent CLI's scratch, and the answers wavecrew asked agents for.
 fn keep_out(ctx: &Ctx, path: &Path) -> bool {
@@ -442,6 +459,7 @@ pub async fn start(
         return Err(EngineError::Active { run: active.id, pid: active.pid });
     }
     check_skills(&ws.root, &plan)?;
+    check_attempts(&plan)?;
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {
@@ -943,12 +961,15 @@ async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &
         return match gate_task(ctx, task, lane_name, worktree, first_attempt).await {
             Ok(Attempt::Committed) => Outcome::Committed,
             Ok(Attempt::Cancelled) => Outcome::Cancelled,
-            Ok(Attempt::Failed(reason) | Attempt::Conflict(reason) | Attempt::Rejected(reason)) => {
-                match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: first_attempt, reason }) {
-                    Ok(()) => Outcome::Failed,
-                    Err(error) => Outcome::Broken(error.into()),
-                }
-            }
+            Ok(
+                Attempt::Failed(reason)
+                | Attempt::Conflict(reason)
+                | Attempt::Rejected(reason)
+                | Attempt::VerifyTimedOut(reason),
+            ) => match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: first_attempt, reason }) {
+                Ok(()) => Outcome::Failed,
+                Err(error) => Outcome::Broken(error.into()),
+            },
             Err(error) => Outcome::Broken(error),
         };
     }
@@ -958,15 +979,20 @@ async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &
         match resume_waiting(ctx, task, commit, first_attempt.saturating_sub(1).max(1)).await {
             Ok(Attempt::Committed) => return Outcome::Committed,
             Ok(Attempt::Cancelled) => return Outcome::Cancelled,
-            Ok(Attempt::Rejected(reason) | Attempt::Failed(reason) | Attempt::Conflict(reason)) => {
-                failure = Some(reason)
-            }
+            Ok(
+                Attempt::Rejected(reason)
+                | Attempt::Failed(reason)
+                | Attempt::Conflict(reason)
+                | Attempt::VerifyTimedOut(reason),
+            ) => failure = Some(reason),
             Err(error) => return Outcome::Broken(error),
         }
     }
     let mut conflicts = 0;
     let mut attempt = first_attempt;
     let mut used = 0;
+    // The task's own **Attempts** (one after another) wins over `--attempts`.
+    let allowed = task.attempts.as_ref().map_or(ctx.options.attempts, |a| u32::from(a.count));
     // An attempt still running as a scheduler job when the run stopped is followed to its end
     // first, under its own number.
     let mut reattach = ctx.reattach.get(&id).cloned();
@@ -993,10 +1019,17 @@ async fn run_attempts(ctx: &Ctx, task: &plan::Task, lane_name: &str, worktree: &
                 reason
             }
             Ok(Attempt::Conflict(reason) | Attempt::Failed(reason)) => reason,
+            // Another attempt would run the same command and wait as long again.
+            Ok(Attempt::VerifyTimedOut(reason)) => {
+                return match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: this, reason }) {
+                    Ok(()) => Outcome::Failed,
+                    Err(error) => Outcome::Broken(error.into()),
+                };
+            }
             Err(EngineError::Journal(error)) => return Outcome::Broken(EngineError::Journal(error)),
             Err(error) => format!("wavecrew could not run the attempt: {error}"),
         };
-        if used >= ctx.options.attempts {
+        if used >= allowed {
             return match ctx.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: this, reason }) {
                 Ok(()) => Outcome::Failed,
                 Err(error) => Outcome::Broken(error.into()),
@@ -1030,6 +1063,9 @@ pub(crate) enum Attempt {
     Conflict(String),
     /// A person rejected the change of a human-verify checkpoint, with this reason.
     Rejected(String),
+    /// A Verify command did not exit within the Verify timeout: the task fails without another
+    /// attempt, which would only wait as long again.
+    VerifyTimedOut(String),
     Cancelled,
 }
 
@@ -1109,6 +1145,10 @@ async fn agent_and_verify(
         if result.cancelled {
             return Ok(Work::Ended(Attempt::Cancelled));
         }
+        if result.timed_out {
+            let reason = verify_timed_out(&command.value, ctx.options.verify_timeout);
+            return Ok(Work::Ended(Attempt::VerifyTimedOut(format!("{reason}\n{}", result.tail))));
+        }
         if !result.success() {
             let why = result.ended();
             let hint = if result.code == Some(127) { " (command not found)" } else { "" };
@@ -1120,6 +1160,25 @@ async fn agent_and_verify(
         }
     }
     Ok(Work::Tree(tree))
+}
+
+/// Why a Verify command that timed out ends the task: what it looks like (a server, a watch
+/// mode: [`plan::long_running`]), what to use instead, and why no other attempt follows.
+fn verify_timed_out(command: &str, timeout: Duration) -> String {
+    let secs = timeout.as_secs();
+    let looks = match plan::long_running(command) {
+        Some(found) => format!(
+            "it looks like {} (`{}` runs until it is killed); use {} instead, or make it a step for a person in a \
+             `checkpoint:human-verify` task",
+            found.what, found.part, found.instead
+        ),
+        None => {
+            format!("a Verify command must exit by itself; if it is only slow, raise `--verify-timeout` (now {secs} s)")
+        }
+    };
+    format!(
+        "Verify `{command}` did not exit within {secs} s: {looks}. Another attempt would wait as long again, so the task stops here."
+    )
 }
 
 /// Makes the task's commit of `tree` on `base` and lands it: after a person's approval for a
@@ -1203,6 +1262,7 @@ pub async fn work_remote(
             Work::Ended(Attempt::Failed(reason) | Attempt::Conflict(reason) | Attempt::Rejected(reason)) => {
                 JobResult::Failed { reason }
             }
+            Work::Ended(Attempt::VerifyTimedOut(reason)) => JobResult::VerifyTimedOut { reason },
             Work::Ended(Attempt::Committed) => JobResult::Failed { reason: "nothing to commit".into() },
         };
         let _ = ws.git.remove_worktree(&worktree).await;
@@ -1889,7 +1949,12 @@ async fn ask_for_answer(
     match ended {
         None | Some(Attempt::Committed) => {}
         Some(Attempt::Cancelled) => return Ok(Answered::Cancelled),
-        Some(Attempt::Failed(reason) | Attempt::Conflict(reason) | Attempt::Rejected(reason)) => {
+        Some(
+            Attempt::Failed(reason)
+            | Attempt::Conflict(reason)
+            | Attempt::Rejected(reason)
+            | Attempt::VerifyTimedOut(reason),
+        ) => {
             return Ok(Answered::Not(format!("did not finish: {}", reason.trim_end())));
         }
     }
@@ -2045,13 +2110,22 @@ async fn checkpoint(
     // Human actions and unverified gates are a person's by definition: never answered for them.
     let by_a_person = matches!(task.kind, TaskType::HumanAction | TaskType::Gate);
     if ctx.options.auto_approve.contains(&task.kind) && !by_a_person {
+        // Journaled like a person's answer, with the change it approved: the report says so.
+        let details = checkpoint_details(ctx, task, commit, base, why).await;
+        ctx.emitter.emit(checkpoint_waiting(task, &options, commit, details, true))?;
         let (answer, detail, result) = match options.first() {
             Some(first) if task.kind == TaskType::Decision => {
                 ("decided", Some(first.clone()), Answer::Decided(first.clone()))
             }
             _ => ("approved", None, Answer::Approved),
         };
-        ctx.emitter.emit(Event::CheckpointAnswered { task: id, answer: answer.into(), detail, auto: true })?;
+        ctx.emitter.emit(Event::CheckpointAnswered {
+            task: id,
+            answer: answer.into(),
+            detail,
+            auto: true,
+            commit: commit.map(str::to_owned),
+        })?;
         return Ok(result);
     }
     // Waiting for a person takes no slot: other tasks run meanwhile.
@@ -2073,30 +2147,8 @@ async fn checkpoint(
             }
         }
     }
-    let mut details = why.to_owned();
-    if let Some(action) = &task.action {
-        details.push_str(&format!("Action: {}\n", action.value));
-    }
-    if let Some(verify) = &task.verify {
-        details.push_str(&format!("Check: {}\n", verify.value));
-    }
-    if let Some(done) = &task.done {
-        details.push_str(&format!("Done when: {}\n", done.value));
-    }
-    if let Some(commit) = commit {
-        let files = ctx.repo.run(&["diff", "--name-only", base, commit]).await.unwrap_or_default();
-        details.push_str(&format!(
-            "Changed: {}\n",
-            if files.is_empty() { "nothing".into() } else { files.replace('\n', ", ") }
-        ));
-    }
-    ctx.emitter.emit(Event::CheckpointWaiting {
-        task: id.clone(),
-        kind: task.kind.to_string(),
-        options: options.clone(),
-        commit: commit.map(str::to_owned),
-        details,
-    })?;
+    let details = checkpoint_details(ctx, task, commit, base, why).await;
+    ctx.emitter.emit(checkpoint_waiting(task, &options, commit, details, false))?;
     let mut cancel = ctx.cancel.clone();
     loop {
         if *cancel.borrow() {
@@ -2123,6 +2175,7 @@ async fn checkpoint(
                     answer: kind.to_owned(),
                     detail: shown,
                     auto: false,
+                    commit: commit.map(str::to_owned),
                 })?;
                 // Back to work (landing the change, or the agent again): that needs a slot.
                 let (go, granted) = oneshot::channel();
@@ -2139,6 +2192,55 @@ async fn checkpoint(
             () = tokio::time::sleep(Duration::from_millis(250)) => {}
             _ = cancel.changed() => {}
         }
+    }
+}
+
+/// What a waiting checkpoint shows a person: `why` (lines, or empty: what an unverified gate could
+/// not check) first, then the task's Action, Verify and Done, the steps of Verify they follow
+/// themselves (wavecrew does not run them), and the files `commit` changed.
+async fn checkpoint_details(ctx: &Ctx, task: &plan::Task, commit: Option<&str>, base: &str, why: &str) -> String {
+    let mut details = why.to_owned();
+    if let Some(action) = &task.action {
+        details.push_str(&format!("Action: {}\n", action.value));
+    }
+    if let Some(verify) = &task.verify {
+        details.push_str(&format!("Check: {}\n", verify.value));
+    }
+    if !task.verify_steps.is_empty() {
+        details.push_str("Steps for you (wavecrew does not run them):\n");
+        for step in &task.verify_steps {
+            details.push_str(&format!("  - {}\n", step.value));
+        }
+    }
+    if let Some(done) = &task.done {
+        details.push_str(&format!("Done when: {}\n", done.value));
+    }
+    if let Some(commit) = commit {
+        let files = ctx.repo.run(&["diff", "--name-only", base, commit]).await.unwrap_or_default();
+        details.push_str(&format!(
+            "Changed: {}\n",
+            if files.is_empty() { "nothing".into() } else { files.replace('\n', ", ") }
+        ));
+    }
+    details
+}
+
+/// The event of a checkpoint that waits for its answer (`auto`: from `--auto-approve`, at once).
+fn checkpoint_waiting(
+    task: &plan::Task,
+    options: &[String],
+    commit: Option<&str>,
+    details: String,
+    auto: bool,
+) -> Event {
+    Event::CheckpointWaiting {
+        task: task.id.to_string(),
+        kind: task.kind.to_string(),
+        options: options.to_vec(),
+        commit: commit.map(str::to_owned),
+        details,
+        steps: task.verify_steps.iter().map(|s| s.value.clone()).collect(),
+        auto,
     }
 }
 

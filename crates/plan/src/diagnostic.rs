@@ -89,16 +89,19 @@ codes! {
     TaskWaveMismatch => "task-wave-mismatch", Error, "A task's id names another wave than the one it is written in.";
     DuplicateTask => "duplicate-task", Error, "Two tasks have the same id.";
     UnknownTaskType => "unknown-task-type", Error, "A task has a type that wavecrew does not know.";
+    BadAttempts => "bad-attempts", Error, "A task's **Attempts** is not `<N>` or `<N> parallel` with N from 1 to 8.";
     UnknownField => "unknown-field", Warning, "A task has a field that wavecrew does not know; it is kept.";
     DuplicateField => "duplicate-field", Error, "A task has the same field twice.";
     VagueFiles => "vague-files", Warning, "An auto task's Files is prose instead of paths, so it cannot be locked.";
     PathOutsideRepo => "path-outside-repo", Error, "A path is absolute or leaves the repository.";
+    LongRunningVerify => "long-running-verify", Warning, "A Verify or Automated command does not exit by itself (a dev server, a watch mode).";
     MissingField => "missing-field", Error, "A task lacks a field its type requires.";
     ParallelFileConflict => "parallel-file-conflict", Warning, "Two tasks that may run at the same time list the same file.";
     UnknownTask => "unknown-task", Error, "A task id that no task has.";
     TaskAssignedTwice => "task-assigned-twice", Error, "A task is on two Agent Strategy rows.";
     AgentWaveMismatch => "agent-wave-mismatch", Error, "An Agent Strategy row names another wave than its task's.";
     UnassignedTask => "unassigned-task", Warning, "A task is on no Agent Strategy row, so it gets the default agent.";
+    OrphanCommitLine => "orphan-commit-line", Warning, "A Commit Strategy line names no task, so no commit uses it.";
     BadCommitLine => "bad-commit-line", Error, "A Commit Strategy line is not a conventional commit.";
     DefaultCommit => "default-commit", Info, "An auto task has no Commit Strategy line, so it gets the default message.";
     UnfilledPlaceholder => "unfilled-placeholder", Warning, "A `{...}` placeholder of the template is still there.";
@@ -200,7 +203,7 @@ mod tests {
             assert_eq!(Code::from_name(code.as_str()), Some(code));
             assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{code}");
         }
-        // The 28 codes of PLAN_FORMAT.md, and `unknown-skill`, which needs the repository to tell.
-        assert_eq!(Code::ALL.len(), 29);
+        // The 31 codes of PLAN_FORMAT.md, and `unknown-skill`, which needs the repository to tell.
+        assert_eq!(Code::ALL.len(), 32);
     }
 }

@@ -130,8 +130,8 @@ fn align_table(doc: &Doc, table: Span) -> Option<(Span, String)> {
     (out != raw).then_some((lines_span, out))
 }
 
-/// Reorders a task's field list into Skill, Files, Action, Verify, Done, then the rest in
-/// their written order; `None` when it is already in order.
+/// Reorders a task's field list into Skill, Files, Action, Verify, Done, Attempts, then the
+/// rest in their written order; `None` when it is already in order.
 fn order_fields(doc: &Doc, list: &Block) -> Option<(Span, String)> {
     let items = list.list_items();
     let region = line_span(doc.src, list.span);
@@ -145,7 +145,7 @@ fn order_fields(doc: &Doc, list: &Block) -> Option<(Span, String)> {
         let (_, content) = doc.item_content(list, item);
         let rank = parse_field_head(content)
             .and_then(|(name, _)| KnownField::from_name(&content[name.range()]))
-            .map_or(5, |field| field as u8);
+            .map_or(KnownField::Attempts as u8 + 1, |field| field as u8);
         chunks.push((rank, &doc.src[starts[i]..end]));
     }
     if chunks.windows(2).all(|w| w[0].0 <= w[1].0) {
@@ -190,10 +190,10 @@ mod tests {
 
     #[test]
     fn fields_are_put_in_canonical_order() {
-        let text = "## Waves\n### Wave 1\n**Task 1.1** (type: auto)\n- **Done**: d\n- **Notes**: n\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n";
+        let text = "## Waves\n### Wave 1\n**Task 1.1** (type: auto)\n- **Attempts**: 2\n- **Done**: d\n- **Notes**: n\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n";
         assert_eq!(
             format(text),
-            "## Waves\n### Wave 1\n**Task 1.1** (type: auto)\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n- **Done**: d\n- **Notes**: n\n"
+            "## Waves\n### Wave 1\n**Task 1.1** (type: auto)\n- **Files**: `a`\n  more\n- **Action**: a\n- **Verify**: v\n- **Done**: d\n- **Attempts**: 2\n- **Notes**: n\n"
         );
     }
 

@@ -15,6 +15,7 @@
 //! assert!(!parsed.has_errors());
 //! ```
 
+mod command;
 mod diagnostic;
 mod format;
 mod model;
@@ -25,6 +26,7 @@ mod span;
 pub mod text;
 mod validate;
 
+pub use command::{LongRunning, long_running};
 pub use diagnostic::{Code, Diagnostic, Fix, Severity};
 pub use format::format;
 pub use model::*;

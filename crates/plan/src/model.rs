@@ -215,12 +215,18 @@ pub struct Task {
     pub action: Option<Spanned<String>>,
     /// **Verify**, as Markdown: the criterion for a person or an agent.
     pub verify: Option<Spanned<String>>,
-    /// The backticked commands of **Verify**, in order.
+    /// The backticked commands of **Verify** that wavecrew runs, in order.
     pub verify_commands: Vec<Spanned<String>>,
+    /// Sentences of a human-verify task's **Verify** that tell a person to run or open
+    /// something ("Run `npm run dev` and open `/room/1`"): shown to the person, not run. Their
+    /// backticked spans are not in `verify_commands`.
+    pub verify_steps: Vec<Spanned<String>>,
     /// **Done**, as Markdown.
     pub done: Option<Spanned<String>>,
     /// Skill names of **Skill**.
     pub skills: Vec<Spanned<String>>,
+    /// **Attempts**, when given and valid: how many attempts, and whether at once.
+    pub attempts: Option<Spanned<Attempts>>,
     /// Fields wavecrew does not know, kept in order.
     pub other_fields: Vec<Field>,
     /// Text after the header and list items that are not fields.
@@ -250,6 +256,42 @@ impl Task {
             }
         }
         format!("Task {}", self.id)
+    }
+}
+
+/// **Attempts**: `3` (up to three attempts, one after another) or `3 parallel` (best of three
+/// attempts at once, the winner chosen by evidence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Attempts {
+    /// How many attempts, from 1 to [`Attempts::MAX`].
+    pub count: u8,
+    /// Whether they run at the same time (best of N) rather than one after another.
+    pub parallel: bool,
+}
+
+impl Attempts {
+    /// The most attempts a task may ask for.
+    pub const MAX: u8 = 8;
+
+    /// Parses `3`, `3 parallel` or `3 sequential` (case-insensitive, a trailing `.` allowed).
+    /// `None` when the text has another shape or the count is not 1 to [`Attempts::MAX`].
+    pub fn parse(text: &str) -> Option<Attempts> {
+        let text = text.trim().trim_end_matches('.').trim_matches('`');
+        let mut words = text.split_whitespace();
+        let count: u8 = words.next()?.parse().ok().filter(|n| (1..=Attempts::MAX).contains(n))?;
+        let parallel = match words.next().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("sequential" | "sequentially") => false,
+            Some("parallel") => true,
+            Some(_) => return None,
+        };
+        words.next().is_none().then_some(Attempts { count, parallel })
+    }
+}
+
+impl fmt::Display for Attempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.count)?;
+        if self.parallel { f.write_str(" parallel") } else { Ok(()) }
     }
 }
 
@@ -366,6 +408,18 @@ mod tests {
         assert_eq!(task.summary(), "Bump to 1.2.3");
         task.title = Some("Titled".into());
         assert_eq!(task.summary(), "Titled");
+    }
+
+    #[test]
+    fn attempts_are_a_count_from_one_to_eight_and_maybe_parallel() {
+        assert_eq!(Attempts::parse("3 parallel"), Some(Attempts { count: 3, parallel: true }));
+        assert_eq!(Attempts::parse(" 2 Parallel. "), Some(Attempts { count: 2, parallel: true }));
+        assert_eq!(Attempts::parse("8"), Some(Attempts { count: 8, parallel: false }));
+        assert_eq!(Attempts::parse("4 sequential"), Some(Attempts { count: 4, parallel: false }));
+        for bad in ["0 parallel", "9 parallel", "-1", "three", "3 parallel please", "", "parallel", "300"] {
+            assert_eq!(Attempts::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(Attempts { count: 3, parallel: true }.to_string(), "3 parallel");
     }
 
     #[test]

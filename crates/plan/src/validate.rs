@@ -2,7 +2,7 @@
 //! commit lines, artifacts and file conflicts.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Plan, Task, TaskId, TaskType};
+use crate::model::{CommitLine, Plan, Task, TaskId, TaskType};
 use crate::schedule::Schedule;
 use crate::span::Span;
 use globset::{GlobBuilder, GlobMatcher};
@@ -20,6 +20,8 @@ pub(crate) fn validate(plan: &Plan, schedule: &Schedule) -> Vec<Diagnostic> {
     wave_dependencies(plan, schedule, &mut out);
     agents(plan, &tasks, &mut out);
     commits(plan, &tasks, &mut out);
+    orphan_commit_lines(plan, &mut out);
+    long_running_commands(plan, &mut out);
     let files = FileIndex::new(plan);
     artifacts(plan, &files, &mut out);
     file_conflicts(plan, schedule, &files, &mut out);
@@ -203,6 +205,133 @@ fn commits(plan: &Plan, tasks: &HashMap<TaskId, &Task>, out: &mut Vec<Diagnostic
                     plan.milestone, task.id
                 )),
         );
+    }
+}
+
+/// `orphan-commit-line` for each conventional line that names no task: no commit would use it.
+fn orphan_commit_lines(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let orphans: Vec<&CommitLine> = plan.commits.iter().filter(|line| line.task.is_none()).collect();
+    if orphans.is_empty() {
+        return;
+    }
+    let tasks = TaskWords::new(plan);
+    let example = plan.tasks.first().map_or_else(|| "1.1".to_owned(), |t| t.id.to_string());
+    let all = task_list(plan);
+    for line in orphans {
+        let (head, description) = line.message.split_once(": ").unwrap_or(("feat", &line.message));
+        let help = match tasks.probable_task(description) {
+            Some(task) => format!(
+                "it probably means task {} ({}): write `{head}: {{task {} description}}`, or add `task {}` to the line",
+                task.id,
+                task.summary(),
+                task.id,
+                task.id
+            ),
+            None => format!(
+                "name the task it is for, as in `{head}: {{task {example} description}}` or with `task {example}` \
+                 anywhere in the line, or remove it; {all}"
+            ),
+        };
+        out.push(
+            Diagnostic::new(
+                Code::OrphanCommitLine,
+                line.span,
+                format!("the commit line `{}` names no task", line.message),
+            )
+            .with_label("no commit uses this line")
+            .with_help(help),
+        );
+    }
+}
+
+/// The words of every task's title and Action, indexed by word: a plan may have many tasks and
+/// many commit lines to match against them.
+struct TaskWords<'p> {
+    tasks: &'p [Task],
+    /// For each word, the indices of the tasks that have it.
+    index: HashMap<String, Vec<usize>>,
+}
+
+impl<'p> TaskWords<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        let mut index: HashMap<String, Vec<usize>> = HashMap::default();
+        for (at, task) in plan.tasks.iter().enumerate() {
+            let action = task.action.as_ref().map_or("", |a| a.value.as_str());
+            for word in words(&format!("{} {action}", task.title.as_deref().unwrap_or_default())) {
+                index.entry(word).or_default().push(at);
+            }
+        }
+        TaskWords { tasks: &plan.tasks, index }
+    }
+
+    /// The task a commit line's description is probably about: the one whose title and Action
+    /// share the most words with it, when that is at least half of the description's words
+    /// and no other task shares as many.
+    fn probable_task(&self, description: &str) -> Option<&'p Task> {
+        let wanted = words(description);
+        let mut shared = vec![0usize; self.tasks.len()];
+        for word in &wanted {
+            for &at in self.index.get(word).into_iter().flatten() {
+                shared[at] += 1;
+            }
+        }
+        let best = shared.iter().copied().max().filter(|&best| best > 0 && best * 2 >= wanted.len())?;
+        let mut with_best = shared.iter().enumerate().filter(|&(_, &count)| count == best);
+        match (with_best.next(), with_best.next()) {
+            (Some((at, _)), None) => Some(&self.tasks[at]),
+            _ => None,
+        }
+    }
+}
+
+/// The distinct content words of `text`: lowercase, at least three letters, without common
+/// function words, with a plural or verb ending dropped (`parsing`, `parses` → `pars`).
+fn words(text: &str) -> HashSet<String> {
+    const COMMON: &[&str] = &[
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "into",
+        "that",
+        "this",
+        "its",
+        "are",
+        "was",
+        "will",
+        "task",
+        "description",
+    ];
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() >= 3 && !COMMON.contains(&w.as_str()))
+        .map(|w| {
+            let stem = ["ing", "ed", "es", "s"].iter().find_map(|end| w.strip_suffix(end).filter(|s| s.len() >= 3));
+            stem.map_or_else(|| w.clone(), str::to_owned)
+        })
+        .collect()
+}
+
+/// `long-running-verify` for Verify and Automated commands that do not exit by themselves.
+fn long_running_commands(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let mut report = |command: &str, span: Span, whose: String, for_a_person: &str| {
+        if let Some(found) = crate::command::long_running(command) {
+            out.push(
+                Diagnostic::new(Code::LongRunningVerify, span, format!("{whose} `{command}` does not exit by itself"))
+                    .with_label("runs until it is killed: the check would time out")
+                    .with_help(crate::command::help(&found, for_a_person)),
+            );
+        }
+    };
+    for task in &plan.tasks {
+        for command in &task.verify_commands {
+            let whose = format!("task {}'s Verify command", task.id);
+            report(command, command.span, whose, "a `checkpoint:human-verify` task (\"Run `…` and open …\")");
+        }
+    }
+    for check in &plan.verification.automated {
+        report(&check.command, check.span, "the Automated check".to_owned(), "`### Manual`");
     }
 }
 

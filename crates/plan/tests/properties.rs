@@ -51,6 +51,9 @@ fn plan_line() -> impl Strategy<Value = String> {
         "- **Verify**: `cargo test` and `npm run x`",
         "- **Files**: `src/a.rs`, UI components, `../x`",
         "- **Skill**: `production-engineer`",
+        "- **Attempts**: 3 parallel",
+        "- **Verify**: Run `npm run dev` and open `/room/1`. `npm test` passes",
+        "feat(M3): add the room panel",
         "  continued value",
         "    - nested item",
         "1. step one",
@@ -66,7 +69,7 @@ fn plan_line() -> impl Strategy<Value = String> {
         2 => (1u32..4, 1u32..4, prop::sample::select(vec!["auto", "checkpoint:gate", "checkpoint:human-verify", "odd"]))
             .prop_map(|(w, k, t)| format!("**Task {w}.{k}** (type: {t})")),
         2 => (1u32..4, "[ a-zA-Z]{0,8}").prop_map(|(n, name)| format!("### Wave {n}:{name}")),
-        3 => (prop::sample::select(vec!["Files", "Action", "Verify", "Done", "Skill", "Owner", "files"]), "[ -~]{0,16}")
+        3 => (prop::sample::select(vec!["Files", "Action", "Verify", "Done", "Skill", "Owner", "files", "Attempts"]), "[ -~]{0,16}")
             .prop_map(|(field, value)| format!("- **{field}**: {value}")),
         2 => ("[ 0-9]{0,3}", "[ a-zA-Z]{0,10}", "[ a-z]{0,6}", "[ 0-9.,()a-z]{0,10}")
             .prop_map(|(a, b, c, d)| format!("| {a} | {b} | {c} | {d} |")),
@@ -78,7 +81,9 @@ fn plan_line() -> impl Strategy<Value = String> {
 /// A task: header, then its fields in any order, with values from `plan_line`-like noise.
 fn task(wave: u32) -> impl Strategy<Value = String> {
     let field = (
-        prop::sample::select(vec!["Files", "Action", "Verify", "Done", "Skill", "Owner", "files", "Files:"]),
+        prop::sample::select(vec![
+            "Files", "Action", "Verify", "Done", "Skill", "Owner", "files", "Files:", "Attempts",
+        ]),
         prop::sample::select(vec![
             "`src/a.rs`, `src/b/*.rs`",
             "UI components",
@@ -86,6 +91,8 @@ fn task(wave: u32) -> impl Strategy<Value = String> {
             "`cargo test` then `npm test`",
             "{What to implement}",
             "multi\n  line *value*",
+            "Run `npm run dev` and open `/room/1`.\n  Then check `a`; `cargo test` passes",
+            "2 parallel",
             "",
         ]),
         "[ -~]{0,8}",
@@ -210,6 +217,31 @@ proptest! {
     fn format_keeps_the_model(text in plan_text()) {
         let formatted = plan::format(&text);
         prop_assert_eq!(model_without_spans(&formatted), model_without_spans(&text));
+    }
+
+    #[test]
+    fn long_running_never_panics(text in any::<String>(), words in prop::collection::vec(
+        prop::sample::select(vec!["npm", "run", "dev", "&", "&&", "|", ";", "vitest", "CI=1", "'", "\"", "\\", "(", "-m", "python", "timeout", "--watch", "-w", "\n"]),
+        0..12,
+    )) {
+        let _ = plan::long_running(&text);
+        let _ = plan::long_running(&words.join(" "));
+        let _ = plan::long_running(&words.concat());
+    }
+
+    #[test]
+    fn verify_spans_are_either_run_or_shown_never_both(text in plan_text()) {
+        for task in plan::parse(&text, "prop").plan.tasks {
+            if task.kind != plan::TaskType::HumanVerify {
+                prop_assert!(task.verify_steps.is_empty(), "task {}", task.id);
+            }
+            for step in &task.verify_steps {
+                prop_assert!(step.value.contains('`'), "a step holds a command: {:?}", step.value);
+                for command in &task.verify_commands {
+                    prop_assert!(command.span.end <= step.span.start || step.span.end <= command.span.start);
+                }
+            }
+        }
     }
 
     #[test]

@@ -186,7 +186,7 @@ function apply(e, replaying) {
       }
       settle(String(e.task));
       if (!snap.checkpoints.some((c) => c.task === e.task && c.answer === e.answer && c.detail === (e.detail ?? null))) {
-        snap.checkpoints.push({ task: e.task, answer: e.answer, detail: e.detail ?? null, auto: Boolean(e.auto) });
+        snap.checkpoints.push({ task: e.task, answer: e.answer, detail: e.detail ?? null, auto: Boolean(e.auto), commit: e.commit ?? null });
       }
       break;
     case 'gate_checked': {
@@ -830,7 +830,8 @@ function renderCheckpoints() {
     h('button', { type: 'button', class: 'link task-ref', dataset: { open: String(c.task) } }, String(c.task)), ' ',
     h('span', { class: 'badge answer', dataset: { answer: String(c.answer ?? '') } }, String(c.answer ?? '')),
     c.detail ? [' ', h('span', { class: 'answer-detail' }, String(c.detail))] : null,
-    c.auto ? h('span', { class: 'muted small' }, ' (auto)') : null)));
+    c.commit ? [' ', h('code', { class: 'small', title: String(c.commit) }, shortHash(c.commit))] : null,
+    c.auto ? h('span', { class: 'muted small' }, ' (auto-approved)') : null)));
 }
 
 // The task dialog -----------------------------------------------------------------------------

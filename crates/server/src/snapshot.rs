@@ -293,7 +293,7 @@ fn replay(events: &[Envelope]) -> (Vec<engine::events::LaneInfo>, HashMap<String
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
-            Event::CheckpointWaiting { task, kind, options, commit, details } => {
+            Event::CheckpointWaiting { task, kind, options, commit, details, .. } => {
                 waiting.insert(
                     task.clone(),
                     Waiting {

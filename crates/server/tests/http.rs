@@ -94,6 +94,8 @@ fn fixture(run: &str, pid: u32) -> Fixture {
             options: vec![],
             commit: Some("abc123".into()),
             details: "<script>window.__xss=1</script>".into(),
+            steps: vec![],
+            auto: false,
         },
         attempt_started("1.3", 1),
         Event::CheckpointWaiting {
@@ -102,6 +104,8 @@ fn fixture(run: &str, pid: u32) -> Fixture {
             options: vec!["Postgres".into(), "SQLite".into()],
             commit: None,
             details: String::new(),
+            steps: vec![],
+            auto: false,
         },
     ];
     for event in events {

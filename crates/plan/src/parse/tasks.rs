@@ -2,7 +2,7 @@
 
 use super::{Block, Doc};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Field, Task, TaskId, TaskType, strip_prefix_ignore_case};
+use crate::model::{Attempts, Field, Task, TaskId, TaskType, strip_prefix_ignore_case};
 use crate::span::{Span, Spanned};
 use crate::text;
 
@@ -75,6 +75,7 @@ pub(crate) enum KnownField {
     Action,
     Verify,
     Done,
+    Attempts,
 }
 
 impl KnownField {
@@ -85,6 +86,7 @@ impl KnownField {
             "action" => KnownField::Action,
             "verify" => KnownField::Verify,
             "done" => KnownField::Done,
+            "attempts" => KnownField::Attempts,
             _ => return None,
         })
     }
@@ -96,6 +98,7 @@ impl KnownField {
             KnownField::Action => "Action",
             KnownField::Verify => "Verify",
             KnownField::Done => "Done",
+            KnownField::Attempts => "Attempts",
         }
     }
 }
@@ -161,8 +164,10 @@ pub(crate) fn new_task(doc: &mut Doc, paragraph: &Block, header: &TaskHeader, wa
         action: None,
         verify: None,
         verify_commands: Vec::new(),
+        verify_steps: Vec::new(),
         done: None,
         skills: Vec::new(),
+        attempts: None,
         other_fields: Vec::new(),
         notes: header.rest.map(|s| Spanned::new(clean(s), shift(s))).into_iter().collect(),
         span: paragraph.span,
@@ -209,8 +214,24 @@ pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
             Some(KnownField::Done) => task.done = Some(Spanned::new(value, value_span)),
             Some(KnownField::Verify) => {
                 task.verify = Some(Spanned::new(value, value_span));
-                task.verify_commands = codes.into_iter().map(|(code, span)| Spanned::new(code, span)).collect();
+                let steps = if task.kind == TaskType::HumanVerify {
+                    person_steps(doc.src, value_span, &codes)
+                } else {
+                    Vec::new()
+                };
+                let in_step = |span: &Span| steps.iter().any(|step| step.start <= span.start && span.end <= step.end);
+                task.verify_commands = codes
+                    .into_iter()
+                    .filter(|(_, span)| !in_step(span))
+                    .map(|(code, span)| Spanned::new(code, span))
+                    .collect();
+                task.verify_steps =
+                    steps.into_iter().map(|step| Spanned::new(one_line(&doc.clean(step)), step)).collect();
             }
+            Some(KnownField::Attempts) => match Attempts::parse(&doc.clean(value_span)) {
+                Some(attempts) => task.attempts = Some(Spanned::new(attempts, value_span)),
+                None => doc.report(bad_attempts(task.id, &doc.clean(value_span), value_span, name_span)),
+            },
             Some(KnownField::Skill) => {
                 task.skills = if codes.is_empty() {
                     comma_pieces(doc.src, value_span, &[]).into_iter().map(|s| Spanned::new(doc.clean(s), s)).collect()
@@ -226,7 +247,7 @@ pub(crate) fn parse_fields(doc: &mut Doc, list: &Block, task: &mut Task) {
                         format!("task {} has an unknown field `{name}`", task.id),
                     )
                     .with_label("kept, but not used")
-                    .with_help("known fields are Files, Action, Verify, Done and Skill"),
+                    .with_help("known fields are Files, Action, Verify, Done, Skill and Attempts"),
                 );
                 task.other_fields.push(Field { name, value, span: item_span });
             }
@@ -249,6 +270,7 @@ pub(crate) fn report_missing_fields(doc: &mut Doc, task: &Task) {
         Action => task.action.as_ref().is_some_and(|v| !v.trim().is_empty()),
         Verify => task.verify.as_ref().is_some_and(|v| !v.trim().is_empty()),
         Done => task.done.as_ref().is_some_and(|v| !v.trim().is_empty()),
+        Attempts => true, // never required
     };
     let missing: Vec<&str> = required.iter().filter(|&&f| !present(f)).map(|f| f.name()).collect();
     if missing.is_empty() {
@@ -263,6 +285,123 @@ pub(crate) fn report_missing_fields(doc: &mut Doc, task: &Task) {
         )
         .with_help(format!("add {list} as `- **Name**: value` items under the task")),
     );
+}
+
+/// `bad-attempts` for an **Attempts** value that is not `<N>` or `<N> parallel` with N from 1 to 8.
+fn bad_attempts(id: TaskId, value: &str, value_span: Span, name_span: Span) -> Diagnostic {
+    let count = value.split_whitespace().next().and_then(|word| word.parse::<u64>().ok());
+    let message = match count {
+        _ if value.trim().is_empty() => format!("task {id} has an empty Attempts field"),
+        Some(n) if !(1..=u64::from(Attempts::MAX)).contains(&n) => {
+            format!("task {id} asks for {n} attempts; a task may have 1 to {}", Attempts::MAX)
+        }
+        _ => format!("task {id}: `{value}` is not a number of attempts"),
+    };
+    let span = if value_span.start == value_span.end { name_span } else { value_span };
+    Diagnostic::new(Code::BadAttempts, span, message).with_help(format!(
+        "write `- **Attempts**: 3 parallel` (best of 3 attempts at once) or `- **Attempts**: 3` (up to 3, one after \
+         another), with a number from 1 to {}",
+        Attempts::MAX
+    ))
+}
+
+/// Words that open a sentence addressed to a person: "Run `npm run dev` and open `/room/1`".
+const TO_A_PERSON: &[&str] = &[
+    "run", "open", "start", "launch", "visit", "go", "navigate", "browse", "click", "tap", "press", "type", "enter",
+    "check", "look", "see", "view", "watch", "confirm", "verify", "ensure", "try", "use", "log", "sign", "reload",
+    "refresh", "scroll", "select", "hover", "inspect", "compare", "load", "point", "resize", "drag", "fill", "submit",
+];
+
+/// Words that may come before the verb of such a sentence ("Then run …").
+const LEAD_INS: &[&str] = &["then", "first", "next", "now", "and", "please", "finally", "also", "manually"];
+
+/// The sentences of a human-verify task's **Verify** that are steps for a person: they open
+/// with an imperative verb ([`TO_A_PERSON`], possibly after "then" or after a phrase ending in
+/// `,` such as "In a browser,") and hold a backticked span. Sentences end at `.`, `!` or `?`
+/// before white space, at `;`, and at a line break before a list item or a blank line; code
+/// spans never split a sentence.
+fn person_steps(src: &str, value: Span, codes: &[(String, Span)]) -> Vec<Span> {
+    sentences(src, value, codes)
+        .into_iter()
+        .filter(|sentence| codes.iter().any(|(_, code)| sentence.start <= code.start && code.end <= sentence.end))
+        .filter(|sentence| {
+            let text = &src[sentence.range()];
+            // Up to the first code span: the words a person reads before the command.
+            let first_code = codes.iter().map(|(_, c)| c.start).filter(|&at| at >= sentence.start).min();
+            let head = &text[..first_code.map_or(text.len(), |at| (at - sentence.start).min(text.len()))];
+            opens_with_verb(head) || head.split_once(',').is_some_and(|(_, rest)| opens_with_verb(rest))
+        })
+        .collect()
+}
+
+fn opens_with_verb(text: &str) -> bool {
+    let mut words = text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .skip_while(|w| LEAD_INS.contains(&w.as_str()));
+    match words.next().as_deref() {
+        Some("make") => words.next().as_deref() == Some("sure"),
+        Some(word) => TO_A_PERSON.contains(&word),
+        None => false,
+    }
+}
+
+/// The sentences of `value` (see [`person_steps`]), trimmed, list markers included.
+fn sentences(src: &str, value: Span, codes: &[(String, Span)]) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut start = value.start;
+    let mut at = value.start;
+    let bytes = src.as_bytes();
+    let mut push = |from: usize, to: usize| {
+        let text = &src[from..to];
+        let lead = text.len() - text.trim_start().len();
+        let body = text.trim();
+        if !body.is_empty() {
+            out.push(Span::new(from + lead, from + lead + body.len()));
+        }
+    };
+    while at < value.end {
+        // Nothing inside a code span ends a sentence (`a.b; c`).
+        if let Some((_, code)) = codes.iter().find(|(_, c)| c.start <= at && at < c.end) {
+            at = code.end;
+            continue;
+        }
+        let next = bytes.get(at + 1).copied();
+        let ends = match bytes[at] {
+            b'.' | b'!' | b'?' => next.is_none_or(|b| b.is_ascii_whitespace()) || at + 1 >= value.end,
+            b';' => true,
+            b'\n' => {
+                let rest = src[at + 1..value.end].trim_start_matches([' ', '\t', '\r']);
+                rest.is_empty()
+                    || rest.starts_with('\n')
+                    || rest.starts_with(['-', '*', '+'])
+                    || rest.trim_start_matches(|c: char| c.is_ascii_digit()).starts_with(['.', ')'])
+                        && rest.starts_with(|c: char| c.is_ascii_digit())
+            }
+            _ => false,
+        };
+        if ends {
+            push(start, at + 1);
+            start = at + 1;
+        }
+        at += 1;
+    }
+    push(start, value.end);
+    out
+}
+
+/// A step's text on one line, as a person reads it: line breaks and the indentation after them
+/// become one space; a list marker before it and a `;` or `,` after it are dropped.
+fn one_line(text: &str) -> String {
+    let text = text.trim_start_matches(['-', '*', '+', ' ']);
+    let numbered = text.trim_start_matches(|c: char| c.is_ascii_digit());
+    let text = match numbered.strip_prefix(['.', ')']) {
+        Some(rest) if numbered.len() < text.len() => rest,
+        _ => text,
+    };
+    let text = text.trim().trim_end_matches([';', ',']);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `span` with trailing whitespace dropped.
