@@ -371,3 +371,37 @@ fn help_lists_every_command() {
         assert!(text.contains(&format!("  {command} ")), "{command}");
     }
 }
+
+#[test]
+fn agents_are_listed_in_aligned_columns() {
+    // A PATH with git alone: no agent CLI and no Slurm client is found, whatever this machine has.
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, bin) = (dir.path().join("repo"), dir.path().join("bin"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let git = which("git");
+    std::os::unix::fs::symlink(&git, bin.join("git")).unwrap();
+    assert!(std::process::Command::new(&git).args(["init", "--quiet"]).arg(&repo).status().unwrap().success());
+    std::fs::write(
+        repo.join("wavecrew.toml"),
+        "agent = \"a-long-agent-name\"\n[agents.a-long-agent-name]\ncommand = [\"my-agent\", \"{prompt_file}\"]\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("wavecrew")
+        .unwrap()
+        .current_dir(&repo)
+        .env("PATH", &bin)
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .arg("agents")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+/// The full path of a program on PATH.
+fn which(program: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("no `{program}` on PATH"))
+}

@@ -115,6 +115,7 @@ fn a_task_that_keeps_failing_skips_its_dependents_and_nothing_else() {
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains("1.1   failed      attempts 2"), "{status}");
     assert!(status.contains("2.1   skipped"), "{status}");
+    assert!(status.lines().all(|line| line == line.trim_end()), "no line ends in white space: {status:?}");
 }
 
 #[test]
