@@ -405,3 +405,71 @@ fn which(program: &str) -> PathBuf {
         .find(|path| path.is_file())
         .unwrap_or_else(|| panic!("no `{program}` on PATH"))
 }
+
+/// The subcommands `wavecrew --help` lists (without `help`).
+fn subcommands_in_help() -> Vec<String> {
+    let help = stdout(&wavecrew(&["--help"]));
+    let listed = help.split("\nCommands:\n").nth(1).and_then(|rest| rest.split("\n\n").next()).unwrap();
+    let names: Vec<String> = listed
+        .lines()
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() > 20 && names.iter().any(|n| n == "run"), "{help}");
+    names
+}
+
+/// Whether `word` is in `text` as a whole word (not inside a longer name like `runs`).
+fn has_word(text: &str, word: &str) -> bool {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word)
+        .any(|(at, _)| !text[..at].ends_with(is_name) && !text[at + word.len()..].starts_with(is_name))
+}
+
+#[test]
+fn completions_of_every_shell_offer_the_subcommands_help_lists_and_no_hidden_one() {
+    let subcommands = subcommands_in_help();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let output = wavecrew(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        for name in &subcommands {
+            assert!(has_word(&script, name), "{shell} completes no `{name}`");
+        }
+        for hidden in ["agent-double", "worker"] {
+            assert!(!has_word(&script, hidden), "{shell} offers the internal `{hidden}`");
+        }
+    }
+    let bash = stdout(&wavecrew(&["completions", "bash"]));
+    let top = bash.lines().find(|line| line.trim_start().starts_with("opts=\"-h -V --color")).unwrap().trim();
+    insta::assert_snapshot!(top, @r#"opts="-h -V --color --help --version check show graph new fmt schema run resume runs status logs cancel approve reject decide report gaps demo agents serve completions man help""#);
+    let syntax = std::process::Command::new("bash").arg("-n").arg("-c").arg(&bash).output().unwrap();
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    let bad = wavecrew(&["completions", "tcsh"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("[possible values: bash, elvish, fish, powershell, zsh]"), "{}", stderr(&bad));
+}
+
+#[test]
+fn the_manual_page_is_printed_or_written_one_per_subcommand() {
+    let printed = wavecrew(&["man"]);
+    assert_eq!(printed.status.code(), Some(0), "{}", stderr(&printed));
+    let page = stdout(&printed);
+    insta::assert_snapshot!(page);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man/man1");
+    let written = wavecrew(&["man", "--out", out.to_str().unwrap()]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    assert_eq!(std::fs::read_to_string(out.join("wavecrew.1")).unwrap(), page);
+    let mut files: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    let mut expected: Vec<String> = subcommands_in_help().iter().map(|name| format!("wavecrew-{name}.1")).collect();
+    expected.push("wavecrew.1".into());
+    expected.sort();
+    assert_eq!(files, expected);
+    let run = std::fs::read_to_string(out.join("wavecrew-run.1")).unwrap();
+    assert!(run.contains(".TH wavecrew-run 1") && run.contains("\\-\\-dry\\-run"), "{run}");
+}
