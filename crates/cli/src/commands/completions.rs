@@ -9,9 +9,12 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Install it where your shell looks for completions, e.g.:
-  bash: wavecrew completions bash > ~/.local/share/bash-completion/completions/wavecrew
-  zsh:  wavecrew completions zsh > ~/.zfunc/_wavecrew   (with `fpath+=~/.zfunc` before `compinit`)
-  fish: wavecrew completions fish > ~/.config/fish/completions/wavecrew.fish")]
+  bash: mkdir -p ~/.local/share/bash-completion/completions
+        wavecrew completions bash > ~/.local/share/bash-completion/completions/wavecrew
+  zsh:  mkdir -p ~/.zfunc && wavecrew completions zsh > ~/.zfunc/_wavecrew
+        (and `fpath+=~/.zfunc` before `compinit` in ~/.zshrc)
+  fish: mkdir -p ~/.config/fish/completions
+        wavecrew completions fish > ~/.config/fish/completions/wavecrew.fish")]
 pub struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_enum)]

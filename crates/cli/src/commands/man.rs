@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Read it with `wavecrew man | man -l -`, or install the pages:
-  wavecrew man --out ~/.local/share/man/man1   (then `man wavecrew`, `man wavecrew-run`)")]
+#[command(after_help = "Read it with `wavecrew man | man -l -`, or install the pages beside the program:
+  wavecrew man --out ~/.cargo/share/man/man1
+then `man wavecrew`, `man wavecrew-run` find them (man-db looks there when ~/.cargo/bin is on PATH).")]
 pub struct ManArgs {
     /// Write `wavecrew.1` and a page per subcommand (`wavecrew-run.1`, ...) into DIR, which is
     /// made if missing, instead of printing `wavecrew.1`.
