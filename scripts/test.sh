@@ -11,11 +11,17 @@ command -v cargo >/dev/null || {
 }
 # Git, Node, Python, Chromium, Slurm: from Debian's packages (as root, or through sudo).
 scripts/install-test-deps.sh
-# The agent adapters are tested end to end against the real CLIs, installed from npm.
-WAVECREW_AGENT_CLIS="$(scripts/install-agent-clis.sh)"
+# The agent adapters are tested end to end against the real CLIs, installed from npm and PyPI.
+WAVECREW_AGENT_CLIS="$(scripts/install-agent-clis.sh)" || {
+    echo "scripts/test.sh: could not install the agent CLIs from npm and PyPI into target/agent-clis (npm's or pip's error is above); run scripts/install-agent-clis.sh again once they are reachable" >&2
+    exit 1
+}
 export WAVECREW_AGENT_CLIS
 # The dashboard is tested in Debian's Chromium, driven by playwright-core from npm.
-WAVECREW_BROWSER_DEPS="$(scripts/install-browser-deps.sh)"
+WAVECREW_BROWSER_DEPS="$(scripts/install-browser-deps.sh)" || {
+    echo "scripts/test.sh: could not install playwright-core from npm into target/browser-deps (npm's error is above)" >&2
+    exit 1
+}
 export WAVECREW_BROWSER_DEPS
 
 # Every suite runs, whatever the one before it did; the exit status says whether all passed.

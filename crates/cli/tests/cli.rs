@@ -496,3 +496,34 @@ fn the_manual_page_is_printed_or_written_one_per_subcommand() {
     let run = std::fs::read_to_string(out.join("wavecrew-run.1")).unwrap();
     assert!(run.contains(".TH wavecrew-run 1") && run.contains("\\-\\-dry\\-run"), "{run}");
 }
+
+#[test]
+fn the_test_script_says_in_one_message_what_it_cannot_install() {
+    // A PATH without git, node, python3, Slurm, sudo and apt-get: whether root or not, the
+    // installer cannot install, and says what is missing and how, in one message.
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(which("id"), bin.path().join("id")).unwrap();
+    let output = std::process::Command::new(which("bash"))
+        .arg(root().join("scripts/install-test-deps.sh"))
+        .env("PATH", bin.path())
+        .env("CHROMIUM", bin.path().join("no-chromium"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let packages = "git nodejs npm python3 python3-venv chromium slurmctld slurmd slurm-client";
+    let message = stderr(&output);
+    assert!(
+        message.starts_with(&format!(
+            "scripts/test.sh: the tests need these Debian packages, which are not installed: {packages}\n"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(&format!(
+            "  Install them (as root: apt-get install -y {packages}), then run scripts/test.sh again.\n"
+        )),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 3, "{message}");
+    assert!(stdout(&output).is_empty());
+}
