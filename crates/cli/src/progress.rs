@@ -126,10 +126,11 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 text.push_str(&format!("         {line}\n"));
             }
             if kind == "checkpoint:decision" {
+                // One command per option, each ready to run as printed.
+                text.push_str("         answer with one of:");
                 for option in options {
-                    text.push_str(&format!("         option: {option}\n"));
+                    text.push_str(&format!("\n           wavecrew decide {run} {task} {}", shell_words::quote(option)));
                 }
-                text.push_str(&format!("         answer: wavecrew decide {run} {task} <option>"));
             } else if kind == "checkpoint:human-verify" {
                 text.push_str(&format!(
                     "         answer: wavecrew approve {run} {task}   or   wavecrew reject {run} {task} --reason '...'"
@@ -337,6 +338,22 @@ mod tests {
 
     fn must_have(kind: &str, item: &str, verdict: &str, evidence: &str) -> MustHaveVerdict {
         MustHaveVerdict { kind: kind.into(), item: item.into(), verdict: verdict.into(), evidence: evidence.into() }
+    }
+
+    #[test]
+    fn a_decision_lists_one_ready_command_per_option() {
+        let waiting: Envelope = serde_json::from_value(serde_json::json!({
+            "run": "20261203-101500-ab12", "seq": 1, "at_ms": 0,
+            "event": "checkpoint_waiting", "task": "1.2", "kind": "checkpoint:decision",
+            "options": ["SQLite", "Postgres (managed)"], "details": "Pick a storage engine:",
+        }))
+        .unwrap();
+        assert_eq!(
+            plain(&waiting).unwrap(),
+            "  1.2  WAITING for you (checkpoint:decision)\n         Pick a storage engine:\n         \
+             answer with one of:\n           wavecrew decide 20261203-101500-ab12 1.2 SQLite\n           \
+             wavecrew decide 20261203-101500-ab12 1.2 'Postgres (managed)'"
+        );
     }
 
     #[test]
