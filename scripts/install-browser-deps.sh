@@ -2,7 +2,7 @@
 # Installs what the dashboard's browser tests drive Chromium with: playwright-core, at the
 # version pinned in crates/server/tests/browser/package.json, into target/browser-deps/.
 # Prints the folder (the tests read it from WAVECREW_BROWSER_DEPS). Chromium itself is
-# Debian's `chromium` package, which .ci/run installs.
+# Debian's `chromium` package, which scripts/install-test-deps.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${WAVECREW_BROWSER_DEPS:-$PWD/target/browser-deps}"

@@ -2,8 +2,10 @@
 
 use crate::commands::agent_double::AgentDoubleArgs;
 use crate::commands::agents::AgentsArgs;
+use crate::commands::completions::CompletionsArgs;
 use crate::commands::demo::DemoArgs;
 use crate::commands::gaps::GapsArgs;
+use crate::commands::man::ManArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
 use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
@@ -76,6 +78,10 @@ pub enum Command {
     /// Serve the dashboard: every run of the repository, live, with approve / reject / decide.
     /// Prints the URL with its access token; opens nothing by itself.
     Serve(ServeArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one per subcommand with `--out DIR`.
+    Man(ManArgs),
     /// The scripted agent (a test double), as the engine starts it.
     #[command(hide = true)]
     AgentDouble(AgentDoubleArgs),

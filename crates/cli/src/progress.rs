@@ -55,6 +55,12 @@ impl Progress {
     }
 }
 
+/// `item` as inline code: in backticks, unless it has its own (a key_link as written in the plan,
+/// "`a` feeds `b`"), which it then keeps as they are.
+fn code(item: &str) -> String {
+    if item.contains('`') { item.to_owned() } else { format!("`{item}`") }
+}
+
 fn short(commit: &str) -> &str {
     commit.get(..10).unwrap_or(commit)
 }
@@ -124,10 +130,11 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 text.push_str(&format!("         {line}\n"));
             }
             if kind == "checkpoint:decision" {
+                // One command per option, each ready to run as printed.
+                text.push_str("         answer with one of:");
                 for option in options {
-                    text.push_str(&format!("         option: {option}\n"));
+                    text.push_str(&format!("\n           wavecrew decide {run} {task} {}", shell_words::quote(option)));
                 }
-                text.push_str(&format!("         answer: wavecrew decide {run} {task} <option>"));
             } else if kind == "checkpoint:human-verify" || kind == "checkpoint:gate" {
                 text.push_str(&format!(
                     "         answer: wavecrew approve {run} {task}   or   wavecrew reject {run} {task} --reason '...'"
@@ -196,7 +203,7 @@ fn plain(envelope: &Envelope) -> Option<String> {
         Event::RunVerified { verdict, must_haves, automated, manual } => {
             let mut text = format!("verification: {verdict}");
             for m in must_haves {
-                text.push_str(&format!("\n       {} {} `{}`: {}", m.verdict, m.kind, m.item, m.evidence));
+                text.push_str(&format!("\n       {} {} {}: {}", m.verdict, m.kind, code(&m.item), m.evidence));
             }
             for a in automated {
                 let mark = match a.status {
@@ -209,8 +216,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
             }
             if !manual.is_empty() {
                 text.push_str(&format!(
-                    "\n       {} manual step(s) to check, then `wavecrew approve <run> manual`",
-                    manual.len()
+                    "\n       {} manual step(s) to check, then `wavecrew approve {} manual`",
+                    manual.len(),
+                    envelope.run
                 ));
             }
             text
@@ -331,5 +339,60 @@ impl Live {
         if let Some(bar) = self.overall {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::events::{AutomatedResult, MustHaveVerdict};
+
+    fn envelope(event: Event) -> Envelope {
+        Envelope { run: "20261203-101500-ab12".into(), seq: 1, at_ms: 0, event }
+    }
+
+    fn must_have(kind: &str, item: &str, verdict: &str, evidence: &str) -> MustHaveVerdict {
+        MustHaveVerdict { kind: kind.into(), item: item.into(), verdict: verdict.into(), evidence: evidence.into() }
+    }
+
+    #[test]
+    fn a_decision_lists_one_ready_command_per_option() {
+        let waiting: Envelope = serde_json::from_value(serde_json::json!({
+            "run": "20261203-101500-ab12", "seq": 1, "at_ms": 0,
+            "event": "checkpoint_waiting", "task": "1.2", "kind": "checkpoint:decision",
+            "options": ["SQLite", "Postgres (managed)"], "details": "Pick a storage engine:",
+        }))
+        .unwrap();
+        assert_eq!(
+            plain(&waiting).unwrap(),
+            "  1.2  WAITING for you (checkpoint:decision)\n         Pick a storage engine:\n         \
+             answer with one of:\n           wavecrew decide 20261203-101500-ab12 1.2 SQLite\n           \
+             wavecrew decide 20261203-101500-ab12 1.2 'Postgres (managed)'"
+        );
+    }
+
+    #[test]
+    fn verification_lines_quote_each_item_once_and_name_the_run_to_sign_off() {
+        let event = Event::RunVerified {
+            verdict: "passed".into(),
+            must_haves: vec![
+                must_have("artifact", "wordfreq/count.py", "VERIFIED", "wordfreq/count.py:1"),
+                must_have("key_link", "`count.py` feeds `cli.py`", "VERIFIED", "wordfreq/cli.py:3"),
+            ],
+            automated: vec![AutomatedResult {
+                command: "python3 -m unittest".into(),
+                expectation: None,
+                passed: true,
+                exit_code: Some(0),
+                detail: String::new(),
+            }],
+            manual: vec!["Run it on a book".into()],
+        };
+        assert_eq!(
+            plain(&envelope(event)).unwrap(),
+            "verification: passed\n       VERIFIED artifact `wordfreq/count.py`: wordfreq/count.py:1\n       \
+             VERIFIED key_link `count.py` feeds `cli.py`: wordfreq/cli.py:3\n       passed `python3 -m unittest`\n       \
+             1 manual step(s) to check, then `wavecrew approve 20261203-101500-ab12 manual`"
+        );
     }
 }

@@ -23,7 +23,11 @@ fn browser_script() -> (PathBuf, PathBuf) {
         panic!("set WAVECREW_BROWSER_DEPS to the folder where playwright-core is installed (scripts/test.sh does)")
     });
     let chromium = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    assert!(chromium.exists(), "no Chromium at {} (install Debian's `chromium`; .ci/run does)", chromium.display());
+    assert!(
+        chromium.exists(),
+        "no Chromium at {} (install Debian's `chromium`; scripts/test.sh does)",
+        chromium.display()
+    );
     (script, deps)
 }
 

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -115,6 +116,7 @@ fn a_task_that_keeps_failing_skips_its_dependents_and_nothing_else() {
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains("1.1   failed      attempts 2"), "{status}");
     assert!(status.contains("2.1   skipped"), "{status}");
+    assert!(status.lines().all(|line| line == line.trim_end()), "no line ends in white space: {status:?}");
 }
 
 #[test]
@@ -582,6 +584,97 @@ fn the_demo_runs_end_to_end() {
             .join("junit.xml")
             .exists()
     );
+}
+
+/// `wavecrew demo ARGS` with its state folder in `state` and `path` as PATH, colours off.
+fn demo_in(state: &Path, path: &std::ffi::OsStr, args: &[&str]) -> std::process::Output {
+    Command::new(wavecrew_bin())
+        .arg("demo")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", state)
+        .env("XDG_CONFIG_HOME", state.join("no-config"))
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_demo_says_where_its_repository_stays_and_clean_removes_only_demos() {
+    let state = tempfile::tempdir().unwrap();
+    let wavecrew_state = state.path().join("wavecrew");
+    // wavecrew itself on PATH: the hints say `wavecrew`.
+    let bin_dir = wavecrew_bin().parent().unwrap().to_owned();
+    let with_wavecrew =
+        std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())))
+            .unwrap();
+    let output = demo_in(state.path(), &with_wavecrew, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let demos: Vec<PathBuf> = wavecrew_state.join("demos").read_dir().unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(demos.len(), 1, "{demos:?}");
+    let demo = &demos[0];
+    let run = git(demo, &["for-each-ref", "--format=%(refname:short)", "refs/heads/wavecrew/"]);
+    assert_eq!(run.trim(), "wavecrew/M2");
+    let text = stderr(&output);
+    let said = text.split("\nthe demo's repository").nth(1).unwrap_or_else(|| panic!("{text}"));
+    let run_id = std::fs::read_dir(demo.join(".git/wavecrew/runs")).unwrap().next().unwrap().unwrap().file_name();
+    assert_eq!(
+        said,
+        format!(
+            " stays in {0}; `wavecrew demo --clean` removes it and the other demos\nlook around:\n  cd {0}\n  \
+             git log -p wavecrew/M2\n  wavecrew status\n  wavecrew logs {1} 2.1\n",
+            demo.display(),
+            run_id.to_string_lossy()
+        )
+    );
+
+    // Not on PATH: the hints name the program by its path, and say how to install it once.
+    let without_wavecrew = std::env::join_paths(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap()).filter(|dir| !dir.join("wavecrew").exists()),
+    )
+    .unwrap();
+    let output = demo_in(state.path(), &without_wavecrew, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    let program = wavecrew_bin().display().to_string();
+    assert!(text.contains(&format!("`{program} demo --clean` removes it")), "{text}");
+    assert!(text.contains(&format!("\n  {program} status\n")), "{text}");
+    assert_eq!(text.matches("cargo install --locked --path ").count(), 1, "{text}");
+
+    // What is not a demo's stays: other files and folders, and worktrees of other repositories.
+    let keep = [
+        wavecrew_state.join("demos/notes.txt"),
+        wavecrew_state.join("demos/demo-mine"),
+        wavecrew_state.join("worktrees/project-0123456789"),
+    ];
+    std::fs::write(&keep[0], "mine").unwrap();
+    std::fs::create_dir_all(&keep[1]).unwrap();
+    std::fs::create_dir_all(&keep[2]).unwrap();
+    let demo_worktrees: Vec<PathBuf> = wavecrew_state
+        .join("worktrees")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("demo-"))
+        .collect();
+    assert_eq!(demo_worktrees.len(), 2, "{demo_worktrees:?}");
+
+    let cleaned = demo_in(state.path(), &with_wavecrew, &["--clean"]);
+    assert!(cleaned.status.success(), "{}", stderr(&cleaned));
+    let text = stderr(&cleaned);
+    assert_eq!(text.matches("removed ").count(), 2, "{text}");
+    assert!(text.contains(&format!("removed {} and ", demo.display())), "{text}");
+    assert!(text.ends_with("2 demo(s) removed\n"), "{text}");
+    for gone in demo_worktrees.iter().chain([demo]) {
+        assert!(!gone.exists(), "{} is left", gone.display());
+    }
+    for kept in &keep {
+        assert!(kept.exists(), "{} was removed", kept.display());
+    }
+    let again = demo_in(state.path(), &with_wavecrew, &["--clean"]);
+    assert!(stderr(&again).starts_with("no demos to remove in "), "{}", stderr(&again));
+    let both = demo_in(state.path(), &with_wavecrew, &["--clean", "--dir", "x"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The Slurm client against a real single-node Slurm cluster, started for this test by
-//! `scripts/slurm-cluster.sh` in a temporary folder (CI installs Debian's Slurm; `.ci/run`).
+//! `scripts/slurm-cluster.sh` in a temporary folder (`scripts/test.sh` installs Debian's Slurm).
 
 use engine::slurm::{JobId, Slurm, Submission};
 use std::path::{Path, PathBuf};

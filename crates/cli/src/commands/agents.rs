@@ -54,39 +54,65 @@ fn version(program: &Path) -> String {
 
 pub fn run(_ctx: &Context, args: &AgentsArgs) -> Result<ExitCode, CliError> {
     let config = super::run::load_config(&args.repo).map(|(_, c)| c).unwrap_or_else(|_| Config::default());
-    let mut out = std::io::stdout().lock();
-    let mut rows: Vec<(String, String, PathBuf)> = Vec::new();
+    let mut agents: Vec<(String, String, PathBuf)> = Vec::new();
     for cli in engine::adapters::Cli::ALL.map(engine::adapters::Cli::name) {
         let configured = config.agents.get(cli);
         let program = configured.and_then(|a| a.program.clone()).unwrap_or_else(|| PathBuf::from(cli));
-        rows.push((cli.to_owned(), cli.to_owned(), program));
+        agents.push((cli.to_owned(), cli.to_owned(), program));
     }
+    let mut rows: Vec<Row> = Vec::new();
     for (name, agent) in &config.agents {
-        if rows.iter().any(|(n, _, _)| n == name) {
+        if agents.iter().any(|(n, _, _)| n == name) {
             continue;
         }
         match (&agent.cli, agent.command.first()) {
             (Some(cli), _) => {
-                rows.push((name.clone(), cli.clone(), agent.program.clone().unwrap_or_else(|| PathBuf::from(cli))))
+                agents.push((name.clone(), cli.clone(), agent.program.clone().unwrap_or_else(|| PathBuf::from(cli))))
             }
-            (None, Some(program)) => rows.push((name.clone(), "command".into(), PathBuf::from(program))),
-            (None, None) => writeln!(out, "{name:<12} (no `command` and no `cli`: not runnable)")?,
+            (None, Some(program)) => agents.push((name.clone(), "command".into(), PathBuf::from(program))),
+            (None, None) => rows.push(Row::new(name, "", "(no `command` and no `cli`: not runnable)".into())),
         }
     }
-    for (name, kind, program) in rows {
+    for (name, kind, program) in agents {
         let default = if config.agent.as_deref() == Some(name.as_str()) { "  (default)" } else { "" };
-        match locate(&program) {
-            Some(path) => writeln!(out, "{name:<12} {kind:<8} {}  {}{default}", path.display(), version(&path))?,
+        let detail = match locate(&program) {
+            Some(path) => format!("{}  {}{default}", path.display(), version(&path)),
             None => {
                 let hint = install_hint(&kind);
                 let hint = if hint.is_empty() { String::new() } else { format!("; install: {hint}") };
-                writeln!(out, "{name:<12} {kind:<8} not found: `{}`{hint}{default}", program.display())?;
+                format!("not found: `{}`{hint}{default}", program.display())
             }
-        }
+        };
+        rows.push(Row::new(&name, &kind, detail));
     }
-    writeln!(out, "{:<12} {:<8} built in (a test double: plays a script, calls no model)", "scripted", "double")?;
-    writeln!(out, "\n{:<12} {:<8} {}", "slurm", "backend", slurm_status(&config))?;
+    rows.push(Row::new("scripted", "double", "built in (a test double: plays a script, calls no model)".into()));
+    let backends = [Row::new("slurm", "backend", slurm_status(&config))];
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}\n{}", table(&rows, &backends), table(&backends, &rows))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line of `wavecrew agents`: a name, its kind, and what was found.
+struct Row {
+    name: String,
+    kind: String,
+    detail: String,
+}
+
+impl Row {
+    fn new(name: &str, kind: &str, detail: String) -> Row {
+        Row { name: name.to_owned(), kind: kind.to_owned(), detail }
+    }
+}
+
+/// `rows` in columns two spaces apart, as wide as the widest cell of `rows` and `also` (so that
+/// tables printed one after the other line up), with no trailing white space.
+fn table(rows: &[Row], also: &[Row]) -> String {
+    let width = |cell: fn(&Row) -> &str| rows.iter().chain(also).map(|r| cell(r).chars().count()).max().unwrap_or(0);
+    let (name, kind) = (width(|r| &r.name), width(|r| &r.kind));
+    rows.iter()
+        .map(|r| format!("{:<name$}  {:<kind$}  {}", r.name, r.kind, r.detail).trim_end().to_owned() + "\n")
+        .collect()
 }
 
 /// Whether `--backend slurm` can work here: the client tools, and whether the controller answers.
@@ -103,5 +129,27 @@ fn slurm_status(config: &Config) -> String {
     match ping {
         Ok(answer) => format!("{}  {}: {answer}", sbatch.display(), version(&sbatch)),
         Err(error) => format!("{}: the cluster does not answer: {error}", sbatch.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell_and_lines_end_in_no_space() {
+        let rows = [
+            Row::new("opencode", "opencode", "not found: `opencode`".into()),
+            Row::new("a-long-agent-name", "command", "/usr/bin/tool  1.0".into()),
+            Row::new("broken", "", "(not runnable)".into()),
+        ];
+        let backends = [Row::new("slurm", "backend", "not available".into())];
+        assert_eq!(
+            table(&rows, &backends),
+            "opencode           opencode  not found: `opencode`\n\
+             a-long-agent-name  command   /usr/bin/tool  1.0\n\
+             broken                       (not runnable)\n"
+        );
+        assert_eq!(table(&backends, &rows), "slurm              backend   not available\n");
     }
 }

@@ -3,10 +3,12 @@
 pub mod agent_double;
 pub mod agents;
 pub mod check;
+pub mod completions;
 pub mod demo;
 pub mod fmt;
 pub mod gaps;
 pub mod graph;
+pub mod man;
 pub mod new;
 pub mod run;
 pub mod runs;
@@ -79,6 +81,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Agents(args) => agents::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),
+        Command::Completions(args) => completions::run(&ctx, &args),
+        Command::Man(args) => man::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),
         Command::Worker(args) => worker::run(&ctx, &args),
     }

@@ -44,7 +44,7 @@ pub fn run(_ctx: &Context, args: &NewArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     };
     super::write_new_file(path, args.force, &text)?;
-    let shown = path.display();
-    eprintln!("wrote {shown}: fill in every {{...}}, then run `wavecrew check {shown}`");
+    let shown = path.display().to_string();
+    eprintln!("wrote {shown}: fill in every {{...}}, then run `wavecrew check {}`", shell_words::quote(&shown));
     Ok(ExitCode::SUCCESS)
 }

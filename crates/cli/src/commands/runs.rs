@@ -179,15 +179,16 @@ pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
     for task in &tasks {
         let commit = task.commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or("");
         let reason = task.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("");
-        writeln!(
-            out,
+        let row = format!(
             "  {:<5} {:<11} attempts {:<2} {:<16} {commit} {}",
             task.task,
             task.state.as_str(),
             task.attempts,
             task.lane.as_deref().unwrap_or("-"),
             super::ellipsize(reason, 70)
-        )?;
+        );
+        // The last columns are often empty (no commit yet, no reason): no padding after them.
+        writeln!(out, "{}", row.trim_end())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -180,7 +180,7 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// A real single-node Slurm cluster in a temporary folder, started by
-/// `scripts/slurm-cluster.sh` (Debian's Slurm; `.ci/run` installs it) and stopped when dropped.
+/// `scripts/slurm-cluster.sh` (Debian's Slurm; `scripts/test.sh` installs it) and stopped when dropped.
 pub struct Cluster {
     pub dir: tempfile::TempDir,
 }
