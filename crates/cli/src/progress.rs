@@ -211,8 +211,8 @@ fn plain(envelope: &Envelope) -> Option<String> {
                     AutomatedStatus::Failed => "FAILED",
                     AutomatedStatus::Unchecked => "UNCHECKED",
                 };
-                let first = a.detail.lines().next().unwrap_or_default();
-                text.push_str(&format!("\n       {mark} `{}`: {first}", a.command));
+                let first = a.detail.lines().next().filter(|l| !l.is_empty()).map(|l| format!(": {l}"));
+                text.push_str(&format!("\n       {mark} `{}`{}", a.command, first.unwrap_or_default()));
             }
             if !manual.is_empty() {
                 text.push_str(&format!(
@@ -382,7 +382,7 @@ mod tests {
             automated: vec![AutomatedResult {
                 command: "python3 -m unittest".into(),
                 expectation: None,
-                passed: true,
+                status: AutomatedStatus::Passed,
                 exit_code: Some(0),
                 detail: String::new(),
             }],
