@@ -72,8 +72,10 @@ fn plain(envelope: &Envelope) -> Option<String> {
             tasks.len(),
             lanes.len()
         ),
-        Event::RunResumed { committed } => {
-            format!("run {} resumed: {} tasks already committed", envelope.run, committed.len())
+        Event::RunResumed { committed, overrides } => {
+            let changed =
+                if overrides.is_empty() { String::new() } else { format!("; now with {}", overrides.join(" ")) };
+            format!("run {} resumed: {} tasks already committed{changed}", envelope.run, committed.len())
         }
         Event::AttemptStarted { task, attempt, lane, agent, model, role, .. } => {
             let model = model.as_deref().map(|m| format!(", {m}")).unwrap_or_default();
@@ -258,7 +260,7 @@ impl Live {
                     self.lane(&lane.name, lane.model.as_deref());
                 }
             }
-            Event::RunResumed { committed } => {
+            Event::RunResumed { committed, .. } => {
                 if let Some(bar) = &self.overall {
                     bar.set_position(committed.len() as u64);
                 }

@@ -917,3 +917,159 @@ fn skill_texts_from_the_repository_and_built_in_reach_the_prompt() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+/// The command a hint on stderr says to run (`wavecrew resume ID`), as its arguments.
+fn hinted(stderr: &str, command: &str) -> Vec<String> {
+    let at = stderr.find(&format!("wavecrew {command} ")).unwrap_or_else(|| panic!("no `{command}` hint: {stderr}"));
+    let hint = stderr[at..].lines().next().unwrap();
+    let hint = hint.split('`').next().unwrap();
+    hint.split_whitespace().skip(1).map(str::to_owned).collect()
+}
+
+fn status(repo: &Repo, run: &str) -> String {
+    let output = repo.command(&["status", run]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn resume_goes_on_with_the_options_the_run_was_started_with_not_the_changed_configuration() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a`", "`test -f a`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c`", "`test -f c`")]),
+    ]);
+    // 2.1 gets it right on its third attempt only.
+    let script = json!({"tasks": {"1.1": [[write("a", "a")]], "2.1": [[], [], [write("c", "c")]]}});
+    let repo = Repo::new(&plan, &script);
+    std::fs::write(repo.root().join("wavecrew.toml"), "[run]\nverify_timeout = 40\n").unwrap();
+    let failed = repo.run(&["--attempts", "1", "-j", "1", "--schedule", "waves", "--budget", "5"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let resume = hinted(&stderr(&failed), "resume");
+    let run = resume[1].clone();
+    let shown = status(&repo, &run);
+    assert!(shown.contains("agent scripted (script "), "{shown}");
+    assert!(
+        shown.contains("-j 1, schedule waves, attempts 1, timeout 1800s, verify timeout 40s"),
+        "the configuration's options are recorded too: {shown}"
+    );
+    assert!(shown.contains("budget $5.00 ($0.00 spent)"), "{shown}");
+
+    // What the configuration says now does not change the run; the printed hint works as printed.
+    std::fs::write(repo.root().join("wavecrew.toml"), "agent = \"nobody\"\n[run]\nattempts = 5\njobs = 4\n").unwrap();
+    let again = repo.command(&resume.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "one more attempt, as recorded: {}", stderr(&again));
+    let shown = status(&repo, &run);
+    assert!(shown.contains("-j 1, schedule waves, attempts 1, timeout 1800s, verify timeout 40s"), "{shown}");
+    assert!(shown.contains("2.1   failed      attempts 2"), "{shown}");
+
+    // A flag given to resume goes over what was recorded, and is recorded in turn.
+    let overridden = repo.command(&["resume", &run, "--attempts", "2", "--json"]).output().unwrap();
+    assert!(overridden.status.success(), "{}", stderr(&overridden));
+    let events = Repo::events(&overridden);
+    let resumed = events.iter().find(|e| e["event"] == "run_resumed").expect("run_resumed");
+    assert_eq!(resumed["overrides"], json!(["--attempts 2"]));
+    let shown = status(&repo, &run);
+    assert!(shown.contains("-j 1, schedule waves, attempts 2, timeout 1800s"), "{shown}");
+    assert_eq!(repo.commits("wavecrew/M1").len(), 2);
+}
+
+#[test]
+fn resume_after_ctrl_c_of_a_command_agent_run_needs_no_flag() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`t1.1`", "`test -f t1.1`"), ("1.2", "`t1.2`", "`test -f t1.2`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`t2.1`", "`test -f t2.1`")]),
+    ]);
+    let repo = Repo::new(&plan, &json!({}));
+    let mut child = repo
+        .command(&[
+            "run",
+            "plan.md",
+            "--yes",
+            "-j",
+            "1",
+            "--agent",
+            "command",
+            "--agent-command",
+            "sh -c 'sleep 1; echo {model} > t{task}'",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while git(repo.root(), &["branch", "--list", "wavecrew/M1"]).is_empty() {
+        assert!(Instant::now() < deadline, "the run did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let resume = hinted(&err, "resume");
+
+    std::fs::write(repo.root().join("wavecrew.toml"), "agent = \"nobody\"\n").unwrap();
+    let resumed = repo.command(&resume.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let mut tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(t, _)| t).collect();
+    tasks.sort();
+    assert_eq!(tasks, ["1.1", "1.2", "2.1"]);
+    assert!(status(&repo, &resume[1]).contains("agent command (sh -c 'sleep 1; echo {model} > t{task}')"));
+}
+
+#[test]
+fn resume_of_a_run_whose_agent_is_gone_says_so_and_changes_nothing() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a`", "`test -f a`")])]);
+    let repo = Repo::new(&plan, &json!({}));
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("claude");
+    std::fs::write(&fake, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        repo.root().join("wavecrew.toml"),
+        format!("[agents.claude]\nprogram = \"{}\"\nmodels = {{ haiku = \"my-haiku\" }}\n", fake.display()),
+    )
+    .unwrap();
+    let failed = repo.command(&["run", "plan.md", "--yes", "--agent", "claude", "--attempts", "1"]).output().unwrap();
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let resume = hinted(&stderr(&failed), "resume");
+    let before = status(&repo, &resume[1]);
+    assert!(before.contains("agent claude (claude ("), "{before}");
+    assert!(before.contains("models haiku=my-haiku"), "{before}");
+
+    std::fs::remove_file(&fake).unwrap();
+    let refused = repo.command(&resume.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("was started with the agent `claude`, which is not installed any more"), "{err}");
+    assert!(err.contains("`wavecrew agents`"), "{err}");
+    assert_eq!(status(&repo, &resume[1]), before, "nothing changed");
+}
+
+#[test]
+fn resume_of_a_run_an_older_wavecrew_started_asks_for_its_flags_and_says_why() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a`", "`test -f a`")])]);
+    let script = json!({"tasks": {"1.1": [[], [write("a", "a")]]}});
+    let repo = Repo::new(&plan, &script);
+    let failed = repo.run(&["--attempts", "1"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let run = hinted(&stderr(&failed), "resume")[1].clone();
+    // What older wavecrews wrote in place of the record: the options' debug text.
+    let journal = repo.state_dir().join("journal.sqlite");
+    let sql = format!("UPDATE runs SET options = 'Options {{ jobs: None, attempts: 1 }}' WHERE id = '{run}'");
+    let updated = Command::new("sqlite3").arg(&journal).arg(sql).output().expect("sqlite3");
+    assert!(updated.status.success(), "{}", String::from_utf8_lossy(&updated.stderr));
+    assert!(status(&repo, &run).contains("options not recorded (an older wavecrew started this run)"));
+
+    let asked = repo.command(&["resume", &run]).output().unwrap();
+    let err = stderr(&asked);
+    assert_eq!(asked.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("run {run} was started by an older wavecrew that did not record its options: choose an agent with `--agent NAME`")),
+        "{err}"
+    );
+    let resumed = repo.command(&["resume", &run, "--agent", "scripted", "--script", "script.json"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("recorded from now on"), "{}", stderr(&resumed));
+    assert!(status(&repo, &run).contains("agent scripted"));
+}

@@ -69,7 +69,8 @@ pub enum EngineError {
 }
 
 /// How tasks are ordered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ScheduleMode {
     /// Task-level dependencies (the default).
     #[default]
@@ -78,16 +79,20 @@ pub enum ScheduleMode {
     Waves,
 }
 
-/// Knobs of a run.
-#[derive(Clone, Debug)]
+/// Knobs of a run. The journal keeps them (see [`crate::settings`]); a field added later gets
+/// its default when an older record is read.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Options {
     /// Tasks running at once; `None`: one per agent of the plan.
     pub jobs: Option<usize>,
     /// Attempts per task before it fails.
     pub attempts: u32,
     /// Time an agent gets per attempt.
+    #[serde(rename = "agent_timeout_secs", with = "crate::settings::secs")]
     pub agent_timeout: Duration,
     /// Time each Verify command gets.
+    #[serde(rename = "verify_timeout_secs", with = "crate::settings::secs")]
     pub verify_timeout: Duration,
     /// Stop launching tasks after the first failure.
     pub fail_fast: bool,
@@ -96,8 +101,10 @@ pub struct Options {
     /// Re-runs of a task whose change conflicts with work that landed meanwhile.
     pub conflict_retries: u32,
     /// What each new lane worktree gets besides the tracked files.
+    #[serde(skip)]
     pub provision: Provision,
     /// Time the setup command gets.
+    #[serde(rename = "setup_timeout_secs", with = "crate::settings::secs")]
     pub setup_timeout: Duration,
     /// Stop launching attempts once this many US dollars were spent (running ones finish).
     pub budget_usd: Option<f64>,
@@ -106,6 +113,7 @@ pub struct Options {
     pub prices: HashMap<String, (f64, f64)>,
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
+    #[serde(with = "crate::settings::task_types")]
     pub auto_approve: Vec<TaskType>,
     /// Human-verify checkpoints of a wave wait until the rest of the wave can go no further,
     /// so that people answer them together.
@@ -118,6 +126,7 @@ pub struct Options {
     /// default); when off, truths are left to a person (`MANUAL`).
     pub verify_truths: bool,
     /// Where task attempts run: here, or as jobs of a cluster scheduler.
+    #[serde(skip)]
     pub backend: crate::backend::BackendChoice,
 }
 
@@ -418,6 +427,7 @@ pub async fn start(
     plan: Plan,
     agent: Arc<dyn Agent>,
     options: Options,
+    settings: &crate::settings::RunSettings,
     events: broadcast::Sender<Envelope>,
     cancel: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
@@ -443,7 +453,7 @@ pub async fn start(
         started_ms: now_ms(),
         finished_ms: None,
         pid: std::process::id(),
-        options: format!("{options:?}"),
+        options: settings.to_json(),
     };
     let tasks: Vec<String> = plan.tasks.iter().map(|t| t.id.to_string()).collect();
     ws.journal.create_run(&run, &tasks)?;
@@ -462,12 +472,17 @@ pub async fn start(
 }
 
 /// Picks up `run` where it stopped: committed tasks stay, the rest starts again from a clean
-/// worktree; processes and worktrees left behind are reclaimed.
+/// worktree; processes and worktrees left behind are reclaimed. `settings` are what it goes on
+/// with (the journal keeps them for the next resume); `overrides` say which of them the person
+/// changed from what the run had.
+#[allow(clippy::too_many_arguments)]
 pub async fn resume(
     ws: &Workspace,
     run_id: &str,
     agent: Arc<dyn Agent>,
     options: Options,
+    settings: &crate::settings::RunSettings,
+    overrides: Vec<String>,
     events: broadcast::Sender<Envelope>,
     cancel: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
@@ -506,10 +521,14 @@ pub async fn resume(
     let landed: HashMap<String, String> =
         ws.git.run_commits(&run.base, &run.branch, &run.id).await?.into_iter().map(|(c, t)| (t, c)).collect();
     ws.journal.claim(&run.id, std::process::id())?;
+    ws.journal.set_options(&run.id, &settings.to_json())?;
+    // The budget counts what the run's agents spent before it stopped too.
+    let spent = ws.journal.spent_usd(&run.id)?;
     let ctx = context(ws, run, plan, agent, options, events, cancel);
     // For every task: whether it landed, and how many attempts it made (new ones number on).
     let mut ctx = ctx;
     ctx.reattach = reattach;
+    ctx.spent_micro_usd = std::sync::atomic::AtomicU64::new((spent * 1_000_000.0).round() as u64);
     let mut prior: HashMap<TaskId, (bool, u32)> = HashMap::new();
     for record in ws.journal.tasks(&ctx.run.id)? {
         let Some(id) = TaskId::parse(&record.task) else { continue };
@@ -541,7 +560,7 @@ pub async fn resume(
     }
     let mut done: Vec<String> = prior.iter().filter(|(_, p)| p.0).map(|(id, _)| id.to_string()).collect();
     done.sort();
-    ctx.emitter.emit(Event::RunResumed { committed: done })?;
+    ctx.emitter.emit(Event::RunResumed { committed: done, overrides })?;
     for envelope in ws.journal.events(&ctx.run.id, 0)? {
         if let Event::CheckpointAnswered { task, answer, detail: Some(option), .. } = envelope.event
             && answer == "decided"
