@@ -62,7 +62,7 @@ pub struct Fault {
     pub status: Option<u16>,
     /// …this many times, then answer normally (default: always).
     pub times: Option<u32>,
-    /// Wait this long before answering (a slow or stuck model).
+    /// Wait this long before answering (a slow or stuck model), the times `times` says.
     pub delay_ms: Option<u64>,
     /// Cut the stream after this many events, the times `times` says (a dropped connection).
     pub cut_after: Option<usize>,
@@ -202,17 +202,18 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
     let mut status = None;
     let mut cut = None;
     for (index, fault) in shared.script.faults.iter().enumerate().filter(|(_, f)| f.turn == turn) {
+        {
+            let mut served = shared.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if fault.times.is_some_and(|times| served[index] >= times) {
+                continue;
+            }
+            served[index] += 1;
+        }
         if let Some(delay) = fault.delay_ms {
             tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         }
-        let mut served = shared.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if (fault.status.is_some() || fault.cut_after.is_some())
-            && fault.times.is_none_or(|times| served[index] < times)
-        {
-            served[index] += 1;
-            status = status.or(fault.status);
-            cut = cut.or(fault.cut_after);
-        }
+        status = status.or(fault.status);
+        cut = cut.or(fault.cut_after);
     }
     if let Some(status) = status {
         return error_response(api, status);
