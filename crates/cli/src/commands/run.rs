@@ -640,7 +640,13 @@ fn resumed_settings(
                     run.id
                 ))
                 .with_hint(format!(
-                    "`wavecrew agents` lists the agents this machine has; install `{name}` again, or go on with another: `wavecrew resume {} --agent NAME`",
+                    "`wavecrew agents` lists the agents this machine has; install `{name}` again{}, or go on with another one: `wavecrew resume {}` with `--agent` and its name",
+                    match &settings.agent {
+                        AgentSpec::Cli { cli, .. } => engine::adapters::Cli::from_name(cli)
+                            .map(|cli| format!(" (`{}`)", cli.install_hint()))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    },
                     run.id
                 )));
             }
