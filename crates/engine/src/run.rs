@@ -125,6 +125,9 @@ pub struct Options {
     /// Whether the run's agent is asked to prove the plan's truths once every task landed (the
     /// default); when off, truths are left to a person (`MANUAL`).
     pub verify_truths: bool,
+    /// The model gates' reviews and the verifier of the truths run on (`[verify] model`), an
+    /// alias resolved per agent like the plan's; `None`: see [`Ctx::model_for`].
+    pub verify_model: Option<String>,
     /// Where task attempts run: here, or as jobs of a cluster scheduler.
     #[serde(skip)]
     pub backend: crate::backend::BackendChoice,
@@ -149,6 +152,7 @@ impl Default for Options {
             gate_rounds: 3,
             coverage_threshold: None,
             verify_truths: true,
+            verify_model: None,
             backend: crate::backend::BackendChoice::Local,
         }
     }
@@ -347,17 +351,32 @@ impl Ctx {
         base: &str,
         role: Option<AgentRole>,
     ) -> Result<(), JournalError> {
-        let model = TaskId::parse(task).and_then(|id| self.schedule.lane_of(id)).and_then(|l| l.model.clone());
         self.emitter.emit(Event::AttemptStarted {
             task: task.to_owned(),
             attempt,
             lane: lane.to_owned(),
             agent: self.agent.name().to_owned(),
-            model: if role == Some(AgentRole::Verify) { None } else { model },
+            model: self.model_for(task, role.unwrap_or_default()),
             worktree,
             base: base.to_owned(),
             role: role.map(|r| r.as_str().to_owned()),
         })
+    }
+}
+
+impl Ctx {
+    /// The model the agent runs on for `task` as `role`: a task's work on the model of its own
+    /// Agent Strategy row; a gate's review on `[verify] model`, else its gate's model; the
+    /// verifier of the truths on `[verify] model`. Either falls back to the model of the plan's
+    /// last wave, so that no agent runs on its CLI's unnamed default when the plan names models.
+    pub(crate) fn model_for(&self, task: &str, role: AgentRole) -> Option<String> {
+        let own = TaskId::parse(task).and_then(|id| self.schedule.model_of(id));
+        let chosen = match role {
+            AgentRole::Task => own,
+            AgentRole::Review => self.options.verify_model.as_deref().or(own),
+            AgentRole::Verify => self.options.verify_model.as_deref(),
+        };
+        chosen.or_else(|| self.schedule.last_wave_model()).map(str::to_owned)
     }
 }
 
@@ -1226,7 +1245,7 @@ async fn run_agent(
         task: id,
         attempt,
         role: AgentRole::Task,
-        model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
+        model: ctx.model_for(&task.id.to_string(), AgentRole::Task),
         prompt,
         skills,
         verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
@@ -1292,15 +1311,20 @@ async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Optio
     let model_id = agent.model_id(request.model.as_deref());
     let (spawned_task, output_task) = (id.clone(), id.clone());
     let spawned = std::sync::Mutex::new(None);
+    let mut coalesce = crate::adapters::Coalesce::default();
     let outcome = process::run(
         &spec,
         |pid| *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pid),
-        |line| {
-            let event = match agent.activity(line) {
-                Some(activity) => activity_event(&output_task, attempt, account(ctx, model_id.as_deref(), activity)),
-                None => Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() },
-            };
-            let _ = emitter.emit(event);
+        |line| match agent.activity(line) {
+            Some(activity) => {
+                for activity in coalesce.push(activity) {
+                    let activity = account(ctx, model_id.as_deref(), activity);
+                    let _ = emitter.emit(activity_event(&output_task, attempt, activity));
+                }
+            }
+            None => {
+                let _ = emitter.emit(Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() });
+            }
         },
         ctx.cancel.clone(),
     );
@@ -1321,6 +1345,9 @@ async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Optio
             }
         }
     };
+    if let Some(message) = coalesce.finish() {
+        ctx.emitter.emit(activity_event(&id, attempt, message))?;
+    }
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -1494,7 +1521,7 @@ async fn verify_truths(
         task: TASK.to_owned(),
         attempt: 1,
         role: AgentRole::Verify,
-        model: None,
+        model: ctx.model_for(TASK, AgentRole::Verify),
         prompt,
         name: format!("{TASK}-1"),
         log_part: "agent".into(),
@@ -1728,7 +1755,7 @@ async fn review_gate(
         answer_path: &answer_path,
     }
     .build();
-    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
+    let model = ctx.model_for(&id, AgentRole::Review);
     let worktree_name = worktree.to_string_lossy().into_owned();
     ctx.attempt_started(&id, round, lane, worktree_name, head, Some(AgentRole::Review))?;
     let launch = Launch {
@@ -2094,7 +2121,7 @@ fn account(ctx: &Ctx, model_id: Option<&str>, activity: crate::adapters::Activit
 fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
     use crate::adapters::Activity;
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
-        Activity::Text(text) => ("text", text, None, None, None),
+        Activity::Text(text) | Activity::TextPiece(text) => ("text", text, None, None, None),
         Activity::Tool(tool) => ("tool", tool, None, None, None),
         Activity::Usage { input, output, cost_usd } => ("usage", String::new(), Some(input), Some(output), cost_usd),
         Activity::Error(error) => ("error", error, None, None, None),
