@@ -409,6 +409,7 @@ pub(super) fn configured_options(config: &Config) -> Options {
         gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
         coverage_threshold: config.gates.coverage,
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
+        verify_model: config.verify.model.clone(),
         ..defaults
     }
 }
@@ -829,7 +830,16 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
     let _ = writeln!(out, "Dry run of {} · {}: nothing is changed.\n", plan.milestone, plan.title);
     let _ = writeln!(out, "Lanes (at most {jobs} tasks at once)");
     for lane in schedule.lanes() {
-        let tasks: Vec<String> = lane.tasks.iter().map(ToString::to_string).collect();
+        // Each task on the model of its own row: shown per task when they differ on the lane.
+        let mixed = lane.tasks.iter().any(|&id| schedule.model_of(id) != lane.model.as_deref());
+        let tasks: Vec<String> = lane
+            .tasks
+            .iter()
+            .map(|&id| match schedule.model_of(id) {
+                Some(model) if mixed => format!("{id} ({model})"),
+                _ => id.to_string(),
+            })
+            .collect();
         let model = lane.model.as_deref().unwrap_or("default model");
         let _ = writeln!(out, "  {:<18} {:<14} {}", lane.name, model, tasks.join(" → "));
     }
