@@ -926,6 +926,11 @@ fn hinted(stderr: &str, command: &str) -> Vec<String> {
     hint.split_whitespace().skip(1).map(str::to_owned).collect()
 }
 
+fn newest_run(repo: &Repo) -> String {
+    let runs = repo.command(&["runs"]).output().unwrap();
+    String::from_utf8_lossy(&runs.stdout).split_whitespace().next().unwrap().to_owned()
+}
+
 fn status(repo: &Repo, run: &str) -> String {
     let output = repo.command(&["status", run]).output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -1072,4 +1077,81 @@ fn resume_of_a_run_an_older_wavecrew_started_asks_for_its_flags_and_says_why() {
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert!(stderr(&resumed).contains("recorded from now on"), "{}", stderr(&resumed));
     assert!(status(&repo, &run).contains("agent scripted"));
+}
+
+/// A plan whose agent Worker A runs 1.1 on haiku and 2.1 on sonnet, with a truth to verify.
+const SWITCHING_MODELS: &str = "# M1 Implementation Plan: Models
+
+## must_haves
+
+### truths (observable outcomes)
+- Both files exist
+
+## Waves
+
+### Wave 1: One
+> No dependencies.
+
+**Task 1.1** (type: auto)
+- **Files**: `m1`
+- **Action**: Write m1
+- **Verify**: `test -f m1`
+- **Done**: m1 exists
+
+### Wave 2: Two
+> Depends on: Wave 1.
+
+**Task 2.1** (type: auto)
+- **Files**: `m2`
+- **Action**: Write m2
+- **Verify**: `test -f m2`
+- **Done**: m2 exists
+
+## Agent Strategy
+
+| Wave | Agent | Model | Tasks |
+|---|---|---|---|
+| 1 | Worker A | haiku | 1.1 |
+| 2 | Worker A | sonnet | 2.1 |
+";
+
+#[test]
+fn each_task_runs_on_the_model_of_its_own_row_and_the_verifier_on_a_named_one() {
+    let model = json!({"env": "WAVECREW_MODEL"});
+    let script = json!({"tasks": {
+        "1.1": [[model, write("m1", "1")]],
+        "2.1": [[model, write("m2", "2")]],
+        "verification": [[model]],
+    }});
+    let repo = Repo::new(SWITCHING_MODELS, &script);
+    let output = repo.run(&[]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("2.1  started (attempt 1) on Worker A [scripted, sonnet]"), "{err}");
+    let run = newest_run(&repo);
+    let logs = |task: &str| {
+        let output = repo.command(&["logs", &run, task]).output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(logs("1.1").contains("WAVECREW_MODEL=haiku"), "{}", logs("1.1"));
+    assert!(logs("2.1").contains("WAVECREW_MODEL=sonnet"), "its own row's model, not its agent's first");
+    assert!(logs("verification").contains("WAVECREW_MODEL=sonnet"), "the last wave's model: {}", logs("verification"));
+    let report = std::fs::read_to_string(repo.state_dir().join("runs").join(&run).join("report.md")).unwrap();
+    assert!(report.contains("| 2.1 | committed | 1 | Worker A | sonnet |"), "{report}");
+
+    // `[verify] model` names the verifier's model; the command agent gets each task's as `{model}`.
+    let plan = SWITCHING_MODELS
+        .replace("`test -f m1`", "`grep -qx haiku m1.1`")
+        .replace("`test -f m2`", "`grep -qx sonnet m2.1`");
+    let repo = Repo::new(&plan, &script);
+    std::fs::write(repo.root().join("wavecrew.toml"), "[verify]\nmodel = \"opus\"\n").unwrap();
+    let command = "sh -c 'echo {model} > m$WAVECREW_TASK; echo WAVECREW_MODEL=$WAVECREW_MODEL'";
+    let output =
+        repo.command(&["run", "plan.md", "--yes", "--agent", "command", "--agent-command", command]).output().unwrap();
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:m1.1"]).trim(), "haiku");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:m2.1"]).trim(), "sonnet");
+    let verifier = repo.command(&["logs", &newest_run(&repo), "verification"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&verifier.stdout).contains("WAVECREW_MODEL=opus"));
 }
