@@ -189,7 +189,7 @@ impl AgentArgs {
 
     /// How a resumed run goes on: as it was started, with the flags given now over that. Also
     /// says which flags changed something, as `resume` journals them.
-    fn resumed_settings(
+    fn settings_over(
         &self,
         recorded: RunSettings,
         config: &Config,
@@ -212,59 +212,55 @@ impl AgentArgs {
     /// Puts the option flags given over `options`; each that changes something is added to
     /// `changed` as it was given (`--attempts 5`).
     fn apply(&self, options: &mut Options, changed: &mut Vec<String>) {
-        fn set<T: PartialEq>(field: &mut T, value: Option<T>, flag: String, changed: &mut Vec<String>) {
-            if let Some(value) = value
-                && *field != value
-            {
+        fn set<T: PartialEq>(field: &mut T, value: T, flag: String, changed: &mut Vec<String>) {
+            if *field != value {
                 *field = value;
                 changed.push(flag);
             }
         }
         let secs = |s: u64| Duration::from_secs(s.max(1));
-        set(&mut options.jobs, self.jobs.map(Some), format!("-j {}", self.jobs.unwrap_or(0)), changed);
-        set(&mut options.attempts, self.attempts, format!("--attempts {}", self.attempts.unwrap_or(0)), changed);
-        set(
-            &mut options.agent_timeout,
-            self.timeout.map(secs),
-            format!("--timeout {}", self.timeout.unwrap_or(0)),
-            changed,
-        );
-        let verify = self.verify_timeout.unwrap_or(0);
-        set(&mut options.verify_timeout, self.verify_timeout.map(secs), format!("--verify-timeout {verify}"), changed);
-        set(&mut options.fail_fast, self.fail_fast.then_some(true), "--fail-fast".into(), changed);
-        set(
-            &mut options.budget_usd,
-            self.budget.map(Some),
-            format!("--budget {}", self.budget.unwrap_or(0.0)),
-            changed,
-        );
-        let kinds: Vec<plan::TaskType> = self
-            .auto_approve
-            .iter()
-            .map(|kind| match kind {
-                AutoApprove::HumanVerify => plan::TaskType::HumanVerify,
-                AutoApprove::Decision => plan::TaskType::Decision,
-            })
-            .collect();
-        let flag = format!(
-            "--auto-approve {}",
-            kinds.iter().map(|k| k.as_str().trim_start_matches("checkpoint:")).collect::<Vec<_>>().join(",")
-        );
-        set(&mut options.auto_approve, (!kinds.is_empty()).then_some(kinds), flag, changed);
-        set(
-            &mut options.batch_checkpoints,
-            self.batch_checkpoints.then_some(true),
-            "--batch-checkpoints".into(),
-            changed,
-        );
-        let schedule = self.schedule.map(|s| match s {
-            Scheduling::Dag => ScheduleMode::Dag,
-            Scheduling::Waves => ScheduleMode::Waves,
-        });
-        let flag = format!("--schedule {}", if schedule == Some(ScheduleMode::Waves) { "waves" } else { "dag" });
-        set(&mut options.schedule, schedule, flag, changed);
-        let rounds = self.gate_rounds.unwrap_or(0);
-        set(&mut options.gate_rounds, self.gate_rounds, format!("--gate-rounds {rounds}"), changed);
+        if let Some(n) = self.jobs {
+            set(&mut options.jobs, Some(n), format!("-j {n}"), changed);
+        }
+        if let Some(n) = self.attempts {
+            set(&mut options.attempts, n, format!("--attempts {n}"), changed);
+        }
+        if let Some(s) = self.timeout {
+            set(&mut options.agent_timeout, secs(s), format!("--timeout {s}"), changed);
+        }
+        if let Some(s) = self.verify_timeout {
+            set(&mut options.verify_timeout, secs(s), format!("--verify-timeout {s}"), changed);
+        }
+        if self.fail_fast {
+            set(&mut options.fail_fast, true, "--fail-fast".into(), changed);
+        }
+        if let Some(usd) = self.budget {
+            set(&mut options.budget_usd, Some(usd), format!("--budget {usd}"), changed);
+        }
+        if !self.auto_approve.is_empty() {
+            let (kinds, names): (Vec<plan::TaskType>, Vec<&str>) = self
+                .auto_approve
+                .iter()
+                .map(|kind| match kind {
+                    AutoApprove::HumanVerify => (plan::TaskType::HumanVerify, "human-verify"),
+                    AutoApprove::Decision => (plan::TaskType::Decision, "decision"),
+                })
+                .unzip();
+            set(&mut options.auto_approve, kinds, format!("--auto-approve {}", names.join(",")), changed);
+        }
+        if self.batch_checkpoints {
+            set(&mut options.batch_checkpoints, true, "--batch-checkpoints".into(), changed);
+        }
+        match self.schedule {
+            Some(Scheduling::Dag) => set(&mut options.schedule, ScheduleMode::Dag, "--schedule dag".into(), changed),
+            Some(Scheduling::Waves) => {
+                set(&mut options.schedule, ScheduleMode::Waves, "--schedule waves".into(), changed);
+            }
+            None => {}
+        }
+        if let Some(n) = self.gate_rounds {
+            set(&mut options.gate_rounds, n, format!("--gate-rounds {n}"), changed);
+        }
     }
 
     /// The agent: `--agent` (or, for a resumed run, the agent it had; else the
@@ -389,9 +385,12 @@ impl AgentArgs {
         if let Some(partition) = &self.partition {
             client.partition = Some(partition.clone());
         }
-        client
-            .extra_args
-            .extend(self.slurm_args.iter().filter(|a| !client.extra_args.contains(a)).cloned().collect::<Vec<_>>());
+        // A resumed run has those it was started with: `--slurm-arg` given again adds nothing.
+        for arg in &self.slurm_args {
+            if !client.extra_args.contains(arg) {
+                client.extra_args.push(arg.clone());
+            }
+        }
         Ok(BackendSpec::Slurm { client, spool, repo })
     }
 }
@@ -633,7 +632,7 @@ fn resumed_settings(
 ) -> Result<(RunSettings, Vec<String>), CliError> {
     match run.settings() {
         Recorded::Settings(recorded) => {
-            let (settings, overrides) = flags.resumed_settings(*recorded, config, root)?;
+            let (settings, overrides) = flags.settings_over(*recorded, config, root)?;
             if let Some(missing) = settings.agent.missing() {
                 let name = settings.agent.name();
                 return Err(CliError::usage(format!(
