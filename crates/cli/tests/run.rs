@@ -1060,10 +1060,10 @@ fn resume_of_a_run_an_older_wavecrew_started_asks_for_its_flags_and_says_why() {
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     let run = hinted(&stderr(&failed), "resume")[1].clone();
     // What older wavecrews wrote in place of the record: the options' debug text.
-    let journal = repo.state_dir().join("journal.sqlite");
-    let sql = format!("UPDATE runs SET options = 'Options {{ jobs: None, attempts: 1 }}' WHERE id = '{run}'");
-    let updated = Command::new("sqlite3").arg(&journal).arg(sql).output().expect("sqlite3");
-    assert!(updated.status.success(), "{}", String::from_utf8_lossy(&updated.stderr));
+    let journal = rusqlite::Connection::open(repo.state_dir().join("journal.sqlite")).unwrap();
+    let old = "Options { jobs: None, attempts: 1, agent_timeout: 1800s }";
+    journal.execute("UPDATE runs SET options = ?1 WHERE id = ?2", [old, &run]).unwrap();
+    drop(journal);
     assert!(status(&repo, &run).contains("options not recorded (an older wavecrew started this run)"));
 
     let asked = repo.command(&["resume", &run]).output().unwrap();
