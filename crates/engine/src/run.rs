@@ -365,18 +365,28 @@ impl Ctx {
 }
 
 impl Ctx {
-    /// The model the agent runs on for `task` as `role`: a task's work on the model of its own
-    /// Agent Strategy row; a gate's review on `[verify] model`, else its gate's model; the
-    /// verifier of the truths on `[verify] model`. Either falls back to the model of the plan's
-    /// last wave, so that no agent runs on its CLI's unnamed default when the plan names models.
+    /// The model the agent runs on for `task` as `role` (see [`model_for`]).
     pub(crate) fn model_for(&self, task: &str, role: AgentRole) -> Option<String> {
-        let own = TaskId::parse(task).and_then(|id| self.schedule.model_of(id));
-        let chosen = match role {
-            AgentRole::Task => own,
-            AgentRole::Review => self.options.verify_model.as_deref().or(own),
-            AgentRole::Verify => self.options.verify_model.as_deref(),
-        };
-        chosen.or_else(|| self.schedule.last_wave_model()).map(str::to_owned)
+        model_for(&self.schedule, self.options.verify_model.as_deref(), task, role).map(str::to_owned)
+    }
+}
+
+/// The model the agent runs on for `task` as `role`: a task's work on the model of its own
+/// Agent Strategy row (none when the plan names none for it); a gate's review on
+/// `verify_model` (`[verify] model`), else its gate's model; the verifier of the truths on
+/// `verify_model`. Reviews and the verifier fall back to the model of the plan's last wave, so
+/// that they never run on a CLI's unnamed default when the plan names models.
+fn model_for<'a>(
+    schedule: &'a Schedule,
+    verify_model: Option<&'a str>,
+    task: &str,
+    role: AgentRole,
+) -> Option<&'a str> {
+    let own = TaskId::parse(task).and_then(|id| schedule.model_of(id));
+    match role {
+        AgentRole::Task => own,
+        AgentRole::Review => verify_model.or(own).or_else(|| schedule.last_wave_model()),
+        AgentRole::Verify => verify_model.or_else(|| schedule.last_wave_model()),
     }
 }
 
@@ -2263,6 +2273,24 @@ async fn remove_worktrees(repo: &Git, dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tasks_run_on_their_rows_model_and_reviews_and_the_verifier_on_a_named_one() {
+        let text = "# M1 Implementation Plan: M\n\n## Waves\n\n### Wave 1: A\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n\n**Task 1.2** (type: checkpoint:gate)\n\n\
+                    ### Wave 2: B\n> Depends on: Wave 1.\n\n**Task 2.1** (type: auto)\n\n\
+                    ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n\
+                    | 1 | A | haiku | 1.1 |\n| 2 | A | sonnet | 2.1 |\n";
+        let schedule = Schedule::new(&plan::parse(text, "x").plan);
+        let model = |verify: Option<&'static str>, task: &str, role| model_for(&schedule, verify, task, role);
+        assert_eq!(model(None, "1.1", AgentRole::Task), Some("haiku"));
+        assert_eq!(model(None, "2.1", AgentRole::Task), Some("sonnet"));
+        assert_eq!(model(None, "1.2", AgentRole::Task), None, "a task the plan names no model for");
+        assert_eq!(model(None, "1.2", AgentRole::Review), Some("sonnet"), "a review never runs on no model");
+        assert_eq!(model(Some("opus"), "1.1", AgentRole::Review), Some("opus"));
+        assert_eq!(model(None, "verification", AgentRole::Verify), Some("sonnet"), "the last wave's model");
+        assert_eq!(model(Some("opus"), "verification", AgentRole::Verify), Some("opus"));
+    }
 
     #[test]
     fn branch_names_are_safe_refs() {
