@@ -432,3 +432,40 @@ fn resume_after_ctrl_c_of_a_claude_run_finishes_it_with_no_flag() {
     assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
     assert_eq!(git(&dir.path().join("repo"), &["show", "wavecrew/M1:hello.txt"]).trim(), "hi");
 }
+
+#[test]
+fn an_agent_on_two_rows_asks_for_each_rows_model() {
+    let plan = "# M1 Implementation Plan: Two models\n\n## Waves\n\n### Wave 1: First\n> No dependencies.\n\n\
+                **Task 1.1** (type: auto)\n- **Files**: `a.txt`\n- **Action**: Write a\n- **Verify**: `grep -qx a a.txt`\n- **Done**: a\n\n\
+                ### Wave 2: Second\n> Depends on: Wave 1.\n\n\
+                **Task 2.1** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
+                ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | Worker A | haiku | 1.1 |\n| 2 | Worker A | sonnet | 2.1 |\n";
+    let conversation = |task: &str, file: &str| llm_double::Conversation {
+        matches: format!(r"Task {}", task.replace('.', r"\.")),
+        steps: vec![
+            Step::Write { write: file.into(), content: file.trim_end_matches(".txt").into() },
+            Step::Text { text: "Done.".into() },
+        ],
+    };
+    let script =
+        Script { conversations: vec![conversation("1.1", "a.txt"), conversation("2.1", "b.txt")], ..Script::default() };
+    let (output, _dir, requests) = run_plan(plan, "claude", "", script, &[], &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let model_of = |task: &str| {
+        let asked: Vec<&Value> = requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.body["messages"].to_string().contains(&format!("Task {task}")))
+            .map(|r| &r.body["model"])
+            .collect();
+        assert!(!asked.is_empty(), "no request for {task}");
+        asked.into_iter().cloned().collect::<Vec<_>>()
+    };
+    assert!(model_of("1.1").iter().all(|m| m == "claude-haiku-4-5"), "{:?}", model_of("1.1"));
+    assert!(model_of("2.1").iter().all(|m| m == "claude-sonnet-4-5"), "its own row's model: {:?}", model_of("2.1"));
+    let started: Vec<(String, String)> = events(&output)
+        .iter()
+        .filter(|e| e["event"] == "attempt_started")
+        .map(|e| (e["task"].as_str().unwrap_or("").to_owned(), e["model"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(started, [("1.1".to_owned(), "haiku".to_owned()), ("2.1".to_owned(), "sonnet".to_owned())]);
+}
