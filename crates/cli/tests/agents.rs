@@ -469,3 +469,22 @@ fn an_agent_on_two_rows_asks_for_each_rows_model() {
         .collect();
     assert_eq!(started, [("1.1".to_owned(), "haiku".to_owned()), ("2.1".to_owned(), "sonnet".to_owned())]);
 }
+
+#[test]
+fn gemini_s_streamed_text_is_one_event_per_message() {
+    let script = Script {
+        steps: vec![
+            Step::Write { write: "hello.txt".into(), content: "hi".into() },
+            Step::Text { text: "I could not finish this time.".into() },
+        ],
+        ..Script::default()
+    };
+    let (output, dir, _) = run_with("gemini", "", script, &[], &[]);
+    assert_committed("gemini", &output, &dir, "write_file");
+    let texts: Vec<String> = events(&output)
+        .iter()
+        .filter(|e| e["event"] == "agent_activity" && e["kind"] == "text")
+        .filter_map(|e| e["detail"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(texts, ["I could not finish this time."], "the double streamed it word by word");
+}

@@ -407,21 +407,31 @@ fn openai_events(step: &Step, turn: usize) -> Vec<(Option<&'static str>, Value)>
     ]
 }
 
-/// Gemini's stream: one chunk with the whole turn.
+/// Gemini's stream: a function call in one chunk; text word by word, as Gemini streams it (a
+/// client shows it in pieces, or joins them). The last chunk ends the turn with its usage.
 fn gemini_events(step: &Step) -> Vec<(Option<&'static str>, Value)> {
-    let part = match step {
+    let parts: Vec<Value> = match step {
         Step::Write { write, content } => {
-            json!({"functionCall": {"name": "write_file", "args": {"file_path": write, "content": content}}})
+            vec![json!({"functionCall": {"name": "write_file", "args": {"file_path": write, "content": content}}})]
         }
-        Step::Text { text } => json!({"text": text}),
-        Step::Error { .. } => json!({"text": ""}),
+        Step::Text { text } => text.split_inclusive(' ').map(|piece| json!({"text": piece})).collect(),
+        Step::Error { .. } => vec![json!({"text": ""})],
     };
-    vec![(
-        None,
-        json!({"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
-               "usageMetadata": {"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT, "totalTokenCount": USAGE_IN + USAGE_OUT},
-               "modelVersion": "scripted-model"}),
-    )]
+    let last = parts.len().saturating_sub(1);
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let mut chunk = json!({"candidates": [{"content": {"role": "model", "parts": [part]}, "index": 0}],
+                                   "modelVersion": "scripted-model"});
+            if index == last {
+                chunk["candidates"][0]["finishReason"] = json!("STOP");
+                chunk["usageMetadata"] = json!({"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT,
+                                                "totalTokenCount": USAGE_IN + USAGE_OUT});
+            }
+            (None, chunk)
+        })
+        .collect()
 }
 
 /// The request's own file-writing tool, if it offers one: its name and the names of its path
