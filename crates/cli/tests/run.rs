@@ -1049,6 +1049,13 @@ fn resume_of_a_run_whose_agent_is_gone_says_so_and_changes_nothing() {
     assert!(err.contains("was started with the agent `claude`, which is not installed any more"), "{err}");
     assert!(err.contains("`wavecrew agents`"), "{err}");
     assert_eq!(status(&repo, &resume[1]), before, "nothing changed");
+
+    // As the hint says: it goes on with another agent, which it keeps from then on.
+    let mut other = resume.clone();
+    other.extend(["--agent", "command", "--agent-command", "sh -c 'echo a > a'"].map(String::from));
+    let other = repo.command(&other.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert!(other.status.success(), "{}", stderr(&other));
+    assert!(status(&repo, &resume[1]).contains("agent command (sh -c 'echo a > a')"));
 }
 
 #[test]

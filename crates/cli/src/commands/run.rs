@@ -632,8 +632,10 @@ fn resumed_settings(
 ) -> Result<(RunSettings, Vec<String>), CliError> {
     match run.settings() {
         Recorded::Settings(recorded) => {
+            let started_with = recorded.agent.clone();
             let (settings, overrides) = flags.settings_over(*recorded, config, root)?;
-            if let Some(missing) = settings.agent.missing() {
+            // Another agent given now is checked as `run` checks one: when it starts.
+            if let Some(missing) = settings.agent.missing().filter(|_| settings.agent == started_with) {
                 let name = settings.agent.name();
                 return Err(CliError::usage(format!(
                     "error: run {} was started with the agent `{name}`, which is not installed any more: {missing}",
