@@ -206,8 +206,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
             }
             if !manual.is_empty() {
                 text.push_str(&format!(
-                    "\n       {} manual step(s) to check, then `wavecrew approve <run> manual`",
-                    manual.len()
+                    "\n       {} manual step(s) to check, then `wavecrew approve {} manual`",
+                    manual.len(),
+                    envelope.run
                 ));
             }
             text

@@ -951,6 +951,9 @@ fn resume_goes_on_with_the_options_the_run_was_started_with_not_the_changed_conf
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
     let resume = hinted(&stderr(&failed), "resume");
     let run = resume[1].clone();
+    let again = repo.run(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(hinted(&stderr(&again), "resume"), resume, "running the plan again points at its run");
     let shown = status(&repo, &run);
     assert!(shown.contains("agent scripted (script "), "{shown}");
     assert!(
@@ -1120,6 +1123,11 @@ const SWITCHING_MODELS: &str = "# M1 Implementation Plan: Models
 |---|---|---|---|
 | 1 | Worker A | haiku | 1.1 |
 | 2 | Worker A | sonnet | 2.1 |
+
+## Verification
+
+### Manual
+1. Read m1 and m2
 ";
 
 #[test]
@@ -1145,6 +1153,11 @@ fn each_task_runs_on_the_model_of_its_own_row_and_the_verifier_on_a_named_one() 
     assert!(logs("verification").contains("WAVECREW_MODEL=sonnet"), "the last wave's model: {}", logs("verification"));
     let report = std::fs::read_to_string(repo.state_dir().join("runs").join(&run).join("report.md")).unwrap();
     assert!(report.contains("| 2.1 | committed | 1 | Worker A | sonnet |"), "{report}");
+    // The hint for the manual checklist names the run, and works as printed.
+    let approve = hinted(&err, "approve");
+    assert_eq!(approve, ["approve", &run, "manual"]);
+    let approved = repo.command(&approve.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert!(approved.status.success(), "{}", stderr(&approved));
 
     // `[verify] model` names the verifier's model; the command agent gets each task's as `{model}`.
     let plan = SWITCHING_MODELS

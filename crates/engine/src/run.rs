@@ -42,9 +42,15 @@ pub enum EngineError {
     },
     /// The run branch exists already.
     #[error(
-        "branch `{0}` already exists: resume its run with `wavecrew resume`, or delete the branch (`git branch -D {0}`) to start over"
+        "branch `{branch}` already exists: {}delete the branch (`git branch -D {branch}`) to start over",
+        resumable.as_ref().map(|run| format!("resume its run with `wavecrew resume {run}`, or ")).unwrap_or_default()
     )]
-    BranchExists(String),
+    BranchExists {
+        /// The branch.
+        branch: String,
+        /// The run that made it, when it did not succeed (and so can be resumed).
+        resumable: Option<String>,
+    },
     /// No run has this id.
     #[error("no run `{0}` in this repository (`wavecrew runs` lists them)")]
     UnknownRun(String),
@@ -467,7 +473,9 @@ pub async fn start(
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {
-        return Err(EngineError::BranchExists(branch));
+        let newest = ws.journal.runs()?.into_iter().find(|r| r.branch == branch);
+        let resumable = newest.filter(|r| r.state != RunState::Succeeded).map(|r| r.id);
+        return Err(EngineError::BranchExists { branch, resumable });
     }
     let run = RunRecord {
         id: new_run_id(),
