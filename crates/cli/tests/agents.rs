@@ -313,6 +313,13 @@ fn tokens_and_cost_reach_the_report_and_the_budget_stops_new_work() {
     let report: Value = serde_json::from_slice(&report.stdout).unwrap();
     assert!(report["tasks"][0]["cost_usd"].as_f64().unwrap_or(0.0) > 0.0, "{report}");
     assert!(report["tasks"][0]["tokens_in"].as_u64().unwrap_or(0) > 0, "{report}");
+
+    // A resumed run keeps its budget, and counts what was spent before: nothing new starts.
+    let resumed = wavecrew(dir.path()).args(["resume", "--json"]).output().unwrap();
+    assert_eq!(resumed.status.code(), Some(1), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let all = events(&resumed);
+    assert!(all.iter().any(|e| e["event"] == "stopping" && e["reason"].as_str().is_some_and(|r| r.contains("budget"))));
+    assert!(!all.iter().any(|e| e["event"] == "attempt_started"), "nothing new starts");
 }
 
 #[test]
