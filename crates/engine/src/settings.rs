@@ -250,7 +250,8 @@ mod tests {
                 jobs: Some(2),
                 agent_timeout: Duration::from_secs(90),
                 auto_approve: vec![plan::TaskType::HumanVerify],
-                budget_usd: Some(1.5),
+                // Read back to the last bit (serde_json's `float_roundtrip`): found by the property below.
+                budget_usd: Some(106.83336541109149),
                 schedule: crate::run::ScheduleMode::Waves,
                 ..Options::default()
             },
@@ -263,7 +264,7 @@ mod tests {
         assert_eq!(back.options.agent_timeout, Duration::from_secs(90));
         assert_eq!(back.options.auto_approve, [plan::TaskType::HumanVerify]);
         assert_eq!(back.options.schedule, crate::run::ScheduleMode::Waves);
-        assert_eq!(back.options.budget_usd, Some(1.5));
+        assert_eq!(back.options.budget_usd, Some(106.83336541109149));
 
         // What older wavecrews wrote there: the options' debug text.
         assert!(matches!(RunSettings::from_json("Options { jobs: None, attempts: 3 }"), Recorded::Nothing));
@@ -276,6 +277,48 @@ mod tests {
         };
         assert_eq!(sparse.options.attempts, Options::default().attempts);
         assert_eq!(sparse.backend, BackendSpec::Local);
+    }
+
+    proptest::proptest! {
+        /// Whatever a journal holds, reading it never panics; what this wavecrew writes, it
+        /// reads back the same.
+        #[test]
+        fn records_read_back_what_was_written_and_anything_else_reads_safely(
+            junk in ".{0,200}",
+            jobs in proptest::option::of(1usize..64),
+            attempts in 1u32..20,
+            timeout in 1u64..100_000,
+            budget in proptest::option::of(0.0f64..1000.0),
+            waves: bool,
+            fail_fast: bool,
+            argv in proptest::collection::vec("[^\\x00]{0,20}", 1..4),
+        ) {
+            let _ = RunSettings::from_json(&junk);
+            let settings = RunSettings {
+                version: VERSION,
+                agent: AgentSpec::Command { name: "command".into(), argv, pass_env: Vec::new() },
+                backend: BackendSpec::Local,
+                options: Options {
+                    jobs,
+                    attempts,
+                    agent_timeout: Duration::from_secs(timeout),
+                    budget_usd: budget,
+                    schedule: if waves { crate::run::ScheduleMode::Waves } else { crate::run::ScheduleMode::Dag },
+                    fail_fast,
+                    ..Options::default()
+                },
+            };
+            let Recorded::Settings(back) = RunSettings::from_json(&settings.to_json()) else {
+                panic!("not read back: {}", settings.to_json())
+            };
+            proptest::prop_assert_eq!(&back.agent, &settings.agent);
+            proptest::prop_assert_eq!(back.options.jobs, jobs);
+            proptest::prop_assert_eq!(back.options.attempts, attempts);
+            proptest::prop_assert_eq!(back.options.agent_timeout, Duration::from_secs(timeout));
+            proptest::prop_assert_eq!(back.options.budget_usd, budget);
+            proptest::prop_assert_eq!(back.options.schedule, settings.options.schedule);
+            proptest::prop_assert_eq!(back.options.fail_fast, fail_fast);
+        }
     }
 
     #[test]
