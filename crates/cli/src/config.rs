@@ -75,12 +75,15 @@ impl SlurmConfig {
 }
 
 /// `[verify]`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyConfig {
     /// Who judges the plan's truths: the run's agent, proving them with evidence wavecrew
     /// checks (`agent`, the default), or a person (`manual`).
     pub truths: Option<TruthsMode>,
+    /// The model gates' reviews and the verifier of the truths run on (an alias or a model id,
+    /// resolved per agent like the plan's); default: the model of the plan's last wave.
+    pub model: Option<String>,
 }
 
 /// `[verify] truths`.
@@ -212,6 +215,7 @@ impl Config {
         self.gates.rounds = over.gates.rounds.or(self.gates.rounds);
         self.gates.coverage = over.gates.coverage.or(self.gates.coverage);
         self.verify.truths = over.verify.truths.or(self.verify.truths);
+        self.verify.model = over.verify.model.or(self.verify.model.take());
         self.agents.extend(over.agents);
         self.worktree.include.extend(over.worktree.include);
         self.worktree.setup = over.worktree.setup.or(self.worktree.setup.take());
@@ -284,6 +288,8 @@ mod tests {
         config.merge(toml::from_str("[verify]\ntruths = \"agent\"\n").unwrap());
         assert_eq!(config.verify.truths, Some(TruthsMode::Agent));
         assert!(toml::from_str::<Config>("[verify]\ntruths = \"maybe\"\n").is_err());
+        config.merge(toml::from_str("[verify]\nmodel = \"haiku\"\n").unwrap());
+        assert_eq!((config.verify.truths, config.verify.model.as_deref()), (Some(TruthsMode::Agent), Some("haiku")));
     }
 
     #[test]

@@ -39,6 +39,12 @@ impl CliError {
         Self { code: exit::FINDINGS, ..Self::io(message) }
     }
 
+    /// Says why first: `error: WHY: MESSAGE`.
+    pub fn with_reason(mut self, why: &str) -> Self {
+        self.message = format!("error: {why}: {}", self.message.strip_prefix("error: ").unwrap_or(&self.message));
+        self
+    }
+
     /// Adds a `hint:` line saying what to do.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

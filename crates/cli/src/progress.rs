@@ -65,6 +65,16 @@ fn short(commit: &str) -> &str {
     commit.get(..10).unwrap_or(commit)
 }
 
+/// Something an agent did, as one line of at most `max` characters: a multi-line shell command
+/// (a heredoc, a script) shows its first line and how many more it has.
+fn one_line(text: &str, max: usize) -> String {
+    let mut lines = text.trim().lines().map(str::trim_end).filter(|line| !line.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    let more = lines.count();
+    let line = if more == 0 { first.to_owned() } else { format!("{first} … (+{more} lines)") };
+    crate::commands::ellipsize(&line, max)
+}
+
 fn seconds(ms: u64) -> String {
     format!("{:.1}s", ms as f64 / 1000.0)
 }
@@ -78,8 +88,10 @@ fn plain(envelope: &Envelope) -> Option<String> {
             tasks.len(),
             lanes.len()
         ),
-        Event::RunResumed { committed } => {
-            format!("run {} resumed: {} tasks already committed", envelope.run, committed.len())
+        Event::RunResumed { committed, overrides } => {
+            let changed =
+                if overrides.is_empty() { String::new() } else { format!("; now with {}", overrides.join(" ")) };
+            format!("run {} resumed: {} tasks already committed{changed}", envelope.run, committed.len())
         }
         Event::AttemptStarted { task, attempt, lane, agent, model, role, .. } => {
             let model = model.as_deref().map(|m| format!(", {m}")).unwrap_or_default();
@@ -90,8 +102,8 @@ fn plain(envelope: &Envelope) -> Option<String> {
             }
         }
         Event::AgentActivity { task, kind, detail, tokens_in, tokens_out, cost_usd, .. } => match kind.as_str() {
-            "tool" => format!("{task:>5}  agent: {detail}"),
-            "error" => format!("{task:>5}  agent error: {detail}"),
+            "tool" => format!("{task:>5}  agent: {}", one_line(detail, 100)),
+            "error" => format!("{task:>5}  agent error: {}", one_line(detail, 160)),
             "usage" => {
                 let cost = cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default();
                 format!(
@@ -281,13 +293,15 @@ impl Live {
                     self.lane(&lane.name, lane.model.as_deref());
                 }
             }
-            Event::RunResumed { committed } => {
+            Event::RunResumed { committed, .. } => {
                 if let Some(bar) = &self.overall {
                     bar.set_position(committed.len() as u64);
                 }
             }
             Event::AttemptStarted { task, attempt, lane, model, role, .. } => {
                 let bar = self.lane(lane, model.as_deref()).clone();
+                // A lane's tasks may each run on another model: the lane shows the current one.
+                bar.set_prefix(format!("{lane} {}", model.as_deref().unwrap_or("")));
                 bar.reset_elapsed();
                 bar.set_message(match role.as_deref() {
                     Some("review") => format!("{task} review, round {attempt}"),
@@ -302,7 +316,7 @@ impl Live {
                 if let Some((bar, _)) = self.lanes.values().find(|(_, current)| current == task)
                     && !detail.trim().is_empty()
                 {
-                    bar.set_message(format!("{task} · {}", detail.trim()));
+                    bar.set_message(format!("{task} · {}", one_line(detail, 100)));
                 }
             }
             Event::VerifyStarted { task, command, .. } => {
@@ -394,5 +408,30 @@ mod tests {
              VERIFIED key_link `count.py` feeds `cli.py`: wordfreq/cli.py:3\n       passed `python3 -m unittest`\n       \
              1 manual step(s) to check, then `wavecrew approve 20261203-101500-ab12 manual`"
         );
+    }
+
+    #[test]
+    fn a_multi_line_command_is_one_shortened_line() {
+        let heredoc = "run_shell_command cat > src/a.rs <<'EOF'\nfn main() {}\nEOF\n";
+        assert_eq!(one_line(heredoc, 100), "run_shell_command cat > src/a.rs <<'EOF' … (+2 lines)");
+        assert_eq!(one_line("Bash cargo test", 100), "Bash cargo test");
+        assert_eq!(one_line(&format!("Bash {}", "x".repeat(200)), 20).chars().count(), 20);
+        let envelope = Envelope {
+            run: "r".into(),
+            seq: 1,
+            at_ms: 0,
+            event: Event::AgentActivity {
+                task: "2.1".into(),
+                attempt: 1,
+                kind: "tool".into(),
+                detail: heredoc.into(),
+                tokens_in: None,
+                tokens_out: None,
+                cost_usd: None,
+            },
+        };
+        let line = plain(&envelope).unwrap();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(line.starts_with("  2.1  agent: run_shell_command cat"), "{line}");
     }
 }

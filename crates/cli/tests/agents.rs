@@ -67,6 +67,20 @@ fn run_configured(
 ) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(Server::start(script)).unwrap();
+    let dir = project(plan, agent, &format!("{}{base_path}", server.url()), extra_config);
+    let mut command = wavecrew(dir.path());
+    command.args(["run", "plan.md", "--agent", agent, "--yes", "--json", "--attempts", "1"]).args(extra_args);
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    let requests = server.requests();
+    (output, dir, requests)
+}
+
+/// A folder with a repository (`repo`) holding `plan` and a `wavecrew.toml` that points
+/// `agent` at `base_url`, and the home and state folders the CLIs use.
+fn project(plan: &str, agent: &str, base_url: &str, extra_config: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let (repo, home) = (dir.path().join("repo"), dir.path().join("home"));
     std::fs::create_dir_all(&repo).unwrap();
@@ -82,33 +96,29 @@ fn run_configured(
     git(&repo, &["config", "user.name", "Test"]);
     git(&repo, &["config", "user.email", "test@example.com"]);
     std::fs::write(repo.join("plan.md"), plan).unwrap();
-    let config = format!(
-        "[agents.{agent}]\nprogram = \"{}\"\nbase_url = \"{}{base_path}\"\n{extra_config}",
-        cli(agent).display(),
-        server.url()
-    );
+    let config =
+        format!("[agents.{agent}]\nprogram = \"{}\"\nbase_url = \"{base_url}\"\n{extra_config}", cli(agent).display());
     std::fs::write(repo.join("wavecrew.toml"), config).unwrap();
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "--quiet", "-m", "plan"]);
+    dir
+}
+
+/// `wavecrew` in the repository of [`project`] `dir`, with its own home, configuration and
+/// state folders and test keys for the double.
+fn wavecrew(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wavecrew"));
     command
-        .current_dir(&repo)
-        .args(["run", "plan.md", "--agent", agent, "--yes", "--json", "--attempts", "1"])
-        .args(extra_args)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .env("CODEX_HOME", dir.path().join("codex"))
-        .env("TMPDIR", dir.path().join("tmp"))
+        .current_dir(dir.join("repo"))
+        .env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("CODEX_HOME", dir.join("codex"))
+        .env("TMPDIR", dir.join("tmp"))
         .env("ANTHROPIC_API_KEY", "test-key-for-the-double")
         .env("OPENAI_API_KEY", "test-key-for-the-double")
         .env("GEMINI_API_KEY", "test-key-for-the-double");
-    for (key, value) in extra_env {
-        command.env(key, value);
-    }
-    let output = command.output().unwrap();
-    let requests = server.requests();
-    (output, dir, requests)
+    command
 }
 
 fn events(output: &Output) -> Vec<Value> {
@@ -303,6 +313,13 @@ fn tokens_and_cost_reach_the_report_and_the_budget_stops_new_work() {
     let report: Value = serde_json::from_slice(&report.stdout).unwrap();
     assert!(report["tasks"][0]["cost_usd"].as_f64().unwrap_or(0.0) > 0.0, "{report}");
     assert!(report["tasks"][0]["tokens_in"].as_u64().unwrap_or(0) > 0, "{report}");
+
+    // A resumed run keeps its budget, and counts what was spent before: nothing new starts.
+    let resumed = wavecrew(dir.path()).args(["resume", "--json"]).output().unwrap();
+    assert_eq!(resumed.status.code(), Some(1), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let all = events(&resumed);
+    assert!(all.iter().any(|e| e["event"] == "stopping" && e["reason"].as_str().is_some_and(|r| r.contains("budget"))));
+    assert!(!all.iter().any(|e| e["event"] == "attempt_started"), "nothing new starts");
 }
 
 #[test]
@@ -387,4 +404,94 @@ fn a_cli_that_reports_tokens_but_no_cost_is_priced_from_the_configuration() {
     let expected = (tokens_in * 1.0 + tokens_out * 2.0) / 1_000_000.0;
     let cost = task["cost_usd"].as_f64().unwrap_or(0.0);
     assert!(tokens_in > 0.0 && (cost - expected).abs() < 1e-9, "cost {cost}, expected {expected}: {report}");
+}
+
+#[test]
+fn resume_after_ctrl_c_of_a_claude_run_finishes_it_with_no_flag() {
+    let mut script = write_then_text();
+    // The first answer is slow: the run is stopped while claude waits for it.
+    script.faults.push(Fault { turn: 0, delay_ms: Some(60_000), times: Some(1), ..Fault::default() });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start(script)).unwrap();
+    let dir = project(PLAN, "claude", &server.url(), "");
+    let mut run = wavecrew(dir.path())
+        .args(["run", "plan.md", "--agent", "claude", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !server.requests().iter().any(|r| r.method == "POST") {
+        assert!(std::time::Instant::now() < deadline, "claude never asked the model");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(run.wait().unwrap().code(), Some(130));
+    let mut err = String::new();
+    std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let hint = err.lines().find_map(|l| l.split("resume it with: ").nth(1)).unwrap_or_else(|| panic!("{err}"));
+    let args: Vec<&str> = hint.split_whitespace().collect();
+    assert_eq!(args[..2], ["wavecrew", "resume"], "{err}");
+
+    // The printed command, as printed: no `--agent`, no configuration of the agent needed.
+    std::fs::write(dir.path().join("repo/wavecrew.toml"), "").unwrap();
+    let resumed = wavecrew(dir.path()).args(&args[1..]).output().unwrap();
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert_eq!(git(&dir.path().join("repo"), &["show", "wavecrew/M1:hello.txt"]).trim(), "hi");
+}
+
+#[test]
+fn an_agent_on_two_rows_asks_for_each_rows_model() {
+    let plan = "# M1 Implementation Plan: Two models\n\n## Waves\n\n### Wave 1: First\n> No dependencies.\n\n\
+                **Task 1.1** (type: auto)\n- **Files**: `a.txt`\n- **Action**: Write a\n- **Verify**: `grep -qx a a.txt`\n- **Done**: a\n\n\
+                ### Wave 2: Second\n> Depends on: Wave 1.\n\n\
+                **Task 2.1** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
+                ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | Worker A | haiku | 1.1 |\n| 2 | Worker A | sonnet | 2.1 |\n";
+    let conversation = |task: &str, file: &str| llm_double::Conversation {
+        matches: format!(r"Task {}", task.replace('.', r"\.")),
+        steps: vec![
+            Step::Write { write: file.into(), content: file.trim_end_matches(".txt").into() },
+            Step::Text { text: "Done.".into() },
+        ],
+    };
+    let script =
+        Script { conversations: vec![conversation("1.1", "a.txt"), conversation("2.1", "b.txt")], ..Script::default() };
+    let (output, _dir, requests) = run_plan(plan, "claude", "", script, &[], &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let model_of = |task: &str| {
+        let asked: Vec<&Value> = requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.body["messages"].to_string().contains(&format!("Task {task}")))
+            .map(|r| &r.body["model"])
+            .collect();
+        assert!(!asked.is_empty(), "no request for {task}");
+        asked.into_iter().cloned().collect::<Vec<_>>()
+    };
+    assert!(model_of("1.1").iter().all(|m| m == "claude-haiku-4-5"), "{:?}", model_of("1.1"));
+    assert!(model_of("2.1").iter().all(|m| m == "claude-sonnet-4-5"), "its own row's model: {:?}", model_of("2.1"));
+    let started: Vec<(String, String)> = events(&output)
+        .iter()
+        .filter(|e| e["event"] == "attempt_started")
+        .map(|e| (e["task"].as_str().unwrap_or("").to_owned(), e["model"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(started, [("1.1".to_owned(), "haiku".to_owned()), ("2.1".to_owned(), "sonnet".to_owned())]);
+}
+
+#[test]
+fn gemini_s_streamed_text_is_one_event_per_message() {
+    let script = Script {
+        steps: vec![
+            Step::Write { write: "hello.txt".into(), content: "hi".into() },
+            Step::Text { text: "I could not finish this time.".into() },
+        ],
+        ..Script::default()
+    };
+    let (output, dir, _) = run_with("gemini", "", script, &[], &[]);
+    assert_committed("gemini", &output, &dir, "write_file");
+    let texts: Vec<String> = events(&output)
+        .iter()
+        .filter(|e| e["event"] == "agent_activity" && e["kind"] == "text")
+        .filter_map(|e| e["detail"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(texts, ["I could not finish this time."], "the double streamed it word by word");
 }

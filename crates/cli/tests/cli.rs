@@ -281,7 +281,7 @@ fn schema_describes_the_show_json_model() {
         assert!(properties.contains_key(key), "{key}");
     }
     let task = &schema["$defs"]["Task"]["properties"];
-    for key in ["id", "title", "type", "files", "action", "verify", "verify_commands", "done", "skills"] {
+    for key in ["id", "title", "type", "model", "files", "action", "verify", "verify_commands", "done", "skills"] {
         assert!(task.get(key).is_some(), "Task.{key}");
     }
 }
@@ -526,4 +526,25 @@ fn the_test_script_says_in_one_message_what_it_cannot_install() {
     );
     assert_eq!(message.lines().count(), 3, "{message}");
     assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn show_says_the_model_of_each_task_when_an_agent_switches_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m1.plan.md");
+    std::fs::write(
+        &path,
+        "# M1 Implementation Plan: Models\n\n## Waves\n\n### Wave 1: A\n> No dependencies.\n\n\
+         **Task 1.1** (type: auto)\n- **Action**: One\n\n### Wave 2: B\n> Depends on: Wave 1.\n\n\
+         **Task 2.1** (type: auto)\n- **Action**: Two\n\n## Agent Strategy\n\n\
+         | Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | Worker A | haiku | 1.1 |\n| 2 | Worker A | sonnet | 2.1 |\n",
+    )
+    .unwrap();
+    let text = stdout(&wavecrew(&["show", path.to_str().unwrap()]));
+    assert!(text.contains("Worker A  haiku, sonnet  1.1 (haiku) → 2.1 (sonnet)"), "{text}");
+    assert!(text.contains("Two  [Worker A, sonnet]"), "{text}");
+    let model: serde_json::Value =
+        serde_json::from_str(&stdout(&wavecrew(&["show", "--json", path.to_str().unwrap()]))).unwrap();
+    assert_eq!(model["tasks"][0]["model"], "haiku");
+    assert_eq!(model["tasks"][1]["model"], "sonnet");
 }

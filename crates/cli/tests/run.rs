@@ -996,3 +996,261 @@ fn skill_texts_from_the_repository_and_built_in_reach_the_prompt() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+/// The command a hint on stderr says to run (`wavecrew resume ID`), as its arguments.
+fn hinted(stderr: &str, command: &str) -> Vec<String> {
+    let at = stderr.find(&format!("wavecrew {command} ")).unwrap_or_else(|| panic!("no `{command}` hint: {stderr}"));
+    let hint = stderr[at..].lines().next().unwrap();
+    let hint = hint.split('`').next().unwrap();
+    hint.split_whitespace().skip(1).map(str::to_owned).collect()
+}
+
+fn newest_run(repo: &Repo) -> String {
+    let runs = repo.command(&["runs"]).output().unwrap();
+    String::from_utf8_lossy(&runs.stdout).split_whitespace().next().unwrap().to_owned()
+}
+
+fn status(repo: &Repo, run: &str) -> String {
+    let output = repo.command(&["status", run]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn resume_goes_on_with_the_options_the_run_was_started_with_not_the_changed_configuration() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a`", "`test -f a`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c`", "`test -f c`")]),
+    ]);
+    // 2.1 gets it right on its third attempt only.
+    let script = json!({"tasks": {"1.1": [[write("a", "a")]], "2.1": [[], [], [write("c", "c")]]}});
+    let repo = Repo::new(&plan, &script);
+    std::fs::write(repo.root().join("wavecrew.toml"), "[run]\nverify_timeout = 40\n").unwrap();
+    let failed = repo.run(&["--attempts", "1", "-j", "1", "--schedule", "waves", "--budget", "5"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let resume = hinted(&stderr(&failed), "resume");
+    let run = resume[1].clone();
+    let again = repo.run(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(hinted(&stderr(&again), "resume"), resume, "running the plan again points at its run");
+    let shown = status(&repo, &run);
+    assert!(shown.contains("agent scripted (script "), "{shown}");
+    assert!(
+        shown.contains("-j 1, schedule waves, attempts 1, timeout 1800s, verify timeout 40s"),
+        "the configuration's options are recorded too: {shown}"
+    );
+    assert!(shown.contains("budget $5.00 ($0.00 spent)"), "{shown}");
+
+    // What the configuration says now does not change the run; the printed hint works as printed.
+    std::fs::write(repo.root().join("wavecrew.toml"), "agent = \"nobody\"\n[run]\nattempts = 5\njobs = 4\n").unwrap();
+    let again = repo.command(&resume.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "one more attempt, as recorded: {}", stderr(&again));
+    let shown = status(&repo, &run);
+    assert!(shown.contains("-j 1, schedule waves, attempts 1, timeout 1800s, verify timeout 40s"), "{shown}");
+    assert!(shown.contains("2.1   failed      attempts 2"), "{shown}");
+
+    // A flag given to resume goes over what was recorded, and is recorded in turn.
+    let overridden = repo.command(&["resume", &run, "--attempts", "2", "--json"]).output().unwrap();
+    assert!(overridden.status.success(), "{}", stderr(&overridden));
+    let events = Repo::events(&overridden);
+    let resumed = events.iter().find(|e| e["event"] == "run_resumed").expect("run_resumed");
+    assert_eq!(resumed["overrides"], json!(["--attempts 2"]));
+    let shown = status(&repo, &run);
+    assert!(shown.contains("-j 1, schedule waves, attempts 2, timeout 1800s"), "{shown}");
+    assert_eq!(repo.commits("wavecrew/M1").len(), 2);
+}
+
+#[test]
+fn resume_after_ctrl_c_of_a_command_agent_run_needs_no_flag() {
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`t1.1`", "`test -f t1.1`"), ("1.2", "`t1.2`", "`test -f t1.2`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`t2.1`", "`test -f t2.1`")]),
+    ]);
+    let repo = Repo::new(&plan, &json!({}));
+    let mut child = repo
+        .command(&[
+            "run",
+            "plan.md",
+            "--yes",
+            "-j",
+            "1",
+            "--agent",
+            "command",
+            "--agent-command",
+            "sh -c 'sleep 1; echo {model} > t{task}'",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while git(repo.root(), &["branch", "--list", "wavecrew/M1"]).is_empty() {
+        assert!(Instant::now() < deadline, "the run did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let resume = hinted(&err, "resume");
+
+    std::fs::write(repo.root().join("wavecrew.toml"), "agent = \"nobody\"\n").unwrap();
+    let resumed = repo.command(&resume.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let mut tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(t, _)| t).collect();
+    tasks.sort();
+    assert_eq!(tasks, ["1.1", "1.2", "2.1"]);
+    assert!(status(&repo, &resume[1]).contains("agent command (sh -c 'sleep 1; echo {model} > t{task}')"));
+}
+
+#[test]
+fn resume_of_a_run_whose_agent_is_gone_says_so_and_changes_nothing() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a`", "`test -f a`")])]);
+    let repo = Repo::new(&plan, &json!({}));
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("claude");
+    std::fs::write(&fake, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        repo.root().join("wavecrew.toml"),
+        format!("[agents.claude]\nprogram = \"{}\"\nmodels = {{ haiku = \"my-haiku\" }}\n", fake.display()),
+    )
+    .unwrap();
+    let failed = repo.command(&["run", "plan.md", "--yes", "--agent", "claude", "--attempts", "1"]).output().unwrap();
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let resume = hinted(&stderr(&failed), "resume");
+    let before = status(&repo, &resume[1]);
+    assert!(before.contains("agent claude (claude ("), "{before}");
+    assert!(before.contains("models haiku=my-haiku"), "{before}");
+
+    std::fs::remove_file(&fake).unwrap();
+    let refused = repo.command(&resume.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("was started with the agent `claude`, which is not installed any more"), "{err}");
+    assert!(err.contains("`wavecrew agents`"), "{err}");
+    assert_eq!(status(&repo, &resume[1]), before, "nothing changed");
+
+    // As the hint says: it goes on with another agent, which it keeps from then on.
+    let mut other = resume.clone();
+    other.extend(["--agent", "command", "--agent-command", "sh -c 'echo a > a'"].map(String::from));
+    let other = repo.command(&other.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert!(other.status.success(), "{}", stderr(&other));
+    assert!(status(&repo, &resume[1]).contains("agent command (sh -c 'echo a > a')"));
+}
+
+#[test]
+fn resume_of_a_run_an_older_wavecrew_started_asks_for_its_flags_and_says_why() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a`", "`test -f a`")])]);
+    let script = json!({"tasks": {"1.1": [[], [write("a", "a")]]}});
+    let repo = Repo::new(&plan, &script);
+    let failed = repo.run(&["--attempts", "1"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    let run = hinted(&stderr(&failed), "resume")[1].clone();
+    // What older wavecrews wrote in place of the record: the options' debug text.
+    let journal = rusqlite::Connection::open(repo.state_dir().join("journal.sqlite")).unwrap();
+    let old = "Options { jobs: None, attempts: 1, agent_timeout: 1800s }";
+    journal.execute("UPDATE runs SET options = ?1 WHERE id = ?2", [old, &run]).unwrap();
+    drop(journal);
+    assert!(status(&repo, &run).contains("options not recorded (an older wavecrew started this run)"));
+
+    let asked = repo.command(&["resume", &run]).output().unwrap();
+    let err = stderr(&asked);
+    assert_eq!(asked.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("run {run} was started by an older wavecrew that did not record its options: choose an agent with `--agent NAME`")),
+        "{err}"
+    );
+    let resumed = repo.command(&["resume", &run, "--agent", "scripted", "--script", "script.json"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("recorded from now on"), "{}", stderr(&resumed));
+    assert!(status(&repo, &run).contains("agent scripted"));
+}
+
+/// A plan whose agent Worker A runs 1.1 on haiku and 2.1 on sonnet, with a truth to verify.
+const SWITCHING_MODELS: &str = "# M1 Implementation Plan: Models
+
+## must_haves
+
+### truths (observable outcomes)
+- Both files exist
+
+## Waves
+
+### Wave 1: One
+> No dependencies.
+
+**Task 1.1** (type: auto)
+- **Files**: `m1`
+- **Action**: Write m1
+- **Verify**: `test -f m1`
+- **Done**: m1 exists
+
+### Wave 2: Two
+> Depends on: Wave 1.
+
+**Task 2.1** (type: auto)
+- **Files**: `m2`
+- **Action**: Write m2
+- **Verify**: `test -f m2`
+- **Done**: m2 exists
+
+## Agent Strategy
+
+| Wave | Agent | Model | Tasks |
+|---|---|---|---|
+| 1 | Worker A | haiku | 1.1 |
+| 2 | Worker A | sonnet | 2.1 |
+
+## Verification
+
+### Manual
+1. Read m1 and m2
+";
+
+#[test]
+fn each_task_runs_on_the_model_of_its_own_row_and_the_verifier_on_a_named_one() {
+    let model = json!({"env": "WAVECREW_MODEL"});
+    let script = json!({"tasks": {
+        "1.1": [[model, write("m1", "1")]],
+        "2.1": [[model, write("m2", "2")]],
+        "verification": [[model]],
+    }});
+    let repo = Repo::new(SWITCHING_MODELS, &script);
+    let output = repo.run(&[]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("2.1  started (attempt 1) on Worker A [scripted, sonnet]"), "{err}");
+    let run = newest_run(&repo);
+    let logs = |task: &str| {
+        let output = repo.command(&["logs", &run, task]).output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(logs("1.1").contains("WAVECREW_MODEL=haiku"), "{}", logs("1.1"));
+    assert!(logs("2.1").contains("WAVECREW_MODEL=sonnet"), "its own row's model, not its agent's first");
+    assert!(logs("verification").contains("WAVECREW_MODEL=sonnet"), "the last wave's model: {}", logs("verification"));
+    let report = std::fs::read_to_string(repo.state_dir().join("runs").join(&run).join("report.md")).unwrap();
+    assert!(report.contains("| 2.1 | committed | 1 | Worker A | sonnet |"), "{report}");
+    // The hint for the manual checklist names the run, and works as printed.
+    let approve = hinted(&err, "approve");
+    assert_eq!(approve, ["approve", &run, "manual"]);
+    let approved = repo.command(&approve.iter().map(String::as_str).collect::<Vec<_>>()).output().unwrap();
+    assert!(approved.status.success(), "{}", stderr(&approved));
+
+    // `[verify] model` names the verifier's model; the command agent gets each task's as `{model}`.
+    let plan = SWITCHING_MODELS
+        .replace("`test -f m1`", "`grep -qx haiku m1.1`")
+        .replace("`test -f m2`", "`grep -qx sonnet m2.1`");
+    let repo = Repo::new(&plan, &script);
+    std::fs::write(repo.root().join("wavecrew.toml"), "[verify]\nmodel = \"opus\"\n").unwrap();
+    let command = "sh -c 'echo {model} > m$WAVECREW_TASK; echo WAVECREW_MODEL=$WAVECREW_MODEL'";
+    let output =
+        repo.command(&["run", "plan.md", "--yes", "--agent", "command", "--agent-command", command]).output().unwrap();
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:m1.1"]).trim(), "haiku");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:m2.1"]).trim(), "sonnet");
+    let verifier = repo.command(&["logs", &newest_run(&repo), "verification"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&verifier.stdout).contains("WAVECREW_MODEL=opus"));
+}

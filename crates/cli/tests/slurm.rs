@@ -230,13 +230,8 @@ fn wavecrew_killed_while_jobs_are_queued_resumes_by_following_them() {
     child.0.wait().unwrap();
     assert_eq!(of_kind(&events(&first), "job_submitted").len(), 4);
 
-    let resumed = command(
-        &repo,
-        &cluster,
-        &["resume", "--agent", "scripted", "--script", "script.json", "--json", "--backend", "slurm"],
-    )
-    .output()
-    .unwrap();
+    // The run remembers its agent, `-j` and backend: `resume` needs none of them again.
+    let resumed = command(&repo, &cluster, &["resume", "--json"]).output().unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     let events = events(&resumed.stdout);
     assert!(of_kind(&events, "job_submitted").is_empty(), "resume followed the jobs instead of submitting again");

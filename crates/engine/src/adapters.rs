@@ -83,8 +83,11 @@ impl Cli {
 /// Something an agent did, read from its output.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Activity {
-    /// It said something.
+    /// It said something (a whole message).
     Text(String),
+    /// A piece of a message it streams in parts (gemini's `delta` messages); [`Coalesce`]
+    /// joins the pieces into one [`Activity::Text`].
+    TextPiece(String),
     /// It called a tool (`Write hello.txt`, `shell cargo test`).
     Tool(String),
     /// It finished a turn or the task: tokens and cost so far.
@@ -98,6 +101,32 @@ pub enum Activity {
     },
     /// It reported an error (an API error, a rate limit).
     Error(String),
+}
+
+/// Joins the pieces of a streamed message into one [`Activity::Text`], so that the journal
+/// holds one event per message, not one per chunk ("I co", "uld not finish"). A message ends
+/// with whatever comes next (a tool call, usage, an error, a whole message) or with the output.
+#[derive(Debug, Default)]
+pub struct Coalesce {
+    text: String,
+}
+
+impl Coalesce {
+    /// What to report now for `activity`, in order: nothing while a message is streaming, else
+    /// the message so far (if any), then `activity`.
+    pub fn push(&mut self, activity: Activity) -> Vec<Activity> {
+        if let Activity::TextPiece(piece) = activity {
+            self.text.push_str(&piece);
+            return Vec::new();
+        }
+        self.finish().into_iter().chain([activity]).collect()
+    }
+
+    /// The message still being streamed when the output ended.
+    pub fn finish(&mut self) -> Option<Activity> {
+        let text = std::mem::take(&mut self.text);
+        (!text.trim().is_empty()).then_some(Activity::Text(text))
+    }
 }
 
 /// A real agent CLI.
@@ -450,6 +479,9 @@ fn codex_activity(event: &Value) -> Option<Activity> {
 /// Gemini CLI's `stream-json`: `message`, `tool_use`, `error`, then `result` with stats.
 fn gemini_activity(event: &Value) -> Option<Activity> {
     match event["type"].as_str()? {
+        "message" if event["role"] == "assistant" && event["delta"] == true => {
+            Some(Activity::TextPiece(text(&event["content"])))
+        }
         "message" if event["role"] == "assistant" => Some(Activity::Text(text(&event["content"]))),
         "tool_use" => {
             let target =
@@ -511,6 +543,33 @@ mod tests {
         let failed = r#"{"type":"result","status":"error","error":{"message":"[API Error: rate]"}}"#;
         assert_eq!(gemini.activity(failed), Some(Activity::Error("[API Error: rate]".into())));
         assert_eq!(gemini.activity("not json"), None);
+    }
+
+    #[test]
+    fn streamed_pieces_of_a_message_become_one_activity() {
+        let gemini = CliAgent::new(Cli::Gemini, None, None, BTreeMap::new());
+        let lines = [
+            r#"{"type":"message","role":"assistant","content":"I co","delta":true}"#,
+            r#"{"type":"message","role":"assistant","content":"uld not finish this time.","delta":true}"#,
+            r#"{"type":"tool_use","tool_name":"run_shell_command","parameters":{"command":"ls"}}"#,
+            r#"{"type":"message","role":"assistant","content":"Done","delta":true}"#,
+            r#"{"type":"message","role":"assistant","content":".","delta":true}"#,
+        ];
+        let mut coalesce = Coalesce::default();
+        let mut out: Vec<Activity> =
+            lines.iter().filter_map(|line| gemini.activity(line)).flat_map(|a| coalesce.push(a)).collect();
+        out.extend(coalesce.finish());
+        assert_eq!(
+            out,
+            [
+                Activity::Text("I could not finish this time.".into()),
+                Activity::Tool("run_shell_command ls".into()),
+                Activity::Text("Done.".into()),
+            ]
+        );
+        // Whole messages stay whole, and an empty stream leaves nothing behind.
+        assert_eq!(coalesce.push(Activity::Text("a".into())), [Activity::Text("a".into())]);
+        assert_eq!(coalesce.finish(), None);
     }
 
     #[test]

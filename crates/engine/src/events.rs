@@ -265,8 +265,14 @@ pub enum Event {
         tasks: Vec<String>,
         lanes: Vec<LaneInfo>,
     },
-    /// A run was picked up again; `committed` tasks are kept as they are.
-    RunResumed { committed: Vec<String> },
+    /// A run was picked up again; `committed` tasks are kept as they are. `overrides` are the
+    /// options given to `resume` that differ from those the run had (`--attempts 5`); absent
+    /// when none were (and in journals written before it existed).
+    RunResumed {
+        committed: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        overrides: Vec<String>,
+    },
     /// A task's agent is about to start in `worktree` at `base`. `role` says why when it is not
     /// the task's work (or a gate's fix): `review` (a gate's review; `attempt` is the round) or
     /// `verify` (the verifier of the plan's truths, task `verification`). Absent in journals

@@ -1150,6 +1150,7 @@ make test    # 0 failures
                 reason: reason.map(str::to_owned),
             },
             duration_ms: 0,
+            model: None,
             verify: Vec::new(),
             tokens_in: 0,
             tokens_out: 0,

@@ -75,8 +75,16 @@ pub struct RunRecord {
     pub finished_ms: Option<u64>,
     /// The process that runs it (or ran it last).
     pub pid: u32,
-    /// The run's options, as JSON.
+    /// How the run was started, as versioned JSON ([`crate::settings::RunSettings`]); older
+    /// wavecrews wrote other text here (see [`RunRecord::settings`]).
     pub options: String,
+}
+
+impl RunRecord {
+    /// How the run was started, when the wavecrew that started it recorded it.
+    pub fn settings(&self) -> crate::settings::Recorded {
+        crate::settings::RunSettings::from_json(&self.options)
+    }
 }
 
 /// A task's row.
@@ -388,6 +396,23 @@ impl Journal {
         })
     }
 
+    /// Replaces the record of how `run` goes on (its [`crate::settings::RunSettings`]), on resume.
+    pub fn set_options(&self, run: &str, options: &str) -> Result<()> {
+        self.with(|conn| conn.execute("UPDATE runs SET options = ?2 WHERE id = ?1", params![run, options]).map(drop))
+    }
+
+    /// US dollars the agents of `run` cost so far (reported by them, or priced by the run).
+    pub fn spent_usd(&self, run: &str) -> Result<f64> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT COALESCE(SUM(json_extract(body, '$.cost_usd')), 0.0) FROM events
+                 WHERE run_id = ?1 AND kind = 'agent_activity' AND json_extract(body, '$.kind') = 'usage'",
+                [run],
+                |r| r.get(0),
+            )
+        })
+    }
+
     /// Puts a task back to pending (on resume, for work that did not land).
     pub fn reset_task(&self, run: &str, task: &str) -> Result<()> {
         self.with(|conn| {
@@ -688,6 +713,8 @@ mod tests {
         journal.record("r", usage(None)).unwrap();
         let totals = &journal.run_totals().unwrap()["r"];
         assert_eq!((totals.tasks, totals.committed, totals.cost_usd), (1, 0, Some(0.25)));
+        assert_eq!(journal.spent_usd("r").unwrap(), 0.25, "what a resumed run's budget starts from");
+        assert_eq!(journal.spent_usd("other").unwrap(), 0.0);
         assert!(totals.last_event_ms.unwrap() >= last);
     }
 }

@@ -23,6 +23,7 @@ pub mod provision;
 pub mod remote;
 pub mod report;
 pub mod run;
+pub mod settings;
 pub mod skills;
 pub mod slurm;
 pub mod verify;

@@ -31,6 +31,8 @@ pub struct TaskReport {
     pub record: TaskRecord,
     /// Time from its first attempt's start to its end.
     pub duration_ms: u64,
+    /// The model its last attempt ran on (its Agent Strategy row's), when one was named.
+    pub model: Option<String>,
     /// The Verify commands of its last attempt.
     pub verify: Vec<VerifyResult>,
     /// Tokens its agents read, over all attempts.
@@ -198,6 +200,7 @@ impl Report {
         let mut verification = None;
         let mut manual_signed_off = false;
         let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
+        let mut models: HashMap<&str, Option<String>> = HashMap::new();
         for envelope in events {
             match &envelope.event {
                 Event::AgentActivity { task, kind, tokens_in, tokens_out, cost_usd, .. } if kind == "usage" => {
@@ -254,7 +257,10 @@ impl Report {
                         commit: commit.clone(),
                     })
                 }
-                Event::AttemptStarted { task, attempt, .. } => {
+                Event::AttemptStarted { task, attempt, model, role, .. } => {
+                    if role.is_none() {
+                        models.insert(task, model.clone());
+                    }
                     started.entry(task).or_insert(envelope.at_ms);
                     verify.insert(task, (*attempt, Vec::new()));
                 }
@@ -283,6 +289,7 @@ impl Report {
                     (Some(s), Some(e)) => e.saturating_sub(*s),
                     _ => 0,
                 },
+                model: models.get(t.task.as_str()).cloned().flatten(),
                 verify: verify.remove(t.task.as_str()).map(|(_, v)| v).unwrap_or_default(),
                 tokens_in: usage.get(t.task.as_str()).map_or(0, |u| u.0),
                 tokens_out: usage.get(t.task.as_str()).map_or(0, |u| u.1),
@@ -330,8 +337,10 @@ impl Report {
             let cost = if costs.is_empty() { String::new() } else { format!(", ${:.4}", costs.iter().sum::<f64>()) };
             let _ = writeln!(out, "Agents used {} tokens in and {} out{cost}.\n", tokens.0, tokens.1);
         }
-        let _ = writeln!(out, "| Task | State | Attempts | Lane | Commit | Time | Verify | Tokens in/out | Cost |");
-        let _ = writeln!(out, "|------|-------|----------|------|--------|------|--------|---------------|------|");
+        let _ =
+            writeln!(out, "| Task | State | Attempts | Lane | Model | Commit | Time | Verify | Tokens in/out | Cost |");
+        let _ =
+            writeln!(out, "|------|-------|----------|------|-------|--------|------|--------|---------------|------|");
         for t in &self.tasks {
             let passed = t.verify.iter().filter(|v| v.passed).count();
             let verify =
@@ -339,11 +348,12 @@ impl Report {
             let cost = t.cost_usd.map_or("-".to_owned(), |c| format!("${c:.4}"));
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {:.1}s | {} | {}/{} | {cost} |",
+                "| {} | {} | {} | {} | {} | {} | {:.1}s | {} | {}/{} | {cost} |",
                 t.record.task,
                 t.record.state.as_str(),
                 t.record.attempts,
                 t.record.lane.as_deref().unwrap_or("-"),
+                t.model.as_deref().unwrap_or("-"),
                 t.record.commit.as_deref().map_or("-", |c| &c[..c.len().min(10)]),
                 t.duration_ms as f64 / 1000.0,
                 verify,

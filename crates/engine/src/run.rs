@@ -42,9 +42,15 @@ pub enum EngineError {
     },
     /// The run branch exists already.
     #[error(
-        "branch `{0}` already exists: resume its run with `wavecrew resume`, or delete the branch (`git branch -D {0}`) to start over"
+        "branch `{branch}` already exists: {}delete the branch (`git branch -D {branch}`) to start over",
+        resumable.as_ref().map(|run| format!("resume its run with `wavecrew resume {run}`, or ")).unwrap_or_default()
     )]
-    BranchExists(String),
+    BranchExists {
+        /// The branch.
+        branch: String,
+        /// The run that made it, when it did not succeed (and so can be resumed).
+        resumable: Option<String>,
+    },
     /// No run has this id.
     #[error("no run `{0}` in this repository (`wavecrew runs` lists them)")]
     UnknownRun(String),
@@ -69,7 +75,8 @@ pub enum EngineError {
 }
 
 /// How tasks are ordered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ScheduleMode {
     /// Task-level dependencies (the default).
     #[default]
@@ -78,16 +85,20 @@ pub enum ScheduleMode {
     Waves,
 }
 
-/// Knobs of a run.
-#[derive(Clone, Debug)]
+/// Knobs of a run. The journal keeps them (see [`crate::settings`]); a field added later gets
+/// its default when an older record is read.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Options {
     /// Tasks running at once; `None`: one per agent of the plan.
     pub jobs: Option<usize>,
     /// Attempts per task before it fails.
     pub attempts: u32,
     /// Time an agent gets per attempt.
+    #[serde(rename = "agent_timeout_secs", with = "crate::settings::secs")]
     pub agent_timeout: Duration,
     /// Time each Verify command gets.
+    #[serde(rename = "verify_timeout_secs", with = "crate::settings::secs")]
     pub verify_timeout: Duration,
     /// Stop launching tasks after the first failure.
     pub fail_fast: bool,
@@ -96,8 +107,10 @@ pub struct Options {
     /// Re-runs of a task whose change conflicts with work that landed meanwhile.
     pub conflict_retries: u32,
     /// What each new lane worktree gets besides the tracked files.
+    #[serde(skip)]
     pub provision: Provision,
     /// Time the setup command gets.
+    #[serde(rename = "setup_timeout_secs", with = "crate::settings::secs")]
     pub setup_timeout: Duration,
     /// Stop launching attempts once this many US dollars were spent (running ones finish).
     pub budget_usd: Option<f64>,
@@ -106,6 +119,7 @@ pub struct Options {
     pub prices: HashMap<String, (f64, f64)>,
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
+    #[serde(with = "crate::settings::task_types")]
     pub auto_approve: Vec<TaskType>,
     /// Human-verify checkpoints of a wave wait until the rest of the wave can go no further,
     /// so that people answer them together.
@@ -117,7 +131,11 @@ pub struct Options {
     /// Whether the run's agent is asked to prove the plan's truths once every task landed (the
     /// default); when off, truths are left to a person (`MANUAL`).
     pub verify_truths: bool,
+    /// The model gates' reviews and the verifier of the truths run on (`[verify] model`), an
+    /// alias resolved per agent like the plan's; `None`: see [`Ctx::model_for`].
+    pub verify_model: Option<String>,
     /// Where task attempts run: here, or as jobs of a cluster scheduler.
+    #[serde(skip)]
     pub backend: crate::backend::BackendChoice,
 }
 
@@ -140,6 +158,7 @@ impl Default for Options {
             gate_rounds: 3,
             coverage_threshold: None,
             verify_truths: true,
+            verify_model: None,
             backend: crate::backend::BackendChoice::Local,
         }
     }
@@ -355,17 +374,42 @@ impl Ctx {
         base: &str,
         role: Option<AgentRole>,
     ) -> Result<(), JournalError> {
-        let model = TaskId::parse(task).and_then(|id| self.schedule.lane_of(id)).and_then(|l| l.model.clone());
         self.emitter.emit(Event::AttemptStarted {
             task: task.to_owned(),
             attempt,
             lane: lane.to_owned(),
             agent: self.agent.name().to_owned(),
-            model: if role == Some(AgentRole::Verify) { None } else { model },
+            model: self.model_for(task, role.unwrap_or_default()),
             worktree,
             base: base.to_owned(),
             role: role.map(|r| r.as_str().to_owned()),
         })
+    }
+}
+
+impl Ctx {
+    /// The model the agent runs on for `task` as `role` (see [`model_for`]).
+    pub(crate) fn model_for(&self, task: &str, role: AgentRole) -> Option<String> {
+        model_for(&self.schedule, self.options.verify_model.as_deref(), task, role).map(str::to_owned)
+    }
+}
+
+/// The model the agent runs on for `task` as `role`: a task's work on the model of its own
+/// Agent Strategy row (none when the plan names none for it); a gate's review on
+/// `verify_model` (`[verify] model`), else its gate's model; the verifier of the truths on
+/// `verify_model`. Reviews and the verifier fall back to the model of the plan's last wave, so
+/// that they never run on a CLI's unnamed default when the plan names models.
+fn model_for<'a>(
+    schedule: &'a Schedule,
+    verify_model: Option<&'a str>,
+    task: &str,
+    role: AgentRole,
+) -> Option<&'a str> {
+    let own = TaskId::parse(task).and_then(|id| schedule.model_of(id));
+    match role {
+        AgentRole::Task => own,
+        AgentRole::Review => verify_model.or(own).or_else(|| schedule.last_wave_model()),
+        AgentRole::Verify => verify_model.or_else(|| schedule.last_wave_model()),
     }
 }
 
@@ -452,6 +496,7 @@ pub async fn start(
     plan: Plan,
     agent: Arc<dyn Agent>,
     options: Options,
+    settings: &crate::settings::RunSettings,
     events: broadcast::Sender<Envelope>,
     cancel: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
@@ -463,7 +508,9 @@ pub async fn start(
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {
-        return Err(EngineError::BranchExists(branch));
+        let newest = ws.journal.runs()?.into_iter().find(|r| r.branch == branch);
+        let resumable = newest.filter(|r| r.state != RunState::Succeeded).map(|r| r.id);
+        return Err(EngineError::BranchExists { branch, resumable });
     }
     let run = RunRecord {
         id: new_run_id(),
@@ -478,7 +525,7 @@ pub async fn start(
         started_ms: now_ms(),
         finished_ms: None,
         pid: std::process::id(),
-        options: format!("{options:?}"),
+        options: settings.to_json(),
     };
     let tasks: Vec<String> = plan.tasks.iter().map(|t| t.id.to_string()).collect();
     ws.journal.create_run(&run, &tasks)?;
@@ -497,12 +544,17 @@ pub async fn start(
 }
 
 /// Picks up `run` where it stopped: committed tasks stay, the rest starts again from a clean
-/// worktree; processes and worktrees left behind are reclaimed.
+/// worktree; processes and worktrees left behind are reclaimed. `settings` are what it goes on
+/// with (the journal keeps them for the next resume); `overrides` say which of them the person
+/// changed from what the run had.
+#[allow(clippy::too_many_arguments)]
 pub async fn resume(
     ws: &Workspace,
     run_id: &str,
     agent: Arc<dyn Agent>,
     options: Options,
+    settings: &crate::settings::RunSettings,
+    overrides: Vec<String>,
     events: broadcast::Sender<Envelope>,
     cancel: watch::Receiver<bool>,
 ) -> Result<Summary, EngineError> {
@@ -541,10 +593,14 @@ pub async fn resume(
     let landed: HashMap<String, String> =
         ws.git.run_commits(&run.base, &run.branch, &run.id).await?.into_iter().map(|(c, t)| (t, c)).collect();
     ws.journal.claim(&run.id, std::process::id())?;
+    ws.journal.set_options(&run.id, &settings.to_json())?;
+    // The budget counts what the run's agents spent before it stopped too.
+    let spent = ws.journal.spent_usd(&run.id)?;
     let ctx = context(ws, run, plan, agent, options, events, cancel);
     // For every task: whether it landed, and how many attempts it made (new ones number on).
     let mut ctx = ctx;
     ctx.reattach = reattach;
+    ctx.spent_micro_usd = std::sync::atomic::AtomicU64::new((spent * 1_000_000.0).round() as u64);
     let mut prior: HashMap<TaskId, (bool, u32)> = HashMap::new();
     for record in ws.journal.tasks(&ctx.run.id)? {
         let Some(id) = TaskId::parse(&record.task) else { continue };
@@ -576,7 +632,7 @@ pub async fn resume(
     }
     let mut done: Vec<String> = prior.iter().filter(|(_, p)| p.0).map(|(id, _)| id.to_string()).collect();
     done.sort();
-    ctx.emitter.emit(Event::RunResumed { committed: done })?;
+    ctx.emitter.emit(Event::RunResumed { committed: done, overrides })?;
     for envelope in ws.journal.events(&ctx.run.id, 0)? {
         if let Event::CheckpointAnswered { task, answer, detail: Some(option), .. } = envelope.event
             && answer == "decided"
@@ -1295,7 +1351,7 @@ async fn run_agent(
         task: id,
         attempt,
         role: AgentRole::Task,
-        model: ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone()),
+        model: ctx.model_for(&task.id.to_string(), AgentRole::Task),
         prompt,
         skills,
         verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
@@ -1401,15 +1457,20 @@ async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Optio
     let model_id = agent.model_id(request.model.as_deref());
     let (spawned_task, output_task) = (id.clone(), id.clone());
     let spawned = std::sync::Mutex::new(None);
+    let mut coalesce = crate::adapters::Coalesce::default();
     let outcome = process::run(
         &spec,
         |pid| *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pid),
-        |line| {
-            let event = match agent.activity(line) {
-                Some(activity) => activity_event(&output_task, attempt, account(ctx, model_id.as_deref(), activity)),
-                None => Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() },
-            };
-            let _ = emitter.emit(event);
+        |line| match agent.activity(line) {
+            Some(activity) => {
+                for activity in coalesce.push(activity) {
+                    let activity = account(ctx, model_id.as_deref(), activity);
+                    let _ = emitter.emit(activity_event(&output_task, attempt, activity));
+                }
+            }
+            None => {
+                let _ = emitter.emit(Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() });
+            }
         },
         ctx.cancel.clone(),
     );
@@ -1430,6 +1491,9 @@ async fn start_agent(ctx: &Ctx, worktree: &Path, launch: Launch) -> Result<Optio
             }
         }
     };
+    if let Some(message) = coalesce.finish() {
+        ctx.emitter.emit(activity_event(&id, attempt, message))?;
+    }
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -1623,7 +1687,7 @@ async fn verify_truths(
         task: TASK.to_owned(),
         attempt: 1,
         role: AgentRole::Verify,
-        model: None,
+        model: ctx.model_for(TASK, AgentRole::Verify),
         prompt,
         name: format!("{TASK}-1"),
         log_part: "agent".into(),
@@ -1880,7 +1944,7 @@ async fn review_gate(
         answer_path: &answer_path,
     }
     .build();
-    let model = ctx.schedule.lane_of(task.id).and_then(|l| l.model.clone());
+    let model = ctx.model_for(&id, AgentRole::Review);
     let worktree_name = worktree.to_string_lossy().into_owned();
     ctx.attempt_started(&id, round, lane, worktree_name, head, Some(AgentRole::Review))?;
     let launch = Launch {
@@ -2298,7 +2362,7 @@ fn account(ctx: &Ctx, model_id: Option<&str>, activity: crate::adapters::Activit
 fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
     use crate::adapters::Activity;
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
-        Activity::Text(text) => ("text", text, None, None, None),
+        Activity::Text(text) | Activity::TextPiece(text) => ("text", text, None, None, None),
         Activity::Tool(tool) => ("tool", tool, None, None, None),
         Activity::Usage { input, output, cost_usd } => ("usage", String::new(), Some(input), Some(output), cost_usd),
         Activity::Error(error) => ("error", error, None, None, None),
@@ -2443,6 +2507,24 @@ async fn remove_worktrees(repo: &Git, dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tasks_run_on_their_rows_model_and_reviews_and_the_verifier_on_a_named_one() {
+        let text = "# M1 Implementation Plan: M\n\n## Waves\n\n### Wave 1: A\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n\n**Task 1.2** (type: checkpoint:gate)\n\n\
+                    ### Wave 2: B\n> Depends on: Wave 1.\n\n**Task 2.1** (type: auto)\n\n\
+                    ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n\
+                    | 1 | A | haiku | 1.1 |\n| 2 | A | sonnet | 2.1 |\n";
+        let schedule = Schedule::new(&plan::parse(text, "x").plan);
+        let model = |verify: Option<&'static str>, task: &str, role| model_for(&schedule, verify, task, role);
+        assert_eq!(model(None, "1.1", AgentRole::Task), Some("haiku"));
+        assert_eq!(model(None, "2.1", AgentRole::Task), Some("sonnet"));
+        assert_eq!(model(None, "1.2", AgentRole::Task), None, "a task the plan names no model for");
+        assert_eq!(model(None, "1.2", AgentRole::Review), Some("sonnet"), "a review never runs on no model");
+        assert_eq!(model(Some("opus"), "1.1", AgentRole::Review), Some("opus"));
+        assert_eq!(model(None, "verification", AgentRole::Verify), Some("sonnet"), "the last wave's model");
+        assert_eq!(model(Some("opus"), "verification", AgentRole::Verify), Some("opus"));
+    }
 
     #[test]
     fn branch_names_are_safe_refs() {

@@ -33,7 +33,8 @@ impl std::fmt::Display for SlurmError {
 impl std::error::Error for SlurmError {}
 
 /// Where and how jobs are submitted.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Slurm {
     /// `--partition`, if not the cluster's default.
     pub partition: Option<String>,

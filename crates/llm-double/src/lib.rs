@@ -62,7 +62,7 @@ pub struct Fault {
     pub status: Option<u16>,
     /// …this many times, then answer normally (default: always).
     pub times: Option<u32>,
-    /// Wait this long before answering (a slow or stuck model).
+    /// Wait this long before answering (a slow or stuck model), the times `times` says.
     pub delay_ms: Option<u64>,
     /// Cut the stream after this many events, the times `times` says (a dropped connection).
     pub cut_after: Option<usize>,
@@ -202,17 +202,18 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
     let mut status = None;
     let mut cut = None;
     for (index, fault) in shared.script.faults.iter().enumerate().filter(|(_, f)| f.turn == turn) {
+        {
+            let mut served = shared.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if fault.times.is_some_and(|times| served[index] >= times) {
+                continue;
+            }
+            served[index] += 1;
+        }
         if let Some(delay) = fault.delay_ms {
             tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         }
-        let mut served = shared.served.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if (fault.status.is_some() || fault.cut_after.is_some())
-            && fault.times.is_none_or(|times| served[index] < times)
-        {
-            served[index] += 1;
-            status = status.or(fault.status);
-            cut = cut.or(fault.cut_after);
-        }
+        status = status.or(fault.status);
+        cut = cut.or(fault.cut_after);
     }
     if let Some(status) = status {
         return error_response(api, status);
@@ -406,21 +407,31 @@ fn openai_events(step: &Step, turn: usize) -> Vec<(Option<&'static str>, Value)>
     ]
 }
 
-/// Gemini's stream: one chunk with the whole turn.
+/// Gemini's stream: a function call in one chunk; text word by word, as Gemini streams it (a
+/// client shows it in pieces, or joins them). The last chunk ends the turn with its usage.
 fn gemini_events(step: &Step) -> Vec<(Option<&'static str>, Value)> {
-    let part = match step {
+    let parts: Vec<Value> = match step {
         Step::Write { write, content } => {
-            json!({"functionCall": {"name": "write_file", "args": {"file_path": write, "content": content}}})
+            vec![json!({"functionCall": {"name": "write_file", "args": {"file_path": write, "content": content}}})]
         }
-        Step::Text { text } => json!({"text": text}),
-        Step::Error { .. } => json!({"text": ""}),
+        Step::Text { text } => text.split_inclusive(' ').map(|piece| json!({"text": piece})).collect(),
+        Step::Error { .. } => vec![json!({"text": ""})],
     };
-    vec![(
-        None,
-        json!({"candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
-               "usageMetadata": {"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT, "totalTokenCount": USAGE_IN + USAGE_OUT},
-               "modelVersion": "scripted-model"}),
-    )]
+    let last = parts.len().saturating_sub(1);
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let mut chunk = json!({"candidates": [{"content": {"role": "model", "parts": [part]}, "index": 0}],
+                                   "modelVersion": "scripted-model"});
+            if index == last {
+                chunk["candidates"][0]["finishReason"] = json!("STOP");
+                chunk["usageMetadata"] = json!({"promptTokenCount": USAGE_IN, "candidatesTokenCount": USAGE_OUT,
+                                                "totalTokenCount": USAGE_IN + USAGE_OUT});
+            }
+            (None, chunk)
+        })
+        .collect()
 }
 
 /// The request's own file-writing tool, if it offers one: its name and the names of its path

@@ -111,6 +111,17 @@ async fn gemini_streams_write_file_then_text_and_answers_the_router() {
     let (_, body) =
         post(&server, path, &json!({"contents": [{"role": "user"}, {"role": "model"}, {"role": "user"}]})).await;
     assert_eq!(events(&body)[0].1["candidates"][0]["content"]["parts"][0]["text"], "Done.");
+    // Text streams word by word; only the last chunk ends the turn.
+    let server = Server::start(Script { steps: vec![Step::Text { text: "I could not".into() }], ..Script::default() })
+        .await
+        .unwrap();
+    let (_, body) = post(&server, path, &json!({"contents": [{"role": "user", "parts": [{"text": "go"}]}]})).await;
+    let chunks = events(&body);
+    let pieces: Vec<&str> =
+        chunks.iter().filter_map(|(_, c)| c["candidates"][0]["content"]["parts"][0]["text"].as_str()).collect();
+    assert_eq!(pieces, ["I ", "could ", "not"]);
+    assert_eq!(chunks.iter().filter(|(_, c)| c["candidates"][0]["finishReason"] == "STOP").count(), 1);
+    assert_eq!(chunks.last().unwrap().1["candidates"][0]["finishReason"], "STOP");
     let (_, body) = post(&server, "/v1beta/models/flash:generateContent", &json!({})).await;
     assert!(body.contains("complexity_score"), "{body}");
 }

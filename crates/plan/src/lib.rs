@@ -53,9 +53,12 @@ impl Parsed {
 /// Parses and checks `text`. `fallback_id` is the milestone id when the plan's title lacks one
 /// (callers pass the file name through [`milestone_from_file_name`]).
 pub fn parse(text: &str, fallback_id: &str) -> Parsed {
-    let (plan, doc) = parse::parse_document(text, fallback_id);
+    let (mut plan, doc) = parse::parse_document(text, fallback_id);
     let mut diagnostics = doc.diagnostics;
     let schedule = Schedule::new(&plan);
+    for task in &mut plan.tasks {
+        task.model = schedule.model_of(task.id).map(str::to_owned);
+    }
     diagnostics.extend(validate::validate(&plan, &schedule));
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end, d.code));
     Parsed { plan, diagnostics }

@@ -205,6 +205,9 @@ pub struct Task {
     /// The type; `auto` when the task does not say.
     #[serde(rename = "type")]
     pub kind: TaskType,
+    /// The model it runs on: its own Agent Strategy row's, else its agent's (see
+    /// [`crate::Schedule::model_of`]); `None` when the plan names none for it.
+    pub model: Option<String>,
     /// **Files** as written, annotations such as `(new)` included.
     pub files_text: Option<Spanned<String>>,
     /// Backticked paths and globs of **Files** (a glob has `*` or `?`; a directory ends in `/`).

@@ -14,7 +14,8 @@ use std::collections::hash_map::Entry;
 pub struct Lane {
     /// The agent's name from the Agent Strategy table, or `default` for an unassigned task.
     pub name: String,
-    /// The model of the agent's first row that names one.
+    /// The model of the agent's first row that names one. Each task runs on the model of its
+    /// own row, which may differ: see [`Schedule::model_of`].
     pub model: Option<String>,
     /// Tasks in the order the agent runs them.
     pub tasks: Vec<TaskId>,
@@ -27,6 +28,8 @@ pub struct Lane {
 pub struct Schedule {
     lanes: Vec<Lane>,
     lane_of: HashMap<TaskId, usize>,
+    /// The model of each task's own Agent Strategy row, when that row names one.
+    row_model: HashMap<TaskId, String>,
     wave_of: HashMap<TaskId, u32>,
     /// The waves and what each waits for, directly or not.
     graph: WaveGraph,
@@ -46,6 +49,7 @@ impl Schedule {
 
         let mut lanes: Vec<Lane> = Vec::new();
         let mut lane_of: HashMap<TaskId, usize> = HashMap::default();
+        let mut row_model: HashMap<TaskId, String> = HashMap::default();
         for row in &plan.agents {
             let index = match lanes.iter().position(|lane| !lane.default && lane.name == row.name) {
                 Some(index) => index,
@@ -61,6 +65,9 @@ impl Schedule {
                 if known.contains(&id) && !lane_of.contains_key(&id) {
                     lane_of.insert(id, index);
                     lanes[index].tasks.push(id);
+                    if let Some(model) = &row.model {
+                        row_model.insert(id, model.clone());
+                    }
                 }
             }
         }
@@ -94,7 +101,7 @@ impl Schedule {
                 }
             }
         }
-        Schedule { lanes, lane_of, wave_of, graph, sequential, in_wave_predecessors, waves }
+        Schedule { lanes, lane_of, row_model, wave_of, graph, sequential, in_wave_predecessors, waves }
     }
 
     /// The agent lanes: named agents first, in table order, then one default lane per unassigned task.
@@ -105,6 +112,19 @@ impl Schedule {
     /// The lane that runs `id`.
     pub fn lane_of(&self, id: TaskId) -> Option<&Lane> {
         self.lane_of.get(&id).map(|&i| &self.lanes[i])
+    }
+
+    /// The model `id` runs on: the one its own Agent Strategy row names, else its agent's (the
+    /// first of the agent's rows that names one), else none (the agent's default).
+    pub fn model_of(&self, id: TaskId) -> Option<&str> {
+        self.row_model.get(&id).map(String::as_str).or_else(|| self.lane_of(id)?.model.as_deref())
+    }
+
+    /// The model of the plan's last wave (in document order) whose tasks name one: the first
+    /// such task's. What work that belongs to no task (the verifier of the truths) runs on when
+    /// the configuration names no model for it.
+    pub fn last_wave_model(&self) -> Option<&str> {
+        self.waves.iter().rev().find_map(|(_, tasks, _)| tasks.iter().find_map(|&id| self.model_of(id)))
     }
 
     /// Every wave that `wave` waits for, directly or not.
@@ -308,4 +328,32 @@ fn topological(deps: &[Vec<usize>]) -> Option<Vec<usize>> {
         }
     }
     (order.len() == n).then_some(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(text: &str) -> TaskId {
+        TaskId::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_task_runs_on_the_model_of_its_own_row_and_keeps_its_agents_lane() {
+        let text = "# M1 Implementation Plan: Models\n\n## Waves\n\n\
+                    ### Wave 1: A\n> No dependencies.\n\n**Task 1.1** (type: auto)\n\n**Task 1.2** (type: auto)\n\n\
+                    ### Wave 2: B\n> Depends on: Wave 1.\n\n**Task 2.1** (type: auto)\n\n**Task 2.2** (type: auto)\n\n\
+                    ### Wave 3: C\n> Depends on: Wave 2.\n\n**Task 3.1** (type: auto)\n\n\
+                    ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n\
+                    | 1 | Worker A | haiku | 1.1 |\n| 1 | Worker B |  | 1.2 |\n| 2 | Worker A | sonnet | 2.1 |\n\
+                    | 2 | Worker B | opus | 2.2 |\n";
+        let schedule = Schedule::new(&crate::parse(text, "x").plan);
+        let lane = schedule.lane_of(id("2.1")).unwrap();
+        assert_eq!((lane.name.as_str(), &lane.tasks[..]), ("Worker A", &[id("1.1"), id("2.1")][..]));
+        assert_eq!(schedule.model_of(id("1.1")), Some("haiku"));
+        assert_eq!(schedule.model_of(id("2.1")), Some("sonnet"), "its own row's model, not its agent's first");
+        assert_eq!(schedule.model_of(id("1.2")), Some("opus"), "a row without a model: its agent's");
+        assert_eq!(schedule.model_of(id("3.1")), None, "no row, no model");
+        assert_eq!(schedule.last_wave_model(), Some("sonnet"), "wave 3 names none; wave 2's first task");
+    }
 }

@@ -127,6 +127,8 @@ function apply(e, replaying) {
       break;
     case 'attempt_started':
       if (t) Object.assign(t, { state: 'running', attempts: e.attempt ?? t.attempts, lane: e.lane ?? t.lane, verify: [], waiting: null, started_at: e.at_ms });
+      // A task runs on its own row's model; reviews and the verifier say theirs on the lane only.
+      if (t && !e.role && e.model !== undefined) t.model = e.model;
       if (e.lane) {
         const l = lane(e.lane, { current_task: String(e.task) });
         if (e.agent) l.agent = e.agent;
@@ -600,6 +602,7 @@ function card(t) {
   const facts = [
     stateBadge(t.state),
     t.lane ? h('span', { class: 'fact lane-name', title: 'Lane' }, String(t.lane)) : null,
+    t.model ? h('span', { class: 'fact model', title: 'Model' }, String(t.model)) : null,
     t.attempts > 1 ? h('span', { class: 'fact', title: 'Attempts' }, `attempt ${t.attempts}`) : null,
     t.duration_ms ? h('span', { class: 'fact', title: 'Duration' }, fmtDuration(t.duration_ms)) : null,
     t.commit ? h('code', { class: 'fact commit', title: String(t.commit) }, shortHash(t.commit)) : null,
@@ -856,6 +859,7 @@ function renderDialog() {
       fact('Type', typeLabel(t.type)),
       fact('Wave', String(t.wave ?? '—')),
       fact('Lane', String(t.lane ?? '—')),
+      fact('Model', String(t.model ?? '—')),
       fact('Attempts', String(t.attempts ?? 0)),
       fact('Duration', t.duration_ms ? fmtDuration(t.duration_ms) : '—'),
       fact('Tokens', `${fmtTokens(t.tokens_in)} in · ${fmtTokens(t.tokens_out)} out`),

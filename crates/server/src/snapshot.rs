@@ -93,6 +93,8 @@ struct TaskView {
     files: Vec<String>,
     state: TaskState,
     lane: Option<String>,
+    /// The model it ran on, else the one its Agent Strategy row names.
+    model: Option<String>,
     attempts: u32,
     started_ms: Option<u64>,
     duration_ms: u64,
@@ -190,6 +192,7 @@ pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act
                 files: task.map(|t| t.files.iter().map(|f| f.value.clone()).collect()).unwrap_or_default(),
                 state: t.record.state,
                 lane: t.record.lane.clone(),
+                model: t.model.clone().or_else(|| task.and_then(|t| t.model.clone())),
                 attempts: t.record.attempts,
                 started_ms: started.get(id).copied(),
                 duration_ms: t.duration_ms,

@@ -21,13 +21,9 @@ fn install_hint(cli: &str) -> &'static str {
     engine::adapters::Cli::from_name(cli).map_or("", engine::adapters::Cli::install_hint)
 }
 
-/// The program's path: as configured, or found on PATH.
+/// The program's path: as configured, or found on PATH (as `resume` looks for a run's agent).
 fn locate(program: &Path) -> Option<PathBuf> {
-    if program.components().count() > 1 {
-        return program.is_file().then(|| program.to_owned());
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file()))
+    engine::settings::find_program(program)
 }
 
 /// The first line `program --version` prints, within 15 seconds.

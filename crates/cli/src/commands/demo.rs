@@ -105,7 +105,14 @@ pub fn run(_ctx: &Context, args: &DemoArgs) -> Result<ExitCode, CliError> {
     let plan_text = FILES.iter().find(|(p, _)| *p == "demo.plan.md").map(|(_, t)| *t).unwrap_or_default();
     let parsed = plan::parse(plan_text, "demo");
     let program = std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
-    let agent = Arc::new(ScriptedAgent { program, script: dir.join(".wavecrew/demo.script.json") });
+    let script = dir.join(".wavecrew/demo.script.json");
+    let agent = Arc::new(ScriptedAgent { program, script: script.clone() });
+    let settings = engine::settings::RunSettings {
+        version: engine::settings::VERSION,
+        agent: engine::settings::AgentSpec::Scripted { script },
+        backend: engine::settings::BackendSpec::Local,
+        options: Options::default(),
+    };
     let json = args.json;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,9 +124,8 @@ pub fn run(_ctx: &Context, args: &DemoArgs) -> Result<ExitCode, CliError> {
         let (tx, rx) = broadcast::channel(4096);
         let progress = Progress::spawn(rx, json);
         let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
-        let result =
-            run::start(&ws, "demo.plan.md", plan_text.as_bytes(), parsed.plan, agent, Options::default(), tx, cancel)
-                .await;
+        let (bytes, options) = (plan_text.as_bytes(), Options::default());
+        let result = run::start(&ws, "demo.plan.md", bytes, parsed.plan, agent, options, &settings, tx, cancel).await;
         progress.finish().await;
         let summary = result.map_err(|e| CliError::io(format!("error: {e}")))?;
         super::run::write_report(&ws, &summary.run);

@@ -6,11 +6,12 @@ use crate::error::{CliError, exit};
 use crate::input::PlanFile;
 use crate::progress::Progress;
 use clap::{Args, ValueEnum};
-use engine::agent::{Agent, CommandAgent, ScriptedAgent};
+use engine::agent::Agent;
 use engine::events::RunState;
 use engine::run::{self, Options, ScheduleMode, Workspace};
+use engine::settings::{self, AgentSpec, BackendSpec, Recorded, RunSettings};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,9 +56,10 @@ pub struct AgentArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
-    /// `dag`: a task starts when the tasks it depends on are done; `waves`: strict wave barriers.
-    #[arg(long, value_enum, default_value_t = Scheduling::Dag)]
-    pub schedule: Scheduling,
+    /// `dag`: a task starts when the tasks it depends on are done; `waves`: strict wave
+    /// barriers [default: dag].
+    #[arg(long, value_enum)]
+    pub schedule: Option<Scheduling>,
 
     /// Where task attempts run: `local` (a worktree per lane here) or `slurm` (one Slurm job per
     /// attempt, see docs/scale-out.md) [config: run.backend; default local].
@@ -176,68 +178,135 @@ impl AgentArgs {
         self.serve.then_some(super::serve::ServeAddr { bind: self.serve_bind, port: self.serve_port })
     }
 
-    /// The run's knobs: flags over the configuration over the defaults.
-    fn options(&self, config: &Config) -> Options {
-        let defaults = Options::default();
-        let secs = |flag: Option<u64>, config: Option<u64>, default: Duration| {
-            flag.or(config).map_or(default, |s| Duration::from_secs(s.max(1)))
-        };
-        Options {
-            jobs: self.jobs.or(config.run.jobs),
-            attempts: self.attempts.or(config.run.attempts).unwrap_or(defaults.attempts).max(1),
-            agent_timeout: secs(self.timeout, config.run.timeout, defaults.agent_timeout),
-            verify_timeout: secs(self.verify_timeout, config.run.verify_timeout, defaults.verify_timeout),
-            fail_fast: self.fail_fast,
-            budget_usd: self.budget,
-            prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
-            auto_approve: self
+    /// How a new run goes: flags over the configuration over the defaults.
+    fn settings(&self, config: &Config, root: &Path) -> Result<RunSettings, CliError> {
+        let agent = self.agent_spec(config, None)?;
+        let backend = self.backend_spec(config, root, None)?;
+        let mut options = configured_options(config);
+        self.apply(&mut options, &mut Vec::new());
+        Ok(RunSettings { version: settings::VERSION, agent, backend, options })
+    }
+
+    /// How a resumed run goes on: as it was started, with the flags given now over that. Also
+    /// says which flags changed something, as `resume` journals them.
+    fn settings_over(
+        &self,
+        recorded: RunSettings,
+        config: &Config,
+        root: &Path,
+    ) -> Result<(RunSettings, Vec<String>), CliError> {
+        let mut overrides = Vec::new();
+        let agent = self.agent_spec(config, Some(&recorded.agent))?;
+        if agent != recorded.agent {
+            overrides.push(format!("--agent {}", agent.name()));
+        }
+        let backend = self.backend_spec(config, root, Some(&recorded.backend))?;
+        if backend != recorded.backend {
+            overrides.push(format!("--backend {}", if backend == BackendSpec::Local { "local" } else { "slurm" }));
+        }
+        let mut options = recorded.options;
+        self.apply(&mut options, &mut overrides);
+        Ok((RunSettings { version: settings::VERSION, agent, backend, options }, overrides))
+    }
+
+    /// Puts the option flags given over `options`; each that changes something is added to
+    /// `changed` as it was given (`--attempts 5`).
+    fn apply(&self, options: &mut Options, changed: &mut Vec<String>) {
+        fn set<T: PartialEq>(field: &mut T, value: T, flag: String, changed: &mut Vec<String>) {
+            if *field != value {
+                *field = value;
+                changed.push(flag);
+            }
+        }
+        let secs = |s: u64| Duration::from_secs(s.max(1));
+        if let Some(n) = self.jobs {
+            set(&mut options.jobs, Some(n), format!("-j {n}"), changed);
+        }
+        if let Some(n) = self.attempts {
+            set(&mut options.attempts, n, format!("--attempts {n}"), changed);
+        }
+        if let Some(s) = self.timeout {
+            set(&mut options.agent_timeout, secs(s), format!("--timeout {s}"), changed);
+        }
+        if let Some(s) = self.verify_timeout {
+            set(&mut options.verify_timeout, secs(s), format!("--verify-timeout {s}"), changed);
+        }
+        if self.fail_fast {
+            set(&mut options.fail_fast, true, "--fail-fast".into(), changed);
+        }
+        if let Some(usd) = self.budget {
+            set(&mut options.budget_usd, Some(usd), format!("--budget {usd}"), changed);
+        }
+        if !self.auto_approve.is_empty() {
+            let (kinds, names): (Vec<plan::TaskType>, Vec<&str>) = self
                 .auto_approve
                 .iter()
                 .map(|kind| match kind {
-                    AutoApprove::HumanVerify => plan::TaskType::HumanVerify,
-                    AutoApprove::Decision => plan::TaskType::Decision,
+                    AutoApprove::HumanVerify => (plan::TaskType::HumanVerify, "human-verify"),
+                    AutoApprove::Decision => (plan::TaskType::Decision, "decision"),
                 })
-                .collect(),
-            batch_checkpoints: self.batch_checkpoints,
-            schedule: match self.schedule {
-                Scheduling::Dag => ScheduleMode::Dag,
-                Scheduling::Waves => ScheduleMode::Waves,
-            },
-            gate_rounds: self.gate_rounds.or(config.gates.rounds).unwrap_or(defaults.gate_rounds),
-            coverage_threshold: config.gates.coverage,
-            verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
-            ..defaults
+                .unzip();
+            set(&mut options.auto_approve, kinds, format!("--auto-approve {}", names.join(",")), changed);
+        }
+        if self.batch_checkpoints {
+            set(&mut options.batch_checkpoints, true, "--batch-checkpoints".into(), changed);
+        }
+        match self.schedule {
+            Some(Scheduling::Dag) => set(&mut options.schedule, ScheduleMode::Dag, "--schedule dag".into(), changed),
+            Some(Scheduling::Waves) => {
+                set(&mut options.schedule, ScheduleMode::Waves, "--schedule waves".into(), changed);
+            }
+            None => {}
+        }
+        if let Some(n) = self.gate_rounds {
+            set(&mut options.gate_rounds, n, format!("--gate-rounds {n}"), changed);
         }
     }
 
-    /// The agent: `--agent` (or the configuration's `agent`), resolved by name.
-    fn agent(&self, config: &Config) -> Result<Arc<dyn Agent>, CliError> {
-        let name = self.agent.clone().or_else(|| config.agent.clone()).ok_or_else(|| {
-            CliError::usage("error: choose an agent with `--agent NAME` (or `agent = \"NAME\"` in wavecrew.toml)")
-                .with_hint("`--agent command --agent-command CMD` runs any program; `--agent scripted --script FILE` is the test double; `wavecrew demo` shows a whole run")
-        })?;
+    /// The agent: `--agent` (or, for a resumed run, the agent it had; else the
+    /// configuration's `agent`), resolved by name.
+    pub(super) fn agent_spec(&self, config: &Config, recorded: Option<&AgentSpec>) -> Result<AgentSpec, CliError> {
+        let flagged = self.agent.is_some() || self.agent_command.is_some() || self.script.is_some();
+        if let Some(recorded) = recorded.filter(|_| !flagged) {
+            return Ok(recorded.clone());
+        }
+        let name = self
+            .agent
+            .clone()
+            .or_else(|| recorded.map(|r| r.name().to_owned()))
+            .or_else(|| config.agent.clone())
+            .ok_or_else(|| {
+                CliError::usage("error: choose an agent with `--agent NAME` (or `agent = \"NAME\"` in wavecrew.toml)")
+                    .with_hint("`--agent command --agent-command CMD` runs any program; `--agent scripted --script FILE` is the test double; `wavecrew demo` shows a whole run")
+            })?;
         match name.as_str() {
             "scripted" => {
-                let script = self.script.clone().ok_or_else(|| {
-                    CliError::usage("error: `--agent scripted` needs `--script FILE`").with_hint(
-                        "the script says which files the scripted agent writes for each task (see `wavecrew demo`)",
-                    )
-                })?;
-                let script = std::path::absolute(&script).unwrap_or(script);
-                let program =
-                    std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
-                Ok(Arc::new(ScriptedAgent { program, script }))
+                let script = match (&self.script, recorded) {
+                    (Some(script), _) => std::path::absolute(script).unwrap_or_else(|_| script.clone()),
+                    (None, Some(AgentSpec::Scripted { script })) => script.clone(),
+                    (None, _) => {
+                        return Err(CliError::usage("error: `--agent scripted` needs `--script FILE`").with_hint(
+                            "the script says which files the scripted agent writes for each task (see `wavecrew demo`)",
+                        ));
+                    }
+                };
+                Ok(AgentSpec::Scripted { script })
             }
             "command" => {
-                let line = self.agent_command.as_deref().ok_or_else(|| {
-                    CliError::usage("error: `--agent command` needs `--agent-command CMD`")
-                        .with_hint("e.g. --agent-command 'my-agent --model {model} {prompt_file}'")
-                })?;
-                let argv =
-                    shell_words::split(line).map_err(|e| CliError::usage(format!("error: --agent-command: {e}")))?;
-                CommandAgent::new("command", argv)
-                    .map(|a| Arc::new(a) as Arc<dyn Agent>)
-                    .ok_or_else(|| CliError::usage("error: --agent-command is empty"))
+                let argv = match (&self.agent_command, recorded) {
+                    (Some(line), _) => {
+                        shell_words::split(line).map_err(|e| CliError::usage(format!("error: --agent-command: {e}")))?
+                    }
+                    (None, Some(AgentSpec::Command { name, argv, .. })) if name == "command" => argv.clone(),
+                    (None, _) => {
+                        return Err(CliError::usage("error: `--agent command` needs `--agent-command CMD`")
+                            .with_hint("e.g. --agent-command 'my-agent --model {model} {prompt_file}'"));
+                    }
+                };
+                if argv.is_empty() {
+                    return Err(CliError::usage("error: --agent-command is empty"));
+                }
+                Ok(AgentSpec::Command { name, argv, pass_env: Vec::new() })
             }
             name if config.agents.get(name).is_none_or(|a| a.command.is_empty()) && {
                 let cli = config.agents.get(name).and_then(|a| a.cli.as_deref()).unwrap_or(name);
@@ -245,14 +314,15 @@ impl AgentArgs {
             } =>
             {
                 let configured = config.agents.get(name).cloned().unwrap_or_default();
-                let cli = configured.cli.as_deref().unwrap_or(name);
-                let cli = engine::adapters::Cli::from_name(cli)
-                    .ok_or_else(|| CliError::usage(format!("error: unknown agent CLI `{cli}`")))?;
-                Ok(Arc::new(
-                    engine::adapters::CliAgent::new(cli, configured.program, configured.base_url, configured.models)
-                        .with_pass_env(configured.pass_env)
-                        .with_args(configured.args),
-                ))
+                Ok(AgentSpec::Cli {
+                    name: name.to_owned(),
+                    cli: configured.cli.unwrap_or_else(|| name.to_owned()),
+                    program: configured.program,
+                    base_url: configured.base_url,
+                    models: configured.models,
+                    pass_env: configured.pass_env,
+                    args: configured.args,
+                })
             }
             name => {
                 let configured = config.agents.get(name).ok_or_else(|| {
@@ -268,45 +338,26 @@ impl AgentArgs {
                         known.join(", ")
                     ))
                 })?;
+                if configured.command.is_empty() {
+                    return Err(CliError::usage(format!("error: agent `{name}` has an empty `command`")));
+                }
                 let argv = configured.command.iter().chain(&configured.args).cloned().collect();
-                CommandAgent::new(name, argv)
-                    .map(|a| Arc::new(a.with_pass_env(configured.pass_env.clone())) as Arc<dyn Agent>)
-                    .ok_or_else(|| CliError::usage(format!("error: agent `{name}` has an empty `command`")))
+                Ok(AgentSpec::Command { name: name.to_owned(), argv, pass_env: configured.pass_env.clone() })
             }
         }
     }
-}
 
-/// The root of the repository holding `repo`, and its configuration.
-pub fn load_config(repo: &std::path::Path) -> Result<(PathBuf, Config), CliError> {
-    let root = super::work_tree_top(repo)
-        .ok_or_else(|| CliError::usage(format!("error: `{}` is not inside a git repository", repo.display())))?;
-    let config = Config::load(&root)?;
-    Ok((root, config))
-}
-
-/// The agent, the options and the configuration, from the flags and the configuration of the
-/// repository at `repo`.
-pub(super) fn resolve(
-    flags: &AgentArgs,
-    repo: &std::path::Path,
-) -> Result<(Arc<dyn Agent>, Options, Config), CliError> {
-    let (root, config) = load_config(repo)?;
-    let agent = flags.agent(&config)?;
-    let mut options = flags.options(&config);
-    options.backend = flags.backend(&config, &root, agent.as_ref())?;
-    Ok((agent, options, config))
-}
-
-impl AgentArgs {
-    /// The backend: `--backend` (or `run.backend`), with `[slurm]` and the Slurm flags.
-    fn backend(
+    /// The backend: `--backend` (or, for a resumed run, the backend it had; else
+    /// `run.backend`), with `[slurm]` and the Slurm flags.
+    fn backend_spec(
         &self,
         config: &Config,
-        root: &std::path::Path,
-        agent: &dyn Agent,
-    ) -> Result<engine::backend::BackendChoice, CliError> {
-        let kind = match (self.backend, config.run.backend.as_deref()) {
+        root: &Path,
+        recorded: Option<&BackendSpec>,
+    ) -> Result<BackendSpec, CliError> {
+        let recorded_kind =
+            recorded.map(|r| if *r == BackendSpec::Local { BackendKind::Local } else { BackendKind::Slurm });
+        let kind = match (self.backend.or(recorded_kind), config.run.backend.as_deref()) {
             (Some(kind), _) => kind,
             (None, None | Some("local")) => BackendKind::Local,
             (None, Some("slurm")) => BackendKind::Slurm,
@@ -318,41 +369,84 @@ impl AgentArgs {
             }
         };
         if kind == BackendKind::Local {
-            return Ok(engine::backend::BackendChoice::Local);
+            return Ok(BackendSpec::Local);
         }
-        let mut client = config.slurm.client();
+        let (mut client, spool, repo) = match recorded {
+            Some(BackendSpec::Slurm { client, spool, repo }) => (client.clone(), spool.clone(), repo.clone()),
+            _ => {
+                let state = engine::control::state_dir(root).map_err(|e| CliError::usage(format!("error: {e}")))?;
+                (
+                    config.slurm.client(),
+                    config.slurm.spool.clone().unwrap_or_else(|| state.join("spool")),
+                    config.slurm.repo.clone().unwrap_or_else(|| root.display().to_string()),
+                )
+            }
+        };
         if let Some(partition) = &self.partition {
             client.partition = Some(partition.clone());
         }
-        client.extra_args.extend(self.slurm_args.iter().cloned());
-        let state = engine::control::state_dir(root).map_err(|e| CliError::usage(format!("error: {e}")))?;
-        let program = std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
-        Ok(engine::backend::BackendChoice::Slurm(Box::new(engine::backend::SlurmOptions {
-            client,
-            spool: config.slurm.spool.clone().unwrap_or_else(|| state.join("spool")),
-            repo: config.slurm.repo.clone().unwrap_or_else(|| root.display().to_string()),
-            worker: vec![program.display().to_string(), "worker".into()],
-            agent: serde_json::json!(self.worker_agent_args(config)),
-            env: worker_env(agent),
-            poll: Duration::from_secs(1),
-        })))
+        // A resumed run has those it was started with: `--slurm-arg` given again adds nothing.
+        for arg in &self.slurm_args {
+            if !client.extra_args.contains(arg) {
+                client.extra_args.push(arg.clone());
+            }
+        }
+        Ok(BackendSpec::Slurm { client, spool, repo })
     }
+}
 
-    /// The agent flags a worker resolves its agent from (paths made absolute).
-    fn worker_agent_args(&self, config: &Config) -> Vec<String> {
-        let mut args = Vec::new();
-        if let Some(name) = self.agent.clone().or_else(|| config.agent.clone()) {
-            args.extend(["--agent".to_owned(), name]);
-        }
-        if let Some(command) = &self.agent_command {
-            args.extend(["--agent-command".to_owned(), command.clone()]);
-        }
-        if let Some(script) = &self.script {
-            let script = std::path::absolute(script).unwrap_or_else(|_| script.clone());
-            args.extend(["--script".to_owned(), script.display().to_string()]);
-        }
-        args
+/// The options the configuration gives a new run, over the defaults (flags go over them).
+pub(super) fn configured_options(config: &Config) -> Options {
+    let defaults = Options::default();
+    let secs = |config: Option<u64>, default: Duration| config.map_or(default, |s| Duration::from_secs(s.max(1)));
+    Options {
+        jobs: config.run.jobs,
+        attempts: config.run.attempts.unwrap_or(defaults.attempts).max(1),
+        agent_timeout: secs(config.run.timeout, defaults.agent_timeout),
+        verify_timeout: secs(config.run.verify_timeout, defaults.verify_timeout),
+        prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
+        gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
+        coverage_threshold: config.gates.coverage,
+        verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
+        verify_model: config.verify.model.clone(),
+        ..defaults
     }
+}
+
+/// The root of the repository holding `repo`, and its configuration.
+pub fn load_config(repo: &std::path::Path) -> Result<(PathBuf, Config), CliError> {
+    let root = super::work_tree_top(repo)
+        .ok_or_else(|| CliError::usage(format!("error: `{}` is not inside a git repository", repo.display())))?;
+    let config = Config::load(&root)?;
+    Ok((root, config))
+}
+
+/// The agent of `spec`.
+pub(super) fn build_agent(spec: &AgentSpec) -> Result<Arc<dyn Agent>, CliError> {
+    let program = std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
+    spec.build(&program).ok_or_else(|| CliError::usage(format!("error: agent `{}` cannot be started", spec.name())))
+}
+
+/// The engine's options for `settings`: what the journal keeps, and where attempts run.
+fn engine_options(settings: &RunSettings, agent: &dyn Agent) -> Result<Options, CliError> {
+    let mut options = settings.options.clone();
+    options.backend = match &settings.backend {
+        BackendSpec::Local => engine::backend::BackendChoice::Local,
+        BackendSpec::Slurm { client, spool, repo } => {
+            let program =
+                std::env::current_exe().map_err(|e| CliError::io(format!("error: where is wavecrew? {e}")))?;
+            engine::backend::BackendChoice::Slurm(Box::new(engine::backend::SlurmOptions {
+                client: client.clone(),
+                spool: spool.clone(),
+                repo: repo.clone(),
+                worker: vec![program.display().to_string(), "worker".into()],
+                agent: serde_json::to_value(&settings.agent).unwrap_or_default(),
+                env: worker_env(agent),
+                poll: Duration::from_secs(1),
+            }))
+        }
+    };
+    Ok(options)
 }
 
 /// A Slurm job's whole environment: what an agent of this run may see of ours (the base
@@ -494,7 +588,8 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     }
     if args.dry_run {
         let (root, config) = load_config(&args.repo)?;
-        let options = args.agent.options(&config);
+        let mut options = configured_options(&config);
+        args.agent.apply(&mut options, &mut Vec::new());
         let described = with_runtime(move |_| {
             Box::pin(async move {
                 let worktrees = Workspace::worktree_root_of(&root).await.ok()?;
@@ -524,7 +619,10 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     let yes = args.yes;
     let into_current = args.agent.into_current;
     let serve = args.agent.dashboard();
-    let (agent, mut options, config) = resolve(flags, &repo)?;
+    let (root, config) = load_config(&repo)?;
+    let settings = flags.settings(&config, &root)?;
+    let agent = build_agent(&settings.agent)?;
+    let mut options = engine_options(&settings, agent.as_ref())?;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
@@ -535,7 +633,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
-            let result = run::start(&ws, &plan_path, &bytes, parsed.plan, agent, options, tx, cancel).await;
+            let result = run::start(&ws, &plan_path, &bytes, parsed.plan, agent, options, &settings, tx, cancel).await;
             progress.finish().await;
             stop_dashboard(dashboard).await;
             finish(&ws, result, into_current)
@@ -545,37 +643,91 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
 
 pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
     let json = args.agent.json;
+    let (root, config) = load_config(&args.repo)?;
+    let (_, journal) = super::runs::open(&root)?;
+    let record = match &args.run {
+        Some(id) => journal.run(id).map_err(|e| CliError::io(format!("error: {e}")))?.ok_or_else(|| {
+            CliError::usage(format!("error: no run `{id}` in this repository"))
+                .with_hint("`wavecrew runs` lists the runs")
+        })?,
+        None => journal
+            .runs()
+            .map_err(|e| CliError::io(format!("error: {e}")))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| CliError::usage("error: this repository has no run to resume"))?,
+    };
+    drop(journal);
+    let (settings, overrides) = resumed_settings(&args.agent, &record, &config, &root)?;
+    let agent = build_agent(&settings.agent)?;
+    let mut options = engine_options(&settings, agent.as_ref())?;
     let repo = args.repo.clone();
-    let (agent, mut options, config) = resolve(&args.agent, &repo)?;
-    let wanted = args.run.clone();
+    let run_id = record.id;
     let into_current = args.agent.into_current;
     let serve = args.agent.dashboard();
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
-            let run_id = match wanted {
-                Some(id) => id,
-                None => ws
-                    .journal
-                    .runs()
-                    .map_err(|e| CliError::io(format!("error: {e}")))?
-                    .into_iter()
-                    .next()
-                    .map(|r| r.id)
-                    .ok_or_else(|| CliError::usage("error: this repository has no run to resume"))?,
-            };
             options.provision = provision(&ws, &config).await?;
             agree_to_copies(&options.provision, None)?;
             check_backend(&options).await?;
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
-            let result = run::resume(&ws, &run_id, agent, options, tx, cancel).await;
+            let result = run::resume(&ws, &run_id, agent, options, &settings, overrides, tx, cancel).await;
             progress.finish().await;
             stop_dashboard(dashboard).await;
             finish(&ws, result, into_current)
         })
     })?
+}
+
+/// What `run` goes on with: what it was started with and the flags given now, or (for a run an
+/// older wavecrew started) the flags and the configuration, as `run` takes them. The agent it
+/// had must still be here: nothing is journaled when it is not.
+fn resumed_settings(
+    flags: &AgentArgs,
+    run: &engine::journal::RunRecord,
+    config: &Config,
+    root: &Path,
+) -> Result<(RunSettings, Vec<String>), CliError> {
+    match run.settings() {
+        Recorded::Settings(recorded) => {
+            let started_with = recorded.agent.clone();
+            let (settings, overrides) = flags.settings_over(*recorded, config, root)?;
+            // Another agent given now is checked as `run` checks one: when it starts.
+            if let Some(missing) = settings.agent.missing().filter(|_| settings.agent == started_with) {
+                let name = settings.agent.name();
+                return Err(CliError::usage(format!(
+                    "error: run {} was started with the agent `{name}`, which is not installed any more: {missing}",
+                    run.id
+                ))
+                .with_hint(format!(
+                    "`wavecrew agents` lists the agents this machine has; install `{name}` again{}, or go on with another one: `wavecrew resume {}` with `--agent` and its name",
+                    match &settings.agent {
+                        AgentSpec::Cli { cli, .. } => engine::adapters::Cli::from_name(cli)
+                            .map(|cli| format!(" (`{}`)", cli.install_hint()))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    },
+                    run.id
+                )));
+            }
+            Ok((settings, overrides))
+        }
+        Recorded::Newer(version) => Err(CliError::usage(format!(
+            "error: run {} was started by a newer wavecrew (its options are recorded in version {version}; this wavecrew reads version {})",
+            run.id,
+            settings::VERSION
+        ))
+        .with_hint("resume it with the wavecrew that started it")),
+        Recorded::Nothing => {
+            let why = format!("run {} was started by an older wavecrew that did not record its options", run.id);
+            let settings = flags.settings(config, root).map_err(|error| error.with_reason(&why))?;
+            say!("note: {why}: it goes on with the flags given and the configuration (recorded from now on)");
+            Ok((settings, Vec::new()))
+        }
+    }
 }
 
 /// With `--backend slurm`: the cluster must answer before anything starts.
@@ -738,7 +890,16 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
     let _ = writeln!(out, "Dry run of {} · {}: nothing is changed.\n", plan.milestone, plan.title);
     let _ = writeln!(out, "Lanes (at most {jobs} tasks at once)");
     for lane in schedule.lanes() {
-        let tasks: Vec<String> = lane.tasks.iter().map(ToString::to_string).collect();
+        // Each task on the model of its own row: shown per task when they differ on the lane.
+        let mixed = lane.tasks.iter().any(|&id| schedule.model_of(id) != lane.model.as_deref());
+        let tasks: Vec<String> = lane
+            .tasks
+            .iter()
+            .map(|&id| match schedule.model_of(id) {
+                Some(model) if mixed => format!("{id} ({model})"),
+                _ => id.to_string(),
+            })
+            .collect();
         let model = lane.model.as_deref().unwrap_or("default model");
         let _ = writeln!(out, "  {:<18} {:<14} {}", lane.name, model, tasks.join(" → "));
     }

@@ -176,6 +176,20 @@ pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
         &run.base[..run.base.len().min(10)],
         run.plan_path
     )?;
+    let spent = journal.spent_usd(&run.id).map_err(|e| CliError::io(format!("error: {e}")))?;
+    match run.settings() {
+        engine::settings::Recorded::Settings(settings) => {
+            for line in describe_settings(&settings, spent) {
+                writeln!(out, "{line}")?;
+            }
+        }
+        engine::settings::Recorded::Nothing => {
+            writeln!(out, "options not recorded (an older wavecrew started this run); spent ${spent:.2}")?
+        }
+        engine::settings::Recorded::Newer(version) => {
+            writeln!(out, "options recorded by a newer wavecrew (version {version})")?
+        }
+    }
     for task in &tasks {
         let commit = task.commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or("");
         let reason = task.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("");
@@ -191,6 +205,57 @@ pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
         writeln!(out, "{}", row.trim_end())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a run goes, as `status` shows it: the agent, then the options, a few to a line.
+fn describe_settings(settings: &engine::settings::RunSettings, spent: f64) -> Vec<String> {
+    use engine::settings::BackendSpec;
+    let options = &settings.options;
+    let agent = format!("agent {} ({})", settings.agent.name(), settings.agent.describe());
+    let backend = match &settings.backend {
+        BackendSpec::Local => "backend local".to_owned(),
+        BackendSpec::Slurm { client, .. } => {
+            let mut text = "backend slurm".to_owned();
+            if let Some(partition) = &client.partition {
+                text.push_str(&format!(" --partition {partition}"));
+            }
+            for arg in &client.extra_args {
+                text.push_str(&format!(" --slurm-arg={arg}"));
+            }
+            text
+        }
+    };
+    let jobs = options.jobs.map_or_else(|| "one per agent".to_owned(), |j| j.to_string());
+    let schedule = if options.schedule == engine::run::ScheduleMode::Waves { "waves" } else { "dag" };
+    let mut run = vec![
+        format!("-j {jobs}"),
+        format!("schedule {schedule}"),
+        format!("attempts {}", options.attempts),
+        format!("timeout {}s", options.agent_timeout.as_secs()),
+        format!("verify timeout {}s", options.verify_timeout.as_secs()),
+        format!("setup timeout {}s", options.setup_timeout.as_secs()),
+    ];
+    if options.fail_fast {
+        run.push("fail-fast".into());
+    }
+    let mut checks = vec![match options.budget_usd {
+        Some(budget) => format!("budget ${budget:.2} (${spent:.2} spent)"),
+        None => format!("no budget (${spent:.2} spent)"),
+    }];
+    if !options.auto_approve.is_empty() {
+        let kinds: Vec<&str> =
+            options.auto_approve.iter().map(|k| k.as_str().trim_start_matches("checkpoint:")).collect();
+        checks.push(format!("auto-approve {}", kinds.join(",")));
+    }
+    if options.batch_checkpoints {
+        checks.push("batch checkpoints".into());
+    }
+    checks.push(format!("gate rounds {}", options.gate_rounds));
+    if let Some(coverage) = options.coverage_threshold {
+        checks.push(format!("coverage {coverage}%"));
+    }
+    checks.push(if options.verify_truths { "truths by the agent" } else { "truths by a person" }.into());
+    vec![format!("{agent}, {backend}"), run.join(", "), checks.join(", ")]
 }
 
 pub fn logs(_ctx: &Context, args: &LogsArgs) -> Result<ExitCode, CliError> {

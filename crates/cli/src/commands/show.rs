@@ -90,8 +90,23 @@ pub fn summary(plan: &Plan) -> String {
         .iter()
         .filter(|l| !l.default)
         .map(|lane| {
-            let ids: Vec<String> = lane.tasks.iter().map(ToString::to_string).collect();
-            (lane.name.clone(), lane.model.clone().unwrap_or_else(|| "default model".into()), ids.join(" → "))
+            // An agent whose rows name different models switches model per task: say which.
+            let mut models: Vec<&str> = Vec::new();
+            for model in lane.tasks.iter().filter_map(|&id| schedule.model_of(id)) {
+                if !models.contains(&model) {
+                    models.push(model);
+                }
+            }
+            let ids: Vec<String> = lane
+                .tasks
+                .iter()
+                .map(|&id| match schedule.model_of(id) {
+                    Some(model) if models.len() > 1 => format!("{id} ({model})"),
+                    _ => id.to_string(),
+                })
+                .collect();
+            let models = if models.is_empty() { "default model".to_owned() } else { models.join(", ") };
+            (lane.name.clone(), models, ids.join(" → "))
         })
         .collect();
     let unassigned: Vec<String> =
@@ -111,9 +126,10 @@ pub fn summary(plan: &Plan) -> String {
             for (n, id) in order.iter().enumerate() {
                 let Some(task) = plan.task(*id) else { continue };
                 let lane = schedule.lane_of(*id).filter(|l| !l.default).map_or("default agent", |l| l.name.as_str());
+                let model = schedule.model_of(*id).map(|m| format!(", {m}")).unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "  {:>3}. {:<5} {:<24} {}  [{lane}]",
+                    "  {:>3}. {:<5} {:<24} {}  [{lane}{model}]",
                     n + 1,
                     id.to_string(),
                     task.kind.as_str(),

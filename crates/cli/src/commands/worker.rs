@@ -6,7 +6,7 @@
 //! agent's work as a git bundle and `result.json` (see `engine::remote`). The clone is removed.
 
 use super::Context;
-use super::run::{AgentArgs, engine_error, provision, resolve, with_runtime};
+use super::run::{AgentArgs, build_agent, configured_options, engine_error, provision, with_runtime};
 use crate::error::CliError;
 use clap::{Args, Parser};
 use engine::remote::{AttemptDir, JobResult};
@@ -22,7 +22,7 @@ pub struct WorkerArgs {
     pub job: PathBuf,
 }
 
-/// The agent flags of the head, as the job carries them.
+/// The agent flags of the head, as jobs submitted by older wavecrews carry them.
 #[derive(Debug, Parser)]
 #[command(no_binary_name = true)]
 struct AgentFlags {
@@ -61,6 +61,29 @@ fn clone_at(job: &engine::remote::Job, dir: &Path) -> Result<(), String> {
         .map_err(|_| format!("the clone of {repo} does not have the base commit {base}"))
 }
 
+/// The job's agent, as the head resolved it (or, from older heads, its flags resolved here),
+/// and the configuration of the clone.
+fn worker_agent(
+    agent: &serde_json::Value,
+    clone: &Path,
+) -> Result<(std::sync::Arc<dyn engine::agent::Agent>, crate::config::Config), String> {
+    let (_, config) =
+        super::run::load_config(clone).map_err(|e| format!("the worker could not read its configuration: {e}"))?;
+    let spec = match serde_json::from_value::<engine::settings::AgentSpec>(agent.clone()) {
+        Ok(spec) => spec,
+        Err(_) => {
+            let flags: Vec<String> = serde_json::from_value(agent.clone()).unwrap_or_default();
+            let AgentFlags { agent: flags } = AgentFlags::try_parse_from(&flags)
+                .map_err(|error| format!("the job's agent flags are not valid: {error}"))?;
+            flags
+                .agent_spec(&config, None)
+                .map_err(|error| format!("the worker could not resolve its agent: {error}"))?
+        }
+    };
+    let agent = build_agent(&spec).map_err(|error| format!("the worker could not resolve its agent: {error}"))?;
+    Ok((agent, config))
+}
+
 pub fn run(_ctx: &Context, args: &WorkerArgs) -> Result<ExitCode, CliError> {
     let folder = args.job.parent().map(Path::to_owned).unwrap_or_default();
     let spool = AttemptDir(std::path::absolute(&folder).unwrap_or(folder));
@@ -72,33 +95,24 @@ pub fn run(_ctx: &Context, args: &WorkerArgs) -> Result<ExitCode, CliError> {
     let clone = scratch.join("repo");
     let result = match clone_at(&job, &clone) {
         Err(reason) => JobResult::Failed { reason: format!("the worker could not get the repository: {reason}") },
-        Ok(()) => {
-            let flags: Vec<String> = serde_json::from_value(job.agent.clone()).unwrap_or_default();
-            match AgentFlags::try_parse_from(&flags) {
-                Err(error) => JobResult::Failed { reason: format!("the job's agent flags are not valid: {error}") },
-                Ok(AgentFlags { agent: flags }) => match resolve(&flags, &clone) {
-                    Err(error) => {
-                        JobResult::Failed { reason: format!("the worker could not resolve its agent: {error}") }
-                    }
-                    Ok((agent, mut options, config)) => {
-                        options.agent_timeout = Duration::from_secs(job.agent_timeout_secs.max(1));
-                        options.verify_timeout = Duration::from_secs(job.verify_timeout_secs.max(1));
-                        let (spool, job, scratch) = (spool.clone(), job.clone(), scratch.clone());
-                        with_runtime(move |cancel| {
-                            Box::pin(async move {
-                                let mut ws = Workspace::open(&clone).await.map_err(engine_error)?;
-                                ws.worktree_root = scratch.join("worktrees");
-                                options.provision = provision(&ws, &config).await?;
-                                Ok::<_, CliError>(
-                                    engine::run::work_remote(&ws, &spool, &job, agent, options, cancel).await,
-                                )
-                            })
-                        })?
-                        .unwrap_or_else(|error| JobResult::Failed { reason: error.to_string() })
-                    }
-                },
+        Ok(()) => match worker_agent(&job.agent, &clone) {
+            Err(reason) => JobResult::Failed { reason },
+            Ok((agent, config)) => {
+                let mut options = configured_options(&config);
+                options.agent_timeout = Duration::from_secs(job.agent_timeout_secs.max(1));
+                options.verify_timeout = Duration::from_secs(job.verify_timeout_secs.max(1));
+                let (spool, job, scratch) = (spool.clone(), job.clone(), scratch.clone());
+                with_runtime(move |cancel| {
+                    Box::pin(async move {
+                        let mut ws = Workspace::open(&clone).await.map_err(engine_error)?;
+                        ws.worktree_root = scratch.join("worktrees");
+                        options.provision = provision(&ws, &config).await?;
+                        Ok::<_, CliError>(engine::run::work_remote(&ws, &spool, &job, agent, options, cancel).await)
+                    })
+                })?
+                .unwrap_or_else(|error| JobResult::Failed { reason: error.to_string() })
             }
-        }
+        },
     };
     let _ = std::fs::remove_dir_all(&scratch);
     spool

@@ -158,6 +158,7 @@ pub(crate) fn new_task(doc: &mut Doc, paragraph: &Block, header: &TaskHeader, wa
         wave,
         title: header.title.map(|s| clean(s).trim_end_matches(['*', '_']).trim().to_owned()),
         kind,
+        model: None,
         files_text: None,
         files: Vec::new(),
         files_prose: Vec::new(),
