@@ -119,8 +119,7 @@ fn script(case: &Path, plan: &str) -> Result<Value, String> {
     if let Some((task, _)) = tasks.iter().find(|(task, _)| !steps.contains_key(task)) {
         return Err(format!("task {task} writes nothing: give it a file in after/"));
     }
-    let tasks: serde_json::Map<String, Value> =
-        steps.into_iter().map(|(task, steps)| (task, json!([steps]))).collect();
+    let tasks: serde_json::Map<String, Value> = steps.into_iter().map(|(task, steps)| (task, json!([steps]))).collect();
     Ok(json!({ "tasks": tasks }))
 }
 
@@ -195,7 +194,9 @@ fn run_case(case: &Path) -> CaseResult {
     }
     let unexpected: Vec<String> = got
         .iter()
-        .filter(|m| !expected.verdict.iter().any(|w| m["kind"] == w.kind.as_str() && same_item(&text(&m["item"]), &w.item)))
+        .filter(|m| {
+            !expected.verdict.iter().any(|w| m["kind"] == w.kind.as_str() && same_item(&text(&m["item"]), &w.item))
+        })
         .map(|m| format!("{} `{}`", text(&m["kind"]), text(&m["item"])))
         .collect();
     if !unexpected.is_empty() {
@@ -218,7 +219,10 @@ fn table(judged: &[Judged]) -> String {
     let percent = |part: usize, whole: usize| {
         if whole == 0 { "    -".to_owned() } else { format!("{:4.0}%", 100.0 * part as f64 / whole as f64) }
     };
-    let mut out = format!("{:<10} {:>8} {:>6} {:>6} {:>10} {:>7}\n", "verdict", "expected", "given", "right", "precision", "recall");
+    let mut out = format!(
+        "{:<10} {:>8} {:>6} {:>6} {:>10} {:>7}\n",
+        "verdict", "expected", "given", "right", "precision", "recall"
+    );
     for verdict in VERDICTS {
         let expected = judged.iter().filter(|j| j.expected == verdict).count();
         let given = judged.iter().filter(|j| j.got == verdict).count();
@@ -230,7 +234,12 @@ fn table(judged: &[Judged]) -> String {
         ));
     }
     let right = judged.iter().filter(|j| j.expected == j.got).count();
-    out.push_str(&format!("all        {:>8} {:>6} {right:>6} {:>10}\n", judged.len(), judged.len(), percent(right, judged.len())));
+    out.push_str(&format!(
+        "all        {:>8} {:>6} {right:>6} {:>10}\n",
+        judged.len(),
+        judged.len(),
+        percent(right, judged.len())
+    ));
     out
 }
 
