@@ -364,62 +364,66 @@ fn component_substance(path: &str, text: &str) -> Option<Substance> {
     if !matches!(extension, "svelte" | "vue" | "astro") {
         return None;
     }
+    let placeholder =
+        |text: &str| TODO_MARKER.is_match(text) || PROSE_MARKER.is_match(text) || NOT_IMPLEMENTED.is_match(text);
     let parts = ComponentParts::of(text, extension == "astro");
     let script_code = strip_comments(Language::JavaScript, &parts.script, false);
     let markup_code = strip_comments(Language::Html, &parts.markup, false);
-    let (mut markers, mut lines_of_work) = (0usize, 0usize);
-    let mut first = None;
-    let mut count = |line: usize, marker: bool| {
-        if marker {
-            markers += 1;
-            first = Some(first.map_or(line, |first: usize| first.min(line)));
-        } else {
-            lines_of_work += 1;
-        }
-    };
+    let mut markers = Vec::new();
+    let (mut code_lines, mut markup_lines, mut text_lines, mut expressions) = (0usize, 0usize, 0usize, 0usize);
     for ((original, code), &line) in parts.script.lines().zip(script_code.lines()).zip(&parts.script_lines) {
         let code = code.trim();
         if (code.is_empty() && TODO_MARKER.is_match(original))
             || TODO_MARKER.is_match(code)
             || NOT_IMPLEMENTED.is_match(code)
         {
-            count(line, true);
+            markers.push(line);
         } else if !code.is_empty() && !BOILERPLATE.is_match(code) {
-            count(line, false);
+            code_lines += 1;
         }
     }
     for ((original, code), &line) in parts.markup.lines().zip(markup_code.lines()).zip(&parts.markup_lines) {
         let code = code.trim();
-        let placeholder =
-            |text: &str| TODO_MARKER.is_match(text) || PROSE_MARKER.is_match(text) || NOT_IMPLEMENTED.is_match(text);
+        let words = ANY_TAG.replace_all(code, " ");
+        let words = words.trim();
         if code.is_empty() {
             if placeholder(original) {
-                count(line, true); // `<!-- TODO: the form -->`
+                markers.push(line); // `<!-- TODO: the form -->`
             }
-        } else if placeholder(&BARE_TAG.replace_all(code, " ")) {
-            count(line, true); // `<p>Coming soon</p>`, `TODO: settings form`
+        } else if placeholder(words) {
+            markers.push(line); // `<p>Coming soon</p>`, `TODO: settings form`
         } else if !BARE_TAGS_LINE.is_match(code) {
-            count(line, false);
+            markup_lines += 1; // `<TaskPanel />`, `<input bind:value={draft} />`, `Room {id}`
+            text_lines += usize::from(!words.is_empty());
+            expressions += usize::from(code.contains('{'));
         }
     }
-    let line = first.map(|line| u32::try_from(line).unwrap_or(u32::MAX));
-    if markers == 0 && lines_of_work == 0 {
+    let line = markers.first().map(|&line| u32::try_from(line).unwrap_or(u32::MAX));
+    let work = code_lines + markup_lines;
+    if markers.is_empty() && work == 0 {
         let reason = "an empty component: no code and no markup besides bare tags".to_string();
         return Some(Substance::Stub { reason, line: None });
     }
-    (markers > lines_of_work).then(|| Substance::Stub {
-        reason: format!("placeholder component: {markers} placeholder lines, {lines_of_work} lines of code and markup"),
+    let markers = markers.len();
+    if markers > work {
+        let reason = format!("placeholder component: {markers} placeholder lines, {work} lines of code and markup");
+        return Some(Substance::Stub { reason, line });
+    }
+    // A page that wraps "Coming soon" in its layout: the only words it shows are placeholders.
+    let only_placeholder_words = markers > 0 && code_lines == 0 && text_lines == 0 && expressions == 0;
+    only_placeholder_words.then(|| Substance::Stub {
+        reason: "placeholder component: the only text it shows is placeholder text".to_string(),
         line,
     })
 }
 
-/// An element's opening or closing tag with no attributes: `<p>`, `</div>`.
-static BARE_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"</?[a-z][a-z0-9-]*\s*>").expect("bare tag"));
+/// Any tag, opening or closing, with its attributes: `<Layout title="About">`, `</p>`.
+static ANY_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"</?[A-Za-z][^<>]*>").expect("any tag"));
 
-/// A line of bare tags only: `<div>`, `</template>`, `<ul></ul>`. Components (`<TaskPanel />`),
-/// tags with attributes or expressions are work.
+/// A line of bare tags only: `<div>`, `</template>`, `<ul></ul>`, and closing tags of components
+/// (`</Layout>`). Components (`<TaskPanel />`) and tags with attributes or expressions are work.
 static BARE_TAGS_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:</?[a-z][a-z0-9-]*\s*>\s*)+$").expect("bare tags line"));
+    LazyLock::new(|| Regex::new(r"^(?:(?:<[a-z][a-z0-9-]*|</[A-Za-z][\w.:-]*)\s*>\s*)+$").expect("bare tags line"));
 
 /// A component's text split into its script and its markup (styles dropped), each with the
 /// 1-based line in the file of every line it holds.

@@ -297,6 +297,13 @@ fn components_with_only_placeholder_markup_are_stubs() {
 
     let astro = "---\n// TODO: fetch the posts\n---\n\n<section>\n  <p>Lorem ipsum dolor sit amet.</p>\n</section>\n";
     assert_eq!(stub_line(substance("src/components/Posts.astro", astro)), Some(2));
+
+    // A page that only wraps "Coming soon" in its layout shows nothing but a placeholder.
+    let about = "---\nimport Layout from '../layouts/Layout.astro';\n---\n\n<Layout title=\"About\">\n\t<p>Coming soon</p>\n</Layout>\n";
+    assert_eq!(
+        stub_reason(substance("src/pages/about.astro", about)),
+        "placeholder component: the only text it shows is placeholder text"
+    );
 }
 
 #[test]
