@@ -529,7 +529,11 @@ fn stub_functions(language: Language, path: &str, text: &str, code: &str, struct
         Language::Python if !path.ends_with(".pyi") => python_functions(text, code, structure),
         Language::Rust | Language::Go | Language::JavaScript => {
             let jsx = path.ends_with(".jsx") || path.ends_with(".tsx");
-            brace_functions(language, jsx, text, code, structure)
+            let mut functions = brace_functions(language, jsx, text, code, structure);
+            if jsx {
+                functions.extend(null_arrow_components(code));
+            }
+            functions
         }
         _ => return None,
     };
@@ -701,6 +705,20 @@ fn python_functions(text: &str, code: &str, structure: &str) -> Vec<Function> {
         functions.push(Function { body, report_line, first: index, last });
     }
     functions
+}
+
+/// React components written as arrows that render nothing: `const Banner = () => null;`
+/// (arrows with a `{ … }` body are [`brace_functions`]).
+fn null_arrow_components(code: &str) -> Vec<Function> {
+    static NULL_ARROW: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*(?:export\s+)?(?:const|let|var)\s+[A-Z][\w$]*\s*(?::[^=]+)?=\s*(?:\([^()]*\)|[\w$]+)\s*=>\s*null\s*;?\s*$")
+            .expect("null arrow component")
+    });
+    code.lines()
+        .enumerate()
+        .filter(|(_, line)| NULL_ARROW.is_match(line))
+        .map(|(index, _)| Function { body: Body::RendersNothing, report_line: index + 1, first: index, last: index })
+        .collect()
 }
 
 /// Functions of brace languages (Rust, Go, JS/TS) that have a body; `jsx` for `.jsx` / `.tsx`

@@ -333,6 +333,8 @@ fn a_react_component_returning_null_renders_nothing() {
     let verdict = substance("src/components/PromoBanner.tsx", banner);
     assert_eq!(stub_reason(verdict.clone()), "the component renders nothing: it returns null (1 function)");
     assert_eq!(stub_line(verdict), Some(3));
+    let arrow = "export const Banner = ({ message }: Props) => null;\n";
+    assert_eq!(stub_line(substance("src/components/Banner.tsx", arrow)), Some(1));
     // Outside components, returning null is an answer.
     let lookup = "export function find(id: string) {\n  return null;\n}\n";
     assert_eq!(substance("src/lookup.ts", lookup), Substance::Substantive);
