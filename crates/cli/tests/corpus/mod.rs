@@ -18,8 +18,49 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The verdicts the corpus measures (truths are left to a person or a verifier, not judged here).
-const VERDICTS: [&str; 5] = ["VERIFIED", "STUB", "ORPHANED", "MISSING", "NOT_WIRED"];
+/// The verdicts the corpus measures, as wavecrew writes them (truths are left to a person or a
+/// verifier, not judged here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Verdict {
+    Verified,
+    Stub,
+    Orphaned,
+    Missing,
+    NotWired,
+}
+
+impl Verdict {
+    const ALL: [Verdict; 5] =
+        [Verdict::Verified, Verdict::Stub, Verdict::Orphaned, Verdict::Missing, Verdict::NotWired];
+
+    fn name(self) -> &'static str {
+        match self {
+            Verdict::Verified => "VERIFIED",
+            Verdict::Stub => "STUB",
+            Verdict::Orphaned => "ORPHANED",
+            Verdict::Missing => "MISSING",
+            Verdict::NotWired => "NOT_WIRED",
+        }
+    }
+}
+
+/// What a must_have is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Artifact,
+    KeyLink,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Artifact => "artifact",
+            Kind::KeyLink => "key_link",
+        }
+    }
+}
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wiring")
@@ -38,11 +79,10 @@ struct Expected {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectedVerdict {
-    /// `artifact` or `key_link`.
-    kind: String,
+    kind: Kind,
     /// The artifact's path, or the key_link as the plan writes it.
     item: String,
-    verdict: String,
+    verdict: Verdict,
     /// Why, as a careful engineer says it.
     why: String,
 }
@@ -50,12 +90,19 @@ struct ExpectedVerdict {
 /// One verdict of one case: what the engineer says and what wavecrew said.
 struct Judged {
     case: String,
-    kind: String,
+    kind: Kind,
     item: String,
-    expected: String,
+    expected: Verdict,
     why: String,
+    /// As wavecrew wrote it (`(not judged)` when it said nothing about the item).
     got: String,
     evidence: String,
+}
+
+impl Judged {
+    fn right(&self) -> bool {
+        self.got == self.expected.name()
+    }
 }
 
 /// What running one case gave: its verdicts, or why it could not be judged at all.
@@ -178,15 +225,12 @@ fn run_case(case: &Path) -> CaseResult {
 
     let mut judged = Vec::new();
     for want in &expected.verdict {
-        if !VERDICTS.contains(&want.verdict.as_str()) {
-            return Err(format!("expected.toml: unknown verdict {} (one of {VERDICTS:?})", want.verdict));
-        }
-        let found = got.iter().find(|m| m["kind"] == want.kind.as_str() && same_item(&text(&m["item"]), &want.item));
+        let found = got.iter().find(|m| m["kind"] == want.kind.name() && same_item(&text(&m["item"]), &want.item));
         judged.push(Judged {
             case: name.clone(),
-            kind: want.kind.clone(),
+            kind: want.kind,
             item: want.item.clone(),
-            expected: want.verdict.clone(),
+            expected: want.verdict,
             why: want.why.clone(),
             got: found.map_or_else(|| "(not judged)".to_owned(), |m| text(&m["verdict"])),
             evidence: found.map(|m| text(&m["evidence"])).unwrap_or_default(),
@@ -195,7 +239,7 @@ fn run_case(case: &Path) -> CaseResult {
     let unexpected: Vec<String> = got
         .iter()
         .filter(|m| {
-            !expected.verdict.iter().any(|w| m["kind"] == w.kind.as_str() && same_item(&text(&m["item"]), &w.item))
+            !expected.verdict.iter().any(|w| m["kind"] == w.kind.name() && same_item(&text(&m["item"]), &w.item))
         })
         .map(|m| format!("{} `{}`", text(&m["kind"]), text(&m["item"])))
         .collect();
@@ -203,7 +247,7 @@ fn run_case(case: &Path) -> CaseResult {
         return Err(format!("must_haves missing from expected.toml: {}", unexpected.join(", ")));
     }
     // A milestone whose must_haves all hold passes its run.
-    let all_verified = judged.iter().all(|j| j.expected == "VERIFIED" && j.got == "VERIFIED");
+    let all_verified = judged.iter().all(|j| j.expected == Verdict::Verified && j.right());
     if all_verified && !output.status.success() {
         return Err(format!(
             "every must_have is VERIFIED but the run exited {:?} (verdict {})",
@@ -223,17 +267,18 @@ fn table(judged: &[Judged]) -> String {
         "{:<10} {:>8} {:>6} {:>6} {:>10} {:>7}\n",
         "verdict", "expected", "given", "right", "precision", "recall"
     );
-    for verdict in VERDICTS {
+    for verdict in Verdict::ALL {
         let expected = judged.iter().filter(|j| j.expected == verdict).count();
-        let given = judged.iter().filter(|j| j.got == verdict).count();
-        let right = judged.iter().filter(|j| j.expected == verdict && j.got == verdict).count();
+        let given = judged.iter().filter(|j| j.got == verdict.name()).count();
+        let right = judged.iter().filter(|j| j.expected == verdict && j.right()).count();
+        let verdict = verdict.name();
         out.push_str(&format!(
             "{verdict:<10} {expected:>8} {given:>6} {right:>6} {:>10} {:>7}\n",
             percent(right, given),
             percent(right, expected)
         ));
     }
-    let right = judged.iter().filter(|j| j.expected == j.got).count();
+    let right = judged.iter().filter(|j| j.right()).count();
     out.push_str(&format!(
         "all        {:>8} {:>6} {right:>6} {:>10}\n",
         judged.len(),
@@ -284,7 +329,7 @@ fn every_verdict_of_the_wiring_corpus_is_what_a_careful_engineer_says() {
             Err(why) => broken.push(format!("{name}: {why}")),
         }
     }
-    let negatives = judged.iter().filter(|j| j.expected != "VERIFIED").count();
+    let negatives = judged.iter().filter(|j| j.expected != Verdict::Verified).count();
     println!(
         "wiring corpus: {} cases, {} verdicts ({} negative, {:.0}%)\n\n{}",
         cases.len(),
@@ -295,11 +340,17 @@ fn every_verdict_of_the_wiring_corpus_is_what_a_careful_engineer_says() {
     );
     let wrong: Vec<String> = judged
         .iter()
-        .filter(|j| j.expected != j.got)
+        .filter(|j| !j.right())
         .map(|j| {
             format!(
                 "{}: {} `{}`: {} expected ({}), got {}: {}",
-                j.case, j.kind, j.item, j.expected, j.why, j.got, j.evidence
+                j.case,
+                j.kind.name(),
+                j.item,
+                j.expected.name(),
+                j.why,
+                j.got,
+                j.evidence
             )
         })
         .collect();
