@@ -22,7 +22,9 @@
 //!    `---` frontmatter) and the markup are read together, styles left out. The component is a
 //!    stub when it has neither code nor markup (`<template></template>`), or when placeholder
 //!    lines (`<p>Coming soon</p>`, `TODO: …`, a `<!-- TODO -->` comment) outnumber the lines of
-//!    code and markup. Bare container tags (`<div>`, `</template>`) count as neither.
+//!    code and markup, or are the only text it shows (`<Layout><p>Coming soon</p></Layout>`).
+//!    Bare container tags (`<div>`, `</template>`) count as neither. Otherwise a component is
+//!    real: the rules below would misread markup.
 //! 3. **Stub functions**: every function in the file is a stub, or more than half of them
 //!    are explicit "not implemented" or placeholder stubs. A function is a stub when its body,
 //!    without comments and docstrings, is
@@ -357,8 +359,8 @@ fn prose_markers(original: &[&str]) -> Option<Substance> {
         .then(|| Substance::Stub { reason: format!("only headings ({headings}), no content"), line: None })
 }
 
-/// Rule 2: a Svelte, Vue or Astro component, its script and markup read together; `None` for
-/// other files.
+/// Rule 2: the verdict on a Svelte, Vue or Astro component, its script and markup read
+/// together; `None` for other files.
 fn component_substance(path: &str, text: &str) -> Option<Substance> {
     let extension = path.rsplit_once('.').map(|(_, extension)| extension)?;
     if !matches!(extension, "svelte" | "vue" | "astro") {
@@ -410,11 +412,12 @@ fn component_substance(path: &str, text: &str) -> Option<Substance> {
         return Some(Substance::Stub { reason, line });
     }
     // A page that wraps "Coming soon" in its layout: the only words it shows are placeholders.
-    let only_placeholder_words = markers > 0 && code_lines == 0 && text_lines == 0 && expressions == 0;
-    only_placeholder_words.then(|| Substance::Stub {
-        reason: "placeholder component: the only text it shows is placeholder text".to_string(),
-        line,
-    })
+    if markers > 0 && code_lines == 0 && text_lines == 0 && expressions == 0 {
+        let reason = "placeholder component: the only text it shows is placeholder text".to_string();
+        return Some(Substance::Stub { reason, line });
+    }
+    // The rules for code and prose would misread markup (an Astro page of headings is real).
+    Some(Substance::Substantive)
 }
 
 /// Any tag, opening or closing, with its attributes: `<Layout title="About">`, `</p>`.

@@ -325,6 +325,10 @@ fn real_components_are_substantive_however_small() {
     assert_eq!(substance("src/pages/index.astro", astro), Substance::Substantive);
     let vue = "<script setup lang=\"ts\">\nimport { RouterView } from 'vue-router'\n</script>\n\n<template>\n  <RouterView />\n</template>\n";
     assert_eq!(substance("src/App.vue", vue), Substance::Substantive);
+    // Markup is not prose: a component of headings is real.
+    let headings = "---\nconst { title } = Astro.props;\n---\n\n<h1>{title}</h1>\n";
+    assert_eq!(substance("src/components/Title.astro", headings), Substance::Substantive);
+    assert_eq!(substance("src/components/Title.svelte", "<h2>Tasks</h2>\n"), Substance::Substantive);
 }
 
 #[test]
