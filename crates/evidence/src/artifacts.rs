@@ -33,9 +33,10 @@
 //!      `raise NotImplementedError` (Python), `throw new Error("not implemented" / "TODO…")`
 //!      (JS/TS), `panic("not implemented")` (Go), or
 //!    - a placeholder: `return null` in a React component (`.jsx`, `.tsx`: it renders
-//!      nothing), or, with a `TODO`-style marker in the function, a lone trivial `return`
-//!      (nothing, `null` / `None` / `nil`, an empty literal, or a name such as its own
-//!      argument: a pass-through).
+//!      nothing), or, with a `TODO`-style marker in the function, a lone `return` of nothing
+//!      new (nothing, `null` / `None` / `nil`, an empty literal, or one of its own arguments:
+//!      a pass-through). A constant (`return 30  # TODO: configurable`) is a decision, not a
+//!      placeholder.
 //!
 //!    So a file with real functions and one `todo!()` is substantive, and one whose only
 //!    function is `todo!()` is a stub. The rule only judges files made mostly of functions:
@@ -519,7 +520,7 @@ enum Body {
     Empty,
     /// Only a "not implemented" statement.
     NotImplemented,
-    /// Stands in for the work: a lone trivial `return` next to a `TODO`.
+    /// Stands in for the work: a lone `return` of nothing new next to a `TODO`.
     Placeholder,
     /// A React component that renders nothing: `return null` in a `.jsx` / `.tsx` file.
     RendersNothing,
@@ -560,7 +561,9 @@ fn stub_functions(language: Language, path: &str, text: &str, code: &str, struct
             (_, 0, 0, 0) => format!("every function body is empty ({total} {functions})"),
             (0, _, 0, 0) => format!("every function only says it is not implemented ({total} {functions})"),
             (0, 0, _, 0) => {
-                format!("every function is a placeholder: a lone trivial `return` next to a TODO ({total} {functions})")
+                format!(
+                    "every function is a placeholder: it hands back nothing new next to a TODO ({total} {functions})"
+                )
             }
             (0, 0, 0, _) => format!("the component renders nothing: it returns null ({total} {functions})"),
             _ => format!(
@@ -626,9 +629,6 @@ fn python_functions(text: &str, code: &str, structure: &str) -> Vec<Function> {
     static STUB_STATEMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:pass|\.\.\.)$").expect("python no-op"));
     static RAISE_NOT_IMPLEMENTED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^raise\s+NotImplementedError\b(?:\s*\(.*\))?$").expect("raise NotImplementedError")
-    });
-    static TRIVIAL_RETURN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^return(?:\s+(?:None|\w+|\[\]|\{\}|\(\)|""|''|0|False|True))?$"#).expect("python trivial return")
     });
     let original: Vec<&str> = text.lines().collect();
     let code: Vec<&str> = code.lines().collect();
@@ -702,12 +702,59 @@ fn python_functions(text: &str, code: &str, structure: &str) -> Vec<Function> {
             [] => Body::Empty,
             [(_, only)] if STUB_STATEMENT.is_match(only) => Body::Empty,
             [(_, only)] if RAISE_NOT_IMPLEMENTED.is_match(only) => Body::NotImplemented,
-            [(_, only)] if marked && TRIVIAL_RETURN.is_match(only) => Body::Placeholder,
+            [(_, only)] if marked && returns_nothing_new(only, &parameters(&structure[index..=row].join("\n"))) => {
+                Body::Placeholder
+            }
             _ => Body::Real,
         };
         functions.push(Function { body, report_line, first: index, last });
     }
     functions
+}
+
+/// Whether a function body of one statement only hands back nothing new: `return`, `null` /
+/// `None` / `nil` / `undefined`, an empty literal, or one of its `parameters` (a pass-through);
+/// Go's zero values (`return "", false`) when it returns several. Rust's tail expression needs
+/// no `return`.
+fn returns_nothing_new(body: &str, parameters: &[&str]) -> bool {
+    const NOTHING: &[&str] = &[
+        "None",
+        "null",
+        "undefined",
+        "nil",
+        "[]",
+        "{}",
+        "()",
+        "\"\"",
+        "''",
+        "``",
+        "Vec::new()",
+        "String::new()",
+        "Default::default()",
+        "Ok(())",
+    ];
+    let body = body.trim().trim_end_matches(';').trim_end();
+    let values = match body.strip_prefix("return") {
+        Some("") => return true,
+        Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim(),
+        Some(_) => return false, // `returned`, `return_value`
+        None => body,
+    };
+    let values: Vec<&str> = values.split(',').map(str::trim).collect();
+    let several = values.len() > 1;
+    values.iter().all(|value| {
+        NOTHING.contains(value) || parameters.contains(value) || (several && matches!(*value, "0" | "false"))
+    })
+}
+
+/// The names in the parameter list of a signature (`def f(a, b=1)`, `fn f(a: &str)`,
+/// `function f({ a }, b)`): every identifier between its outer parentheses, types included.
+fn parameters(signature: &str) -> Vec<&str> {
+    static IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z_$][\w$]*").expect("identifier"));
+    let (Some(open), Some(close)) = (signature.find('('), signature.rfind(')')) else { return Vec::new() };
+    signature
+        .get(open + 1..close)
+        .map_or_else(Vec::new, |list| IDENTIFIER.find_iter(list).map(|m| m.as_str()).collect())
 }
 
 /// React components written as arrows that render nothing: `const Banner = () => null;`
@@ -762,15 +809,6 @@ fn brace_functions(language: Language, jsx: bool, text: &str, code: &str, struct
     });
     static GO_STUB: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(r#"^panic\s*\(\s*""#, not_implemented!(), r#"[^"]*)"\s*\)$"#)).expect("go stub")
-    });
-    // A lone `return` of nothing, null, an empty literal or a name: with a TODO, a placeholder.
-    static TRIVIAL_RETURN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(concat!(
-            r#"^(?:return(?:\s+(?:null|undefined|nil|None|[\w$]+|\[\]|\{\}|""|''|``|0|false)"#,
-            r#"(?:\s*,\s*(?:nil|[\w$]+|""|0|false))*)?"#, // Go returns several values
-            r#"|None|Vec::new\(\)|String::new\(\)|Default::default\(\)|Ok\(\(\)\)|\(\)|[\w$]+)\s*;?$"#, // Rust tail expressions
-        ))
-        .expect("trivial return")
     });
     static RETURN_NULL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^return\s+null\s*;?$").expect("return null"));
     const NOT_METHODS: &[&str] =
@@ -837,7 +875,7 @@ fn brace_functions(language: Language, jsx: bool, text: &str, code: &str, struct
             Body::NotImplemented
         } else if jsx && RETURN_NULL.is_match(&body_code) {
             Body::RendersNothing
-        } else if marked && TRIVIAL_RETURN.is_match(&body_code) {
+        } else if marked && returns_nothing_new(&body_code, &parameters(&structure[whole.start()..open])) {
             Body::Placeholder
         } else {
             Body::Real

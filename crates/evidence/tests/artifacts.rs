@@ -354,7 +354,7 @@ fn a_lone_trivial_return_next_to_a_todo_is_a_placeholder() {
     let verdict = substance("ledger/reconcile.py", passthrough);
     assert_eq!(
         stub_reason(verdict.clone()),
-        "every function is a placeholder: a lone trivial `return` next to a TODO (1 function)"
+        "every function is a placeholder: it hands back nothing new next to a TODO (1 function)"
     );
     assert_eq!(stub_line(verdict), Some(6));
     let js = "export function render(rows) {\n  // TODO: the table\n  return '';\n}\n";
@@ -365,6 +365,13 @@ fn a_lone_trivial_return_next_to_a_todo_is_a_placeholder() {
     assert_eq!(substance("ledger/identity.py", "def identity(entries):\n    return entries\n"), Substance::Substantive);
     let noted = "def total(entries):\n    # TODO: currencies\n    return sum(e.cents for e in entries)\n";
     assert_eq!(substance("ledger/total.py", noted), Substance::Substantive);
+    // A value that is not the function's own argument is a decision, TODO or not.
+    let constant = "def timeout():\n    # TODO: read it from the settings\n    return 30\n";
+    assert_eq!(substance("app/timeouts.py", constant), Substance::Substantive);
+    let named = "export function region(user) {\n  // TODO: from the profile\n  return DEFAULT_REGION;\n}\n";
+    assert_eq!(substance("src/region.js", named), Substance::Substantive);
+    let rust = "pub fn find(&self, id: u32) -> Option<&Item> {\n    // TODO: the index\n    None\n}\n";
+    assert!(matches!(substance("src/index.rs", rust), Substance::Stub { .. }));
 }
 
 #[test]
