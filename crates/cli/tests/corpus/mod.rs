@@ -285,6 +285,15 @@ fn table(judged: &[Judged]) -> String {
         judged.len(),
         percent(right, judged.len())
     ));
+    // Right verdicts per stack, the part of a case's name before its first `-`.
+    let mut stacks: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for j in judged {
+        let stack = stacks.entry(j.case.split('-').next().unwrap_or(&j.case)).or_default();
+        stack.0 += usize::from(j.right());
+        stack.1 += 1;
+    }
+    let stacks: Vec<String> = stacks.iter().map(|(stack, (right, all))| format!("{stack} {right}/{all}")).collect();
+    out.push_str(&format!("\nright per stack: {}\n", stacks.join(", ")));
     out
 }
 
