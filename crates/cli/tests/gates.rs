@@ -3,6 +3,7 @@
 //! verdict taken from the checks, never from the agent.
 
 mod common;
+mod corpus;
 
 use common::*;
 use serde_json::{Value, json};

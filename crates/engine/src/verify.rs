@@ -21,8 +21,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Files smaller than this (without whitespace and comments) are stubs.
-const MIN_BYTES: usize = 24;
 /// Text files larger than this are not read when looking for references.
 const MAX_READ: u64 = 1 << 20;
 
@@ -342,7 +340,7 @@ fn artifact_verdict(worktree: &Path, path: &str, referrers: &[&(String, String)]
         return verdict("artifact", path, "MISSING", format!("`{path}` is not on the run branch"));
     };
     let text = String::from_utf8_lossy(&bytes);
-    match evidence::artifacts::substance(path, &text, MIN_BYTES) {
+    match evidence::artifacts::substance(path, &text) {
         Substance::Empty => return verdict("artifact", path, "STUB", "the file is empty"),
         Substance::Stub { reason, line } => {
             let place = line.map(|l| format!("{path}:{l}: ")).unwrap_or_default();

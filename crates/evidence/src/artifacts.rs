@@ -13,17 +13,30 @@
 //! # Stub rules
 //!
 //! A missed stub costs less than a real file called a stub (an agent would be sent back to
-//! redo finished work), so the rules look at the whole file, never at one marker alone. In
-//! order, the first that applies decides:
+//! redo finished work), so the rules look at the whole file, never at one marker alone, and
+//! size alone never makes a stub: a one-line constant or re-export is real. In order, the
+//! first that applies decides:
 //!
 //! 1. **Empty**: nothing but whitespace.
-//! 2. **Stub functions**: every function in the file is a stub, or more than half of them
-//!    are explicit "not implemented" stubs. A function is a stub when its body, without
-//!    comments and docstrings, is
+//! 2. **Components** (`.svelte`, `.vue`, `.astro`): the script (`<script>` blocks, Astro's
+//!    `---` frontmatter) and the markup are read together, styles left out. The component is a
+//!    stub when it has neither code nor markup (`<template></template>`), or when placeholder
+//!    lines (`<p>Coming soon</p>`, `TODO: …`, a `<!-- TODO -->` comment) outnumber the lines of
+//!    code and markup, or are the only text it shows (`<Layout><p>Coming soon</p></Layout>`).
+//!    Bare container tags (`<div>`, `</template>`) count as neither. Otherwise a component is
+//!    real: the rules below would misread markup.
+//! 3. **Stub functions**: every function in the file is a stub, or more than half of them
+//!    are explicit "not implemented" or placeholder stubs. A function is a stub when its body,
+//!    without comments and docstrings, is
 //!    - empty (`{}`, or Python `pass` / `...` / only a docstring), or
 //!    - only `todo!()`, `unimplemented!()`, `panic!("not implemented")` (Rust),
 //!      `raise NotImplementedError` (Python), `throw new Error("not implemented" / "TODO…")`
-//!      (JS/TS), `panic("not implemented")` (Go).
+//!      (JS/TS), `panic("not implemented")` (Go), or
+//!    - a placeholder: `return null` in a React component (`.jsx`, `.tsx`: it renders
+//!      nothing), or, with a `TODO`-style marker in the function, a lone `return` of nothing
+//!      new (nothing, `null` / `None` / `nil`, an empty literal, or one of its own arguments:
+//!      a pass-through). A constant (`return 30  # TODO: configurable`) is a decision, not a
+//!      placeholder.
 //!
 //!    So a file with real functions and one `todo!()` is substantive, and one whose only
 //!    function is `todo!()` is a stub. The rule only judges files made mostly of functions:
@@ -34,7 +47,7 @@
 //!    own. Interfaces are not stubs and are not counted: `.pyi` files, Python methods decorated `@abstractmethod` or `@overload`, and
 //!    methods of Python classes that declare themselves abstract (`Base…`, `Abstract…`,
 //!    `…Interface`, `…Protocol`, or `ABC` / `ABCMeta` / `Protocol` among the bases).
-//! 3. **Markers outnumber code**: lines that are stub markers (a comment-only line with
+//! 4. **Markers outnumber code**: lines that are stub markers (a comment-only line with
 //!    `TODO`, `FIXME`, `XXX` or `TBD`; code mentioning one of them, such as
 //!    `throw new Error("TODO")`; `todo!()`, `NotImplementedError`, "not implemented") are more
 //!    than the other lines of code. Imports, package and module declarations and lines of
@@ -42,9 +55,8 @@
 //!    and "coming soon", "lorem ipsum" and "to be written" are markers too; a document of only
 //!    headings is a stub. A `TODO` comment next to code (`x = f()  # TODO tune`) is not a marker
 //!    line.
-//! 4. **Too small**: fewer than `min_bytes` bytes are left once comments and all whitespace
-//!    are removed (no bytes at all: "only comments"). Not applied to Python's `__init__.py`,
-//!    which is often only a package marker.
+//! 5. **Only comments**: nothing is left once comments are removed. Not applied to Python's
+//!    `__init__.py`, which is often only a package marker.
 //!
 //! # Reference rules
 //!
@@ -97,8 +109,8 @@ use crate::patterns::{Language, strip_comments};
 pub enum Substance {
     /// Real content.
     Substantive,
-    /// Placeholder content: stub functions, mostly TODO markers, or too little left once
-    /// comments and whitespace are removed.
+    /// Placeholder content: stub functions, a placeholder component, mostly TODO markers, or
+    /// only comments.
     Stub {
         /// Which rule decided, with the numbers behind it, for the gate's report.
         reason: String,
@@ -110,26 +122,28 @@ pub enum Substance {
 }
 
 /// Judges whether the text of the file at `path` is real work (see the module docs for the
-/// rules). `min_bytes` is the least content, in bytes, once comments and whitespace are
-/// removed; 0 turns that rule off.
+/// rules).
 ///
 /// ```
 /// use evidence::artifacts::{Substance, substance};
 ///
 /// let stub = "def login(user, password):\n    raise NotImplementedError\n";
-/// assert!(matches!(substance("auth.py", stub, 0), Substance::Stub { line: Some(2), .. }));
+/// assert!(matches!(substance("auth.py", stub), Substance::Stub { line: Some(2), .. }));
 /// let real = "def login(user, password):\n    return check(user, password)  # TODO: rate limit\n";
-/// assert_eq!(substance("auth.py", real, 0), Substance::Substantive);
+/// assert_eq!(substance("auth.py", real), Substance::Substantive);
 /// ```
-pub fn substance(path: &str, text: &str, min_bytes: usize) -> Substance {
+pub fn substance(path: &str, text: &str) -> Substance {
     if text.trim().is_empty() {
         return Substance::Empty;
+    }
+    if let Some(verdict) = component_substance(path, text) {
+        return verdict;
     }
     let language = Language::of(path, text);
     let code = strip_comments(language, text, false);
     let structure = strip_comments(language, text, true);
 
-    if let Some(stub) = stub_functions(language, path, &code, &structure) {
+    if let Some(stub) = stub_functions(language, path, text, &code, &structure) {
         return stub;
     }
     let original: Vec<&str> = text.lines().collect();
@@ -142,15 +156,9 @@ pub fn substance(path: &str, text: &str, min_bytes: usize) -> Substance {
     if file_name(&normalize(path)) == "__init__.py" {
         return Substance::Substantive;
     }
-    let content = code.bytes().filter(|b| !b.is_ascii_whitespace()).count();
-    let first_marker = first_marker_line(&original);
-    if content == 0 {
-        return Substance::Stub { reason: "no content besides comments".to_string(), line: first_marker };
-    }
-    if content < min_bytes {
-        let reason =
-            format!("only {content} bytes of content once comments and whitespace are removed (minimum {min_bytes})");
-        return Substance::Stub { reason, line: first_marker };
+    if code.trim().is_empty() {
+        let reason = "no content besides comments".to_string();
+        return Substance::Stub { reason, line: first_marker_line(&original) };
     }
     Substance::Substantive
 }
@@ -352,6 +360,152 @@ fn prose_markers(original: &[&str]) -> Option<Substance> {
         .then(|| Substance::Stub { reason: format!("only headings ({headings}), no content"), line: None })
 }
 
+/// Rule 2: the verdict on a Svelte, Vue or Astro component, its script and markup read
+/// together; `None` for other files.
+fn component_substance(path: &str, text: &str) -> Option<Substance> {
+    let extension = path.rsplit_once('.').map(|(_, extension)| extension)?;
+    if !matches!(extension, "svelte" | "vue" | "astro") {
+        return None;
+    }
+    let placeholder =
+        |text: &str| TODO_MARKER.is_match(text) || PROSE_MARKER.is_match(text) || NOT_IMPLEMENTED.is_match(text);
+    let parts = ComponentParts::of(text, extension == "astro");
+    let script_code = strip_comments(Language::JavaScript, &parts.script, false);
+    let markup_code = strip_comments(Language::Html, &parts.markup, false);
+    let mut markers = Vec::new();
+    let (mut code_lines, mut markup_lines, mut text_lines, mut expressions) = (0usize, 0usize, 0usize, 0usize);
+    for ((original, code), &line) in parts.script.lines().zip(script_code.lines()).zip(&parts.script_lines) {
+        let code = code.trim();
+        if (code.is_empty() && TODO_MARKER.is_match(original))
+            || TODO_MARKER.is_match(code)
+            || NOT_IMPLEMENTED.is_match(code)
+        {
+            markers.push(line);
+        } else if !code.is_empty() && !BOILERPLATE.is_match(code) {
+            code_lines += 1;
+        }
+    }
+    for ((original, code), &line) in parts.markup.lines().zip(markup_code.lines()).zip(&parts.markup_lines) {
+        let code = code.trim();
+        let words = ANY_TAG.replace_all(code, " ");
+        let words = words.trim();
+        if code.is_empty() {
+            if placeholder(original) {
+                markers.push(line); // `<!-- TODO: the form -->`
+            }
+        } else if placeholder(words) {
+            markers.push(line); // `<p>Coming soon</p>`, `TODO: settings form`
+        } else if !BARE_TAGS_LINE.is_match(code) {
+            markup_lines += 1; // `<TaskPanel />`, `<input bind:value={draft} />`, `Room {id}`
+            text_lines += usize::from(!words.is_empty());
+            expressions += usize::from(code.contains('{'));
+        }
+    }
+    let line = markers.first().map(|&line| u32::try_from(line).unwrap_or(u32::MAX));
+    let work = code_lines + markup_lines;
+    if markers.is_empty() && work == 0 {
+        let reason = "an empty component: no code and no markup besides bare tags".to_string();
+        return Some(Substance::Stub { reason, line: None });
+    }
+    let markers = markers.len();
+    if markers > work {
+        let reason = format!("placeholder component: {markers} placeholder lines, {work} lines of code and markup");
+        return Some(Substance::Stub { reason, line });
+    }
+    // A page that wraps "Coming soon" in its layout: the only words it shows are placeholders.
+    if markers > 0 && code_lines == 0 && text_lines == 0 && expressions == 0 {
+        let reason = "placeholder component: the only text it shows is placeholder text".to_string();
+        return Some(Substance::Stub { reason, line });
+    }
+    // The rules for code and prose would misread markup (an Astro page of headings is real).
+    Some(Substance::Substantive)
+}
+
+/// Any tag, opening or closing, with its attributes: `<Layout title="About">`, `</p>`.
+static ANY_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"</?[A-Za-z][^<>]*>").expect("any tag"));
+
+/// A line of bare tags only: `<div>`, `</template>`, `<ul></ul>`, and closing tags of components
+/// (`</Layout>`). Components (`<TaskPanel />`) and tags with attributes or expressions are work.
+static BARE_TAGS_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:(?:<[a-z][a-z0-9-]*|</[A-Za-z][\w.:-]*)\s*>\s*)+$").expect("bare tags line"));
+
+/// A component's text split into its script and its markup (styles dropped), each with the
+/// 1-based line in the file of every line it holds.
+struct ComponentParts {
+    script: String,
+    script_lines: Vec<usize>,
+    markup: String,
+    markup_lines: Vec<usize>,
+}
+
+impl ComponentParts {
+    /// Splits line by line: `<script …>` … `</script>` and Astro's leading `---` … `---`
+    /// frontmatter are script, `<style …>` … `</style>` is dropped, the rest is markup.
+    fn of(text: &str, astro: bool) -> ComponentParts {
+        #[derive(PartialEq)]
+        enum In {
+            Markup,
+            Script,
+            Style,
+            Frontmatter,
+        }
+        let mut parts = ComponentParts {
+            script: String::new(),
+            script_lines: Vec::new(),
+            markup: String::new(),
+            markup_lines: Vec::new(),
+        };
+        let mut state = In::Markup;
+        for (index, line) in text.lines().enumerate() {
+            let trimmed = line.trim();
+            let mut push_script = |line: &str| {
+                parts.script.push_str(line);
+                parts.script.push('\n');
+                parts.script_lines.push(index + 1);
+            };
+            match state {
+                In::Markup if astro && index == 0 && trimmed == "---" => state = In::Frontmatter,
+                In::Frontmatter if trimmed == "---" => state = In::Markup,
+                In::Frontmatter => push_script(line),
+                In::Markup if trimmed.starts_with("<script") => {
+                    // The script's own text, without its tags: `<script>let x = 1;</script>`.
+                    let inner = trimmed.split_once('>').map_or("", |(_, rest)| rest);
+                    match inner.split_once("</script>") {
+                        Some((code, _)) => push_script(code),
+                        None => {
+                            push_script(inner);
+                            state = In::Script;
+                        }
+                    }
+                }
+                In::Script => match line.split_once("</script>") {
+                    Some((code, _)) => {
+                        push_script(code);
+                        state = In::Markup;
+                    }
+                    None => push_script(line),
+                },
+                In::Markup if trimmed.starts_with("<style") => {
+                    if !trimmed.contains("</style>") {
+                        state = In::Style;
+                    }
+                }
+                In::Style => {
+                    if trimmed.contains("</style>") {
+                        state = In::Markup;
+                    }
+                }
+                In::Markup => {
+                    parts.markup.push_str(line);
+                    parts.markup.push('\n');
+                    parts.markup_lines.push(index + 1);
+                }
+            }
+        }
+        parts
+    }
+}
+
 fn is_html_heading(line: &str) -> bool {
     static HEADING: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)^<h[1-6]\b[^>]*>.*</h[1-6]>$|^<title>.*</title>$").expect("html heading"));
@@ -366,13 +520,25 @@ enum Body {
     Empty,
     /// Only a "not implemented" statement.
     NotImplemented,
+    /// Stands in for the work: a lone `return` of nothing new next to a `TODO`.
+    Placeholder,
+    /// A React component that renders nothing: `return null` in a `.jsx` / `.tsx` file.
+    RendersNothing,
 }
 
-/// Rule 2: stub functions. `code` has comments removed, `structure` also string contents.
-fn stub_functions(language: Language, path: &str, code: &str, structure: &str) -> Option<Substance> {
+/// Rule 3: stub functions. `text` is the file, `code` has comments removed, `structure` also
+/// string contents.
+fn stub_functions(language: Language, path: &str, text: &str, code: &str, structure: &str) -> Option<Substance> {
     let functions = match language {
-        Language::Python if !path.ends_with(".pyi") => python_functions(code, structure),
-        Language::Rust | Language::Go | Language::JavaScript => brace_functions(language, code, structure),
+        Language::Python if !path.ends_with(".pyi") => python_functions(text, code, structure),
+        Language::Rust | Language::Go | Language::JavaScript => {
+            let jsx = path.ends_with(".jsx") || path.ends_with(".tsx");
+            let mut functions = brace_functions(language, jsx, text, code, structure);
+            if jsx {
+                functions.extend(null_arrow_components(code));
+            }
+            functions
+        }
         _ => return None,
     };
     if functions.is_empty() || substance_outside(code, &functions) >= LINES_OUTSIDE_FUNCTIONS {
@@ -381,21 +547,33 @@ fn stub_functions(language: Language, path: &str, code: &str, structure: &str) -
     let total = functions.len();
     let empty = functions.iter().filter(|function| function.body == Body::Empty).count();
     let not_implemented = functions.iter().filter(|function| function.body == Body::NotImplemented).count();
+    let placeholders = functions.iter().filter(|function| function.body == Body::Placeholder).count();
+    let nothing = functions.iter().filter(|function| function.body == Body::RendersNothing).count();
     let first_stub = functions
         .iter()
         .find(|function| function.body != Body::Real)
         .map(|function| u32::try_from(function.report_line).unwrap_or(u32::MAX));
     let functions = if total == 1 { "function" } else { "functions" };
-    let reason = if empty + not_implemented == total {
-        match (empty, not_implemented) {
-            (_, 0) => format!("every function body is empty ({total} {functions})"),
-            (0, _) => format!("every function only says it is not implemented ({total} {functions})"),
+    // Placeholders say they stand in for the work, as "not implemented" does.
+    let explicit = not_implemented + placeholders + nothing;
+    let reason = if empty + explicit == total {
+        match (empty, not_implemented, placeholders, nothing) {
+            (_, 0, 0, 0) => format!("every function body is empty ({total} {functions})"),
+            (0, _, 0, 0) => format!("every function only says it is not implemented ({total} {functions})"),
+            (0, 0, _, 0) => {
+                format!(
+                    "every function is a placeholder: it hands back nothing new next to a TODO ({total} {functions})"
+                )
+            }
+            (0, 0, 0, _) => format!("the component renders nothing: it returns null ({total} {functions})"),
             _ => format!(
-                "every function is a stub ({not_implemented} not implemented, {empty} empty, of {total} {functions})"
+                "every function is a stub ({not_implemented} not implemented, {} placeholders, {empty} empty, of \
+                 {total} {functions})",
+                placeholders + nothing
             ),
         }
-    } else if not_implemented * 2 > total {
-        format!("most functions only say they are not implemented ({not_implemented} of {total})")
+    } else if explicit * 2 > total {
+        format!("most functions only say they are not implemented ({explicit} of {total})")
     } else {
         return None;
     };
@@ -438,7 +616,7 @@ const MAX_SIGNATURE_LINES: usize = 50;
 /// Python functions, except interfaces: methods decorated `@abstractmethod` or `@overload`,
 /// and methods of classes that declare themselves abstract (`class Base…`, `class Abstract…`,
 /// `class …Interface`, `…Protocol`, or with `ABC`, `ABCMeta`, `Protocol` among their bases).
-fn python_functions(code: &str, structure: &str) -> Vec<Function> {
+fn python_functions(text: &str, code: &str, structure: &str) -> Vec<Function> {
     static INTERFACE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"^\s*class\s+(?:Abstract\w*|Base\w*|\w*(?:Base|Interface|Protocol|ABC))\s*[(:]",
@@ -452,6 +630,7 @@ fn python_functions(code: &str, structure: &str) -> Vec<Function> {
     static RAISE_NOT_IMPLEMENTED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^raise\s+NotImplementedError\b(?:\s*\(.*\))?$").expect("raise NotImplementedError")
     });
+    let original: Vec<&str> = text.lines().collect();
     let code: Vec<&str> = code.lines().collect();
     let structure: Vec<&str> = structure.lines().collect();
     let indent_of = |line: &str| line.len() - line.trim_start().len();
@@ -515,21 +694,86 @@ fn python_functions(code: &str, structure: &str) -> Vec<Function> {
         } else {
             statements.push((row, inline));
         }
+        let report_line = statements.first().map_or(index, |&(row, _)| row) + 1;
+        let last = statements.last().map_or(row, |&(row, _)| row);
+        // A marker anywhere from the signature to the last statement (comments included).
+        let marked = original.get(index..=last).unwrap_or_default().iter().any(|line| TODO_MARKER.is_match(line));
         let body = match statements.as_slice() {
             [] => Body::Empty,
             [(_, only)] if STUB_STATEMENT.is_match(only) => Body::Empty,
             [(_, only)] if RAISE_NOT_IMPLEMENTED.is_match(only) => Body::NotImplemented,
+            [(_, only)] if marked && returns_nothing_new(only, &parameters(&structure[index..=row].join("\n"))) => {
+                Body::Placeholder
+            }
             _ => Body::Real,
         };
-        let report_line = statements.first().map_or(index, |&(row, _)| row) + 1;
-        let last = statements.last().map_or(row, |&(row, _)| row);
         functions.push(Function { body, report_line, first: index, last });
     }
     functions
 }
 
-/// Functions of brace languages (Rust, Go, JS/TS) that have a body.
-fn brace_functions(language: Language, code: &str, structure: &str) -> Vec<Function> {
+/// Whether a function body of one statement only hands back nothing new: `return`, `null` /
+/// `None` / `nil` / `undefined`, an empty literal, or one of its `parameters` (a pass-through);
+/// Go's zero values (`return "", false`) when it returns several. Rust's tail expression needs
+/// no `return`.
+fn returns_nothing_new(body: &str, parameters: &[&str]) -> bool {
+    const NOTHING: &[&str] = &[
+        "None",
+        "null",
+        "undefined",
+        "nil",
+        "[]",
+        "{}",
+        "()",
+        "\"\"",
+        "''",
+        "``",
+        "Vec::new()",
+        "String::new()",
+        "Default::default()",
+        "Ok(())",
+    ];
+    let body = body.trim().trim_end_matches(';').trim_end();
+    let values = match body.strip_prefix("return") {
+        Some("") => return true,
+        Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim(),
+        Some(_) => return false, // `returned`, `return_value`
+        None => body,
+    };
+    let values: Vec<&str> = values.split(',').map(str::trim).collect();
+    let several = values.len() > 1;
+    values.iter().all(|value| {
+        NOTHING.contains(value) || parameters.contains(value) || (several && matches!(*value, "0" | "false"))
+    })
+}
+
+/// The names in the parameter list of a signature (`def f(a, b=1)`, `fn f(a: &str)`,
+/// `function f({ a }, b)`): every identifier between its outer parentheses, types included.
+fn parameters(signature: &str) -> Vec<&str> {
+    static IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z_$][\w$]*").expect("identifier"));
+    let (Some(open), Some(close)) = (signature.find('('), signature.rfind(')')) else { return Vec::new() };
+    signature
+        .get(open + 1..close)
+        .map_or_else(Vec::new, |list| IDENTIFIER.find_iter(list).map(|m| m.as_str()).collect())
+}
+
+/// React components written as arrows that render nothing: `const Banner = () => null;`
+/// (arrows with a `{ … }` body are [`brace_functions`]).
+fn null_arrow_components(code: &str) -> Vec<Function> {
+    static NULL_ARROW: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*(?:export\s+)?(?:const|let|var)\s+[A-Z][\w$]*\s*(?::[^=]+)?=\s*(?:\([^()]*\)|[\w$]+)\s*=>\s*null\s*;?\s*$")
+            .expect("null arrow component")
+    });
+    code.lines()
+        .enumerate()
+        .filter(|(_, line)| NULL_ARROW.is_match(line))
+        .map(|(index, _)| Function { body: Body::RendersNothing, report_line: index + 1, first: index, last: index })
+        .collect()
+}
+
+/// Functions of brace languages (Rust, Go, JS/TS) that have a body; `jsx` for `.jsx` / `.tsx`
+/// files, where a function returning `null` is a component that renders nothing.
+fn brace_functions(language: Language, jsx: bool, text: &str, code: &str, structure: &str) -> Vec<Function> {
     static RUST_FN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bfn\s+\w+").expect("rust fn"));
     static GO_FUNC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^func\b").expect("go func"));
     static JS_FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
@@ -566,6 +810,7 @@ fn brace_functions(language: Language, code: &str, structure: &str) -> Vec<Funct
     static GO_STUB: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(r#"^panic\s*\(\s*""#, not_implemented!(), r#"[^"]*)"\s*\)$"#)).expect("go stub")
     });
+    static RETURN_NULL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^return\s+null\s*;?$").expect("return null"));
     const NOT_METHODS: &[&str] =
         &["if", "for", "while", "switch", "catch", "with", "return", "function", "else", "do", "try", "finally"];
 
@@ -620,12 +865,18 @@ fn brace_functions(language: Language, code: &str, structure: &str) -> Vec<Funct
         }
         let Some(close) = close else { continue };
         outer_end = close;
-        let text = code.get(open + 1..close).unwrap_or("");
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let body = if text.is_empty() {
+        let body_code = code.get(open + 1..close).unwrap_or("");
+        let body_code = body_code.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Comments are blanked byte for byte, so the same range of the file holds them.
+        let marked = text.get(whole.start()..close).is_some_and(|function| TODO_MARKER.is_match(function));
+        let body = if body_code.is_empty() {
             Body::Empty
-        } else if stub.is_match(&text) {
+        } else if stub.is_match(&body_code) {
             Body::NotImplemented
+        } else if jsx && RETURN_NULL.is_match(&body_code) {
+            Body::RendersNothing
+        } else if marked && returns_nothing_new(&body_code, &parameters(&structure[whole.start()..open])) {
+            Body::Placeholder
         } else {
             Body::Real
         };
