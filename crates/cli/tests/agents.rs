@@ -274,7 +274,8 @@ fn parallel_claude_lanes_each_follow_their_own_conversation() {
                 **Task 1.2** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
                 ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | A | haiku | 1.1 |\n| 1 | B | haiku | 1.2 |\n";
     let conversation = |task: &str, file: &str| llm_double::Conversation {
-        matches: format!(r"Task {}", task.replace('.', r"\.")),
+        // The heading of the task's own prompt: a later task's prompt names the tasks it waited for.
+        matches: format!(r"# Task {} of milestone", task.replace('.', r"\.")),
         steps: vec![
             Step::Write { write: file.into(), content: file.trim_end_matches(".txt").into() },
             Step::Text { text: "Done.".into() },
@@ -448,7 +449,8 @@ fn an_agent_on_two_rows_asks_for_each_rows_model() {
                 **Task 2.1** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
                 ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | Worker A | haiku | 1.1 |\n| 2 | Worker A | sonnet | 2.1 |\n";
     let conversation = |task: &str, file: &str| llm_double::Conversation {
-        matches: format!(r"Task {}", task.replace('.', r"\.")),
+        // The heading of the task's own prompt: a later task's prompt names the tasks it waited for.
+        matches: format!(r"# Task {} of milestone", task.replace('.', r"\.")),
         steps: vec![
             Step::Write { write: file.into(), content: file.trim_end_matches(".txt").into() },
             Step::Text { text: "Done.".into() },
@@ -461,7 +463,9 @@ fn an_agent_on_two_rows_asks_for_each_rows_model() {
     let model_of = |task: &str| {
         let asked: Vec<&Value> = requests
             .iter()
-            .filter(|r| r.method == "POST" && r.body["messages"].to_string().contains(&format!("Task {task}")))
+            .filter(|r| {
+                r.method == "POST" && r.body["messages"].to_string().contains(&format!("# Task {task} of milestone"))
+            })
             .map(|r| &r.body["model"])
             .collect();
         assert!(!asked.is_empty(), "no request for {task}");
