@@ -13,6 +13,7 @@
 //! - [`review`]: the JSON answers of reviewing agents (a gate's review, the truths verifier)
 //!   and whether the places and commands they cite hold.
 pub mod artifacts;
+pub mod wiring;
 pub mod coverage;
 pub mod diff;
 pub mod patterns;
