@@ -237,6 +237,12 @@ pub fn stem_mentions(text: &str, component: &str) -> Option<u32> {
     None
 }
 
+/// The text of the file at `path` with its comments blanked out (lines kept): what
+/// [`stem_mentions`] should read, so that a name in a comment is not a mention.
+pub fn code_of(path: &str, text: &str) -> String {
+    strip_comments(Language::of(path, text), text, false)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Substance
 

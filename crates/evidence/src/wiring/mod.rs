@@ -391,7 +391,7 @@ impl<'a> Wiring<'a> {
         let stem = path.rsplit_once('.').map_or(path, |(stem, _)| stem);
         let stem = stem.strip_suffix("/index").unwrap_or(stem);
         self.paths.iter().zip(&self.texts).find_map(|(other, text)| {
-            let text = (*other != path && !is_markdown(other)).then_some(*text).flatten()?;
+            let text = (*other != path && !is_prose(other)).then_some(*text).flatten()?;
             let line = crate::artifacts::references(other, text, path).or_else(|| {
                 let script = [".ts", ".tsx", ".js", ".jsx", ".mjs", ".svelte", ".vue", ".astro"].iter().any(|e| other.ends_with(e));
                 let specifiers = if script { extract::javascript_specifiers(text) } else { Vec::new() };
@@ -448,7 +448,8 @@ impl<'a> Files<'_, 'a> {
     }
 }
 
-pub(crate) fn is_markdown(path: &str) -> bool {
+/// Whether `path` is prose (Markdown, text, reStructuredText): never a use of anything.
+pub fn is_prose(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     [".md", ".markdown", ".mdx", ".txt", ".rst"].iter().any(|ext| lower.ends_with(ext))
 }
