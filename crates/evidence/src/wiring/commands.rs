@@ -88,6 +88,14 @@ fn run(files: &Files, project: &Project, cwd: &str, command: &str, depth: usize,
             "pytest" | "py.test" => test_files(args, out, &mut file),
             "node" | "tsx" | "ts-node" | "ts-node-esm" | "esno" | "vite-node" | "ruby" | "perl" | "php" | "sh" | "bash"
             | "zsh" | "deno" | "bun" => {
+                // `node --check x` and `bash -n x` only parse the file; `node -e` runs code
+                // given inline.
+                let check_only = ["--check", "-c", "-e", "--eval", "-p", "--print", "-n"];
+                if matches!(name, "node" | "sh" | "bash" | "zsh" | "deno" | "bun")
+                    && args.iter().any(|a| check_only.contains(&a.as_str()) || a == "check")
+                {
+                    continue;
+                }
                 let mut args = args.iter().filter(|a| !a.starts_with('-'));
                 let mut first = args.next();
                 if matches!(name, "deno" | "bun") && first.is_some_and(|f| matches!(f.as_str(), "run" | "test")) {

@@ -715,6 +715,41 @@ pub(super) fn cross_file_edges(files: &Files, project: &Project, edges: &mut Vec
     manifests(files, project, edges);
     fixtures(files, edges);
     template_tags(files, edges);
+    templates(files, edges);
+}
+
+/// Templates named by their path under a `templates/` folder: in Python code
+/// (`render(request, "polls/results.html")`, `template_name = "…"`) and in other templates
+/// (`{% extends "base.html" %}`, `{% include "…" %}`).
+fn templates(files: &Files, edges: &mut Vec<Edge>) {
+    static NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"["']([\w./-]+\.(?:html|txt|xml|jinja|jinja2|j2))["']"#).expect("template name"));
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (id, path) in files.paths.iter().enumerate() {
+        if let Some(at) = path.find("templates/").filter(|&at| at == 0 || path.as_bytes()[at - 1] == b'/') {
+            by_name.entry(&path[at + "templates/".len()..]).or_default().push(id);
+        }
+    }
+    if by_name.is_empty() {
+        return;
+    }
+    let template_ids: HashSet<usize> = by_name.values().flatten().copied().collect();
+    for (id, path) in files.paths.iter().enumerate() {
+        let Some(text) = files.texts[id] else { continue };
+        let code = if path.ends_with(".py") {
+            strip_comments(Language::Python, text, false)
+        } else if template_ids.contains(&id) {
+            text.to_string()
+        } else {
+            continue;
+        };
+        for caps in NAME.captures_iter(&code) {
+            let line = line_at(&code, caps.get(0).map_or(0, |m| m.start()));
+            for &to in by_name.get(&caps[1]).into_iter().flatten() {
+                edges.push(Edge { from: id, to, line, via: Via::Template { name: caps[1].to_string() } });
+            }
+        }
+    }
 }
 
 /// A Go file: its package, imports, top-level names and the words it uses.

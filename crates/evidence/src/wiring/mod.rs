@@ -99,6 +99,9 @@ pub enum Via {
     Fixture { name: String },
     /// `{% load name %}` of a Django template tag library.
     TemplateLoad { name: String },
+    /// A template named in code or another template (`render(request, "polls/results.html")`,
+    /// `{% extends "base.html" %}`), found in a `templates/` folder.
+    Template { name: String },
 }
 
 impl fmt::Display for Via {
@@ -125,6 +128,7 @@ impl fmt::Display for Via {
             Via::DottedPath { path } => write!(f, "by the dotted path `{path}`"),
             Via::Fixture { name } => write!(f, "using the pytest fixture `{name}`"),
             Via::TemplateLoad { name } => write!(f, "by `{{% load {name} %}}`"),
+            Via::Template { name } => write!(f, "rendered as the template `{name}`"),
         }
     }
 }
@@ -159,7 +163,7 @@ pub enum Wired<'w> {
 impl fmt::Display for Wired<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Wired::Used { by, line, via: via @ (Via::Runs { .. } | Via::Manifest { .. }) } => {
+            Wired::Used { by, line, via: via @ (Via::Runs { .. } | Via::Manifest { .. } | Via::Template { .. }) } => {
                 write!(f, "{via} at {by}:{line}")
             }
             Wired::Used { by, line, via: Via::RustMod } => write!(f, "declared by `mod` at {by}:{line}"),
@@ -336,19 +340,64 @@ impl<'a> Wiring<'a> {
         self.run_by_plan.get(id).map(|&index| &self.commands[index])
     }
 
-    /// Where `from` uses `to` directly: `(line, via)`, or a plain reference when a config could
-    /// not be read.
+    /// Where `from` uses `to`: `(line, how)`, directly or through modules that re-export it
+    /// (a barrel `index.ts` with `export * from './tax'`, a package's `__init__.py`, `pub use`),
+    /// or a plain reference when a config could not be read.
     pub fn uses(&self, from: &str, to: &str) -> Option<(u32, String)> {
         let (&a, &b) = (self.ids.get(from)?, self.ids.get(to)?);
-        if let Some(edge) =
-            self.outgoing[a].iter().map(|&e| &self.edges[e]).filter(|e| e.to == b).min_by_key(|e| e.line)
-        {
+        if let Some(edge) = self.outgoing[a].iter().map(|&e| &self.edges[e]).filter(|e| e.to == b).min_by_key(|e| e.line) {
             return Some((edge.line, edge.via.to_string()));
+        }
+        if let Some(found) = self.through_reexports(a, b) {
+            return Some(found);
         }
         let (unreadable, _) = self.project.unreadable.first()?;
         let text = self.texts[a]?;
         let line = crate::artifacts::references(from, text, to)?;
         Some((line, format!("a plain reference ({unreadable} could not be read)")))
+    }
+
+    /// `a` imports a module that re-exports `b` (at most three re-exports deep).
+    fn through_reexports(&self, a: usize, b: usize) -> Option<(u32, String)> {
+        const DEPTH: usize = 3;
+        for &first in &self.outgoing[a] {
+            let first = &self.edges[first];
+            let mut chain = vec![first.to];
+            let mut seen = vec![a, first.to];
+            while let Some(&current) = chain.last() {
+                if chain.len() > DEPTH {
+                    break;
+                }
+                let next = self.outgoing[current]
+                    .iter()
+                    .map(|&e| &self.edges[e])
+                    .filter(|e| self.is_reexport(e) && !seen.contains(&e.to))
+                    .find(|e| e.to == b)
+                    .or_else(|| {
+                        self.outgoing[current].iter().map(|&e| &self.edges[e]).find(|e| self.is_reexport(e) && !seen.contains(&e.to))
+                    });
+                let Some(next) = next else { break };
+                if next.to == b {
+                    let path = self.paths[next.from];
+                    return Some((first.line, format!("{}, re-exported at {path}:{}", first.via, next.line)));
+                }
+                seen.push(next.to);
+                chain.push(next.to);
+            }
+        }
+        None
+    }
+
+    /// Whether `edge` re-exports what it imports: `export … from` (JS/TS), `pub use` /
+    /// `pub mod` (Rust), any import of a package's `__init__.py`.
+    fn is_reexport(&self, edge: &Edge) -> bool {
+        let path = self.paths[edge.from];
+        if file_name(path) == "__init__.py" {
+            return true;
+        }
+        let Some(text) = self.texts[edge.from] else { return false };
+        let line = text.lines().nth(edge.line.saturating_sub(1) as usize).unwrap_or_default().trim_start();
+        line.starts_with("export ") || line.starts_with("export*") || line.starts_with("pub use ") || line.starts_with("pub mod ")
     }
 
     /// The files whose path is `name` or ends with `/name`: what a key link's `+page.svelte`

@@ -291,3 +291,38 @@ fn package_json_scripts_and_dist_entries_map_to_sources() {
     assert!(verdict(&files, &[automated("npm run seed")], "scripts/seed.ts").is_ok());
 }
 
+
+#[test]
+fn a_barrel_that_re_exports_connects_a_link_and_templates_are_rendered_by_name() {
+    let files = [
+        ("packages/utils/package.json", r#"{"name": "@acme/utils", "main": "./dist/index.js"}"#),
+        ("packages/utils/tsconfig.json", r#"{"compilerOptions": {"rootDir": "src", "outDir": "dist"}}"#),
+        ("packages/utils/src/index.ts", "export * from './tax.js';\n"),
+        ("packages/utils/src/tax.ts", "export const withTax = (n: number) => n * 1.2;\n"),
+        ("apps/web/src/index.ts", "import { withTax } from '@acme/utils';\nconsole.log(withTax(1));\n"),
+        ("polls/views.py", "from django.shortcuts import render\n\ndef results(request):\n    return render(request, \"polls/results.html\", {})\n"),
+        ("polls/templates/polls/results.html", "{% extends \"polls/base.html\" %}\n"),
+        ("polls/templates/polls/base.html", "<html></html>\n"),
+    ];
+    let (paths, texts) = repo(&files);
+    let wiring = Wiring::build(&paths, &texts, &[]);
+    let (line, how) = wiring.uses("apps/web/src/index.ts", "packages/utils/src/tax.ts").unwrap();
+    assert_eq!(
+        (line, how.as_str()),
+        (1, "as the package `@acme/utils` (packages/utils/package.json), re-exported at packages/utils/src/index.ts:1")
+    );
+    assert_eq!(
+        wiring.artifact("polls/templates/polls/results.html").unwrap().to_string(),
+        "rendered as the template `polls/results.html` at polls/views.py:4"
+    );
+    assert!(wiring.artifact("polls/templates/polls/base.html").is_ok());
+}
+
+#[test]
+fn a_check_that_only_parses_a_file_is_not_use() {
+    let files = [("src/lib/slug.js", "export const slug = (s) => s.toLowerCase();\n")];
+    for command in ["node --check src/lib/slug.js", "bash -n src/lib/slug.js", "node -e \"require('./src/lib/slug.js')\""] {
+        assert!(verdict(&files, &[automated(command)], "src/lib/slug.js").is_err(), "{command}");
+    }
+    assert!(verdict(&files, &[automated("node src/lib/slug.js")], "src/lib/slug.js").is_ok());
+}
