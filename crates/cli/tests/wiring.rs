@@ -126,7 +126,11 @@ fn a_sveltekit_route_and_its_lib_imports_are_wired_and_the_run_exits_0() {
     assert!(output.status.success(), "{}\n{:#?}", stderr(&output), verdicts(&output));
     let got = verdicts(&output);
     let expected = [
-        ("src/routes/room/[id]/+page.svelte", "VERIFIED", "substantive, an entry point: a SvelteKit route (src/routes)"),
+        (
+            "src/routes/room/[id]/+page.svelte",
+            "VERIFIED",
+            "substantive, an entry point: a SvelteKit route (src/routes)",
+        ),
         (
             "src/lib/components/TaskPanel.svelte",
             "VERIFIED",
@@ -201,11 +205,11 @@ fn the_ledger_module_the_plans_own_command_imports_is_wired_and_the_run_exits_0(
     assert!(output.status.success(), "{}\n{:#?}", stderr(&output), verdicts(&output));
     let got = verdicts(&output);
     let of = |item: &str| got.iter().find(|(i, _, _)| i == item).unwrap_or_else(|| panic!("{item}: {got:#?}")).clone();
+    assert_eq!(of("ledger/report.py").2, format!("substantive, run by the plan's Verification: `{command}`"));
     assert_eq!(
-        of("ledger/report.py").2,
-        format!("substantive, run by the plan's Verification: `{command}`")
+        of("ledger/entries.py").2,
+        "substantive, imported at ledger/balance.py:1 as the module `ledger.entries`"
     );
-    assert_eq!(of("ledger/entries.py").2, "substantive, imported at ledger/balance.py:1 as the module `ledger.entries`");
     assert_eq!(of("ledger/balance.py").2, "substantive, imported at ledger/report.py:1 as the module `ledger.balance`");
     let link = of("`ledger/report.py` imports `ledger/entries.py` and `ledger/balance.py`");
     assert_eq!(link.1, "VERIFIED", "{link:?}");

@@ -22,8 +22,8 @@
 
 use crate::events::{AutomatedResult, MustHaveVerdict};
 use evidence::artifacts::Substance;
-use evidence::wiring::{CommandSource, PlanCommand, Wiring};
 use evidence::review::{Evidence, TruthAnswer, TruthVerdict};
+use evidence::wiring::{CommandSource, PlanCommand, Wiring};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -47,27 +47,45 @@ pub struct Tracked {
 /// Binary files are left out; symbolic links (a loop would never end) and files over 1 MiB are
 /// skipped with a note.
 pub fn tracked_texts(worktree: &Path, paths: &[String]) -> Tracked {
+    // Read on every core: most of the time is the file system's, not ours.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = paths.len().div_ceil(threads).max(1);
+    let parts: Vec<Tracked> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            paths.chunks(chunk).map(|paths| scope.spawn(move || read_some(worktree, paths))).collect();
+        handles.into_iter().map(|handle| handle.join().unwrap_or_default()).collect()
+    });
     let mut tracked = Tracked { paths: paths.to_vec(), ..Tracked::default() };
+    for part in parts {
+        tracked.texts.extend(part.texts);
+        tracked.skipped.extend(part.skipped);
+    }
+    tracked
+}
+
+/// The texts and skipped files of `paths`, in order.
+fn read_some(worktree: &Path, paths: &[String]) -> Tracked {
+    let (mut texts, mut skipped) = (Vec::new(), Vec::new());
     for path in paths {
         let full = worktree.join(path);
         let Ok(metadata) = std::fs::symlink_metadata(&full) else { continue };
         if metadata.file_type().is_symlink() {
-            tracked.skipped.push((path.clone(), "a symbolic link, not followed".into()));
+            skipped.push((path.clone(), "a symbolic link, not followed".into()));
             continue;
         }
         if !metadata.is_file() {
             continue;
         }
         if metadata.len() > evidence::wiring::MAX_FILE_BYTES {
-            tracked.skipped.push((path.clone(), "over 1 MiB, not read".into()));
+            skipped.push((path.clone(), "over 1 MiB, not read".into()));
             continue;
         }
         let Ok(bytes) = std::fs::read(&full) else { continue };
         if !bytes.contains(&0) {
-            tracked.texts.push((path.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+            texts.push((path.clone(), String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
-    tracked
+    Tracked { paths: Vec::new(), texts, skipped }
 }
 
 /// The commands of `plan` that count as use of the files they run: each task's Verify, the
@@ -76,7 +94,10 @@ pub fn plan_commands(plan: &plan::Plan) -> Vec<PlanCommand> {
     let mut commands = Vec::new();
     for task in &plan.tasks {
         for command in &task.verify_commands {
-            commands.push(PlanCommand { source: CommandSource::Verify(task.id.to_string()), command: command.value.clone() });
+            commands.push(PlanCommand {
+                source: CommandSource::Verify(task.id.to_string()),
+                command: command.value.clone(),
+            });
         }
     }
     for check in &plan.verification.automated {
@@ -104,11 +125,9 @@ pub fn must_haves(
     // The plan names every artifact, and wavecrew's own files (`.wavecrew/`) are not the
     // project's: neither counts as a reference.
     let own = |path: &str| Some(path) == plan_path || path.starts_with(".wavecrew/");
-    let paths: Vec<String> = tracked.paths.iter().filter(|p| !own(p)).cloned().collect();
-    let texts: Vec<(String, String)> = tracked.texts.iter().filter(|(p, _)| !own(p)).cloned().collect();
     let commands = plan_commands(plan);
     // One index of the whole repository, read once, asked for every artifact and link.
-    let wiring = Wiring::build(&paths, &texts, &commands);
+    let wiring = Wiring::build_without(&tracked.paths, &tracked.texts, &commands, own);
     let notes = Notes::of(&wiring, &tracked.skipped);
     let mut links = Vec::new();
     let mut importers: HashMap<String, String> = HashMap::new();
@@ -433,7 +452,10 @@ fn artifact_verdict(
             "artifact",
             path,
             "VERIFIED",
-            format!("substantive, the file the key link “{}” names as importing the others, and that link holds", one_line(link, 120)),
+            format!(
+                "substantive, the file the key link “{}” names as importing the others, and that link holds",
+                one_line(link, 120)
+            ),
         );
     }
     verdict("artifact", path, "ORPHANED", format!("substantive, but {not_wired}{}", notes.0))

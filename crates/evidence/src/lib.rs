@@ -9,14 +9,16 @@
 //! - [`diff`]: the added or changed lines of a unified diff, per file.
 //! - [`secrets`]: known key formats and high-entropy strings.
 //! - [`patterns`]: dangerous code patterns per language.
-//! - [`artifacts`]: stub markers and references between files (is an artifact wired?).
+//! - [`artifacts`]: stub markers and plain references between files.
+//! - [`wiring`]: is an artifact wired? Imports resolved as the project's toolchain resolves them,
+//!   entry points by convention, the plan's own commands, in one edge index.
 //! - [`review`]: the JSON answers of reviewing agents (a gate's review, the truths verifier)
 //!   and whether the places and commands they cite hold.
 pub mod artifacts;
-pub mod wiring;
 pub mod coverage;
 pub mod diff;
 pub mod patterns;
 pub mod results;
 pub mod review;
 pub mod secrets;
+pub mod wiring;

@@ -72,7 +72,9 @@ fn run(files: &Files, project: &Project, cwd: &str, command: &str, depth: usize,
         let Some((program, args)) = words.split_first() else { continue };
         let name = file_name(program);
         let mut file = |path: &str, out: &mut Vec<usize>| {
-            if let Some(id) = join(&cwd, path).and_then(|p| files.id(&p).or_else(|| with_extensions(files, &p, &["ts", "js", "mjs", "cjs", "tsx", "mts"]))) {
+            if let Some(id) = join(&cwd, path).and_then(|p| {
+                files.id(&p).or_else(|| with_extensions(files, &p, &["ts", "js", "mjs", "cjs", "tsx", "mts"]))
+            }) {
                 out.push(id);
             }
         };
@@ -86,8 +88,8 @@ fn run(files: &Files, project: &Project, cwd: &str, command: &str, depth: usize,
                 python(files, project, &cwd, args, out, &mut file);
             }
             "pytest" | "py.test" => test_files(args, out, &mut file),
-            "node" | "tsx" | "ts-node" | "ts-node-esm" | "esno" | "vite-node" | "ruby" | "perl" | "php" | "sh" | "bash"
-            | "zsh" | "deno" | "bun" => {
+            "node" | "tsx" | "ts-node" | "ts-node-esm" | "esno" | "vite-node" | "ruby" | "perl" | "php" | "sh"
+            | "bash" | "zsh" | "deno" | "bun" => {
                 // `node --check x` and `bash -n x` only parse the file; `node -e` runs code
                 // given inline.
                 let check_only = ["--check", "-c", "-e", "--eval", "-p", "--print", "-n"];
@@ -138,7 +140,14 @@ fn script(files: &Files, project: &Project, cwd: &str, name: &str, depth: usize,
     }
 }
 
-fn python(files: &Files, project: &Project, cwd: &str, args: &[String], out: &mut Vec<usize>, file: &mut impl FnMut(&str, &mut Vec<usize>)) {
+fn python(
+    files: &Files,
+    project: &Project,
+    cwd: &str,
+    args: &[String],
+    out: &mut Vec<usize>,
+    file: &mut impl FnMut(&str, &mut Vec<usize>),
+) {
     let from = child(cwd, "__command__.py");
     let mut index = 0;
     while index < args.len() {
@@ -236,7 +245,8 @@ fn go(files: &Files, cwd: &str, args: &[String], out: &mut Vec<usize>) {
 }
 
 fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    word.split_once('=')
+        .is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// The simple commands of a shell line, as words: split at `&&`, `||`, `;`, `|`, `&` and line

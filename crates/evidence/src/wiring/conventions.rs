@@ -98,7 +98,10 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     let name = file_name(path);
     let lower = name.to_ascii_lowercase();
     let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
-    let script = matches!(extension, "ts" | "js" | "tsx" | "jsx" | "mjs" | "cjs" | "mts" | "svelte" | "vue" | "astro" | "md" | "mdx");
+    let script = matches!(
+        extension,
+        "ts" | "js" | "tsx" | "jsx" | "mjs" | "cjs" | "mts" | "svelte" | "vue" | "astro" | "md" | "mdx"
+    );
 
     // Rust: the crate roots Cargo.toml says (or finds by its layout).
     if extension == "rs" {
@@ -154,8 +157,22 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     if let Some(rel) = relative_to(Framework::Next) {
         let rel = rel.strip_prefix("src/").unwrap_or(rel);
         const APP_FILES: &[&str] = &[
-            "page", "layout", "route", "loading", "error", "not-found", "template", "default", "global-error",
-            "opengraph-image", "twitter-image", "icon", "apple-icon", "sitemap", "robots", "manifest",
+            "page",
+            "layout",
+            "route",
+            "loading",
+            "error",
+            "not-found",
+            "template",
+            "default",
+            "global-error",
+            "opengraph-image",
+            "twitter-image",
+            "icon",
+            "apple-icon",
+            "sitemap",
+            "robots",
+            "manifest",
         ];
         if rel.starts_with("app/") && APP_FILES.contains(&stem) && script {
             return Some(Convention::NextAppRoute(stem.to_string()));
@@ -169,7 +186,16 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     }
     if let Some(rel) = relative_to(Framework::Nuxt) {
         let rel = rel.strip_prefix("app/").unwrap_or(rel);
-        for dir in ["pages/", "layouts/", "server/api/", "server/routes/", "server/middleware/", "server/plugins/", "plugins/", "middleware/"] {
+        for dir in [
+            "pages/",
+            "layouts/",
+            "server/api/",
+            "server/routes/",
+            "server/middleware/",
+            "server/plugins/",
+            "plugins/",
+            "middleware/",
+        ] {
             if rel.starts_with(dir) {
                 return Some(Convention::Nuxt(dir.to_string()));
             }
@@ -180,7 +206,10 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     }
     if let Some(rel) = relative_to(Framework::Astro)
         && (rel.starts_with("src/pages/")
-            || matches!(rel, "src/middleware.ts" | "src/middleware.js" | "src/content/config.ts" | "src/content.config.ts"))
+            || matches!(
+                rel,
+                "src/middleware.ts" | "src/middleware.js" | "src/content/config.ts" | "src/content.config.ts"
+            ))
     {
         return Some(Convention::AstroPage);
     }
@@ -209,7 +238,12 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     if name.ends_with("_test.go") {
         return Some(Convention::TestFile("`go test`"));
     }
-    if script && (stem.ends_with(".test") || stem.ends_with(".spec") || path.contains("/__tests__/") || path.starts_with("__tests__/")) {
+    if script
+        && (stem.ends_with(".test")
+            || stem.ends_with(".spec")
+            || path.contains("/__tests__/")
+            || path.starts_with("__tests__/"))
+    {
         return Some(Convention::TestFile("the JS test runner"));
     }
 
@@ -221,7 +255,9 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
         _ => {}
     }
     if extension == "py" {
-        if parent(path).ends_with("migrations") && (stem == "__init__" || stem.starts_with(|c: char| c.is_ascii_digit())) {
+        if parent(path).ends_with("migrations")
+            && (stem == "__init__" || stem.starts_with(|c: char| c.is_ascii_digit()))
+        {
             return Some(Convention::DjangoMigration);
         }
         if parent(path).ends_with("management/commands") {

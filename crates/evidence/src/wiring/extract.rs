@@ -72,7 +72,12 @@ fn runner(files: &Files, project: &Project, path: &str, text: &str, push: &mut i
         }
         // Dockerfile and compose exec forms: `CMD ["python", "app.py"]`.
         let command = if command.starts_with('[') {
-            command.trim_matches(['[', ']']).split(',').map(|w| w.trim().trim_matches('"')).collect::<Vec<_>>().join(" ")
+            command
+                .trim_matches(['[', ']'])
+                .split(',')
+                .map(|w| w.trim().trim_matches('"'))
+                .collect::<Vec<_>>()
+                .join(" ")
         } else {
             command.to_string()
         };
@@ -121,32 +126,52 @@ pub(super) struct PyImport {
 }
 
 pub(super) fn python_imports(text: &str) -> Vec<PyImport> {
-    static IMPORT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?m)^[ \t]*import[ \t]+([\w. \t,]+)").expect("python import"));
-    static FROM: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|[^\n]*)").expect("python from")
-    });
     // Code without strings: `import` inside a string or a docstring is not an import.
-    let structure = strip_comments(Language::Python, text, true);
+    imports_in(&strip_comments(Language::Python, text, true))
+}
+
+/// The imports of Python code whose comments and strings are blanked: `import a.b, c as d`
+/// and `from .x import (y, z)` (over several lines in brackets), at the start of a line.
+fn imports_in(structure: &str) -> Vec<PyImport> {
+    let lines: Vec<&str> = structure.lines().collect();
     let mut imports = Vec::new();
-    for caps in IMPORT.captures_iter(&structure) {
-        let line = line_at(&structure, caps.get(0).map_or(0, |m| m.start()));
-        for module in caps[1].split(',') {
-            let module = module.split_whitespace().next().unwrap_or_default();
-            if !module.is_empty() {
-                imports.push(PyImport { line, dots: 0, module: module.to_string(), names: Vec::new() });
+    let is_module = |word: &str| !word.is_empty() && word.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    for (index, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if let Some(rest) = trimmed.strip_prefix("import").filter(|r| r.starts_with([' ', '\t'])) {
+            for module in rest.split(',') {
+                let module = module.split_whitespace().next().unwrap_or_default();
+                if is_module(module) {
+                    imports.push(PyImport { line: number, dots: 0, module: module.to_string(), names: Vec::new() });
+                }
             }
+        } else if let Some(rest) = trimmed.strip_prefix("from").filter(|r| r.starts_with([' ', '\t'])) {
+            let mut words = rest.split_whitespace();
+            let (Some(source), Some("import")) = (words.next(), words.next()) else { continue };
+            let dots = source.len() - source.trim_start_matches('.').len();
+            let module = &source[dots..];
+            if !module.is_empty() && !is_module(module) {
+                continue;
+            }
+            let mut names = rest.split_once("import").map_or("", |(_, names)| names).to_string();
+            if names.contains('(') && !names.contains(')') {
+                for more in lines.iter().skip(index + 1).take(200) {
+                    names.push(',');
+                    names.push_str(more);
+                    if more.contains(')') {
+                        break;
+                    }
+                }
+            }
+            let names = names
+                .split([',', '(', ')', '\\'])
+                .filter_map(|name| name.split_whitespace().next())
+                .filter(|name| name.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .map(str::to_owned)
+                .collect();
+            imports.push(PyImport { line: number, dots, module: module.to_string(), names });
         }
-    }
-    for caps in FROM.captures_iter(&structure) {
-        let line = line_at(&structure, caps.get(0).map_or(0, |m| m.start()));
-        let names = caps[3]
-            .split([',', '(', ')', '\\', '\n'])
-            .filter_map(|name| name.split_whitespace().next())
-            .filter(|name| name.chars().all(|c| c.is_alphanumeric() || c == '_'))
-            .map(str::to_owned)
-            .collect();
-        imports.push(PyImport { line, dots: caps[1].len(), module: caps[2].to_string(), names });
     }
     imports
 }
@@ -154,14 +179,18 @@ pub(super) fn python_imports(text: &str) -> Vec<PyImport> {
 /// The folders an absolute import in `from` is looked up in: the file's own folder (a script's
 /// folder is on `sys.path`), the first folder above it that is not a package (pytest's rootdir
 /// insertion), then the project's Python roots.
-pub(super) fn python_roots<'p>(files: &Files, project: &'p Project, from: &str) -> Vec<String> {
+pub(super) fn python_roots(files: &Files, project: &Project, from: &str) -> Vec<String> {
     let mut roots = vec![parent(from).to_string()];
     let mut dir = parent(from).to_string();
     while !dir.is_empty() && files.exists(&child(&dir, "__init__.py")) {
         dir = parent(&dir).to_string();
     }
     roots.push(dir);
-    roots.extend(project.python_roots.iter().cloned());
+    for root in &project.python_roots {
+        if !roots.contains(root) {
+            roots.push(root.clone());
+        }
+    }
     roots.dedup();
     roots
 }
@@ -176,6 +205,11 @@ fn python_module_file(files: &Files, root: &str, dotted: &str) -> Option<usize> 
 /// The files `import` resolves to from `from`, with the rule, the module's packages'
 /// `__init__.py` included.
 pub(super) fn resolve_python(files: &Files, project: &Project, from: &str, import: &PyImport) -> Vec<(usize, Via)> {
+    resolve_python_in(files, &python_roots(files, project, from), from, import)
+}
+
+/// [`resolve_python`] with the import roots of `from` already known.
+fn resolve_python_in(files: &Files, roots: &[String], from: &str, import: &PyImport) -> Vec<(usize, Via)> {
     let mut out = Vec::new();
     if import.dots > 0 {
         let mut base = Some(parent(from).to_string());
@@ -188,18 +222,20 @@ pub(super) fn resolve_python(files: &Files, project: &Project, from: &str, impor
             out.push((id, Via::Relative));
         }
         for name in &import.names {
-            if let Some(id) = files.id(&format!("{package}/{name}.py")).or_else(|| files.id(&format!("{package}/{name}/__init__.py"))) {
+            if let Some(id) =
+                files.id(&format!("{package}/{name}.py")).or_else(|| files.id(&format!("{package}/{name}/__init__.py")))
+            {
                 out.push((id, Via::Relative));
             }
         }
         return out;
     }
-    for root in python_roots(files, project, from) {
-        let Some(found) = python_module_file(files, &root, &import.module) else { continue };
+    for root in roots {
+        let Some(found) = python_module_file(files, root, &import.module) else { continue };
         out.push((found, Via::PythonImport { module: import.module.clone() }));
         for name in &import.names {
             let dotted = format!("{}.{name}", import.module);
-            if let Some(id) = python_module_file(files, &root, &dotted) {
+            if let Some(id) = python_module_file(files, root, &dotted) {
                 out.push((id, Via::PythonImport { module: dotted }));
             }
         }
@@ -207,7 +243,7 @@ pub(super) fn resolve_python(files: &Files, project: &Project, from: &str, impor
         let parts: Vec<&str> = import.module.split('.').collect();
         for end in 1..parts.len() {
             let package = parts[..end].join("/");
-            if let Some(id) = files.id(&format!("{}/__init__.py", child(&root, &package))) {
+            if let Some(id) = files.id(&format!("{}/__init__.py", child(root, &package))) {
                 out.push((id, Via::PythonPackage { module: import.module.clone() }));
             }
         }
@@ -231,8 +267,10 @@ pub(super) fn resolve_dotted(files: &Files, project: &Project, from: &str, dotte
 }
 
 fn python(files: &Files, project: &Project, path: &str, text: &str, push: &mut impl FnMut(usize, u32, Via)) {
-    for import in python_imports(text) {
-        for (target, via) in resolve_python(files, project, path, &import) {
+    let structure = strip_comments(Language::Python, text, true);
+    let roots = python_roots(files, project, path);
+    for import in imports_in(&structure) {
+        for (target, via) in resolve_python_in(files, &roots, path, &import) {
             push(target, import.line, via);
         }
     }
@@ -242,8 +280,18 @@ fn python(files: &Files, project: &Project, path: &str, text: &str, push: &mut i
     static DOTTED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)["']"#).expect("dotted"));
     let settings = text.contains("INSTALLED_APPS");
-    let code = strip_comments(Language::Python, text, false);
-    for caps in DOTTED.captures_iter(&code) {
+    if !text.contains('.') && !settings {
+        return;
+    }
+    // A string literal: its quotes survive in the code without strings (where comments and
+    // docstrings are blanked), at the same offsets.
+    let code = text;
+    for caps in DOTTED.captures_iter(code) {
+        let Some(whole) = caps.get(0) else { continue };
+        let real = |at: usize| matches!(structure.as_bytes().get(at), Some(b'"' | b'\''));
+        if !real(whole.start()) || !real(whole.end() - 1) {
+            continue;
+        }
         let dotted = &caps[1];
         if !dotted.contains('.') && !settings {
             continue;
@@ -251,10 +299,10 @@ fn python(files: &Files, project: &Project, path: &str, text: &str, push: &mut i
         let Some(target) = resolve_dotted(files, project, path, dotted) else { continue };
         // The first word must name a module or package itself, not a variable.
         let head = dotted.split('.').next().unwrap_or_default();
-        if !python_roots(files, project, path).iter().any(|root| python_module_file(files, root, head).is_some()) {
+        if !roots.iter().any(|root| python_module_file(files, root, head).is_some()) {
             continue;
         }
-        push(target, line_at(&code, caps.get(0).map_or(0, |m| m.start())), Via::DottedPath { path: dotted.to_string() });
+        push(target, line_at(code, whole.start()), Via::DottedPath { path: dotted.to_string() });
     }
 }
 
@@ -294,8 +342,9 @@ pub(super) fn javascript_specifiers(text: &str) -> Vec<(u32, String)> {
     static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"(?:\bfrom|\bimport|\bimport\s*\(|\brequire\s*\()\s*["'`]"#).expect("js import keyword")
     });
+    // Offsets are the same in both: a string's contents are read from the text itself.
     let structure = strip_comments(Language::JavaScript, text, true);
-    let code = strip_comments(Language::JavaScript, text, false);
+    let code = text;
     let mut out = Vec::new();
     for found in KEYWORD.find_iter(&structure) {
         // `.from("x")` and `x.import("y")` are method calls.
@@ -362,7 +411,9 @@ pub(super) fn resolve_js(
                 return Some((id, via));
             }
         }
-        let fallback = if subpath.is_empty() { ["src/index", "index"].map(|s| child(&package.dir, s)).to_vec() } else {
+        let fallback = if subpath.is_empty() {
+            ["src/index", "index"].map(|s| child(&package.dir, s)).to_vec()
+        } else {
             vec![child(&package.dir, subpath), child(&package.dir, &format!("src/{subpath}"))]
         };
         return fallback.iter().find_map(|p| with_extensions(files, p, extensions)).map(|id| (id, via));
@@ -465,10 +516,11 @@ pub(super) fn component_views(text: &str, astro: bool) -> (String, String) {
     let mut script = blank(text);
     let mut style = script.clone();
     let keep = |view: &mut String, start: usize, end: usize| view.replace_range(start..end, &text[start..end]);
-    if astro && text.starts_with("---") {
-        if let Some(end) = text[3..].find("\n---") {
-            keep(&mut script, 3, 3 + end);
-        }
+    if astro
+        && text.starts_with("---")
+        && let Some(end) = text[3..].find("\n---")
+    {
+        keep(&mut script, 3, 3 + end);
     }
     for caps in BLOCK.captures_iter(text) {
         let (Some(kind), Some(body)) = (caps.get(1), caps.get(2)) else { continue };
@@ -491,13 +543,15 @@ fn css(files: &Files, project: &Project, path: &str, text: &str, push: &mut impl
         let Some(target) = caps.get(1).or_else(|| caps.get(2)) else { continue };
         let line = line_at(&code, target.start());
         let target = target.as_str().trim_start_matches('~');
-        let resolved = if target.starts_with('.') || target.starts_with('/') || target.starts_with('$') || target.starts_with('@') {
-            resolve_js(files, project, path, target, CSS_EXTENSIONS)
-                .or_else(|| resolve_js(files, project, path, target, JS_EXTENSIONS))
-        } else {
-            // `@import "theme.css"` is relative without `./`.
-            resolve_js(files, project, path, &format!("./{target}"), CSS_EXTENSIONS)
-        };
+        let resolved =
+            if target.starts_with('.') || target.starts_with('/') || target.starts_with('$') || target.starts_with('@')
+            {
+                resolve_js(files, project, path, target, CSS_EXTENSIONS)
+                    .or_else(|| resolve_js(files, project, path, target, JS_EXTENSIONS))
+            } else {
+                // `@import "theme.css"` is relative without `./`.
+                resolve_js(files, project, path, &format!("./{target}"), CSS_EXTENSIONS)
+            };
         if let Some((id, via)) = resolved {
             push(id, line, if via == Via::Relative { Via::CssImport } else { via });
         }
@@ -510,7 +564,12 @@ fn html(files: &Files, path: &str, text: &str, push: &mut impl FnMut(usize, u32,
     let code = strip_comments(Language::Html, text, false);
     for caps in ATTRIBUTE.captures_iter(&code) {
         let link = &caps[1];
-        if link.contains("://") || link.starts_with('#') || link.starts_with("//") || link.contains('%') || link.contains("{{") {
+        if link.contains("://")
+            || link.starts_with('#')
+            || link.starts_with("//")
+            || link.contains('%')
+            || link.contains("{{")
+        {
             continue;
         }
         let line = line_at(&code, caps.get(0).map_or(0, |m| m.start()));
@@ -534,9 +593,8 @@ fn rust(files: &Files, project: &Project, path: &str, text: &str, push: &mut imp
     });
     static PATH_ATTRIBUTE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"#\[path\s*=\s*"([^"]+)"\s*\]\s*$"#).expect("rust path attribute"));
-    static USE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+([^;]*);").expect("rust use")
-    });
+    static USE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+([^;]*);").expect("rust use"));
     static PATH: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\b([A-Za-z_]\w*)((?:::[A-Za-z_]\w*)+)").expect("rust path"));
     let structure = strip_comments(Language::Rust, text, true);
@@ -552,7 +610,9 @@ fn rust(files: &Files, project: &Project, path: &str, text: &str, push: &mut imp
             Some(attribute) => join(parent(path), &attribute[1]).and_then(|p| files.id(&p)),
             None => {
                 let name = &caps[1];
-                files.id(&child(&module_dir, &format!("{name}.rs"))).or_else(|| files.id(&child(&module_dir, &format!("{name}/mod.rs"))))
+                files
+                    .id(&child(&module_dir, &format!("{name}.rs")))
+                    .or_else(|| files.id(&child(&module_dir, &format!("{name}/mod.rs"))))
             }
         };
         if let Some(target) = target {
@@ -773,11 +833,11 @@ fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
     static IMPORT_LINE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?m)^\s*(?:import\s+)?([\w.]+\s+)?"([^"]+)"\s*$"#).expect("go import"));
     static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^(?:func[ \t]+(\w+)|type[ \t]+(\w+)|var[ \t]+(\w+)|const[ \t]+(\w+))")
-            .expect("go declaration")
+        Regex::new(r"(?m)^(?:func[ \t]+(\w+)|type[ \t]+(\w+)|var[ \t]+(\w+)|const[ \t]+(\w+))").expect("go declaration")
     });
     static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:(\w+)\.)?\b([A-Za-z_]\w*)").expect("go word"));
-    static GROUP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?ms)^(?:var|const|type)[ \t]*\((.*?)^\)").expect("go group"));
+    static GROUP: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?ms)^(?:var|const|type)[ \t]*\((.*?)^\)").expect("go group"));
     let mut parsed: Vec<GoFile> = Vec::new();
     let mut structures: Vec<(usize, String)> = Vec::new();
     for (id, path) in files.paths.iter().enumerate() {
@@ -831,7 +891,9 @@ fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
         }
         for caps in GROUP.captures_iter(&top_level) {
             for line in caps[1].lines() {
-                if let Some(name) = line.split_whitespace().next().filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_')) {
+                if let Some(name) =
+                    line.split_whitespace().next().filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                {
                     declared.push(name.to_string());
                 }
             }
@@ -858,7 +920,9 @@ fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
         // Same package: identifiers of the other files, no import needed.
         for &other in &by_dir[parent(path)] {
             let other_file = &parsed[other];
-            if other == index || other_file.package != file.package.trim_end_matches("_test") && other_file.package != file.package {
+            if other == index
+                || other_file.package != file.package.trim_end_matches("_test") && other_file.package != file.package
+            {
                 continue;
             }
             let own: HashSet<&str> = file.declared.iter().map(String::as_str).collect();
@@ -868,7 +932,12 @@ fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
                 .filter(|name| !own.contains(name.as_str()))
                 .find_map(|name| file.words.get(name.as_str()).map(|line| (name, *line)))
             {
-                edges.push(Edge { from: file.id, to: other_file.id, line, via: Via::GoPackage { identifier: name.clone() } });
+                edges.push(Edge {
+                    from: file.id,
+                    to: other_file.id,
+                    line,
+                    via: Via::GoPackage { identifier: name.clone() },
+                });
             }
         }
         // Imports by module path.
@@ -888,11 +957,18 @@ fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
                 let qualifier = alias.as_deref().unwrap_or(&target_file.package);
                 let exported: Vec<&String> =
                     target_file.declared.iter().filter(|n| n.starts_with(|c: char| c.is_uppercase())).collect();
-                let used = exported.iter().find_map(|name| file.qualified.get(&(qualifier, name.as_str())).map(|l| (*l).max(*line)));
+                let used = exported
+                    .iter()
+                    .find_map(|name| file.qualified.get(&(qualifier, name.as_str())).map(|l| (*l).max(*line)));
                 let blank = matches!(alias.as_deref(), Some("_" | "."));
                 if used.is_some() || target_file.declared.is_empty() || blank {
                     let line = used.unwrap_or(*line);
-                    edges.push(Edge { from: file.id, to: target_file.id, line, via: Via::GoImport { path: import.clone() } });
+                    edges.push(Edge {
+                        from: file.id,
+                        to: target_file.id,
+                        line,
+                        via: Via::GoImport { path: import.clone() },
+                    });
                 }
             }
         }
@@ -922,7 +998,12 @@ fn manifests(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
         for (name, command) in &package.scripts {
             for to in super::commands::targets(files, project, &package.dir, command) {
                 let line = line_of(&package.manifest, &format!("\"{name}\""));
-                edges.push(Edge { from, to, line, via: Via::Runs { command: format!("npm run {name}` (`{}", one_line(command)) } });
+                edges.push(Edge {
+                    from,
+                    to,
+                    line,
+                    via: Via::Runs { command: format!("npm run {name}` (`{}", one_line(command)) },
+                });
             }
         }
     }
@@ -957,7 +1038,10 @@ fn fixtures(files: &Files, edges: &mut Vec<Edge>) {
             let Some(test_text) = files.texts[id] else { continue };
             let structure = strip_comments(Language::Python, test_text, true);
             let used = TEST.captures_iter(&structure).find_map(|caps| {
-                let name = caps[2].split(',').map(|p| p.split([':', '=']).next().unwrap_or("").trim()).find(|p| names.contains(*p))?;
+                let name = caps[2]
+                    .split(',')
+                    .map(|p| p.split([':', '=']).next().unwrap_or("").trim())
+                    .find(|p| names.contains(*p))?;
                 Some((name.to_string(), line_at(&structure, caps.get(0).map_or(0, |m| m.start()))))
             });
             if let Some((name, line)) = used {

@@ -43,6 +43,8 @@ mod jsonc;
 mod project;
 
 use std::collections::{HashMap, VecDeque};
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 pub use commands::{CommandSource, PlanCommand};
@@ -203,7 +205,7 @@ impl fmt::Display for NotWired {
 /// The edge index of a repository: built once, asked per artifact and key link.
 pub struct Wiring<'a> {
     paths: Vec<&'a str>,
-    ids: HashMap<&'a str, usize>,
+    ids: FxHashMap<&'a str, usize>,
     texts: Vec<Option<&'a str>>,
     edges: Vec<Edge>,
     incoming: Vec<Vec<usize>>,
@@ -221,30 +223,58 @@ impl<'a> Wiring<'a> {
     /// among them (path, text), `commands` the plan's commands. Never fails: what cannot be read
     /// is in [`Wiring::unreadable`].
     pub fn build(paths: &'a [String], texts: &'a [(String, String)], commands: &[PlanCommand]) -> Wiring<'a> {
-        let mut all: Vec<&'a str> = paths.iter().map(String::as_str).collect();
-        let mut ids: HashMap<&'a str, usize> = HashMap::with_capacity(all.len());
+        Wiring::build_without(paths, texts, commands, |_| false)
+    }
+
+    /// [`Wiring::build`] as if the files `leave_out` says were not there (the plan itself,
+    /// wavecrew's own files), without copying the others.
+    pub fn build_without(
+        paths: &'a [String],
+        texts: &'a [(String, String)],
+        commands: &[PlanCommand],
+        leave_out: impl Fn(&str) -> bool,
+    ) -> Wiring<'a> {
+        let mut all: Vec<&'a str> = paths.iter().map(String::as_str).filter(|p| !leave_out(p)).collect();
+        let texts: Vec<&'a (String, String)> = texts.iter().filter(|(p, _)| !leave_out(p)).collect();
+        let mut ids: FxHashMap<&'a str, usize> = FxHashMap::default();
+        ids.reserve(all.len());
         for (id, path) in all.iter().enumerate() {
             ids.entry(path).or_insert(id);
         }
-        for (path, _) in texts {
+        for (path, _) in &texts {
             if !ids.contains_key(path.as_str()) {
                 ids.insert(path.as_str(), all.len());
                 all.push(path.as_str());
             }
         }
         let mut file_texts = vec![None; all.len()];
-        for (path, text) in texts {
+        for (path, text) in &texts {
             file_texts[ids[path.as_str()]] = Some(text.as_str());
         }
         let files = Files { paths: &all, ids: &ids, texts: &file_texts };
         let mut project = Project::read(&files);
         project.django_apps = extract::django_apps(&files, &project);
-        let mut edges = Vec::new();
-        for id in 0..all.len() {
-            if let Some(text) = file_texts[id] {
-                extract::edges_of(&files, &project, id, text, &mut edges);
-            }
-        }
+        // Each file's imports on its own, on every core.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let chunk = all.len().div_ceil(threads).max(1);
+        let mut edges: Vec<Edge> = std::thread::scope(|scope| {
+            let (files, project) = (&files, &project);
+            let handles: Vec<_> = (0..all.len())
+                .step_by(chunk)
+                .map(|start| {
+                    scope.spawn(move || {
+                        let mut edges = Vec::new();
+                        for id in start..(start + chunk).min(files.paths.len()) {
+                            if let Some(text) = files.texts[id] {
+                                extract::edges_of(files, project, id, text, &mut edges);
+                            }
+                        }
+                        edges
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|handle| handle.join().unwrap_or_default()).collect()
+        });
         extract::cross_file_edges(&files, &project, &mut edges);
         edges.retain(|edge| edge.from != edge.to);
         let mut entries = HashMap::new();
@@ -345,7 +375,9 @@ impl<'a> Wiring<'a> {
     /// or a plain reference when a config could not be read.
     pub fn uses(&self, from: &str, to: &str) -> Option<(u32, String)> {
         let (&a, &b) = (self.ids.get(from)?, self.ids.get(to)?);
-        if let Some(edge) = self.outgoing[a].iter().map(|&e| &self.edges[e]).filter(|e| e.to == b).min_by_key(|e| e.line) {
+        if let Some(edge) =
+            self.outgoing[a].iter().map(|&e| &self.edges[e]).filter(|e| e.to == b).min_by_key(|e| e.line)
+        {
             return Some((edge.line, edge.via.to_string()));
         }
         if let Some(found) = self.through_reexports(a, b) {
@@ -374,7 +406,10 @@ impl<'a> Wiring<'a> {
                     .filter(|e| self.is_reexport(e) && !seen.contains(&e.to))
                     .find(|e| e.to == b)
                     .or_else(|| {
-                        self.outgoing[current].iter().map(|&e| &self.edges[e]).find(|e| self.is_reexport(e) && !seen.contains(&e.to))
+                        self.outgoing[current]
+                            .iter()
+                            .map(|&e| &self.edges[e])
+                            .find(|e| self.is_reexport(e) && !seen.contains(&e.to))
                     });
                 let Some(next) = next else { break };
                 if next.to == b {
@@ -397,7 +432,10 @@ impl<'a> Wiring<'a> {
         }
         let Some(text) = self.texts[edge.from] else { return false };
         let line = text.lines().nth(edge.line.saturating_sub(1) as usize).unwrap_or_default().trim_start();
-        line.starts_with("export ") || line.starts_with("export*") || line.starts_with("pub use ") || line.starts_with("pub mod ")
+        line.starts_with("export ")
+            || line.starts_with("export*")
+            || line.starts_with("pub use ")
+            || line.starts_with("pub mod ")
     }
 
     /// The files whose path is `name` or ends with `/name`: what a key link's `+page.svelte`
@@ -442,12 +480,15 @@ impl<'a> Wiring<'a> {
         self.paths.iter().zip(&self.texts).find_map(|(other, text)| {
             let text = (*other != path && !is_prose(other)).then_some(*text).flatten()?;
             let line = crate::artifacts::references(other, text, path).or_else(|| {
-                let script = [".ts", ".tsx", ".js", ".jsx", ".mjs", ".svelte", ".vue", ".astro"].iter().any(|e| other.ends_with(e));
+                let script = [".ts", ".tsx", ".js", ".jsx", ".mjs", ".svelte", ".vue", ".astro"]
+                    .iter()
+                    .any(|e| other.ends_with(e));
                 let specifiers = if script { extract::javascript_specifiers(text) } else { Vec::new() };
                 specifiers.into_iter().find_map(|(line, specifier)| {
                     let last = specifier.rsplit('/').next().unwrap_or(&specifier);
                     let last = last.rsplit_once('.').map_or(last, |(stem, _)| stem);
-                    (!specifier.starts_with('.') && (stem == last || stem.ends_with(&format!("/{last}")))).then_some(line)
+                    (!specifier.starts_with('.') && (stem == last || stem.ends_with(&format!("/{last}"))))
+                        .then_some(line)
                 })
             })?;
             Some(Wired::PlainReference { by: other, line, unreadable })
@@ -479,7 +520,7 @@ impl<'a> Wiring<'a> {
 /// The repository as the readers see it: paths by index, texts where read.
 pub(crate) struct Files<'f, 'a> {
     pub(crate) paths: &'f [&'a str],
-    pub(crate) ids: &'f HashMap<&'a str, usize>,
+    pub(crate) ids: &'f FxHashMap<&'a str, usize>,
     pub(crate) texts: &'f [Option<&'a str>],
 }
 
@@ -514,11 +555,8 @@ pub(crate) fn file_name(path: &str) -> &str {
 
 /// `relative` resolved against `dir`; `None` above the root.
 pub(crate) fn join(dir: &str, relative: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if relative.starts_with('/') {
-        Vec::new()
-    } else {
-        dir.split('/').filter(|part| !part.is_empty()).collect()
-    };
+    let mut parts: Vec<&str> =
+        if relative.starts_with('/') { Vec::new() } else { dir.split('/').filter(|part| !part.is_empty()).collect() };
     for part in relative.split('/') {
         match part {
             "" | "." => {}

@@ -226,8 +226,7 @@ impl Project {
             for (pattern, target) in imports {
                 let mut targets = Vec::new();
                 collect_exports(target, pattern, &mut targets);
-                let targets: Vec<String> =
-                    targets.into_iter().filter_map(|(_, target)| join(&dir, &target)).collect();
+                let targets: Vec<String> = targets.into_iter().filter_map(|(_, target)| join(&dir, &target)).collect();
                 if !targets.is_empty() {
                     self.aliases.push(Alias {
                         scope: dir.clone(),
@@ -319,7 +318,13 @@ impl Project {
                     .filter_map(|t| t.as_str())
                     .filter_map(|t| join(&base, t))
                     .collect();
-                self.aliases.push(Alias { scope: scope.clone(), pattern, targets, config: config.clone(), prefix: false });
+                self.aliases.push(Alias {
+                    scope: scope.clone(),
+                    pattern,
+                    targets,
+                    config: config.clone(),
+                    prefix: false,
+                });
             }
         }
         if let Some((base, config)) = base_url {
@@ -338,7 +343,8 @@ impl Project {
         let code = crate::patterns::strip_comments(crate::patterns::Language::JavaScript, text, false);
         static LIB: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r#"\blib\s*:\s*["']([^"']+)["']"#).expect("kit.files.lib"));
-        let lib = LIB.captures(&code).map_or("src/lib".to_string(), |caps| caps[1].trim_start_matches("./").to_string());
+        let lib =
+            LIB.captures(&code).map_or("src/lib".to_string(), |caps| caps[1].trim_start_matches("./").to_string());
         let lib = join(&dir, &lib).unwrap_or(lib);
         self.aliases.push(Alias {
             scope: dir.clone(),
@@ -412,8 +418,14 @@ impl Project {
                 }
             }
         }
-        // Cargo's auto-discovered targets.
-        let src_dir = root("src");
+        // Cargo's auto-discovered targets (a crate nested inside has its own).
+        let nested_crates: Vec<&str> = files
+            .paths
+            .iter()
+            .filter(|p| file_name(p) == "Cargo.toml")
+            .map(|p| parent(p))
+            .filter(|nested| *nested != dir && super::is_under(nested, &dir))
+            .collect();
         for file in files.paths.iter().copied().filter(|p| super::is_under(p, &dir) && p.ends_with(".rs")) {
             let relative = file.strip_prefix(&dir).map_or(file, |r| r.trim_start_matches('/'));
             let parts: Vec<&str> = relative.split('/').collect();
@@ -431,10 +443,12 @@ impl Project {
                 ["benches" | "examples" | "tests", _, "main.rs"] => true,
                 _ => false,
             };
-            if root_file && files.paths.iter().all(|p| *p == file || !nested_manifest(p, &dir, file)) {
-                if let Some(id) = files.id(file) {
-                    self.rust_roots.push(id);
-                }
+            let nested = nested_crates.iter().any(|nested| super::is_under(file, nested));
+            if root_file
+                && !nested
+                && let Some(id) = files.id(file)
+            {
+                self.rust_roots.push(id);
             }
         }
         if let Some(lib) = &lib
@@ -442,7 +456,6 @@ impl Project {
         {
             self.rust_roots.push(id);
         }
-        let _ = src_dir;
         bins.sort();
         bins.dedup();
         self.crates.push(Crate { name: name.replace('-', "_"), manifest: path.to_string(), dir, lib, bins });
@@ -474,7 +487,10 @@ impl Project {
             let tables = [
                 ("[project.scripts]", value.get("project").and_then(|p| p.get("scripts"))),
                 ("[project.gui-scripts]", value.get("project").and_then(|p| p.get("gui-scripts"))),
-                ("[tool.poetry.scripts]", value.get("tool").and_then(|t| t.get("poetry")).and_then(|p| p.get("scripts"))),
+                (
+                    "[tool.poetry.scripts]",
+                    value.get("tool").and_then(|t| t.get("poetry")).and_then(|p| p.get("scripts")),
+                ),
             ];
             let mut entries: Vec<(String, String)> = Vec::new();
             for (field, table) in tables {
@@ -526,14 +542,6 @@ fn framework_of_config(path: &str) -> Option<Framework> {
         "remix" | "react-router" if is_config => Some(Framework::Remix),
         "vite" if is_config => Some(Framework::Vite),
         _ => None,
-    }
-}
-
-/// Whether `manifest` is a Cargo.toml of a crate nested inside `dir` that holds `file`.
-fn nested_manifest(manifest: &str, dir: &str, file: &str) -> bool {
-    manifest.ends_with("Cargo.toml") && {
-        let nested = parent(manifest);
-        nested != dir && super::is_under(nested, dir) && super::is_under(file, nested)
     }
 }
 
@@ -655,7 +663,11 @@ mod tests {
         let got = static_aliases(code);
         assert_eq!(
             got,
-            [("@".to_string(), "src".to_string()), ("$ui".to_string(), "src/ui".to_string()), ("~".into(), "app".into())]
+            [
+                ("@".to_string(), "src".to_string()),
+                ("$ui".to_string(), "src/ui".to_string()),
+                ("~".into(), "app".into())
+            ]
         );
     }
 

@@ -19,7 +19,8 @@ fn automated(command: &str) -> PlanCommand {
     PlanCommand { source: CommandSource::Automated, command: command.into() }
 }
 
-const SVELTE_CONFIG: &str = "import adapter from '@sveltejs/adapter-auto';\nexport default { kit: { adapter: adapter() } };\n";
+const SVELTE_CONFIG: &str =
+    "import adapter from '@sveltejs/adapter-auto';\nexport default { kit: { adapter: adapter() } };\n";
 const SVELTE_PACKAGE: &str = r#"{"name": "app", "devDependencies": {"@sveltejs/kit": "^2.0.0", "vite": "^5"}}"#;
 
 fn sveltekit(page: &str) -> Vec<(&'static str, String)> {
@@ -41,7 +42,10 @@ fn sveltekit_routes_and_lib_imports_are_wired() {
     let page = "<script lang=\"ts\">\n  import TaskPanel from '$lib/components/TaskPanel.svelte';\n  import { tasks } from \"$lib/store\";\n</script>\n<TaskPanel tasks={$tasks} />\n";
     let files = sveltekit(page);
     let files = owned(&files);
-    assert_eq!(verdict(&files, &[], "src/routes/room/[id]/+page.svelte").unwrap(), "an entry point: a SvelteKit route (src/routes)");
+    assert_eq!(
+        verdict(&files, &[], "src/routes/room/[id]/+page.svelte").unwrap(),
+        "an entry point: a SvelteKit route (src/routes)"
+    );
     assert_eq!(
         verdict(&files, &[], "src/lib/components/TaskPanel.svelte").unwrap(),
         "imported at src/routes/room/[id]/+page.svelte:2 through `$lib` (svelte.config.js)"
@@ -68,20 +72,30 @@ fn an_import_in_an_html_comment_of_a_component_is_not_wiring() {
 const LEDGER: &[(&str, &str)] = &[
     ("ledger/__init__.py", ""),
     ("ledger/entries.py", "ENTRIES = [(\"rent\", -900), (\"pay\", 2500)]\n"),
-    ("ledger/balance.py", "from ledger.entries import ENTRIES\n\n\ndef balance():\n    return sum(amount for _, amount in ENTRIES)\n"),
-    ("ledger/report.py", "from .balance import balance\nfrom . import entries\n\n\ndef report():\n    return f\"{len(entries.ENTRIES)} entries, balance {balance()}\"\n"),
+    (
+        "ledger/balance.py",
+        "from ledger.entries import ENTRIES\n\n\ndef balance():\n    return sum(amount for _, amount in ENTRIES)\n",
+    ),
+    (
+        "ledger/report.py",
+        "from .balance import balance\nfrom . import entries\n\n\ndef report():\n    return f\"{len(entries.ENTRIES)} entries, balance {balance()}\"\n",
+    ),
     ("README.md", "Run `python3 -c \"import ledger.report\"`; see ledger/report.py.\n"),
 ];
 
 #[test]
 fn the_plans_own_command_wires_the_module_it_imports() {
-    let command = automated("python3 -c \"import ledger.report; print(ledger.report.report())\"    # prints the balance");
+    let command =
+        automated("python3 -c \"import ledger.report; print(ledger.report.report())\"    # prints the balance");
     assert_eq!(
         verdict(LEDGER, std::slice::from_ref(&command), "ledger/report.py").unwrap(),
         "run by the plan's Verification: `python3 -c \"import ledger.report; print(ledger.report.report())\"    # prints the balance`"
     );
     assert!(verdict(LEDGER, &[], "ledger/report.py").is_err(), "the README's mention is not wiring");
-    assert_eq!(verdict(LEDGER, &[], "ledger/entries.py").unwrap(), "imported at ledger/balance.py:1 as the module `ledger.entries`");
+    assert_eq!(
+        verdict(LEDGER, &[], "ledger/entries.py").unwrap(),
+        "imported at ledger/balance.py:1 as the module `ledger.entries`"
+    );
     assert_eq!(verdict(LEDGER, &[], "ledger/balance.py").unwrap(), "imported at ledger/report.py:1 by a relative path");
     for command in ["python3 -m ledger.report", "cd . && uv run python ledger/report.py"] {
         assert!(verdict(LEDGER, &[automated(command)], "ledger/report.py").is_ok(), "{command}");
@@ -94,7 +108,10 @@ fn the_plans_own_command_wires_the_module_it_imports() {
 #[test]
 fn names_in_logs_strings_comments_and_self_references_are_not_wiring() {
     let files = [
-        ("app/main.py", "import logging\n# from app import helpers\nlogging.info(\"import app.helpers failed\")\nprint('app/helpers.py')\n"),
+        (
+            "app/main.py",
+            "import logging\n# from app import helpers\nlogging.info(\"import app.helpers failed\")\nprint('app/helpers.py')\n",
+        ),
         ("app/helpers.py", "def helper():\n    return 1\n\n# helpers.py is used by helper()\nimport app.helpers\n"),
         ("app/__init__.py", ""),
     ];
@@ -105,7 +122,10 @@ fn names_in_logs_strings_comments_and_self_references_are_not_wiring() {
 fn rust_files_are_wired_by_mod_from_a_crate_root_only() {
     let files = [
         ("Cargo.toml", "[package]\nname = \"tool\"\nversion = \"0.1.0\"\n"),
-        ("src/main.rs", "mod store;\nuse store::Store;\n\nfn main() {\n    eprintln!(\"see src/orphan.rs\");\n    Store::open();\n}\n"),
+        (
+            "src/main.rs",
+            "mod store;\nuse store::Store;\n\nfn main() {\n    eprintln!(\"see src/orphan.rs\");\n    Store::open();\n}\n",
+        ),
         ("src/store.rs", "pub struct Store;\nimpl Store { pub fn open() {} }\n"),
         ("src/orphan.rs", "mod deeper;\npub fn unused() {}\n"),
         ("src/orphan/deeper.rs", "pub fn x() {}\n"),
@@ -115,7 +135,10 @@ fn rust_files_are_wired_by_mod_from_a_crate_root_only() {
     assert_eq!(verdict(&files, &[], "src/store.rs").unwrap(), "declared by `mod` at src/main.rs:1");
     assert_eq!(verdict(&files, &[], "src/orphan.rs").unwrap_err(), NotWired::RustUndeclared.to_string());
     assert!(verdict(&files, &[], "src/orphan/deeper.rs").is_err(), "declared only by a file never compiled");
-    assert_eq!(verdict(&files, &[], "src/bin/admin.rs").unwrap(), "an entry point: a Rust crate root (a binary in src/bin)");
+    assert_eq!(
+        verdict(&files, &[], "src/bin/admin.rs").unwrap(),
+        "an entry point: a Rust crate root (a binary in src/bin)"
+    );
     let (paths, texts) = repo(&files);
     let wiring = Wiring::build(&paths, &texts, &[]);
     assert!(wiring.uses("src/main.rs", "src/store.rs").is_some());
@@ -144,11 +167,20 @@ fn workspace_crates_are_resolved_by_name() {
 fn go_files_are_wired_by_module_imports_and_by_their_package() {
     let files = [
         ("go.mod", "module example.com/shop\n\ngo 1.22\n"),
-        ("cmd/shop/main.go", "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/shop/internal/cart\"\n)\n\nfunc main() {\n\tfmt.Println(cart.Total(nil))\n}\n"),
+        (
+            "cmd/shop/main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/shop/internal/cart\"\n)\n\nfunc main() {\n\tfmt.Println(cart.Total(nil))\n}\n",
+        ),
         ("internal/cart/cart.go", "package cart\n\nfunc Total(items []Item) int {\n\treturn sum(items)\n}\n"),
-        ("internal/cart/item.go", "package cart\n\ntype Item struct{ Price int }\n\nfunc sum(items []Item) int {\n\tn := 0\n\tfor _, i := range items {\n\t\tn += i.Price\n\t}\n\treturn n\n}\n"),
+        (
+            "internal/cart/item.go",
+            "package cart\n\ntype Item struct{ Price int }\n\nfunc sum(items []Item) int {\n\tn := 0\n\tfor _, i := range items {\n\t\tn += i.Price\n\t}\n\treturn n\n}\n",
+        ),
         ("internal/cart/unused.go", "package cart\n\n// Total is elsewhere\nfunc discount() int { return 0 }\n"),
-        ("internal/cart/cart_test.go", "package cart\n\nimport \"testing\"\n\nfunc TestTotal(t *testing.T) { _ = Total(nil) }\n"),
+        (
+            "internal/cart/cart_test.go",
+            "package cart\n\nimport \"testing\"\n\nfunc TestTotal(t *testing.T) { _ = Total(nil) }\n",
+        ),
     ];
     assert_eq!(verdict(&files, &[], "cmd/shop/main.go").unwrap(), "an entry point: a Go program (package main)");
     assert_eq!(
@@ -160,23 +192,41 @@ fn go_files_are_wired_by_module_imports_and_by_their_package() {
         "imported at internal/cart/cart.go:3 using `Item` of the same Go package"
     );
     assert!(verdict(&files, &[], "internal/cart/unused.go").is_err());
-    assert_eq!(verdict(&files, &[], "internal/cart/cart_test.go").unwrap(), "an entry point: a test file `go test` collects");
+    assert_eq!(
+        verdict(&files, &[], "internal/cart/cart_test.go").unwrap(),
+        "an entry point: a test file `go test` collects"
+    );
 }
 
 #[test]
 fn tsconfig_paths_through_extends_vite_aliases_and_workspace_packages_resolve() {
     let files = [
         ("package.json", r#"{"name": "root", "private": true, "workspaces": ["packages/*", "web"]}"#),
-        ("tsconfig.base.json", "{\n  // shared\n  \"compilerOptions\": {\"baseUrl\": \".\", \"paths\": {\"@core/*\": [\"packages/core/src/*\"],},},\n}\n"),
+        (
+            "tsconfig.base.json",
+            "{\n  // shared\n  \"compilerOptions\": {\"baseUrl\": \".\", \"paths\": {\"@core/*\": [\"packages/core/src/*\"],},},\n}\n",
+        ),
         ("web/tsconfig.json", "{ \"extends\": \"../tsconfig.base.json\" }"),
         ("web/package.json", r#"{"name": "web", "dependencies": {"vite": "5", "@acme/ui": "workspace:*"}}"#),
-        ("web/vite.config.ts", "import path from 'node:path';\nexport default { resolve: { alias: { '~': path.resolve(__dirname, './src') } } };\n"),
-        ("web/index.html", "<!doctype html>\n<!-- <script src=\"/src/old.ts\"></script> -->\n<script type=\"module\" src=\"/src/main.ts\"></script>\n"),
-        ("web/src/main.ts", "import { money } from '@core/money';\nimport { Button } from '@acme/ui';\nimport { App } from '~/App';\n"),
+        (
+            "web/vite.config.ts",
+            "import path from 'node:path';\nexport default { resolve: { alias: { '~': path.resolve(__dirname, './src') } } };\n",
+        ),
+        (
+            "web/index.html",
+            "<!doctype html>\n<!-- <script src=\"/src/old.ts\"></script> -->\n<script type=\"module\" src=\"/src/main.ts\"></script>\n",
+        ),
+        (
+            "web/src/main.ts",
+            "import { money } from '@core/money';\nimport { Button } from '@acme/ui';\nimport { App } from '~/App';\n",
+        ),
         ("web/src/App.ts", "export const App = 1;\n"),
         ("web/src/old.ts", "export const old = 1;\n"),
         ("packages/core/src/money.ts", "export const money = 1;\n"),
-        ("packages/ui/package.json", r#"{"name": "@acme/ui", "main": "./dist/index.js", "types": "./dist/index.d.ts"}"#),
+        (
+            "packages/ui/package.json",
+            r#"{"name": "@acme/ui", "main": "./dist/index.js", "types": "./dist/index.d.ts"}"#,
+        ),
         ("packages/ui/src/index.ts", "export const Button = 1;\n"),
     ];
     assert_eq!(verdict(&files, &[], "web/index.html").unwrap(), "an entry point: Vite's entry (index.html)");
@@ -190,7 +240,10 @@ fn tsconfig_paths_through_extends_vite_aliases_and_workspace_packages_resolve() 
         verdict(&files, &[], "packages/ui/src/index.ts").unwrap(),
         "imported at web/src/main.ts:2 as the package `@acme/ui` (packages/ui/package.json)"
     );
-    assert_eq!(verdict(&files, &[], "web/src/App.ts").unwrap(), "imported at web/src/main.ts:3 through `~` (web/vite.config.ts)");
+    assert_eq!(
+        verdict(&files, &[], "web/src/App.ts").unwrap(),
+        "imported at web/src/main.ts:3 through `~` (web/vite.config.ts)"
+    );
 }
 
 #[test]
@@ -213,13 +266,28 @@ fn django_conventions_and_dotted_paths_wire_an_app() {
     let files = [
         ("manage.py", "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\n"),
         ("mysite/__init__.py", ""),
-        ("mysite/settings.py", "INSTALLED_APPS = [\n    \"django.contrib.admin\",\n    \"polls.apps.PollsConfig\",\n]\nROOT_URLCONF = \"mysite.urls\"\n"),
-        ("mysite/urls.py", "from django.urls import include, path\nurlpatterns = [path(\"polls/\", include(\"polls.urls\"))]\n"),
+        (
+            "mysite/settings.py",
+            "INSTALLED_APPS = [\n    \"django.contrib.admin\",\n    \"polls.apps.PollsConfig\",\n]\nROOT_URLCONF = \"mysite.urls\"\n",
+        ),
+        (
+            "mysite/urls.py",
+            "from django.urls import include, path\nurlpatterns = [path(\"polls/\", include(\"polls.urls\"))]\n",
+        ),
         ("polls/__init__.py", ""),
         ("polls/apps.py", "from django.apps import AppConfig\nclass PollsConfig(AppConfig):\n    name = \"polls\"\n"),
-        ("polls/admin.py", "from django.contrib import admin\nfrom .models import Question\nadmin.site.register(Question)\n"),
-        ("polls/models.py", "from django.db import models\nclass Question(models.Model):\n    text = models.CharField(max_length=200)\n"),
-        ("polls/urls.py", "from django.urls import path\nfrom . import views\nurlpatterns = [path(\"\", views.index)]\n"),
+        (
+            "polls/admin.py",
+            "from django.contrib import admin\nfrom .models import Question\nadmin.site.register(Question)\n",
+        ),
+        (
+            "polls/models.py",
+            "from django.db import models\nclass Question(models.Model):\n    text = models.CharField(max_length=200)\n",
+        ),
+        (
+            "polls/urls.py",
+            "from django.urls import path\nfrom . import views\nurlpatterns = [path(\"\", views.index)]\n",
+        ),
         ("polls/views.py", "def index(request):\n    return None\n"),
         ("polls/migrations/__init__.py", ""),
         ("polls/migrations/0001_initial.py", "operations = []\n"),
@@ -229,14 +297,32 @@ fn django_conventions_and_dotted_paths_wire_an_app() {
         ("polls/management/commands/closepoll.py", "class Command:\n    pass\n"),
         ("polls/forms.py", "class Form:\n    pass\n"),
     ];
-    assert_eq!(verdict(&files, &[], "polls/urls.py").unwrap(), "imported at mysite/urls.py:2 by the dotted path `polls.urls`");
+    assert_eq!(
+        verdict(&files, &[], "polls/urls.py").unwrap(),
+        "imported at mysite/urls.py:2 by the dotted path `polls.urls`"
+    );
     assert_eq!(verdict(&files, &[], "polls/views.py").unwrap(), "imported at polls/urls.py:2 by a relative path");
-    assert_eq!(verdict(&files, &[], "polls/apps.py").unwrap(), "imported at mysite/settings.py:3 by the dotted path `polls.apps.PollsConfig`");
-    assert_eq!(verdict(&files, &[], "polls/admin.py").unwrap(), "an entry point: Django loads `admin.py` of the installed app `polls`");
-    assert_eq!(verdict(&files, &[], "polls/templatetags/poll_extras.py").unwrap(), "imported at polls/templates/polls/index.html:1 by `{% load poll_extras %}`");
+    assert_eq!(
+        verdict(&files, &[], "polls/apps.py").unwrap(),
+        "imported at mysite/settings.py:3 by the dotted path `polls.apps.PollsConfig`"
+    );
+    assert_eq!(
+        verdict(&files, &[], "polls/admin.py").unwrap(),
+        "an entry point: Django loads `admin.py` of the installed app `polls`"
+    );
+    assert_eq!(
+        verdict(&files, &[], "polls/templatetags/poll_extras.py").unwrap(),
+        "imported at polls/templates/polls/index.html:1 by `{% load poll_extras %}`"
+    );
     assert_eq!(verdict(&files, &[], "polls/migrations/0001_initial.py").unwrap(), "an entry point: a Django migration");
-    assert_eq!(verdict(&files, &[], "polls/management/commands/closepoll.py").unwrap(), "an entry point: a Django management command");
-    assert_eq!(verdict(&files, &[], "mysite/settings.py").unwrap(), "imported at manage.py:2 by the dotted path `mysite.settings`");
+    assert_eq!(
+        verdict(&files, &[], "polls/management/commands/closepoll.py").unwrap(),
+        "an entry point: a Django management command"
+    );
+    assert_eq!(
+        verdict(&files, &[], "mysite/settings.py").unwrap(),
+        "imported at manage.py:2 by the dotted path `mysite.settings`"
+    );
     assert!(verdict(&files, &[], "polls/forms.py").is_err());
 }
 
@@ -253,14 +339,23 @@ fn python_entry_points_scripts_and_fixtures() {
         ("Makefile", "seed:\n\tpython3 scripts/seed.py --fast\n"),
         ("scripts/seed.py", "print('seeded')\n"),
     ];
-    assert_eq!(verdict(&files, &[], "src/tally/cli.py").unwrap(), "imported at src/tally/__main__.py:1 as the module `tally.cli`");
+    assert_eq!(
+        verdict(&files, &[], "src/tally/cli.py").unwrap(),
+        "imported at src/tally/__main__.py:1 as the module `tally.cli`"
+    );
     let (paths, texts) = repo(&files);
     let wiring = Wiring::build(&paths, &texts, &[]);
-    assert_eq!(wiring.uses("pyproject.toml", "src/tally/cli.py").unwrap().1, "as its pyproject.toml [project.scripts] `tally`");
+    assert_eq!(
+        wiring.uses("pyproject.toml", "src/tally/cli.py").unwrap().1,
+        "as its pyproject.toml [project.scripts] `tally`"
+    );
     assert_eq!(wiring.uses("tests/test_cli.py", "tests/conftest.py").unwrap().1, "using the pytest fixture `ledger`");
     assert_eq!(verdict(&files, &[], "tests/test_cli.py").unwrap(), "an entry point: a test file pytest collects");
     assert!(verdict(&files, &[], "tests/helpers.py").is_err());
-    assert_eq!(verdict(&files, &[], "scripts/seed.py").unwrap(), "run by `python3 scripts/seed.py --fast` at Makefile:2");
+    assert_eq!(
+        verdict(&files, &[], "scripts/seed.py").unwrap(),
+        "run by `python3 scripts/seed.py --fast` at Makefile:2"
+    );
 }
 
 #[test]
@@ -271,17 +366,26 @@ fn framework_routes_need_the_framework() {
         ("middleware.ts", "export function middleware() {}\n"),
         ("pages/api/hello.ts", "export default function h() {}\n"),
     ];
-    assert_eq!(verdict(&next, &[], "app/dashboard/page.tsx").unwrap(), "an entry point: a Next.js app router `page` file");
+    assert_eq!(
+        verdict(&next, &[], "app/dashboard/page.tsx").unwrap(),
+        "an entry point: a Next.js app router `page` file"
+    );
     assert!(verdict(&next, &[], "middleware.ts").is_ok());
     assert!(verdict(&next, &[], "pages/api/hello.ts").is_ok());
-    let plain = [("package.json", r#"{"dependencies": {"express": "4"}}"#), ("app/dashboard/page.tsx", "export const x = 1;\n")];
+    let plain = [
+        ("package.json", r#"{"dependencies": {"express": "4"}}"#),
+        ("app/dashboard/page.tsx", "export const x = 1;\n"),
+    ];
     assert!(verdict(&plain, &[], "app/dashboard/page.tsx").is_err(), "no Next.js, no convention");
 }
 
 #[test]
 fn package_json_scripts_and_dist_entries_map_to_sources() {
     let files = [
-        ("package.json", r#"{"name": "cli", "bin": {"cli": "./dist/cli.js"}, "scripts": {"seed": "tsx scripts/seed.ts"}}"#),
+        (
+            "package.json",
+            r#"{"name": "cli", "bin": {"cli": "./dist/cli.js"}, "scripts": {"seed": "tsx scripts/seed.ts"}}"#,
+        ),
         ("tsconfig.json", r#"{"compilerOptions": {"outDir": "dist", "rootDir": "src"}}"#),
         ("src/cli.ts", "console.log('hi');\n"),
         ("scripts/seed.ts", "console.log('seed');\n"),
@@ -291,7 +395,6 @@ fn package_json_scripts_and_dist_entries_map_to_sources() {
     assert!(verdict(&files, &[automated("npm run seed")], "scripts/seed.ts").is_ok());
 }
 
-
 #[test]
 fn a_barrel_that_re_exports_connects_a_link_and_templates_are_rendered_by_name() {
     let files = [
@@ -300,7 +403,10 @@ fn a_barrel_that_re_exports_connects_a_link_and_templates_are_rendered_by_name()
         ("packages/utils/src/index.ts", "export * from './tax.js';\n"),
         ("packages/utils/src/tax.ts", "export const withTax = (n: number) => n * 1.2;\n"),
         ("apps/web/src/index.ts", "import { withTax } from '@acme/utils';\nconsole.log(withTax(1));\n"),
-        ("polls/views.py", "from django.shortcuts import render\n\ndef results(request):\n    return render(request, \"polls/results.html\", {})\n"),
+        (
+            "polls/views.py",
+            "from django.shortcuts import render\n\ndef results(request):\n    return render(request, \"polls/results.html\", {})\n",
+        ),
         ("polls/templates/polls/results.html", "{% extends \"polls/base.html\" %}\n"),
         ("polls/templates/polls/base.html", "<html></html>\n"),
     ];
@@ -321,7 +427,9 @@ fn a_barrel_that_re_exports_connects_a_link_and_templates_are_rendered_by_name()
 #[test]
 fn a_check_that_only_parses_a_file_is_not_use() {
     let files = [("src/lib/slug.js", "export const slug = (s) => s.toLowerCase();\n")];
-    for command in ["node --check src/lib/slug.js", "bash -n src/lib/slug.js", "node -e \"require('./src/lib/slug.js')\""] {
+    for command in
+        ["node --check src/lib/slug.js", "bash -n src/lib/slug.js", "node -e \"require('./src/lib/slug.js')\""]
+    {
         assert!(verdict(&files, &[automated(command)], "src/lib/slug.js").is_err(), "{command}");
     }
     assert!(verdict(&files, &[automated("node src/lib/slug.js")], "src/lib/slug.js").is_ok());
