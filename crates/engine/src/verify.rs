@@ -635,6 +635,28 @@ mod tests {
     }
 
     #[test]
+    fn symbolic_links_and_files_over_1_mib_are_skipped_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.py"), "import b\n").unwrap();
+        std::fs::write(root.join("big.txt"), vec![b'x'; (1 << 20) + 1]).unwrap();
+        std::os::unix::fs::symlink("loop2", root.join("loop1")).unwrap();
+        std::os::unix::fs::symlink("loop1", root.join("loop2")).unwrap();
+        let paths: Vec<String> = ["a.py", "big.txt", "loop1", "loop2", "gone.py"].map(String::from).into();
+        let tracked = tracked_texts(root, &paths);
+        assert_eq!(tracked.texts, [("a.py".to_string(), "import b\n".to_string())]);
+        let skipped: Vec<(&str, &str)> = tracked.skipped.iter().map(|(p, why)| (p.as_str(), why.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                ("big.txt", "over 1 MiB, not read"),
+                ("loop1", "a symbolic link, not followed"),
+                ("loop2", "a symbolic link, not followed")
+            ]
+        );
+    }
+
+    #[test]
     fn no_usable_answer_leaves_every_truth_to_a_person_with_why() {
         let truths: Vec<String> = vec!["It greets".into()];
         let verdicts =

@@ -434,3 +434,63 @@ fn a_check_that_only_parses_a_file_is_not_use() {
     }
     assert!(verdict(&files, &[automated("node src/lib/slug.js")], "src/lib/slug.js").is_ok());
 }
+
+#[test]
+fn unreadable_manifests_are_named_and_never_panic() {
+    let files = [
+        ("package.json", "{ \"name\": \"web\", "),
+        ("Cargo.toml", "[package\nname = \"x\""),
+        ("go.mod", "go 1.22\n"),
+        ("pyproject.toml", "[project\n"),
+        ("src/a.ts", "export const a = 1;\n"),
+    ];
+    let (paths, texts) = repo(&files);
+    let wiring = Wiring::build(&paths, &texts, &[]);
+    let unreadable: Vec<&str> = wiring.unreadable().iter().map(|(path, _)| path.as_str()).collect();
+    assert_eq!(unreadable, ["package.json", "Cargo.toml", "go.mod", "pyproject.toml"]);
+    assert!(wiring.unreadable()[0].1.starts_with("line 1"), "{:?}", wiring.unreadable());
+    assert_eq!(wiring.artifact("src/a.ts"), Err(NotWired::Unused), "no silent VERIFIED");
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: &[&str] = &[
+        "package.json",
+        "tsconfig.json",
+        "svelte.config.js",
+        "vite.config.ts",
+        "Cargo.toml",
+        "go.mod",
+        "pyproject.toml",
+        "setup.cfg",
+        "src/lib.rs",
+        "src/main.rs",
+        "src/a.py",
+        "src/__init__.py",
+        "src/b.ts",
+        "src/routes/+page.svelte",
+        "cmd/x/main.go",
+        "x/y.go",
+        "index.html",
+        "Makefile",
+        "tests/conftest.py",
+        "a/templates/a.html",
+        "style.css",
+    ];
+
+    proptest! {
+        #[test]
+        fn building_the_index_never_panics(texts in proptest::collection::vec("\\PC{0,120}", NAMES.len()), command in "\\PC{0,80}") {
+            let paths: Vec<String> = NAMES.iter().map(|n| n.to_string()).collect();
+            let texts: Vec<(String, String)> = paths.iter().cloned().zip(texts).collect();
+            let commands = [automated(&command)];
+            let wiring = Wiring::build(&paths, &texts, &commands);
+            for path in NAMES {
+                let _ = wiring.artifact(path).map(|w| w.to_string());
+                let _ = wiring.uses(path, "src/a.py");
+            }
+        }
+    }
+}
