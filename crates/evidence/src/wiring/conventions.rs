@@ -174,7 +174,9 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
             "robots",
             "manifest",
         ];
-        if rel.starts_with("app/") && APP_FILES.contains(&stem) && script {
+        // `_private` folders are left out of routing.
+        let private = rel.split('/').any(|segment| segment.starts_with('_'));
+        if rel.starts_with("app/") && APP_FILES.contains(&stem) && script && !private {
             return Some(Convention::NextAppRoute(stem.to_string()));
         }
         if rel.starts_with("pages/") && script {
@@ -186,16 +188,13 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     }
     if let Some(rel) = relative_to(Framework::Nuxt) {
         let rel = rel.strip_prefix("app/").unwrap_or(rel);
-        for dir in [
-            "pages/",
-            "layouts/",
-            "server/api/",
-            "server/routes/",
-            "server/middleware/",
-            "server/plugins/",
-            "plugins/",
-            "middleware/",
-        ] {
+        // Named middleware runs only where a page asks for it (an edge); global ones always.
+        if rel.starts_with("middleware/") && stem.ends_with(".global") {
+            return Some(Convention::Nuxt("middleware/ (global)".into()));
+        }
+        for dir in
+            ["pages/", "layouts/", "server/api/", "server/routes/", "server/middleware/", "server/plugins/", "plugins/"]
+        {
             if rel.starts_with(dir) {
                 return Some(Convention::Nuxt(dir.to_string()));
             }
@@ -213,11 +212,18 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     {
         return Some(Convention::AstroPage);
     }
-    if let Some(rel) = relative_to(Framework::Remix)
-        && (rel.starts_with("app/routes/")
-            || matches!(stem, "root" | "entry.client" | "entry.server" | "routes") && parent(rel) == "app" && script)
-    {
-        return Some(Convention::RemixRoute);
+    if let Some(rel) = relative_to(Framework::Remix) {
+        // With an `app/routes.ts`, only the routes it registers load (or all of `app/routes/`
+        // through `flatRoutes()`).
+        let package_dir = path[..path.len() - rel.len()].trim_end_matches('/');
+        let config =
+            ["app/routes.ts", "app/routes.js"].iter().find_map(|config| files.text(&super::child(package_dir, config)));
+        let file_routes = config.is_none_or(|text| text.contains("flatRoutes"));
+        if (rel.starts_with("app/routes/") && file_routes)
+            || matches!(stem, "root" | "entry.client" | "entry.server" | "routes") && parent(rel) == "app" && script
+        {
+            return Some(Convention::RemixRoute);
+        }
     }
     if let Some(rel) = relative_to(Framework::Vite)
         && rel == "index.html"
@@ -232,8 +238,15 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     }
 
     // Tests.
-    if extension == "py" && ((stem.starts_with("test_")) || stem.ends_with("_test")) {
-        return Some(Convention::TestFile("pytest"));
+    if extension == "py" {
+        let collected = if project.pytest_files.is_empty() {
+            stem.starts_with("test_") || stem.ends_with("_test")
+        } else {
+            project.pytest_files.iter().any(|pattern| super::extract::segment_matches(pattern, name))
+        };
+        if collected {
+            return Some(Convention::TestFile("pytest"));
+        }
     }
     if name.ends_with("_test.go") {
         return Some(Convention::TestFile("`go test`"));
@@ -272,6 +285,7 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
     // Go.
     if extension == "go"
         && let Some(text) = files.text(path)
+        && !super::extract::go_ignored(text)
         && super::extract::go_package_name(text).as_deref() == Some("main")
         && text.contains("func main(")
     {

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::project::{Project, crate_named, package_named};
+use super::project::{Framework, Project, crate_named, package_named};
 use super::{Edge, Files, Via, child, file_name, is_under, join, line_at, parent};
 use crate::patterns::{Language, strip_comments};
 
@@ -205,11 +205,17 @@ fn python_module_file(files: &Files, root: &str, dotted: &str) -> Option<usize> 
 /// The files `import` resolves to from `from`, with the rule, the module's packages'
 /// `__init__.py` included.
 pub(super) fn resolve_python(files: &Files, project: &Project, from: &str, import: &PyImport) -> Vec<(usize, Via)> {
-    resolve_python_in(files, &python_roots(files, project, from), from, import)
+    resolve_python_in(files, project, &python_roots(files, project, from), from, import)
 }
 
 /// [`resolve_python`] with the import roots of `from` already known.
-fn resolve_python_in(files: &Files, roots: &[String], from: &str, import: &PyImport) -> Vec<(usize, Via)> {
+fn resolve_python_in(
+    files: &Files,
+    project: &Project,
+    roots: &[String],
+    from: &str,
+    import: &PyImport,
+) -> Vec<(usize, Via)> {
     let mut out = Vec::new();
     if import.dots > 0 {
         let mut base = Some(parent(from).to_string());
@@ -231,8 +237,13 @@ fn resolve_python_in(files: &Files, roots: &[String], from: &str, import: &PyImp
         return out;
     }
     for root in roots {
-        let Some(found) = python_module_file(files, root, &import.module) else { continue };
-        out.push((found, Via::PythonImport { module: import.module.clone() }));
+        match python_module_file(files, root, &import.module) {
+            Some(found) => out.push((found, Via::PythonImport { module: import.module.clone() })),
+            // A namespace package: a folder without `__init__.py` whose modules are imported.
+            None if !import.names.is_empty()
+                && project.dirs.contains(&child(root, &import.module.replace('.', "/"))) => {}
+            None => continue,
+        }
         for name in &import.names {
             let dotted = format!("{}.{name}", import.module);
             if let Some(id) = python_module_file(files, root, &dotted) {
@@ -270,7 +281,7 @@ fn python(files: &Files, project: &Project, path: &str, text: &str, push: &mut i
     let structure = strip_comments(Language::Python, text, true);
     let roots = python_roots(files, project, path);
     for import in imports_in(&structure) {
-        for (target, via) in resolve_python_in(files, &roots, path, &import) {
+        for (target, via) in resolve_python_in(files, project, &roots, path, &import) {
             push(target, import.line, via);
         }
     }
@@ -776,6 +787,139 @@ pub(super) fn cross_file_edges(files: &Files, project: &Project, edges: &mut Vec
     fixtures(files, edges);
     template_tags(files, edges);
     templates(files, edges);
+    route_configs(files, project, edges);
+    nuxt(files, project, edges);
+}
+
+/// React Router's `app/routes.ts`: `route("recipes/:slug", "routes/recipe.tsx")` registers a
+/// module relative to `app/`.
+fn route_configs(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
+    static MODULE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"["'`]([\w./\[\]$()+-]+\.(?:tsx|ts|jsx|js|mdx))["'`]"#).expect("route module"));
+    for package in project.packages.iter().filter(|p| p.frameworks.contains(&Framework::Remix)) {
+        let app = child(&package.dir, "app");
+        for config in ["routes.ts", "routes.js"].map(|name| child(&app, name)) {
+            let (Some(from), Some(text)) = (files.id(&config), files.text(&config)) else { continue };
+            let code = strip_comments(Language::JavaScript, text, false);
+            for caps in MODULE.captures_iter(&code) {
+                let line = line_at(&code, caps.get(0).map_or(0, |m| m.start()));
+                if let Some(to) = join(&app, &caps[1]).and_then(|p| files.id(&p)) {
+                    edges.push(Edge { from, to, line, via: Via::RouteConfig });
+                }
+            }
+        }
+    }
+}
+
+/// `components/todo/List.vue` → `TodoList`, as Nuxt names an auto-imported component.
+fn nuxt_component_name(inner: &str) -> String {
+    let mut pascal = String::new();
+    for part in inner.split('/') {
+        let part = part.split('.').next().unwrap_or(part);
+        for word in part.split(['-', '_']) {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                pascal.extend(first.to_uppercase());
+                pascal.push_str(chars.as_str());
+            }
+        }
+    }
+    pascal
+}
+
+/// `TodoList` → `todo-list`.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    for (index, c) in name.chars().enumerate() {
+        if index > 0 && c.is_uppercase() {
+            out.push('-');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Where `word` appears in `text` as a whole word.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    text.match_indices(word)
+        .map(|(at, _)| at)
+        .find(|&at| !is_word(text[..at].chars().next_back()) && !is_word(text[at + word.len()..].chars().next()))
+}
+
+/// What a Nuxt project provides by name: a component, an exported composable or util, a named
+/// route middleware.
+enum Provided {
+    Component(String),
+    Export(String),
+    Middleware(String),
+}
+
+/// Nuxt's auto-imports: components used by name in templates (`<TodoList />`), composables and
+/// utils called by name, named route middleware asked for by `definePageMeta`.
+fn nuxt(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
+    static EXPORT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\bexport\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)").expect("export")
+    });
+    for package in project.packages.iter().filter(|p| p.frameworks.contains(&Framework::Nuxt)) {
+        let in_package: Vec<usize> = (0..files.paths.len())
+            .filter(|&id| is_under(files.paths[id], &package.dir) && !files.paths[id].contains("node_modules/"))
+            .collect();
+        let mut provided: Vec<(usize, Provided)> = Vec::new();
+        for &id in &in_package {
+            let path = files.paths[id];
+            let rel = path.strip_prefix(package.dir.as_str()).map_or(path, |r| r.trim_start_matches('/'));
+            let rel = rel.strip_prefix("app/").unwrap_or(rel);
+            let stem = file_name(path).split('.').next().unwrap_or_default();
+            if let Some(inner) = rel.strip_prefix("components/") {
+                provided.push((id, Provided::Component(nuxt_component_name(inner))));
+            } else if rel.starts_with("composables/") || rel.starts_with("utils/") || rel.starts_with("server/utils/") {
+                for caps in files.texts[id].map(|text| EXPORT.captures_iter(text)).into_iter().flatten() {
+                    provided.push((id, Provided::Export(caps[1].to_string())));
+                }
+            } else if rel.starts_with("middleware/") && !file_name(path).contains(".global.") {
+                provided.push((id, Provided::Middleware(stem.to_string())));
+            }
+        }
+        if provided.is_empty() {
+            continue;
+        }
+        for &id in &in_package {
+            let Some(text) = files.texts[id] else { continue };
+            let vue = files.paths[id].ends_with(".vue");
+            let markup = if vue { strip_comments(Language::Html, text, false) } else { String::new() };
+            let script = if vue { component_views(text, false).0 } else { text.to_string() };
+            let structure = strip_comments(Language::JavaScript, &script, true);
+            for (to, what) in &provided {
+                if *to == id {
+                    continue;
+                }
+                let (found, name) = match what {
+                    Provided::Component(name) => {
+                        let tags = [format!("<{name}"), format!("<{}", kebab(name)), format!("<Lazy{name}")];
+                        let at = tags.iter().find_map(|tag| {
+                            markup.match_indices(tag.as_str()).map(|(at, _)| at).find(|&at| {
+                                let next = markup[at + tag.len()..].chars().next();
+                                next.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'))
+                            })
+                        });
+                        (at, format!("<{name}>"))
+                    }
+                    Provided::Export(name) => (find_word(&structure, name), name.clone()),
+                    Provided::Middleware(name) => {
+                        let asked = structure.contains("middleware") || structure.contains("definePageMeta");
+                        let at = asked
+                            .then(|| [format!("'{name}'"), format!("\"{name}\"")])
+                            .and_then(|quoted| quoted.iter().find_map(|q| script.find(q.as_str())));
+                        (at, format!("middleware '{name}'"))
+                    }
+                };
+                if let Some(at) = found {
+                    edges.push(Edge { from: id, to: *to, line: line_at(text, at), via: Via::AutoImport { name } });
+                }
+            }
+        }
+    }
 }
 
 /// Templates named by their path under a `templates/` folder: in Python code
@@ -850,6 +994,10 @@ fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
     }
     for (id, structure) in &structures {
         let Some(text) = files.texts[*id] else { continue };
+        if go_ignored(text) {
+            continue;
+        }
+        go_directives(files, project, *id, text, edges);
         let code = strip_comments(Language::Go, text, false);
         let Some(package) = go_package_name(text) else { continue };
         let mut imports = Vec::new();
@@ -973,6 +1121,68 @@ fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
             }
         }
     }
+}
+
+/// Whether a `//go:build ignore` constraint keeps the file out of every build.
+pub(super) fn go_ignored(text: &str) -> bool {
+    text.lines()
+        .take_while(|line| !line.trim_start().starts_with("package "))
+        .any(|line| line.trim() == "//go:build ignore" || line.trim() == "// +build ignore")
+}
+
+/// `//go:embed` patterns (files the binary embeds) and `//go:generate` commands (run from the
+/// file's folder).
+fn go_directives(files: &Files, project: &Project, id: usize, text: &str, edges: &mut Vec<Edge>) {
+    let dir = parent(files.paths[id]);
+    for (index, line) in text.lines().enumerate() {
+        let line_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if let Some(patterns) = line.trim_start().strip_prefix("//go:embed ") {
+            for pattern in patterns.split_whitespace().map(|p| p.trim_matches(['"', '`'])) {
+                let pattern = child(dir, pattern.trim_start_matches("all:"));
+                for (to, path) in files.paths.iter().enumerate() {
+                    if glob_matches(&pattern, path) || is_under(path, &pattern) {
+                        edges.push(Edge {
+                            from: id,
+                            to,
+                            line: line_number,
+                            via: Via::GoEmbed { pattern: pattern.clone() },
+                        });
+                    }
+                }
+            }
+        } else if let Some(command) = line.trim_start().strip_prefix("//go:generate ") {
+            for to in super::commands::targets(files, project, dir, command) {
+                edges.push(Edge { from: id, to, line: line_number, via: Via::Runs { command: one_line(command) } });
+            }
+        }
+    }
+}
+
+/// Whether `path` matches `pattern`, `*` standing for any characters but `/`.
+pub(super) fn glob_matches(pattern: &str, path: &str) -> bool {
+    let (pattern_parts, path_parts): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    pattern_parts.len() == path_parts.len()
+        && pattern_parts.iter().zip(&path_parts).all(|(pattern, part)| segment_matches(pattern, part))
+}
+
+/// One path segment against a pattern with `*`.
+pub(super) fn segment_matches(pattern: &str, text: &str) -> bool {
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    if pieces.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for piece in &pieces[1..pieces.len() - 1] {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Edges from manifests: package.json entries and scripts, pyproject.toml scripts.

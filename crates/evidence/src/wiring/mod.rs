@@ -101,6 +101,12 @@ pub enum Via {
     Fixture { name: String },
     /// `{% load name %}` of a Django template tag library.
     TemplateLoad { name: String },
+    /// A file a Go binary embeds (`//go:embed templates/*.html`).
+    GoEmbed { pattern: String },
+    /// A route registered in React Router's `app/routes.ts`.
+    RouteConfig,
+    /// A Nuxt auto-import used by name (a component as `<TodoList />`, a composable called).
+    AutoImport { name: String },
     /// A template named in code or another template (`render(request, "polls/results.html")`,
     /// `{% extends "base.html" %}`), found in a `templates/` folder.
     Template { name: String },
@@ -131,6 +137,9 @@ impl fmt::Display for Via {
             Via::Fixture { name } => write!(f, "using the pytest fixture `{name}`"),
             Via::TemplateLoad { name } => write!(f, "by `{{% load {name} %}}`"),
             Via::Template { name } => write!(f, "rendered as the template `{name}`"),
+            Via::GoEmbed { pattern } => write!(f, "embedded by `//go:embed {pattern}`"),
+            Via::RouteConfig => write!(f, "registered as a route"),
+            Via::AutoImport { name } => write!(f, "auto-imported by Nuxt and used as `{name}`"),
         }
     }
 }
@@ -165,7 +174,17 @@ pub enum Wired<'w> {
 impl fmt::Display for Wired<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Wired::Used { by, line, via: via @ (Via::Runs { .. } | Via::Manifest { .. } | Via::Template { .. }) } => {
+            Wired::Used {
+                by,
+                line,
+                via:
+                    via @ (Via::Runs { .. }
+                    | Via::Manifest { .. }
+                    | Via::Template { .. }
+                    | Via::GoEmbed { .. }
+                    | Via::RouteConfig
+                    | Via::AutoImport { .. }),
+            } => {
                 write!(f, "{via} at {by}:{line}")
             }
             Wired::Used { by, line, via: Via::RustMod } => write!(f, "declared by `mod` at {by}:{line}"),

@@ -112,6 +112,8 @@ pub struct Project {
     pub(crate) dirs: HashSet<String>,
     /// The folders of the Django apps `INSTALLED_APPS` names.
     pub(crate) django_apps: HashSet<String>,
+    /// pytest's `python_files` patterns, when configured (else `test_*.py`, `*_test.py`).
+    pub(crate) pytest_files: Vec<String>,
 }
 
 impl Project {
@@ -134,6 +136,7 @@ impl Project {
                 "Cargo.toml" => project.read_cargo(files, path),
                 "go.mod" => project.read_go_mod(files, path),
                 "pyproject.toml" | "setup.py" | "setup.cfg" => project.read_python(files, path),
+                "pytest.ini" | "tox.ini" => project.read_pytest_ini(files, path),
                 _ if is_tsconfig(name) => project.read_tsconfig(files, path),
                 _ if name.starts_with("svelte.config.") => project.read_svelte_config(files, path),
                 _ if name.starts_with("vite.config.") || name.starts_with("vitest.config.") => {
@@ -513,13 +516,40 @@ impl Project {
                 let module = target.split(':').next().unwrap_or_default().trim().to_string();
                 self.python_scripts.push((path.to_string(), field, module));
             }
+            let pytest = value.get("tool").and_then(|t| t.get("pytest")).and_then(|p| p.get("ini_options"));
+            match pytest.and_then(|p| p.get("python_files")) {
+                Some(toml::Value::String(patterns)) => {
+                    self.pytest_files.extend(patterns.split_whitespace().map(str::to_owned));
+                }
+                Some(toml::Value::Array(patterns)) => {
+                    self.pytest_files.extend(patterns.iter().filter_map(|p| p.as_str()).map(str::to_owned));
+                }
+                _ => {}
+            }
         } else {
+            if path.ends_with("setup.cfg") {
+                self.read_pytest_ini(files, path);
+            }
             // setup.py / setup.cfg console_scripts: `name = package.module:function`.
             static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
                 Regex::new(r#"[\w.-]+\s*=\s*([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*"#).expect("console script")
             });
             for caps in ENTRY.captures_iter(text) {
                 self.python_scripts.push((path.to_string(), "console_scripts".into(), caps[1].to_string()));
+            }
+        }
+    }
+}
+
+impl Project {
+    /// `python_files = check_*.py` in pytest.ini, tox.ini or setup.cfg.
+    fn read_pytest_ini(&mut self, files: &Files, path: &str) {
+        let Some(text) = files.text(path) else { return };
+        for line in text.lines() {
+            if let Some((key, value)) = line.split_once('=')
+                && key.trim() == "python_files"
+            {
+                self.pytest_files.extend(value.split_whitespace().map(str::to_owned));
             }
         }
     }

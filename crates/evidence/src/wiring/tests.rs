@@ -494,3 +494,75 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn go_embed_generate_and_ignored_files() {
+    let files = [
+        ("go.mod", "module example.com/short\n"),
+        ("web/web.go", "package web\n\nimport \"embed\"\n\n//go:embed templates/*.html\nvar files embed.FS\n"),
+        ("web/templates/home.html", "<p>home</p>\n"),
+        ("store/reserved.go", "package store\n\n//go:generate go run ../tools/reserved.go\n"),
+        ("tools/reserved.go", "//go:build ignore\n\npackage main\n\nfunc main() {}\n"),
+        ("tools/cleanup.go", "//go:build ignore\n\npackage main\n\nfunc main() {}\n"),
+    ];
+    assert_eq!(
+        verdict(&files, &[], "web/templates/home.html").unwrap(),
+        "embedded by `//go:embed web/templates/*.html` at web/web.go:5"
+    );
+    assert_eq!(
+        verdict(&files, &[], "tools/reserved.go").unwrap(),
+        "run by `go run ../tools/reserved.go` at store/reserved.go:3"
+    );
+    assert!(verdict(&files, &[], "tools/cleanup.go").is_err(), "//go:build ignore keeps it out of every build");
+}
+
+#[test]
+fn namespace_packages_pytest_python_files_and_next_private_folders() {
+    let files = [
+        ("app.py", "from plugins import shout\n"),
+        ("plugins/shout.py", "def shout(s):\n    return s.upper()\n"),
+        ("pyproject.toml", "[tool.pytest.ini_options]\npython_files = [\"check_*.py\"]\n"),
+        ("checks/check_entries.py", "def test_x():\n    assert True\n"),
+        ("checks/test_other.py", "def test_y():\n    assert True\n"),
+        ("package.json", r#"{"dependencies": {"next": "15"}}"#),
+        ("src/app/_drafts/page.tsx", "export default function Page() { return <p/> }\n"),
+        ("src/app/(shop)/cart/page.tsx", "export default function Page() { return <p/> }\n"),
+    ];
+    assert_eq!(verdict(&files, &[], "plugins/shout.py").unwrap(), "imported at app.py:1 as the module `plugins.shout`");
+    assert!(verdict(&files, &[], "checks/check_entries.py").is_ok());
+    assert!(verdict(&files, &[], "checks/test_other.py").is_err(), "python_files replaces the default patterns");
+    assert!(verdict(&files, &[], "src/app/_drafts/page.tsx").is_err(), "a private folder is not routed");
+    assert!(verdict(&files, &[], "src/app/(shop)/cart/page.tsx").is_ok());
+}
+
+#[test]
+fn react_router_route_config_and_nuxt_auto_imports() {
+    let files = [
+        ("package.json", r#"{"dependencies": {"@react-router/dev": "7", "nuxt": "3"}}"#),
+        (
+            "app/routes.ts",
+            "import { index, route } from \"@react-router/dev/routes\";\nexport default [\n  index(\"routes/home.tsx\"),\n];\n",
+        ),
+        ("app/routes/home.tsx", "export default function Home() { return null }\n"),
+        ("app/routes/drafts.tsx", "export default function Drafts() { return null }\n"),
+        (
+            "app/pages/todos.vue",
+            "<script setup>\nconst { todos } = useTodos();\ndefinePageMeta({ middleware: 'auth' });\n</script>\n<template>\n  <!-- <OldList /> -->\n  <TodoList :todos=\"todos\" />\n</template>\n",
+        ),
+        ("app/components/TodoList.vue", "<template><ul></ul></template>\n"),
+        ("app/components/OldList.vue", "<template><ul></ul></template>\n"),
+        ("app/composables/useTodos.ts", "export function useTodos() {\n  return { todos: [] };\n}\n"),
+        ("app/middleware/auth.ts", "export default defineNuxtRouteMiddleware(() => {});\n"),
+        ("app/middleware/admin.ts", "export default defineNuxtRouteMiddleware(() => {});\n"),
+    ];
+    assert_eq!(verdict(&files, &[], "app/routes/home.tsx").unwrap(), "registered as a route at app/routes.ts:3");
+    assert!(verdict(&files, &[], "app/routes/drafts.tsx").is_err(), "routes.ts does not register it");
+    assert_eq!(
+        verdict(&files, &[], "app/components/TodoList.vue").unwrap(),
+        "auto-imported by Nuxt and used as `<TodoList>` at app/pages/todos.vue:7"
+    );
+    assert!(verdict(&files, &[], "app/components/OldList.vue").is_err(), "only in an HTML comment");
+    assert!(verdict(&files, &[], "app/composables/useTodos.ts").is_ok());
+    assert!(verdict(&files, &[], "app/middleware/auth.ts").is_ok());
+    assert!(verdict(&files, &[], "app/middleware/admin.ts").is_err(), "a named middleware no page asks for");
+}
