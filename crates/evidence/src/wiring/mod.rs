@@ -13,7 +13,9 @@
 //! (a log line, an error message), in a Markdown file, a file naming itself, and a Rust file that
 //! no `mod` declares on a path from a crate root (it is never compiled). Names count only where a
 //! toolchain works by name: a Makefile, CI configuration, a Dockerfile or package.json script
-//! running a file, Django's dotted paths, pytest fixtures, `{% load %}` of template tags.
+//! running a file, Django's dotted paths and template names, pytest fixtures and `python_files`,
+//! `{% load %}` of template tags, Nuxt's auto-imports (components, composables, utils, named
+//! middleware), `//go:embed` and `//go:generate`, React Router's `app/routes.ts`.
 //!
 //! When a config file cannot be read (unparseable tsconfig, package.json, Cargo.toml, go.mod,
 //! pyproject.toml), the model goes on without it, [`Wiring::unreadable`] says which, and a file
