@@ -44,6 +44,8 @@ pub enum Convention {
     PytestConftest,
     /// A package's `__main__.py`.
     PythonMain,
+    /// A package's `__init__.py`, run when its module (named) is imported or run.
+    PythonPackageInit(String),
     /// `manage.py`.
     DjangoManage,
     /// `admin.py`, `apps.py`, `models.py`, … of an installed app.
@@ -82,6 +84,9 @@ impl fmt::Display for Convention {
             Convention::TestFile(runner) => write!(f, "a test file {runner} collects"),
             Convention::PytestConftest => write!(f, "pytest loads conftest.py"),
             Convention::PythonMain => write!(f, "`python -m` runs a package's __main__.py"),
+            Convention::PythonPackageInit(module) => {
+                write!(f, "the package's __init__.py, run when its module {module} is used")
+            }
             Convention::DjangoManage => write!(f, "Django's manage.py"),
             Convention::DjangoApp { file, app } => write!(f, "Django loads `{file}` of the installed app `{app}`"),
             Convention::DjangoMigration => write!(f, "a Django migration"),
@@ -277,7 +282,8 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
             return Some(Convention::DjangoCommand);
         }
         let app = parent(path);
-        if matches!(stem, "admin" | "apps" | "models" | "tests") && project.django_apps.contains(app) {
+        if matches!(stem, "admin" | "apps" | "models" | "tests" | "wagtail_hooks") && project.django_apps.contains(app)
+        {
             return Some(Convention::DjangoApp { file: name.to_string(), app: file_name(app).to_string() });
         }
     }
@@ -304,6 +310,7 @@ fn tool_config(path: &str, lower: &str) -> Option<String> {
     let tool = match stem {
         "vite" | "vitest" | "svelte" | "next" | "nuxt" | "astro" | "tailwind" | "postcss" | "eslint" | "prettier"
         | "playwright" | "jest" | "babel" | "webpack" | "rollup" | "remix" | "react-router" | "drizzle" | "tsup"
+        | "contentlayer"
             if config_js =>
         {
             stem
@@ -317,10 +324,29 @@ fn tool_config(path: &str, lower: &str) -> Option<String> {
             "dockerfile" | "docker-compose.yml" | "docker-compose.yaml" | "compose.yaml" | "compose.yml" => "docker",
             "justfile" => "just",
             "procfile" => "the process manager",
-            _ if lower.starts_with("tsconfig") && lower.ends_with(".json") => "tsc",
+            "doc.go" => "`go doc`",
+            "schema.prisma" => "prisma",
+            "pnpm-lock.yaml" | "package-lock.json" | "yarn.lock" | "bun.lockb" | "pnpm-workspace.yaml" => {
+                "the package manager"
+            }
+            "cargo.lock" | "go.sum" | "poetry.lock" | "uv.lock" | "pipfile" | "pipfile.lock" => "the package manager",
+            ".python-version" | ".nvmrc" | ".node-version" | ".tool-versions" => "the version manager",
+            "conf.py" if path.starts_with("docs/") || path.contains("/docs/") => "Sphinx",
+            _ if (lower.starts_with("tsconfig") || lower.starts_with("jsconfig")) && lower.ends_with(".json") => "tsc",
+            "robots.txt"
+            | "favicon.ico"
+            | "favicon.png"
+            | "favicon.svg"
+            | "site.webmanifest"
+            | "manifest.webmanifest"
+                if parent(path).ends_with("public") || parent(path).ends_with("static") =>
+            {
+                "browsers and crawlers at a well-known URL"
+            }
             _ if path.starts_with(".github/workflows/") => "GitHub Actions",
             _ => return None,
         },
     };
-    Some(format!("`{tool}`"))
+    // A program is named as code; a description (`the package manager`) as it is.
+    Some(if tool.contains(' ') { tool.to_string() } else { format!("`{tool}`") })
 }

@@ -85,6 +85,11 @@ fn runner(files: &Files, project: &Project, path: &str, text: &str, push: &mut i
         for target in super::commands::targets(files, project, dir, &command) {
             push(target, line_number, Via::Runs { command: one_line(&command) });
         }
+        if let Some(caps) = SETTINGS_MODULE.captures(&command)
+            && let Some(target) = resolve_dotted(files, project, &child(dir, "__command__.py"), &caps[1])
+        {
+            push(target, line_number, Via::DottedPath { path: caps[1].to_string() });
+        }
         if let Some(caps) = SHELL_SOURCE.captures(&command) {
             let sourced = caps[1].trim_matches(['"', '\'']);
             let sourced = LEADING_VARIABLE.replace(sourced, "");
@@ -99,6 +104,10 @@ fn runner(files: &Files, project: &Project, path: &str, text: &str, push: &mut i
     }
 }
 
+/// Django's settings module, named in an environment (`ENV DJANGO_SETTINGS_MODULE=a.settings.prod`).
+static SETTINGS_MODULE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"DJANGO_SETTINGS_MODULE["']?\s*[=:]\s*["']?([A-Za-z_][\w.]*)"#).expect("settings module")
+});
 static SHELL_SOURCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[;&|]\s*)(?:source|\.)\s+(\S+)").expect("shell source"));
 static LEADING_VARIABLE: LazyLock<Regex> =
@@ -789,6 +798,50 @@ pub(super) fn cross_file_edges(files: &Files, project: &Project, edges: &mut Vec
     templates(files, edges);
     route_configs(files, project, edges);
     nuxt(files, project, edges);
+    public_assets(files, project, edges);
+}
+
+/// Files a web server serves as they are (`public/`, SvelteKit's `static/`), used by their URL
+/// in code, markup or a manifest (`"/og.jpg"`, `href="/favicon.ico"`).
+fn public_assets(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
+    static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"["'`(](/[^"'`()\s?#]+)"#).expect("url"));
+    // URL → (package folder, file).
+    let mut served: HashMap<(String, String), usize> = HashMap::new();
+    for package in &project.packages {
+        for folder in ["public", "static"] {
+            let base = child(&package.dir, folder);
+            if !project.dirs.contains(&base) {
+                continue;
+            }
+            for (id, path) in files.paths.iter().enumerate() {
+                if let Some(rest) = path.strip_prefix(base.as_str()).filter(|r| r.starts_with('/')) {
+                    served.insert((package.dir.clone(), rest.to_string()), id);
+                }
+            }
+        }
+    }
+    if served.is_empty() {
+        return;
+    }
+    for (id, path) in files.paths.iter().enumerate() {
+        let Some(text) = files.texts[id] else { continue };
+        if super::is_prose(path) {
+            continue;
+        }
+        let Some(package) = project.package_of(path) else { continue };
+        let code = if path.ends_with(".svelte") || path.ends_with(".vue") || path.ends_with(".astro") {
+            strip_comments(Language::JavaScript, &strip_comments(Language::Html, text, false), false)
+        } else {
+            strip_comments(Language::of(path, text), text, false)
+        };
+        for caps in URL.captures_iter(&code) {
+            let Some(url) = caps.get(1) else { continue };
+            if let Some(&to) = served.get(&(package.dir.clone(), url.as_str().to_string())) {
+                let name = url.as_str().to_string();
+                edges.push(Edge { from: id, to, line: line_at(&code, url.start()), via: Via::Served { url: name } });
+            }
+        }
+    }
 }
 
 /// React Router's `app/routes.ts`: `route("recipes/:slug", "routes/recipe.tsx")` registers a

@@ -109,6 +109,8 @@ pub enum Via {
     RouteConfig,
     /// A Nuxt auto-import used by name (a component as `<TodoList />`, a composable called).
     AutoImport { name: String },
+    /// A file served as it is (`public/`, `static/`), used by its URL.
+    Served { url: String },
     /// A template named in code or another template (`render(request, "polls/results.html")`,
     /// `{% extends "base.html" %}`), found in a `templates/` folder.
     Template { name: String },
@@ -139,6 +141,7 @@ impl fmt::Display for Via {
             Via::Fixture { name } => write!(f, "using the pytest fixture `{name}`"),
             Via::TemplateLoad { name } => write!(f, "by `{{% load {name} %}}`"),
             Via::Template { name } => write!(f, "rendered as the template `{name}`"),
+            Via::Served { url } => write!(f, "served and used by its URL `{url}`"),
             Via::GoEmbed { pattern } => write!(f, "embedded by `//go:embed {pattern}`"),
             Via::RouteConfig => write!(f, "registered as a route"),
             Via::AutoImport { name } => write!(f, "auto-imported by Nuxt and used as `{name}`"),
@@ -185,7 +188,8 @@ impl fmt::Display for Wired<'_> {
                     | Via::Template { .. }
                     | Via::GoEmbed { .. }
                     | Via::RouteConfig
-                    | Via::AutoImport { .. }),
+                    | Via::AutoImport { .. }
+                    | Via::Served { .. }),
             } => {
                 write!(f, "{via} at {by}:{line}")
             }
@@ -381,6 +385,16 @@ impl<'a> Wiring<'a> {
         }
         if let Some(plain) = self.plain_reference(path) {
             return Ok(plain);
+        }
+        // A package's `__init__.py` runs whenever one of its modules is imported.
+        if file_name(path) == "__init__.py" {
+            let dir = parent(path);
+            let module = self.paths.iter().copied().find(|other| {
+                is_under(other, dir) && other.ends_with(".py") && *other != path && self.artifact(other).is_ok()
+            });
+            if let Some(module) = module {
+                return Ok(Wired::EntryPoint(Convention::PythonPackageInit(module.to_string())));
+            }
         }
         Err(NotWired::Unused)
     }

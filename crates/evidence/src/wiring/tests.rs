@@ -566,3 +566,34 @@ fn react_router_route_config_and_nuxt_auto_imports() {
     assert!(verdict(&files, &[], "app/middleware/auth.ts").is_ok());
     assert!(verdict(&files, &[], "app/middleware/admin.ts").is_err(), "a named middleware no page asks for");
 }
+
+#[test]
+fn package_inits_settings_in_the_environment_and_public_assets() {
+    let files = [
+        ("mysite/__init__.py", ""),
+        ("mysite/settings/__init__.py", ""),
+        ("mysite/settings/base.py", "INSTALLED_APPS = []\n"),
+        ("mysite/settings/production.py", "from .base import *\n"),
+        ("Dockerfile", "FROM python:3.12\nENV DJANGO_SETTINGS_MODULE=mysite.settings.production PORT=8000\n"),
+        ("web/package.json", r#"{"dependencies": {"next": "15"}}"#),
+        (
+            "web/app/layout.tsx",
+            "export const metadata = { icons: { icon: \"/favicon.ico\" } };\n// \"/old.png\" is gone\n",
+        ),
+        ("web/public/favicon.ico", ""),
+        ("web/public/old.png", ""),
+    ];
+    assert_eq!(
+        verdict(&files, &[], "mysite/settings/production.py").unwrap(),
+        "imported at Dockerfile:2 by the dotted path `mysite.settings.production`"
+    );
+    assert_eq!(
+        verdict(&files, &[], "mysite/settings/__init__.py").unwrap(),
+        "an entry point: the package's __init__.py, run when its module mysite/settings/base.py is used"
+    );
+    assert_eq!(
+        verdict(&files, &[], "web/public/favicon.ico").unwrap(),
+        "served and used by its URL `/favicon.ico` at web/app/layout.tsx:1"
+    );
+    assert!(verdict(&files, &[], "web/public/old.png").is_err(), "named only in a comment");
+}
