@@ -1566,7 +1566,7 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
         let plan_file = std::path::absolute(ctx.root.join(&ctx.run.plan_path)).ok();
         let plan_path =
             plan_file.as_deref().and_then(|p| p.strip_prefix(&ctx.root).ok()).map(|p| p.to_string_lossy().into_owned());
-        let must_haves = crate::verify::must_haves(&worktree, &plan.must_haves, &files, plan_path.as_deref());
+        let must_haves = crate::verify::must_haves(&worktree, plan, &files, plan_path.as_deref());
         let mut automated = Vec::new();
         for (index, check) in plan.verification.automated.iter().enumerate() {
             let log = log_path(&ctx.run_dir, "verification", 1, &format!("automated-{}", index + 1));

@@ -1,10 +1,16 @@
 //! The end of a run: the plan's must_haves checked on the finished run branch.
 //!
-//! - **artifacts**: each path exists, is substantive (not empty, not a stub) and is wired
-//!   (another file of the repository refers to it; a test file is wired when it refers to the
-//!   code it tests). Verdicts `VERIFIED`, `STUB`, `ORPHANED`, `MISSING`, each with evidence.
-//! - **key_links**: the paths or components a link names exist and refer to each other, one
-//!   after the other as the link reads; else `NOT_WIRED`.
+//! - **artifacts**: each path exists, is substantive (not empty, not a stub) and is wired, as
+//!   the project's own tools resolve it ([`evidence::wiring`]): another file imports it (through
+//!   tsconfig paths, `$lib`, Vite aliases, workspace packages, Python roots, `mod`, Go module
+//!   paths, …), a convention runs it (a SvelteKit or Next.js route, a crate root, `__main__.py`,
+//!   a test file, Django's per-app modules, …), a command of the plan runs it or imports its
+//!   module, or it is the file a key link names as importing the others and that link holds.
+//!   Names in comments, strings and Markdown never count. Verdicts `VERIFIED`, `STUB`,
+//!   `ORPHANED`, `MISSING`, each with evidence that says which rule proved it.
+//! - **key_links**: the paths or components a link names exist and use each other (an import,
+//!   a `mod`, a command, a fixture…), one after the other as the link reads; else `NOT_WIRED`.
+//!   A bare file name (`+page.svelte`) stands for the files that end with it.
 //! - **truths**: observable outcomes. [`must_haves`] leaves them to a person (`MANUAL`); when
 //!   the verifier is on, [`crate::run`] asks an agent to prove each one ([`TruthsPrompt`]) and
 //!   [`truth_verdicts`] keeps only what its evidence shows: a truth is `VERIFIED` when the
@@ -17,56 +23,152 @@
 use crate::events::{AutomatedResult, MustHaveVerdict};
 use evidence::artifacts::Substance;
 use evidence::review::{Evidence, TruthAnswer, TruthVerdict};
+use evidence::wiring::{CommandSource, PlanCommand, Wiring};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Text files larger than this are not read when looking for references.
-const MAX_READ: u64 = 1 << 20;
-
-/// The repository's tracked text files at the worktree's commit, as (path, text).
-pub fn tracked_texts(worktree: &Path, paths: &[String]) -> Vec<(String, String)> {
-    paths
-        .iter()
-        .filter_map(|path| {
-            let full = worktree.join(path);
-            let metadata = std::fs::metadata(&full).ok()?;
-            if !metadata.is_file() || metadata.len() > MAX_READ {
-                return None;
-            }
-            let bytes = std::fs::read(&full).ok()?;
-            (!bytes.contains(&0)).then(|| (path.clone(), String::from_utf8_lossy(&bytes).into_owned()))
-        })
-        .collect()
+/// The repository's tracked files at the worktree's commit: every path, the text of those
+/// that can be read, and those skipped, with why.
+#[derive(Debug, Default)]
+pub struct Tracked {
+    /// Every tracked path.
+    pub paths: Vec<String>,
+    /// (path, text) of the text files read.
+    pub texts: Vec<(String, String)>,
+    /// (path, why) of the files not read: symbolic links, files over 1 MiB.
+    pub skipped: Vec<(String, String)>,
 }
 
-/// Verdicts for the plan's must_haves. `files` are the repository's tracked text files; `plan_path`
-/// (the plan itself, which names every artifact) never counts as a reference.
+/// Reads the tracked files `paths` of `worktree` once: what the must_haves are judged on.
+/// Binary files are left out; symbolic links (a loop would never end) and files over 1 MiB are
+/// skipped with a note.
+pub fn tracked_texts(worktree: &Path, paths: &[String]) -> Tracked {
+    // Read on every core: most of the time is the file system's, not ours.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = paths.len().div_ceil(threads).max(1);
+    let parts: Vec<Tracked> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            paths.chunks(chunk).map(|paths| scope.spawn(move || read_some(worktree, paths))).collect();
+        handles.into_iter().map(|handle| handle.join().unwrap_or_default()).collect()
+    });
+    let mut tracked = Tracked { paths: paths.to_vec(), ..Tracked::default() };
+    for part in parts {
+        tracked.texts.extend(part.texts);
+        tracked.skipped.extend(part.skipped);
+    }
+    tracked
+}
+
+/// The texts and skipped files of `paths`, in order.
+fn read_some(worktree: &Path, paths: &[String]) -> Tracked {
+    let (mut texts, mut skipped) = (Vec::new(), Vec::new());
+    for path in paths {
+        let full = worktree.join(path);
+        let Ok(metadata) = std::fs::symlink_metadata(&full) else { continue };
+        if metadata.file_type().is_symlink() {
+            skipped.push((path.clone(), "a symbolic link, not followed".into()));
+            continue;
+        }
+        if !metadata.is_file() {
+            continue;
+        }
+        if metadata.len() > evidence::wiring::MAX_FILE_BYTES {
+            skipped.push((path.clone(), "over 1 MiB, not read".into()));
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&full) else { continue };
+        if !bytes.contains(&0) {
+            texts.push((path.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    Tracked { paths: Vec::new(), texts, skipped }
+}
+
+/// The commands of `plan` that count as use of the files they run: each task's Verify, the
+/// Verification / Automated commands, and the backticked commands of the truths.
+pub fn plan_commands(plan: &plan::Plan) -> Vec<PlanCommand> {
+    let mut commands = Vec::new();
+    for task in &plan.tasks {
+        for command in &task.verify_commands {
+            commands.push(PlanCommand {
+                source: CommandSource::Verify(task.id.to_string()),
+                command: command.value.clone(),
+            });
+        }
+    }
+    for check in &plan.verification.automated {
+        commands.push(PlanCommand { source: CommandSource::Automated, command: check.command.clone() });
+    }
+    for truth in &plan.must_haves.truths {
+        let mut parts = truth.value.split('`');
+        parts.next();
+        while let (Some(code), Some(_)) = (parts.next(), parts.next()) {
+            commands.push(PlanCommand { source: CommandSource::Truth, command: code.to_owned() });
+        }
+    }
+    commands
+}
+
+/// Verdicts for `plan`'s must_haves on the repository `tracked` (read by [`tracked_texts`]);
+/// `plan_path` (the plan itself, which names every artifact) never counts as a reference.
 pub fn must_haves(
     worktree: &Path,
-    must_haves: &plan::MustHaves,
-    files: &[(String, String)],
+    plan: &plan::Plan,
+    tracked: &Tracked,
     plan_path: Option<&str>,
 ) -> Vec<MustHaveVerdict> {
+    let must_haves = &plan.must_haves;
     // The plan names every artifact, and wavecrew's own files (`.wavecrew/`) are not the
     // project's: neither counts as a reference.
-    let referrers: Vec<&(String, String)> =
-        files.iter().filter(|(path, _)| Some(path.as_str()) != plan_path && !path.starts_with(".wavecrew/")).collect();
+    let own = |path: &str| Some(path) == plan_path || path.starts_with(".wavecrew/");
+    let commands = plan_commands(plan);
+    // One index of the whole repository, read once, asked for every artifact and link.
+    let wiring = Wiring::build_without(&tracked.paths, &tracked.texts, &commands, own);
+    let notes = Notes::of(&wiring, &tracked.skipped);
+    let mut links = Vec::new();
+    let mut importers: HashMap<String, String> = HashMap::new();
+    for link in &must_haves.key_links {
+        let (verdict, imports) = key_link_verdict(worktree, link, &wiring, &notes);
+        if verdict.verdict == "VERIFIED" {
+            for importer in imports {
+                importers.entry(importer).or_insert_with(|| link.text.clone());
+            }
+        }
+        links.push(verdict);
+    }
     let mut verdicts = Vec::new();
     for artifact in &must_haves.artifacts {
         let Some(path) = &artifact.path else {
             verdicts.push(verdict("artifact", &artifact.text, "MANUAL", "no backticked path: a person checks it"));
             continue;
         };
-        verdicts.push(artifact_verdict(worktree, path, &referrers));
+        verdicts.push(artifact_verdict(worktree, path, &wiring, &importers, &notes));
     }
-    for link in &must_haves.key_links {
-        verdicts.push(key_link_verdict(worktree, link, &referrers));
-    }
+    verdicts.extend(links);
     for truth in &must_haves.truths {
         verdicts.push(verdict("truth", &truth.value, "MANUAL", MANUAL_TRUTH));
     }
     verdicts
+}
+
+/// What the evidence of a verdict that found no wiring adds: the config files that could not
+/// be read and the files skipped, so that a person knows what the verdict did not see.
+struct Notes(String);
+
+impl Notes {
+    fn of(wiring: &Wiring, skipped: &[(String, String)]) -> Notes {
+        let mut notes = Vec::new();
+        for (path, why) in wiring.unreadable().iter().take(3) {
+            notes.push(format!("{path} could not be read ({}), so plain references were used", one_line(why, 120)));
+        }
+        if !skipped.is_empty() {
+            let shown: Vec<String> = skipped.iter().take(3).map(|(path, why)| format!("{path}: {why}")).collect();
+            let more = if skipped.len() > 3 { format!(" and {} more", skipped.len() - 3) } else { String::new() };
+            notes.push(format!("not read: {}{more}", shown.join("; ")));
+        }
+        Notes(if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) })
+    }
 }
 
 /// Why a truth is `MANUAL` when no verifier was asked.
@@ -316,22 +418,13 @@ pub fn is_test_file(path: &str) -> bool {
         || [".test.", ".spec."].iter().any(|marker| name.contains(marker))
 }
 
-/// Files that run by convention rather than by being referred to, and what runs them.
-fn entry_point(path: &str) -> Option<&'static str> {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    Some(match name {
-        "__main__.py" => "`python -m` runs it",
-        "main.rs" | "lib.rs" | "build.rs" => "cargo builds it",
-        "main.go" => "`go build` starts there",
-        "conftest.py" => "pytest loads it",
-        "Makefile" | "Dockerfile" | "justfile" => "its tool reads it",
-        _ if path.starts_with("src/bin/") && name.ends_with(".rs") => "cargo builds it as a binary",
-        _ if path.starts_with("bin/") || path.starts_with(".github/workflows/") => "run as it is",
-        _ => return None,
-    })
-}
-
-fn artifact_verdict(worktree: &Path, path: &str, referrers: &[&(String, String)]) -> MustHaveVerdict {
+fn artifact_verdict(
+    worktree: &Path,
+    path: &str,
+    wiring: &Wiring,
+    importers: &HashMap<String, String>,
+    notes: &Notes,
+) -> MustHaveVerdict {
     let full = worktree.join(path);
     if full.is_dir() {
         return verdict("artifact", path, "VERIFIED", "a folder that exists");
@@ -348,59 +441,67 @@ fn artifact_verdict(worktree: &Path, path: &str, referrers: &[&(String, String)]
         }
         Substance::Substantive => {}
     }
-    // Wired: some other file refers to it, or (for a test) it refers to the code it tests.
-    let referred_by = referrers.iter().filter(|(other, _)| other != path).find_map(|(other, other_text)| {
-        evidence::artifacts::references(other, other_text, path).map(|line| format!("{other}:{line}"))
-    });
-    if let Some(place) = referred_by {
-        return verdict("artifact", path, "VERIFIED", format!("substantive, referenced at {place}"));
+    let not_wired = match wiring.artifact(path) {
+        Ok(wired) => return verdict("artifact", path, "VERIFIED", format!("substantive, {wired}")),
+        Err(why) => why,
+    };
+    if let Some(link) = importers.get(path) {
+        return verdict(
+            "artifact",
+            path,
+            "VERIFIED",
+            format!(
+                "substantive, the file the key link “{}” names as importing the others, and that link holds",
+                one_line(link, 120)
+            ),
+        );
     }
-    if let Some(how) = entry_point(path) {
-        return verdict("artifact", path, "VERIFIED", format!("substantive, an entry point ({how})"));
-    }
-    if is_test_file(path) {
-        let tests = referrers
-            .iter()
-            .filter(|(other, _)| other != path)
-            .find_map(|(other, _)| evidence::artifacts::references(path, &text, other).map(|line| (other, line)));
-        if let Some((other, line)) = tests {
-            return verdict("artifact", path, "VERIFIED", format!("a test of {other} (referenced at {path}:{line})"));
-        }
-    }
-    verdict(
-        "artifact",
-        path,
-        "ORPHANED",
-        format!("substantive, but no other file of the repository refers to `{path}`"),
-    )
+    verdict("artifact", path, "ORPHANED", format!("substantive, but {not_wired}{}", notes.0))
 }
 
-fn key_link_verdict(worktree: &Path, link: &plan::KeyLink, referrers: &[&(String, String)]) -> MustHaveVerdict {
+/// The verdict of a key link, and the files that import the others in it (when it holds).
+fn key_link_verdict(
+    worktree: &Path,
+    link: &plan::KeyLink,
+    wiring: &Wiring,
+    notes: &Notes,
+) -> (MustHaveVerdict, Vec<String>) {
     let names = &link.references;
     if names.len() < 2 {
-        return verdict("key_link", &link.text, "MANUAL", "fewer than two backticked paths or components to connect");
+        let why = "fewer than two backticked paths or components to connect";
+        return (verdict("key_link", &link.text, "MANUAL", why), Vec::new());
     }
     let is_path = |name: &str| name.contains('/') || name.contains('.');
-    for name in names.iter().filter(|n| is_path(n)) {
-        if !worktree.join(name).exists() {
-            return verdict("key_link", &link.text, "NOT_WIRED", format!("`{name}` does not exist"));
+    // The files each name stands for: a path, a bare file name (`+page.svelte`), or a component
+    // named like a file (`TaskPanel` for `TaskPanel.svelte`).
+    let mut files: Vec<Vec<&str>> = Vec::new();
+    for name in names {
+        let named = if is_path(name) { wiring.files_named(name) } else { component_files(wiring, name) };
+        if is_path(name) && named.is_empty() && !worktree.join(name).is_dir() {
+            return (verdict("key_link", &link.text, "NOT_WIRED", format!("`{name}` does not exist")), Vec::new());
         }
+        files.push(named);
     }
-    let text_of = |path: &str| referrers.iter().find(|(p, _)| p == path).map(|(_, t)| t.as_str());
-    // Where `from` refers to `to`: an import of a path, or a component named in a file.
-    let refers = |from: &str, to: &str| -> Option<String> {
-        match (is_path(from), is_path(to)) {
-            (true, true) => {
-                text_of(from).and_then(|t| evidence::artifacts::references(from, t, to)).map(|l| format!("{from}:{l}"))
-            }
-            (true, false) => {
-                text_of(from).and_then(|t| evidence::artifacts::stem_mentions(t, to)).map(|l| format!("{from}:{l}"))
-            }
-            (false, _) => None,
-        }
+    let text_of = |path: &str| wiring.text(path);
+    // Where the files of `a` use those of `b`: (importer, evidence).
+    let uses = |a: usize, b: usize| -> Option<(String, String)> {
+        files[a].iter().find_map(|from| {
+            files[b].iter().find_map(|to| {
+                let (line, via) = wiring.uses(from, to)?;
+                Some(((*from).to_owned(), format!("{from}:{line} {via}")))
+            })
+        })
     };
-    // The link holds when its items are connected by references, in either direction: a
-    // tokenizer that "feeds" a counter may do so through the module that imports both.
+    // A component named in prose (`/api/auth`, `LoginForm`) that no file is named after.
+    let mentions = |a: usize, b: usize| -> Option<String> {
+        (files[b].is_empty() && !is_path(&names[b])).then_some(())?;
+        files[a].iter().find_map(|from| {
+            let code = evidence::artifacts::code_of(from, text_of(from)?);
+            evidence::artifacts::stem_mentions(&code, &names[b]).map(|line| format!("{from}:{line} names it"))
+        })
+    };
+    // The link holds when its items are connected, in either direction: a tokenizer that
+    // "feeds" a counter may do so through the module that imports both.
     let mut group: Vec<usize> = (0..names.len()).collect();
     fn root(group: &mut [usize], mut i: usize) -> usize {
         while group[i] != i {
@@ -409,20 +510,27 @@ fn key_link_verdict(worktree: &Path, link: &plan::KeyLink, referrers: &[&(String
         i
     }
     let mut evidence = Vec::new();
+    let mut importers = Vec::new();
     for i in 0..names.len() {
         for j in i + 1..names.len() {
             let (a, b) = (&names[i], &names[j]);
-            let place = refers(a, b).or_else(|| refers(b, a)).or_else(|| {
-                // Two components: some file names both.
-                (!is_path(a) && !is_path(b)).then_some(())?;
-                referrers.iter().find_map(|(path, text)| {
-                    let line = evidence::artifacts::stem_mentions(text, a)?;
-                    evidence::artifacts::stem_mentions(text, b)?;
-                    Some(format!("{path}:{line}"))
+            let place = if let Some((importer, place)) = uses(i, j).or_else(|| uses(j, i)) {
+                importers.push(importer);
+                Some(place)
+            } else {
+                mentions(i, j).or_else(|| mentions(j, i)).or_else(|| {
+                    // Two components: some file names both.
+                    (files[i].is_empty() && files[j].is_empty() && !is_path(a) && !is_path(b)).then_some(())?;
+                    wiring.paths().iter().filter(|path| !evidence::wiring::is_prose(path)).find_map(|path| {
+                        let code = evidence::artifacts::code_of(path, wiring.text(path)?);
+                        let line = evidence::artifacts::stem_mentions(&code, a)?;
+                        evidence::artifacts::stem_mentions(&code, b)?;
+                        Some(format!("{path}:{line}"))
+                    })
                 })
-            });
+            };
             if let Some(place) = place {
-                evidence.push(format!("`{a}` ↔ `{b}` at {place}"));
+                evidence.push(format!("`{a}` ↔ `{b}`: {place}"));
                 let (ra, rb) = (root(&mut group, i), root(&mut group, j));
                 group[ra] = rb;
             }
@@ -430,14 +538,26 @@ fn key_link_verdict(worktree: &Path, link: &plan::KeyLink, referrers: &[&(String
     }
     let first = root(&mut group, 0);
     if let Some(apart) = (1..names.len()).find(|&i| root(&mut group, i) != first) {
-        return verdict(
-            "key_link",
-            &link.text,
-            "NOT_WIRED",
-            format!("nothing connects `{}` with `{}`", names[apart], names[0]),
-        );
+        let why = format!("nothing connects `{}` with `{}`{}", names[apart], names[0], notes.0);
+        return (verdict("key_link", &link.text, "NOT_WIRED", why), Vec::new());
     }
-    verdict("key_link", &link.text, "VERIFIED", evidence.join("; "))
+    (verdict("key_link", &link.text, "VERIFIED", evidence.join("; ")), importers)
+}
+
+/// The files named after a component (`TaskPanel` → `src/lib/TaskPanel.svelte`).
+fn component_files<'a>(wiring: &Wiring<'a>, component: &str) -> Vec<&'a str> {
+    if !component.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+        return Vec::new();
+    }
+    wiring
+        .paths()
+        .iter()
+        .copied()
+        .filter(|path| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            name.split('.').next() == Some(component) && name.contains('.') && !evidence::wiring::is_prose(path)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -510,6 +630,28 @@ mod tests {
         assert!(places_to_check(&truths, &answers).is_empty(), "places of an UNPROVEN truth are not looked up");
         let verdicts = truth_verdicts(&truths[..1], &Ok(answers), |_| None, &HashMap::new());
         assert!(verdicts[0].evidence.contains("cited command `c0` was not run again"), "{}", verdicts[0].evidence);
+    }
+
+    #[test]
+    fn symbolic_links_and_files_over_1_mib_are_skipped_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.py"), "import b\n").unwrap();
+        std::fs::write(root.join("big.txt"), vec![b'x'; (1 << 20) + 1]).unwrap();
+        std::os::unix::fs::symlink("loop2", root.join("loop1")).unwrap();
+        std::os::unix::fs::symlink("loop1", root.join("loop2")).unwrap();
+        let paths: Vec<String> = ["a.py", "big.txt", "loop1", "loop2", "gone.py"].map(String::from).into();
+        let tracked = tracked_texts(root, &paths);
+        assert_eq!(tracked.texts, [("a.py".to_string(), "import b\n".to_string())]);
+        let skipped: Vec<(&str, &str)> = tracked.skipped.iter().map(|(p, why)| (p.as_str(), why.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                ("big.txt", "over 1 MiB, not read"),
+                ("loop1", "a symbolic link, not followed"),
+                ("loop2", "a symbolic link, not followed")
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! - [`substance`]: is the file [`Substance::Substantive`], a [`Substance::Stub`] or
 //!   [`Substance::Empty`]?
 //! - [`references`]: does one file refer to another (an import, a `mod`, an include, a link, or
-//!   at least its file name)?
+//!   at least its file name)? Plain references: must_haves are judged by [`crate::wiring`],
+//!   which resolves imports as the project's toolchain does; it falls back to these when a
+//!   config file cannot be read.
 //! - [`stem_mentions`]: where does a text name a component, such as `LoginForm` or `/api/auth`?
 //!
 //! # Stub rules
@@ -91,10 +93,10 @@
 //!   directory that is not generic itself: `auth/index.js` finds `web/auth/index.js`, but
 //!   `src/main.rs` in one crate's `Cargo.toml` does not find another crate's.
 //!
-//! Known gaps: Rust paths through another crate's name (`use other_crate::x`), Python
-//! imports that depend on `sys.path` tricks, TS `paths` aliases other than `@/` and `~/`, and
-//! Go imports of a directory named differently from its path are not resolved; the file-name
-//! fallback catches some of them.
+//! Known gaps, closed by [`crate::wiring`]: Rust paths through another crate's name, TS
+//! `paths` aliases other than `@/` and `~/`, Go imports of a directory named differently from
+//! its path; the file-name fallback here catches some of them, and counts names that a
+//! toolchain never reads (a README, a log line), which is why it is only a fallback.
 
 use std::sync::LazyLock;
 
@@ -243,6 +245,12 @@ pub fn stem_mentions(text: &str, component: &str) -> Option<u32> {
         }
     }
     None
+}
+
+/// The text of the file at `path` with its comments blanked out (lines kept): what
+/// [`stem_mentions`] should read, so that a name in a comment is not a mention.
+pub fn code_of(path: &str, text: &str) -> String {
+    strip_comments(Language::of(path, text), text, false)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@
 //! - [`diff`]: the added or changed lines of a unified diff, per file.
 //! - [`secrets`]: known key formats and high-entropy strings.
 //! - [`patterns`]: dangerous code patterns per language.
-//! - [`artifacts`]: stub markers and references between files (is an artifact wired?).
+//! - [`artifacts`]: stub markers and plain references between files.
+//! - [`wiring`]: is an artifact wired? Imports resolved as the project's toolchain resolves them,
+//!   entry points by convention, the plan's own commands, in one edge index.
 //! - [`review`]: the JSON answers of reviewing agents (a gate's review, the truths verifier)
 //!   and whether the places and commands they cite hold.
 pub mod artifacts;
@@ -22,3 +24,4 @@ pub mod patterns;
 pub mod results;
 pub mod review;
 pub mod secrets;
+pub mod wiring;

@@ -172,7 +172,7 @@ fn check_must_haves(repo: &Path, run: &RunRecord, plan: &Plan) -> Option<(String
     let paths: Vec<String> = listing.split('\0').filter(|p| !p.is_empty()).map(str::to_owned).collect();
     let files = engine::verify::tracked_texts(&tree, &paths);
     let plan_path = Some(run.plan_path.trim_start_matches("./")).filter(|p| safe_path(p));
-    Some((head, engine::verify::must_haves(&tree, &plan.must_haves, &files, plan_path)))
+    Some((head, engine::verify::must_haves(&tree, plan, &files, plan_path)))
 }
 
 /// The follow-up's milestone id: `<M>-gaps` (then `-gaps2`, `-gaps3`, ...), the first whose run
