@@ -1257,10 +1257,10 @@ fn rust_crate_position(referrer: &str) -> (String, Vec<&str>) {
     (root, module)
 }
 
-/// The paths of a `use` tree without whitespace: `a::{b, c::{d, e}}` gives `a::b`,
-/// `a::c::d`, `a::c::e`.
-fn expand_use_tree(tree: &str) -> Vec<String> {
-    let Some(open) = tree.find('{') else { return vec![tree.to_string()] };
+/// The paths of a `use` tree: `a::{b, c::{d, e}}` gives `a::b`, `a::c::d`, `a::c::e`; a
+/// renaming `a::b as c` gives `a::b`.
+pub(crate) fn expand_use_tree(tree: &str) -> Vec<String> {
+    let Some(open) = tree.find('{') else { return vec![tree.split(" as ").next().unwrap_or(tree).to_string()] };
     let prefix = &tree[..open];
     let mut depth = 0;
     let mut close = tree.len();

@@ -8,6 +8,7 @@ use regex::Regex;
 
 use super::project::{Framework, Project, crate_named, package_named};
 use super::{Edge, Files, Via, child, file_name, is_under, join, line_at, parent};
+use crate::artifacts::expand_use_tree;
 use crate::patterns::{Language, strip_comments};
 
 /// Extensions a JS/TS import may leave out, in the order bundlers try them.
@@ -729,47 +730,6 @@ fn rust_position<'p>(files: &Files, project: &Project, path: &'p str) -> (String
         }
     }
     (root, module)
-}
-
-/// `a::{b, c::{d, e}}` → `a::b`, `a::c::d`, `a::c::e` (and `a`).
-fn expand_use_tree(tree: &str) -> Vec<String> {
-    let Some(open) = tree.find('{') else { return vec![tree.split(" as ").next().unwrap_or(tree).to_string()] };
-    let prefix = &tree[..open];
-    let mut depth = 0;
-    let mut close = tree.len();
-    for (at, c) in tree.char_indices().skip_while(|&(at, _)| at < open) {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = at;
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let inner = tree.get(open + 1..close).unwrap_or("");
-    let mut items = Vec::new();
-    let (mut depth, mut start) = (0, 0);
-    for (at, c) in inner.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth -= 1,
-            ',' if depth == 0 => {
-                items.push(&inner[start..at]);
-                start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    items.push(&inner[start..]);
-    let mut paths = vec![prefix.trim_end_matches(':').to_string()];
-    for item in items.into_iter().filter(|item| !item.is_empty()) {
-        paths.extend(expand_use_tree(item).into_iter().map(|path| format!("{prefix}{path}")));
-    }
-    paths
 }
 
 // ---------------------------------------------------------------------------------------------
