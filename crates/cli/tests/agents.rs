@@ -267,20 +267,25 @@ fn a_stuck_model_gets_the_cli_killed_by_the_timeout() {
     );
 }
 
-#[test]
-fn parallel_claude_lanes_each_follow_their_own_conversation() {
-    let plan = "# M1 Implementation Plan: Two\n\n## Waves\n\n### Wave 1: Side by side\n> No dependencies.\n\n\
-                **Task 1.1** (type: auto)\n- **Files**: `a.txt`\n- **Action**: Write a\n- **Verify**: `grep -qx a a.txt`\n- **Done**: a\n\n\
-                **Task 1.2** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
-                ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | A | haiku | 1.1 |\n| 1 | B | haiku | 1.2 |\n";
-    let conversation = |task: &str, file: &str| llm_double::Conversation {
+/// The model's side of task `task`'s conversation: it writes `file` (its name without `.txt` as
+/// content), then says it is done.
+fn conversation(task: &str, file: &str) -> llm_double::Conversation {
+    llm_double::Conversation {
         // The heading of the task's own prompt: a later task's prompt names the tasks it waited for.
         matches: format!(r"# Task {} of milestone", task.replace('.', r"\.")),
         steps: vec![
             Step::Write { write: file.into(), content: file.trim_end_matches(".txt").into() },
             Step::Text { text: "Done.".into() },
         ],
-    };
+    }
+}
+
+#[test]
+fn parallel_claude_lanes_each_follow_their_own_conversation() {
+    let plan = "# M1 Implementation Plan: Two\n\n## Waves\n\n### Wave 1: Side by side\n> No dependencies.\n\n\
+                **Task 1.1** (type: auto)\n- **Files**: `a.txt`\n- **Action**: Write a\n- **Verify**: `grep -qx a a.txt`\n- **Done**: a\n\n\
+                **Task 1.2** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
+                ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | A | haiku | 1.1 |\n| 1 | B | haiku | 1.2 |\n";
     let script =
         Script { conversations: vec![conversation("1.1", "a.txt"), conversation("1.2", "b.txt")], ..Script::default() };
     let (output, dir, requests) = run_plan(plan, "claude", "", script, &[], &[]);
@@ -448,14 +453,6 @@ fn an_agent_on_two_rows_asks_for_each_rows_model() {
                 ### Wave 2: Second\n> Depends on: Wave 1.\n\n\
                 **Task 2.1** (type: auto)\n- **Files**: `b.txt`\n- **Action**: Write b\n- **Verify**: `grep -qx b b.txt`\n- **Done**: b\n\n\
                 ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | Worker A | haiku | 1.1 |\n| 2 | Worker A | sonnet | 2.1 |\n";
-    let conversation = |task: &str, file: &str| llm_double::Conversation {
-        // The heading of the task's own prompt: a later task's prompt names the tasks it waited for.
-        matches: format!(r"# Task {} of milestone", task.replace('.', r"\.")),
-        steps: vec![
-            Step::Write { write: file.into(), content: file.trim_end_matches(".txt").into() },
-            Step::Text { text: "Done.".into() },
-        ],
-    };
     let script =
         Script { conversations: vec![conversation("1.1", "a.txt"), conversation("2.1", "b.txt")], ..Script::default() };
     let (output, _dir, requests) = run_plan(plan, "claude", "", script, &[], &[]);
