@@ -250,7 +250,9 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
             project.pytest_files.iter().any(|pattern| super::extract::segment_matches(pattern, name))
         };
         if collected {
-            return Some(Convention::TestFile("pytest"));
+            // `test_*.py` is also what `python -m unittest discover` looks for by default.
+            let runner = if project.pytest_files.is_empty() { "pytest or unittest discovery" } else { "pytest" };
+            return Some(Convention::TestFile(runner));
         }
     }
     if name.ends_with("_test.go") {

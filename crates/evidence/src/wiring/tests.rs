@@ -350,7 +350,10 @@ fn python_entry_points_scripts_and_fixtures() {
         "as its pyproject.toml [project.scripts] `tally`"
     );
     assert_eq!(wiring.uses("tests/test_cli.py", "tests/conftest.py").unwrap().1, "using the pytest fixture `ledger`");
-    assert_eq!(verdict(&files, &[], "tests/test_cli.py").unwrap(), "an entry point: a test file pytest collects");
+    assert_eq!(
+        verdict(&files, &[], "tests/test_cli.py").unwrap(),
+        "an entry point: a test file pytest or unittest discovery collects"
+    );
     assert!(verdict(&files, &[], "tests/helpers.py").is_err());
     assert_eq!(
         verdict(&files, &[], "scripts/seed.py").unwrap(),
