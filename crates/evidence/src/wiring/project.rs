@@ -1,7 +1,8 @@
 //! The project model: what the repository's config files say about resolution, read once.
 //!
 //! - JS/TS: tsconfig/jsconfig `paths` and `baseUrl` through `extends` (relative files of the
-//!   repository), `outDir`/`rootDir`; SvelteKit's `$lib` and `kit.alias` (svelte.config.js);
+//!   repository), `outDir`/`rootDir`; SvelteKit's `$lib` and `kit.alias` (svelte.config.js, or
+//!   `sveltekit({…})` in vite.config.ts when there is none);
 //!   Vite's `resolve.alias` in its static object and array forms; package.json `name`,
 //!   entries (`main`, `module`, `bin`, `exports`, `svelte`, `types`), `imports` and `scripts`;
 //!   the frameworks a package uses (from its dependencies and config files).
@@ -341,13 +342,18 @@ impl Project {
 
     /// svelte.config.js: `$lib` (or `kit.files.lib`) and `kit.alias`.
     fn read_svelte_config(&mut self, files: &Files, path: &str) {
-        let dir = parent(path).to_string();
         let text = files.text(path).unwrap_or("");
         let code = crate::patterns::strip_comments(crate::patterns::Language::JavaScript, text, false);
+        self.add_kit_aliases(path, &code);
+    }
+
+    /// `$lib` (or `files.lib`) and `alias` of a SvelteKit config, read from svelte.config.js
+    /// or from the options of `sveltekit({…})` in vite.config.ts.
+    fn add_kit_aliases(&mut self, path: &str, code: &str) {
+        let dir = parent(path).to_string();
         static LIB: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r#"\blib\s*:\s*["']([^"']+)["']"#).expect("kit.files.lib"));
-        let lib =
-            LIB.captures(&code).map_or("src/lib".to_string(), |caps| caps[1].trim_start_matches("./").to_string());
+        let lib = LIB.captures(code).map_or("src/lib".to_string(), |caps| caps[1].trim_start_matches("./").to_string());
         let lib = join(&dir, &lib).unwrap_or(lib);
         self.aliases.push(Alias {
             scope: dir.clone(),
@@ -356,7 +362,7 @@ impl Project {
             config: path.to_string(),
             prefix: true,
         });
-        for (pattern, target) in static_aliases(&code) {
+        for (pattern, target) in static_aliases(code) {
             if let Some(target) = join(&dir, &target) {
                 let prefix = !pattern.contains('*');
                 self.aliases.push(Alias {
@@ -370,11 +376,17 @@ impl Project {
         }
     }
 
-    /// vite.config.*: `resolve.alias` in its static forms.
+    /// vite.config.*: `resolve.alias` in its static forms. Without a svelte.config.* beside it
+    /// (`sv create` no longer writes one), `sveltekit({…})` here holds the SvelteKit config.
     fn read_vite_config(&mut self, files: &Files, path: &str) {
         let dir = parent(path).to_string();
         let text = files.text(path).unwrap_or("");
         let code = crate::patterns::strip_comments(crate::patterns::Language::JavaScript, text, false);
+        let svelte_config_beside =
+            files.paths.iter().any(|other| parent(other) == dir && file_name(other).starts_with("svelte.config."));
+        if code.contains("sveltekit(") && !svelte_config_beside {
+            return self.add_kit_aliases(path, &code);
+        }
         for (pattern, target) in static_aliases(&code) {
             if let Some(target) = join(&dir, &target) {
                 self.aliases.push(Alias {
