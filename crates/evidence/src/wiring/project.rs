@@ -78,6 +78,9 @@ pub(crate) struct Package {
     pub(crate) subpaths: Vec<(String, String)>,
     pub(crate) scripts: Vec<(String, String)>,
     pub(crate) frameworks: HashSet<Framework>,
+    /// The major version of `next` its dependencies ask for, when they name one
+    /// (`16.0.1`, `^16`, `~15.4.0`; not `latest` or `canary`).
+    pub(crate) next_major: Option<u32>,
 }
 
 /// A Rust crate.
@@ -251,7 +254,10 @@ impl Project {
         }
         for field in ["dependencies", "devDependencies", "peerDependencies"] {
             let Some(dependencies) = value[field].as_object() else { continue };
-            for name in dependencies.keys() {
+            for (name, version) in dependencies {
+                if name == "next" {
+                    package.next_major = version.as_str().and_then(major_version);
+                }
                 let framework = match name.as_str() {
                     "@sveltejs/kit" => Framework::SvelteKit,
                     "next" => Framework::Next,
@@ -565,6 +571,13 @@ impl Project {
             }
         }
     }
+}
+
+/// The major version a dependency's range starts at: `^16.0.1`, `~15.4`, `>=16`, `16`.
+fn major_version(range: &str) -> Option<u32> {
+    let digits = range.trim_start_matches(['^', '~', '>', '=', 'v', ' ']);
+    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    digits[..end].parse().ok()
 }
 
 fn is_tsconfig(name: &str) -> bool {
