@@ -988,7 +988,7 @@ pub(super) fn go_package_name(text: &str) -> Option<String> {
 
 fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
     static IMPORT_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"(?m)^\s*(?:import\s+)?([\w.]+\s+)?"([^"]+)"\s*$"#).expect("go import"));
+        LazyLock::new(|| Regex::new(r#"(?m)^[ \t]*(?:import\s+)?([\w.]+\s+)?"([^"]+)"\s*$"#).expect("go import"));
     static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?m)^(?:func[ \t]+(\w+)|type[ \t]+(\w+)|var[ \t]+(\w+)|const[ \t]+(\w+))").expect("go declaration")
     });
@@ -1246,7 +1246,7 @@ fn fixtures(files: &Files, edges: &mut Vec<Edge>) {
         Regex::new(r"(?m)^@(?:pytest\.)?fixture\b[^\n]*\n(?:@[^\n]*\n)*(?:async\s+)?def\s+(\w+)").expect("fixture")
     });
     static TEST: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?m)^\s*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)").expect("test function"));
+        LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)").expect("test function"));
     for (conftest, path) in files.paths.iter().enumerate().filter(|(_, p)| file_name(p) == "conftest.py") {
         let Some(text) = files.texts[conftest] else { continue };
         let names: HashSet<String> = FIXTURE.captures_iter(text).map(|caps| caps[1].to_string()).collect();

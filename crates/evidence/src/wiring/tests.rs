@@ -334,7 +334,7 @@ fn python_entry_points_scripts_and_fixtures() {
         ("src/tally/cli.py", "def main():\n    print(1)\n"),
         ("src/tally/__main__.py", "from tally.cli import main\nmain()\n"),
         ("tests/conftest.py", "import pytest\n\n@pytest.fixture\ndef ledger():\n    return []\n"),
-        ("tests/test_cli.py", "def test_cli(ledger):\n    assert ledger == []\n"),
+        ("tests/test_cli.py", "import json\n\n\ndef test_cli(ledger):\n    assert ledger == []\n"),
         ("tests/helpers.py", "def unused():\n    return 1\n"),
         ("Makefile", "seed:\n\tpython3 scripts/seed.py --fast\n"),
         ("scripts/seed.py", "print('seeded')\n"),
@@ -350,6 +350,10 @@ fn python_entry_points_scripts_and_fixtures() {
         "as its pyproject.toml [project.scripts] `tally`"
     );
     assert_eq!(wiring.uses("tests/test_cli.py", "tests/conftest.py").unwrap().1, "using the pytest fixture `ledger`");
+    assert_eq!(
+        verdict(&files, &[], "tests/conftest.py").unwrap(),
+        "its pytest fixture `ledger` is used at tests/test_cli.py:4"
+    );
     assert_eq!(
         verdict(&files, &[], "tests/test_cli.py").unwrap(),
         "an entry point: a test file pytest or unittest discovery collects"
@@ -393,7 +397,10 @@ fn package_json_scripts_and_dist_entries_map_to_sources() {
         ("src/cli.ts", "console.log('hi');\n"),
         ("scripts/seed.ts", "console.log('seed');\n"),
     ];
-    assert_eq!(verdict(&files, &[], "src/cli.ts").unwrap(), "as its package.json `bin` `cli` at package.json:1");
+    assert_eq!(
+        verdict(&files, &[], "src/cli.ts").unwrap(),
+        "an entry point: package.json `bin` `cli` at package.json:1"
+    );
     assert!(verdict(&files, &[], "scripts/seed.ts").unwrap().starts_with("run by `npm run seed"));
     assert!(verdict(&files, &[automated("npm run seed")], "scripts/seed.ts").is_ok());
 }
