@@ -86,7 +86,10 @@ pub(crate) struct Package {
 /// A Rust crate.
 #[derive(Clone, Debug)]
 pub(crate) struct Crate {
+    /// The name other crates use it by: its `[lib] name`, else its package name, `-` as `_`.
     pub(crate) name: String,
+    /// Its package name, as `cargo -p` takes it.
+    pub(crate) package: String,
     pub(crate) manifest: String,
     pub(crate) dir: String,
     /// The library root, when there is one.
@@ -479,7 +482,16 @@ impl Project {
         }
         bins.sort();
         bins.dedup();
-        self.crates.push(Crate { name: name.replace('-', "_"), manifest: path.to_string(), dir, lib, bins });
+        // Other crates use the library by its `[lib] name` when it has one.
+        let lib_name = value.get("lib").and_then(|lib| lib.get("name")).and_then(|n| n.as_str()).unwrap_or(&name);
+        self.crates.push(Crate {
+            name: lib_name.replace('-', "_"),
+            package: name,
+            manifest: path.to_string(),
+            dir,
+            lib,
+            bins,
+        });
     }
 
     fn read_go_mod(&mut self, files: &Files, path: &str) {

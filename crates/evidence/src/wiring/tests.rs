@@ -164,6 +164,25 @@ fn workspace_crates_are_resolved_by_name() {
 }
 
 #[test]
+fn a_library_renamed_by_lib_name_is_used_by_that_name_and_run_by_its_package_name() {
+    let files = [
+        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+        ("crates/core/Cargo.toml", "[package]\nname = \"ledger-core\"\n[lib]\nname = \"ledger\"\n"),
+        ("crates/core/src/lib.rs", "pub mod money;\n"),
+        ("crates/core/src/money.rs", "pub struct Money(pub i64);\n"),
+        ("crates/core/src/bin/seed.rs", "fn main() {}\n"),
+        ("crates/cli/Cargo.toml", "[package]\nname = \"cli\"\n[dependencies]\nledger-core = { path = \"../core\" }\n"),
+        ("crates/cli/src/main.rs", "use ledger::money::Money;\nfn main() { let _ = Money(1); }\n"),
+    ];
+    let (paths, texts) = repo(&files);
+    let run = automated("cargo run -p ledger-core --bin seed");
+    let wiring = Wiring::build(&paths, &texts, std::slice::from_ref(&run));
+    let (line, via) = wiring.uses("crates/cli/src/main.rs", "crates/core/src/money.rs").unwrap();
+    assert_eq!((line, via.as_str()), (1, "as the crate `ledger` (crates/core/Cargo.toml)"));
+    assert_eq!(wiring.run_by_plan("crates/core/src/bin/seed.rs"), Some(&run));
+}
+
+#[test]
 fn go_files_are_wired_by_module_imports_and_by_their_package() {
     let files = [
         ("go.mod", "module example.com/shop\n\ngo 1.22\n"),
