@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::project::{Framework, Project, crate_named, package_named};
+use super::project::{Framework, Project, crate_used_as, package_named};
 use super::{Edge, Files, Via, child, file_name, is_under, join, line_at, parent};
 use crate::artifacts::expand_use_tree;
 use crate::patterns::{Language, strip_comments};
@@ -667,7 +667,7 @@ fn rust(files: &Files, project: &Project, path: &str, text: &str, push: &mut imp
                 base.truncate(base.len() - supers);
                 (root.clone(), base, &segments[supers..], Via::RustPath)
             }
-            name => match crate_named(project, name).filter(|c| c.lib.is_some() && !is_under(path, &c.dir)) {
+            name => match crate_used_as(project, path, name).filter(|c| c.lib.is_some() && !is_under(path, &c.dir)) {
                 Some(found) => {
                     let lib = found.lib.clone().unwrap_or_default();
                     if let Some(id) = files.id(&lib) {

@@ -90,6 +90,8 @@ pub(crate) struct Crate {
     pub(crate) name: String,
     /// Its package name, as `cargo -p` takes it.
     pub(crate) package: String,
+    /// Dependencies it renames: (the name its code uses, `-` as `_`; the package name).
+    pub(crate) renamed: Vec<(String, String)>,
     pub(crate) manifest: String,
     pub(crate) dir: String,
     /// The library root, when there is one.
@@ -110,6 +112,8 @@ pub struct Project {
     pub(crate) packages: Vec<Package>,
     pub(crate) crates: Vec<Crate>,
     pub(crate) rust_roots: Vec<usize>,
+    /// Renamed dependencies of `[workspace.dependencies]`: (the name code uses, package name).
+    pub(crate) workspace_renames: Vec<(String, String)>,
     /// (folder, module path).
     pub(crate) go_modules: Vec<(String, String)>,
     pub(crate) python_roots: Vec<String>,
@@ -415,6 +419,19 @@ impl Project {
             Ok(value) => value,
             Err(error) => return self.unreadable(path, error.message().to_string()),
         };
+        // `alias = { package = "real-name", … }`: code uses the crate as `alias`. Renames in
+        // `[workspace.dependencies]` hold for every member that inherits them.
+        let renames = |table: Option<&toml::Value>| -> Vec<(String, String)> {
+            let dependencies = table.and_then(|t| t.as_table()).into_iter().flatten();
+            dependencies
+                .filter_map(|(alias, dependency)| {
+                    let package = dependency.get("package")?.as_str()?;
+                    Some((alias.replace('-', "_"), package.to_string()))
+                })
+                .collect()
+        };
+        let workspace_dependencies = value.get("workspace").and_then(|w| w.get("dependencies"));
+        self.workspace_renames.extend(renames(workspace_dependencies));
         let Some(package) = value.get("package").and_then(|p| p.as_table()) else { return };
         let dir = parent(path).to_string();
         let name = package.get("name").and_then(|n| n.as_str()).unwrap_or(file_name(&dir)).to_string();
@@ -484,9 +501,14 @@ impl Project {
         bins.dedup();
         // Other crates use the library by its `[lib] name` when it has one.
         let lib_name = value.get("lib").and_then(|lib| lib.get("name")).and_then(|n| n.as_str()).unwrap_or(&name);
+        let renamed = ["dependencies", "dev-dependencies", "build-dependencies"]
+            .into_iter()
+            .flat_map(|section| renames(value.get(section)))
+            .collect();
         self.crates.push(Crate {
             name: lib_name.replace('-', "_"),
             package: name,
+            renamed,
             manifest: path.to_string(),
             dir,
             lib,
@@ -712,6 +734,18 @@ fn balanced(code: &str, open: usize) -> &str {
 /// A crate by the name code uses for it (`my_crate`).
 pub(crate) fn crate_named<'p>(project: &'p Project, name: &str) -> Option<&'p Crate> {
     project.crates.iter().find(|c| c.name == name)
+}
+
+/// The crate that the code of `from` means by `name`: a dependency its crate renames
+/// (`alias = { package = "…" }`, also through `[workspace.dependencies]`), else the crate
+/// named so.
+pub(crate) fn crate_used_as<'p>(project: &'p Project, from: &str, name: &str) -> Option<&'p Crate> {
+    let user = project.crates.iter().filter(|c| super::is_under(from, &c.dir)).max_by_key(|c| c.dir.len());
+    let renamed = user.into_iter().flat_map(|c| &c.renamed).chain(&project.workspace_renames);
+    match renamed.into_iter().find(|(alias, _)| alias == name) {
+        Some((_, package)) => project.crates.iter().find(|c| &c.package == package),
+        None => crate_named(project, name),
+    }
 }
 
 /// A JS package by name.

@@ -164,6 +164,31 @@ fn workspace_crates_are_resolved_by_name() {
 }
 
 #[test]
+fn a_renamed_dependency_is_resolved_by_the_name_its_user_gives_it() {
+    let files = [
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nmodel = { package = \"ledger-core\", path = \"crates/core\" }\n",
+        ),
+        ("crates/core/Cargo.toml", "[package]\nname = \"ledger-core\"\n"),
+        ("crates/core/src/lib.rs", "pub mod money;\n"),
+        ("crates/core/src/money.rs", "pub struct Money(pub i64);\n"),
+        (
+            "crates/cli/Cargo.toml",
+            "[package]\nname = \"cli\"\n[dependencies]\nbooks = { package = \"ledger-core\", path = \"../core\" }\n",
+        ),
+        ("crates/cli/src/main.rs", "use books::money::Money;\nfn main() { let _ = Money(1); }\n"),
+        ("crates/web/Cargo.toml", "[package]\nname = \"web\"\n[dependencies]\nmodel.workspace = true\n"),
+        ("crates/web/src/main.rs", "fn main() { let _ = model::money::Money(1); }\n"),
+    ];
+    let (paths, texts) = repo(&files);
+    let wiring = Wiring::build(&paths, &texts, &[]);
+    let (line, via) = wiring.uses("crates/cli/src/main.rs", "crates/core/src/money.rs").unwrap();
+    assert_eq!((line, via.as_str()), (1, "as the crate `ledger_core` (crates/core/Cargo.toml)"));
+    assert!(wiring.uses("crates/web/src/main.rs", "crates/core/src/money.rs").is_some());
+}
+
+#[test]
 fn a_library_renamed_by_lib_name_is_used_by_that_name_and_run_by_its_package_name() {
     let files = [
         ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
