@@ -457,8 +457,9 @@ fn package_parts(specifier: &str) -> (&str, &str) {
 }
 
 /// The source file behind a package's entry (`./dist/index.js`): the file itself, or, for
-/// build output, its source through tsconfig's `outDir`/`rootDir` (else `dist/`, `build/`,
-/// `lib/`, `out/` read as `src/`).
+/// build output, its source through tsconfig's `outDir`/`rootDir` (else a SvelteKit library's
+/// `dist/` read as `src/lib/`, as svelte-package builds it, and `dist/`, `build/`, `lib/`,
+/// `out/` read as `src/`).
 pub(super) fn package_target(files: &Files, project: &Project, dir: &str, target: &str) -> Option<usize> {
     let path = join(dir, target)?;
     if let Some(id) = with_extensions(files, &path, JS_EXTENSIONS) {
@@ -475,6 +476,18 @@ pub(super) fn package_target(files: &Files, project: &Project, dir: &str, target
     }
     let relative = stem.strip_prefix(dir).map_or(stem, |r| r.trim_start_matches('/'));
     let (first, rest) = relative.split_once('/')?;
+    if first == "dist" && project.uses(&path, Framework::SvelteKit).is_some() {
+        // svelte-package builds a SvelteKit library's `$lib` folder (src/lib) into dist/.
+        let lib = project
+            .aliases
+            .iter()
+            .find(|alias| alias.pattern == "$lib" && alias.scope == dir)
+            .and_then(|alias| alias.targets.first().cloned())
+            .unwrap_or_else(|| child(dir, "src/lib"));
+        if let Some(id) = with_extensions(files, &child(&lib, rest), JS_EXTENSIONS) {
+            return Some(id);
+        }
+    }
     ["dist", "build", "lib", "out"]
         .contains(&first)
         .then(|| with_extensions(files, &child(dir, &format!("src/{rest}")), JS_EXTENSIONS))
