@@ -215,7 +215,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
         Event::RunVerified { verdict, must_haves, automated, manual } => {
             let mut text = format!("verification: {verdict}");
             for m in must_haves {
-                text.push_str(&format!("\n       {} {} {}: {}", m.verdict, m.kind, code(&m.item), m.evidence));
+                // Evidence quoting an agent's output has line breaks: keep them under the verdict.
+                let evidence = m.evidence.trim_end().replace('\n', "\n         ");
+                text.push_str(&format!("\n       {} {} {}: {evidence}", m.verdict, m.kind, code(&m.item)));
             }
             for a in automated {
                 let mark = match a.status {

@@ -396,9 +396,9 @@ impl Report {
                         out,
                         "| {} | {} | {} | {} |",
                         m.kind,
-                        m.item.replace('|', "\\|"),
+                        table_cell(&m.item),
                         m.verdict,
-                        m.evidence.replace('|', "\\|")
+                        table_cell(&m.evidence)
                     );
                 }
                 let _ = writeln!(out);
@@ -547,6 +547,12 @@ fn gate_round_markdown(out: &mut String, checked: &GateRound) {
     let _ = writeln!(out);
 }
 
+/// `text` as a Markdown table cell: on one line (an agent's output quoted in evidence has line
+/// breaks, and one would end the row), `|` escaped.
+fn table_cell(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
+}
+
 /// `text` cut to at most `max` characters, with `…` when something was cut.
 pub fn ellipsize(text: &str, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {
@@ -577,6 +583,12 @@ fn xml(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::events::RunState;
+
+    #[test]
+    fn a_table_cell_is_one_line_with_its_bars_escaped() {
+        let evidence = "no answer: the agent exited with code 1\nmy-agent: no key | set one\n";
+        assert_eq!(table_cell(evidence), "no answer: the agent exited with code 1 my-agent: no key \\| set one");
+    }
 
     fn envelope(seq: u64, event: Event) -> Envelope {
         Envelope { run: "r".into(), seq, at_ms: seq, event }

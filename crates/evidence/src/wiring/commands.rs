@@ -195,7 +195,7 @@ fn cargo(files: &Files, project: &Project, cwd: &str, args: &[String], out: &mut
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|at| args.get(at + 1)).map(String::as_str);
     let package = value("-p").or_else(|| value("--package"));
     let owner = project.crates.iter().filter(|c| match package {
-        Some(name) => c.name == name.replace('-', "_"),
+        Some(name) => c.package.replace('-', "_") == name.replace('-', "_"),
         None => super::is_under(&child(cwd, "Cargo.toml"), &c.dir) || c.dir == cwd,
     });
     for found in owner {

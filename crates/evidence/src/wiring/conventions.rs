@@ -24,7 +24,8 @@ pub enum Convention {
     NextAppRoute(String),
     /// Next.js `pages/**`.
     NextPage,
-    /// Next.js `middleware.ts`, `instrumentation.ts`.
+    /// Next.js `proxy.ts` (Next.js 16's name for middleware), `middleware.ts`,
+    /// `instrumentation.ts`.
     NextMiddleware,
     /// Nuxt's `pages/`, `layouts/`, `server/api/`, `plugins/`, `middleware/`, `app.vue`.
     Nuxt(String),
@@ -74,7 +75,7 @@ impl fmt::Display for Convention {
             Convention::SvelteKitServiceWorker => write!(f, "SvelteKit's service worker"),
             Convention::NextAppRoute(kind) => write!(f, "a Next.js app router `{kind}` file"),
             Convention::NextPage => write!(f, "a Next.js page (pages/)"),
-            Convention::NextMiddleware => write!(f, "a Next.js middleware or instrumentation file"),
+            Convention::NextMiddleware => write!(f, "a Next.js proxy, middleware or instrumentation file"),
             Convention::Nuxt(dir) => write!(f, "a Nuxt `{dir}` file"),
             Convention::AstroPage => write!(f, "an Astro page (src/pages)"),
             Convention::RemixRoute => write!(f, "a Remix / React Router route module (app/)"),
@@ -187,7 +188,13 @@ pub(crate) fn entry_point(files: &Files, project: &Project, path: &str) -> Optio
         if rel.starts_with("pages/") && script {
             return Some(Convention::NextPage);
         }
-        if matches!(stem, "middleware" | "instrumentation") && !rel.contains('/') && script {
+        // Next.js 16 renamed middleware.ts to proxy.ts; before 16 a proxy.ts is an ordinary file.
+        let next_major = project.uses(path, Framework::Next).and_then(|package| package.next_major);
+        let proxy = stem == "proxy" && next_major.is_none_or(|major| major >= 16);
+        if (proxy || matches!(stem, "middleware" | "instrumentation" | "instrumentation-client"))
+            && !rel.contains('/')
+            && script
+        {
             return Some(Convention::NextMiddleware);
         }
     }

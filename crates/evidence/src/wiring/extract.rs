@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::project::{Framework, Project, crate_named, package_named};
+use super::project::{Framework, Project, crate_used_as, package_named};
 use super::{Edge, Files, Via, child, file_name, is_under, join, line_at, parent};
 use crate::artifacts::expand_use_tree;
 use crate::patterns::{Language, strip_comments};
@@ -457,8 +457,9 @@ fn package_parts(specifier: &str) -> (&str, &str) {
 }
 
 /// The source file behind a package's entry (`./dist/index.js`): the file itself, or, for
-/// build output, its source through tsconfig's `outDir`/`rootDir` (else `dist/`, `build/`,
-/// `lib/`, `out/` read as `src/`).
+/// build output, its source through tsconfig's `outDir`/`rootDir` (else a SvelteKit library's
+/// `dist/` read as `src/lib/`, as svelte-package builds it, and `dist/`, `build/`, `lib/`,
+/// `out/` read as `src/`).
 pub(super) fn package_target(files: &Files, project: &Project, dir: &str, target: &str) -> Option<usize> {
     let path = join(dir, target)?;
     if let Some(id) = with_extensions(files, &path, JS_EXTENSIONS) {
@@ -475,6 +476,18 @@ pub(super) fn package_target(files: &Files, project: &Project, dir: &str, target
     }
     let relative = stem.strip_prefix(dir).map_or(stem, |r| r.trim_start_matches('/'));
     let (first, rest) = relative.split_once('/')?;
+    if first == "dist" && project.uses(&path, Framework::SvelteKit).is_some() {
+        // svelte-package builds a SvelteKit library's `$lib` folder (src/lib) into dist/.
+        let lib = project
+            .aliases
+            .iter()
+            .find(|alias| alias.pattern == "$lib" && alias.scope == dir)
+            .and_then(|alias| alias.targets.first().cloned())
+            .unwrap_or_else(|| child(dir, "src/lib"));
+        if let Some(id) = with_extensions(files, &child(&lib, rest), JS_EXTENSIONS) {
+            return Some(id);
+        }
+    }
     ["dist", "build", "lib", "out"]
         .contains(&first)
         .then(|| with_extensions(files, &child(dir, &format!("src/{rest}")), JS_EXTENSIONS))
@@ -667,7 +680,7 @@ fn rust(files: &Files, project: &Project, path: &str, text: &str, push: &mut imp
                 base.truncate(base.len() - supers);
                 (root.clone(), base, &segments[supers..], Via::RustPath)
             }
-            name => match crate_named(project, name).filter(|c| c.lib.is_some() && !is_under(path, &c.dir)) {
+            name => match crate_used_as(project, path, name).filter(|c| c.lib.is_some() && !is_under(path, &c.dir)) {
                 Some(found) => {
                     let lib = found.lib.clone().unwrap_or_default();
                     if let Some(id) = files.id(&lib) {
@@ -988,7 +1001,7 @@ pub(super) fn go_package_name(text: &str) -> Option<String> {
 
 fn go(files: &Files, project: &Project, edges: &mut Vec<Edge>) {
     static IMPORT_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"(?m)^\s*(?:import\s+)?([\w.]+\s+)?"([^"]+)"\s*$"#).expect("go import"));
+        LazyLock::new(|| Regex::new(r#"(?m)^[ \t]*(?:import\s+)?([\w.]+\s+)?"([^"]+)"\s*$"#).expect("go import"));
     static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?m)^(?:func[ \t]+(\w+)|type[ \t]+(\w+)|var[ \t]+(\w+)|const[ \t]+(\w+))").expect("go declaration")
     });
@@ -1246,7 +1259,7 @@ fn fixtures(files: &Files, edges: &mut Vec<Edge>) {
         Regex::new(r"(?m)^@(?:pytest\.)?fixture\b[^\n]*\n(?:@[^\n]*\n)*(?:async\s+)?def\s+(\w+)").expect("fixture")
     });
     static TEST: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?m)^\s*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)").expect("test function"));
+        LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)").expect("test function"));
     for (conftest, path) in files.paths.iter().enumerate().filter(|(_, p)| file_name(p) == "conftest.py") {
         let Some(text) = files.texts[conftest] else { continue };
         let names: HashSet<String> = FIXTURE.captures_iter(text).map(|caps| caps[1].to_string()).collect();

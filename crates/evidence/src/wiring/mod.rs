@@ -184,7 +184,6 @@ impl fmt::Display for Wired<'_> {
                 line,
                 via:
                     via @ (Via::Runs { .. }
-                    | Via::Manifest { .. }
                     | Via::Template { .. }
                     | Via::GoEmbed { .. }
                     | Via::RouteConfig
@@ -192,6 +191,12 @@ impl fmt::Display for Wired<'_> {
                     | Via::Served { .. }),
             } => {
                 write!(f, "{via} at {by}:{line}")
+            }
+            Wired::Used { by, line, via: Via::Manifest { field } } => {
+                write!(f, "an entry point: {field} at {by}:{line}")
+            }
+            Wired::Used { by, line, via: Via::Fixture { name } } => {
+                write!(f, "its pytest fixture `{name}` is used at {by}:{line}")
             }
             Wired::Used { by, line, via: Via::RustMod } => write!(f, "declared by `mod` at {by}:{line}"),
             Wired::Used { by, line, via } => write!(f, "imported at {by}:{line} {via}"),

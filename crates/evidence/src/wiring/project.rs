@@ -1,7 +1,8 @@
 //! The project model: what the repository's config files say about resolution, read once.
 //!
 //! - JS/TS: tsconfig/jsconfig `paths` and `baseUrl` through `extends` (relative files of the
-//!   repository), `outDir`/`rootDir`; SvelteKit's `$lib` and `kit.alias` (svelte.config.js);
+//!   repository), `outDir`/`rootDir`; SvelteKit's `$lib` and `kit.alias` (svelte.config.js, or
+//!   `sveltekit({…})` in vite.config.ts when there is none);
 //!   Vite's `resolve.alias` in its static object and array forms; package.json `name`,
 //!   entries (`main`, `module`, `bin`, `exports`, `svelte`, `types`), `imports` and `scripts`;
 //!   the frameworks a package uses (from its dependencies and config files).
@@ -77,12 +78,20 @@ pub(crate) struct Package {
     pub(crate) subpaths: Vec<(String, String)>,
     pub(crate) scripts: Vec<(String, String)>,
     pub(crate) frameworks: HashSet<Framework>,
+    /// The major version of `next` its dependencies ask for, when they name one
+    /// (`16.0.1`, `^16`, `~15.4.0`; not `latest` or `canary`).
+    pub(crate) next_major: Option<u32>,
 }
 
 /// A Rust crate.
 #[derive(Clone, Debug)]
 pub(crate) struct Crate {
+    /// The name other crates use it by: its `[lib] name`, else its package name, `-` as `_`.
     pub(crate) name: String,
+    /// Its package name, as `cargo -p` takes it.
+    pub(crate) package: String,
+    /// Dependencies it renames: (the name its code uses, `-` as `_`; the package name).
+    pub(crate) renamed: Vec<(String, String)>,
     pub(crate) manifest: String,
     pub(crate) dir: String,
     /// The library root, when there is one.
@@ -103,6 +112,8 @@ pub struct Project {
     pub(crate) packages: Vec<Package>,
     pub(crate) crates: Vec<Crate>,
     pub(crate) rust_roots: Vec<usize>,
+    /// Renamed dependencies of `[workspace.dependencies]`: (the name code uses, package name).
+    pub(crate) workspace_renames: Vec<(String, String)>,
     /// (folder, module path).
     pub(crate) go_modules: Vec<(String, String)>,
     pub(crate) python_roots: Vec<String>,
@@ -250,7 +261,10 @@ impl Project {
         }
         for field in ["dependencies", "devDependencies", "peerDependencies"] {
             let Some(dependencies) = value[field].as_object() else { continue };
-            for name in dependencies.keys() {
+            for (name, version) in dependencies {
+                if name == "next" {
+                    package.next_major = version.as_str().and_then(major_version);
+                }
                 let framework = match name.as_str() {
                     "@sveltejs/kit" => Framework::SvelteKit,
                     "next" => Framework::Next,
@@ -341,13 +355,18 @@ impl Project {
 
     /// svelte.config.js: `$lib` (or `kit.files.lib`) and `kit.alias`.
     fn read_svelte_config(&mut self, files: &Files, path: &str) {
-        let dir = parent(path).to_string();
         let text = files.text(path).unwrap_or("");
         let code = crate::patterns::strip_comments(crate::patterns::Language::JavaScript, text, false);
+        self.add_kit_aliases(path, &code);
+    }
+
+    /// `$lib` (or `files.lib`) and `alias` of a SvelteKit config, read from svelte.config.js
+    /// or from the options of `sveltekit({…})` in vite.config.ts.
+    fn add_kit_aliases(&mut self, path: &str, code: &str) {
+        let dir = parent(path).to_string();
         static LIB: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r#"\blib\s*:\s*["']([^"']+)["']"#).expect("kit.files.lib"));
-        let lib =
-            LIB.captures(&code).map_or("src/lib".to_string(), |caps| caps[1].trim_start_matches("./").to_string());
+        let lib = LIB.captures(code).map_or("src/lib".to_string(), |caps| caps[1].trim_start_matches("./").to_string());
         let lib = join(&dir, &lib).unwrap_or(lib);
         self.aliases.push(Alias {
             scope: dir.clone(),
@@ -356,7 +375,7 @@ impl Project {
             config: path.to_string(),
             prefix: true,
         });
-        for (pattern, target) in static_aliases(&code) {
+        for (pattern, target) in static_aliases(code) {
             if let Some(target) = join(&dir, &target) {
                 let prefix = !pattern.contains('*');
                 self.aliases.push(Alias {
@@ -370,11 +389,17 @@ impl Project {
         }
     }
 
-    /// vite.config.*: `resolve.alias` in its static forms.
+    /// vite.config.*: `resolve.alias` in its static forms. Without a svelte.config.* beside it
+    /// (`sv create` no longer writes one), `sveltekit({…})` here holds the SvelteKit config.
     fn read_vite_config(&mut self, files: &Files, path: &str) {
         let dir = parent(path).to_string();
         let text = files.text(path).unwrap_or("");
         let code = crate::patterns::strip_comments(crate::patterns::Language::JavaScript, text, false);
+        let svelte_config_beside =
+            files.paths.iter().any(|other| parent(other) == dir && file_name(other).starts_with("svelte.config."));
+        if code.contains("sveltekit(") && !svelte_config_beside {
+            return self.add_kit_aliases(path, &code);
+        }
         for (pattern, target) in static_aliases(&code) {
             if let Some(target) = join(&dir, &target) {
                 self.aliases.push(Alias {
@@ -394,6 +419,19 @@ impl Project {
             Ok(value) => value,
             Err(error) => return self.unreadable(path, error.message().to_string()),
         };
+        // `alias = { package = "real-name", … }`: code uses the crate as `alias`. Renames in
+        // `[workspace.dependencies]` hold for every member that inherits them.
+        let renames = |table: Option<&toml::Value>| -> Vec<(String, String)> {
+            let dependencies = table.and_then(|t| t.as_table()).into_iter().flatten();
+            dependencies
+                .filter_map(|(alias, dependency)| {
+                    let package = dependency.get("package")?.as_str()?;
+                    Some((alias.replace('-', "_"), package.to_string()))
+                })
+                .collect()
+        };
+        let workspace_dependencies = value.get("workspace").and_then(|w| w.get("dependencies"));
+        self.workspace_renames.extend(renames(workspace_dependencies));
         let Some(package) = value.get("package").and_then(|p| p.as_table()) else { return };
         let dir = parent(path).to_string();
         let name = package.get("name").and_then(|n| n.as_str()).unwrap_or(file_name(&dir)).to_string();
@@ -461,7 +499,21 @@ impl Project {
         }
         bins.sort();
         bins.dedup();
-        self.crates.push(Crate { name: name.replace('-', "_"), manifest: path.to_string(), dir, lib, bins });
+        // Other crates use the library by its `[lib] name` when it has one.
+        let lib_name = value.get("lib").and_then(|lib| lib.get("name")).and_then(|n| n.as_str()).unwrap_or(&name);
+        let renamed = ["dependencies", "dev-dependencies", "build-dependencies"]
+            .into_iter()
+            .flat_map(|section| renames(value.get(section)))
+            .collect();
+        self.crates.push(Crate {
+            name: lib_name.replace('-', "_"),
+            package: name,
+            renamed,
+            manifest: path.to_string(),
+            dir,
+            lib,
+            bins,
+        });
     }
 
     fn read_go_mod(&mut self, files: &Files, path: &str) {
@@ -553,6 +605,13 @@ impl Project {
             }
         }
     }
+}
+
+/// The major version a dependency's range starts at: `^16.0.1`, `~15.4`, `>=16`, `16`.
+fn major_version(range: &str) -> Option<u32> {
+    let digits = range.trim_start_matches(['^', '~', '>', '=', 'v', ' ']);
+    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    digits[..end].parse().ok()
 }
 
 fn is_tsconfig(name: &str) -> bool {
@@ -675,6 +734,18 @@ fn balanced(code: &str, open: usize) -> &str {
 /// A crate by the name code uses for it (`my_crate`).
 pub(crate) fn crate_named<'p>(project: &'p Project, name: &str) -> Option<&'p Crate> {
     project.crates.iter().find(|c| c.name == name)
+}
+
+/// The crate that the code of `from` means by `name`: a dependency its crate renames
+/// (`alias = { package = "…" }`, also through `[workspace.dependencies]`), else the crate
+/// named so.
+pub(crate) fn crate_used_as<'p>(project: &'p Project, from: &str, name: &str) -> Option<&'p Crate> {
+    let user = project.crates.iter().filter(|c| super::is_under(from, &c.dir)).max_by_key(|c| c.dir.len());
+    let renamed = user.into_iter().flat_map(|c| &c.renamed).chain(&project.workspace_renames);
+    match renamed.into_iter().find(|(alias, _)| alias == name) {
+        Some((_, package)) => project.crates.iter().find(|c| &c.package == package),
+        None => crate_named(project, name),
+    }
 }
 
 /// A JS package by name.

@@ -164,6 +164,50 @@ fn workspace_crates_are_resolved_by_name() {
 }
 
 #[test]
+fn a_renamed_dependency_is_resolved_by_the_name_its_user_gives_it() {
+    let files = [
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nmodel = { package = \"ledger-core\", path = \"crates/core\" }\n",
+        ),
+        ("crates/core/Cargo.toml", "[package]\nname = \"ledger-core\"\n"),
+        ("crates/core/src/lib.rs", "pub mod money;\n"),
+        ("crates/core/src/money.rs", "pub struct Money(pub i64);\n"),
+        (
+            "crates/cli/Cargo.toml",
+            "[package]\nname = \"cli\"\n[dependencies]\nbooks = { package = \"ledger-core\", path = \"../core\" }\n",
+        ),
+        ("crates/cli/src/main.rs", "use books::money::Money;\nfn main() { let _ = Money(1); }\n"),
+        ("crates/web/Cargo.toml", "[package]\nname = \"web\"\n[dependencies]\nmodel.workspace = true\n"),
+        ("crates/web/src/main.rs", "fn main() { let _ = model::money::Money(1); }\n"),
+    ];
+    let (paths, texts) = repo(&files);
+    let wiring = Wiring::build(&paths, &texts, &[]);
+    let (line, via) = wiring.uses("crates/cli/src/main.rs", "crates/core/src/money.rs").unwrap();
+    assert_eq!((line, via.as_str()), (1, "as the crate `ledger_core` (crates/core/Cargo.toml)"));
+    assert!(wiring.uses("crates/web/src/main.rs", "crates/core/src/money.rs").is_some());
+}
+
+#[test]
+fn a_library_renamed_by_lib_name_is_used_by_that_name_and_run_by_its_package_name() {
+    let files = [
+        ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+        ("crates/core/Cargo.toml", "[package]\nname = \"ledger-core\"\n[lib]\nname = \"ledger\"\n"),
+        ("crates/core/src/lib.rs", "pub mod money;\n"),
+        ("crates/core/src/money.rs", "pub struct Money(pub i64);\n"),
+        ("crates/core/src/bin/seed.rs", "fn main() {}\n"),
+        ("crates/cli/Cargo.toml", "[package]\nname = \"cli\"\n[dependencies]\nledger-core = { path = \"../core\" }\n"),
+        ("crates/cli/src/main.rs", "use ledger::money::Money;\nfn main() { let _ = Money(1); }\n"),
+    ];
+    let (paths, texts) = repo(&files);
+    let run = automated("cargo run -p ledger-core --bin seed");
+    let wiring = Wiring::build(&paths, &texts, std::slice::from_ref(&run));
+    let (line, via) = wiring.uses("crates/cli/src/main.rs", "crates/core/src/money.rs").unwrap();
+    assert_eq!((line, via.as_str()), (1, "as the crate `ledger` (crates/core/Cargo.toml)"));
+    assert_eq!(wiring.run_by_plan("crates/core/src/bin/seed.rs"), Some(&run));
+}
+
+#[test]
 fn go_files_are_wired_by_module_imports_and_by_their_package() {
     let files = [
         ("go.mod", "module example.com/shop\n\ngo 1.22\n"),
@@ -334,7 +378,7 @@ fn python_entry_points_scripts_and_fixtures() {
         ("src/tally/cli.py", "def main():\n    print(1)\n"),
         ("src/tally/__main__.py", "from tally.cli import main\nmain()\n"),
         ("tests/conftest.py", "import pytest\n\n@pytest.fixture\ndef ledger():\n    return []\n"),
-        ("tests/test_cli.py", "def test_cli(ledger):\n    assert ledger == []\n"),
+        ("tests/test_cli.py", "import json\n\n\ndef test_cli(ledger):\n    assert ledger == []\n"),
         ("tests/helpers.py", "def unused():\n    return 1\n"),
         ("Makefile", "seed:\n\tpython3 scripts/seed.py --fast\n"),
         ("scripts/seed.py", "print('seeded')\n"),
@@ -350,6 +394,10 @@ fn python_entry_points_scripts_and_fixtures() {
         "as its pyproject.toml [project.scripts] `tally`"
     );
     assert_eq!(wiring.uses("tests/test_cli.py", "tests/conftest.py").unwrap().1, "using the pytest fixture `ledger`");
+    assert_eq!(
+        verdict(&files, &[], "tests/conftest.py").unwrap(),
+        "its pytest fixture `ledger` is used at tests/test_cli.py:4"
+    );
     assert_eq!(
         verdict(&files, &[], "tests/test_cli.py").unwrap(),
         "an entry point: a test file pytest or unittest discovery collects"
@@ -393,7 +441,10 @@ fn package_json_scripts_and_dist_entries_map_to_sources() {
         ("src/cli.ts", "console.log('hi');\n"),
         ("scripts/seed.ts", "console.log('seed');\n"),
     ];
-    assert_eq!(verdict(&files, &[], "src/cli.ts").unwrap(), "as its package.json `bin` `cli` at package.json:1");
+    assert_eq!(
+        verdict(&files, &[], "src/cli.ts").unwrap(),
+        "an entry point: package.json `bin` `cli` at package.json:1"
+    );
     assert!(verdict(&files, &[], "scripts/seed.ts").unwrap().starts_with("run by `npm run seed"));
     assert!(verdict(&files, &[automated("npm run seed")], "scripts/seed.ts").is_ok());
 }
