@@ -334,3 +334,21 @@ fn a_cargo_lane_builds_in_its_own_target_dir_kept_warm_across_its_tasks() {
     let tree = git(dir.path(), &["ls-tree", "-r", "--name-only", "wavecrew/M1"]);
     assert!(tree.contains("out-1.2.txt") && !tree.lines().any(|l| l.starts_with("target")), "{tree}");
 }
+
+#[test]
+fn a_cargo_project_without_target_gets_no_setup_advice_its_lanes_build_it() {
+    let dir = repo(
+        &[
+            ("Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+            ("Cargo.lock", "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n"),
+            ("src/main.rs", "fn main() {}\n"),
+            (".gitignore", "/target\n"),
+        ],
+        &[("1.1", "`true`")],
+        &json!({"tasks": {"1.1": [[write("out.txt", "x\n")]]}}),
+    );
+    let text = dry_run(dir.path());
+    // `cargo fetch` would put nothing in the lane: each lane builds in its own CARGO_TARGET_DIR.
+    assert!(!text.contains("Cargo.lock is here but"), "{text}");
+    assert!(!text.contains("cargo fetch"), "{text}");
+}

@@ -20,14 +20,16 @@ use sha2::Digest;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// Lockfiles wavecrew recognises, the folder each fills, and the command that fills it.
-const LOCKFILES: &[(&str, &str, &str)] = &[
-    ("package-lock.json", "node_modules", "npm ci"),
-    ("pnpm-lock.yaml", "node_modules", "pnpm install --frozen-lockfile"),
-    ("yarn.lock", "node_modules", "yarn install --frozen-lockfile"),
-    ("uv.lock", ".venv", "uv sync --frozen"),
-    ("poetry.lock", ".venv", "poetry install --no-root"),
-    ("Cargo.lock", "target", "cargo fetch"),
+/// Lockfiles wavecrew recognises, the folder each fills, the command that fills it, and whether
+/// a lane without that folder needs a person's setup. Cargo's `target/` does not: each lane
+/// builds in its own `CARGO_TARGET_DIR`, and cargo fetches what the build needs by itself.
+const LOCKFILES: &[(&str, &str, &str, bool)] = &[
+    ("package-lock.json", "node_modules", "npm ci", true),
+    ("pnpm-lock.yaml", "node_modules", "pnpm install --frozen-lockfile", true),
+    ("yarn.lock", "node_modules", "yarn install --frozen-lockfile", true),
+    ("uv.lock", ".venv", "uv sync --frozen", true),
+    ("poetry.lock", ".venv", "poetry install --no-root", true),
+    ("Cargo.lock", "target", "cargo fetch", false),
 ];
 
 /// What the configuration says about worktrees (`[worktree]` in `wavecrew.toml`).
@@ -220,19 +222,21 @@ impl Provision {
 
         // Lockfiles: seed their folder from the main tree, or say how to configure a setup.
         let mut detected_inputs = Vec::new();
-        for &(lockfile, folder, command) in LOCKFILES {
+        for &(lockfile, folder, command, needs_setup) in LOCKFILES {
             if !root.join(lockfile).is_file() {
                 continue;
             }
             detected_inputs.push(lockfile.to_owned());
-            provision.expected.push((folder.to_owned(), command.to_owned()));
+            if needs_setup {
+                provision.expected.push((folder.to_owned(), command.to_owned()));
+            }
             if settings.setup.is_some() {
                 continue;
             }
             let present = ignored.iter().any(|f| f.starts_with(folder));
             if present {
                 patterns.push(format!("/{folder}/"));
-            } else {
+            } else if needs_setup {
                 provision.advice.push(format!(
                     "{lockfile} is here but {folder}/ is not: lanes will not have it; set `setup = \"{command}\"` under [worktree] in wavecrew.toml"
                 ));
