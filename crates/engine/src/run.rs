@@ -139,6 +139,16 @@ pub struct Options {
     pub backend: crate::backend::BackendChoice,
 }
 
+impl Options {
+    /// Tasks running at once for a plan with `schedule`: `-j`, else one per agent of the plan
+    /// (tasks on no agent's row share one default lane). Also the most lane worktrees a run makes.
+    pub fn tasks_at_once(&self, schedule: &Schedule) -> usize {
+        let named = schedule.lanes().iter().filter(|l| !l.default).count();
+        let defaults = usize::from(schedule.lanes().iter().any(|l| l.default));
+        self.jobs.unwrap_or(named + defaults).max(1)
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -752,9 +762,7 @@ async fn execute(ctx: Arc<Ctx>, prior: HashMap<TaskId, (bool, u32)>) -> Result<S
         .collect();
     let lane_index: HashMap<TaskId, usize> =
         ctx.schedule.lanes().iter().enumerate().flat_map(|(i, lane)| lane.tasks.iter().map(move |&t| (t, i))).collect();
-    let named = ctx.schedule.lanes().iter().filter(|l| !l.default).count();
-    let defaults = usize::from(ctx.schedule.lanes().iter().any(|l| l.default));
-    let jobs = ctx.options.jobs.unwrap_or(named + defaults).max(1);
+    let jobs = ctx.options.tasks_at_once(&ctx.schedule);
 
     // What each task waits for, worked out once: the loop below asks after every event.
     let waits: HashMap<TaskId, Vec<TaskId>> =

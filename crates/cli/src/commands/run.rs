@@ -525,10 +525,7 @@ fn agree_to_copies(provision: &engine::provision::Provision, worktrees: Option<u
 
 /// How many worktrees a run of `plan` makes at most: one per task running at once.
 fn worktrees_at_most(plan: &plan::Plan, options: &Options) -> usize {
-    let schedule = plan::Schedule::new(plan);
-    let named = schedule.lanes().iter().filter(|l| !l.default).count();
-    let defaults = usize::from(schedule.lanes().iter().any(|l| l.default));
-    options.jobs.unwrap_or(named + defaults).max(1)
+    options.tasks_at_once(&plan::Schedule::new(plan))
 }
 
 /// Returns at Ctrl-C or SIGTERM.
