@@ -931,19 +931,10 @@ fn normalize(path: &str) -> String {
     parts.join("/")
 }
 
-/// `relative` resolved against directory `dir`; `None` when it climbs above the repo root.
+/// `relative` resolved against directory `dir`; `None` when it climbs above the repo root. A
+/// leading `/` is read from `dir` too: callers that mean the repo root check for it first.
 fn join(dir: &str, relative: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|part| !part.is_empty()).collect();
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            _ => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
+    crate::wiring::join(dir, relative.trim_start_matches('/'))
 }
 
 /// The directory of `path`, "" for a file at the root.
