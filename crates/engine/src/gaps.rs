@@ -1170,6 +1170,7 @@ make test    # 0 failures
             checkpoints: Vec::new(),
             gates,
             verification,
+            timeline: Default::default(),
         }
     }
 

@@ -26,4 +26,5 @@ pub mod run;
 pub mod settings;
 pub mod skills;
 pub mod slurm;
+pub mod timeline;
 pub mod verify;
