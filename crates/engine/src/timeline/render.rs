@@ -22,8 +22,8 @@ fn glyph(phase: Phase, critical: bool) -> char {
 }
 
 /// What the chart's characters mean.
-pub const LEGEND: &str = "= agent  v Verify  g git  p preparing the lane  r gate round  . waiting for a person  \
-                          l limit; on the critical path: # V G P R : L";
+pub const LEGEND: &str = "= agent  v Verify  g git  p preparing the lane  r gate round  . waiting for a person\n\
+                          l limit      on the critical path: # V G P R : L";
 
 /// `ms` for people: `850ms`, `12.3s`, `4m 05s`, `2h 03m`.
 pub fn duration(ms: u64) -> String {
