@@ -4,6 +4,7 @@
 use engine::events::{Envelope, Event, TaskState};
 use engine::journal::{Journal, JournalError, RunRecord};
 use engine::report::{CheckpointAnswer, GateReport, Report, Verification, VerifyResult};
+use engine::timeline::Timeline;
 use plan::{Plan, Schedule, TaskId};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -162,6 +163,8 @@ pub(crate) struct Room {
     lanes: Vec<LaneView>,
     graph: Graph,
     gates: Vec<GateReport>,
+    /// Where the run's time went: the room draws it as a Gantt chart of its lanes.
+    timeline: Timeline,
     verification: Option<Verification>,
     checkpoints: Vec<CheckpointAnswer>,
     can_act: bool,
@@ -264,6 +267,7 @@ pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act
         tasks,
         lanes,
         gates: report.gates,
+        timeline: report.timeline,
         verification: report.verification,
         checkpoints: report.checkpoints,
         can_act,
