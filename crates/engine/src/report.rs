@@ -540,7 +540,7 @@ fn waits_of(run: &RunRecord) -> Waits {
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
     let mode = match run.settings() {
         Recorded::Settings(settings) => settings.options.schedule,
-        Recorded::Nothing | Recorded::Newer(_) => crate::run::ScheduleMode::default(),
+        Recorded::Nothing | Recorded::Newer(_) => crate::options::ScheduleMode::default(),
     };
     Waits::of_plan(&plan, &plan::Schedule::new(&plan), mode)
 }

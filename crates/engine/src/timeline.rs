@@ -60,7 +60,7 @@
 mod render;
 
 use crate::events::{Envelope, Event, LaneInfo};
-use crate::run::ScheduleMode;
+use crate::options::ScheduleMode;
 use plan::{Plan, Schedule};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -221,13 +221,13 @@ impl Waits {
     }
 
     /// The waits of `plan`'s tasks as the scheduler sees them with `mode`
-    /// ([`crate::run::waits_for`]).
+    /// ([`crate::graph::waits_for`]).
     pub fn of_plan(plan: &Plan, schedule: &Schedule, mode: ScheduleMode) -> Waits {
         Waits(
             plan.tasks
                 .iter()
                 .map(|task| {
-                    let waits = crate::run::waits_for(plan, schedule, mode, task.id);
+                    let waits = crate::graph::waits_for(plan, schedule, mode, task.id);
                     (task.id.to_string(), waits.iter().map(ToString::to_string).collect())
                 })
                 .collect(),
