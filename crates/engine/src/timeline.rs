@@ -29,7 +29,8 @@
 //! people included: that is how long it held back the tasks after it. A gate round has no event
 //! at its start: it starts when the step before it ended (preparing the lane, the previous
 //! round's fix), or, for a first round, when the tasks it waits for had landed and its lane was
-//! free. The verification of the finished run branch (task `verification`) waits for every task.
+//! free. The verification of the finished run branch (task `verification`) waits for every task,
+//! and starts when the last one landed (its first event comes after the must_haves were read).
 //!
 //! Everything here is pure: no I/O, no clock.
 //!
@@ -210,32 +211,33 @@ pub struct Timeline {
 
 /// What each of the plan's tasks waits for, in the plan's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Waits(Vec<(String, Vec<String>)>);
+pub struct Waits {
+    tasks: Vec<(String, Vec<String>)>,
+    /// Where each task is in `tasks`.
+    index: HashMap<String, usize>,
+}
 
 impl Waits {
     /// From `(task, the tasks it waits for)` pairs, in the plan's order.
     pub fn new<T: Into<String>>(pairs: impl IntoIterator<Item = (T, Vec<T>)>) -> Waits {
-        Waits(
-            pairs.into_iter().map(|(task, waits)| (task.into(), waits.into_iter().map(Into::into).collect())).collect(),
-        )
+        let tasks: Vec<(String, Vec<String>)> =
+            pairs.into_iter().map(|(task, waits)| (task.into(), waits.into_iter().map(Into::into).collect())).collect();
+        let index = tasks.iter().enumerate().map(|(i, (task, _))| (task.clone(), i)).collect();
+        Waits { tasks, index }
     }
 
     /// The waits of `plan`'s tasks as the scheduler sees them with `mode`
     /// ([`crate::graph::waits_for`]).
     pub fn of_plan(plan: &Plan, schedule: &Schedule, mode: ScheduleMode) -> Waits {
-        Waits(
-            plan.tasks
-                .iter()
-                .map(|task| {
-                    let waits = crate::graph::waits_for(plan, schedule, mode, task.id);
-                    (task.id.to_string(), waits.iter().map(ToString::to_string).collect())
-                })
-                .collect(),
-        )
+        Waits::new(plan.tasks.iter().map(|task| {
+            let waits = crate::graph::waits_for(plan, schedule, mode, task.id);
+            (task.id.to_string(), waits.iter().map(ToString::to_string).collect())
+        }))
     }
 
+    /// What `task` waits for; `None` when the plan has no such task.
     fn get(&self, task: &str) -> Option<&[String]> {
-        self.0.iter().find(|(t, _)| t == task).map(|(_, waits)| waits.as_slice())
+        self.index.get(task).map(|&i| self.tasks[i].1.as_slice())
     }
 }
 
@@ -586,7 +588,7 @@ impl<'a> Builder<'a> {
     fn finish(mut self) -> Timeline {
         let makespan = self.clock.makespan();
         // The plan's tasks in its order, then the work outside it in order of appearance.
-        let planned: Vec<&String> = self.waits.0.iter().map(|(task, _)| task).collect();
+        let planned: Vec<&String> = self.waits.tasks.iter().map(|(task, _)| task).collect();
         let names: Vec<String> = planned
             .iter()
             .map(|t| t.to_string())
@@ -603,6 +605,12 @@ impl<'a> Builder<'a> {
                 TaskSpan { task: task.clone(), lane: track.lane.clone(), start_ms: start, end_ms: end, critical: false }
             })
             .collect();
+        // The verification of the finished branch starts when the last task landed: its first
+        // event comes only after wavecrew read the must_haves' evidence.
+        let landed = tasks.iter().filter(|t| self.waits.get(&t.task).is_some()).map(|t| t.end_ms).max();
+        if let (Some(landed), Some(verification)) = (landed, tasks.iter_mut().find(|t| t.task == VERIFICATION)) {
+            verification.start_ms = verification.start_ms.min(landed);
+        }
 
         let (critical_path_ms, critical_path) = critical_path(&tasks, self.waits);
         let critical: HashSet<&str> = critical_path.iter().map(String::as_str).collect();
@@ -683,7 +691,7 @@ fn critical_path(tasks: &[TaskSpan], waits: &Waits) -> (u64, Vec<String>) {
     }
     let mut visiting = HashSet::new();
     let mut end: (u64, Option<&str>) = (0, None);
-    for (task, _) in &waits.0 {
+    for (task, _) in &waits.tasks {
         let task = task.as_str();
         let length = visit(task, waits, &duration, &mut longest, &mut visiting);
         if length > end.0 {

@@ -333,7 +333,8 @@ fn the_verification_of_the_finished_branch_follows_every_task_on_the_critical_pa
         vec![at(0, run_started(&[("A", &["1.1"])]))],
         life("1.1", "A", 0, 1_000, 1_000, 1_000),
         vec![
-            at(1_000, verify_started("verification", 1)),
+            // Reading the must_haves' evidence takes 400 ms before the first event.
+            at(1_400, verify_started("verification", 1)),
             at(1_500, verify_finished("verification", 1, 500)),
             at(1_500, attempt_as("verification", 1, "verification", Some("verify"))),
             at(2_500, exited("verification", 1)),
@@ -352,6 +353,8 @@ fn the_verification_of_the_finished_branch_follows_every_task_on_the_critical_pa
     let timeline = Timeline::build(&events, &Waits::new([("1.1", vec![])]));
     assert_eq!(timeline.critical_path, ["1.1", "verification"]);
     assert_eq!(timeline.critical_path_ms, 2_600);
+    let verification = timeline.tasks.iter().find(|t| t.task == "verification").unwrap();
+    assert_eq!((verification.start_ms, verification.end_ms), (1_000, 2_600), "it starts when 1.1 landed");
     assert_eq!(timeline.lanes.last().map(|l| (l.name.as_str(), l.agent.as_str())), Some(("verification", "scripted")));
 }
 
