@@ -117,8 +117,10 @@ struct LaneView {
     tokens_in: u64,
     tokens_out: u64,
     cost_usd: Option<f64>,
-    /// The last lines its agent printed for its current (or latest) task.
-    log_tail: Vec<LogLine>,
+    /// The last lines its agent printed for its current (or latest) task; only in the room a
+    /// page loads (the live stream brings the lines printed after).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_tail: Option<Vec<LogLine>>,
 }
 
 /// A line an agent printed, as the live stream sends it.
@@ -156,7 +158,7 @@ struct Graph {
 pub(crate) struct Room {
     run: RunHead,
     context: String,
-    seq: u64,
+    pub(crate) seq: u64,
     waves: Vec<WaveView>,
     tasks: Vec<TaskView>,
     lanes: Vec<LaneView>,
@@ -164,18 +166,32 @@ pub(crate) struct Room {
     gates: Vec<GateReport>,
     verification: Option<Verification>,
     checkpoints: Vec<CheckpointAnswer>,
-    can_act: bool,
+    /// Why the run is stopping, from its last `stopping` event until it ends or resumes.
+    stopping: Option<String>,
+    /// Whether this page may act (it presented the token); absent from the live stream's rooms,
+    /// which every page of the run shares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    can_act: Option<bool>,
+}
+
+/// Who a room is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Audience {
+    /// A page that loads it: with the lanes' log tails, and whether it may act.
+    Page { can_act: bool },
+    /// The live stream, shared by every page of the run: without either.
+    Stream,
 }
 
 /// The room of `run`.
-pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act: bool) -> Result<Room, JournalError> {
+pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, audience: Audience) -> Result<Room, JournalError> {
     let rows = journal.tasks(&run.id)?;
     let events = journal.events(&run.id, 0)?;
     let report = Report::build(run, &rows, &events);
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
     let schedule = Schedule::new(&plan);
     let edges = edges(&plan, &schedule);
-    let (lanes, waiting, started) = replay(&events);
+    let Replayed { lanes, waiting, started, stopping } = replay(&events);
 
     let tasks: Vec<TaskView> = report
         .tasks
@@ -213,7 +229,8 @@ pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act
             let mine = || tasks.iter().filter(|t| lane.tasks.contains(&t.id));
             let latest = mine().filter(|t| t.attempts > 0).max_by_key(|t| t.started_ms);
             LaneView {
-                log_tail: latest.map(|t| log_tail(state_dir, &run.id, &t.id, t.attempts)).unwrap_or_default(),
+                log_tail: (audience != Audience::Stream)
+                    .then(|| latest.map(|t| log_tail(state_dir, &run.id, &t.id, t.attempts)).unwrap_or_default()),
                 current_task: mine()
                     .find(|t| {
                         matches!(
@@ -266,7 +283,11 @@ pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act
         gates: report.gates,
         verification: report.verification,
         checkpoints: report.checkpoints,
-        can_act,
+        stopping: stopping.filter(|_| run.finished_ms.is_none()),
+        can_act: match audience {
+            Audience::Page { can_act } => Some(can_act),
+            Audience::Stream => None,
+        },
     })
 }
 
@@ -287,15 +308,26 @@ fn log_tail(state_dir: &Path, run: &str, task: &str, attempt: u32) -> Vec<LogLin
         .collect()
 }
 
-/// The lanes announced by the run's last start, the checkpoints' last waiting details, and
-/// when each task's first attempt started.
-fn replay(events: &[Envelope]) -> (Vec<engine::events::LaneInfo>, HashMap<String, Waiting>, HashMap<String, u64>) {
-    let mut lanes = Vec::new();
-    let mut waiting = HashMap::new();
-    let mut started = HashMap::new();
+/// What the room needs from the events beyond the report.
+#[derive(Debug, Default)]
+struct Replayed {
+    /// The lanes announced by the run's last start.
+    lanes: Vec<engine::events::LaneInfo>,
+    /// The checkpoints' last waiting details.
+    waiting: HashMap<String, Waiting>,
+    /// When each task's first attempt started.
+    started: HashMap<String, u64>,
+    /// The reason of a `stopping` event not followed by a resume.
+    stopping: Option<String>,
+}
+
+fn replay(events: &[Envelope]) -> Replayed {
+    let Replayed { mut lanes, mut waiting, mut started, mut stopping } = Replayed::default();
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
+            Event::Stopping { reason } => stopping = Some(reason.clone()),
+            Event::RunResumed { .. } => stopping = None,
             Event::CheckpointWaiting { task, kind, options, commit, details, .. } => {
                 waiting.insert(
                     task.clone(),
@@ -313,7 +345,7 @@ fn replay(events: &[Envelope]) -> (Vec<engine::events::LaneInfo>, HashMap<String
             _ => {}
         }
     }
-    (lanes, waiting, started)
+    Replayed { lanes, waiting, started, stopping }
 }
 
 /// The graph's edges, the waits `wavecrew graph` draws: the task before a task in its wave,
