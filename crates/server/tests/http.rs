@@ -233,6 +233,9 @@ async fn pages_and_api_answer_and_escape_a_hostile_plan() {
     }
     let asset = get(addr, "/assets/style.css").await;
     assert_eq!((asset.status, asset.header("content-type")), (200, Some("text/css; charset=utf-8")));
+    // The room's modules, in their folder, as JavaScript (a module script needs that type).
+    let module = get(addr, "/assets/room/stream.js").await;
+    assert_eq!((module.status, module.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
     let report = get(addr, "/api/runs/r1/report").await;
     assert_eq!((report.status, report.header("content-type")), (200, Some("text/plain; charset=utf-8")));
     assert!(report.body.contains("# Run r1") && report.body.contains("1.2"), "{}", report.body);
@@ -421,6 +424,9 @@ async fn logs_are_read_only_inside_the_run_s_folder() {
         "/assets/..%2Fsrc%2Flib.rs",
         "/assets/%2e%2e%2fCargo.toml",
         "/assets/room.html",
+        "/assets/room/../room.html",
+        "/assets/room/%2e%2e/room.html",
+        "/assets/room/",
     ] {
         let response = get(addr, path).await;
         assert_eq!(response.status, 404, "{path}: {}", response.body);
