@@ -385,7 +385,8 @@ fn a_burst_of_events_reaches_the_room_in_fewer_rooms_than_events() {
             "**Task {id}: Write {file}** (type: auto)\n- **Files**: `{file}`\n- **Action**: Write it\n\
              - **Verify**: `test -s {file}`\n- **Done**: it is written\n\n"
         ));
-        let steps = json!([[{"say": format!("{id} waits")}, {"wait_for": ready.display().to_string()}, write(&file, "x\n")]]);
+        let steps =
+            json!([[{"say": format!("{id} waits")}, {"wait_for": ready.display().to_string()}, write(&file, "x\n")]]);
         tasks.insert(id.clone(), steps);
     }
     plan.push_str("## Agent Strategy\n\n| Agent | Model | Tasks |\n|---|---|---|\n");

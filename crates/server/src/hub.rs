@@ -165,9 +165,7 @@ pub(crate) fn start(
             }
             for ((run, _, _), tail) in tails.iter_mut() {
                 for line in read_lines(tail) {
-                    let json = serde_json::json!({"lane": tail.lane, "task": tail.task, "attempt": tail.attempt, "line": line})
-                        .to_string();
-                    let _ = tx.send(Arc::new(Line { run: run.clone(), json }));
+                    let _ = tx.send(Arc::new(Line { run: run.clone(), json: tail.line_json(&line) }));
                 }
             }
             tails.retain(|_, tail| !tail.ended);
@@ -228,6 +226,11 @@ impl Tail {
     fn new(path: PathBuf, task: String, attempt: u32, lane: String) -> Tail {
         Tail { path, offset: 0, partial: Vec::new(), task, attempt, lane, ended: false }
     }
+
+    /// A line its agent printed, as the pages get it.
+    fn line_json(&self, line: &str) -> String {
+        serde_json::json!({"lane": self.lane, "task": self.task, "attempt": self.attempt, "line": line}).to_string()
+    }
 }
 
 /// The agent log of an attempt.
@@ -273,11 +276,16 @@ fn follow_logs(tails: &mut Tails, state_dir: &Path, envelope: &Envelope) -> Vec<
         }
         Event::AgentExited { task, attempt, code, timed_out, duration_ms } => {
             let lane = lane_of(tails, task, *attempt);
+            // What the agent printed last goes before the line saying it exited.
+            let mut lines = Vec::new();
             if let Some(tail) = tails.get_mut(&(envelope.run.clone(), task.clone(), *attempt)) {
                 tail.ended = true;
+                lines.extend(read_lines(tail).into_iter().map(|line| tail.line_json(&line)));
             }
-            let fields = serde_json::json!({"mark": "exited", "code": code, "timed_out": timed_out, "duration_ms": duration_ms});
-            lane.map(|lane| mark(Some(lane), task, Some(*attempt), fields)).into_iter().collect()
+            let fields =
+                serde_json::json!({"mark": "exited", "code": code, "timed_out": timed_out, "duration_ms": duration_ms});
+            lines.extend(lane.map(|lane| mark(Some(lane), task, Some(*attempt), fields)));
+            lines
         }
         Event::RunFinished { .. } => {
             for ((run, _, _), tail) in tails.iter_mut() {
@@ -346,6 +354,45 @@ mod tests {
         tail.ended = true;
         assert_eq!(read_lines(&mut tail), ["thr\u{e9}"]);
         assert!(read_lines(&mut tail).is_empty());
+    }
+
+    #[test]
+    fn an_attempt_s_lines_are_on_its_lane_between_its_start_and_its_exit() {
+        let state = tempfile::tempdir().unwrap();
+        let mut tails = Tails::new();
+        let envelope = |seq, event| Envelope { run: "r1".into(), seq, at_ms: 0, event };
+        let started = Event::AttemptStarted {
+            task: "1.1".into(),
+            attempt: 1,
+            lane: "Worker A".into(),
+            agent: "scripted".into(),
+            model: None,
+            worktree: "w".into(),
+            base: "b".into(),
+            role: None,
+        };
+        let marks = follow_logs(&mut tails, state.path(), &envelope(1, started));
+        let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        assert_eq!(
+            marks.iter().map(|m| json(m)).collect::<Vec<_>>(),
+            [serde_json::json!({"lane": "Worker A", "task": "1.1", "attempt": 1, "mark": "attempt"})]
+        );
+        // The agent printed and exited within one poll: its lines come before its exit.
+        let path = log_path(state.path(), "r1", "1.1", 1);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "done\nno newline").unwrap();
+        let exited =
+            Event::AgentExited { task: "1.1".into(), attempt: 1, code: Some(0), timed_out: false, duration_ms: 5 };
+        let lines: Vec<_> =
+            follow_logs(&mut tails, state.path(), &envelope(2, exited)).iter().map(|m| json(m)).collect();
+        assert_eq!(
+            lines,
+            [
+                serde_json::json!({"lane": "Worker A", "task": "1.1", "attempt": 1, "line": "done"}),
+                serde_json::json!({"lane": "Worker A", "task": "1.1", "attempt": 1, "line": "no newline"}),
+                serde_json::json!({"lane": "Worker A", "task": "1.1", "attempt": 1, "mark": "exited", "code": 0, "timed_out": false, "duration_ms": 5}),
+            ]
+        );
     }
 
     #[test]

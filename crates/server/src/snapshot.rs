@@ -184,7 +184,12 @@ pub(crate) enum Audience {
 }
 
 /// The room of `run`.
-pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, audience: Audience) -> Result<Room, JournalError> {
+pub(crate) fn room(
+    journal: &Journal,
+    state_dir: &Path,
+    run: &RunRecord,
+    audience: Audience,
+) -> Result<Room, JournalError> {
     let rows = journal.tasks(&run.id)?;
     let events = journal.events(&run.id, 0)?;
     let report = Report::build(run, &rows, &events);
