@@ -27,7 +27,7 @@ use tokio::sync::{broadcast, watch};
 pub(crate) const POLL: Duration = Duration::from_millis(50);
 
 /// The shortest time between two rebuilds of a run's room.
-pub const REBUILD_GAP: Duration = Duration::from_millis(150);
+pub const REBUILD_GAP: Duration = Duration::from_millis(100);
 
 /// The longest log line sent to clients; longer lines are cut.
 const MAX_LINE: usize = 2_000;
