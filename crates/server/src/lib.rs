@@ -7,7 +7,7 @@
 //!   Rust, never in the page.
 //! - `/api/runs`, `/api/runs/<id>`: the same data as `wavecrew runs`, `status` and `report`;
 //!   `/api/runs/<id>/events`: Server-Sent Events, the run's room again each time its journal
-//!   moves (bursts coalesced, see [`hub`]) and its agents' log lines;
+//!   moves (bursts coalesced, see `hub.rs`) and its agents' log lines;
 //!   `/api/runs/<id>/tasks/<task>/log`: a task's log.
 //! - `POST` approve / reject / decide, sign the Manual checklist off, cancel: the same
 //!   [`engine::control`] calls as the CLI commands.
