@@ -173,6 +173,19 @@ export function logLine(m) {
   }
 }
 
+/** What a `log` message adds to its lane's log, which shows `shown`'s lines last and ends
+ *  with `last` (`'mark'`, another line, or `null` when empty): `{lines, task}`, the task whose
+ *  lines it shows last after them. A task's output that follows another's gets a mark first. */
+export function addLines(m, shown, last) {
+  const line = logLine(m);
+  if (!line) return { lines: [], task: shown };
+  const task = String(m.task ?? '');
+  if (line.kind === 'mark') return { lines: [line], task };
+  if (line.kind !== null || task === shown) return { lines: [line], task: shown };
+  const mark = last !== null && last !== 'mark' ? [{ text: `── ${task} ──`, kind: 'mark' }] : [];
+  return { lines: [...mark, line], task };
+}
+
 /** The lines that open a lane's log on a page loaded mid-run (or after): the room's tail of
  *  it, with a mark before each task's lines. */
 export function seedLines(tail) {

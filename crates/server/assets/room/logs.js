@@ -3,7 +3,7 @@
 // are a stream, not state: they are not in the room, and not kept by the server.
 
 import { h } from '../app.js';
-import { LOG_LINES, laneOf, logLine, seedLines } from './format.js';
+import { LOG_LINES, addLines, laneOf, seedLines } from './format.js';
 import { store } from './store.js';
 
 const laneLogs = new Map(); // lane name -> {pre, task}
@@ -46,15 +46,10 @@ export function onLog(message) {
   try { m = JSON.parse(message.data); } catch { return; }
   if (!m || typeof m !== 'object') return;
   const lane = laneOf(store.room, m);
-  const line = logLine(m);
-  if (!lane || !line) return;
+  if (!lane) return;
   const entry = laneLog(lane);
-  const task = String(m.task ?? '');
-  if (line.kind === 'mark') entry.task = task;
-  else if (line.kind === null && entry.task !== task) {
-    entry.task = task;
-    const last = entry.pre.lastChild;
-    if (last && !last.classList.contains('mark')) append(entry.pre, `── ${task} ──`, 'mark');
-  }
-  append(entry.pre, line.text, line.kind);
+  const last = entry.pre.lastChild;
+  const { lines, task } = addLines(m, entry.task, last ? (last.classList.contains('mark') ? 'mark' : 'line') : null);
+  for (const line of lines) append(entry.pre, line.text, line.kind);
+  entry.task = task;
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { fmtDuration, fmtCost, sumOrNull } from '../../assets/format.js';
 import {
   normalise, replaces, runDuration, tally, progressText, verifyStatus, gateVerdict, metricValue,
-  answerCommand, pendingOn, taken, currentTask, laneOf, cleanLine, logLine, seedLines, typeLabel,
+  answerCommand, pendingOn, taken, currentTask, laneOf, cleanLine, logLine, addLines, seedLines, typeLabel,
 } from '../../assets/room/format.js';
 
 /** A room as the server sends it, trimmed to what the tests read. */
@@ -143,4 +143,21 @@ test('a lane\'s log opens with the room\'s tail of it, a mark before each task',
   ]);
   assert.equal(task, '1.2');
   assert.deepEqual(seedLines(undefined), { lines: [], task: null });
+});
+
+test('a task\'s output that follows another\'s on a lane gets a mark first', () => {
+  const out = (task, line) => ({ lane: 'A', task, attempt: 1, line });
+  assert.deepEqual(addLines(out('1.1', 'x'), '1.1', 'line'), { lines: [{ text: 'x', kind: null }], task: '1.1' });
+  assert.deepEqual(addLines(out('1.2', 'y'), '1.1', 'line'), {
+    lines: [{ text: '── 1.2 ──', kind: 'mark' }, { text: 'y', kind: null }], task: '1.2',
+  });
+  // After a mark (the attempt's own), or on an empty log, no second one.
+  assert.deepEqual(addLines(out('1.2', 'y'), '1.1', 'mark'), { lines: [{ text: 'y', kind: null }], task: '1.2' });
+  assert.deepEqual(addLines(out('1.2', 'y'), null, null), { lines: [{ text: 'y', kind: null }], task: '1.2' });
+  // An attempt's mark names the task whose lines follow; other marks change nothing.
+  assert.deepEqual(addLines({ task: '1.3', attempt: 2, mark: 'attempt' }, '1.1', 'line'),
+    { lines: [{ text: '── 1.3 · attempt 2 ──', kind: 'mark' }], task: '1.3' });
+  assert.deepEqual(addLines({ task: '1.3', mark: 'error', detail: 'x' }, '1.1', 'line'),
+    { lines: [{ text: 'error: x', kind: 'err' }], task: '1.1' });
+  assert.deepEqual(addLines({ mark: 'newer' }, '1.1', 'line'), { lines: [], task: '1.1' });
 });
