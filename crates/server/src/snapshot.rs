@@ -316,7 +316,7 @@ fn log_tail(state_dir: &Path, run: &str, task: &str, attempt: u32) -> Vec<LogLin
 /// What the room needs from the events beyond the report.
 #[derive(Debug, Default)]
 struct Replayed {
-    /// The lanes announced by the run's last start.
+    /// The lanes announced by the run's last start, then those its attempts ran on.
     lanes: Vec<engine::events::LaneInfo>,
     /// The checkpoints' last waiting details.
     waiting: HashMap<String, Waiting>,
@@ -344,8 +344,19 @@ fn replay(events: &[Envelope]) -> Replayed {
                     },
                 );
             }
-            Event::AttemptStarted { task, .. } => {
+            Event::AttemptStarted { task, lane, agent, model, .. } => {
                 started.entry(task.clone()).or_insert(envelope.at_ms);
+                // A lane the start did not announce (the verifier's): shown from its first attempt.
+                match lanes.iter_mut().find(|l| l.name == *lane) {
+                    Some(known) if !known.tasks.contains(task) => known.tasks.push(task.clone()),
+                    Some(_) => {}
+                    None => lanes.push(engine::events::LaneInfo {
+                        name: lane.clone(),
+                        agent: agent.clone(),
+                        model: model.clone(),
+                        tasks: vec![task.clone()],
+                    }),
+                }
             }
             _ => {}
         }
@@ -393,6 +404,55 @@ fn edges(plan: &Plan, schedule: &Schedule) -> Vec<Edge> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lanes_are_the_announced_ones_then_those_attempts_ran_on() {
+        let lane = |name: &str, tasks: &[&str]| engine::events::LaneInfo {
+            name: name.into(),
+            agent: "scripted".into(),
+            model: None,
+            tasks: tasks.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        let started = |task: &str, lane: &str| Event::AttemptStarted {
+            task: task.into(),
+            attempt: 1,
+            lane: lane.into(),
+            agent: "scripted".into(),
+            model: Some("opus".into()),
+            worktree: "w".into(),
+            base: "b".into(),
+            role: None,
+        };
+        let events: Vec<Envelope> = [
+            Event::RunStarted {
+                milestone: "M1".into(),
+                title: "t".into(),
+                branch: "b".into(),
+                base: "b".into(),
+                tasks: vec!["1.1".into()],
+                lanes: vec![lane("A", &["1.1"])],
+            },
+            started("1.1", "A"),
+            started("verification", "verification"),
+            Event::Stopping { reason: "cancelled".into() },
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Envelope { run: "r".into(), seq: i as u64 + 1, at_ms: 10 * i as u64, event })
+        .collect();
+        let replayed = replay(&events);
+        let names: Vec<_> =
+            replayed.lanes.iter().map(|l| (l.name.as_str(), l.tasks.clone(), l.model.clone())).collect();
+        assert_eq!(
+            names,
+            [
+                ("A", vec!["1.1".to_owned()], None),
+                ("verification", vec!["verification".to_owned()], Some("opus".to_owned()))
+            ]
+        );
+        assert_eq!(replayed.started["verification"], 20);
+        assert_eq!(replayed.stopping.as_deref(), Some("cancelled"));
+    }
 
     #[test]
     fn edges_follow_lanes_and_join_waves_end_to_start() {
