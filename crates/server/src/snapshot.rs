@@ -196,7 +196,7 @@ pub(crate) fn room(
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
     let schedule = Schedule::new(&plan);
     let edges = edges(&plan, &schedule);
-    let Replayed { lanes, waiting, started, stopping } = replay(&events);
+    let Replayed { lanes, waiting, started, stopping, last_attempt } = replay(&events);
 
     let tasks: Vec<TaskView> = report
         .tasks
@@ -232,10 +232,16 @@ pub(crate) fn room(
         .into_iter()
         .map(|lane| {
             let mine = || tasks.iter().filter(|t| lane.tasks.contains(&t.id));
-            let latest = mine().filter(|t| t.attempts > 0).max_by_key(|t| t.started_ms);
+            // Its latest task's attempt; on a lane of no plan task (the verifier's), its last attempt.
+            let latest = mine()
+                .filter(|t| t.attempts > 0)
+                .max_by_key(|t| t.started_ms)
+                .map(|t| (t.id.clone(), t.attempts))
+                .or_else(|| last_attempt.get(&lane.name).cloned());
             LaneView {
-                log_tail: (audience != Audience::Stream)
-                    .then(|| latest.map(|t| log_tail(state_dir, &run.id, &t.id, t.attempts)).unwrap_or_default()),
+                log_tail: (audience != Audience::Stream).then(|| {
+                    latest.map(|(task, attempt)| log_tail(state_dir, &run.id, &task, attempt)).unwrap_or_default()
+                }),
                 current_task: mine()
                     .find(|t| {
                         matches!(
@@ -322,12 +328,14 @@ struct Replayed {
     waiting: HashMap<String, Waiting>,
     /// When each task's first attempt started.
     started: HashMap<String, u64>,
+    /// The task and attempt that each lane ran last.
+    last_attempt: HashMap<String, (String, u32)>,
     /// The reason of a `stopping` event not followed by a resume.
     stopping: Option<String>,
 }
 
 fn replay(events: &[Envelope]) -> Replayed {
-    let Replayed { mut lanes, mut waiting, mut started, mut stopping } = Replayed::default();
+    let Replayed { mut lanes, mut waiting, mut started, mut stopping, mut last_attempt } = Replayed::default();
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
@@ -344,8 +352,9 @@ fn replay(events: &[Envelope]) -> Replayed {
                     },
                 );
             }
-            Event::AttemptStarted { task, lane, agent, model, .. } => {
+            Event::AttemptStarted { task, attempt, lane, agent, model, .. } => {
                 started.entry(task.clone()).or_insert(envelope.at_ms);
+                last_attempt.insert(lane.clone(), (task.clone(), *attempt));
                 // A lane the start did not announce (the verifier's): shown from its first attempt.
                 match lanes.iter_mut().find(|l| l.name == *lane) {
                     Some(known) if !known.tasks.contains(task) => known.tasks.push(task.clone()),
@@ -361,7 +370,7 @@ fn replay(events: &[Envelope]) -> Replayed {
             _ => {}
         }
     }
-    Replayed { lanes, waiting, started, stopping }
+    Replayed { lanes, waiting, started, stopping, last_attempt }
 }
 
 /// The graph's edges, the waits `wavecrew graph` draws: the task before a task in its wave,
@@ -451,6 +460,7 @@ mod tests {
             ]
         );
         assert_eq!(replayed.started["verification"], 20);
+        assert_eq!(replayed.last_attempt["verification"], ("verification".to_owned(), 1));
         assert_eq!(replayed.stopping.as_deref(), Some("cancelled"));
     }
 
