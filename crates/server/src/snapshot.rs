@@ -339,7 +339,7 @@ fn replay(events: &[Envelope]) -> Replayed {
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
-            Event::Stopping { reason } => stopping = Some(reason.clone()),
+            Event::Stopping { reason } => stopping = Some(as_journaled(reason)),
             Event::RunResumed { .. } => stopping = None,
             Event::CheckpointWaiting { task, kind, options, commit, details, .. } => {
                 waiting.insert(
@@ -371,6 +371,15 @@ fn replay(events: &[Envelope]) -> Replayed {
         }
     }
     Replayed { lanes, waiting, started, stopping, last_attempt }
+}
+
+/// A field's value as the journal's JSON spells it (a text, or the name of a closed set's member).
+fn as_journaled(value: &impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
 }
 
 /// The graph's edges, the waits `wavecrew graph` draws: the task before a task in its wave,
