@@ -23,7 +23,7 @@ fn glyph(phase: Phase, critical: bool) -> char {
 
 /// What the chart's characters mean.
 pub const LEGEND: &str = "= agent  v Verify  g git  p preparing the lane  r gate round  . waiting for a person\n\
-                          l limit      on the critical path: # V G P R : L";
+                          l limit  ¦ resumed      on the critical path: # V G P R : L";
 
 /// `ms` for people: `850ms`, `12.3s`, `4m 05s`, `2h 03m`.
 pub fn duration(ms: u64) -> String {
@@ -87,8 +87,13 @@ impl Timeline {
         let end = duration(self.makespan_ms);
         let gap = cells.saturating_sub(start.len() + end.len()).max(1);
         let _ = writeln!(out, "{:label$}  {start}{}{end}", "", " ".repeat(gap));
+        // Where a resumed run's sessions meet, in the rows' empty cells.
+        let breaks: Vec<usize> = self.sessions.iter().skip(1).map(|s| cell_of(s.start_ms)).collect();
         for lane in &self.lanes {
             let mut row = vec![' '; cells];
+            for &cell in &breaks {
+                row[cell] = '¦';
+            }
             // Waits first: a lane's work meanwhile (a parked checkpoint frees its lane) shows over them.
             let mut bars: Vec<&Bar> = self.bars.iter().filter(|b| b.lane == lane.name).collect();
             bars.sort_by_key(|b| !b.phase.is_wait());

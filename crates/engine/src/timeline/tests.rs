@@ -187,6 +187,11 @@ fn the_gap_before_a_resume_is_left_out_and_recovered_commits_belong_to_the_new_s
     assert_eq!(spans, [("1.1", 0, 2_000), ("1.2", 0, 3_110)]);
     assert_eq!((timeline.critical_path_ms, timeline.critical_path.clone()), (3_110, vec!["1.2".to_owned()]));
     assert!(timeline.lanes.iter().all(|l| l.utilization <= 1.0));
+    // The text chart marks where the sessions meet (2.0 s of 3.2 s: cell 20 of 32) in empty cells.
+    let chart = timeline.gantt(39);
+    let row = chart.lines().nth(1).unwrap();
+    assert_eq!(row.split('|').nth(1).map(|bars| bars.chars().nth(20)), Some(Some('¦')), "{chart}");
+    assert!(chart.contains("Resumed: 2 sessions; the time between them is left out"), "{chart}");
 }
 
 #[test]
