@@ -100,7 +100,10 @@ fn report_trace_writes_chrome_trace_json_with_a_thread_per_lane() {
     let events = trace["traceEvents"].as_array().unwrap();
     let threads: Vec<&str> =
         events.iter().filter(|e| e["name"] == "thread_name").filter_map(|e| e["args"]["name"].as_str()).collect();
-    assert_eq!(threads, ["Agent 1.1 (scripted)", "Agent 1.2 (scripted)", "Agent 2.1 (scripted)"]);
+    assert_eq!(threads, ["Agent 1.1 (scripted)", "Agent 1.2 (scripted)", "Agent 2.1 (scripted)", "critical path"]);
+    let critical: Vec<&str> =
+        events.iter().filter(|e| e["cat"] == "critical").filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(critical, ["1.2", "2.1"]);
     let process = events.iter().find(|e| e["name"] == "process_name").unwrap();
     assert_eq!(process["args"]["name"], format!("wavecrew run {run}: M1 · Test"));
     let agents: Vec<(&str, u64)> = events

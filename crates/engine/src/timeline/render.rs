@@ -119,8 +119,8 @@ impl Timeline {
     }
 
     /// The timeline in the Trace Event Format: a process for the run, a thread per lane (and one
-    /// for its waits, which may overlap its work), a complete event (`X`) per bar, with times in
-    /// microseconds.
+    /// for its waits, which may overlap its work), a complete event (`X`) per bar, and a thread
+    /// of the critical path's tasks, with times in microseconds.
     pub fn chrome_trace(&self, run: &str, title: &str) -> Value {
         const PID: u64 = 1;
         let mut events = vec![json!({
@@ -153,6 +153,29 @@ impl Timeline {
                 "tid": tid,
                 "args": {"task": bar.task, "attempt": bar.attempt, "critical": bar.critical},
             }));
+        }
+        // The critical path on a track of its own, its tasks one after another, above the lanes.
+        let critical: Vec<_> = self.tasks.iter().filter(|t| t.critical && t.end_ms > t.start_ms).collect();
+        if !critical.is_empty() {
+            let tid = 2 * self.lanes.len() as u64 + 1;
+            events.push(
+                json!({"name": "thread_name", "ph": "M", "pid": PID, "tid": tid, "args": {"name": "critical path"}}),
+            );
+            events.push(
+                json!({"name": "thread_sort_index", "ph": "M", "pid": PID, "tid": tid, "args": {"sort_index": 0}}),
+            );
+            for task in critical {
+                events.push(json!({
+                    "name": task.task,
+                    "cat": "critical",
+                    "ph": "X",
+                    "ts": task.start_ms * 1000,
+                    "dur": task.duration_ms() * 1000,
+                    "pid": PID,
+                    "tid": tid,
+                    "args": {"lane": task.lane},
+                }));
+            }
         }
         json!({
             "traceEvents": events,

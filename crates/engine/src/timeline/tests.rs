@@ -399,7 +399,7 @@ fn the_chrome_trace_has_a_thread_per_lane_and_a_complete_event_per_bar_in_micros
         .filter(|e| e["name"] == "thread_name")
         .map(|e| (e["tid"].as_u64().unwrap(), e["args"]["name"].as_str().unwrap()))
         .collect();
-    assert_eq!(threads, [(1, "A (scripted)"), (2, "A: waiting"), (3, "B (scripted)")]);
+    assert_eq!(threads, [(1, "A (scripted)"), (2, "A: waiting"), (3, "B (scripted)"), (5, "critical path")]);
     let complete: Vec<(&str, u64, u64, u64)> = events
         .iter()
         .filter(|e| e["ph"] == "X")
@@ -418,7 +418,8 @@ fn the_chrome_trace_has_a_thread_per_lane_and_a_complete_event_per_bar_in_micros
             ("1.1 agent", 0, 1_000_000, 1),
             ("1.1 waiting", 1_000_000, 2_000_000, 2),
             ("1.2 agent", 1_000_000, 2_500_000, 3),
-            ("1.1 git", 3_000_000, 250_000, 1)
+            ("1.1 git", 3_000_000, 250_000, 1),
+            ("1.1", 0, 3_250_000, 5),
         ]
     );
     assert_eq!(trace["otherData"]["critical_path"], serde_json::json!(["1.1"]));
