@@ -470,6 +470,8 @@ struct GenTask {
     person: u64,
     git: u64,
     fails_first: bool,
+    /// A quality gate: checked, reviewed, fixed once, then green.
+    gate: bool,
 }
 
 fn gen_task(index: usize, lanes: usize) -> impl Strategy<Value = GenTask> {
@@ -478,8 +480,9 @@ fn gen_task(index: usize, lanes: usize) -> impl Strategy<Value = GenTask> {
         0..lanes,
         (0u64..500, 0u64..300, 0u64..3_000, 0u64..1_000, 0u64..2_000, 0u64..200),
         any::<bool>(),
+        proptest::bool::weighted(0.2),
     )
-        .prop_map(|(picks, lane, (delay, prepare, agent, verify, person, git), fails_first)| GenTask {
+        .prop_map(|(picks, lane, (delay, prepare, agent, verify, person, git), fails_first, gate)| GenTask {
             waits: picks.iter().enumerate().filter(|(_, p)| **p).map(|(i, _)| i).collect(),
             lane,
             delay,
@@ -489,6 +492,7 @@ fn gen_task(index: usize, lanes: usize) -> impl Strategy<Value = GenTask> {
             person: if person > 1_500 { person } else { 0 },
             git,
             fails_first,
+            gate,
         })
 }
 
@@ -535,7 +539,8 @@ fn simulate(tasks: &[GenTask], lanes: usize, crashes: &[(u64, u64)]) -> (Vec<Env
             let ready = task.waits.iter().map(|&w| done_at[w]).chain([lane_free[task.lane]]).max().unwrap_or(0);
             let mut t = ready + task.delay;
             let (id, lane) = (name(i), lane_name(task.lane));
-            if task.prepare > 0 {
+            // A gate's lane is reset without anything to say (no `lane_prepared`) as often as not.
+            if task.prepare > 0 && !(task.gate && task.fails_first) {
                 t += task.prepare;
                 events.push(at(
                     t,
@@ -546,6 +551,27 @@ fn simulate(tasks: &[GenTask], lanes: usize, crashes: &[(u64, u64)]) -> (Vec<Env
                         duration_ms: task.prepare,
                     },
                 ));
+            }
+            if task.gate {
+                // Round 1: checks, then the gate's agent reviews; red, so its agent fixes; round 2 is green.
+                let round = attempts[i] + 1;
+                t += task.verify;
+                events.push(at(t, attempt_as(&id, round, &lane, Some("review"))));
+                t += task.agent / 2;
+                events.push(at(t, exited(&id, round)));
+                events.push(at(t, gate_checked(&id, round, "production-engineer")));
+                events.push(at(t, attempt(&id, round, &lane)));
+                t += task.agent;
+                events.push(at(t, exited(&id, round)));
+                events.push(at(t, Event::GateFixCommitted { task: id.clone(), round, commit: "f".into() }));
+                t += task.verify;
+                events.push(at(t, gate_checked(&id, round + 1, "production-engineer")));
+                events.push(at(t, integrating(&id, round + 1)));
+                t += task.git;
+                events.push(at(t, committed(&id, round + 1)));
+                done_at[i] = t;
+                lane_free[task.lane] = t;
+                continue;
             }
             let tries = if task.fails_first && attempts[i] == 0 { 2 } else { 1 };
             for n in 0..tries {
@@ -576,7 +602,7 @@ fn simulate(tasks: &[GenTask], lanes: usize, crashes: &[(u64, u64)]) -> (Vec<Env
         let Some((crash_at, gap)) = crash else {
             let end = events.last().map_or(session_start, |e| e.at_ms);
             journal.extend(events);
-            journal.push(at(end, finished(RunState::Succeeded)));
+            verify_and_finish(&mut journal, end);
             break;
         };
         let index = |task: &str| (0..tasks.len()).position(|i| name(i) == task).unwrap_or(0);
@@ -602,7 +628,7 @@ fn simulate(tasks: &[GenTask], lanes: usize, crashes: &[(u64, u64)]) -> (Vec<Env
         }
         if landed.iter().all(|l| *l) {
             let end = journal.last().map_or(session_start, |e| e.at_ms);
-            journal.push(at(end, finished(RunState::Succeeded)));
+            verify_and_finish(&mut journal, end);
             break;
         }
         session_start = crash_at.max(journal.last().map_or(0, |e| e.at_ms)) + gap;
@@ -617,6 +643,27 @@ fn simulate(tasks: &[GenTask], lanes: usize, crashes: &[(u64, u64)]) -> (Vec<Env
     }
     let waits = Waits::new((0..tasks.len()).map(|i| (name(i), tasks[i].waits.iter().map(|&w| name(w)).collect())));
     (journal, waits)
+}
+
+/// Every task landed at `end`: wavecrew reads the must_haves, runs the Automated commands and
+/// the verifier of the truths on the finished branch, and the run ends.
+fn verify_and_finish(journal: &mut Vec<Envelope>, end: u64) {
+    journal.extend([
+        at(end + 100, verify_started("verification", 1)),
+        at(end + 200, verify_finished("verification", 1, 100)),
+        at(end + 200, attempt_as("verification", 1, "verification", Some("verify"))),
+        at(end + 700, exited("verification", 1)),
+        at(
+            end + 750,
+            Event::RunVerified {
+                verdict: "passed".into(),
+                must_haves: Vec::new(),
+                automated: Vec::new(),
+                manual: Vec::new(),
+            },
+        ),
+        at(end + 750, finished(RunState::Succeeded)),
+    ]);
 }
 
 proptest! {
@@ -638,5 +685,15 @@ proptest! {
         let sessions = 1 + events.iter().filter(|e| matches!(e.event, Event::RunResumed { .. })).count();
         prop_assert_eq!(timeline.sessions.len(), sessions);
         prop_assert_eq!(timeline.sessions.last().map_or(0, |s| s.end_ms), timeline.makespan_ms);
+        // What makes the bound hold: a task's span starts after those of the tasks it waits for ended.
+        let span = |task: &str| timeline.tasks.iter().find(|t| t.task == task);
+        for (i, task) in tasks.iter().enumerate() {
+            let Some(after) = span(&format!("{}.1", i + 1)) else { continue };
+            for before in task.waits.iter().filter_map(|&w| span(&format!("{}.1", w + 1))) {
+                prop_assert!(after.start_ms >= before.end_ms, "{before:?} then {after:?}");
+            }
+        }
+        // Every task and the verification landed: the path ends with the verification.
+        prop_assert_eq!(timeline.critical_path.last().map(String::as_str), Some("verification"));
     }
 }
