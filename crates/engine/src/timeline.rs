@@ -477,6 +477,9 @@ impl<'a> Builder<'a> {
                     track.end = Some(now);
                 }
             }
+            // No event says yet that an agent waits for a usage limit: `agent_limited` (issue
+            // #18) will open a `Phase::Limit` bar here (as `checkpoint_waiting` opens a wait),
+            // which `waiting.limits_ms` counts and lane utilization leaves out.
             _ => {}
         }
     }
