@@ -25,6 +25,15 @@ const WAITS = new Set(['waiting', 'limit']);
 const arr = (x) => (Array.isArray(x) ? x : []);
 const num = (x) => (Number.isFinite(Number(x)) ? Number(x) : 0);
 
+/** The characters of a lane's name that fit the label column (the whole name is its title). */
+const LANE_CHARS = 18;
+
+/** `text` cut to `max` characters, with `…` when something was cut. */
+export function shorten(text, max) {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
 /** `share` (0 to 1) as a whole percentage. */
 export function percent(share) {
   return `${Math.round(num(share) * 100)}%`;
@@ -51,7 +60,7 @@ export function gantt(timeline, g = GEOMETRY) {
     name: String(l.name ?? ''),
     agent: String(l.agent ?? ''),
     y: top(i),
-    label: `${l.name ?? ''} · ${percent(l.utilization)}`,
+    label: `${shorten(String(l.name ?? ''), LANE_CHARS)} · ${percent(l.utilization)}`,
     title: `${l.name ?? ''} (${l.agent ?? 'agent'}): busy ${fmtDuration(num(l.busy_ms))}, ${percent(l.utilization)} of the run`,
   }));
   const bars = arr(t.bars).filter((b) => rowOf.has(String(b.lane))).map((b) => {

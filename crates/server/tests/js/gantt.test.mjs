@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GEOMETRY, gantt, percent, tickStep, timelineSummary } from '../../assets/room/gantt.js';
+import { GEOMETRY, gantt, percent, shorten, tickStep, timelineSummary } from '../../assets/room/gantt.js';
 
 /** A timeline as the room carries it: two lanes, 1.2 → 2.1 the critical path, 8 s long. */
 function timeline(fields = {}) {
@@ -53,6 +53,15 @@ test('bars are scaled to the run, one row per lane, waits thinner, bars of unkno
   assert.deepEqual(g.bars.map((x) => x.critical), [false, true, true, true]);
   assert.match(wait.title, /^1\.2 · waiting for a person · attempt 1: 3\.0 s → 4\.0 s \(1\.0 s\) · critical path$/);
   assert.equal(g.height, GEOMETRY.axis + 2 * GEOMETRY.row + GEOMETRY.pad);
+});
+
+test('a long lane name is shortened in the label column, whole in its title', () => {
+  const name = 'Backend engineer for the payments service';
+  const g = gantt(timeline({ lanes: [{ name, agent: 'claude', busy_ms: 1, utilization: 0.5 }], bars: [], tasks: [] }));
+  assert.equal(g.rows[0].label, 'Backend engineer … · 50%');
+  assert.ok(g.rows[0].title.startsWith(`${name} (claude)`));
+  assert.equal(shorten('Worker A', 18), 'Worker A');
+  assert.equal(shorten('ééééé', 3), 'éé…');
 });
 
 test('a task is named on its bar only where its name fits', () => {
