@@ -352,10 +352,12 @@ fn kill_9_at_random_points_then_resume_keeps_every_task_exactly_once() {
         } else {
             vec!["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"]
         };
+        // What the process said goes to a file: a failing iteration's panic shows it.
+        let said = repo.root().join(".git").join("iteration.log");
         let mut child = repo
             .command(&args)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&said).unwrap())
             .spawn()
             .unwrap();
         let wait = Duration::from_millis(if kills < 20 { 30 + rng.next(270) } else { 60_000 });
@@ -374,7 +376,11 @@ fn kill_9_at_random_points_then_resume_keeps_every_task_exactly_once() {
                 finished = true;
                 break;
             }
-            Some(status) => panic!("seed {seed}: iteration {iteration} exited with {status}"),
+            Some(status) => panic!(
+                "seed {seed}: iteration {iteration} ({}) exited with {status}:\n{}",
+                args[0],
+                std::fs::read_to_string(&said).unwrap_or_default()
+            ),
             None => {
                 child.kill().unwrap(); // SIGKILL: no chance to clean up
                 child.wait().unwrap();

@@ -88,7 +88,8 @@ mod layers {
                 let rest = &line[at + "crate::".len()..];
                 let rest = rest.strip_prefix('{').unwrap_or(rest);
                 for item in rest.split([',', '}']).take(if line[..at].ends_with("use ") { usize::MAX } else { 1 }) {
-                    let name: String = item.trim().chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    let name: String =
+                        item.trim().chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
                     if !name.is_empty() {
                         names.push(name);
                     }
