@@ -7,7 +7,7 @@
 //! are read from the environment each time an agent starts.
 
 use crate::agent::{Agent, CommandAgent, ScriptedAgent};
-use crate::run::Options;
+use crate::options::Options;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -199,34 +199,6 @@ pub fn find_program(program: &Path) -> Option<PathBuf> {
         .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file()))
 }
 
-/// `Duration`s as whole seconds in the record.
-pub(crate) mod secs {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub(crate) fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_secs())
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(|secs| Duration::from_secs(secs.max(1)))
-    }
-}
-
-/// Checkpoint kinds by their plan spelling (`checkpoint:human-verify`) in the record.
-pub(crate) mod task_types {
-    use plan::TaskType;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(kinds: &[TaskType], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(kinds.iter().map(TaskType::as_str))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<TaskType>, D::Error> {
-        Ok(Vec::<String>::deserialize(deserializer)?.iter().map(|kind| TaskType::parse(kind)).collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,7 +224,7 @@ mod tests {
                 auto_approve: vec![plan::TaskType::HumanVerify],
                 // Read back to the last bit (serde_json's `float_roundtrip`): found by the property below.
                 budget_usd: Some(106.83336541109149),
-                schedule: crate::run::ScheduleMode::Waves,
+                schedule: crate::options::ScheduleMode::Waves,
                 ..Options::default()
             },
         };
@@ -263,7 +235,7 @@ mod tests {
         assert_eq!(back.options.jobs, Some(2));
         assert_eq!(back.options.agent_timeout, Duration::from_secs(90));
         assert_eq!(back.options.auto_approve, [plan::TaskType::HumanVerify]);
-        assert_eq!(back.options.schedule, crate::run::ScheduleMode::Waves);
+        assert_eq!(back.options.schedule, crate::options::ScheduleMode::Waves);
         assert_eq!(back.options.budget_usd, Some(106.83336541109149));
 
         // What older wavecrews wrote there: the options' debug text.
@@ -303,7 +275,7 @@ mod tests {
                     attempts,
                     agent_timeout: Duration::from_secs(timeout),
                     budget_usd: budget,
-                    schedule: if waves { crate::run::ScheduleMode::Waves } else { crate::run::ScheduleMode::Dag },
+                    schedule: if waves { crate::options::ScheduleMode::Waves } else { crate::options::ScheduleMode::Dag },
                     fail_fast,
                     ..Options::default()
                 },
