@@ -6,7 +6,7 @@
 //! `$WAVECREW_BROWSER_DEPS/node_modules`; `scripts/test.sh` (and so `.ci/run`) installs them.
 //! Screenshots are kept in the target folder (`target/tmp/dashboard-*.png`).
 
-use crate::common::{CHECK, Stopped, check_gate_plan, git, scripted_repo, stderr, write};
+use crate::common::{CHECK, Repo, Stopped, check_gate_plan, git, scripted_repo, stderr, write};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -292,11 +292,11 @@ fn a_room_that_lost_its_server_shows_after_reconnecting_what_a_fresh_load_shows(
                  write("a.txt", "a\n")]],
         "2.1": [[{"say": "writing b"}, write("b.txt", "b\n")]],
     }});
-    let repo = Repo::new(TWO_WAVES, &script);
+    let repo = scripted_repo(TWO_WAVES, &script);
     let mut run = Stopped(repo.spawn_run(&[]));
     let port = free_port();
     let (first, _) = serve_on(&repo, port);
-    let id = newest_run(&repo);
+    let id = repo.newest_run();
     // Without the token: the read-only room, the same whatever token the next server makes.
     let url = format!("http://127.0.0.1:{port}/runs/{id}");
     let shot = screenshot("dashboard-reconnect.png");
@@ -342,10 +342,10 @@ fn a_burst_of_events_reaches_the_room_in_fewer_rooms_than_events() {
     for (n, id) in ids.iter().enumerate() {
         plan.push_str(&format!("| Worker {} | sonnet | {id} |\n", n + 1));
     }
-    let repo = Repo::new(&plan, &json!({ "tasks": tasks }));
+    let repo = scripted_repo(&plan, &json!({ "tasks": tasks }));
     let mut run = Stopped(repo.spawn_run(&[]));
     let (_serve, url) = serve_on(&repo, 0);
-    let id = newest_run(&repo);
+    let id = repo.newest_run();
     let summary = browse(&["--burst", &room_url(&url, &id), &screenshot("dashboard-burst.png")], Some(&ready));
     assert!(run.0.wait().unwrap().success(), "the run failed");
     assert_eq!(summary["final"], "succeeded", "{summary}");
