@@ -84,16 +84,11 @@ impl From<JournalError> for ControlError {
 /// The state folder of the repository that `repo` is in: `<git common dir>/wavecrew`, where
 /// the journal, the run folders and the worktrees live.
 pub fn state_dir(repo: &Path) -> Result<PathBuf, String> {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--path-format=absolute", "--git-common-dir"])
-        .output()
-        .map_err(|e| format!("could not run git: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("`{}` is not inside a git repository", repo.display()));
+    match crate::git::Git::new(repo).run_blocking(&["rev-parse", "--path-format=absolute", "--git-common-dir"]) {
+        Ok(dir) => Ok(PathBuf::from(dir.trim()).join("wavecrew")),
+        Err(crate::git::GitError::Spawn(error)) => Err(format!("could not run git: {error}")),
+        Err(_) => Err(format!("`{}` is not inside a git repository", repo.display())),
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("wavecrew"))
 }
 
 /// The run `wanted` (an id or the end of one), or the newest run.

@@ -168,15 +168,15 @@ fn file_stem(path: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
 
-/// The task's commit message: its Commit Strategy line with `{task N description}` and `M{N}`
-/// filled, or `feat(<milestone>): <summary>`, then the trailers that let `resume` find it.
-pub fn commit_message(plan: &Plan, task: &Task, run: &str) -> String {
+/// The subject of the task's commit: its Commit Strategy line with `{task N description}` and
+/// `M{N}` filled, or `feat(<milestone>): <summary>` (the trailers follow, see
+/// `integrate::message`).
+pub fn commit_subject(plan: &Plan, task: &Task) -> String {
     let summary = task.summary();
-    let subject = match plan.commit_of(task.id) {
+    match plan.commit_of(task.id) {
         Some(line) => fill_placeholders(&line.message, &plan.milestone, &summary),
         None => format!("feat({}): {}", plan.milestone, lowercase_first(&summary)),
-    };
-    format!("{subject}\n\nWavecrew-Task: {}\nWavecrew-Run: {run}\n", task.id)
+    }
 }
 
 /// `{task 1.1 description}` (any `{...}` naming a task) becomes the summary; `M{N}` the milestone.

@@ -2,38 +2,9 @@
 //! `scripts/slurm-cluster.sh` in a temporary folder (`scripts/test.sh` installs Debian's Slurm).
 
 use engine::slurm::{JobId, Slurm, Submission};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// A running cluster, stopped when dropped.
-struct Cluster {
-    dir: tempfile::TempDir,
-    conf: PathBuf,
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/slurm-cluster.sh")
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let dir = tempfile::Builder::new().prefix("wavecrew-slurm").tempdir().unwrap();
-        let output = std::process::Command::new(script()).arg("start").arg(dir.path()).output().unwrap();
-        assert!(
-            output.status.success(),
-            "the test cluster did not start (is Debian's slurmctld installed? `scripts/slurm-cluster.sh install`):\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let conf = dir.path().join("slurm.conf");
-        Cluster { dir, conf }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(script()).arg("stop").arg(self.dir.path()).output();
-    }
-}
+use testkit::process::Cluster;
 
 async fn wait_final(slurm: &Slurm, id: JobId) -> engine::slurm::JobInfo {
     let started = Instant::now();
@@ -50,7 +21,7 @@ async fn wait_final(slurm: &Slurm, id: JobId) -> engine::slurm::JobInfo {
 #[tokio::test]
 async fn jobs_are_submitted_followed_and_cancelled_on_a_real_cluster() {
     let cluster = Cluster::start();
-    let slurm = Slurm { conf: Some(cluster.conf.clone()), cpus: Some(1), ..Slurm::default() };
+    let slurm = Slurm { conf: Some(cluster.conf()), cpus: Some(1), ..Slurm::default() };
     assert!(slurm.ping().await.unwrap().contains("UP"));
 
     let work = cluster.dir.path().join("work");

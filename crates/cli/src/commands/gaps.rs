@@ -145,13 +145,10 @@ fn manual_truths(plan: &Plan) -> Vec<MustHaveVerdict> {
 }
 
 fn git(repo: &Path, args: &[&str], index: Option<&Path>) -> Option<String> {
-    let mut command = std::process::Command::new("git");
-    command.arg("-C").arg(repo).args(args);
-    if let Some(index) = index {
-        command.env("GIT_INDEX_FILE", index);
-    }
-    let output = command.output().ok().filter(|o| o.status.success())?;
-    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+    let index = index.map(|i| i.to_string_lossy().into_owned());
+    let env: Vec<(&str, &str)> = index.iter().map(|i| ("GIT_INDEX_FILE", i.as_str())).collect();
+    // Callers read lines: the final newline `run_blocking` trims is put back.
+    engine::git::Git::new(repo).run_blocking_with_env(args, &env).ok().map(|out| out + "\n")
 }
 
 /// The must_haves of `plan` checked on the head of the run's branch, as the run's verification

@@ -200,15 +200,7 @@ pub(crate) async fn run_command(
     command: &str,
 ) -> Result<Ran, crate::error::EngineError> {
     let log = PathBuf::from(format!("{}-{}.log", checks.log_prefix.display(), index + 1));
-    let spec = process::Spec {
-        program: PathBuf::from("sh"),
-        args: vec!["-c".into(), command.to_owned()],
-        env: checks.env.clone(),
-        inherit: None,
-        cwd: checks.worktree.to_owned(),
-        timeout: checks.timeout,
-        log: log.clone(),
-    };
+    let spec = process::Spec::shell(command, checks.worktree, checks.env.clone(), checks.timeout, log.clone());
     let outcome = process::run(&spec, |_| {}, |_| {}, checks.cancel.clone()).await?;
     let output = tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     Ok(Ran { command: command.to_owned(), outcome, output })

@@ -13,7 +13,7 @@ use crate::git::Git;
 use crate::launch::Launch;
 use crate::{process, worktree};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// Checks the finished run branch: must_haves, then the plan's Verification / Automated
@@ -48,15 +48,8 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         let mut automated = Vec::new();
         for (index, check) in plan.verification.automated.iter().enumerate() {
             let log = env.layout.log("verification", 1, &format!("automated-{}", index + 1));
-            let spec = process::Spec {
-                program: PathBuf::from("sh"),
-                args: vec!["-c".into(), check.command.clone()],
-                env: env.env_in(&worktree),
-                inherit: None,
-                cwd: worktree.clone(),
-                timeout: env.options.verify_timeout,
-                log: log.clone(),
-            };
+            let vars = env.env_in(&worktree);
+            let spec = process::Spec::shell(&check.command, &worktree, vars, env.options.verify_timeout, log.clone());
             // Reports older than this are left over from before: only fresh ones count.
             let started = std::time::SystemTime::now() - Duration::from_secs(1);
             let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
@@ -183,14 +176,15 @@ async fn verify_truths(
             env.emitter.emit(Event::VerifyStarted { task: TASK.to_owned(), attempt: 1, command: command.clone() })?;
             let log = env.layout.log(TASK, 1, &format!("evidence-{}", index + 1));
             let spec = process::Spec {
-                program: PathBuf::from("sh"),
-                args: vec!["-c".into(), command.clone()],
-                env: env.env_in(worktree),
                 // The agent chose this command: it runs with what an agent may see, not the user's secrets.
                 inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).collect()),
-                cwd: worktree.to_owned(),
-                timeout: env.options.verify_timeout,
-                log: log.clone(),
+                ..process::Spec::shell(
+                    &command,
+                    worktree,
+                    env.env_in(worktree),
+                    env.options.verify_timeout,
+                    log.clone(),
+                )
             };
             let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
             env.emitter.emit(Event::VerifyFinished {

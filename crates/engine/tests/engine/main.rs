@@ -1,0 +1,12 @@
+//! The engine driven through its library, no binary: gate rounds and checkpoints with the
+//! scripted agent (a test double, played by this test executable: `testkit::agent`), asserted
+//! on the events the run emits and on what lands on the run branch.
+//!
+//! One binary (`cargo nextest run -p wavecrew-engine --test engine`); a new file goes here as a
+//! module.
+
+mod checkpoints;
+mod gates;
+mod support;
+
+testkit::scripted_agent_entry!();
