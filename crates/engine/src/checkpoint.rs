@@ -188,7 +188,7 @@ pub(crate) async fn manual_task(ctx: &RunCtx, task: &plan::Task) -> Result<Attem
     let subject = match checkpoint(ctx, task, None, "", "").await? {
         Answer::Decided(option) => {
             let subject = format!("chore({}): decide {}: {option}", env.plan.milestone, task.summary());
-            env.add_decision((id.clone(), task.summary(), option));
+            env.decisions.add((id.clone(), task.summary(), option));
             subject
         }
         _ => format!("chore({}): {} (done by hand)", env.plan.milestone, task.summary()),

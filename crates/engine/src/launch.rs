@@ -165,7 +165,7 @@ fn account(env: &AttemptEnv, model_id: Option<&str>, activity: crate::adapters::
         Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
     });
     if let Some(cost) = priced {
-        env.spend(cost);
+        env.spent.add(cost);
     }
     crate::adapters::Activity::Usage { input, output, cost_usd: priced }
 }
