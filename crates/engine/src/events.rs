@@ -464,6 +464,9 @@ pub struct Envelope {
 }
 
 #[cfg(test)]
+mod golden;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
