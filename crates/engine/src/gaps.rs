@@ -6,7 +6,7 @@
 //! [`generate`] is pure: from a run's report and its plan to the follow-up's text, which `check`
 //! accepts (the CLI checks it before writing it).
 
-use crate::events::{MustHaveVerdict, TaskState};
+use crate::events::{GateCheck, MustHaveKind, MustHaveStatus, MustHaveVerdict, RunVerdict, TaskState};
 use crate::report::Report;
 use plan::{Plan, Span, Spanned, TaskId, TaskType};
 use std::collections::HashMap;
@@ -233,7 +233,10 @@ fn collect_gaps(source: &Source) -> Vec<Gap> {
         for finding in &gate.findings {
             let path = finding.location.as_deref().map(location_path).filter(|p| safe_path(p));
             let place = finding.location.as_deref().map(|l| format!(" at {}", code(l))).unwrap_or_default();
-            let commands = if matches!(finding.check.as_str(), "command" | "tests" | "coverage" | "type-check") {
+            let commands = if matches!(
+                finding.check,
+                GateCheck::Command | GateCheck::Tests | GateCheck::Coverage | GateCheck::TypeCheck
+            ) {
                 commands.iter().filter(|c| !c.contains('\n')).cloned().collect()
             } else {
                 Vec::new()
@@ -252,12 +255,12 @@ fn collect_gaps(source: &Source) -> Vec<Gap> {
                     code(&gate.skill),
                     code(&gate.task),
                     gate.round,
-                    code(&finding.check),
+                    code(finding.check.as_str()),
                 ),
                 evidence: evidence_lines(&finding.message),
                 commands,
                 criterion: format!("The {skill} gate at the end of this plan no longer reports it."),
-                done: format!("The {} finding{place} is fixed at its cause.", code(&finding.check)),
+                done: format!("The {} finding{place} is fixed at its cause.", code(finding.check.as_str())),
             });
         }
     }
@@ -292,9 +295,8 @@ fn collect_gaps(source: &Source) -> Vec<Gap> {
 /// The gap of a must_have that does not hold, with what to do about it.
 fn must_have_gap(plan: &Plan, verdict: &MustHaveVerdict) -> Option<Gap> {
     let evidence = evidence_lines(&verdict.evidence);
-    let kind = verdict.verdict.as_str();
-    if verdict.kind == "key_link" {
-        if kind != "NOT_WIRED" {
+    if verdict.kind == MustHaveKind::KeyLink {
+        if verdict.verdict != MustHaveStatus::NotWired {
             return None;
         }
         let references: Vec<String> = plan
@@ -343,7 +345,9 @@ fn must_have_gap(plan: &Plan, verdict: &MustHaveVerdict) -> Option<Gap> {
             done: "The key link holds: the follow-up run's verification finds it VERIFIED.".into(),
         });
     }
-    if verdict.kind != "artifact" || !matches!(kind, "STUB" | "ORPHANED" | "MISSING") {
+    if verdict.kind != MustHaveKind::Artifact
+        || !matches!(verdict.verdict, MustHaveStatus::Stub | MustHaveStatus::Orphaned | MustHaveStatus::Missing)
+    {
         return None;
     }
     let path = Some(verdict.item.clone()).filter(|p| safe_path(p));
@@ -362,8 +366,8 @@ fn must_have_gap(plan: &Plan, verdict: &MustHaveVerdict) -> Option<Gap> {
     };
     let name = title_text(&verdict.item);
     let plain_name = plain(&verdict.item);
-    match kind {
-        "STUB" => {
+    match verdict.verdict {
+        MustHaveStatus::Stub => {
             gap.title = format!("Replace the stub in {name}");
             gap.what = format!(
                 "The must_have artifact {shown} is a stub (STUB). Replace it with a real, complete implementation of what the plan's must_haves and Context ask for, keeping the names the rest of the code uses. What the check found:"
@@ -379,7 +383,7 @@ fn must_have_gap(plan: &Plan, verdict: &MustHaveVerdict) -> Option<Gap> {
             gap.criterion = format!("{plain_name} holds a real implementation: no stub is left.");
             gap.done = format!("{shown} is substantive and used.");
         }
-        "MISSING" => {
+        MustHaveStatus::Missing => {
             gap.title = format!("Create {name}");
             gap.what = format!(
                 "The must_have artifact {shown} is not on the run branch (MISSING). Create it with a real implementation, and make the code that should use it refer to it. What the check found:"
@@ -485,8 +489,8 @@ fn write_context(out: &mut String, source: &Source, undone: &[(&plan::Task, Task
                 code(&head[..head.len().min(10)])
             );
         }
-        (None, Some(v)) if v.verdict != "unverified" || !v.automated.is_empty() => {
-            let _ = writeln!(out, "The run's final verification said: {}.\n", code(&v.verdict));
+        (None, Some(v)) if v.verdict != RunVerdict::Unverified || !v.automated.is_empty() => {
+            let _ = writeln!(out, "The run's final verification said: {}.\n", code(v.verdict.as_str()));
         }
         _ => {}
     }
@@ -857,12 +861,12 @@ fn write_verification(out: &mut String, source: &Source) {
     let plan = source.plan;
     let mut manual: Vec<String> = plan.verification.manual.iter().map(|m| inline_markdown(&m.value)).collect();
     if let Some(verification) = &source.report.verification {
-        for item in verification.must_haves.iter().filter(|m| m.verdict == "MANUAL") {
-            let what = match item.kind.as_str() {
-                "truth" => "Confirm",
-                "artifact" => "Check the artifact",
-                "key_link" => "Check the key link",
-                _ => "Check",
+        for item in verification.must_haves.iter().filter(|m| m.verdict == MustHaveStatus::Manual) {
+            let what = match item.kind {
+                MustHaveKind::Truth => "Confirm",
+                MustHaveKind::Artifact => "Check the artifact",
+                MustHaveKind::KeyLink => "Check the key link",
+                MustHaveKind::Unknown(_) => "Check",
             };
             let step = format!("{what}: {}", inline_markdown(&item.item));
             if !manual.iter().any(|m| *m == step || m.as_str() == inline_markdown(&item.item)) {
@@ -1153,8 +1157,8 @@ make test    # 0 failures
         }
     }
 
-    fn verdict(kind: &str, item: &str, verdict: &str, evidence: &str) -> MustHaveVerdict {
-        MustHaveVerdict { kind: kind.into(), item: item.into(), verdict: verdict.into(), evidence: evidence.into() }
+    fn verdict(kind: MustHaveKind, item: &str, verdict: MustHaveStatus, evidence: &str) -> MustHaveVerdict {
+        MustHaveVerdict { kind, item: item.into(), verdict, evidence: evidence.into() }
     }
 
     fn report(tasks: Vec<TaskReport>, gates: Vec<GateReport>, verification: Option<Verification>) -> Report {
@@ -1208,28 +1212,34 @@ make test    # 0 failures
             unverified: Vec::new(),
             findings: vec![
                 GateFinding {
-                    check: "pattern|`x`".into(),
+                    // A check this version does not know (a newer journal's) is escaped too.
+                    check: GateCheck::Unknown("pattern|`x`".into()),
                     message: NASTY.into(),
                     location: Some("src/a|b`c.py:3".into()),
                 },
-                GateFinding { check: "secret".into(), message: NASTY.into(), location: Some("/etc/passwd:1".into()) },
-                GateFinding { check: "secret".into(), message: NASTY.into(), location: Some("../out.py:2:7".into()) },
-                GateFinding { check: "dependency".into(), message: NASTY.into(), location: None },
+                GateFinding { check: GateCheck::Secret, message: NASTY.into(), location: Some("/etc/passwd:1".into()) },
+                GateFinding { check: GateCheck::Secret, message: NASTY.into(), location: Some("../out.py:2:7".into()) },
+                GateFinding { check: GateCheck::Dependency, message: NASTY.into(), location: None },
             ],
             metrics: Vec::new(),
             notes: Vec::new(),
             rounds: Vec::new(),
         }];
         let verification = Verification {
-            verdict: "failed".into(),
+            verdict: RunVerdict::Failed,
             must_haves: vec![
-                verdict("truth", "Shows {{x}} and {placeholder} | `tick", "MANUAL", "a person"),
-                verdict("truth", "<script>x</script> {y}", "MANUAL", "a person"),
-                verdict("artifact", "weird `name` {x}.py", "STUB", NASTY),
-                verdict("artifact", "gone it's.py", "MISSING", NASTY),
-                verdict("artifact", "lib/extra.py", "ORPHANED", NASTY),
-                verdict("key_link", "`src/a.py` feeds `src/b.py`", "NOT_WIRED", NASTY),
-                verdict("artifact", "src/a.py", "VERIFIED", "fine"),
+                verdict(
+                    MustHaveKind::Truth,
+                    "Shows {{x}} and {placeholder} | `tick",
+                    MustHaveStatus::Manual,
+                    "a person",
+                ),
+                verdict(MustHaveKind::Truth, "<script>x</script> {y}", MustHaveStatus::Manual, "a person"),
+                verdict(MustHaveKind::Artifact, "weird `name` {x}.py", MustHaveStatus::Stub, NASTY),
+                verdict(MustHaveKind::Artifact, "gone it's.py", MustHaveStatus::Missing, NASTY),
+                verdict(MustHaveKind::Artifact, "lib/extra.py", MustHaveStatus::Orphaned, NASTY),
+                verdict(MustHaveKind::KeyLink, "`src/a.py` feeds `src/b.py`", MustHaveStatus::NotWired, NASTY),
+                verdict(MustHaveKind::Artifact, "src/a.py", MustHaveStatus::Verified, "fine"),
             ],
             automated: vec![AutomatedResult {
                 command: "echo `date` | grep -c '{x}' ```".into(),
@@ -1297,7 +1307,7 @@ make test    # 0 failures
             passed: false,
             unverified: Vec::new(),
             findings: vec![GateFinding {
-                check: "review".into(),
+                check: GateCheck::Review,
                 message: "P2 Input validation at trust boundaries: `name` may hold `../` (FAIL in the agent's review, at src/a.py:5)".into(),
                 location: Some("src/a.py:5".into()),
             }],
@@ -1306,11 +1316,11 @@ make test    # 0 failures
             rounds: Vec::new(),
         }];
         let verification = Verification {
-            verdict: "unverified".into(),
+            verdict: RunVerdict::Unverified,
             must_haves: vec![verdict(
-                "truth",
+                MustHaveKind::Truth,
                 "It greets the world",
-                "MANUAL",
+                MustHaveStatus::Manual,
                 "UNPROVEN by the verifier: no test shows it",
             )],
             automated: Vec::new(),
@@ -1338,10 +1348,11 @@ make test    # 0 failures
     #[test]
     fn many_gaps_are_capped_and_the_rest_merged_into_one_task() {
         let original = plan::parse(PLAN, "x").plan;
-        let must_haves: Vec<MustHaveVerdict> =
-            (0..30).map(|i| verdict("artifact", &format!("gen/f{i}.py"), "MISSING", "not there")).collect();
+        let must_haves: Vec<MustHaveVerdict> = (0..30)
+            .map(|i| verdict(MustHaveKind::Artifact, &format!("gen/f{i}.py"), MustHaveStatus::Missing, "not there"))
+            .collect();
         let verification = Verification {
-            verdict: "failed".into(),
+            verdict: RunVerdict::Failed,
             must_haves,
             automated: Vec::new(),
             manual: Vec::new(),
@@ -1364,10 +1375,10 @@ make test    # 0 failures
     fn nothing_undone_is_nothing_to_close() {
         let original = plan::parse(PLAN, "x").plan;
         let verification = Verification {
-            verdict: "passed".into(),
+            verdict: RunVerdict::Passed,
             must_haves: vec![
-                verdict("truth", "It works", "MANUAL", "a person"),
-                verdict("artifact", "src/a.py", "VERIFIED", "ok"),
+                verdict(MustHaveKind::Truth, "It works", MustHaveStatus::Manual, "a person"),
+                verdict(MustHaveKind::Artifact, "src/a.py", MustHaveStatus::Verified, "ok"),
             ],
             automated: Vec::new(),
             manual: Vec::new(),
@@ -1383,8 +1394,13 @@ make test    # 0 failures
     fn skipped_work_keeps_its_wave_order_and_gaps_join_the_task_of_their_file() {
         let original = plan::parse(PLAN, "x").plan;
         let verification = Verification {
-            verdict: "unverified".into(),
-            must_haves: vec![verdict("artifact", "src/c.py", "MISSING", "`src/c.py` is not on the run branch")],
+            verdict: RunVerdict::Unverified,
+            must_haves: vec![verdict(
+                MustHaveKind::Artifact,
+                "src/c.py",
+                MustHaveStatus::Missing,
+                "`src/c.py` is not on the run branch",
+            )],
             automated: Vec::new(),
             manual: Vec::new(),
             manual_signed_off: false,

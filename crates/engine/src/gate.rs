@@ -25,7 +25,7 @@
 //! The fix loop around the checks (hand the findings to the agent, commit its fix, check
 //! again) and the review's agent are in [`crate::run`].
 
-use crate::events::{GateFinding, GateMetric, GateVerdict};
+use crate::events::{GateCheck, GateFinding, GateMetric, GateVerdict};
 use crate::git::Git;
 use crate::process;
 use evidence::coverage::Coverage;
@@ -119,8 +119,8 @@ impl Verdict {
         GateVerdict::of(self.passed(), &self.unverified)
     }
 
-    fn find(&mut self, check: &str, message: impl Into<String>, location: Option<String>) {
-        self.findings.push(GateFinding { check: check.to_owned(), message: message.into(), location });
+    fn find(&mut self, check: GateCheck, message: impl Into<String>, location: Option<String>) {
+        self.findings.push(GateFinding { check, message: message.into(), location });
     }
 
     fn measure(&mut self, name: &str, value: f64, unit: &str, source: impl Into<String>) {
@@ -180,7 +180,7 @@ async fn repository_skill(checks: &Checks<'_>) -> Result<Verdict, crate::run::En
     if checks.commands.is_empty() {
         let mut verdict = Verdict::default();
         verdict.find(
-            "command",
+            GateCheck::Command,
             "nothing to run: the task's Verify has no backticked command, and a repository skill's checks are its Verify commands",
             None,
         );
@@ -222,7 +222,7 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
     let mut verdict = Verdict::default();
     if checks.commands.is_empty() {
         verdict.find(
-            "command",
+            GateCheck::Command,
             "nothing to run: the task's Verify has no backticked command and the plan has no Verification / Automated commands, so the gate cannot be green",
             None,
         );
@@ -261,12 +261,16 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
                 format!("{} output of `{}`", errors.source, ran.command),
             );
             if errors.errors > 0 {
-                verdict.find("type-check", format!("{} type error(s) from `{}`", errors.errors, ran.command), None);
+                verdict.find(
+                    GateCheck::TypeCheck,
+                    format!("{} type error(s) from `{}`", errors.errors, ran.command),
+                    None,
+                );
             }
         }
         if !ran.outcome.success() {
             verdict.find(
-                "command",
+                GateCheck::Command,
                 format!("`{}` {}; its output ends with:\n{}", ran.command, ran.outcome.ended(), tail(&ran.output, 30)),
                 None,
             );
@@ -280,12 +284,12 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
             failed_tests += report.counts.failed;
             verdict.measure("failed tests", report.counts.failed as f64, "", format!("JUnit XML {path}"));
             for name in report.failures.iter().take(20) {
-                verdict.find("tests", format!("test `{name}` failed"), Some(path.clone()));
+                verdict.find(GateCheck::Tests, format!("test `{name}` failed"), Some(path.clone()));
             }
         }
     }
-    if counted && failed_tests > 0 && !verdict.findings.iter().any(|f| f.check == "tests") {
-        verdict.find("tests", format!("{failed_tests} test(s) failed"), None);
+    if counted && failed_tests > 0 && !verdict.findings.iter().any(|f| f.check == GateCheck::Tests) {
+        verdict.find(GateCheck::Tests, format!("{failed_tests} test(s) failed"), None);
     }
     if !counted && evidence::expectation::demands_tests(checks.done) {
         verdict.unverified.push(
@@ -311,7 +315,7 @@ async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, crate::run:
                         let uncovered: Vec<String> =
                             result.uncovered.iter().take(20).map(|(path, line)| format!("{path}:{line}")).collect();
                         verdict.find(
-                            "coverage",
+                            GateCheck::Coverage,
                             format!(
                                 "{percent:.1}% of the {} coverable lines this run added or changed are covered, {threshold}% required; not covered: {}",
                                 result.coverable,
@@ -507,14 +511,14 @@ async fn security_auditor(checks: &Checks<'_>) -> Result<Verdict, crate::run::En
         scanned += 1;
         for finding in evidence::secrets::scan(path, &text) {
             verdict.find(
-                "secret",
+                GateCheck::Secret,
                 format!("{} ({}): {}", finding.message, finding.rule, finding.excerpt),
                 Some(format!("{path}:{}", finding.line)),
             );
         }
         for finding in evidence::patterns::scan(path, &text) {
             verdict.find(
-                "pattern",
+                GateCheck::Pattern,
                 format!("{} ({}): {}", finding.message, finding.rule, finding.excerpt.trim()),
                 Some(format!("{path}:{}", finding.line)),
             );
@@ -571,7 +575,7 @@ async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<
         match ran.outcome.code {
             Some(0) => verdict.measure("vulnerable dependencies", 0.0, "", format!("`{command}`")),
             Some(1) if ran.output.to_ascii_lowercase().contains("vulnerab") => verdict.find(
-                "dependency",
+                GateCheck::Dependency,
                 format!("`{command}` reports vulnerable dependencies:\n{}", tail(&ran.output, 20)),
                 Some(lockfile.to_owned()),
             ),
@@ -798,7 +802,7 @@ impl Verdict {
     /// agent's verdicts counted.
     pub fn add_review(&mut self, skill: &str, judged: Judgement) {
         for finding in judged.findings {
-            self.find("review", finding.message, Some(finding.location));
+            self.find(GateCheck::Review, finding.message, Some(finding.location));
         }
         self.notes.extend(judged.without_evidence);
         self.notes.push(format!("the agent's {skill} review (its word, not evidence): {}", judged.summary));
@@ -808,7 +812,7 @@ impl Verdict {
     /// of the gate's checks.
     pub fn add_unanswered_review(&mut self, why: &str) {
         self.find(
-            "review",
+            GateCheck::Review,
             format!(
                 "{}\n(Nothing to fix in the code for this finding: the next round's review writes its answer again, exactly in the shape its prompt gives.)",
                 why.trim_end()

@@ -9,7 +9,10 @@
 //! if the branch moved meanwhile).
 
 use crate::agent::{Agent, AgentRequest, AgentRole};
-use crate::events::{AutomatedStatus, Envelope, Event, LaneInfo, RunState, TaskState};
+use crate::events::{
+    ActivityKind, AnswerKind, AutomatedStatus, Envelope, Event, LaneInfo, MustHaveKind, MustHaveStatus, RunState,
+    RunVerdict, TaskState,
+};
 use crate::git::{Git, GitError, Merge};
 use crate::journal::{Journal, JournalError, RunRecord, now_ms};
 use crate::provision::Provision;
@@ -392,7 +395,7 @@ impl Ctx {
             model: self.model_for(task, role.unwrap_or_default()),
             worktree,
             base: base.to_owned(),
-            role: role.map(|r| r.as_str().to_owned()),
+            role,
         })
     }
 }
@@ -645,7 +648,7 @@ pub async fn resume(
     ctx.emitter.emit(Event::RunResumed { committed: done, overrides })?;
     for envelope in ws.journal.events(&ctx.run.id, 0)? {
         if let Event::CheckpointAnswered { task, answer, detail: Some(option), .. } = envelope.event
-            && answer == "decided"
+            && answer == AnswerKind::Decided
         {
             let summary =
                 TaskId::parse(&task).and_then(|id| ctx.plan.task(id)).map(plan::Task::summary).unwrap_or_default();
@@ -1623,7 +1626,7 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
                 return Err(EngineError::Cancelled);
             };
             // The truths come last, in order: their verdicts are the verifier's now.
-            must_haves.retain(|v| v.kind != "truth");
+            must_haves.retain(|v| v.kind != MustHaveKind::Truth);
             must_haves.extend(truths);
         }
         Ok((must_haves, automated))
@@ -1631,9 +1634,9 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
     .await;
     ctx.pool.give_back(lane, worktree).await;
     let (must_haves, automated) = result?;
-    let broken = must_haves.iter().any(|v| !matches!(v.verdict.as_str(), "VERIFIED" | "MANUAL"))
+    let broken = must_haves.iter().any(|v| !matches!(v.verdict, MustHaveStatus::Verified | MustHaveStatus::Manual))
         || automated.iter().any(|a| a.status == AutomatedStatus::Failed);
-    let checkable = must_haves.iter().any(|v| v.verdict != "MANUAL");
+    let checkable = must_haves.iter().any(|v| v.verdict != MustHaveStatus::Manual);
     // An expectation wavecrew could not check goes to the person's checklist, never `passed`.
     let unchecked: Vec<String> = automated
         .iter()
@@ -1644,15 +1647,15 @@ async fn verify_run(ctx: &Ctx) -> Result<bool, EngineError> {
         })
         .collect();
     let verdict = if broken {
-        "failed"
+        RunVerdict::Failed
     } else if checkable && unchecked.is_empty() {
-        "passed"
+        RunVerdict::Passed
     } else {
-        "unverified"
+        RunVerdict::Unverified
     };
     let mut manual: Vec<String> = plan.verification.manual.iter().map(|m| m.value.clone()).collect();
     manual.extend(unchecked);
-    ctx.emitter.emit(Event::RunVerified { verdict: verdict.to_owned(), must_haves, automated, manual })?;
+    ctx.emitter.emit(Event::RunVerified { verdict, must_haves, automated, manual })?;
     Ok(!broken)
 }
 
@@ -2187,13 +2190,13 @@ async fn checkpoint(
         ctx.emitter.emit(checkpoint_waiting(task, &options, commit, details, true))?;
         let (answer, detail, result) = match options.first() {
             Some(first) if task.kind == TaskType::Decision => {
-                ("decided", Some(first.clone()), Answer::Decided(first.clone()))
+                (AnswerKind::Decided, Some(first.clone()), Answer::Decided(first.clone()))
             }
-            _ => ("approved", None, Answer::Approved),
+            _ => (AnswerKind::Approved, None, Answer::Approved),
         };
         ctx.emitter.emit(Event::CheckpointAnswered {
             task: id,
-            answer: answer.into(),
+            answer,
             detail,
             auto: true,
             commit: commit.map(str::to_owned),
@@ -2227,13 +2230,13 @@ async fn checkpoint(
             return Ok(Answer::Cancelled);
         }
         if let Some((answer, detail)) = ctx.emitter.journal.take_answer(&ctx.run.id, &id)? {
-            let result = match (answer.as_str(), task.kind.clone()) {
-                ("rejected", TaskType::HumanVerify | TaskType::Gate) => {
+            let result = match (&answer, task.kind.clone()) {
+                (AnswerKind::Rejected, TaskType::HumanVerify | TaskType::Gate) => {
                     Some(Answer::Rejected(detail.clone().unwrap_or_else(|| "no reason given".into())))
                 }
-                ("decided", TaskType::Decision) => detail.clone().map(Answer::Decided),
-                ("approved", TaskType::Decision) => options.first().cloned().map(Answer::Decided),
-                ("approved", _) => Some(Answer::Approved),
+                (AnswerKind::Decided, TaskType::Decision) => detail.clone().map(Answer::Decided),
+                (AnswerKind::Approved, TaskType::Decision) => options.first().cloned().map(Answer::Decided),
+                (AnswerKind::Approved, _) => Some(Answer::Approved),
                 _ => None, // not an answer this checkpoint takes: keep waiting
             };
             if let Some(result) = result {
@@ -2241,10 +2244,10 @@ async fn checkpoint(
                     Answer::Decided(option) => Some(option.clone()),
                     _ => detail,
                 };
-                let kind = if matches!(result, Answer::Decided(_)) { "decided" } else { answer.as_str() };
+                let kind = if matches!(result, Answer::Decided(_)) { AnswerKind::Decided } else { answer };
                 ctx.emitter.emit(Event::CheckpointAnswered {
                     task: id,
-                    answer: kind.to_owned(),
+                    answer: kind,
                     detail: shown,
                     auto: false,
                     commit: commit.map(str::to_owned),
@@ -2307,7 +2310,7 @@ fn checkpoint_waiting(
 ) -> Event {
     Event::CheckpointWaiting {
         task: task.id.to_string(),
-        kind: task.kind.to_string(),
+        kind: task.kind.clone(),
         options: options.to_vec(),
         commit: commit.map(str::to_owned),
         details,
@@ -2370,20 +2373,14 @@ fn account(ctx: &Ctx, model_id: Option<&str>, activity: crate::adapters::Activit
 fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
     use crate::adapters::Activity;
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
-        Activity::Text(text) | Activity::TextPiece(text) => ("text", text, None, None, None),
-        Activity::Tool(tool) => ("tool", tool, None, None, None),
-        Activity::Usage { input, output, cost_usd } => ("usage", String::new(), Some(input), Some(output), cost_usd),
-        Activity::Error(error) => ("error", error, None, None, None),
+        Activity::Text(text) | Activity::TextPiece(text) => (ActivityKind::Text, text, None, None, None),
+        Activity::Tool(tool) => (ActivityKind::Tool, tool, None, None, None),
+        Activity::Usage { input, output, cost_usd } => {
+            (ActivityKind::Usage, String::new(), Some(input), Some(output), cost_usd)
+        }
+        Activity::Error(error) => (ActivityKind::Error, error, None, None, None),
     };
-    Event::AgentActivity {
-        task: task.to_owned(),
-        attempt,
-        kind: kind.to_owned(),
-        detail,
-        tokens_in,
-        tokens_out,
-        cost_usd,
-    }
+    Event::AgentActivity { task: task.to_owned(), attempt, kind, detail, tokens_in, tokens_out, cost_usd }
 }
 
 /// The log files of a task in `run_dir`, with the attempt (or gate round) each belongs to:

@@ -6,7 +6,7 @@
 
 use crate::span::{Span, Spanned};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A parsed implementation plan.
@@ -190,6 +190,18 @@ impl fmt::Display for TaskType {
 impl Serialize for TaskType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Reads what [`TaskType::as_str`] writes (wavecrew's events hold it). Any other text is
+/// [`TaskType::Unknown`], exactly as written, so that it is written back unchanged.
+impl<'de> Deserialize<'de> for TaskType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(match TaskType::parse(&text) {
+            known if known.as_str() == text => known,
+            _ => TaskType::Unknown(text),
+        })
     }
 }
 

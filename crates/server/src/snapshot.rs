@@ -300,7 +300,7 @@ fn replay(events: &[Envelope]) -> (Vec<engine::events::LaneInfo>, HashMap<String
                 waiting.insert(
                     task.clone(),
                     Waiting {
-                        kind: kind.clone(),
+                        kind: kind.as_str().to_owned(),
                         options: options.clone(),
                         commit: commit.clone(),
                         details: details.clone(),

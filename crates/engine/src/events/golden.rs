@@ -10,12 +10,12 @@ fn s(text: &str) -> String {
     text.to_owned()
 }
 
-fn finding(check: &str, message: &str, location: Option<&str>) -> GateFinding {
-    GateFinding { check: s(check), message: s(message), location: location.map(s) }
+fn finding(check: GateCheck, message: &str, location: Option<&str>) -> GateFinding {
+    GateFinding { check, message: s(message), location: location.map(s) }
 }
 
-fn must_have(kind: &str, item: &str, verdict: &str, evidence: &str) -> MustHaveVerdict {
-    MustHaveVerdict { kind: s(kind), item: s(item), verdict: s(verdict), evidence: s(evidence) }
+fn must_have(kind: MustHaveKind, item: &str, verdict: MustHaveStatus, evidence: &str) -> MustHaveVerdict {
+    MustHaveVerdict { kind, item: s(item), verdict, evidence: s(evidence) }
 }
 
 fn automated(status: AutomatedStatus, expectation: Option<&str>, exit_code: Option<i32>) -> AutomatedResult {
@@ -28,7 +28,7 @@ fn automated(status: AutomatedStatus, expectation: Option<&str>, exit_code: Opti
     }
 }
 
-fn attempt_started(role: Option<&str>, model: Option<&str>) -> Event {
+fn attempt_started(role: Option<AgentRole>, model: Option<&str>) -> Event {
     Event::AttemptStarted {
         task: s("1.1"),
         attempt: 2,
@@ -37,15 +37,15 @@ fn attempt_started(role: Option<&str>, model: Option<&str>) -> Event {
         model: model.map(s),
         worktree: s("/repo/.git/wavecrew/worktrees/r1/worker-a"),
         base: s("0123abc"),
-        role: role.map(s),
+        role,
     }
 }
 
-fn activity(kind: &str, detail: &str, usage: Option<(u64, u64, Option<f64>)>) -> Event {
+fn activity(kind: ActivityKind, detail: &str, usage: Option<(u64, u64, Option<f64>)>) -> Event {
     Event::AgentActivity {
         task: s("1.1"),
         attempt: 1,
-        kind: s(kind),
+        kind,
         detail: s(detail),
         tokens_in: usage.map(|u| u.0),
         tokens_out: usage.map(|u| u.1),
@@ -53,10 +53,10 @@ fn activity(kind: &str, detail: &str, usage: Option<(u64, u64, Option<f64>)>) ->
     }
 }
 
-fn waiting(kind: &str, options: &[&str], commit: Option<&str>, steps: &[&str], auto: bool) -> Event {
+fn waiting(kind: TaskType, options: &[&str], commit: Option<&str>, steps: &[&str], auto: bool) -> Event {
     Event::CheckpointWaiting {
         task: s("2.1"),
-        kind: s(kind),
+        kind,
         options: options.iter().copied().map(s).collect(),
         commit: commit.map(s),
         details: s("Action: pick one\nDone when: picked\n"),
@@ -65,12 +65,12 @@ fn waiting(kind: &str, options: &[&str], commit: Option<&str>, steps: &[&str], a
     }
 }
 
-fn answered(answer: &str, detail: Option<&str>, auto: bool, commit: Option<&str>) -> Event {
-    Event::CheckpointAnswered { task: s("2.1"), answer: s(answer), detail: detail.map(s), auto, commit: commit.map(s) }
+fn answered(answer: AnswerKind, detail: Option<&str>, auto: bool, commit: Option<&str>) -> Event {
+    Event::CheckpointAnswered { task: s("2.1"), answer, detail: detail.map(s), auto, commit: commit.map(s) }
 }
 
-fn run_verified(verdict: &str, must_haves: Vec<MustHaveVerdict>, automated: Vec<AutomatedResult>) -> Event {
-    Event::RunVerified { verdict: s(verdict), must_haves, automated, manual: vec![s("Open `/room/1` and chat.")] }
+fn run_verified(verdict: RunVerdict, must_haves: Vec<MustHaveVerdict>, automated: Vec<AutomatedResult>) -> Event {
+    Event::RunVerified { verdict, must_haves, automated, manual: vec![s("Open `/room/1` and chat.")] }
 }
 
 /// Every event kind, with its optional fields present and absent where that changes the bytes,
@@ -92,17 +92,17 @@ fn samples() -> Vec<Event> {
         Event::RunResumed { committed: vec![], overrides: vec![s("--attempts 5")] },
         attempt_started(None, Some("sonnet")),
         attempt_started(None, None),
-        attempt_started(Some("review"), Some("opus")),
-        attempt_started(Some("verify"), None),
+        attempt_started(Some(AgentRole::Review), Some("opus")),
+        attempt_started(Some(AgentRole::Verify), None),
         Event::LanePrepared { task: s("1.1"), lane: s("Worker A"), detail: s("reset to 0123abc"), duration_ms: 42 },
         Event::AgentSpawned { task: s("1.1"), attempt: 1, pid: 4242 },
         Event::JobSubmitted { task: s("1.1"), attempt: 1, backend: s("slurm"), job: s("17") },
         Event::AgentOutput { task: s("1.1"), attempt: 1, line: s("Writing \"hello.txt\"\t✓") },
-        activity("text", "I will write the file.", None),
-        activity("tool", "Write hello.txt", None),
-        activity("usage", "", Some((1200, 340, Some(0.0123)))),
-        activity("usage", "", Some((10, 2, None))),
-        activity("error", "rate limited", None),
+        activity(ActivityKind::Text, "I will write the file.", None),
+        activity(ActivityKind::Tool, "Write hello.txt", None),
+        activity(ActivityKind::Usage, "", Some((1200, 340, Some(0.0123)))),
+        activity(ActivityKind::Usage, "", Some((10, 2, None))),
+        activity(ActivityKind::Error, "rate limited", None),
         Event::AgentExited { task: s("1.1"), attempt: 1, code: Some(0), timed_out: false, duration_ms: 1500 },
         Event::AgentExited { task: s("1.1"), attempt: 2, code: None, timed_out: true, duration_ms: 600_000 },
         Event::VerifyStarted { task: s("1.1"), attempt: 1, command: s("npm test") },
@@ -122,28 +122,28 @@ fn samples() -> Vec<Event> {
             exit_code: None,
             duration_ms: 60_000,
         },
-        waiting("checkpoint:decision", &["SQLite", "Postgres"], None, &[], false),
-        waiting("checkpoint:human-verify", &[], Some("4567def"), &["Run `npm run dev` and open `/room/1`."], true),
-        waiting("checkpoint:human-action", &[], None, &[], false),
-        waiting("checkpoint:gate", &[], Some("89abcde"), &[], false),
-        answered("approved", None, true, Some("4567def")),
-        answered("approved", Some("looks good"), false, None),
-        answered("rejected", Some("the test is empty"), false, Some("4567def")),
-        answered("decided", Some("SQLite"), true, None),
+        waiting(TaskType::Decision, &["SQLite", "Postgres"], None, &[], false),
+        waiting(TaskType::HumanVerify, &[], Some("4567def"), &["Run `npm run dev` and open `/room/1`."], true),
+        waiting(TaskType::HumanAction, &[], None, &[], false),
+        waiting(TaskType::Gate, &[], Some("89abcde"), &[], false),
+        answered(AnswerKind::Approved, None, true, Some("4567def")),
+        answered(AnswerKind::Approved, Some("looks good"), false, None),
+        answered(AnswerKind::Rejected, Some("the test is empty"), false, Some("4567def")),
+        answered(AnswerKind::Decided, Some("SQLite"), true, None),
         Event::GateChecked {
             task: s("3.1"),
             round: 1,
             skill: s("code-quality"),
             passed: false,
             findings: vec![
-                finding("command", "`npm run lint` exited 1", None),
-                finding("tests", "test `greets` failed", Some("tests/app.test.js:12")),
-                finding("coverage", "47.1% < 80%", None),
-                finding("type-check", "3 type error(s) from `tsc --noEmit`", None),
-                finding("secret", "an AWS key", Some("src/config.js:3")),
-                finding("pattern", "`console.log` left in", Some("src/app.js:7")),
-                finding("dependency", "`npm audit` reports 2 vulnerabilities", None),
-                finding("review", "input is not validated", Some("src/routes.js:40")),
+                finding(GateCheck::Command, "`npm run lint` exited 1", None),
+                finding(GateCheck::Tests, "test `greets` failed", Some("tests/app.test.js:12")),
+                finding(GateCheck::Coverage, "47.1% < 80%", None),
+                finding(GateCheck::TypeCheck, "3 type error(s) from `tsc --noEmit`", None),
+                finding(GateCheck::Secret, "an AWS key", Some("src/config.js:3")),
+                finding(GateCheck::Pattern, "`console.log` left in", Some("src/app.js:7")),
+                finding(GateCheck::Dependency, "`npm audit` reports 2 vulnerabilities", None),
+                finding(GateCheck::Review, "input is not validated", Some("src/routes.js:40")),
             ],
             metrics: vec![
                 GateMetric {
@@ -179,26 +179,51 @@ fn samples() -> Vec<Event> {
         Event::TaskFailed { task: s("1.2"), attempts: 3, reason: s("`npm test` exited 1") },
         Event::TaskSkipped { task: s("2.2"), because: s("1.2") },
         run_verified(
-            "passed",
+            RunVerdict::Passed,
             vec![
-                must_have("artifact", "src/app.js", "VERIFIED", "substantive, imported by src/index.js:1"),
-                must_have("key_link", "`src/app.js` feeds `src/index.js`", "VERIFIED", "src/index.js:1"),
-                must_have("truth", "It greets", "MANUAL", "a person checks it"),
+                must_have(
+                    MustHaveKind::Artifact,
+                    "src/app.js",
+                    MustHaveStatus::Verified,
+                    "substantive, imported by src/index.js:1",
+                ),
+                must_have(
+                    MustHaveKind::KeyLink,
+                    "`src/app.js` feeds `src/index.js`",
+                    MustHaveStatus::Verified,
+                    "src/index.js:1",
+                ),
+                must_have(MustHaveKind::Truth, "It greets", MustHaveStatus::Manual, "a person checks it"),
             ],
             vec![automated(AutomatedStatus::Passed, Some("0 regressions"), Some(0))],
         ),
         run_verified(
-            "failed",
+            RunVerdict::Failed,
             vec![
-                must_have("artifact", "src/stub.js", "STUB", "src/stub.js:1: TODO"),
-                must_have("artifact", "src/extra.js", "ORPHANED", "substantive, but nothing imports it"),
-                must_have("artifact", "src/gone.js", "MISSING", "`src/gone.js` is not on the run branch"),
-                must_have("key_link", "`a.js` feeds `b.js`", "NOT_WIRED", "`b.js` does not import `a.js`"),
+                must_have(MustHaveKind::Artifact, "src/stub.js", MustHaveStatus::Stub, "src/stub.js:1: TODO"),
+                must_have(
+                    MustHaveKind::Artifact,
+                    "src/extra.js",
+                    MustHaveStatus::Orphaned,
+                    "substantive, but nothing imports it",
+                ),
+                must_have(
+                    MustHaveKind::Artifact,
+                    "src/gone.js",
+                    MustHaveStatus::Missing,
+                    "`src/gone.js` is not on the run branch",
+                ),
+                must_have(
+                    MustHaveKind::KeyLink,
+                    "`a.js` feeds `b.js`",
+                    MustHaveStatus::NotWired,
+                    "`b.js` does not import `a.js`",
+                ),
             ],
             vec![automated(AutomatedStatus::Failed, None, Some(1)), automated(AutomatedStatus::Failed, None, None)],
         ),
         run_verified(
-            "unverified",
+            RunVerdict::Unverified,
             vec![],
             vec![automated(AutomatedStatus::Unchecked, Some("coverage >= 80%"), Some(0))],
         ),
@@ -265,4 +290,31 @@ fn the_json_of_every_event_kind_is_the_golden_one_and_reads_back() {
     assert_eq!(serde_json::from_str::<Envelope>(&line).unwrap(), envelope);
     lines.push(line);
     insta::assert_snapshot!("events", lines.join("\n"));
+}
+
+/// A journal written by a newer wavecrew (or edited by hand) may hold names this version does
+/// not know. The journal skips an event it cannot read, so each must still read: as `Unknown`,
+/// written back as it was; a role as the task's work (roles steer the engine, which knows no
+/// other).
+#[test]
+fn events_with_names_this_version_does_not_know_still_read_and_write_back_unchanged() {
+    let lines = [
+        r#"{"event":"agent_activity","task":"1.1","attempt":1,"kind":"thinking","detail":"hm","tokens_in":null,"tokens_out":null,"cost_usd":null}"#,
+        r#"{"event":"checkpoint_waiting","task":"2.1","kind":"checkpoint:vote","options":[],"commit":null,"details":""}"#,
+        r#"{"event":"checkpoint_answered","task":"2.1","answer":"deferred","detail":null,"auto":false}"#,
+        r#"{"event":"gate_checked","task":"3.1","round":1,"skill":"licenses","passed":false,"findings":[{"check":"license","message":"GPL","location":null}],"metrics":[],"notes":[]}"#,
+        r#"{"event":"run_verified","verdict":"partial","must_haves":[{"kind":"fixture","item":"x","verdict":"PARTIAL","evidence":"y"}],"automated":[],"manual":[]}"#,
+    ];
+    for line in lines {
+        let event: Event = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line} does not read: {e}"));
+        assert_eq!(serde_json::to_string(&event).unwrap(), line);
+    }
+    let Event::RunVerified { verdict, must_haves, .. } = serde_json::from_str(lines[4]).unwrap() else { panic!() };
+    assert_eq!(verdict, RunVerdict::Unknown("partial".into()));
+    assert_eq!(must_haves[0].verdict, MustHaveStatus::Unknown("PARTIAL".into()));
+    assert_eq!(must_haves[0].kind, MustHaveKind::Unknown("fixture".into()));
+
+    let judge = r#"{"event":"attempt_started","task":"1.1","attempt":1,"lane":"A","agent":"claude","model":null,"worktree":"/w","base":"b","role":"judge"}"#;
+    let Event::AttemptStarted { role, .. } = serde_json::from_str(judge).unwrap() else { panic!() };
+    assert_eq!(role, Some(AgentRole::Task));
 }
