@@ -442,4 +442,19 @@ mod tests {
         assert_eq!(TaskType::parse("Checkpoint : Gate"), TaskType::Gate);
         assert_eq!(TaskType::parse("sometimes"), TaskType::Unknown("sometimes".into()));
     }
+
+    #[test]
+    fn task_types_read_back_from_json_as_written() {
+        for kind in [TaskType::Auto, TaskType::HumanVerify, TaskType::Gate, TaskType::Decision, TaskType::HumanAction] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<TaskType>(&json).unwrap(), kind, "{json}");
+        }
+        // Only the canonical spelling is a known type: anything else is kept verbatim, so that
+        // it is written back unchanged.
+        for other in [r#""Checkpoint:Gate""#, r#""checkpoint:vote""#, r#"" auto""#] {
+            let read: TaskType = serde_json::from_str(other).unwrap();
+            assert!(matches!(read, TaskType::Unknown(_)), "{other}");
+            assert_eq!(serde_json::to_string(&read).unwrap(), other);
+        }
+    }
 }
