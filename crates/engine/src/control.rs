@@ -111,13 +111,13 @@ pub fn find_run(journal: &Journal, wanted: Option<&str>) -> Result<RunRecord, Co
 
 /// Whether the run's process is alive and running it.
 pub fn is_active(run: &RunRecord) -> bool {
-    run.state == RunState::Running && crate::run::pid_alive(run.pid)
+    run.state == RunState::Running && crate::workspace::pid_alive(run.pid)
 }
 
 /// The state to show: `running` for a run whose process is gone reads `interrupted`.
 pub fn state_name(run: &RunRecord) -> &'static str {
     match run.state {
-        RunState::Running if !crate::run::pid_alive(run.pid) => "interrupted",
+        RunState::Running if !crate::workspace::pid_alive(run.pid) => "interrupted",
         state => state.as_str(),
     }
 }
@@ -171,8 +171,10 @@ pub fn answer(journal: &Journal, run: &str, task: &str, answer: Answer) -> Resul
 /// one (case does not matter). A decision without listed options takes any answer.
 fn decision_choice(record: &RunRecord, task: &str, wanted: &str) -> Result<String, ControlError> {
     let plan = plan::parse(&record.plan_text, &record.milestone).plan;
-    let options =
-        plan::TaskId::parse(task).and_then(|id| plan.task(id)).map(crate::run::decision_options).unwrap_or_default();
+    let options = plan::TaskId::parse(task)
+        .and_then(|id| plan.task(id))
+        .map(crate::checkpoint::decision_options)
+        .unwrap_or_default();
     if options.is_empty() {
         return Ok(wanted.to_owned());
     }

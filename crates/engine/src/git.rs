@@ -222,22 +222,6 @@ impl Git {
         }
     }
 
-    /// Commits on `branch` since `base` that carry the trailer `Wavecrew-Run: <run>`, oldest
-    /// first, as `(commit, task id)`.
-    pub async fn run_commits(&self, base: &str, branch: &str, run: &str) -> Result<Vec<(String, String)>, GitError> {
-        let range = format!("{base}..refs/heads/{branch}");
-        let format = "--format=%H%x00%(trailers:key=Wavecrew-Task,valueonly,separator=%x2C)%x00%(trailers:key=Wavecrew-Run,valueonly,separator=%x2C)";
-        let out = self.run(&["log", "--reverse", format, &range]).await?;
-        Ok(out
-            .lines()
-            .filter_map(|line| {
-                let mut parts = line.split('\0');
-                let (commit, task, run_id) = (parts.next()?, parts.next()?.trim(), parts.next()?.trim());
-                (run_id == run && !task.is_empty()).then(|| (commit.to_owned(), task.to_owned()))
-            })
-            .collect())
-    }
-
     /// Paths changed in this worktree compared with HEAD (staged or not, untracked included,
     /// ignored excluded).
     pub async fn changed_paths(&self) -> Result<Vec<String>, GitError> {

@@ -7,23 +7,46 @@
 //! before it takes effect (so [`run::resume`] can pick up after any crash), and the terminal
 //! view and the dashboard read the same stream.
 
-pub mod adapters;
-pub mod agent;
-pub mod backend;
-pub mod control;
-pub mod double;
+// From the bottom up: each module uses only those above it in this list (the lists are
+// layers, alphabetical within one).
+// What a run is made of: errors, knobs, the repository, paths, events and where they go.
+mod emitter;
+pub mod error;
 pub mod events;
-pub mod gaps;
-pub mod gate;
 pub mod git;
 pub mod journal;
+pub mod layout;
+pub mod options;
 pub mod process;
+pub mod settings;
+pub mod workspace;
+// The plan as a run sees it, and the agents.
+pub mod adapters;
+pub mod agent;
+pub mod graph;
 pub mod prompt;
 pub mod provision;
+pub mod skills;
+// One attempt: its environment, worktree, agent, Verify commands, and where it runs.
+mod ask;
+mod attempt;
+pub mod backend;
+mod env;
+mod integrate;
+mod launch;
 pub mod remote;
+mod slots;
+pub mod slurm;
+pub mod worker;
+mod worktree;
+// Above a single attempt: checkpoints, gates, the final verification.
+mod checkpoint;
+mod ctx;
+pub mod gate;
+pub mod verify;
+// The run loop, and what reads its journal.
+pub mod control;
+pub mod double;
+pub mod gaps;
 pub mod report;
 pub mod run;
-pub mod settings;
-pub mod skills;
-pub mod slurm;
-pub mod verify;

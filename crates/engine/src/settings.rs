@@ -7,7 +7,7 @@
 //! are read from the environment each time an agent starts.
 
 use crate::agent::{Agent, CommandAgent, ScriptedAgent};
-use crate::run::Options;
+use crate::options::Options;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -252,7 +252,7 @@ mod tests {
                 auto_approve: vec![plan::TaskType::HumanVerify],
                 // Read back to the last bit (serde_json's `float_roundtrip`): found by the property below.
                 budget_usd: Some(106.83336541109149),
-                schedule: crate::run::ScheduleMode::Waves,
+                schedule: crate::options::ScheduleMode::Waves,
                 ..Options::default()
             },
         };
@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(back.options.jobs, Some(2));
         assert_eq!(back.options.agent_timeout, Duration::from_secs(90));
         assert_eq!(back.options.auto_approve, [plan::TaskType::HumanVerify]);
-        assert_eq!(back.options.schedule, crate::run::ScheduleMode::Waves);
+        assert_eq!(back.options.schedule, crate::options::ScheduleMode::Waves);
         assert_eq!(back.options.budget_usd, Some(106.83336541109149));
 
         // What older wavecrews wrote there: the options' debug text.
@@ -303,7 +303,7 @@ mod tests {
                     attempts,
                     agent_timeout: Duration::from_secs(timeout),
                     budget_usd: budget,
-                    schedule: if waves { crate::run::ScheduleMode::Waves } else { crate::run::ScheduleMode::Dag },
+                    schedule: if waves { crate::options::ScheduleMode::Waves } else { crate::options::ScheduleMode::Dag },
                     fail_fast,
                     ..Options::default()
                 },

@@ -134,7 +134,7 @@ pub(crate) fn start(
 
 /// The agent log of an attempt.
 fn log_path(state_dir: &Path, run: &str, task: &str, attempt: u32) -> PathBuf {
-    engine::run::log_path(&state_dir.join("runs").join(run), task, attempt, "agent")
+    engine::layout::RunLayout::new(state_dir, run).log(task, attempt, "agent")
 }
 
 /// Starts following an attempt's log when it starts; marks it ended when its agent exits.

@@ -325,7 +325,8 @@ async fn log(
             return Err(fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", record.id)));
         };
         // The latest attempt's files: its agent, then its Verify commands.
-        let files = engine::run::task_logs(&state_dir.join("runs").join(&record.id), &row.task)
+        let files = engine::layout::RunLayout::new(&state_dir, &record.id)
+            .task_logs(&row.task)
             .into_iter()
             .filter(|(attempt, path)| {
                 *attempt == row.attempts && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())

@@ -272,7 +272,7 @@ pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act
 
 /// The last [`LOG_TAIL_LINES`] lines of an attempt's agent log.
 fn log_tail(state_dir: &Path, run: &str, task: &str, attempt: u32) -> Vec<LogLine> {
-    let path = engine::run::log_path(&state_dir.join("runs").join(run), task, attempt, "agent");
+    let path = engine::layout::RunLayout::new(state_dir, run).log(task, attempt, "agent");
     let Ok(mut file) = std::fs::File::open(path) else { return Vec::new() };
     // Read at most the last 64 KiB: enough for 50 lines of any sane agent.
     let len = file.metadata().map_or(0, |m| m.len());

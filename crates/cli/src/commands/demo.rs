@@ -120,7 +120,9 @@ pub fn run(_ctx: &Context, args: &DemoArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::io(format!("error: could not start the runtime: {e}")))?;
     let summary = runtime.block_on(async {
         let ws = Workspace::open(&dir).await.map_err(|e| CliError::io(format!("error: {e}")))?;
-        ws.journal.consent(&run::plan_hash(plan_text.as_bytes())).map_err(|e| CliError::io(format!("error: {e}")))?;
+        ws.journal
+            .consent(&engine::workspace::plan_hash(plan_text.as_bytes()))
+            .map_err(|e| CliError::io(format!("error: {e}")))?;
         let (tx, rx) = broadcast::channel(4096);
         let progress = Progress::spawn(rx, json);
         let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);

@@ -101,7 +101,7 @@ pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
         eprintln!(
             "the follow-up plan starts from `{}`: check that branch out before `wavecrew run`; it runs on `{}`",
             report.branch,
-            engine::run::branch_name(&milestone)
+            engine::workspace::branch_name(&milestone)
         );
         return Ok(ExitCode::SUCCESS);
     };
@@ -180,7 +180,7 @@ fn check_must_haves(repo: &Path, run: &RunRecord, plan: &Plan) -> Option<(String
 fn free_milestone(repo: &Path, milestone: &str) -> String {
     let mut id = follow_up_id(milestone);
     for _ in 0..100 {
-        let branch = engine::run::branch_name(&id);
+        let branch = engine::workspace::branch_name(&id);
         if git(repo, &["rev-parse", "--verify", "--quiet", &format!("refs/heads/{branch}")], None).is_none() {
             break;
         }

@@ -845,7 +845,7 @@ fn fast_forward(ws: &Workspace, branch: &str) {
 
 /// The plan's commands run only once someone agreed, remembered per plan content (like `direnv allow`).
 fn consent(ws: &Workspace, plan: &plan::Plan, bytes: &[u8], yes: bool) -> Result<(), CliError> {
-    let hash = run::plan_hash(bytes);
+    let hash = engine::workspace::plan_hash(bytes);
     let journal_error = |e| CliError::io(format!("error: {e}"));
     if ws.journal.consented(&hash).map_err(journal_error)? {
         return Ok(());

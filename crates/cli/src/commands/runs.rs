@@ -264,7 +264,7 @@ pub fn logs(_ctx: &Context, args: &LogsArgs) -> Result<ExitCode, CliError> {
     let mut out = std::io::stdout().lock();
     let mut printed: std::collections::HashMap<PathBuf, u64> = std::collections::HashMap::new();
     loop {
-        for (_, file) in engine::run::task_logs(&state.join("runs").join(&run.id), &args.task) {
+        for (_, file) in engine::layout::RunLayout::new(&state, &run.id).task_logs(&args.task) {
             let bytes = std::fs::read(&file).unwrap_or_default();
             let seen = printed.entry(file.clone()).or_insert(0);
             if *seen == 0 && !bytes.is_empty() {

@@ -107,7 +107,7 @@ pub fn run(_ctx: &Context, args: &WorkerArgs) -> Result<ExitCode, CliError> {
                         let mut ws = Workspace::open(&clone).await.map_err(engine_error)?;
                         ws.worktree_root = scratch.join("worktrees");
                         options.provision = provision(&ws, &config).await?;
-                        Ok::<_, CliError>(engine::run::work_remote(&ws, &spool, &job, agent, options, cancel).await)
+                        Ok::<_, CliError>(engine::worker::work_remote(&ws, &spool, &job, agent, options, cancel).await)
                     })
                 })?
                 .unwrap_or_else(|error| JobResult::Failed { reason: error.to_string() })

@@ -30,7 +30,7 @@ pub(super) fn write_context(out: &mut String, source: &Source, undone: &[(&plan:
         out,
         "This plan starts from that branch: check it out first (`git checkout {}`), so that the fixes land on top of the run's work; its own run then works on the branch {}. Agents: the original run's work is in the repository already; change what your task names and keep the rest as it is.\n",
         one_line(&report.branch).replace('`', ""),
-        code(&crate::run::branch_name(source.milestone)),
+        code(&crate::workspace::branch_name(source.milestone)),
     );
     match (source.checked_at, &report.verification) {
         (Some(head), _) => {

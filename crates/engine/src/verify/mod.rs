@@ -12,13 +12,14 @@
 //!   a `mod`, a command, a fixture…), one after the other as the link reads; else `NOT_WIRED`.
 //!   A bare file name (`+page.svelte`) stands for the files that end with it.
 //! - **truths**: observable outcomes. [`must_haves`] leaves them to a person (`MANUAL`); when
-//!   the verifier is on, [`crate::run`] asks an agent to prove each one ([`TruthsPrompt`]) and
+//!   the verifier is on, [`run`] asks an agent to prove each one ([`TruthsPrompt`]) and
 //!   [`truth_verdicts`] keeps only what its evidence shows: a truth is `VERIFIED` when the
 //!   verifier says `PROVEN` and at least one place it cites exists or one command it cites,
 //!   run again by wavecrew, exits 0 and prints what it cited. Anything else stays `MANUAL`, with
 //!   why.
 //!
-//! The plan's Verification / Automated commands are run by [`crate::run`] in the same worktree.
+//! The plan's Verification / Automated commands are run by [`run`] in the same worktree; this
+//! module is pure reading, [`run`] is the part that runs things.
 
 use crate::events::{AutomatedResult, MustHaveKind, MustHaveStatus, MustHaveVerdict};
 use evidence::artifacts::Substance;
@@ -27,6 +28,8 @@ use evidence::wiring::{CommandSource, PlanCommand, Wiring};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
+
+pub(crate) mod run;
 
 /// The repository's tracked files at the worktree's commit: every path, the text of those
 /// that can be read, and those skipped, with why.

@@ -1,122 +1,19 @@
-//! Where a task attempt's agent and Verify commands run: on this machine (`local`, a lane's
-//! worktree), or as a job of a cluster scheduler (`slurm`). Everything around an attempt
-//! (scheduling, the journal, commits, checkpoints, gates, the dashboard) is the same for both:
-//! a backend gets the attempt's base commit and gives back the tree of the agent's work, or how
-//! the attempt ended.
-//!
-//! A further scheduler (Kubernetes Jobs, Ray jobs) is one more [`Backend`]: submit a job that
-//! runs `wavecrew worker <job.json>` with the spool folder mounted, follow it, and read the
-//! result the worker leaves there ([`crate::remote`]).
+//! The `slurm` backend: each attempt is a Slurm job that runs `wavecrew worker` on a node; the
+//! head follows it, passes on its events and logs, and brings its result back as a bundle.
 
+use super::{AttemptJob, Backend, Boxed, SlurmOptions};
+use crate::attempt::Work;
+use crate::env::AttemptEnv;
+use crate::error::EngineError;
 use crate::events::Event;
 use crate::remote::{AttemptDir, EventReader, Job, JobResult};
-use crate::run::{Attempt, Ctx, EngineError, Work};
-use crate::slurm::{JobId, JobInfo, Slurm, Submission};
+use crate::slurm::{JobId, JobInfo, Submission};
 use std::collections::HashMap;
-use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::pin::Pin;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Which backend a run uses, with its settings.
-#[derive(Clone, Debug, Default)]
-pub enum BackendChoice {
-    /// Lanes' worktrees on this machine.
-    #[default]
-    Local,
-    /// One Slurm job per attempt.
-    Slurm(Box<SlurmOptions>),
-}
-
-/// How attempts become Slurm jobs.
-#[derive(Clone, Debug)]
-pub struct SlurmOptions {
-    /// The client: partition, CPUs, memory, extra `sbatch` arguments, `slurm.conf`.
-    pub client: Slurm,
-    /// A folder every node sees: one folder per attempt ([`AttemptDir`]).
-    pub spool: PathBuf,
-    /// Where workers clone the repository from: a path every node sees, or a URL the head
-    /// pushes each attempt's base commit to.
-    pub repo: String,
-    /// The worker's command line; `job.json`'s path is added.
-    pub worker: Vec<String>,
-    /// The agent the worker runs, as the CLI resolves it there (opaque to the engine).
-    pub agent: serde_json::Value,
-    /// The job's whole environment (nothing else of this process's reaches it).
-    pub env: Vec<(String, String)>,
-    /// How often job states are read (one `squeue` for all jobs of the run).
-    pub poll: Duration,
-}
-
-/// One attempt to run.
-pub(crate) struct AttemptJob<'a> {
-    pub(crate) task: &'a plan::Task,
-    pub(crate) attempt: u32,
-    pub(crate) lane: &'a str,
-    /// The lane's worktree (the local backend works there).
-    pub(crate) worktree: &'a Path,
-    /// The commit the attempt starts from.
-    pub(crate) base: &'a str,
-    /// Why the previous attempt failed, for the prompt.
-    pub(crate) failure: Option<&'a str>,
-}
-
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, EngineError>> + Send + 'a>>;
-
-/// Where attempts run.
-pub(crate) trait Backend: Send + Sync {
-    /// Runs the agent and the Verify commands of `job`: the tree of the agent's work when
-    /// every Verify command passed, else how the attempt ended.
-    fn work<'a>(&'a self, ctx: &'a Ctx, job: AttemptJob<'a>) -> Boxed<'a, Work>;
-
-    /// Follows an attempt that was running as `job` when the run stopped; returns what it came
-    /// to and its base commit.
-    fn reattach<'a>(
-        &'a self,
-        ctx: &'a Ctx,
-        task: &'a plan::Task,
-        attempt: u32,
-        job: &'a str,
-    ) -> Boxed<'a, (Work, String)>;
-}
-
-/// The backend for `choice`.
-pub(crate) fn make(choice: &BackendChoice) -> Box<dyn Backend> {
-    match choice {
-        BackendChoice::Local => Box::new(Local),
-        BackendChoice::Slurm(options) => {
-            Box::new(SlurmBackend { options: (**options).clone(), jobs: Default::default() })
-        }
-    }
-}
-
-/// Attempts in lane worktrees on this machine.
-struct Local;
-
-impl Backend for Local {
-    fn work<'a>(&'a self, ctx: &'a Ctx, job: AttemptJob<'a>) -> Boxed<'a, Work> {
-        Box::pin(async move { crate::run::work_here(ctx, &job).await })
-    }
-
-    fn reattach<'a>(
-        &'a self,
-        _ctx: &'a Ctx,
-        _task: &'a plan::Task,
-        attempt: u32,
-        job: &'a str,
-    ) -> Boxed<'a, (Work, String)> {
-        Box::pin(async move {
-            let reason = format!(
-                "attempt {attempt} ran as scheduler job {job}, and this run goes on with the local backend: \
-                 it is not followed (resume with --backend slurm to collect it)"
-            );
-            Ok((Work::Ended(Attempt::Failed(reason)), String::new()))
-        })
-    }
-}
-
 /// Attempts as Slurm jobs.
-struct SlurmBackend {
+pub(super) struct SlurmBackend {
     options: SlurmOptions,
     /// The last `squeue`, shared by every attempt that waits: one query per poll for the run.
     jobs: tokio::sync::Mutex<Option<(Instant, JobsRead)>>,
@@ -148,33 +45,37 @@ type JobsRead = Result<HashMap<JobId, JobInfo>, String>;
 const RESULT_GRACE: Duration = Duration::from_secs(10);
 
 impl Backend for SlurmBackend {
-    fn work<'a>(&'a self, ctx: &'a Ctx, job: AttemptJob<'a>) -> Boxed<'a, Work> {
-        Box::pin(async move { self.submit_and_follow(ctx, &job).await })
+    fn work<'a>(&'a self, env: &'a AttemptEnv, job: AttemptJob<'a>) -> Boxed<'a, Work> {
+        Box::pin(async move { self.submit_and_follow(env, &job).await })
     }
 
     fn reattach<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        env: &'a AttemptEnv,
         task: &'a plan::Task,
         attempt: u32,
         job: &'a str,
     ) -> Boxed<'a, (Work, String)> {
         Box::pin(async move {
-            let dir = AttemptDir::new(&self.options.spool, &ctx.run.id, &task.id.to_string(), attempt);
+            let dir = AttemptDir::new(&self.options.spool, &env.run_id, &task.id.to_string(), attempt);
             let base = match dir.read_job() {
                 Ok(spec) => spec.base,
-                Err(reason) => return Ok((Work::Ended(Attempt::Failed(reason)), String::new())),
+                Err(reason) => return Ok((Work::Failed(reason), String::new())),
             };
             let Ok(id) = job.parse::<JobId>() else {
-                return Ok((Work::Ended(Attempt::Failed(format!("`{job}` is not a Slurm job id"))), base));
+                return Ok((Work::Failed(format!("`{job}` is not a Slurm job id")), base));
             };
-            let work = self.follow(ctx, &dir, &task.id.to_string(), id).await?;
+            let work = self.follow(env, &dir, &task.id.to_string(), id).await?;
             Ok((work, base))
         })
     }
 }
 
 impl SlurmBackend {
+    pub(super) fn new(options: SlurmOptions) -> SlurmBackend {
+        SlurmBackend { options, jobs: Default::default() }
+    }
+
     /// Every job Slurm holds, read at most once per poll interval for the whole run.
     async fn jobs(&self) -> JobsRead {
         let mut cached = self.jobs.lock().await;
@@ -188,44 +89,44 @@ impl SlurmBackend {
         jobs
     }
 
-    async fn submit_and_follow(&self, ctx: &Ctx, attempt: &AttemptJob<'_>) -> Result<Work, EngineError> {
+    async fn submit_and_follow(&self, env: &AttemptEnv, attempt: &AttemptJob<'_>) -> Result<Work, EngineError> {
         let task = attempt.task.id.to_string();
-        let dir = AttemptDir::new(&self.options.spool, &ctx.run.id, &task, attempt.attempt);
+        let dir = AttemptDir::new(&self.options.spool, &env.run_id, &task, attempt.attempt);
         let job = Job {
-            run: ctx.run.id.clone(),
+            run: env.run_id.clone(),
             task: task.clone(),
             attempt: attempt.attempt,
             repo: self.options.repo.clone(),
             base: attempt.base.to_owned(),
-            run_base: ctx.run.base.clone(),
-            plan_text: ctx.run.plan_text.clone(),
-            milestone: ctx.run.milestone.clone(),
+            run_base: env.run_base.clone(),
+            plan_text: env.plan_text.clone(),
+            milestone: env.plan.milestone.clone(),
             failure: attempt.failure.map(str::to_owned),
-            decisions: ctx.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
+            decisions: env.decisions(),
             agent: self.options.agent.clone(),
-            agent_timeout_secs: ctx.options.agent_timeout.as_secs(),
-            verify_timeout_secs: ctx.options.verify_timeout.as_secs(),
+            agent_timeout_secs: env.options.agent_timeout.as_secs(),
+            verify_timeout_secs: env.options.verify_timeout.as_secs(),
         };
         dir.write_job(&job)?;
         if !Path::new(&self.options.repo).is_dir() {
             // Workers clone from a remote: the base commit must be there.
-            let target = format!("{}:{}", attempt.base, crate::remote::base_ref(&ctx.run.id, &task, attempt.attempt));
-            if let Err(error) = ctx.repo.run(&["push", "--quiet", "--force", &self.options.repo, &target]).await {
-                return Ok(Work::Ended(Attempt::Failed(format!(
+            let target = format!("{}:{}", attempt.base, crate::remote::base_ref(&env.run_id, &task, attempt.attempt));
+            if let Err(error) = env.repo.run(&["push", "--quiet", "--force", &self.options.repo, &target]).await {
+                return Ok(Work::Failed(format!(
                     "could not push the base commit to {} for the Slurm job: {error}",
                     self.options.repo
-                ))));
+                )));
             }
         }
         let worktree = format!("slurm: {}", dir.0.display());
-        ctx.attempt_started(&task, attempt.attempt, attempt.lane, worktree, attempt.base, None)?;
+        env.attempt_started(&task, attempt.attempt, attempt.lane, worktree, attempt.base, None)?;
         // Enough for the agent, every Verify command and a setup, with a margin; Slurm counts minutes.
-        let verify = ctx.options.verify_timeout * attempt.task.verify_commands.len() as u32;
-        let limit = ctx.options.agent_timeout + verify + ctx.options.setup_timeout.min(Duration::from_secs(600));
+        let verify = env.options.verify_timeout * attempt.task.verify_commands.len() as u32;
+        let limit = env.options.agent_timeout + verify + env.options.setup_timeout.min(Duration::from_secs(600));
         let mut argv = self.options.worker.clone();
         argv.push(dir.job().to_string_lossy().into_owned());
         let submission = Submission {
-            name: format!("wavecrew-{}-{task}", ctx.run.id),
+            name: format!("wavecrew-{}-{task}", env.run_id),
             workdir: dir.0.clone(),
             output: dir.log(),
             time_limit: limit + Duration::from_secs(300),
@@ -234,49 +135,47 @@ impl SlurmBackend {
         };
         let id = match self.options.client.submit(&submission).await {
             Ok(id) => id,
-            Err(error) => return Ok(Work::Ended(Attempt::Failed(format!("Slurm did not take the job: {error}")))),
+            Err(error) => return Ok(Work::Failed(format!("Slurm did not take the job: {error}"))),
         };
-        ctx.emitter.emit(Event::JobSubmitted {
+        env.emitter.emit(Event::JobSubmitted {
             task: task.clone(),
             attempt: attempt.attempt,
             backend: "slurm".into(),
             job: id.to_string(),
         })?;
-        self.follow(ctx, &dir, &task, id).await
+        self.follow(env, &dir, &task, id).await
     }
 
     /// Passes the worker's events on, and waits for its result (or for Slurm to say the job
     /// ended without one); cancels the job when the run is cancelled.
-    async fn follow(&self, ctx: &Ctx, dir: &AttemptDir, task: &str, id: JobId) -> Result<Work, EngineError> {
+    async fn follow(&self, env: &AttemptEnv, dir: &AttemptDir, task: &str, id: JobId) -> Result<Work, EngineError> {
         let mut events = EventReader::default();
-        let mut cancel = ctx.cancel.clone();
+        let mut cancel = env.cancel.clone();
         let mut over_since: Option<Instant> = None;
         let mut silent_since: Option<Instant> = None;
         loop {
-            self.pass_on(ctx, dir, &mut events)?;
+            self.pass_on(env, dir, &mut events)?;
             if let Some(result) = dir.read_result() {
-                self.pass_on(ctx, dir, &mut events)?;
+                self.pass_on(env, dir, &mut events)?;
                 return Ok(match result {
                     Ok(JobResult::Passed { commit }) => {
-                        match crate::remote::import_result(&ctx.repo, &dir.bundle(), &commit).await {
+                        match crate::remote::import_result(&env.repo, &dir.bundle(), &commit).await {
                             Ok(tree) => Work::Tree(tree),
-                            Err(error) => Work::Ended(Attempt::Failed(format!(
-                                "the worker's result could not be brought in: {error}"
-                            ))),
+                            Err(error) => Work::Failed(format!("the worker's result could not be brought in: {error}")),
                         }
                     }
-                    Ok(JobResult::Cancelled) if *cancel.borrow() => Work::Ended(Attempt::Cancelled),
+                    Ok(JobResult::Cancelled) if *cancel.borrow() => return Err(EngineError::Cancelled),
                     // The worker's word, unless Slurm stopped the job under it (scancel from
                     // outside, the time limit, a node lost): then Slurm's reason comes first.
-                    Ok(JobResult::Failed { reason }) => Work::Ended(Attempt::Failed(self.why(id, Some(reason)).await)),
-                    Ok(JobResult::VerifyTimedOut { reason }) => Work::Ended(Attempt::VerifyTimedOut(reason)),
-                    Ok(JobResult::Cancelled) => Work::Ended(Attempt::Failed(self.why(id, None).await)),
-                    Err(reason) => Work::Ended(Attempt::Failed(reason)),
+                    Ok(JobResult::Failed { reason }) => Work::Failed(self.why(id, Some(reason)).await),
+                    Ok(JobResult::VerifyTimedOut { reason }) => Work::VerifyTimedOut(reason),
+                    Ok(JobResult::Cancelled) => Work::Failed(self.why(id, None).await),
+                    Err(reason) => Work::Failed(reason),
                 });
             }
             if *cancel.borrow() {
                 let _ = self.options.client.cancel(&[id]).await;
-                return Ok(Work::Ended(Attempt::Cancelled));
+                return Err(EngineError::Cancelled);
             }
             // A transient error of squeue changes nothing: the next poll asks again. A controller
             // that stays silent fails the attempt after a while rather than hold the run for ever.
@@ -284,10 +183,10 @@ impl SlurmBackend {
             if let Err(error) = &read {
                 let since = *silent_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= SLURM_SILENCE {
-                    return Ok(Work::Ended(Attempt::Failed(format!(
+                    return Ok(Work::Failed(format!(
                         "Slurm has not answered for {} minutes about job {id}: {error}",
                         SLURM_SILENCE.as_secs() / 60
-                    ))));
+                    )));
                 }
             }
             if let Ok(jobs) = read {
@@ -301,10 +200,10 @@ impl SlurmBackend {
                             let log = std::fs::read_to_string(dir.log()).unwrap_or_default();
                             let tail: Vec<&str> = log.lines().rev().take(15).collect();
                             let tail: Vec<&str> = tail.into_iter().rev().collect();
-                            return Ok(Work::Ended(Attempt::Failed(format!(
+                            return Ok(Work::Failed(format!(
                                 "Slurm job {id} of task {task} ended {state} without a result from its worker\n{}",
                                 tail.join("\n")
-                            ))));
+                            )));
                         }
                     }
                 }
@@ -340,16 +239,16 @@ impl SlurmBackend {
 
     /// Journals the events the worker wrote since the last look (its process ids mean nothing
     /// here and are left out), and brings what its logs gained into the run's folder.
-    fn pass_on(&self, ctx: &Ctx, dir: &AttemptDir, events: &mut EventReader) -> Result<(), EngineError> {
+    fn pass_on(&self, env: &AttemptEnv, dir: &AttemptDir, events: &mut EventReader) -> Result<(), EngineError> {
         for event in events.read_new(&dir.events()) {
             if matches!(event, Event::AgentSpawned { .. } | Event::AgentOutput { .. } | Event::AttemptStarted { .. }) {
                 continue;
             }
-            ctx.emitter.emit(event)?;
+            env.emitter.emit(event)?;
         }
         for folder in ["logs", "prompts"] {
             let Ok(entries) = std::fs::read_dir(dir.0.join(folder)) else { continue };
-            let target = ctx.run_dir.join(folder);
+            let target = env.layout.dir().join(folder);
             let _ = std::fs::create_dir_all(&target);
             for entry in entries.filter_map(Result::ok) {
                 let _ = append_new(&entry.path(), &target.join(entry.file_name()));

@@ -1,0 +1,241 @@
+//! [`AttemptEnv`]: what every attempt of a run needs and shares, on this machine or on a worker:
+//! the run's identity and plan, the agent, the options, where events go, the repository, the run
+//! folder, the lanes' worktrees, the decisions taken so far, what the agents spent, and the
+//! cancel signal. Narrower than the run ([`crate::ctx::RunCtx`]): nothing here lands a change,
+//! waits for a person or schedules a task.
+
+use crate::agent::{Agent, AgentRole};
+use crate::emitter::Emitter;
+use crate::events::Event;
+use crate::git::Git;
+use crate::journal::JournalError;
+use crate::layout::RunLayout;
+use crate::options::Options;
+use plan::{Plan, Schedule, TaskId};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Mutex, watch};
+
+/// A decision taken by a person: (task, its summary, the option), told to later agents.
+pub(crate) type Decision = (String, String, String);
+
+/// Everything the attempts of one run share.
+pub(crate) struct AttemptEnv {
+    /// The run's id.
+    pub(crate) run_id: String,
+    /// The commit the run branch started from.
+    pub(crate) run_base: String,
+    /// The plan's text, as the run started with it.
+    pub(crate) plan_text: String,
+    pub(crate) plan: Plan,
+    pub(crate) schedule: Schedule,
+    pub(crate) agent: Arc<dyn Agent>,
+    pub(crate) options: Options,
+    pub(crate) emitter: Emitter,
+    /// The user's repository.
+    pub(crate) repo: Git,
+    /// The top of the user's work tree.
+    pub(crate) root: PathBuf,
+    /// The run's folder (a worker's spool folder).
+    pub(crate) layout: RunLayout,
+    pub(crate) lanes: Lanes,
+    decisions: std::sync::Mutex<Vec<Decision>>,
+    /// US dollars the agents reported (or the price table gave), in millionths.
+    spent_micro_usd: AtomicU64,
+    pub(crate) cancel: watch::Receiver<bool>,
+}
+
+/// The lanes' worktrees of a run, and what wavecrew knows about each.
+pub(crate) struct Lanes {
+    /// The folder the run's worktrees are made in.
+    pub(crate) dir: PathBuf,
+    /// `git worktree add` races on `.git/config.lock`: one at a time.
+    pub(crate) add_worktree: Mutex<()>,
+    /// For each worktree, the hash of the setup inputs its setup last ran with.
+    pub(crate) setup_done: Mutex<HashMap<PathBuf, String>>,
+    /// For each worktree, the variables of the lane that prepared it last (its own
+    /// `CARGO_TARGET_DIR`): every command run in it gets them.
+    env: std::sync::Mutex<HashMap<PathBuf, Vec<(String, String)>>>,
+}
+
+impl Lanes {
+    pub(crate) fn new(dir: PathBuf) -> Lanes {
+        Lanes {
+            dir,
+            add_worktree: Mutex::new(()),
+            setup_done: Mutex::new(HashMap::new()),
+            env: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The variables of the lane whose task runs in `worktree`.
+    pub(crate) fn env_in(&self, worktree: &Path) -> Vec<(String, String)> {
+        let envs = self.env.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        envs.get(worktree).cloned().unwrap_or_default()
+    }
+
+    /// `worktree` serves a lane with these variables now.
+    pub(crate) fn set_env(&self, worktree: &Path, env: Vec<(String, String)>) {
+        self.env.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(worktree.to_owned(), env);
+    }
+}
+
+/// What an [`AttemptEnv`] is made of, besides its shared state.
+pub(crate) struct EnvParts {
+    pub(crate) run_id: String,
+    pub(crate) run_base: String,
+    pub(crate) plan_text: String,
+    pub(crate) plan: Plan,
+    pub(crate) agent: Arc<dyn Agent>,
+    pub(crate) options: Options,
+    pub(crate) emitter: Emitter,
+    pub(crate) repo: Git,
+    pub(crate) root: PathBuf,
+    pub(crate) layout: RunLayout,
+    pub(crate) worktrees: PathBuf,
+    pub(crate) cancel: watch::Receiver<bool>,
+}
+
+impl AttemptEnv {
+    pub(crate) fn new(parts: EnvParts) -> AttemptEnv {
+        let EnvParts {
+            run_id,
+            run_base,
+            plan_text,
+            plan,
+            agent,
+            options,
+            emitter,
+            repo,
+            root,
+            layout,
+            worktrees,
+            cancel,
+        } = parts;
+        AttemptEnv {
+            run_id,
+            run_base,
+            plan_text,
+            schedule: Schedule::new(&plan),
+            plan,
+            agent,
+            options,
+            emitter,
+            repo,
+            root,
+            layout,
+            lanes: Lanes::new(worktrees),
+            decisions: std::sync::Mutex::new(Vec::new()),
+            spent_micro_usd: AtomicU64::new(0),
+            cancel,
+        }
+    }
+
+    /// Journals that the run's agent starts on `task` (its `attempt`, or a gate's round) in
+    /// `worktree` at `base`; `role` when it is not the task's own work (`review`, `verify`).
+    pub(crate) fn attempt_started(
+        &self,
+        task: &str,
+        attempt: u32,
+        lane: &str,
+        worktree: String,
+        base: &str,
+        role: Option<AgentRole>,
+    ) -> Result<(), JournalError> {
+        self.emitter.emit(Event::AttemptStarted {
+            task: task.to_owned(),
+            attempt,
+            lane: lane.to_owned(),
+            agent: self.agent.name().to_owned(),
+            model: self.model_for(task, role.unwrap_or_default()),
+            worktree,
+            base: base.to_owned(),
+            role,
+        })
+    }
+
+    /// The model the agent runs on for `task` as `role` (see [`model_for`]).
+    pub(crate) fn model_for(&self, task: &str, role: AgentRole) -> Option<String> {
+        model_for(&self.schedule, self.options.verify_model.as_deref(), task, role).map(str::to_owned)
+    }
+
+    /// The variables of the lane whose task runs in `worktree` (see [`crate::worktree::prepare`]).
+    pub(crate) fn env_in(&self, worktree: &Path) -> Vec<(String, String)> {
+        self.lanes.env_in(worktree)
+    }
+
+    /// Whether a new file at `path` of a worktree stays out of commits: files brought in from
+    /// the main tree, the agent CLI's scratch, and the answers wavecrew asked agents for.
+    pub(crate) fn keep_out(&self, path: &Path) -> bool {
+        self.options.provision.includes(path) || self.agent.is_scratch(path) || crate::layout::is_answer_scratch(path)
+    }
+
+    /// Whether the run was cancelled.
+    pub(crate) fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    /// The decisions taken so far.
+    pub(crate) fn decisions(&self) -> Vec<Decision> {
+        self.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// A person took a decision (or one taken before a resume is read back).
+    pub(crate) fn add_decision(&self, decision: Decision) {
+        self.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(decision);
+    }
+
+    /// Adds `usd` to what the run's agents spent.
+    pub(crate) fn spend(&self, usd: f64) {
+        self.spent_micro_usd.fetch_add((usd * 1_000_000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// What the run's agents spent, in US dollars.
+    pub(crate) fn spent(&self) -> f64 {
+        self.spent_micro_usd.load(Ordering::Relaxed) as f64 / 1_000_000.0
+    }
+}
+
+/// The model the agent runs on for `task` as `role`: a task's work on the model of its own
+/// Agent Strategy row (none when the plan names none for it); a gate's review on
+/// `verify_model` (`[verify] model`), else its gate's model; the verifier of the truths on
+/// `verify_model`. Reviews and the verifier fall back to the model of the plan's last wave, so
+/// that they never run on a CLI's unnamed default when the plan names models.
+fn model_for<'a>(
+    schedule: &'a Schedule,
+    verify_model: Option<&'a str>,
+    task: &str,
+    role: AgentRole,
+) -> Option<&'a str> {
+    let own = TaskId::parse(task).and_then(|id| schedule.model_of(id));
+    match role {
+        AgentRole::Task => own,
+        AgentRole::Review => verify_model.or(own).or_else(|| schedule.last_wave_model()),
+        AgentRole::Verify => verify_model.or_else(|| schedule.last_wave_model()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_run_on_their_rows_model_and_reviews_and_the_verifier_on_a_named_one() {
+        let text = "# M1 Implementation Plan: M\n\n## Waves\n\n### Wave 1: A\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n\n**Task 1.2** (type: checkpoint:gate)\n\n\
+                    ### Wave 2: B\n> Depends on: Wave 1.\n\n**Task 2.1** (type: auto)\n\n\
+                    ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n\
+                    | 1 | A | haiku | 1.1 |\n| 2 | A | sonnet | 2.1 |\n";
+        let schedule = Schedule::new(&plan::parse(text, "x").plan);
+        let model = |verify: Option<&'static str>, task: &str, role| model_for(&schedule, verify, task, role);
+        assert_eq!(model(None, "1.1", AgentRole::Task), Some("haiku"));
+        assert_eq!(model(None, "2.1", AgentRole::Task), Some("sonnet"));
+        assert_eq!(model(None, "1.2", AgentRole::Task), None, "a task the plan names no model for");
+        assert_eq!(model(None, "1.2", AgentRole::Review), Some("sonnet"), "a review never runs on no model");
+        assert_eq!(model(Some("opus"), "1.1", AgentRole::Review), Some("opus"));
+        assert_eq!(model(None, "verification", AgentRole::Verify), Some("sonnet"), "the last wave's model");
+        assert_eq!(model(Some("opus"), "verification", AgentRole::Verify), Some("opus"));
+    }
+}

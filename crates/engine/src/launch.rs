@@ -1,0 +1,198 @@
+//! Starting the run's agent: [`Launch`] says what for (a task's attempt, a gate's fix or
+//! review, the truths verifier), [`start_agent`] writes its prompt, starts its CLI in a
+//! worktree with the lane's variables, journals its process, activity (priced, for the budget)
+//! and exit, and checks that it left the user's work tree alone.
+
+use crate::agent::{AgentRequest, AgentRole};
+use crate::env::AttemptEnv;
+use crate::error::EngineError;
+use crate::events::{ActivityKind, Event};
+use crate::git::Git;
+use crate::process;
+use std::path::Path;
+use std::time::Duration;
+
+/// One start of the run's agent.
+pub(crate) struct Launch {
+    /// The task its events are about (`verification` for the truths verifier).
+    pub(crate) task: String,
+    /// The attempt (a gate's round).
+    pub(crate) attempt: u32,
+    /// Why it is started.
+    pub(crate) role: AgentRole,
+    /// The model the plan names for it.
+    pub(crate) model: Option<String>,
+    /// The prompt.
+    pub(crate) prompt: String,
+    /// The prompt goes to `prompts/<name>.md`.
+    pub(crate) name: String,
+    /// Its output goes to `logs/<task>-<attempt>-<log_part>.log`.
+    pub(crate) log_part: String,
+    /// Skills `(name, text)` for agents that take a system prompt.
+    pub(crate) skills: Vec<(String, String)>,
+    /// Commands it may run without asking.
+    pub(crate) verify_commands: Vec<String>,
+}
+
+/// Starts the run's agent in `worktree` as `launch` says and reads its output until it exits.
+/// `Ok(())` when it finished well, else why it failed; [`EngineError::Cancelled`] when the run was
+/// cancelled. The same path for a task's attempt, a gate's fix and review, and the truths
+/// verifier.
+pub(crate) async fn start_agent(
+    env: &AttemptEnv,
+    worktree: &Path,
+    launch: Launch,
+) -> Result<Result<(), String>, EngineError> {
+    let Launch { task: id, attempt, role, model, prompt, name, log_part, skills, verify_commands } = launch;
+    let prompt_file = env.layout.prompts().join(format!("{name}.md"));
+    tokio::fs::create_dir_all(env.layout.prompts()).await?;
+    tokio::fs::write(&prompt_file, &prompt).await?;
+    let request = AgentRequest {
+        task: id.clone(),
+        attempt,
+        model,
+        prompt,
+        prompt_file,
+        worktree: worktree.to_owned(),
+        skills,
+        verify_commands,
+        role,
+    };
+    let command = env.agent.command(&request);
+    let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
+    let mut vars = command.env;
+    vars.extend(env.env_in(worktree));
+    let spec = process::Spec {
+        program: command.program.clone(),
+        args: command.args,
+        env: vars,
+        inherit: Some(inherit),
+        cwd: worktree.to_owned(),
+        timeout: env.options.agent_timeout,
+        log: env.layout.log(&id, attempt, &log_part),
+    };
+    let user_tree_before = user_tree_state(&env.root).await;
+    let emitter = env.emitter.clone();
+    let agent = env.agent.clone();
+    let model_id = agent.model_id(request.model.as_deref());
+    let (spawned_task, output_task) = (id.clone(), id.clone());
+    let spawned = std::sync::Mutex::new(None);
+    let mut coalesce = crate::adapters::Coalesce::default();
+    let outcome = process::run(
+        &spec,
+        |pid| *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pid),
+        |line| match agent.activity(line) {
+            Some(activity) => {
+                for activity in coalesce.push(activity) {
+                    let activity = account(env, model_id.as_deref(), activity);
+                    let _ = emitter.emit(activity_event(&output_task, attempt, activity));
+                }
+            }
+            None => {
+                let _ = emitter.emit(Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() });
+            }
+        },
+        env.cancel.clone(),
+    );
+    // The pid is journaled as soon as the process exists, so `resume` can reclaim it.
+    let outcome = {
+        tokio::pin!(outcome);
+        let mut journaled = false;
+        loop {
+            tokio::select! {
+                result = &mut outcome => break result,
+                () = tokio::time::sleep(Duration::from_millis(20)), if !journaled => {
+                    let pid = *spawned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(pid) = pid {
+                        journaled = true;
+                        env.emitter.emit(Event::AgentSpawned { task: spawned_task.clone(), attempt, pid })?;
+                    }
+                }
+            }
+        }
+    };
+    if let Some(message) = coalesce.finish() {
+        env.emitter.emit(activity_event(&id, attempt, message))?;
+    }
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            return Ok(Err(format!("the agent `{}` could not be started: {error}", spec.program.display())));
+        }
+    };
+    env.emitter.emit(Event::AgentExited {
+        task: id.clone(),
+        attempt,
+        code: outcome.code,
+        timed_out: outcome.timed_out,
+        duration_ms: outcome.duration.as_millis() as u64,
+    })?;
+    if outcome.cancelled {
+        return Err(EngineError::Cancelled);
+    }
+    if outcome.timed_out {
+        return Ok(Err(format!(
+            "the agent did not finish within {}s and was stopped\n{}",
+            env.options.agent_timeout.as_secs(),
+            outcome.tail
+        )));
+    }
+    if !outcome.success() {
+        return Ok(Err(format!("the agent {}\n{}", outcome.ended(), outcome.tail)));
+    }
+    match env.agent.finished(&request) {
+        Ok(activities) => {
+            for activity in activities {
+                env.emitter.emit(activity_event(&id, attempt, account(env, model_id.as_deref(), activity)))?;
+            }
+        }
+        Err(reason) => return Ok(Err(format!("{reason}\n{}", outcome.tail))),
+    }
+    if user_tree_state(&env.root).await != user_tree_before {
+        return Ok(Err(
+            "your work tree changed while this task's agent ran: agents must work only in their worktree, so nothing of this attempt is committed".into(),
+        ));
+    }
+    Ok(Ok(()))
+}
+
+/// Prices usage that came without a cost from the configuration's table, and adds the cost to
+/// what the run spent (for `--budget`).
+fn account(env: &AttemptEnv, model_id: Option<&str>, activity: crate::adapters::Activity) -> crate::adapters::Activity {
+    let crate::adapters::Activity::Usage { input, output, cost_usd } = activity else { return activity };
+    let priced = cost_usd.or_else(|| {
+        let (per_in, per_out) = env.options.prices.get(model_id?)?;
+        Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
+    });
+    if let Some(cost) = priced {
+        env.spend(cost);
+    }
+    crate::adapters::Activity::Usage { input, output, cost_usd: priced }
+}
+
+/// The event of an agent's activity.
+fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
+    use crate::adapters::Activity;
+    let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
+        Activity::Text(text) | Activity::TextPiece(text) => (ActivityKind::Text, text, None, None, None),
+        Activity::Tool(tool) => (ActivityKind::Tool, tool, None, None, None),
+        Activity::Usage { input, output, cost_usd } => {
+            (ActivityKind::Usage, String::new(), Some(input), Some(output), cost_usd)
+        }
+        Activity::Error(error) => (ActivityKind::Error, error, None, None, None),
+    };
+    Event::AgentActivity { task: task.to_owned(), attempt, kind, detail, tokens_in, tokens_out, cost_usd }
+}
+
+/// A fingerprint of the user's work tree: changed and untracked paths with their sizes and
+/// modification times. Any agent write there shows up as a difference.
+async fn user_tree_state(root: &Path) -> String {
+    let Ok(paths) = Git::new(root).changed_paths().await else { return String::new() };
+    let mut out = String::new();
+    for path in paths {
+        let meta = std::fs::metadata(root.join(&path)).ok();
+        let stamp = meta.map(|m| (m.len(), m.modified().ok()));
+        out.push_str(&format!("{path} {stamp:?}\n"));
+    }
+    out
+}

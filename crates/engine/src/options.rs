@@ -1,0 +1,107 @@
+//! [`Options`]: the knobs of a run (`-j`, attempts, timeouts, gates, budget, backend), as the
+//! CLI and the configuration set them and the journal keeps them ([`crate::settings`]).
+
+use crate::provision::Provision;
+use plan::{Schedule, TaskType};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How tasks are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleMode {
+    /// Task-level dependencies (the default).
+    #[default]
+    Dag,
+    /// Strict wave barriers: a wave starts when every earlier wave is done.
+    Waves,
+}
+
+/// Knobs of a run. The journal keeps them (see [`crate::settings`]); a field added later gets
+/// its default when an older record is read.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Options {
+    /// Tasks running at once; `None`: one per agent of the plan.
+    pub jobs: Option<usize>,
+    /// Attempts per task before it fails.
+    pub attempts: u32,
+    /// Time an agent gets per attempt.
+    #[serde(rename = "agent_timeout_secs", with = "crate::settings::secs")]
+    pub agent_timeout: Duration,
+    /// Time each Verify command gets.
+    #[serde(rename = "verify_timeout_secs", with = "crate::settings::secs")]
+    pub verify_timeout: Duration,
+    /// Stop launching tasks after the first failure.
+    pub fail_fast: bool,
+    /// Task-level dependencies or wave barriers.
+    pub schedule: ScheduleMode,
+    /// Re-runs of a task whose change conflicts with work that landed meanwhile.
+    pub conflict_retries: u32,
+    /// What each new lane worktree gets besides the tracked files.
+    #[serde(skip)]
+    pub provision: Provision,
+    /// Time the setup command gets.
+    #[serde(rename = "setup_timeout_secs", with = "crate::settings::secs")]
+    pub setup_timeout: Duration,
+    /// Stop launching attempts once this many US dollars were spent (running ones finish).
+    pub budget_usd: Option<f64>,
+    /// Prices in US dollars per million tokens, `(input, output)`, by model id: the cost of
+    /// CLIs that report tokens but no cost.
+    pub prices: HashMap<String, (f64, f64)>,
+    /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
+    /// `human-action`): approved, or the first option.
+    #[serde(with = "crate::settings::task_types")]
+    pub auto_approve: Vec<TaskType>,
+    /// Human-verify checkpoints of a wave wait until the rest of the wave can go no further,
+    /// so that people answer them together.
+    pub batch_checkpoints: bool,
+    /// Fix rounds a quality gate gets before it stops as needs-human.
+    pub gate_rounds: u32,
+    /// Coverage of changed lines a production-engineer gate requires when its Done names none.
+    pub coverage_threshold: Option<f64>,
+    /// Whether the run's agent is asked to prove the plan's truths once every task landed (the
+    /// default); when off, truths are left to a person (`MANUAL`).
+    pub verify_truths: bool,
+    /// The model gates' reviews and the verifier of the truths run on (`[verify] model`), an
+    /// alias resolved per agent like the plan's; `None`: see [`Ctx::model_for`].
+    pub verify_model: Option<String>,
+    /// Where task attempts run: here, or as jobs of a cluster scheduler.
+    #[serde(skip)]
+    pub backend: crate::backend::BackendChoice,
+}
+
+impl Options {
+    /// Tasks running at once for a plan with `schedule`: `-j`, else one per agent of the plan
+    /// (tasks on no agent's row share one default lane). Also the most lane worktrees a run makes.
+    pub fn tasks_at_once(&self, schedule: &Schedule) -> usize {
+        let named = schedule.lanes().iter().filter(|l| !l.default).count();
+        let defaults = usize::from(schedule.lanes().iter().any(|l| l.default));
+        self.jobs.unwrap_or(named + defaults).max(1)
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: None,
+            attempts: 3,
+            agent_timeout: Duration::from_secs(30 * 60),
+            verify_timeout: Duration::from_secs(10 * 60),
+            fail_fast: false,
+            schedule: ScheduleMode::Dag,
+            conflict_retries: 2,
+            provision: Provision::default(),
+            setup_timeout: Duration::from_secs(30 * 60),
+            auto_approve: Vec::new(),
+            batch_checkpoints: false,
+            budget_usd: None,
+            prices: HashMap::new(),
+            gate_rounds: 3,
+            coverage_threshold: None,
+            verify_truths: true,
+            verify_model: None,
+            backend: crate::backend::BackendChoice::Local,
+        }
+    }
+}
