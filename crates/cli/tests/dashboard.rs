@@ -281,3 +281,130 @@ fn the_room_shows_every_round_of_a_gate_with_its_findings_and_fix() {
     assert_eq!(green["fix"], Value::Null, "{summary}");
     assert_eq!(gate["rounds"].as_array().unwrap().len(), 2, "{summary}");
 }
+
+/// A port free now, for a `wavecrew serve` that must come back on the same one.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `wavecrew serve --port PORT` in `repo`, and the URL it printed.
+fn serve_on(repo: &Repo, port: u16) -> (Stopped, String) {
+    let args = ["serve", "--port", &port.to_string()];
+    let mut serve = Stopped(repo.command(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
+    (serve, url)
+}
+
+/// Waits until `path` exists.
+fn wait_for_file(path: &Path) {
+    for _ in 0..600 {
+        if path.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{} never appeared", path.display());
+}
+
+const TWO_WAVES: &str = "# M1 Implementation Plan: Two waves
+
+## Context
+
+Two tasks, one after the other.
+
+## Waves
+
+### Wave 1: Write
+> No dependencies.
+
+**Task 1.1: Write a** (type: auto)
+- **Files**: `a.txt`
+- **Action**: Write a.txt
+- **Verify**: `test -s a.txt`
+- **Done**: a.txt is written
+
+### Wave 2: Write more
+> Depends on: Wave 1
+
+**Task 2.1: Write b** (type: auto)
+- **Files**: `b.txt`
+- **Action**: Write b.txt
+- **Verify**: `test -s b.txt`
+- **Done**: b.txt is written
+";
+
+#[test]
+fn a_room_that_lost_its_server_shows_after_reconnecting_what_a_fresh_load_shows() {
+    // 1.1 works until the page watches it and the server is gone; the run ends while it is.
+    let watching = tempfile::tempdir().unwrap();
+    let (ready, go) = (watching.path().join("page-ready"), watching.path().join("go"));
+    let script = json!({"tasks": {
+        "1.1": [[{"say": "writing a"}, {"wait_for": ready.display().to_string()}, {"wait_for": go.display().to_string()},
+                 write("a.txt", "a\n")]],
+        "2.1": [[{"say": "writing b"}, write("b.txt", "b\n")]],
+    }});
+    let repo = Repo::new(TWO_WAVES, &script);
+    let mut run = Stopped(repo.spawn_run(&[]));
+    let port = free_port();
+    let (first, _) = serve_on(&repo, port);
+    let id = newest_run(&repo);
+    // Without the token: the read-only room, the same whatever token the next server makes.
+    let url = format!("http://127.0.0.1:{port}/runs/{id}");
+    let shot = screenshot("dashboard-reconnect.png");
+    let browser = std::thread::spawn({
+        let (url, shot, ready) = (url.clone(), shot.clone(), ready.clone());
+        move || browse(&["--reconnect", &url, &shot], Some(&ready))
+    });
+    wait_for_file(&ready);
+    drop(first);
+    std::fs::write(&go, "go\n").unwrap();
+    assert!(run.0.wait().unwrap().success(), "the run failed");
+    let (_second, _) = serve_on(&repo, port);
+    let summary = browser.join().unwrap();
+    assert_eq!(summary["final"], "succeeded", "{summary}");
+    let conn: Vec<&str> = summary["conn_seen"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(conn.contains(&"reconnecting") && conn.last() == Some(&"final"), "{summary}");
+    assert_eq!(summary["reconnected"], summary["fresh"], "the reconnected room differs from a fresh load");
+    assert_eq!(summary["same"], true, "{summary}");
+    assert!(summary["fresh"]["text"].as_str().unwrap().contains("2/2 committed"), "{summary}");
+}
+
+#[test]
+fn a_burst_of_events_reaches_the_room_in_fewer_rooms_than_events() {
+    // Eight lanes whose agents all wait for the page, then finish at once.
+    let watching = tempfile::tempdir().unwrap();
+    let ready = watching.path().join("page-ready");
+    let ids: Vec<String> = (1..=8).map(|n| format!("1.{n}")).collect();
+    let mut plan = String::from(
+        "# M1 Implementation Plan: Burst\n\n## Context\n\nEight agents at once.\n\n## Waves\n\n### Wave 1: All\n> No dependencies.\n\n",
+    );
+    let mut tasks = serde_json::Map::new();
+    for id in &ids {
+        let file = format!("f{}.txt", id.replace('.', "-"));
+        plan.push_str(&format!(
+            "**Task {id}: Write {file}** (type: auto)\n- **Files**: `{file}`\n- **Action**: Write it\n\
+             - **Verify**: `test -s {file}`\n- **Done**: it is written\n\n"
+        ));
+        let steps =
+            json!([[{"say": format!("{id} waits")}, {"wait_for": ready.display().to_string()}, write(&file, "x\n")]]);
+        tasks.insert(id.clone(), steps);
+    }
+    plan.push_str("## Agent Strategy\n\n| Agent | Model | Tasks |\n|---|---|---|\n");
+    for (n, id) in ids.iter().enumerate() {
+        plan.push_str(&format!("| Worker {} | sonnet | {id} |\n", n + 1));
+    }
+    let repo = Repo::new(&plan, &json!({ "tasks": tasks }));
+    let mut run = Stopped(repo.spawn_run(&[]));
+    let (_serve, url) = serve_on(&repo, 0);
+    let id = newest_run(&repo);
+    let summary = browse(&["--burst", &room_url(&url, &id), &screenshot("dashboard-burst.png")], Some(&ready));
+    assert!(run.0.wait().unwrap().success(), "the run failed");
+    assert_eq!(summary["final"], "succeeded", "{summary}");
+    assert_eq!(summary["reconnected"], summary["fresh"], "the live room differs from a fresh load");
+    assert!(summary["fresh"]["text"].as_str().unwrap().contains("8/8 committed"), "{summary}");
+    let events = summary["final_seq"].as_u64().unwrap() - summary["seq_at_ready"].as_u64().unwrap();
+    let rooms = summary["rooms"].as_array().unwrap().len() as u64;
+    eprintln!("{events} events, {rooms} rooms");
+    assert!(events >= 3 * 8, "eight tasks finishing make a burst: {summary}");
+    assert!(rooms > 0 && rooms * 2 <= events, "{rooms} rooms for {events} events: {summary}");
+}

@@ -87,6 +87,29 @@ pub fn env_matches(name: &str, patterns: &[String]) -> bool {
     })
 }
 
+/// Something an agent did, read from its output.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Activity {
+    /// It said something (a whole message).
+    Text(String),
+    /// A piece of a message it streams in parts (gemini's `delta` messages); [`crate::adapters::Coalesce`]
+    /// joins the pieces into one [`Activity::Text`].
+    TextPiece(String),
+    /// It called a tool (`Write hello.txt`, `shell cargo test`).
+    Tool(String),
+    /// It finished a turn or the task: tokens and cost so far.
+    Usage {
+        /// Input tokens.
+        input: u64,
+        /// Output tokens.
+        output: u64,
+        /// Cost in US dollars, when the CLI says.
+        cost_usd: Option<f64>,
+    },
+    /// It reported an error (an API error, a rate limit).
+    Error(String),
+}
+
 /// A way to run tasks.
 pub trait Agent: Send + Sync {
     /// The backend's name, as shown and journaled.
@@ -106,7 +129,7 @@ pub trait Agent: Send + Sync {
     }
 
     /// What a line of the agent's output says it did, for agents with machine-readable output.
-    fn activity(&self, _line: &str) -> Option<crate::adapters::Activity> {
+    fn activity(&self, _line: &str) -> Option<Activity> {
         None
     }
 
@@ -118,7 +141,7 @@ pub trait Agent: Send + Sync {
 
     /// Once the agent exited 0: what it left besides its output (usage it logs to a file), or
     /// why the attempt failed after all (aider exits 0 when the model never answered).
-    fn finished(&self, _request: &AgentRequest) -> Result<Vec<crate::adapters::Activity>, String> {
+    fn finished(&self, _request: &AgentRequest) -> Result<Vec<Activity>, String> {
         Ok(Vec::new())
     }
 }

@@ -233,6 +233,9 @@ async fn pages_and_api_answer_and_escape_a_hostile_plan() {
     }
     let asset = get(addr, "/assets/style.css").await;
     assert_eq!((asset.status, asset.header("content-type")), (200, Some("text/css; charset=utf-8")));
+    // The room's modules, in their folder, as JavaScript (a module script needs that type).
+    let module = get(addr, "/assets/room/stream.js").await;
+    assert_eq!((module.status, module.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
     let report = get(addr, "/api/runs/r1/report").await;
     assert_eq!((report.status, report.header("content-type")), (200, Some("text/plain; charset=utf-8")));
     assert!(report.body.contains("# Run r1") && report.body.contains("1.2"), "{}", report.body);
@@ -421,6 +424,9 @@ async fn logs_are_read_only_inside_the_run_s_folder() {
         "/assets/..%2Fsrc%2Flib.rs",
         "/assets/%2e%2e%2fCargo.toml",
         "/assets/room.html",
+        "/assets/room/../room.html",
+        "/assets/room/%2e%2e/room.html",
+        "/assets/room/",
     ] {
         let response = get(addr, path).await;
         assert_eq!(response.status, 404, "{path}: {}", response.body);
@@ -498,35 +504,87 @@ async fn open_stream(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> 
     reader
 }
 
+/// The room the API gives a page, as the live stream gives it (no log tails, no `can_act`).
+async fn room_as_streamed(addr: SocketAddr) -> serde_json::Value {
+    let mut room = get(addr, "/api/runs/r1").await.json();
+    room.as_object_mut().unwrap().remove("can_act");
+    for lane in room["lanes"].as_array_mut().unwrap() {
+        lane.as_object_mut().unwrap().remove("log_tail");
+    }
+    room
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn the_event_stream_replays_from_a_sequence_number_then_follows_the_journal_and_the_logs() {
+async fn the_event_stream_sends_the_room_when_the_journal_moves_then_the_logs() {
     let f = fixture("r1", dead_pid());
     let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    // A page that shows the room as of event 4 gets the room as of 6, the same as a fresh load.
     let mut stream = open_stream(dash.addr(), "/api/runs/r1/events?after=4", &[]).await;
-    let replayed = read_events(&mut stream, 2).await;
-    assert_eq!(
-        replayed.iter().map(|(e, id, _)| (e.as_str(), id.as_deref())).collect::<Vec<_>>(),
-        [("journal", Some("5")), ("journal", Some("6"))]
-    );
-    assert!(replayed[0].2.contains(r#""event":"attempt_started""#));
+    let first = read_events(&mut stream, 1).await;
+    assert_eq!((first[0].0.as_str(), first[0].1.as_deref()), ("room", Some("6")));
+    let room: serde_json::Value = serde_json::from_str(&first[0].2).unwrap();
+    assert_eq!(room, room_as_streamed(dash.addr()).await);
+    assert_eq!(room["tasks"][1]["state"], "waiting");
 
     // Another process records an event and its agent prints: both arrive.
     let other = Journal::open(&f.state.join("journal.sqlite")).unwrap();
     other.record("r1", attempt_started("1.1", 2)).unwrap();
     let logs = f.state.join("runs/r1/logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let live = read_events(&mut stream, 1).await;
-    assert_eq!(live[0].1.as_deref(), Some("7"));
+    let live = read_events(&mut stream, 2).await;
+    let kinds: Vec<_> = live.iter().map(|(e, id, _)| (e.as_str(), id.as_deref())).collect();
+    assert!(kinds.contains(&("room", Some("7"))), "{live:?}");
+    let room = &live.iter().find(|(e, _, _)| e == "room").unwrap().2;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(room).unwrap()["tasks"][0]["attempts"], 2);
+    // The lane's mark that the attempt started.
+    let mark = &live.iter().find(|(e, _, _)| e == "log").unwrap().2;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(mark).unwrap(),
+        serde_json::json!({"lane": "default", "task": "1.1", "attempt": 2, "mark": "attempt"})
+    );
     std::fs::write(logs.join("1.1-2-agent.log"), "hello <b>there</b>\nhalf a li").unwrap();
     let line = read_events(&mut stream, 1).await;
     assert_eq!(line[0].0, "log");
     let data: serde_json::Value = serde_json::from_str(&line[0].2).unwrap();
-    assert_eq!(data, serde_json::json!({"task": "1.1", "attempt": 2, "line": "hello <b>there</b>"}));
+    assert_eq!(data, serde_json::json!({"lane": "default", "task": "1.1", "attempt": 2, "line": "hello <b>there</b>"}));
 
-    // A reconnecting client says where it was with Last-Event-ID.
-    let mut again = open_stream(dash.addr(), "/api/runs/r1/events", &[("Last-Event-ID", "6")]).await;
-    assert_eq!(read_events(&mut again, 1).await[0].1.as_deref(), Some("7"));
-    drop((stream, again));
+    // A reconnecting page says what it shows with Last-Event-ID: behind, it gets the room now;
+    // up to date, it gets the next one only.
+    let mut behind = open_stream(dash.addr(), "/api/runs/r1/events", &[("Last-Event-ID", "6")]).await;
+    let mut current = open_stream(dash.addr(), "/api/runs/r1/events", &[("Last-Event-ID", "7")]).await;
+    assert_eq!(read_events(&mut behind, 1).await[0].1.as_deref(), Some("7"));
+    other.record("r1", Event::Stopping { reason: "cancelled".into() }).unwrap();
+    let next = read_events(&mut current, 1).await;
+    assert_eq!(next[0].1.as_deref(), Some("8"), "{next:?}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&next[0].2).unwrap()["stopping"], "cancelled");
+    drop((stream, behind, current));
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_events_reaches_a_page_as_few_rooms() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let mut stream = open_stream(dash.addr(), "/api/runs/r1/events?after=6", &[]).await;
+    // Twenty agents report at once: 200 events.
+    let other = Journal::open(&f.state.join("journal.sqlite")).unwrap();
+    let mut last = 0;
+    let began = std::time::Instant::now();
+    for i in 0..200 {
+        let event = Event::AgentSpawned { task: "1.1".into(), attempt: 1, pid: 1000 + i };
+        last = other.record("r1", event).unwrap().seq;
+    }
+    let mut rooms = Vec::new();
+    while rooms.last().and_then(|(_, id, _): &(String, Option<String>, String)| id.clone()) != Some(last.to_string()) {
+        rooms.extend(read_events(&mut stream, 1).await.into_iter().filter(|(e, _, _)| e == "room"));
+    }
+    // A burst within one poll makes one room, one that straddles two polls two; a longer one
+    // (recording 200 events is not instant) one more per rebuild gap at most.
+    let most = 2 + (began.elapsed().as_millis() / server::REBUILD_GAP.as_millis()) as usize;
+    assert!(rooms.len() <= most, "{} rooms for 200 events, more than {most}", rooms.len());
+    let room: serde_json::Value = serde_json::from_str(&rooms.last().unwrap().2).unwrap();
+    assert_eq!(room, room_as_streamed(dash.addr()).await);
+    drop(stream);
     dash.stop().await.unwrap();
 }
 

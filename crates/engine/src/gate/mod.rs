@@ -36,7 +36,8 @@ use tokio::sync::watch;
 pub const SKILLS: &[&str] = &["production-engineer", "security-auditor"];
 
 pub use crate::layout::{ANSWER_DIR, is_answer_scratch};
-pub use review::{DIFF_EXCERPT_BYTES, ReviewPrompt, fence_for, parse_review, prompt_excerpt};
+pub use crate::prompt::{DIFF_EXCERPT_BYTES, fence_for, prompt_excerpt};
+pub use review::{ReviewPrompt, parse_review};
 
 mod checks;
 mod review;
