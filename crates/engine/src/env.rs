@@ -135,7 +135,7 @@ impl AttemptEnv {
             model: self.model_for(task, role.unwrap_or_default()),
             worktree,
             base: base.to_owned(),
-            role: role.map(|r| r.as_str().to_owned()),
+            role,
         })
     }
 

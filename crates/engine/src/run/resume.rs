@@ -5,7 +5,7 @@
 
 use super::{EngineError, Run, Summary, Workspace, execute};
 use crate::agent::Agent;
-use crate::events::{Envelope, Event, RunState, TaskState};
+use crate::events::{AnswerKind, Envelope, Event, RunState, TaskState};
 use crate::integrate::Landing;
 use crate::workspace::pid_alive;
 use crate::{process, worktree};
@@ -107,7 +107,7 @@ pub async fn resume(
     env.emitter.emit(Event::RunResumed { committed: done, overrides })?;
     for envelope in ws.journal.events(&run_id, 0)? {
         if let Event::CheckpointAnswered { task, answer, detail: Some(option), .. } = envelope.event
-            && answer == "decided"
+            && answer == AnswerKind::Decided
         {
             let summary =
                 TaskId::parse(&task).and_then(|id| env.plan.task(id)).map(plan::Task::summary).unwrap_or_default();
