@@ -4,6 +4,7 @@
 //! group, with a timeout, its output logged) and judges the result itself by running the
 //! task's Verify commands. Backends only know how to call their program.
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// What an agent is asked to do.
@@ -33,16 +34,20 @@ pub struct AgentRequest {
 }
 
 /// Why an agent is started. Agents get it as `WAVECREW_ROLE`; the scripted agent reads its
-/// script by it (see [`crate::double`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// script by it (see [`crate::double`]). Events carry it by the same names
+/// ([`crate::events::Event::AttemptStarted`]); a role this version does not know reads as
+/// [`AgentRole::Task`], so that the journal that holds it still loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AgentRole {
-    /// A task's work, or the fix of a gate's findings.
-    #[default]
-    Task,
     /// A gate's review of the run's change, answered in JSON.
     Review,
     /// The verification of the plan's truths when every task landed, answered in JSON.
     Verify,
+    /// A task's work, or the fix of a gate's findings (last: serde's fallback must be).
+    #[default]
+    #[serde(other)]
+    Task,
 }
 
 impl AgentRole {

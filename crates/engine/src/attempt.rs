@@ -125,7 +125,7 @@ pub(crate) async fn run_agent(
     failure: Option<&str>,
 ) -> Result<Result<(), String>, EngineError> {
     let id = task.id.to_string();
-    let decisions = env.decisions();
+    let decisions = env.decisions.list();
     let skills = crate::skills::for_task(&env.root, task);
     let in_prompt: &[(String, String)] = if env.agent.takes_system_prompt() { &[] } else { &skills };
     let landed = landed_before(env, task, worktree).await;

@@ -5,7 +5,7 @@
 //! Answers are written to the journal; the process that runs the run (or a later `resume`)
 //! picks them up. Nothing here touches git or a worktree.
 
-use crate::events::{Event, RunState, TaskState};
+use crate::events::{AnswerKind, Event, RunState, TaskState};
 use crate::journal::{Journal, JournalError, RunRecord};
 use crate::report::MANUAL;
 use std::fmt;
@@ -149,11 +149,11 @@ pub fn answer(journal: &Journal, run: &str, task: &str, answer: Answer) -> Resul
         return Err(ControlError::NotWaiting { task: task.to_owned(), state: row.state });
     }
     let (kind, detail) = match answer {
-        Answer::Approve { note } => ("approved", note),
-        Answer::Reject { reason } => ("rejected", Some(reason)),
-        Answer::Decide { option } => ("decided", Some(decision_choice(&record, task, &option)?)),
+        Answer::Approve { note } => (AnswerKind::Approved, note),
+        Answer::Reject { reason } => (AnswerKind::Rejected, Some(reason)),
+        Answer::Decide { option } => (AnswerKind::Decided, Some(decision_choice(&record, task, &option)?)),
     };
-    journal.answer(&record.id, task, kind, detail.as_deref())?;
+    journal.answer(&record.id, task, &kind, detail.as_deref())?;
     let message = if is_active(&record) {
         format!("recorded: run {} goes on", record.id)
     } else {
@@ -200,7 +200,7 @@ pub fn sign_off_manual(journal: &Journal, run: &str, note: Option<&str>) -> Resu
                 &record.id,
                 Event::CheckpointAnswered {
                     task: MANUAL.to_owned(),
-                    answer: "approved".into(),
+                    answer: AnswerKind::Approved,
                     detail: note.map(str::to_owned),
                     auto: false,
                     commit: None,

@@ -3,7 +3,8 @@
 //! JSON carry the run's [`Timeline`]: the Markdown its numbers, the JSON all of it.
 
 use crate::events::{
-    AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict, MustHaveVerdict, TaskState,
+    ActivityKind, AnswerKind, AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict,
+    MustHaveVerdict, RunVerdict, TaskState,
 };
 use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
 use crate::settings::Recorded;
@@ -54,8 +55,8 @@ pub const MANUAL: &str = "manual";
 pub struct CheckpointAnswer {
     /// The checkpoint task.
     pub task: String,
-    /// `approved`, `rejected` or `decided`.
-    pub answer: String,
+    /// Approved, rejected or decided.
+    pub answer: AnswerKind,
     /// The note, the reason or the option.
     pub detail: Option<String>,
     /// Whether `--auto-approve` gave it, not a person.
@@ -146,8 +147,8 @@ impl GateReport {
 /// The check of the finished run branch.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verification {
-    /// `passed`, `failed` or `unverified`.
-    pub verdict: String,
+    /// Passed, failed or unverified.
+    pub verdict: RunVerdict,
     /// A verdict per must_have.
     pub must_haves: Vec<MustHaveVerdict>,
     /// The Verification / Automated commands.
@@ -208,7 +209,7 @@ impl Report {
         let mut models: HashMap<&str, Option<String>> = HashMap::new();
         for envelope in events {
             match &envelope.event {
-                Event::AgentActivity { task, kind, tokens_in, tokens_out, cost_usd, .. } if kind == "usage" => {
+                Event::AgentActivity { task, kind: ActivityKind::Usage, tokens_in, tokens_out, cost_usd, .. } => {
                     let entry = usage.entry(task).or_insert((0, 0, None));
                     entry.0 += tokens_in.unwrap_or(0);
                     entry.1 += tokens_out.unwrap_or(0);
@@ -250,7 +251,7 @@ impl Report {
                         manual_signed_off: false,
                     });
                 }
-                Event::CheckpointAnswered { task, answer, .. } if task == MANUAL && answer == "approved" => {
+                Event::CheckpointAnswered { task, answer: AnswerKind::Approved, .. } if task == MANUAL => {
                     manual_signed_off = true;
                 }
                 Event::CheckpointAnswered { task, answer, detail, auto, commit } => {
@@ -630,7 +631,11 @@ mod tests {
             passed: findings.is_empty(),
             findings: findings
                 .iter()
-                .map(|m| GateFinding { check: "coverage".into(), message: (*m).into(), location: None })
+                .map(|m| GateFinding {
+                    check: crate::events::GateCheck::Coverage,
+                    message: (*m).into(),
+                    location: None,
+                })
                 .collect(),
             metrics: vec![GateMetric {
                 name: "coverage of changed lines".into(),

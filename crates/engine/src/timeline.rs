@@ -61,6 +61,7 @@
 mod clock;
 mod render;
 
+use crate::agent::AgentRole;
 use crate::events::{Envelope, Event, LaneInfo};
 use crate::options::ScheduleMode;
 use clock::Clock;
@@ -383,7 +384,7 @@ impl<'a> Builder<'a> {
         match &envelope.event {
             Event::RunStarted { lanes, .. } => self.started(lanes),
             Event::AttemptStarted { task, attempt, lane, agent, role, .. } => {
-                let review = role.as_deref() == Some("review");
+                let review = *role == Some(AgentRole::Review);
                 let track = self.track(task, Some(lane));
                 let lane = track.lane.clone();
                 track.attempt = track.attempt.max(*attempt);

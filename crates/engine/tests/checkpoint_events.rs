@@ -2,7 +2,7 @@
 //! `commit` (answered) existed still read, and new events leave out what they do not have.
 //! The journal skips an event it cannot read, so a field that broke old rows would lose them.
 
-use engine::events::Event;
+use engine::events::{AnswerKind, Event, TaskType};
 use serde_json::json;
 
 #[test]
@@ -24,7 +24,7 @@ fn checkpoint_events_of_older_journals_still_read() {
 fn new_checkpoint_events_carry_steps_auto_and_commit_only_when_they_have_them() {
     let answered = Event::CheckpointAnswered {
         task: "1.2".into(),
-        answer: "decided".into(),
+        answer: AnswerKind::Decided,
         detail: Some("SQLite".into()),
         auto: true,
         commit: None,
@@ -32,7 +32,7 @@ fn new_checkpoint_events_carry_steps_auto_and_commit_only_when_they_have_them() 
     assert!(serde_json::to_value(&answered).unwrap().get("commit").is_none());
     let waiting = Event::CheckpointWaiting {
         task: "1.1".into(),
-        kind: "checkpoint:human-verify".into(),
+        kind: TaskType::HumanVerify,
         options: vec![],
         commit: Some("abc".into()),
         details: String::new(),

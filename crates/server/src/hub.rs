@@ -14,7 +14,7 @@
 //!   they are not kept (the log files have them).
 
 use crate::snapshot::{self, Audience};
-use engine::events::{Envelope, Event, RunState};
+use engine::events::{ActivityKind, Envelope, Event, RunState};
 use engine::journal::Journal;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};
@@ -265,8 +265,7 @@ fn follow_logs(tails: &mut Tails, state_dir: &Path, envelope: &Envelope) -> Vec<
             serde_json::json!({"mark": "prepared", "detail": detail, "duration_ms": duration_ms}),
         )],
         Event::AgentActivity { task, attempt, kind, detail, .. } => {
-            // The kind's name as the journal spells it.
-            let is_error = serde_json::to_value(kind).is_ok_and(|k| k == "error");
+            let is_error = *kind == ActivityKind::Error;
             let lane = lane_of(tails, task, *attempt);
             if is_error && lane.is_some() {
                 vec![mark(lane, task, Some(*attempt), serde_json::json!({"mark": "error", "detail": detail}))]

@@ -349,7 +349,7 @@ fn replay(events: &[Envelope]) -> Replayed {
                 waiting.insert(
                     task.clone(),
                     Waiting {
-                        kind: kind.clone(),
+                        kind: kind.as_str().to_owned(),
                         options: options.clone(),
                         commit: commit.clone(),
                         details: details.clone(),

@@ -5,7 +5,7 @@
 //! would), starts a [`server::Dashboard`] on a free port and talks to it with a small HTTP/1.0
 //! client over TCP.
 
-use engine::events::{Event, GateFinding, GateMetric, LaneInfo, RunState};
+use engine::events::{AnswerKind, Event, GateCheck, GateFinding, GateMetric, LaneInfo, RunState, TaskType};
 use engine::journal::{Journal, RunRecord, now_ms};
 use server::{Dashboard, Limits, Options};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -90,7 +90,7 @@ fn fixture(run: &str, pid: u32) -> Fixture {
         attempt_started("1.2", 1),
         Event::CheckpointWaiting {
             task: "1.2".into(),
-            kind: "human-verify".into(),
+            kind: TaskType::HumanVerify,
             options: vec![],
             commit: Some("abc123".into()),
             details: "<script>window.__xss=1</script>".into(),
@@ -100,7 +100,7 @@ fn fixture(run: &str, pid: u32) -> Fixture {
         attempt_started("1.3", 1),
         Event::CheckpointWaiting {
             task: "1.3".into(),
-            kind: "decision".into(),
+            kind: TaskType::Decision,
             options: vec!["Postgres".into(), "SQLite".into()],
             commit: None,
             details: String::new(),
@@ -214,7 +214,7 @@ async fn pages_and_api_answer_and_escape_a_hostile_plan() {
         .map(|t| (t["id"].as_str().unwrap(), t["state"].as_str().unwrap()))
         .collect();
     assert_eq!(states, [("1.1", "running"), ("1.2", "waiting"), ("1.3", "waiting")]);
-    assert_eq!(room["tasks"][1]["waiting"]["kind"], "human-verify");
+    assert_eq!(room["tasks"][1]["waiting"]["kind"], "checkpoint:human-verify");
     assert_eq!(room["tasks"][2]["waiting"]["options"], serde_json::json!(["Postgres", "SQLite"]));
     assert_eq!(room["lanes"][0]["current_task"], "1.1");
     assert!(room["context"].as_str().unwrap().contains("<img src=x"));
@@ -264,7 +264,7 @@ async fn the_room_carries_every_round_of_a_gate_in_order_with_its_fix() {
         notes: Vec::new(),
         unverified: Vec::new(),
     };
-    let low = GateFinding { check: "coverage".into(), message: "47.1% < 80%".into(), location: None };
+    let low = GateFinding { check: GateCheck::Coverage, message: "47.1% < 80%".into(), location: None };
     f.journal.record("r1", round(1, 47.1, vec![low])).unwrap();
     f.journal.record("r1", Event::GateFixCommitted { task: "1.1".into(), round: 1, commit: "f1x".into() }).unwrap();
     f.journal.record("r1", round(2, 91.0, Vec::new())).unwrap();
@@ -331,7 +331,7 @@ async fn changes_need_the_token_in_the_header_and_a_matching_origin_and_host() {
     assert_eq!(response.json()["ok"], true);
     assert_eq!(
         f.journal.take_answer("r1", "1.2").unwrap(),
-        Some(("approved".into(), Some("looks <b>good</b>".into())))
+        Some((AnswerKind::Approved, Some("looks <b>good</b>".into())))
     );
     dash.stop().await.unwrap();
 }
@@ -351,14 +351,14 @@ async fn actions_follow_the_same_rules_as_the_cli() {
     assert_eq!(rejected.status, 200);
     assert_eq!(
         f.journal.take_answer("r1", "1.2").unwrap(),
-        Some(("rejected".into(), Some("the test is empty".into())))
+        Some((AnswerKind::Rejected, Some("the test is empty".into())))
     );
 
     let bad_option = post("/api/runs/r1/tasks/1.3/decide", r#"{"option":"Mongo"}"#).await;
     assert_eq!(bad_option.status, 400);
     assert!(bad_option.json()["error"].as_str().unwrap().contains("Postgres | SQLite"));
     assert_eq!(post("/api/runs/r1/tasks/1.3/decide", r#"{"option":"sql"}"#).await.status, 200);
-    assert_eq!(f.journal.take_answer("r1", "1.3").unwrap(), Some(("decided".into(), Some("SQLite".into()))));
+    assert_eq!(f.journal.take_answer("r1", "1.3").unwrap(), Some((AnswerKind::Decided, Some("SQLite".into()))));
 
     assert_eq!(post("/api/runs/r1/tasks/1.1/approve", "{}").await.status, 409, "1.1 is not waiting");
     assert_eq!(post("/api/runs/r1/tasks/9.9/approve", "{}").await.status, 404);

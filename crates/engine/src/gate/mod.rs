@@ -26,7 +26,7 @@
 //! again) and the review's agent are in [`task`]; the production and security checks in
 //! `checks`, the review's prompt and reading of its answer in `review`.
 
-use crate::events::{GateFinding, GateMetric, GateVerdict};
+use crate::events::{GateCheck, GateFinding, GateMetric, GateVerdict};
 use crate::process;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -117,8 +117,8 @@ impl Verdict {
         GateVerdict::of(self.passed(), &self.unverified)
     }
 
-    fn find(&mut self, check: &str, message: impl Into<String>, location: Option<String>) {
-        self.findings.push(GateFinding { check: check.to_owned(), message: message.into(), location });
+    fn find(&mut self, check: GateCheck, message: impl Into<String>, location: Option<String>) {
+        self.findings.push(GateFinding { check, message: message.into(), location });
     }
 
     fn measure(&mut self, name: &str, value: f64, unit: &str, source: impl Into<String>) {
@@ -178,7 +178,7 @@ async fn repository_skill(checks: &Checks<'_>) -> Result<Verdict, crate::error::
     if checks.commands.is_empty() {
         let mut verdict = Verdict::default();
         verdict.find(
-            "command",
+            GateCheck::Command,
             "nothing to run: the task's Verify has no backticked command, and a repository skill's checks are its Verify commands",
             None,
         );

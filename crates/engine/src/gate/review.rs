@@ -3,6 +3,7 @@
 
 use super::checks::short;
 use super::{ReviewShape, Verdict};
+use crate::events::GateCheck;
 use crate::prompt::fence_for;
 use evidence::review::{Judgement, PRINCIPLES, Review, THREATS};
 use std::fmt::Write as _;
@@ -163,7 +164,7 @@ impl Verdict {
     /// agent's verdicts counted.
     pub fn add_review(&mut self, skill: &str, judged: Judgement) {
         for finding in judged.findings {
-            self.find("review", finding.message, Some(finding.location));
+            self.find(GateCheck::Review, finding.message, Some(finding.location));
         }
         self.notes.extend(judged.without_evidence);
         self.notes.push(format!("the agent's {skill} review (its word, not evidence): {}", judged.summary));
@@ -173,7 +174,7 @@ impl Verdict {
     /// of the gate's checks.
     pub fn add_unanswered_review(&mut self, why: &str) {
         self.find(
-            "review",
+            GateCheck::Review,
             format!(
                 "{}\n(Nothing to fix in the code for this finding: the next round's review writes its answer again, exactly in the shape its prompt gives.)",
                 why.trim_end()

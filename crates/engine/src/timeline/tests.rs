@@ -1,7 +1,7 @@
 //! Timelines of hand-built event lists, and a property test on generated consistent runs.
 
 use super::*;
-use crate::events::{Envelope, Event, LaneInfo, RunState};
+use crate::events::{AgentRole, AnswerKind, Envelope, Event, LaneInfo, RunState, RunVerdict, TaskType};
 use proptest::prelude::*;
 
 fn at(at_ms: u64, event: Event) -> Envelope {
@@ -27,7 +27,7 @@ fn run_started(lanes: &[(&str, &[&str])]) -> Event {
     }
 }
 
-fn attempt_as(task: &str, attempt: u32, lane: &str, role: Option<&str>) -> Event {
+fn attempt_as(task: &str, attempt: u32, lane: &str, role: Option<AgentRole>) -> Event {
     Event::AttemptStarted {
         task: task.into(),
         attempt,
@@ -36,7 +36,7 @@ fn attempt_as(task: &str, attempt: u32, lane: &str, role: Option<&str>) -> Event
         model: None,
         worktree: String::new(),
         base: String::new(),
-        role: role.map(str::to_owned),
+        role,
     }
 }
 
@@ -74,7 +74,7 @@ fn committed(task: &str, attempt: u32) -> Event {
 fn waiting(task: &str) -> Event {
     Event::CheckpointWaiting {
         task: task.into(),
-        kind: "checkpoint:human-verify".into(),
+        kind: TaskType::HumanVerify,
         options: Vec::new(),
         commit: None,
         details: String::new(),
@@ -84,7 +84,13 @@ fn waiting(task: &str) -> Event {
 }
 
 fn answered(task: &str) -> Event {
-    Event::CheckpointAnswered { task: task.into(), answer: "approved".into(), detail: None, auto: false, commit: None }
+    Event::CheckpointAnswered {
+        task: task.into(),
+        answer: AnswerKind::Approved,
+        detail: None,
+        auto: false,
+        commit: None,
+    }
 }
 
 fn gate_checked(task: &str, round: u32, skill: &str) -> Event {
@@ -214,7 +220,7 @@ fn a_checkpoint_waits_for_a_person_on_the_critical_path_but_its_lane_is_not_busy
             64_100,
             Event::CheckpointAnswered {
                 task: "2.1".into(),
-                answer: "decided".into(),
+                answer: AnswerKind::Decided,
                 detail: Some("sqlite".into()),
                 auto: false,
                 commit: None,
@@ -228,7 +234,7 @@ fn a_checkpoint_waits_for_a_person_on_the_critical_path_but_its_lane_is_not_busy
             90_000,
             Event::CheckpointAnswered {
                 task: "manual".into(),
-                answer: "approved".into(),
+                answer: AnswerKind::Approved,
                 detail: None,
                 auto: false,
                 commit: None,
@@ -257,10 +263,10 @@ fn gate_rounds_start_when_what_they_wait_for_landed_and_reviews_are_part_of_them
         at(1_000, integrating("1.1", 1)),
         at(1_100, committed("1.1", 1)),
         // Round 1: two skills, each checked then reviewed by the gate's agent.
-        at(3_000, attempt_as("2.1", 1, "Gate", Some("review"))),
+        at(3_000, attempt_as("2.1", 1, "Gate", Some(AgentRole::Review))),
         at(4_000, exited("2.1", 1)),
         at(4_000, gate_checked("2.1", 1, "production-engineer")),
-        at(4_500, attempt_as("2.1", 1, "Gate", Some("review"))),
+        at(4_500, attempt_as("2.1", 1, "Gate", Some(AgentRole::Review))),
         at(5_000, exited("2.1", 1)),
         at(5_000, gate_checked("2.1", 1, "security-auditor")),
         // The fix of round 1, then round 2 is green.
@@ -341,12 +347,12 @@ fn the_verification_of_the_finished_branch_follows_every_task_on_the_critical_pa
             // Reading the must_haves' evidence takes 400 ms before the first event.
             at(1_400, verify_started("verification", 1)),
             at(1_500, verify_finished("verification", 1, 500)),
-            at(1_500, attempt_as("verification", 1, "verification", Some("verify"))),
+            at(1_500, attempt_as("verification", 1, "verification", Some(AgentRole::Verify))),
             at(2_500, exited("verification", 1)),
             at(
                 2_600,
                 Event::RunVerified {
-                    verdict: "passed".into(),
+                    verdict: RunVerdict::Passed,
                     must_haves: Vec::new(),
                     automated: Vec::new(),
                     manual: Vec::new(),
@@ -556,7 +562,7 @@ fn simulate(tasks: &[GenTask], lanes: usize, crashes: &[(u64, u64)]) -> (Vec<Env
                 // Round 1: checks, then the gate's agent reviews; red, so its agent fixes; round 2 is green.
                 let round = attempts[i] + 1;
                 t += task.verify;
-                events.push(at(t, attempt_as(&id, round, &lane, Some("review"))));
+                events.push(at(t, attempt_as(&id, round, &lane, Some(AgentRole::Review))));
                 t += task.agent / 2;
                 events.push(at(t, exited(&id, round)));
                 events.push(at(t, gate_checked(&id, round, "production-engineer")));
@@ -651,12 +657,12 @@ fn verify_and_finish(journal: &mut Vec<Envelope>, end: u64) {
     journal.extend([
         at(end + 100, verify_started("verification", 1)),
         at(end + 200, verify_finished("verification", 1, 100)),
-        at(end + 200, attempt_as("verification", 1, "verification", Some("verify"))),
+        at(end + 200, attempt_as("verification", 1, "verification", Some(AgentRole::Verify))),
         at(end + 700, exited("verification", 1)),
         at(
             end + 750,
             Event::RunVerified {
-                verdict: "passed".into(),
+                verdict: RunVerdict::Passed,
                 must_haves: Vec::new(),
                 automated: Vec::new(),
                 manual: Vec::new(),

@@ -8,7 +8,7 @@ use crate::ask::{Answered, ask_for_answer, change_for_prompt, line_counts};
 use crate::ctx::RunCtx;
 use crate::env::AttemptEnv;
 use crate::error::EngineError;
-use crate::events::{AutomatedStatus, Event};
+use crate::events::{AutomatedStatus, Event, MustHaveKind, MustHaveStatus, RunVerdict};
 use crate::git::Git;
 use crate::launch::Launch;
 use crate::{process, worktree};
@@ -84,7 +84,7 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         if env.options.verify_truths && !plan.must_haves.truths.is_empty() {
             let truths = verify_truths(env, &worktree, &head, &automated).await?;
             // The truths come last, in order: their verdicts are the verifier's now.
-            must_haves.retain(|v| v.kind != "truth");
+            must_haves.retain(|v| v.kind != MustHaveKind::Truth);
             must_haves.extend(truths);
         }
         Ok((must_haves, automated))
@@ -92,9 +92,9 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
     .await;
     ctx.pool.give_back(lane, worktree).await;
     let (must_haves, automated) = result?;
-    let broken = must_haves.iter().any(|v| !matches!(v.verdict.as_str(), "VERIFIED" | "MANUAL"))
+    let broken = must_haves.iter().any(|v| !matches!(v.verdict, MustHaveStatus::Verified | MustHaveStatus::Manual))
         || automated.iter().any(|a| a.status == AutomatedStatus::Failed);
-    let checkable = must_haves.iter().any(|v| v.verdict != "MANUAL");
+    let checkable = must_haves.iter().any(|v| v.verdict != MustHaveStatus::Manual);
     // An expectation wavecrew could not check goes to the person's checklist, never `passed`.
     let unchecked: Vec<String> = automated
         .iter()
@@ -105,15 +105,15 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         })
         .collect();
     let verdict = if broken {
-        "failed"
+        RunVerdict::Failed
     } else if checkable && unchecked.is_empty() {
-        "passed"
+        RunVerdict::Passed
     } else {
-        "unverified"
+        RunVerdict::Unverified
     };
     let mut manual: Vec<String> = plan.verification.manual.iter().map(|m| m.value.clone()).collect();
     manual.extend(unchecked);
-    env.emitter.emit(Event::RunVerified { verdict: verdict.to_owned(), must_haves, automated, manual })?;
+    env.emitter.emit(Event::RunVerified { verdict, must_haves, automated, manual })?;
     Ok(!broken)
 }
 
