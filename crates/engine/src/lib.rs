@@ -35,6 +35,7 @@ pub mod journal;
 pub mod options;
 pub mod report;
 pub mod settings;
+pub mod timeline;
 pub mod workspace;
 
 // One attempt: its environment, worktree, agent, Verify commands, landing.

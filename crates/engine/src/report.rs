@@ -1,11 +1,14 @@
 //! The report of a run, from the journal: Markdown for people, JSON for tools, JUnit XML for
-//! CI dashboards (one test case per task and per Verify command).
+//! CI dashboards (one test case per task and per Verify command). Both the Markdown and the
+//! JSON carry the run's [`Timeline`]: the Markdown its numbers, the JSON all of it.
 
 use crate::events::{
     ActivityKind, AnswerKind, AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict,
     MustHaveVerdict, RunVerdict, TaskState,
 };
 use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
+use crate::settings::Recorded;
+use crate::timeline::{Timeline, Waits};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -181,6 +184,8 @@ pub struct Report {
     pub gates: Vec<GateReport>,
     /// The check of the finished run branch, once every task landed.
     pub verification: Option<Verification>,
+    /// Where the run's time went: makespan, critical-path bound, lanes, waits, and every bar.
+    pub timeline: Timeline,
 }
 
 impl Report {
@@ -309,6 +314,7 @@ impl Report {
             checkpoints,
             gates,
             verification: verification.map(|v| Verification { manual_signed_off, ..v }),
+            timeline: Timeline::build(events, &waits_of(run)),
         }
     }
 
@@ -360,6 +366,17 @@ impl Report {
                 verify,
                 t.tokens_in,
                 t.tokens_out
+            );
+        }
+        if !self.timeline.bars.is_empty() {
+            let _ = writeln!(out, "\n## Timeline\n");
+            for line in self.timeline.summary() {
+                let _ = writeln!(out, "- {line}");
+            }
+            let _ = writeln!(
+                out,
+                "\n`wavecrew report {} --timeline` draws it; `--trace FILE` writes it for Perfetto.",
+                self.run
             );
         }
         if !self.checkpoints.is_empty() {
@@ -516,6 +533,17 @@ impl Report {
         std::fs::write(dir.join("report.json"), self.json())?;
         std::fs::write(dir.join("junit.xml"), self.junit())
     }
+}
+
+/// What each of `run`'s tasks waits for: its plan as the journal keeps it, scheduled as the run
+/// was (`--schedule`).
+fn waits_of(run: &RunRecord) -> Waits {
+    let plan = plan::parse(&run.plan_text, &run.milestone).plan;
+    let mode = match run.settings() {
+        Recorded::Settings(settings) => settings.options.schedule,
+        Recorded::Nothing | Recorded::Newer(_) => crate::options::ScheduleMode::default(),
+    };
+    Waits::of_plan(&plan, &plan::Schedule::new(&plan), mode)
 }
 
 /// One round of a gate in `report.md`: its verdict, numbers with their sources, findings,
@@ -679,6 +707,69 @@ mod tests {
         ]);
         let fixes: Vec<Option<&str>> = report.gates[0].rounds.iter().map(|r| r.fix_commit.as_deref()).collect();
         assert_eq!(fixes, [None, Some("abc")]);
+    }
+
+    #[test]
+    fn the_report_carries_the_timeline_with_the_waits_of_the_run_s_plan() {
+        let plan = "# M1 Implementation Plan: T\n\n## Waves\n\n### Wave 1: One\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n- **Files**: `a`\n- **Action**: a\n- **Verify**: `true`\n- **Done**: a\n\n\
+                    **Task 1.2** (type: auto)\n- **Files**: `b`\n- **Action**: b\n- **Verify**: `true`\n- **Done**: b\n\n\
+                    ### Wave 2: Two\n> Depends on: Wave 1.\n\n\
+                    **Task 2.1** (type: auto)\n- **Files**: `c`\n- **Action**: c\n- **Verify**: `true`\n- **Done**: c\n";
+        let run = RunRecord {
+            id: "r".into(),
+            plan_path: "plan.md".into(),
+            plan_hash: String::new(),
+            plan_text: plan.into(),
+            milestone: "M1".into(),
+            title: "T".into(),
+            branch: "wavecrew/M1".into(),
+            base: "base".into(),
+            state: RunState::Succeeded,
+            started_ms: 0,
+            finished_ms: Some(9_000),
+            pid: 1,
+            options: "{}".into(),
+        };
+        let started = |task: &str| Event::AttemptStarted {
+            task: task.into(),
+            attempt: 1,
+            lane: format!("lane {task}"),
+            agent: "scripted".into(),
+            model: None,
+            worktree: String::new(),
+            base: String::new(),
+            role: None,
+        };
+        let committed = |task: &str| Event::TaskCommitted {
+            task: task.into(),
+            attempt: 1,
+            commit: "c".into(),
+            message: "m".into(),
+        };
+        let at = |at_ms, event| Envelope { run: "r".into(), seq: 0, at_ms, event };
+        let events = [
+            at(0, started("1.1")),
+            at(0, started("1.2")),
+            at(1_000, committed("1.1")),
+            at(3_000, committed("1.2")),
+            at(3_000, started("2.1")),
+            at(9_000, committed("2.1")),
+        ];
+        let report = Report::build(&run, &[], &events);
+        // 2.1 waits for the whole of wave 1, 1.2 being the longer of it.
+        assert_eq!(report.timeline.critical_path, ["1.2", "2.1"]);
+        assert_eq!((report.timeline.critical_path_ms, report.timeline.makespan_ms), (9_000, 9_000));
+        let md = report.markdown();
+        assert!(
+            md.contains(
+                "\n## Timeline\n\n- Makespan 9.0s; critical-path bound 9.0s (100% of the makespan): 1.2 → 2.1\n"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("- Speedup 1.11x over one task after another (10.0s)"), "{md}");
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+        assert_eq!(json["timeline"]["bars"].as_array().map(Vec::len), Some(3));
     }
 
     #[test]

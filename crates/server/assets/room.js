@@ -5,7 +5,8 @@
 // they come, and sends the person's answers. One module per role, in room/:
 //   stream.js   the room from the API, then the live stream (rooms and log lines)
 //   store.js    the room shown, and the actions awaiting an answer
-//   render.js   the sections of the page (widgets.js: pieces they share; dialog.js: a task)
+//   render.js   the sections of the page (widgets.js: pieces they share; dialog.js: a task;
+//               timeline.js: the run's Gantt chart, its geometry in gantt.js)
 //   logs.js     the lanes' logs
 //   actions.js  buttons, keys and the POSTs they send
 //   format.js   the pure logic, tested with `node --test` (crates/server/tests/js)

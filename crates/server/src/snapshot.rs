@@ -4,6 +4,7 @@
 use engine::events::{Envelope, Event, TaskState};
 use engine::journal::{Journal, JournalError, RunRecord};
 use engine::report::{CheckpointAnswer, GateReport, Report, Verification, VerifyResult};
+use engine::timeline::Timeline;
 use plan::{Plan, Schedule, TaskId};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -164,6 +165,8 @@ pub(crate) struct Room {
     lanes: Vec<LaneView>,
     graph: Graph,
     gates: Vec<GateReport>,
+    /// Where the run's time went: the room draws it as a Gantt chart of its lanes.
+    timeline: Timeline,
     verification: Option<Verification>,
     checkpoints: Vec<CheckpointAnswer>,
     /// Why the run is stopping, from its last `stopping` event until it ends or resumes.
@@ -292,6 +295,7 @@ pub(crate) fn room(
         tasks,
         lanes,
         gates: report.gates,
+        timeline: report.timeline,
         verification: report.verification,
         checkpoints: report.checkpoints,
         stopping: stopping.filter(|_| run.finished_ms.is_none()),

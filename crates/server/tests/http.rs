@@ -616,3 +616,35 @@ async fn live_streams_are_limited() {
     drop(second);
     dash.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_room_carries_the_run_s_timeline() {
+    let f = fixture("r1", dead_pid());
+    std::thread::sleep(Duration::from_millis(60));
+    f.journal
+        .record(
+            "r1",
+            Event::AgentExited { task: "1.1".into(), attempt: 1, code: Some(0), timed_out: false, duration_ms: 60 },
+        )
+        .unwrap();
+    f.journal.record("r1", Event::Integrating { task: "1.1".into(), attempt: 1, commit: "c".into() }).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let committed = Event::TaskCommitted { task: "1.1".into(), attempt: 1, commit: "c".into(), message: "m".into() };
+    f.journal.record("r1", committed).unwrap();
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+
+    let timeline = &get(dash.addr(), "/api/runs/r1").await.json()["timeline"];
+    assert_eq!(timeline["lanes"][0]["name"], "default");
+    let bars: Vec<(&str, &str)> = timeline["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["task"].as_str().unwrap(), b["phase"].as_str().unwrap()))
+        .collect();
+    // 1.2 still waits for a person: its wait runs to the run's last event.
+    for bar in [("1.1", "agent"), ("1.1", "git"), ("1.2", "waiting")] {
+        assert!(bars.contains(&bar), "{bar:?} not in {bars:?}");
+    }
+    assert!(timeline["makespan_ms"].as_u64() >= Some(80), "{timeline}");
+    dash.stop().await.unwrap();
+}

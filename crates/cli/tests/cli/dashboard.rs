@@ -6,7 +6,7 @@
 //! `$WAVECREW_BROWSER_DEPS/node_modules`; `scripts/test.sh` (and so `.ci/run`) installs them.
 //! Screenshots are kept in the target folder (`target/tmp/dashboard-*.png`).
 
-use crate::common::{CHECK, Repo, Stopped, check_gate_plan, git, scripted_repo, stderr, write};
+use crate::common::{CHECK, Repo, Stopped, check_gate_plan, git, plan, scripted_repo, stderr, wave, write};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -356,4 +356,53 @@ fn a_burst_of_events_reaches_the_room_in_fewer_rooms_than_events() {
     eprintln!("{events} events, {rooms} rooms");
     assert!(events >= 3 * 8, "eight tasks finishing make a burst: {summary}");
     assert!(rooms > 0 && rooms * 2 <= events, "{rooms} rooms for {events} events: {summary}");
+}
+
+#[test]
+fn the_room_draws_the_run_s_timeline_as_a_gantt_chart_with_the_critical_path_marked() {
+    // 1.1 and 1.2 run side by side, 1.2 the longer; 2.1 waits for both: 1.2 → 2.1 is critical.
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -f a.txt`"), ("1.2", "`b.txt`", "`test -f b.txt`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c.txt`", "`test -f c.txt`")]),
+    ]);
+    let script = json!({"tasks": {
+        "1.1": [[{"sleep_ms": 200}, write("a.txt", "a\n")]],
+        "1.2": [[{"sleep_ms": 1500}, write("b.txt", "b\n")]],
+        "2.1": [[{"sleep_ms": 600}, write("c.txt", "c\n")]],
+    }});
+    let repo = scripted_repo(&plan, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = repo.newest_run();
+
+    let (_serve, url) = serve_on(&repo, 0);
+    let shot = screenshot("dashboard-timeline.png");
+    let summary = browse(&["--timeline", &room_url(&url, &run), &shot], None);
+    let lanes: Vec<&str> = summary["lanes"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(lanes.len(), 3, "{summary}");
+    assert!(lanes[0].starts_with("Agent 1.1 · ") && lanes[0].ends_with('%'), "{summary}");
+    let numbers = summary["numbers"].to_string();
+    assert!(numbers.contains("critical-path bound") && numbers.contains("1.2 → 2.1"), "{summary}");
+    let bars = summary["bars"].as_array().unwrap();
+    let of = |task: &'static str| bars.iter().filter(move |b| b["task"] == task);
+    // The critical path's bars are marked, the other task's are not.
+    assert!(of("1.2").chain(of("2.1")).all(|b| b["critical"] == true), "{summary}");
+    assert!(of("1.1").count() > 0 && of("1.1").all(|b| b["critical"] == false), "{summary}");
+    // 2.1 starts after 1.2's agent ended, and the bars stay inside the chart.
+    let x = |b: &Value| b["x"].as_f64().unwrap();
+    let end_of_1_2 =
+        of("1.2").filter(|b| b["phase"] == "agent").map(|b| x(b) + b["width"].as_f64().unwrap()).fold(0.0, f64::max);
+    assert!(of("2.1").all(|b| x(b) >= end_of_1_2), "{summary}");
+    let width = summary["width"].as_f64().unwrap();
+    assert!(bars.iter().all(|b| x(b) >= 0.0 && x(b) + b["width"].as_f64().unwrap() <= width), "{summary}");
+    assert!(summary["drawn_width"].as_f64().unwrap() > 600.0, "the chart takes the section's width: {summary}");
+    let legend = summary["legend"].to_string();
+    assert!(legend.contains("agent") && legend.contains("critical path"), "{summary}");
+    // The page draws every bar the room carries.
+    let room: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.state_dir().join("runs").join(&run).join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(bars.len(), room["timeline"]["bars"].as_array().unwrap().len(), "{summary}");
+    assert!(Path::new(&shot).metadata().unwrap().len() > 5_000, "a real screenshot at {shot}");
 }

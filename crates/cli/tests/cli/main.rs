@@ -19,5 +19,6 @@ mod gates;
 mod provision;
 mod run;
 mod slurm;
+mod timeline;
 mod verify;
 mod wiring;

@@ -113,6 +113,7 @@ fn report(tasks: Vec<TaskReport>, gates: Vec<GateReport>, verification: Option<V
         checkpoints: Vec::new(),
         gates,
         verification,
+        timeline: Default::default(),
     }
 }
 

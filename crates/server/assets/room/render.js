@@ -1,8 +1,8 @@
 // Draws the room the server sent: one function per section of room.html, each rebuilding its
 // part only when what it shows changed. Nothing here changes the room.
 //
-// A new section (the run's timeline, drawn from the room's `timeline` field, comes next) is a
-// module of its own with a `render*(room)` function, added to SECTIONS below.
+// A section may be a module of its own with a `render*(room)` function, added to SECTIONS
+// below (the run's timeline: timeline.js).
 
 import {
   h, fill, pageHref, fmtDuration, fmtTokens, fmtCost, shortHash, stateBadge, FINAL_STATES,
@@ -16,6 +16,7 @@ import { store, busy } from './store.js';
 import { changed, passBadge, table, verifyList, checkpointBox } from './widgets.js';
 import { laneLog } from './logs.js';
 import { renderDialog } from './dialog.js';
+import { renderTimeline } from './timeline.js';
 
 let renderTimer = null;
 /** Draws the page soon (once for many changes). */
@@ -328,6 +329,7 @@ const SECTIONS = [
   renderTasks,
   renderLanes,
   renderGraph,
+  renderTimeline,
   renderGates,
   renderVerification,
   renderCheckpoints,

@@ -21,6 +21,11 @@
 //     stream brings while they finish at once, and compares the end with a fresh load. Prints
 //     {"seq_at_ready": N, "final_seq": N, "rooms": [ID], "final": STATE, "same": BOOL}.
 //
+//   node room.mjs --timeline <room-url> <screenshot.png>
+//     Opens the page of a finished run and reads its Timeline section's Gantt chart. Prints
+//     {"numbers": [TEXT], "lanes": [TEXT], "width": N, "bars": [{"task", "phase", "critical",
+//     "x", "width"}], "legend": [TEXT]}.
+//
 //   node room.mjs --gates <room-url> <screenshot.png>
 //     Opens the page of a finished run with quality gates and reads what its gates section
 //     shows. Prints {"gates": [{"title": TEXT, "passed": BOOL, "rounds": [{"title": TEXT,
@@ -49,6 +54,7 @@ function usage() {
   fail('usage: node room.mjs <room-url-with-token> <screenshot.png>\n'
     + '       node room.mjs --xss <room-url> <screenshot.png>\n'
     + '       node room.mjs --gates <room-url> <screenshot.png>\n'
+    + '       node room.mjs --timeline <room-url> <screenshot.png>\n'
     + '       node room.mjs --reconnect <room-url> <screenshot.png>\n'
     + '       node room.mjs --burst <room-url> <screenshot.png>');
 }
@@ -67,7 +73,7 @@ function loadPlaywright() {
 }
 
 const args = process.argv.slice(2);
-const mode = ['--xss', '--gates', '--reconnect', '--burst'].includes(args[0]) ? args.shift() : '--live';
+const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst'].includes(args[0]) ? args.shift() : '--live';
 if (args.length !== 2) usage();
 const [url, screenshot] = args;
 
@@ -280,6 +286,36 @@ async function hostile() {
   if (problems.length) fail(problems.join('\n  '));
 }
 
+async function timeline() {
+  await openRoom();
+  const shown = await step('the timeline section draws the Gantt chart', async () => {
+    await page.waitForSelector('#timeline-section:not([hidden]) svg.gantt rect.gantt-bar', { timeout: STEP_MS });
+    return page.evaluate(() => {
+      const chart = document.querySelector('#timeline svg.gantt');
+      const texts = (selector) => [...document.querySelectorAll(selector)].map((el) => el.textContent);
+      return {
+        numbers: texts('#timeline .timeline-numbers li'),
+        lanes: [...chart.querySelectorAll('text.gantt-lane')].map((t) => t.firstChild.textContent),
+        width: chart.viewBox.baseVal.width,
+        drawn_width: chart.getBoundingClientRect().width,
+        bars: [...chart.querySelectorAll('rect.gantt-bar')].map((r) => ({
+          task: r.dataset.task,
+          phase: r.dataset.phase,
+          critical: r.dataset.critical === 'yes',
+          x: r.x.baseVal.value,
+          width: r.width.baseVal.value,
+          title: r.querySelector('title')?.textContent ?? '',
+        })),
+        legend: texts('#timeline .gantt-legend li'),
+      };
+    });
+  });
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.locator('#timeline-section').screenshot({ path: screenshot }));
+  await browser.close();
+  process.stdout.write(`${JSON.stringify(shown)}\n`);
+}
+
 async function gates() {
   await openRoom();
   const shown = await step('the gates section shows every round', async () => {
@@ -370,7 +406,7 @@ async function burst() {
   process.stdout.write(`${JSON.stringify({ seq_at_ready: seqAtReady, final_seq: finalSeq, rooms, final, same: compared.same, reconnected: compared.shown, fresh: compared.loaded })}\n`);
 }
 
-({ '--xss': hostile, '--gates': gates, '--live': live, '--reconnect': reconnect, '--burst': burst })[mode]().catch(async (e) => {
+({ '--xss': hostile, '--gates': gates, '--timeline': timeline, '--live': live, '--reconnect': reconnect, '--burst': burst })[mode]().catch(async (e) => {
   await browser?.close().catch(() => {});
   fail(e && e.stack ? e.stack : String(e));
 });
