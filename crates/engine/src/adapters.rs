@@ -9,7 +9,10 @@
 use crate::agent::{Agent, AgentCommand, AgentRequest};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The files aider writes next to the prompt: its input and chat histories, its analytics log.
+const AIDER_SIDE_FILES: [&str; 3] = ["aider.input", "aider.chat.md", "aider.events.jsonl"];
 
 /// Which CLI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +64,27 @@ impl Cli {
             Cli::Gemini => "npm install -g @google/gemini-cli",
             Cli::Opencode => "npm install -g opencode-ai",
             Cli::Aider => "python3 -m pip install aider-chat (or: pipx install aider-chat)",
+        }
+    }
+
+    /// The folders (and files) the CLI keeps its state, settings, sessions and caches in, for the
+    /// home folder `home`; `var` reads the environment (`CODEX_HOME`, `XDG_*`). A sandboxed
+    /// attempt lets the CLI write there (see docs/sandbox.md).
+    pub fn state_paths(self, home: &Path, var: impl Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+        let xdg = |name: &str, default: &str| var(name).map_or_else(|| home.join(default), PathBuf::from);
+        match self {
+            Cli::Claude => {
+                let config = var("CLAUDE_CONFIG_DIR").map_or_else(|| home.join(".claude"), PathBuf::from);
+                vec![config, home.join(".claude.json")]
+            }
+            Cli::Codex => vec![var("CODEX_HOME").map_or_else(|| home.join(".codex"), PathBuf::from)],
+            Cli::Gemini => vec![home.join(".gemini")],
+            Cli::Opencode => ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"]
+                .into_iter()
+                .zip([".local/share", ".config", ".local/state"])
+                .map(|(name, default)| xdg(name, default).join("opencode"))
+                .collect(),
+            Cli::Aider => vec![home.join(".aider")],
         }
     }
 
@@ -346,6 +370,23 @@ impl Agent for CliAgent {
             && path.components().next().is_some_and(|first| first.as_os_str().to_string_lossy().starts_with(".aider"))
     }
 
+    fn writable(&self, request: &AgentRequest) -> Vec<PathBuf> {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let mut paths =
+            home.map(|home| self.cli.state_paths(&home, |name| std::env::var(name).ok())).unwrap_or_default();
+        if self.cli == Cli::Aider {
+            // Its histories and analytics log go next to the prompt (see `command`), made
+            // there first so that the sandbox can name them.
+            for extension in AIDER_SIDE_FILES {
+                let path = request.prompt_file.with_extension(extension);
+                if std::fs::OpenOptions::new().create(true).append(true).open(&path).is_ok() {
+                    paths.push(path);
+                }
+            }
+        }
+        paths
+    }
+
     fn finished(&self, request: &AgentRequest) -> Result<Vec<Activity>, String> {
         if self.cli != Cli::Aider {
             return Ok(Vec::new());
@@ -591,6 +632,46 @@ mod tests {
         assert!(aider.is_scratch(std::path::Path::new(".aider.tags.cache.v4/cache.db")));
         assert!(!aider.is_scratch(std::path::Path::new("src/.aider.py")));
         assert!(!CliAgent::new(Cli::Claude, None, None, BTreeMap::new()).is_scratch(std::path::Path::new(".aider.x")));
+    }
+
+    #[test]
+    fn each_cli_names_its_own_state_folders_where_its_variables_put_them() {
+        let home = Path::new("/home/u");
+        let none = |_: &str| None;
+        assert_eq!(Cli::Claude.state_paths(home, none), [home.join(".claude"), home.join(".claude.json")]);
+        assert_eq!(Cli::Codex.state_paths(home, none), [home.join(".codex")]);
+        let codex_home = |name: &str| (name == "CODEX_HOME").then(|| "/elsewhere/codex".to_owned());
+        assert_eq!(Cli::Codex.state_paths(home, codex_home), [PathBuf::from("/elsewhere/codex")]);
+        let xdg = |name: &str| (name == "XDG_DATA_HOME").then(|| "/data".to_owned());
+        assert_eq!(
+            Cli::Opencode.state_paths(home, xdg),
+            [PathBuf::from("/data/opencode"), home.join(".config/opencode"), home.join(".local/state/opencode")]
+        );
+        for cli in Cli::ALL {
+            let paths = cli.state_paths(home, none);
+            assert!(!paths.is_empty() && paths.iter().all(|p| p.starts_with(home) && p != home), "{cli:?}: {paths:?}");
+        }
+    }
+
+    #[test]
+    fn aider_s_files_next_to_the_prompt_exist_and_are_writable_for_the_sandbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = AgentRequest {
+            task: "1.1".into(),
+            attempt: 1,
+            model: None,
+            prompt: "p".into(),
+            prompt_file: dir.path().join("1.1-1.md"),
+            worktree: dir.path().to_owned(),
+            skills: vec![],
+            verify_commands: vec![],
+            role: crate::agent::AgentRole::Task,
+        };
+        let paths = CliAgent::new(Cli::Aider, None, None, BTreeMap::new()).writable(&request);
+        for side in AIDER_SIDE_FILES {
+            let path = dir.path().join(format!("1.1-1.{side}"));
+            assert!(path.is_file() && paths.contains(&path), "{path:?} in {paths:?}");
+        }
     }
 
     #[test]

@@ -139,6 +139,13 @@ pub trait Agent: Send + Sync {
         false
     }
 
+    /// Where the agent's program writes outside the worktree for `request` (its state and
+    /// cache folders, files of its own next to the prompt): what a sandboxed attempt allows it
+    /// besides the worktree. Paths that do not exist are left out of the sandbox's rules.
+    fn writable(&self, _request: &AgentRequest) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+
     /// Once the agent exited 0: what it left besides its output (usage it logs to a file), or
     /// why the attempt failed after all (aider exits 0 when the model never answered).
     fn finished(&self, _request: &AgentRequest) -> Result<Vec<Activity>, String> {

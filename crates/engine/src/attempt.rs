@@ -68,9 +68,16 @@ pub(crate) async fn agent_and_verify(
     for (index, command) in task.verify_commands.iter().enumerate() {
         env.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let log = env.layout.log(&id, attempt, &format!("verify-{}", index + 1));
-        let spec =
-            process::Spec::shell(&command.value, worktree, env.env_in(worktree), env.options.verify_timeout, log);
-        let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
+        let sandboxed = match env.sandbox(worktree, &format!("{id}-{attempt}-verify-{}", index + 1), vec![]).await? {
+            Ok(sandboxed) => sandboxed,
+            Err(reason) => return Ok(Work::Failed(reason)),
+        };
+        let vars = env.env_in(worktree).into_iter().chain(sandboxed.env.iter().cloned()).collect();
+        let mut spec = process::Spec::shell(&command.value, worktree, vars, env.options.verify_timeout, log);
+        spec.sandbox = sandboxed.rules.clone();
+        let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
+        sandboxed.done().await;
+        let result = result?;
         env.emitter.emit(Event::VerifyFinished {
             task: id.clone(),
             attempt,

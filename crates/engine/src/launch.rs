@@ -62,6 +62,12 @@ pub(crate) async fn start_agent(
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
     let mut vars = command.env;
     vars.extend(env.env_in(worktree));
+    let sandbox_name = format!("{id}-{attempt}-{log_part}");
+    let sandboxed = match env.sandbox(worktree, &sandbox_name, env.agent.writable(&request)).await? {
+        Ok(sandboxed) => sandboxed,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    vars.extend(sandboxed.env.iter().cloned());
     let spec = process::Spec {
         program: command.program.clone(),
         args: command.args,
@@ -70,6 +76,7 @@ pub(crate) async fn start_agent(
         cwd: worktree.to_owned(),
         timeout: env.options.agent_timeout,
         log: env.layout.log(&id, attempt, &log_part),
+        sandbox: sandboxed.rules.clone(),
     };
     let user_tree_before = user_tree_state(&env.root).await;
     let emitter = env.emitter.clone();
@@ -111,6 +118,7 @@ pub(crate) async fn start_agent(
             }
         }
     };
+    sandboxed.done().await;
     if let Some(message) = coalesce.finish() {
         env.emitter.emit(activity_event(&id, attempt, message))?;
     }
