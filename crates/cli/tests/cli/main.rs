@@ -18,6 +18,7 @@ mod gaps;
 mod gates;
 mod provision;
 mod run;
+mod sandbox;
 mod slurm;
 mod timeline;
 mod verify;
