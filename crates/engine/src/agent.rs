@@ -31,6 +31,10 @@ pub struct AgentRequest {
     /// Why the agent is started: a task's work (or a gate's fix), a gate's review, or the
     /// verification of the plan's truths.
     pub role: AgentRole,
+    /// Whether wavecrew confines the agent ([`crate::sandbox`]): a CLI that brings a sandbox of
+    /// its own leaves it off then (codex's cannot start inside another: Landlock refuses the
+    /// mounts it makes).
+    pub sandboxed: bool,
 }
 
 /// Why an agent is started. Agents get it as `WAVECREW_ROLE`; the scripted agent reads its

@@ -160,6 +160,14 @@ impl AttemptEnv {
         *self.cancel.borrow()
     }
 
+    /// Whether the run's processes are confined here; `Err` says why a required sandbox
+    /// cannot apply.
+    pub(crate) fn confines(&self) -> Result<bool, String> {
+        crate::sandbox::State::of(self.options.sandbox.mode, crate::sandbox::support())
+            .map(|state| state.confines())
+            .map_err(|error| error.to_string())
+    }
+
     /// The sandbox of one process of an attempt in `worktree` (the agent, when `agent` lists
     /// what its CLI writes, or a Verify command), named `name`: its rules and a fresh private
     /// `TMPDIR`, or nothing when the run's sandbox is off or cannot apply here. `Err` says why a
@@ -171,10 +179,10 @@ impl AttemptEnv {
         agent: Vec<PathBuf>,
     ) -> Result<Result<Sandboxed, String>, std::io::Error> {
         let settings = &self.options.sandbox;
-        match crate::sandbox::State::of(settings.mode, crate::sandbox::support()) {
-            Ok(state) if !state.confines() => return Ok(Ok(Sandboxed::default())),
-            Ok(_) => {}
-            Err(error) => return Ok(Err(error.to_string())),
+        match self.confines() {
+            Ok(false) => return Ok(Ok(Sandboxed::default())),
+            Ok(true) => {}
+            Err(reason) => return Ok(Err(reason)),
         }
         let tmp = self.layout.tmp(name);
         if tmp.exists() {

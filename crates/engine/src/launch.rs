@@ -47,6 +47,10 @@ pub(crate) async fn start_agent(
     let prompt_file = env.layout.prompts().join(format!("{name}.md"));
     tokio::fs::create_dir_all(env.layout.prompts()).await?;
     tokio::fs::write(&prompt_file, &prompt).await?;
+    let sandboxed = match env.confines() {
+        Ok(confines) => confines,
+        Err(reason) => return Ok(Err(reason)),
+    };
     let request = AgentRequest {
         task: id.clone(),
         attempt,
@@ -57,13 +61,15 @@ pub(crate) async fn start_agent(
         skills,
         verify_commands,
         role,
+        sandboxed,
     };
     let command = env.agent.command(&request);
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
     let mut vars = command.env;
     vars.extend(env.env_in(worktree));
     let sandbox_name = format!("{id}-{attempt}-{log_part}");
-    let sandboxed = match env.sandbox(worktree, &sandbox_name, env.agent.writable(&request)).await? {
+    let writable = if request.sandboxed { env.agent.writable(&request) } else { Vec::new() };
+    let sandboxed = match env.sandbox(worktree, &sandbox_name, writable).await? {
         Ok(sandboxed) => sandboxed,
         Err(reason) => return Ok(Err(reason)),
     };

@@ -230,8 +230,8 @@ pub struct Rules {
 
 /// What an attempt's rules are made of.
 pub struct Parts<'a> {
-    /// The attempt's worktree (and, through its `.git` file, its own part of the repository's
-    /// git folder: its index and HEAD).
+    /// The attempt's worktree (and, through its `.git` file, what git writes for it: see
+    /// [`git_dirs`]).
     pub worktree: &'a Path,
     /// Its private temporary folder.
     pub tmp: &'a Path,
@@ -250,9 +250,9 @@ impl Rules {
     /// folder, `/dev` (terminals, `/dev/null`), and the other parts; paths that do not exist are
     /// left out.
     pub fn for_attempt(parts: Parts<'_>) -> Rules {
-        let git_dir = own_git_dir(parts.worktree);
+        let git_dirs = git_dirs(parts.worktree);
         let fixed = [parts.worktree.to_owned(), parts.tmp.to_owned(), PathBuf::from("/dev")];
-        let all = fixed.into_iter().chain(git_dir).chain(parts.agent).chain(parts.lane).chain(parts.caches);
+        let all = fixed.into_iter().chain(git_dirs).chain(parts.agent).chain(parts.lane).chain(parts.caches);
         Rules::new(all.chain(parts.user.iter().cloned()), |path| path.exists())
     }
 
@@ -293,12 +293,24 @@ impl Rules {
     }
 }
 
-/// The worktree's own folder in the repository's git folder (`.git/worktrees/<name>`, named by
-/// its `.git` file): git writes the worktree's index and HEAD there.
-fn own_git_dir(worktree: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(worktree.join(".git")).ok()?;
-    let dir = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
-    Some(if dir.is_absolute() { dir } else { worktree.join(dir) })
+/// What git writes for a linked worktree: its own folder in the repository's git folder
+/// (`.git/worktrees/<name>`, named by its `.git` file: its index and HEAD), and the repository's
+/// object store (`git add` writes blobs there; the run's commits are made from them). The rest
+/// of the git folder (refs, config, hooks, wavecrew's journal) stays read-only.
+fn git_dirs(worktree: &Path) -> Vec<PathBuf> {
+    let absolute = |base: &Path, path: &str| {
+        let path = PathBuf::from(path.trim());
+        if path.is_absolute() { path } else { base.join(path) }
+    };
+    let Some(own) = std::fs::read_to_string(worktree.join(".git"))
+        .ok()
+        .and_then(|text| text.strip_prefix("gitdir:").map(|dir| absolute(worktree, dir)))
+    else {
+        return Vec::new();
+    };
+    let common = std::fs::read_to_string(own.join("commondir")).ok().map(|dir| absolute(&own, &dir));
+    let objects = common.and_then(|dir| std::fs::canonicalize(dir.join("objects")).ok());
+    [Some(own)].into_iter().chain([objects]).flatten().collect()
 }
 
 /// Makes `command` start confined by `rules`: the ruleset is built here, before the fork (a
@@ -357,6 +369,8 @@ mod tests {
             std::fs::create_dir_all(folder).unwrap();
         }
         std::fs::write(worktree.join(".git"), format!("gitdir: {}\n", admin.display())).unwrap();
+        std::fs::write(admin.join("commondir"), "../..\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("repo/.git/objects")).unwrap();
         let user = [dir.path().join("extra")];
         let rules = Rules::for_attempt(Parts {
             worktree: &worktree,
@@ -369,6 +383,7 @@ mod tests {
         let mut expected = vec![
             PathBuf::from("/dev"),
             admin,
+            dir.path().join("repo/.git/objects").canonicalize().unwrap(),
             dir.path().join("extra"),
             dir.path().join("home/.claude"),
             tmp,

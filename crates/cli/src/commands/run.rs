@@ -532,6 +532,7 @@ fn worker_env(agent: &dyn Agent) -> Vec<(String, String)> {
         skills: Vec::new(),
         verify_commands: Vec::new(),
         role: engine::agent::AgentRole::Task,
+        sandboxed: false,
     };
     let patterns: Vec<String> =
         engine::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(agent.command(&probe).pass_env).collect();
