@@ -115,7 +115,7 @@ pub struct AgentArgs {
     /// Run agents and Verify commands confined (Linux Landlock): they may write only in their
     /// worktree, a private TMPDIR, their CLI's own folders and `[sandbox] writable`
     /// (docs/sandbox.md). `landlock`: where the kernel offers it, else a warning; `required`:
-    /// refuse to run without it [config: sandbox.mode; default off].
+    /// refuse to run without it [config: sandbox.mode; default landlock].
     #[arg(long, value_enum, value_name = "MODE")]
     pub sandbox: Option<SandboxFlag>,
 

@@ -57,18 +57,18 @@ fn a_sandboxed_agent_writes_its_worktree_and_nothing_of_the_users() {
 }
 
 #[test]
-fn without_the_sandbox_the_same_agent_writes_where_it_likes() {
+fn with_the_sandbox_off_the_same_agent_writes_where_it_likes() {
     let home = tempfile::tempdir().unwrap();
     let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
     let repo = scripted_repo(&plan, &json!({}));
     let output = repo
-        .command(&["run", "plan.md", "--yes", "--attempts", "1", "--agent", "command"])
+        .command(&["run", "plan.md", "--yes", "--attempts", "1", "--sandbox", "off", "--agent", "command"])
         .args(["--agent-command", "sh -c 'echo a > a.txt; echo x > \"$HOME/x\"'"])
         .env("HOME", home.path())
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(home.path().join("x").exists(), "the sandbox is off by default");
+    assert!(home.path().join("x").exists(), "nothing confined it");
 }
 
 #[test]
