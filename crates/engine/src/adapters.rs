@@ -215,6 +215,8 @@ impl Agent for CliAgent {
                 if let Some(model) = &model {
                     push(&["--model", model]);
                 }
+                // `[agents.claude] args`, before `--allowedTools`, whose values run to the end.
+                push(&self.extra_args.iter().map(String::as_str).collect::<Vec<_>>());
                 // acceptEdits lets it edit files; shell commands need asking, and nobody is
                 // there to answer: the task's Verify commands are allowed, nothing else.
                 if !request.verify_commands.is_empty() {
