@@ -1,26 +1,35 @@
 //! Executor benchmarks: the real `wavecrew run` binary, the scripted agent, real git repositories
 //! in temporary folders. Nothing here asserts a timing; it prints measurements and ratios.
 //!
-//! `cargo bench -p wavecrew --bench engine` runs three benchmarks:
+//! `cargo bench -p wavecrew --bench engine` runs five benchmarks (name some after `--bench`,
+//! e.g. `cargo bench -p wavecrew --bench engine -- makespan latency`, to run only those):
 //!
-//! 1. Scheduling quality: plans of 20, 100 and 500 tasks (waves that depend on wave 1 only or
-//!    on the one or two waves before, several lanes per wave), each task a scripted agent
-//!    sleeping 50-200 ms then writing its own file. The makespan (first `attempt_started` to
+//! 1. `scheduling`: plans of 20, 100 and 500 tasks (waves that depend on wave 1 only or on the
+//!    one or two waves before, several lanes per wave), each task a scripted agent sleeping
+//!    50-200 ms then writing its own file. The makespan (first `attempt_started` to
 //!    `run_finished`) is divided by the lower bound `max(longest chain of waits, work / j,
-//!    busiest lane)` at `-j 4, 16, 64` (target: at most 1.05), and the DAG schedule is compared
-//!    with `--schedule waves`. To tell the scheduler's choices from the cost of executing tasks,
-//!    the same plan is also replayed by a simulated list scheduler (the engine's order, and
-//!    critical path first) without overhead, and with the per-task overhead measured first on a
-//!    one-lane chain.
-//! 2. Per-task overhead on a repository of 20,000 files: ten sequential tasks on one lane,
-//!    against a naive loop (worktree add, write, add, commit, merge, worktree remove per task;
-//!    it stops after 12 s, at least one task, where creating files is slow, and its mean per
-//!    task is used) (target: wavecrew / naive at most 0.3x).
-//! 3. Footprint: peak RSS (`VmHWM`) of the `wavecrew run` process alone with 64 agents running
-//!    at once (target: under 40 MB).
+//!    busiest lane)` at `-j 4, 16, 64`, and the DAG schedule is compared with `--schedule
+//!    waves`. To tell the scheduler's choices from the cost of executing tasks, the engine's own
+//!    [`Scheduler`] replays the same plan in simulated time (critical path first, and the plan's
+//!    order) without overhead, and with the per-task overhead measured first on a one-lane
+//!    chain. The chain of waits is the engine's too ([`engine::graph`]).
+//! 2. `makespan`: 6 waves x 6 tasks of 1-second agents against the critical-path bound (target:
+//!    at most 1.05x); then at `-j 2`, on the same plan and on an uneven one, critical path first
+//!    (the engine) against the plan's order (the engine's [`Scheduler`] in simulated time).
+//! 3. `latency`: from an agent's exit to its commit on the run branch (`agent_exited` to
+//!    `task_committed`), p50 and p95 over 40 tasks on a repository of 20,000 files (target: p50
+//!    at most 50 ms), beside `git add -A && git commit` in a worktree of the same repository.
+//! 4. `overhead`: per-task cost on a repository of 20,000 files: ten sequential tasks on one
+//!    lane, against a naive loop (worktree add, write, add, commit, merge, worktree remove per
+//!    task; it stops after 12 s, at least one task, where creating files is slow, and its mean
+//!    per task is used) (target: wavecrew / naive at most 0.3x).
+//! 5. `footprint`: peak RSS (`VmHWM`) of the `wavecrew run` process alone with 64 agents
+//!    running at once (target: under 40 MB).
 //!
+//! `WAVECREW_BENCH_BIN=path/to/wavecrew` runs another build instead of this one: two versions
+//! measured one after the other on the same machine compare better than numbers from two days.
 //! The repositories are made under `TMPDIR` (default `/tmp`): set it to compare file systems.
-//! The whole run takes about 3.5 minutes on 2 cores.
+//! The whole run takes about 5 minutes on 2 cores.
 //!
 //! `cargo test -p wavecrew --benches` runs a tiny version of each (a smoke test): without the
 //! `--bench` argument that `cargo bench` passes, the workloads shrink to a few tasks.
@@ -43,8 +52,10 @@ const TARGET_RSS_MB: f64 = 40.0;
 const TARGET_MAKESPAN_RATIO: f64 = 1.05;
 const TARGET_COMMIT_P50_MS: f64 = 50.0;
 
+/// The `wavecrew` binary under test: this build's, or `WAVECREW_BENCH_BIN` (another build, to
+/// compare two versions side by side on the same machine at the same time).
 fn wavecrew_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_wavecrew"))
+    std::env::var_os("WAVECREW_BENCH_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wavecrew")), PathBuf::from)
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -719,13 +730,15 @@ struct Phases {
     /// `attempt_started` → `agent_exited`, minus the agent's own sleep: prompt files, the
     /// fingerprint of the user's work tree (`git status`), spawning and reaping the agent.
     agent: f64,
-    /// `agent_exited` → `verify_started`: the work-tree fingerprint again.
+    /// `agent_exited` → `verify_started`: the work-tree fingerprint again, beside the snapshot
+    /// of the agent's work (`add --all`, `diff --cached`, `write-tree`).
     after_agent: f64,
     /// `verify_started` → `verify_finished`: `sh -c true`.
     verify: f64,
-    /// `verify_finished` → `integrating`: `add --all`, `write-tree`, `config`, `commit-tree`.
+    /// `verify_finished` → `integrating`: `commit-tree`.
     commit: f64,
-    /// `integrating` → `task_committed`: `rev-parse`, `update-ref` (or `merge-tree`).
+    /// `integrating` → `task_committed`: `update-ref` (or `rev-parse`, `merge-tree`,
+    /// `commit-tree`, `update-ref` when another task landed since the base).
     integrate: f64,
     /// A lane's `task_committed` → its next `attempt_started`: scheduler, `rev-parse`, worktree
     /// reset (`checkout`, `reset --hard`, `clean`). Includes waiting for dependencies when
@@ -740,7 +753,7 @@ impl Phases {
 
     fn print(&self, indent: &str) {
         println!(
-            "{indent}per task, ms: agent start/stop + prompt + tree fingerprint {:.1} | fingerprint after agent {:.1} | verify {:.1} | snapshot + commit-tree {:.1} | integrate {:.1} | between tasks (scheduler + worktree reset) {:.1} | sum {:.1}",
+            "{indent}per task, ms: agent start/stop + prompt + tree fingerprint {:.1} | fingerprint after agent beside the snapshot {:.1} | verify {:.1} | commit-tree {:.1} | integrate {:.1} | between tasks (scheduler + worktree reset) {:.1} | sum {:.1}",
             self.agent,
             self.after_agent,
             self.verify,

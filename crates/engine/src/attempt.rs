@@ -134,8 +134,7 @@ pub(crate) async fn snapshot(
     worktree: &Path,
 ) -> Result<Result<String, String>, EngineError> {
     let lane = Git::new(worktree);
-    let (alone, tree) =
-        tokio::join!(exited.check_user_tree(&env.root), lane.snapshot_tree(|path| env.keep_out(path)));
+    let (alone, tree) = tokio::join!(exited.check_user_tree(&env.root), lane.snapshot_tree(|path| env.keep_out(path)));
     Ok(match alone {
         Ok(()) => Ok(tree?),
         Err(reason) => Err(reason),
