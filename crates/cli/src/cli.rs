@@ -65,8 +65,8 @@ pub enum Command {
     Reject(RejectArgs),
     /// Answer a decision checkpoint with one of its options.
     Decide(DecideArgs),
-    /// Print a run's report (Markdown, or `--json`); `report.md`, `report.json` and `junit.xml`
-    /// are also in the run's folder.
+    /// Print a run's report (Markdown, or `--json`) or its timeline (`--timeline`, `--trace`);
+    /// `report.md`, `report.json` and `junit.xml` are also in the run's folder.
     Report(ReportArgs),
     /// Write a follow-up plan for what a run left undone: red gate findings, must_haves that do
     /// not hold, failed Automated commands, failed or skipped tasks.

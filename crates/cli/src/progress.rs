@@ -2,7 +2,7 @@
 //! bar), otherwise one plain line per event, or the events as JSON lines with `--json`. All
 //! three read the engine's event stream; none looks inside the engine.
 
-use engine::events::{AutomatedStatus, Envelope, Event, GateVerdict, RunState};
+use engine::events::{ActivityKind, AgentRole, AutomatedStatus, Envelope, Event, GateVerdict, RunState, TaskType};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -95,16 +95,18 @@ fn plain(envelope: &Envelope) -> Option<String> {
         }
         Event::AttemptStarted { task, attempt, lane, agent, model, role, .. } => {
             let model = model.as_deref().map(|m| format!(", {m}")).unwrap_or_default();
-            match role.as_deref() {
-                Some("review") => format!("{task:>5}  review (round {attempt}) started on {lane} [{agent}{model}]"),
-                Some("verify") => format!("verifier of the truths started [{agent}{model}]"),
+            match role {
+                Some(AgentRole::Review) => {
+                    format!("{task:>5}  review (round {attempt}) started on {lane} [{agent}{model}]")
+                }
+                Some(AgentRole::Verify) => format!("verifier of the truths started [{agent}{model}]"),
                 _ => format!("{task:>5}  started (attempt {attempt}) on {lane} [{agent}{model}]"),
             }
         }
-        Event::AgentActivity { task, kind, detail, tokens_in, tokens_out, cost_usd, .. } => match kind.as_str() {
-            "tool" => format!("{task:>5}  agent: {}", one_line(detail, 100)),
-            "error" => format!("{task:>5}  agent error: {}", one_line(detail, 160)),
-            "usage" => {
+        Event::AgentActivity { task, kind, detail, tokens_in, tokens_out, cost_usd, .. } => match kind {
+            ActivityKind::Tool => format!("{task:>5}  agent: {}", one_line(detail, 100)),
+            ActivityKind::Error => format!("{task:>5}  agent error: {}", one_line(detail, 160)),
+            ActivityKind::Usage => {
                 let cost = cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default();
                 format!(
                     "{task:>5}  agent used {} tokens in, {} out{cost}",
@@ -141,13 +143,13 @@ fn plain(envelope: &Envelope) -> Option<String> {
             for line in details.lines() {
                 text.push_str(&format!("         {line}\n"));
             }
-            if kind == "checkpoint:decision" {
+            if *kind == TaskType::Decision {
                 // One command per option, each ready to run as printed.
                 text.push_str("         answer with one of:");
                 for option in options {
                     text.push_str(&format!("\n           wavecrew decide {run} {task} {}", shell_words::quote(option)));
                 }
-            } else if kind == "checkpoint:human-verify" || kind == "checkpoint:gate" {
+            } else if matches!(kind, TaskType::HumanVerify | TaskType::Gate) {
                 text.push_str(&format!(
                     "         answer: wavecrew approve {run} {task}   or   wavecrew reject {run} {task} --reason '...'"
                 ));
@@ -305,9 +307,9 @@ impl Live {
                 // A lane's tasks may each run on another model: the lane shows the current one.
                 bar.set_prefix(format!("{lane} {}", model.as_deref().unwrap_or("")));
                 bar.reset_elapsed();
-                bar.set_message(match role.as_deref() {
-                    Some("review") => format!("{task} review, round {attempt}"),
-                    Some("verify") => "verifying the truths".to_owned(),
+                bar.set_message(match role {
+                    Some(AgentRole::Review) => format!("{task} review, round {attempt}"),
+                    Some(AgentRole::Verify) => "verifying the truths".to_owned(),
                     _ => format!("{task} attempt {attempt}"),
                 });
                 if let Some((_, current)) = self.lanes.get_mut(lane) {
@@ -361,14 +363,14 @@ impl Live {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::events::{AutomatedResult, MustHaveVerdict};
+    use engine::events::{AutomatedResult, MustHaveKind, MustHaveStatus, MustHaveVerdict, RunVerdict};
 
     fn envelope(event: Event) -> Envelope {
         Envelope { run: "20261203-101500-ab12".into(), seq: 1, at_ms: 0, event }
     }
 
-    fn must_have(kind: &str, item: &str, verdict: &str, evidence: &str) -> MustHaveVerdict {
-        MustHaveVerdict { kind: kind.into(), item: item.into(), verdict: verdict.into(), evidence: evidence.into() }
+    fn must_have(kind: MustHaveKind, item: &str, verdict: MustHaveStatus, evidence: &str) -> MustHaveVerdict {
+        MustHaveVerdict { kind, item: item.into(), verdict, evidence: evidence.into() }
     }
 
     #[test]
@@ -390,10 +392,15 @@ mod tests {
     #[test]
     fn verification_lines_quote_each_item_once_and_name_the_run_to_sign_off() {
         let event = Event::RunVerified {
-            verdict: "passed".into(),
+            verdict: RunVerdict::Passed,
             must_haves: vec![
-                must_have("artifact", "wordfreq/count.py", "VERIFIED", "wordfreq/count.py:1"),
-                must_have("key_link", "`count.py` feeds `cli.py`", "VERIFIED", "wordfreq/cli.py:3"),
+                must_have(MustHaveKind::Artifact, "wordfreq/count.py", MustHaveStatus::Verified, "wordfreq/count.py:1"),
+                must_have(
+                    MustHaveKind::KeyLink,
+                    "`count.py` feeds `cli.py`",
+                    MustHaveStatus::Verified,
+                    "wordfreq/cli.py:3",
+                ),
             ],
             automated: vec![AutomatedResult {
                 command: "python3 -m unittest".into(),
@@ -425,7 +432,7 @@ mod tests {
             event: Event::AgentActivity {
                 task: "2.1".into(),
                 attempt: 1,
-                kind: "tool".into(),
+                kind: ActivityKind::Tool,
                 detail: heredoc.into(),
                 tokens_in: None,
                 tokens_out: None,

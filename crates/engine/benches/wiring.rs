@@ -149,7 +149,7 @@ fn main() {
     assert_eq!((plan.must_haves.artifacts.len(), plan.must_haves.key_links.len()), (10, 5));
 
     let verdicts = verify(&root, &plan);
-    let wrong: Vec<_> = verdicts.iter().filter(|v| v.verdict != "VERIFIED").collect();
+    let wrong: Vec<_> = verdicts.iter().filter(|v| v.verdict != engine::events::MustHaveStatus::Verified).collect();
     assert!(wrong.is_empty(), "every must_have of the generated repository holds: {wrong:#?}");
 
     let names = names(&plan);

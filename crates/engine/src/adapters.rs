@@ -80,28 +80,7 @@ impl Cli {
     }
 }
 
-/// Something an agent did, read from its output.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Activity {
-    /// It said something (a whole message).
-    Text(String),
-    /// A piece of a message it streams in parts (gemini's `delta` messages); [`Coalesce`]
-    /// joins the pieces into one [`Activity::Text`].
-    TextPiece(String),
-    /// It called a tool (`Write hello.txt`, `shell cargo test`).
-    Tool(String),
-    /// It finished a turn or the task: tokens and cost so far.
-    Usage {
-        /// Input tokens.
-        input: u64,
-        /// Output tokens.
-        output: u64,
-        /// Cost in US dollars, when the CLI says.
-        cost_usd: Option<f64>,
-    },
-    /// It reported an error (an API error, a rate limit).
-    Error(String),
-}
+pub use crate::agent::Activity;
 
 /// Joins the pieces of a streamed message into one [`Activity::Text`], so that the journal
 /// holds one event per message, not one per chunk ("I co", "uld not finish"). A message ends

@@ -4,6 +4,7 @@
 //! group, with a timeout, its output logged) and judges the result itself by running the
 //! task's Verify commands. Backends only know how to call their program.
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// What an agent is asked to do.
@@ -33,16 +34,20 @@ pub struct AgentRequest {
 }
 
 /// Why an agent is started. Agents get it as `WAVECREW_ROLE`; the scripted agent reads its
-/// script by it (see [`crate::double`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// script by it (see [`crate::double`]). Events carry it by the same names
+/// ([`crate::events::Event::AttemptStarted`]); a role this version does not know reads as
+/// [`AgentRole::Task`], so that the journal that holds it still loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AgentRole {
-    /// A task's work, or the fix of a gate's findings.
-    #[default]
-    Task,
     /// A gate's review of the run's change, answered in JSON.
     Review,
     /// The verification of the plan's truths when every task landed, answered in JSON.
     Verify,
+    /// A task's work, or the fix of a gate's findings (last: serde's fallback must be).
+    #[default]
+    #[serde(other)]
+    Task,
 }
 
 impl AgentRole {
@@ -82,6 +87,29 @@ pub fn env_matches(name: &str, patterns: &[String]) -> bool {
     })
 }
 
+/// Something an agent did, read from its output.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Activity {
+    /// It said something (a whole message).
+    Text(String),
+    /// A piece of a message it streams in parts (gemini's `delta` messages); [`crate::adapters::Coalesce`]
+    /// joins the pieces into one [`Activity::Text`].
+    TextPiece(String),
+    /// It called a tool (`Write hello.txt`, `shell cargo test`).
+    Tool(String),
+    /// It finished a turn or the task: tokens and cost so far.
+    Usage {
+        /// Input tokens.
+        input: u64,
+        /// Output tokens.
+        output: u64,
+        /// Cost in US dollars, when the CLI says.
+        cost_usd: Option<f64>,
+    },
+    /// It reported an error (an API error, a rate limit).
+    Error(String),
+}
+
 /// A way to run tasks.
 pub trait Agent: Send + Sync {
     /// The backend's name, as shown and journaled.
@@ -101,7 +129,7 @@ pub trait Agent: Send + Sync {
     }
 
     /// What a line of the agent's output says it did, for agents with machine-readable output.
-    fn activity(&self, _line: &str) -> Option<crate::adapters::Activity> {
+    fn activity(&self, _line: &str) -> Option<Activity> {
         None
     }
 
@@ -113,7 +141,7 @@ pub trait Agent: Send + Sync {
 
     /// Once the agent exited 0: what it left besides its output (usage it logs to a file), or
     /// why the attempt failed after all (aider exits 0 when the model never answered).
-    fn finished(&self, _request: &AgentRequest) -> Result<Vec<crate::adapters::Activity>, String> {
+    fn finished(&self, _request: &AgentRequest) -> Result<Vec<Activity>, String> {
         Ok(Vec::new())
     }
 }

@@ -73,7 +73,7 @@ async fn read_answer(path: &Path) -> Result<Option<String>, String> {
 }
 
 /// The run's change `base..head` for an agent's prompt: its `git diff --stat`, and its diff cut
-/// to [`crate::gate::DIFF_EXCERPT_BYTES`] with the lines that hold a secret redacted.
+/// to [`crate::prompt::DIFF_EXCERPT_BYTES`] with the lines that hold a secret redacted.
 pub(crate) async fn change_for_prompt(
     worktree: &Path,
     base: &str,
@@ -82,7 +82,7 @@ pub(crate) async fn change_for_prompt(
     let git = Git::new(worktree);
     let stat = git.run(&["diff", "--stat", "--no-color", base, head]).await?;
     let diff = git.run(&["diff", "--no-color", "--no-ext-diff", base, head]).await?;
-    Ok((stat, crate::gate::prompt_excerpt(&diff, crate::gate::DIFF_EXCERPT_BYTES)))
+    Ok((stat, crate::prompt::prompt_excerpt(&diff, crate::prompt::DIFF_EXCERPT_BYTES)))
 }
 
 /// Files cited as evidence whose lines are counted, at most.

@@ -11,7 +11,7 @@ use crate::integrate;
 use crate::launch::{Exited, Launch, launch_agent};
 use crate::{process, prompt};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// How one attempt ended.
@@ -70,15 +70,9 @@ pub(crate) async fn agent_and_verify(
     };
     for (index, command) in task.verify_commands.iter().enumerate() {
         env.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
-        let spec = process::Spec {
-            program: PathBuf::from("sh"),
-            args: vec!["-c".into(), command.value.clone()],
-            env: env.env_in(worktree),
-            inherit: None,
-            cwd: worktree.to_owned(),
-            timeout: env.options.verify_timeout,
-            log: env.layout.log(&id, attempt, &format!("verify-{}", index + 1)),
-        };
+        let log = env.layout.log(&id, attempt, &format!("verify-{}", index + 1));
+        let spec =
+            process::Spec::shell(&command.value, worktree, env.env_in(worktree), env.options.verify_timeout, log);
         let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
         env.emitter.emit(Event::VerifyFinished {
             task: id.clone(),
@@ -152,7 +146,7 @@ pub(crate) async fn run_agent(
     failure: Option<&str>,
 ) -> Result<Result<Exited, String>, EngineError> {
     let id = task.id.to_string();
-    let decisions = env.decisions();
+    let decisions = env.decisions.list();
     let skills = crate::skills::for_task(&env.root, task);
     let in_prompt: &[(String, String)] = if env.agent.takes_system_prompt() { &[] } else { &skills };
     let landed = landed_before(env, task, worktree).await;

@@ -7,7 +7,7 @@
 use crate::attempt::Attempt;
 use crate::ctx::RunCtx;
 use crate::error::EngineError;
-use crate::events::Event;
+use crate::events::{AnswerKind, Event};
 use crate::integrate::{self, Trailer};
 use plan::TaskType;
 use std::time::Duration;
@@ -65,13 +65,13 @@ pub(crate) async fn checkpoint(
         env.emitter.emit(checkpoint_waiting(task, &options, commit, details, true))?;
         let (answer, detail, result) = match options.first() {
             Some(first) if task.kind == TaskType::Decision => {
-                ("decided", Some(first.clone()), Answer::Decided(first.clone()))
+                (AnswerKind::Decided, Some(first.clone()), Answer::Decided(first.clone()))
             }
-            _ => ("approved", None, Answer::Approved),
+            _ => (AnswerKind::Approved, None, Answer::Approved),
         };
         env.emitter.emit(Event::CheckpointAnswered {
             task: id,
-            answer: answer.into(),
+            answer,
             detail,
             auto: true,
             commit: commit.map(str::to_owned),
@@ -95,13 +95,13 @@ pub(crate) async fn checkpoint(
             return Err(EngineError::Cancelled);
         }
         if let Some((answer, detail)) = ctx.journal.take_answer(&env.run_id, &id)? {
-            let result = match (answer.as_str(), task.kind.clone()) {
-                ("rejected", TaskType::HumanVerify | TaskType::Gate) => {
+            let result = match (&answer, task.kind.clone()) {
+                (AnswerKind::Rejected, TaskType::HumanVerify | TaskType::Gate) => {
                     Some(Answer::Rejected(detail.clone().unwrap_or_else(|| "no reason given".into())))
                 }
-                ("decided", TaskType::Decision) => detail.clone().map(Answer::Decided),
-                ("approved", TaskType::Decision) => options.first().cloned().map(Answer::Decided),
-                ("approved", _) => Some(Answer::Approved),
+                (AnswerKind::Decided, TaskType::Decision) => detail.clone().map(Answer::Decided),
+                (AnswerKind::Approved, TaskType::Decision) => options.first().cloned().map(Answer::Decided),
+                (AnswerKind::Approved, _) => Some(Answer::Approved),
                 _ => None, // not an answer this checkpoint takes: keep waiting
             };
             if let Some(result) = result {
@@ -109,10 +109,10 @@ pub(crate) async fn checkpoint(
                     Answer::Decided(option) => Some(option.clone()),
                     _ => detail,
                 };
-                let kind = if matches!(result, Answer::Decided(_)) { "decided" } else { answer.as_str() };
+                let kind = if matches!(result, Answer::Decided(_)) { AnswerKind::Decided } else { answer };
                 env.emitter.emit(Event::CheckpointAnswered {
                     task: id,
-                    answer: kind.to_owned(),
+                    answer: kind,
                     detail: shown,
                     auto: false,
                     commit: commit.map(str::to_owned),
@@ -171,7 +171,7 @@ fn checkpoint_waiting(
 ) -> Event {
     Event::CheckpointWaiting {
         task: task.id.to_string(),
-        kind: task.kind.to_string(),
+        kind: task.kind.clone(),
         options: options.to_vec(),
         commit: commit.map(str::to_owned),
         details,
@@ -188,7 +188,7 @@ pub(crate) async fn manual_task(ctx: &RunCtx, task: &plan::Task) -> Result<Attem
     let subject = match checkpoint(ctx, task, None, "", "").await? {
         Answer::Decided(option) => {
             let subject = format!("chore({}): decide {}: {option}", env.plan.milestone, task.summary());
-            env.add_decision((id.clone(), task.summary(), option));
+            env.decisions.add((id.clone(), task.summary(), option));
             subject
         }
         _ => format!("chore({}): {} (done by hand)", env.plan.milestone, task.summary()),

@@ -5,7 +5,7 @@
 //! Answers are written to the journal; the process that runs the run (or a later `resume`)
 //! picks them up. Nothing here touches git or a worktree.
 
-use crate::events::{Event, RunState, TaskState};
+use crate::events::{AnswerKind, Event, RunState, TaskState};
 use crate::journal::{Journal, JournalError, RunRecord};
 use crate::report::MANUAL;
 use std::fmt;
@@ -84,16 +84,11 @@ impl From<JournalError> for ControlError {
 /// The state folder of the repository that `repo` is in: `<git common dir>/wavecrew`, where
 /// the journal, the run folders and the worktrees live.
 pub fn state_dir(repo: &Path) -> Result<PathBuf, String> {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--path-format=absolute", "--git-common-dir"])
-        .output()
-        .map_err(|e| format!("could not run git: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("`{}` is not inside a git repository", repo.display()));
+    match crate::git::Git::new(repo).run_blocking(&["rev-parse", "--path-format=absolute", "--git-common-dir"]) {
+        Ok(dir) => Ok(PathBuf::from(dir.trim()).join("wavecrew")),
+        Err(crate::git::GitError::Spawn(error)) => Err(format!("could not run git: {error}")),
+        Err(_) => Err(format!("`{}` is not inside a git repository", repo.display())),
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("wavecrew"))
 }
 
 /// The run `wanted` (an id or the end of one), or the newest run.
@@ -154,11 +149,11 @@ pub fn answer(journal: &Journal, run: &str, task: &str, answer: Answer) -> Resul
         return Err(ControlError::NotWaiting { task: task.to_owned(), state: row.state });
     }
     let (kind, detail) = match answer {
-        Answer::Approve { note } => ("approved", note),
-        Answer::Reject { reason } => ("rejected", Some(reason)),
-        Answer::Decide { option } => ("decided", Some(decision_choice(&record, task, &option)?)),
+        Answer::Approve { note } => (AnswerKind::Approved, note),
+        Answer::Reject { reason } => (AnswerKind::Rejected, Some(reason)),
+        Answer::Decide { option } => (AnswerKind::Decided, Some(decision_choice(&record, task, &option)?)),
     };
-    journal.answer(&record.id, task, kind, detail.as_deref())?;
+    journal.answer(&record.id, task, &kind, detail.as_deref())?;
     let message = if is_active(&record) {
         format!("recorded: run {} goes on", record.id)
     } else {
@@ -205,7 +200,7 @@ pub fn sign_off_manual(journal: &Journal, run: &str, note: Option<&str>) -> Resu
                 &record.id,
                 Event::CheckpointAnswered {
                     task: MANUAL.to_owned(),
-                    answer: "approved".into(),
+                    answer: AnswerKind::Approved,
                     detail: note.map(str::to_owned),
                     auto: false,
                     commit: None,

@@ -41,10 +41,43 @@ pub(crate) struct AttemptEnv {
     /// The run's folder (a worker's spool folder).
     pub(crate) layout: RunLayout,
     pub(crate) lanes: Lanes,
-    decisions: std::sync::Mutex<Vec<Decision>>,
-    /// US dollars the agents reported (or the price table gave), in millionths.
-    spent_micro_usd: AtomicU64,
+    /// The decisions taken so far, told to later agents.
+    pub(crate) decisions: Decisions,
+    /// What the run's agents spent (for `--budget`).
+    pub(crate) spent: Spend,
     pub(crate) cancel: watch::Receiver<bool>,
+}
+
+/// The decisions taken so far, in the order they were taken.
+#[derive(Default)]
+pub(crate) struct Decisions(std::sync::Mutex<Vec<Decision>>);
+
+impl Decisions {
+    /// Every decision so far.
+    pub(crate) fn list(&self) -> Vec<Decision> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// A person took a decision (or one taken before a resume is read back).
+    pub(crate) fn add(&self, decision: Decision) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(decision);
+    }
+}
+
+/// US dollars the agents reported (or the price table gave), counted in millionths.
+#[derive(Default)]
+pub(crate) struct Spend(AtomicU64);
+
+impl Spend {
+    /// Adds `usd`.
+    pub(crate) fn add(&self, usd: f64) {
+        self.0.fetch_add((usd * 1_000_000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// What was spent so far, in US dollars.
+    pub(crate) fn usd(&self) -> f64 {
+        self.0.load(Ordering::Relaxed) as f64 / 1_000_000.0
+    }
 }
 
 /// The lanes' worktrees of a run, and what wavecrew knows about each.
@@ -82,57 +115,7 @@ impl Lanes {
     }
 }
 
-/// What an [`AttemptEnv`] is made of, besides its shared state.
-pub(crate) struct EnvParts {
-    pub(crate) run_id: String,
-    pub(crate) run_base: String,
-    pub(crate) plan_text: String,
-    pub(crate) plan: Plan,
-    pub(crate) agent: Arc<dyn Agent>,
-    pub(crate) options: Options,
-    pub(crate) emitter: Emitter,
-    pub(crate) repo: Git,
-    pub(crate) root: PathBuf,
-    pub(crate) layout: RunLayout,
-    pub(crate) worktrees: PathBuf,
-    pub(crate) cancel: watch::Receiver<bool>,
-}
-
 impl AttemptEnv {
-    pub(crate) fn new(parts: EnvParts) -> AttemptEnv {
-        let EnvParts {
-            run_id,
-            run_base,
-            plan_text,
-            plan,
-            agent,
-            options,
-            emitter,
-            repo,
-            root,
-            layout,
-            worktrees,
-            cancel,
-        } = parts;
-        AttemptEnv {
-            run_id,
-            run_base,
-            plan_text,
-            schedule: Schedule::new(&plan),
-            plan,
-            agent,
-            options,
-            emitter,
-            repo,
-            root,
-            layout,
-            lanes: Lanes::new(worktrees),
-            decisions: std::sync::Mutex::new(Vec::new()),
-            spent_micro_usd: AtomicU64::new(0),
-            cancel,
-        }
-    }
-
     /// Journals that the run's agent starts on `task` (its `attempt`, or a gate's round) in
     /// `worktree` at `base`; `role` when it is not the task's own work (`review`, `verify`).
     pub(crate) fn attempt_started(
@@ -152,7 +135,7 @@ impl AttemptEnv {
             model: self.model_for(task, role.unwrap_or_default()),
             worktree,
             base: base.to_owned(),
-            role: role.map(|r| r.as_str().to_owned()),
+            role,
         })
     }
 
@@ -175,26 +158,6 @@ impl AttemptEnv {
     /// Whether the run was cancelled.
     pub(crate) fn cancelled(&self) -> bool {
         *self.cancel.borrow()
-    }
-
-    /// The decisions taken so far.
-    pub(crate) fn decisions(&self) -> Vec<Decision> {
-        self.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-
-    /// A person took a decision (or one taken before a resume is read back).
-    pub(crate) fn add_decision(&self, decision: Decision) {
-        self.decisions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(decision);
-    }
-
-    /// Adds `usd` to what the run's agents spent.
-    pub(crate) fn spend(&self, usd: f64) {
-        self.spent_micro_usd.fetch_add((usd * 1_000_000.0).round() as u64, Ordering::Relaxed);
-    }
-
-    /// What the run's agents spent, in US dollars.
-    pub(crate) fn spent(&self) -> f64 {
-        self.spent_micro_usd.load(Ordering::Relaxed) as f64 / 1_000_000.0
     }
 }
 

@@ -7,6 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod vocabulary;
+
+pub use crate::agent::AgentRole;
+pub use plan::TaskType;
+pub use vocabulary::{ActivityKind, AnswerKind, GateCheck, MustHaveKind, MustHaveStatus, RunVerdict};
+
 /// How a run ended (or that it has not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -96,9 +102,8 @@ impl TaskState {
 /// Something a gate found wrong, with where, when it is about a place.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GateFinding {
-    /// The check that found it: `command`, `tests`, `coverage`, `type-check`, `secret`,
-    /// `pattern`, `dependency`, `review`.
-    pub check: String,
+    /// The check that found it.
+    pub check: GateCheck,
     /// What is wrong, and how to fix it.
     pub message: String,
     /// `path:line`, when it is about a place.
@@ -118,15 +123,15 @@ pub struct GateMetric {
     pub source: String,
 }
 
-/// A must_have's verdict: `VERIFIED`, `STUB`, `ORPHANED`, `MISSING`, `NOT_WIRED` or `MANUAL`.
+/// A must_have's verdict, with what it rests on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MustHaveVerdict {
-    /// `artifact`, `key_link` or `truth`.
-    pub kind: String,
+    /// An artifact, a key link or a truth.
+    pub kind: MustHaveKind,
     /// The path, or the item as written.
     pub item: String,
     /// The verdict.
-    pub verdict: String,
+    pub verdict: MustHaveStatus,
     /// What it rests on: `path:line` of a reference, what is missing.
     pub evidence: String,
 }
@@ -275,8 +280,8 @@ pub enum Event {
     },
     /// A task's agent is about to start in `worktree` at `base`. `role` says why when it is not
     /// the task's work (or a gate's fix): `review` (a gate's review; `attempt` is the round) or
-    /// `verify` (the verifier of the plan's truths, task `verification`). Absent in journals
-    /// written before it existed.
+    /// `verify` (the verifier of the plan's truths, task `verification`); absent for the task's
+    /// work, and in journals written before it existed.
     AttemptStarted {
         task: String,
         attempt: u32,
@@ -286,7 +291,7 @@ pub enum Event {
         worktree: String,
         base: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        role: Option<String>,
+        role: Option<AgentRole>,
     },
     /// A lane's worktree was made or reset for a task: what was brought in and set up.
     LanePrepared { task: String, lane: String, detail: String, duration_ms: u64 },
@@ -297,12 +302,12 @@ pub enum Event {
     JobSubmitted { task: String, attempt: u32, backend: String, job: String },
     /// A line the agent printed (not journaled: the attempt's log file has everything).
     AgentOutput { task: String, attempt: u32, line: String },
-    /// What the agent did, read from its machine-readable output: `kind` is `text`, `tool`,
-    /// `usage` or `error`.
+    /// What the agent did, read from its machine-readable output: text, a tool call, usage
+    /// (the tokens and cost) or an error.
     AgentActivity {
         task: String,
         attempt: u32,
-        kind: String,
+        kind: ActivityKind,
         detail: String,
         tokens_in: Option<u64>,
         tokens_out: Option<u64>,
@@ -325,10 +330,11 @@ pub enum Event {
     /// of `options` (decision), or to do something by hand (human-action). `steps` are the
     /// Verify sentences a person follows ("Run `npm run dev` and open `/room/1`"), which
     /// wavecrew does not run. `auto`: `--auto-approve` answers it at once (the answer follows).
-    /// `steps` and `auto` are absent in journals written before they existed.
+    /// `steps` and `auto` are absent in journals written before they existed. `kind` is the
+    /// task's type as the plan spells it (`checkpoint:decision`).
     CheckpointWaiting {
         task: String,
-        kind: String,
+        kind: TaskType,
         options: Vec<String>,
         commit: Option<String>,
         details: String,
@@ -342,7 +348,7 @@ pub enum Event {
     /// about (absent in journals written before it existed).
     CheckpointAnswered {
         task: String,
-        answer: String,
+        answer: AnswerKind,
         detail: Option<String>,
         auto: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -382,7 +388,7 @@ pub enum Event {
     /// `verdict`: `passed`, `failed`, or `unverified` (nothing checkable proved it, or an
     /// Automated expectation could not be checked).
     RunVerified {
-        verdict: String,
+        verdict: RunVerdict,
         must_haves: Vec<MustHaveVerdict>,
         automated: Vec<AutomatedResult>,
         manual: Vec<String>,
@@ -462,6 +468,9 @@ pub struct Envelope {
     #[serde(flatten)]
     pub event: Event,
 }
+
+#[cfg(test)]
+mod golden;
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,23 @@ pub enum GitError {
     },
 }
 
+/// What a finished `git <args>` printed, trimmed of the final newline, or how it failed.
+fn output_of(args: &[&str], output: std::process::Output) -> Result<String, GitError> {
+    if output.status.success() {
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        Ok(text)
+    } else {
+        Err(GitError::Failed {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            code: output.status.code(),
+        })
+    }
+}
+
 /// The result of merging a task's commit into a branch that moved.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Merge {
@@ -63,8 +80,9 @@ impl Git {
         &self.dir
     }
 
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("git");
+    /// `git -C <dir> <args>`, with no prompt, the C locale, and its output captured.
+    fn std_command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new("git");
         command
             .arg("-C")
             .arg(&self.dir)
@@ -73,8 +91,13 @@ impl Git {
             .env("LC_ALL", "C")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .stderr(Stdio::piped());
+        command
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::from(self.std_command(args));
+        command.kill_on_drop(true);
         command
     }
 
@@ -87,20 +110,19 @@ impl Git {
     pub async fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String, GitError> {
         let mut command = self.command(args);
         command.envs(env.iter().copied());
-        let output = command.output().await?;
-        if output.status.success() {
-            let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-            if text.ends_with('\n') {
-                text.pop();
-            }
-            Ok(text)
-        } else {
-            Err(GitError::Failed {
-                args: args.join(" "),
-                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-                code: output.status.code(),
-            })
-        }
+        output_of(args, command.output().await?)
+    }
+
+    /// [`Git::run`], blocking the thread: for the CLI's commands outside a run.
+    pub fn run_blocking(&self, args: &[&str]) -> Result<String, GitError> {
+        self.run_blocking_with_env(args, &[])
+    }
+
+    /// [`Git::run_with_env`], blocking the thread.
+    pub fn run_blocking_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String, GitError> {
+        let mut command = self.std_command(args);
+        command.envs(env.iter().copied());
+        output_of(args, command.output()?)
     }
 
     /// Whether `git` succeeds (for questions such as "does this ref exist").
@@ -149,10 +171,13 @@ impl Git {
         self.run(&["update-ref", &format!("refs/heads/{branch}"), new, old]).await.map(drop)
     }
 
-    /// Adds a detached worktree at `path` on `commit`.
+    /// Adds a detached worktree at `path` on `commit`. Twice `--force`: a `git worktree add`
+    /// killed half way (a `kill -9` of wavecrew) leaves its path registered as a missing but
+    /// *locked* worktree, which `prune` keeps and a single `--force` refuses; the paths are
+    /// wavecrew's own, so they are taken over.
     pub async fn add_worktree(&self, path: &Path, commit: &str) -> Result<(), GitError> {
         let path = path.to_string_lossy();
-        self.run(&["worktree", "add", "--detach", "--force", &path, commit]).await.map(drop)
+        self.run(&["worktree", "add", "--detach", "--force", "--force", &path, commit]).await.map(drop)
     }
 
     /// Removes the worktree at `path` (and whatever is in it).
@@ -234,5 +259,38 @@ impl Git {
     pub async fn changed_paths(&self) -> Result<Vec<String>, GitError> {
         let out = self.run(&["status", "--porcelain=v1", "-z", "--untracked-files=all"]).await?;
         Ok(out.split('\0').filter(|e| e.len() > 3).map(|e| e[3..].to_owned()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_worktree_whose_add_was_killed_half_way_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Git::new(dir.path().join("repo"));
+        std::fs::create_dir(repo.dir()).unwrap();
+        repo.run(&["init", "--quiet"]).await.unwrap();
+        repo.run_with_env(
+            &["commit", "--quiet", "--allow-empty", "-m", "start"],
+            &[
+                ("GIT_AUTHOR_NAME", "t"),
+                ("GIT_AUTHOR_EMAIL", "t@t"),
+                ("GIT_COMMITTER_NAME", "t"),
+                ("GIT_COMMITTER_EMAIL", "t@t"),
+            ],
+        )
+        .await
+        .unwrap();
+        let slot = dir.path().join("slot-0");
+        repo.add_worktree(&slot, "HEAD").await.unwrap();
+        // What a `git worktree add` killed before it finished leaves: the admin entry, locked.
+        let path = slot.to_string_lossy();
+        repo.run(&["worktree", "lock", "--reason", "initializing", &path]).await.unwrap();
+        std::fs::remove_dir_all(&slot).unwrap();
+        repo.prune_worktrees().await.unwrap();
+        repo.add_worktree(&slot, "HEAD").await.unwrap();
+        assert!(slot.join(".git").exists());
     }
 }

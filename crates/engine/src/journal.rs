@@ -6,7 +6,7 @@
 //! The database lives in the repository's git directory (`.git/wavecrew/journal.sqlite`), in
 //! WAL mode with full sync: a committed transaction survives a power loss.
 
-use crate::events::{Envelope, Event, RunState, TaskState};
+use crate::events::{AnswerKind, Envelope, Event, RunState, TaskState};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -429,19 +429,20 @@ impl Journal {
         })
     }
 
-    /// Records a person's answer to a waiting checkpoint (`approved`, `rejected`, `decided`).
-    pub fn answer(&self, run: &str, task: &str, answer: &str, detail: Option<&str>) -> Result<()> {
+    /// Records a person's answer to a waiting checkpoint.
+    pub fn answer(&self, run: &str, task: &str, answer: &AnswerKind, detail: Option<&str>) -> Result<()> {
         self.with(|conn| {
             conn.execute(
                 "INSERT INTO answers (run_id, task, answer, detail, given_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run, task, answer, detail, now_ms() as i64],
+                params![run, task, answer.as_str(), detail, now_ms() as i64],
             )
             .map(drop)
         })
     }
 
-    /// The oldest answer not yet taken for a checkpoint, marked taken.
-    pub fn take_answer(&self, run: &str, task: &str) -> Result<Option<(String, Option<String>)>> {
+    /// The oldest answer not yet taken for a checkpoint, marked taken (an answer this version
+    /// does not know is [`AnswerKind::Unknown`]: no checkpoint takes it).
+    pub fn take_answer(&self, run: &str, task: &str) -> Result<Option<(AnswerKind, Option<String>)>> {
         self.with(|conn| {
             let tx = conn.transaction()?;
             let row: Option<(i64, String, Option<String>)> = tx
@@ -455,7 +456,7 @@ impl Journal {
                 tx.execute("UPDATE answers SET taken = 1 WHERE rowid = ?1", [rowid])?;
             }
             tx.commit()?;
-            Ok(row.map(|(_, answer, detail)| (answer, detail)))
+            Ok(row.map(|(_, answer, detail)| (AnswerKind::parse(&answer), detail)))
         })
     }
 
@@ -703,7 +704,7 @@ mod tests {
         let usage = |cost: Option<f64>| Event::AgentActivity {
             task: "1.1".into(),
             attempt: 1,
-            kind: "usage".into(),
+            kind: crate::events::ActivityKind::Usage,
             detail: String::new(),
             tokens_in: Some(10),
             tokens_out: Some(5),
@@ -716,5 +717,30 @@ mod tests {
         assert_eq!(journal.spent_usd("r").unwrap(), 0.25, "what a resumed run's budget starts from");
         assert_eq!(journal.spent_usd("other").unwrap(), 0.0);
         assert!(totals.last_event_ms.unwrap() >= last);
+    }
+
+    #[test]
+    fn answers_are_taken_once_in_order_and_one_this_version_does_not_know_reads_as_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("journal.sqlite")).unwrap();
+        journal.answer("r", "1.1", &AnswerKind::Rejected, Some("too ugly")).unwrap();
+        journal
+            .with(|conn| {
+                conn.execute(
+                    "INSERT INTO answers (run_id, task, answer, given_ms) VALUES ('r', '1.1', 'deferred', 0)",
+                    [],
+                )
+            })
+            .unwrap();
+        journal.answer("r", "1.1", &AnswerKind::Approved, None).unwrap();
+        let taken: Vec<_> = std::iter::from_fn(|| journal.take_answer("r", "1.1").unwrap()).collect();
+        assert_eq!(
+            taken,
+            [
+                (AnswerKind::Rejected, Some("too ugly".to_owned())),
+                (AnswerKind::Unknown("deferred".into()), None),
+                (AnswerKind::Approved, None)
+            ]
+        );
     }
 }

@@ -8,7 +8,7 @@
 use crate::agent::{AgentRequest, AgentRole};
 use crate::env::AttemptEnv;
 use crate::error::EngineError;
-use crate::events::Event;
+use crate::events::{ActivityKind, Event};
 use crate::git::Git;
 use crate::process;
 use std::path::Path;
@@ -195,7 +195,7 @@ fn account(env: &AttemptEnv, model_id: Option<&str>, activity: crate::adapters::
         Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
     });
     if let Some(cost) = priced {
-        env.spend(cost);
+        env.spent.add(cost);
     }
     crate::adapters::Activity::Usage { input, output, cost_usd: priced }
 }
@@ -204,20 +204,14 @@ fn account(env: &AttemptEnv, model_id: Option<&str>, activity: crate::adapters::
 fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity) -> Event {
     use crate::adapters::Activity;
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
-        Activity::Text(text) | Activity::TextPiece(text) => ("text", text, None, None, None),
-        Activity::Tool(tool) => ("tool", tool, None, None, None),
-        Activity::Usage { input, output, cost_usd } => ("usage", String::new(), Some(input), Some(output), cost_usd),
-        Activity::Error(error) => ("error", error, None, None, None),
+        Activity::Text(text) | Activity::TextPiece(text) => (ActivityKind::Text, text, None, None, None),
+        Activity::Tool(tool) => (ActivityKind::Tool, tool, None, None, None),
+        Activity::Usage { input, output, cost_usd } => {
+            (ActivityKind::Usage, String::new(), Some(input), Some(output), cost_usd)
+        }
+        Activity::Error(error) => (ActivityKind::Error, error, None, None, None),
     };
-    Event::AgentActivity {
-        task: task.to_owned(),
-        attempt,
-        kind: kind.to_owned(),
-        detail,
-        tokens_in,
-        tokens_out,
-        cost_usd,
-    }
+    Event::AgentActivity { task: task.to_owned(), attempt, kind, detail, tokens_in, tokens_out, cost_usd }
 }
 
 /// A fingerprint of the user's work tree: changed and untracked paths with their sizes and

@@ -1,9 +1,12 @@
 //! [`Options`]: the knobs of a run (`-j`, attempts, timeouts, gates, budget, backend), as the
-//! CLI and the configuration set them and the journal keeps them ([`crate::settings`]).
+//! CLI and the configuration set them and the journal keeps them ([`crate::settings`]), and
+//! [`BackendChoice`]: where its attempts run.
 
 use crate::provision::Provision;
+use crate::slurm::Slurm;
 use plan::{Schedule, TaskType};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How tasks are ordered.
@@ -27,10 +30,10 @@ pub struct Options {
     /// Attempts per task before it fails.
     pub attempts: u32,
     /// Time an agent gets per attempt.
-    #[serde(rename = "agent_timeout_secs", with = "crate::settings::secs")]
+    #[serde(rename = "agent_timeout_secs", with = "crate::options::secs")]
     pub agent_timeout: Duration,
     /// Time each Verify command gets.
-    #[serde(rename = "verify_timeout_secs", with = "crate::settings::secs")]
+    #[serde(rename = "verify_timeout_secs", with = "crate::options::secs")]
     pub verify_timeout: Duration,
     /// Stop launching tasks after the first failure.
     pub fail_fast: bool,
@@ -42,7 +45,7 @@ pub struct Options {
     #[serde(skip)]
     pub provision: Provision,
     /// Time the setup command gets.
-    #[serde(rename = "setup_timeout_secs", with = "crate::settings::secs")]
+    #[serde(rename = "setup_timeout_secs", with = "crate::options::secs")]
     pub setup_timeout: Duration,
     /// Stop launching attempts once this many US dollars were spent (running ones finish).
     pub budget_usd: Option<f64>,
@@ -51,7 +54,7 @@ pub struct Options {
     pub prices: HashMap<String, (f64, f64)>,
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
-    #[serde(with = "crate::settings::task_types")]
+    #[serde(with = "crate::options::task_types")]
     pub auto_approve: Vec<TaskType>,
     /// Human-verify checkpoints of a wave wait until the rest of the wave can go no further,
     /// so that people answer them together.
@@ -68,7 +71,7 @@ pub struct Options {
     pub verify_model: Option<String>,
     /// Where task attempts run: here, or as jobs of a cluster scheduler.
     #[serde(skip)]
-    pub backend: crate::backend::BackendChoice,
+    pub backend: BackendChoice,
 }
 
 impl Options {
@@ -101,7 +104,65 @@ impl Default for Options {
             coverage_threshold: None,
             verify_truths: true,
             verify_model: None,
-            backend: crate::backend::BackendChoice::Local,
+            backend: BackendChoice::Local,
         }
+    }
+}
+
+/// Which backend a run uses, with its settings.
+#[derive(Clone, Debug, Default)]
+pub enum BackendChoice {
+    /// Lanes' worktrees on this machine.
+    #[default]
+    Local,
+    /// One Slurm job per attempt.
+    Slurm(Box<SlurmOptions>),
+}
+
+/// How attempts become Slurm jobs.
+#[derive(Clone, Debug)]
+pub struct SlurmOptions {
+    /// The client: partition, CPUs, memory, extra `sbatch` arguments, `slurm.conf`.
+    pub client: Slurm,
+    /// A folder every node sees: one folder per attempt ([`AttemptDir`]).
+    pub spool: PathBuf,
+    /// Where workers clone the repository from: a path every node sees, or a URL the head
+    /// pushes each attempt's base commit to.
+    pub repo: String,
+    /// The worker's command line; `job.json`'s path is added.
+    pub worker: Vec<String>,
+    /// The agent the worker runs, as the CLI resolves it there (opaque to the engine).
+    pub agent: serde_json::Value,
+    /// The job's whole environment (nothing else of this process's reaches it).
+    pub env: Vec<(String, String)>,
+    /// How often job states are read (one `squeue` for all jobs of the run).
+    pub poll: Duration,
+}
+
+/// `Duration`s as whole seconds in the record.
+pub(crate) mod secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub(crate) fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_secs())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(|secs| Duration::from_secs(secs.max(1)))
+    }
+}
+
+/// Checkpoint kinds by their plan spelling (`checkpoint:human-verify`) in the record.
+pub(crate) mod task_types {
+    use plan::TaskType;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(kinds: &[TaskType], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(kinds.iter().map(TaskType::as_str))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<TaskType>, D::Error> {
+        Ok(Vec::<String>::deserialize(deserializer)?.iter().map(|kind| TaskType::parse(kind)).collect())
     }
 }

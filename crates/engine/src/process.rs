@@ -5,7 +5,7 @@
 pub use nix::sys::signal::Signal;
 use nix::sys::signal::{kill, killpg};
 use nix::unistd::Pid;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -39,6 +39,22 @@ pub struct Spec {
     pub timeout: Duration,
     /// Output (stdout and stderr, interleaved) goes here.
     pub log: PathBuf,
+}
+
+impl Spec {
+    /// `sh -c <command>` in `cwd`, with `env` added to wavecrew's environment: how every
+    /// command of a plan runs (Verify, Automated, setup, gates' checks).
+    pub fn shell(command: &str, cwd: &Path, env: Vec<(String, String)>, timeout: Duration, log: PathBuf) -> Spec {
+        Spec {
+            program: PathBuf::from("sh"),
+            args: vec!["-c".into(), command.to_owned()],
+            env,
+            inherit: None,
+            cwd: cwd.to_owned(),
+            timeout,
+            log,
+        }
+    }
 }
 
 /// How a process ended.

@@ -168,15 +168,15 @@ fn file_stem(path: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
 
-/// The task's commit message: its Commit Strategy line with `{task N description}` and `M{N}`
-/// filled, or `feat(<milestone>): <summary>`, then the trailers that let `resume` find it.
-pub fn commit_message(plan: &Plan, task: &Task, run: &str) -> String {
+/// The subject of the task's commit: its Commit Strategy line with `{task N description}` and
+/// `M{N}` filled, or `feat(<milestone>): <summary>` (the trailers follow, see
+/// `integrate::message`).
+pub fn commit_subject(plan: &Plan, task: &Task) -> String {
     let summary = task.summary();
-    let subject = match plan.commit_of(task.id) {
+    match plan.commit_of(task.id) {
         Some(line) => fill_placeholders(&line.message, &plan.milestone, &summary),
         None => format!("feat({}): {}", plan.milestone, lowercase_first(&summary)),
-    };
-    format!("{subject}\n\nWavecrew-Task: {}\nWavecrew-Run: {run}\n", task.id)
+    }
 }
 
 /// `{task 1.1 description}` (any `{...}` naming a task) becomes the summary; `M{N}` the milestone.
@@ -203,9 +203,67 @@ fn lowercase_first(text: &str) -> String {
     }
 }
 
+/// Bytes of the run's diff a reviewing agent gets in its prompt; it reads the files for more.
+pub const DIFF_EXCERPT_BYTES: usize = 48 * 1024;
+
+/// The first `max_bytes` of `text` (a diff, a command's output; cut at a line), with the lines
+/// that hold a secret redacted: a prompt goes to a model provider, and a secret must not.
+pub fn prompt_excerpt(text: &str, max_bytes: usize) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut size = 0;
+    for line in text.lines() {
+        if size + line.len() + 1 > max_bytes {
+            break;
+        }
+        size += line.len() + 1;
+        kept.push(line);
+    }
+    let left = text.lines().count() - kept.len();
+    // Only what is kept is scanned: the cut is cheap, a whole large diff is not.
+    let secrets: std::collections::HashSet<u32> =
+        evidence::secrets::scan("change.diff", &kept.join("\n")).iter().map(|f| f.line).collect();
+    let mut out = String::with_capacity(size + 64);
+    for (index, line) in kept.iter().enumerate() {
+        if secrets.contains(&(index as u32 + 1)) {
+            let sign = line.chars().next().filter(|c| matches!(c, '+' | '-' | ' ')).unwrap_or(' ');
+            let _ = writeln!(out, "{sign}[wavecrew redacted this line: it holds a secret]");
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    if left > 0 {
+        let _ = writeln!(out, "… ({left} more line(s) not shown: read the files)");
+    }
+    out
+}
+
+/// A fence of backticks longer than any run of backticks in `text`.
+pub fn fence_for(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diff_excerpt_is_cut_at_a_line_and_hides_secrets() {
+        let diff =
+            "+++ b/settings.py\n+DEBUG = False\n+GITHUB_TOKEN = \"ghp_R4nd0mL00k1ngT0k3nV4lu3F0rT3st1ng9Z\"\n+x = 1\n";
+        let excerpt = prompt_excerpt(diff, 1000);
+        assert!(!excerpt.contains("ghp_"), "{excerpt}");
+        assert!(excerpt.contains("+[wavecrew redacted this line: it holds a secret]\n+x = 1\n"), "{excerpt}");
+        let cut = prompt_excerpt(diff, 35);
+        assert_eq!(cut, "+++ b/settings.py\n+DEBUG = False\n… (2 more line(s) not shown: read the files)\n");
+        assert_eq!(fence_for("a ```` b"), "`````");
+        assert_eq!(fence_for(""), "```");
+    }
 
     const LEDGER: &str = r#"# M1 Implementation Plan: Ledger
 

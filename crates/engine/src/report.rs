@@ -1,10 +1,14 @@
 //! The report of a run, from the journal: Markdown for people, JSON for tools, JUnit XML for
-//! CI dashboards (one test case per task and per Verify command).
+//! CI dashboards (one test case per task and per Verify command). Both the Markdown and the
+//! JSON carry the run's [`Timeline`]: the Markdown its numbers, the JSON all of it.
 
 use crate::events::{
-    AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict, MustHaveVerdict, TaskState,
+    ActivityKind, AnswerKind, AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict,
+    MustHaveVerdict, RunVerdict, TaskState,
 };
 use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
+use crate::settings::Recorded;
+use crate::timeline::{Timeline, Waits};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -51,8 +55,8 @@ pub const MANUAL: &str = "manual";
 pub struct CheckpointAnswer {
     /// The checkpoint task.
     pub task: String,
-    /// `approved`, `rejected` or `decided`.
-    pub answer: String,
+    /// Approved, rejected or decided.
+    pub answer: AnswerKind,
     /// The note, the reason or the option.
     pub detail: Option<String>,
     /// Whether `--auto-approve` gave it, not a person.
@@ -143,8 +147,8 @@ impl GateReport {
 /// The check of the finished run branch.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verification {
-    /// `passed`, `failed` or `unverified`.
-    pub verdict: String,
+    /// Passed, failed or unverified.
+    pub verdict: RunVerdict,
     /// A verdict per must_have.
     pub must_haves: Vec<MustHaveVerdict>,
     /// The Verification / Automated commands.
@@ -180,6 +184,8 @@ pub struct Report {
     pub gates: Vec<GateReport>,
     /// The check of the finished run branch, once every task landed.
     pub verification: Option<Verification>,
+    /// Where the run's time went: makespan, critical-path bound, lanes, waits, and every bar.
+    pub timeline: Timeline,
 }
 
 impl Report {
@@ -203,7 +209,7 @@ impl Report {
         let mut models: HashMap<&str, Option<String>> = HashMap::new();
         for envelope in events {
             match &envelope.event {
-                Event::AgentActivity { task, kind, tokens_in, tokens_out, cost_usd, .. } if kind == "usage" => {
+                Event::AgentActivity { task, kind: ActivityKind::Usage, tokens_in, tokens_out, cost_usd, .. } => {
                     let entry = usage.entry(task).or_insert((0, 0, None));
                     entry.0 += tokens_in.unwrap_or(0);
                     entry.1 += tokens_out.unwrap_or(0);
@@ -245,7 +251,7 @@ impl Report {
                         manual_signed_off: false,
                     });
                 }
-                Event::CheckpointAnswered { task, answer, .. } if task == MANUAL && answer == "approved" => {
+                Event::CheckpointAnswered { task, answer: AnswerKind::Approved, .. } if task == MANUAL => {
                     manual_signed_off = true;
                 }
                 Event::CheckpointAnswered { task, answer, detail, auto, commit } => {
@@ -308,6 +314,7 @@ impl Report {
             checkpoints,
             gates,
             verification: verification.map(|v| Verification { manual_signed_off, ..v }),
+            timeline: Timeline::build(events, &waits_of(run)),
         }
     }
 
@@ -359,6 +366,17 @@ impl Report {
                 verify,
                 t.tokens_in,
                 t.tokens_out
+            );
+        }
+        if !self.timeline.bars.is_empty() {
+            let _ = writeln!(out, "\n## Timeline\n");
+            for line in self.timeline.summary() {
+                let _ = writeln!(out, "- {line}");
+            }
+            let _ = writeln!(
+                out,
+                "\n`wavecrew report {} --timeline` draws it; `--trace FILE` writes it for Perfetto.",
+                self.run
             );
         }
         if !self.checkpoints.is_empty() {
@@ -517,6 +535,17 @@ impl Report {
     }
 }
 
+/// What each of `run`'s tasks waits for: its plan as the journal keeps it, scheduled as the run
+/// was (`--schedule`).
+fn waits_of(run: &RunRecord) -> Waits {
+    let plan = plan::parse(&run.plan_text, &run.milestone).plan;
+    let mode = match run.settings() {
+        Recorded::Settings(settings) => settings.options.schedule,
+        Recorded::Nothing | Recorded::Newer(_) => crate::options::ScheduleMode::default(),
+    };
+    Waits::of_plan(&plan, &plan::Schedule::new(&plan), mode)
+}
+
 /// One round of a gate in `report.md`: its verdict, numbers with their sources, findings,
 /// notes, and the fix that followed.
 fn gate_round_markdown(out: &mut String, checked: &GateRound) {
@@ -602,7 +631,11 @@ mod tests {
             passed: findings.is_empty(),
             findings: findings
                 .iter()
-                .map(|m| GateFinding { check: "coverage".into(), message: (*m).into(), location: None })
+                .map(|m| GateFinding {
+                    check: crate::events::GateCheck::Coverage,
+                    message: (*m).into(),
+                    location: None,
+                })
                 .collect(),
             metrics: vec![GateMetric {
                 name: "coverage of changed lines".into(),
@@ -674,6 +707,69 @@ mod tests {
         ]);
         let fixes: Vec<Option<&str>> = report.gates[0].rounds.iter().map(|r| r.fix_commit.as_deref()).collect();
         assert_eq!(fixes, [None, Some("abc")]);
+    }
+
+    #[test]
+    fn the_report_carries_the_timeline_with_the_waits_of_the_run_s_plan() {
+        let plan = "# M1 Implementation Plan: T\n\n## Waves\n\n### Wave 1: One\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n- **Files**: `a`\n- **Action**: a\n- **Verify**: `true`\n- **Done**: a\n\n\
+                    **Task 1.2** (type: auto)\n- **Files**: `b`\n- **Action**: b\n- **Verify**: `true`\n- **Done**: b\n\n\
+                    ### Wave 2: Two\n> Depends on: Wave 1.\n\n\
+                    **Task 2.1** (type: auto)\n- **Files**: `c`\n- **Action**: c\n- **Verify**: `true`\n- **Done**: c\n";
+        let run = RunRecord {
+            id: "r".into(),
+            plan_path: "plan.md".into(),
+            plan_hash: String::new(),
+            plan_text: plan.into(),
+            milestone: "M1".into(),
+            title: "T".into(),
+            branch: "wavecrew/M1".into(),
+            base: "base".into(),
+            state: RunState::Succeeded,
+            started_ms: 0,
+            finished_ms: Some(9_000),
+            pid: 1,
+            options: "{}".into(),
+        };
+        let started = |task: &str| Event::AttemptStarted {
+            task: task.into(),
+            attempt: 1,
+            lane: format!("lane {task}"),
+            agent: "scripted".into(),
+            model: None,
+            worktree: String::new(),
+            base: String::new(),
+            role: None,
+        };
+        let committed = |task: &str| Event::TaskCommitted {
+            task: task.into(),
+            attempt: 1,
+            commit: "c".into(),
+            message: "m".into(),
+        };
+        let at = |at_ms, event| Envelope { run: "r".into(), seq: 0, at_ms, event };
+        let events = [
+            at(0, started("1.1")),
+            at(0, started("1.2")),
+            at(1_000, committed("1.1")),
+            at(3_000, committed("1.2")),
+            at(3_000, started("2.1")),
+            at(9_000, committed("2.1")),
+        ];
+        let report = Report::build(&run, &[], &events);
+        // 2.1 waits for the whole of wave 1, 1.2 being the longer of it.
+        assert_eq!(report.timeline.critical_path, ["1.2", "2.1"]);
+        assert_eq!((report.timeline.critical_path_ms, report.timeline.makespan_ms), (9_000, 9_000));
+        let md = report.markdown();
+        assert!(
+            md.contains(
+                "\n## Timeline\n\n- Makespan 9.0s; critical-path bound 9.0s (100% of the makespan): 1.2 → 2.1\n"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("- Speedup 1.11x over one task after another (10.0s)"), "{md}");
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+        assert_eq!(json["timeline"]["bars"].as_array().map(Vec::len), Some(3));
     }
 
     #[test]

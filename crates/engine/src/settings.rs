@@ -199,34 +199,6 @@ pub fn find_program(program: &Path) -> Option<PathBuf> {
         .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file()))
 }
 
-/// `Duration`s as whole seconds in the record.
-pub(crate) mod secs {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub(crate) fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_secs())
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(|secs| Duration::from_secs(secs.max(1)))
-    }
-}
-
-/// Checkpoint kinds by their plan spelling (`checkpoint:human-verify`) in the record.
-pub(crate) mod task_types {
-    use plan::TaskType;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(kinds: &[TaskType], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(kinds.iter().map(TaskType::as_str))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<TaskType>, D::Error> {
-        Ok(Vec::<String>::deserialize(deserializer)?.iter().map(|kind| TaskType::parse(kind)).collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,14 +5,14 @@
 use crate::agent::Agent;
 use crate::attempt::{Work, agent_and_verify};
 use crate::emitter::Emitter;
-use crate::env::{AttemptEnv, EnvParts};
+use crate::env::{AttemptEnv, Decisions, Lanes, Spend};
 use crate::error::EngineError;
 use crate::layout::RunLayout;
 use crate::options::Options;
 use crate::remote::{AttemptDir, EventWriter, Job, JobResult};
 use crate::workspace::Workspace;
 use crate::worktree;
-use plan::TaskId;
+use plan::{Schedule, TaskId};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -32,10 +32,11 @@ pub async fn work_remote(
         let Some(task) = TaskId::parse(&job.task).and_then(|id| plan.task(id)).cloned() else {
             return Ok(JobResult::Failed { reason: format!("the plan has no task {}", job.task) });
         };
-        let env = AttemptEnv::new(EnvParts {
+        let env = AttemptEnv {
             run_id: job.run.clone(),
             run_base: if job.run_base.is_empty() { job.base.clone() } else { job.run_base.clone() },
             plan_text: job.plan_text.clone(),
+            schedule: Schedule::new(&plan),
             plan,
             agent,
             options: Options { backend: crate::backend::BackendChoice::Local, ..options },
@@ -43,11 +44,13 @@ pub async fn work_remote(
             repo: ws.git.clone(),
             root: ws.root.clone(),
             layout: RunLayout::at(spool.0.clone()),
-            worktrees: ws.worktrees_dir(&job.run),
+            lanes: Lanes::new(ws.worktrees_dir(&job.run)),
+            decisions: Decisions::default(),
+            spent: Spend::default(),
             cancel,
-        });
+        };
         for decision in &job.decisions {
-            env.add_decision(decision.clone());
+            env.decisions.add(decision.clone());
         }
         let worktree = ws.worktrees_dir(&job.run).join(format!("{}-{}", job.task, job.attempt));
         if let Some(failure) = worktree::prepare(&env, &job.task, "worker", &worktree, &job.base).await? {

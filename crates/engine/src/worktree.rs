@@ -75,15 +75,8 @@ pub(crate) async fn prepare(
         let done = env.lanes.setup_done.lock().await.get(worktree) == Some(&hash);
         if !done {
             let slot = worktree.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let spec = process::Spec {
-                program: PathBuf::from("sh"),
-                args: vec!["-c".into(), setup.clone()],
-                env: env.env_in(worktree),
-                inherit: None,
-                cwd: worktree.to_owned(),
-                timeout: env.options.setup_timeout,
-                log: env.layout.setup_log(&slot, task),
-            };
+            let log = env.layout.setup_log(&slot, task);
+            let spec = process::Spec::shell(setup, worktree, env.env_in(worktree), env.options.setup_timeout, log);
             let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
             if !result.success() {
                 let why = result.ended();

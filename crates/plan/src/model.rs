@@ -6,7 +6,7 @@
 
 use crate::span::{Span, Spanned};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A parsed implementation plan.
@@ -190,6 +190,18 @@ impl fmt::Display for TaskType {
 impl Serialize for TaskType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Reads what [`TaskType::as_str`] writes (wavecrew's events hold it). Any other text is
+/// [`TaskType::Unknown`], exactly as written, so that it is written back unchanged.
+impl<'de> Deserialize<'de> for TaskType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(match TaskType::parse(&text) {
+            known if known.as_str() == text => known,
+            _ => TaskType::Unknown(text),
+        })
     }
 }
 
@@ -429,5 +441,20 @@ mod tests {
     fn task_types_are_case_and_space_insensitive() {
         assert_eq!(TaskType::parse("Checkpoint : Gate"), TaskType::Gate);
         assert_eq!(TaskType::parse("sometimes"), TaskType::Unknown("sometimes".into()));
+    }
+
+    #[test]
+    fn task_types_read_back_from_json_as_written() {
+        for kind in [TaskType::Auto, TaskType::HumanVerify, TaskType::Gate, TaskType::Decision, TaskType::HumanAction] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<TaskType>(&json).unwrap(), kind, "{json}");
+        }
+        // Only the canonical spelling is a known type: anything else is kept verbatim, so that
+        // it is written back unchanged.
+        for other in [r#""Checkpoint:Gate""#, r#""checkpoint:vote""#, r#"" auto""#] {
+            let read: TaskType = serde_json::from_str(other).unwrap();
+            assert!(matches!(read, TaskType::Unknown(_)), "{other}");
+            assert_eq!(serde_json::to_string(&read).unwrap(), other);
+        }
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! `cargo bench -p wavecrew-server --bench sse` prints, for each, the p50 / p99 / max delay
 //! from the moment an event is recorded in the journal (as the engine records it) to the moment
-//! a client has read it off its socket, and the ratio of the two runs.
-//! The delay includes the server's journal poll ([`POLL`]: 50 ms), so about 25 ms is expected at
-//! p50 whatever the number of clients; the ratio shows what fanning out to 200 costs.
+//! a client has read a room that includes it (a `room` message whose id is the event's sequence
+//! number or later) off its socket, and the ratio of the two runs.
+//! The delay includes the server's journal poll (50 ms) and the spacing of a run's rebuilds
+//! ([`server::REBUILD_GAP`]: events closer than that share a room), whatever the number of
+//! clients; the ratio shows what fanning out to 200 costs.
 
 use engine::events::{Event, RunState};
 use engine::journal::{Journal, RunRecord, now_ms};
@@ -97,10 +99,10 @@ async fn measure(clients: usize) -> Delays {
     for reader in readers {
         let arrivals = reader.await.unwrap();
         let recorded = recorded.lock().unwrap();
-        for (seq, arrived) in arrivals {
-            if let Some(at) = recorded.get(&seq) {
-                delays.push(arrived.duration_since(*at).as_secs_f64() * 1000.0);
-            }
+        for (seq, at) in recorded.iter() {
+            // The first room that includes the event.
+            let (_, arrived) = arrivals.iter().find(|(id, _)| id >= seq).expect("every client saw every event");
+            delays.push(arrived.duration_since(*at).as_secs_f64() * 1000.0);
         }
     }
     assert_eq!(delays.len(), clients * EVENTS as usize, "every client got every event");
@@ -110,8 +112,8 @@ async fn measure(clients: usize) -> Delays {
     Delays { p50: at(0.5), p99: at(0.99), max: *delays.last().unwrap() }
 }
 
-/// Reads the run's events until the last one; returns when each arrived. Says when it has read
-/// the first (unmeasured) event.
+/// Reads the run's rooms until the one with the last event; returns when each arrived. Says
+/// when it has read the first (with the unmeasured event).
 async fn read_events(addr: SocketAddr, ready: tokio::sync::mpsc::Sender<()>) -> Vec<(u64, Instant)> {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!("GET /api/runs/bench/events HTTP/1.0\r\nHost: {addr}\r\n\r\n");
@@ -119,7 +121,8 @@ async fn read_events(addr: SocketAddr, ready: tokio::sync::mpsc::Sender<()>) -> 
     let mut reader = BufReader::new(stream);
     let mut arrivals = Vec::new();
     let mut line = String::new();
-    while arrivals.len() < EVENTS as usize {
+    // The first event is 1, the measured ones 2 to EVENTS + 1.
+    while arrivals.last().is_none_or(|(seq, _)| *seq <= EVENTS) {
         line.clear();
         if reader.read_line(&mut line).await.unwrap() == 0 {
             break;

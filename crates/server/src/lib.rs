@@ -3,10 +3,12 @@
 //! [`Dashboard::start`] serves, for the repository whose state folder it is given:
 //! - `/`: the runs list; `/runs/<id>`: a run's room (task panel, agent panel, graph, gates,
 //!   verification, actions). Both pages are static files embedded in the binary; their script
-//!   reads the JSON API below and follows the run live.
+//!   reads the JSON API below and follows the run live; the room's state is built here, in
+//!   Rust, never in the page.
 //! - `/api/runs`, `/api/runs/<id>`: the same data as `wavecrew runs`, `status` and `report`;
-//!   `/api/runs/<id>/events`: Server-Sent Events, the run's journal events (from a sequence
-//!   number on) and its agents' log lines; `/api/runs/<id>/tasks/<task>/log`: a task's log.
+//!   `/api/runs/<id>/events`: Server-Sent Events, the run's room again each time its journal
+//!   moves (bursts coalesced, see `hub.rs`) and its agents' log lines;
+//!   `/api/runs/<id>/tasks/<task>/log`: a task's log.
 //! - `POST` approve / reject / decide, sign the Manual checklist off, cancel: the same
 //!   [`engine::control`] calls as the CLI commands.
 //!
@@ -15,6 +17,8 @@
 
 pub mod auth;
 mod hub;
+
+pub use hub::REBUILD_GAP;
 mod routes;
 mod snapshot;
 

@@ -1,7 +1,8 @@
 //! The HTTP surface: pages, assets, the JSON API, the event stream and the actions.
 
 use crate::auth::{self, Presented};
-use crate::hub::Live;
+use crate::hub::RoomWatch;
+use crate::snapshot::Audience;
 use crate::{App, Limits, snapshot};
 use axum::Json;
 use axum::Router;
@@ -32,7 +33,7 @@ pub(crate) fn router(app: Arc<App>, limits: &Limits) -> Router {
     Router::new()
         .route("/", get(runs_page))
         .route("/runs/{run}", get(room_page))
-        .route("/assets/{name}", get(asset))
+        .route("/assets/{*name}", get(asset))
         .route("/api/runs", get(runs))
         .route("/api/runs/{run}", get(room))
         .route("/api/runs/{run}/events", get(events))
@@ -191,7 +192,7 @@ async fn room(State(app): State<Arc<App>>, Path(run): Path<String>, request: Req
     respond(
         with_journal(&app, move |journal| {
             let record = find(journal, &run)?;
-            snapshot::room(journal, &state_dir, &record, can_act).map_err(internal)
+            snapshot::room(journal, &state_dir, &record, Audience::Page { can_act }).map_err(internal)
         })
         .await,
     )
@@ -216,8 +217,10 @@ struct EventsQuery {
     after: Option<u64>,
 }
 
-/// The run's live events: its journal events after `after` (or `Last-Event-ID`), then every
-/// new one as it is recorded, and its agents' log lines.
+/// The run's live stream: `room` messages, the run's room whenever the journal has moved past
+/// what the page shows (its `after`, or `Last-Event-ID` when the browser reconnects), with the
+/// journal's sequence number as their id; and `log` messages, the lines its agents print.
+/// Rooms are built once for all the run's pages ([`crate::hub`]); a page gets the newest.
 async fn events(
     State(app): State<Arc<App>>,
     Path(run): Path<String>,
@@ -232,66 +235,46 @@ async fn events(
         return failure.into_response();
     }
     let resumed = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let mut last: u64 = resumed.or(query.after).unwrap_or(0);
-    // Subscribe before reading the journal, so nothing falls between the two.
-    let mut live = app.hub.subscribe();
+    let mut shown: u64 = resumed.or(query.after).unwrap_or(0);
+    let mut lines = app.hub.lines();
+    let mut rooms = app.hub.watch(&run);
     let (tx, rx) = tokio::sync::mpsc::channel::<sse::Event>(1024);
-    let app = app.clone();
+    let mut stop = app.stop.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        let mut stop = app.stop.clone();
-        let catch_up = |last: u64| {
-            let (run, journal) = (run.clone(), app.journal.clone());
-            tokio::task::spawn_blocking(move || journal.events(&run, last).unwrap_or_default())
+        // The newest room, if the page does not show it yet.
+        let newer = |rooms: &mut RoomWatch, shown: &mut u64| {
+            let room = rooms.borrow_and_update().clone()?;
+            (room.seq > *shown).then(|| {
+                *shown = room.seq;
+                sse::Event::default().event("room").id(room.seq.to_string()).data(room.json.as_str())
+            })
         };
-        let journal_event =
-            |seq: u64, json: String| sse::Event::default().event("journal").id(seq.to_string()).data(json);
-        let mut backlog = catch_up(last).await.unwrap_or_default();
         loop {
-            for envelope in backlog.drain(..) {
-                if envelope.seq > last {
-                    last = envelope.seq;
-                    let json = serde_json::to_string(&envelope).unwrap_or_default();
-                    if tx.send(journal_event(envelope.seq, json)).await.is_err() {
-                        return;
-                    }
-                }
+            if let Some(event) = newer(&mut rooms, &mut shown)
+                && tx.send(event).await.is_err()
+            {
+                return;
             }
-            let message = tokio::select! {
-                message = live.recv() => message,
+            let sent = tokio::select! {
+                changed = rooms.changed() => match changed {
+                    Ok(()) => Ok(()),
+                    Err(_) => return,
+                },
+                line = lines.recv() => match line {
+                    Ok(line) if line.run == run => tx.send(sse::Event::default().event("log").data(line.json.as_str())).await,
+                    // Another run's, or lines missed by a page that fell behind: they are not kept.
+                    Ok(_) | Err(RecvError::Lagged(_)) => Ok(()),
+                    Err(RecvError::Closed) => return,
+                },
                 _ = tx.closed() => return,
                 () = async { let _ = stop.wait_for(|stop| *stop).await; } => {
-                    // The server stops: what was handed to this page before goes out first.
-                    while let Ok(live) = live.try_recv() {
-                        if let Live::Event { envelope, json } = &*live
-                            && envelope.run == run
-                            && envelope.seq > last
-                        {
-                            last = envelope.seq;
-                            if tx.send(journal_event(envelope.seq, json.clone())).await.is_err() {
-                                return;
-                            }
-                        }
+                    // The server stops: the room it holds goes out first.
+                    if let Some(event) = newer(&mut rooms, &mut shown) {
+                        let _ = tx.send(event).await;
                     }
                     return;
                 }
-            };
-            let sent = match message {
-                Ok(live) if live.run() == run => match &*live {
-                    Live::Event { envelope, json } if envelope.seq > last => {
-                        last = envelope.seq;
-                        tx.send(journal_event(envelope.seq, json.clone())).await
-                    }
-                    Live::Event { .. } => Ok(()),
-                    Live::Log { json, .. } => tx.send(sse::Event::default().event("log").data(json.clone())).await,
-                },
-                Ok(_) => Ok(()),
-                // Fell behind: read what was missed from the journal (log lines are not kept).
-                Err(RecvError::Lagged(_)) => {
-                    backlog = catch_up(last).await.unwrap_or_default();
-                    Ok(())
-                }
-                Err(RecvError::Closed) => return,
             };
             if sent.is_err() {
                 return;

@@ -4,6 +4,7 @@
 use engine::events::{Envelope, Event, TaskState};
 use engine::journal::{Journal, JournalError, RunRecord};
 use engine::report::{CheckpointAnswer, GateReport, Report, Verification, VerifyResult};
+use engine::timeline::Timeline;
 use plan::{Plan, Schedule, TaskId};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -117,8 +118,10 @@ struct LaneView {
     tokens_in: u64,
     tokens_out: u64,
     cost_usd: Option<f64>,
-    /// The last lines its agent printed for its current (or latest) task.
-    log_tail: Vec<LogLine>,
+    /// The last lines its agent printed for its current (or latest) task; only in the room a
+    /// page loads (the live stream brings the lines printed after).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_tail: Option<Vec<LogLine>>,
 }
 
 /// A line an agent printed, as the live stream sends it.
@@ -156,26 +159,47 @@ struct Graph {
 pub(crate) struct Room {
     run: RunHead,
     context: String,
-    seq: u64,
+    pub(crate) seq: u64,
     waves: Vec<WaveView>,
     tasks: Vec<TaskView>,
     lanes: Vec<LaneView>,
     graph: Graph,
     gates: Vec<GateReport>,
+    /// Where the run's time went: the room draws it as a Gantt chart of its lanes.
+    timeline: Timeline,
     verification: Option<Verification>,
     checkpoints: Vec<CheckpointAnswer>,
-    can_act: bool,
+    /// Why the run is stopping, from its last `stopping` event until it ends or resumes.
+    stopping: Option<String>,
+    /// Whether this page may act (it presented the token); absent from the live stream's rooms,
+    /// which every page of the run shares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    can_act: Option<bool>,
+}
+
+/// Who a room is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Audience {
+    /// A page that loads it: with the lanes' log tails, and whether it may act.
+    Page { can_act: bool },
+    /// The live stream, shared by every page of the run: without either.
+    Stream,
 }
 
 /// The room of `run`.
-pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act: bool) -> Result<Room, JournalError> {
+pub(crate) fn room(
+    journal: &Journal,
+    state_dir: &Path,
+    run: &RunRecord,
+    audience: Audience,
+) -> Result<Room, JournalError> {
     let rows = journal.tasks(&run.id)?;
     let events = journal.events(&run.id, 0)?;
     let report = Report::build(run, &rows, &events);
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
     let schedule = Schedule::new(&plan);
     let edges = edges(&plan, &schedule);
-    let (lanes, waiting, started) = replay(&events);
+    let Replayed { lanes, waiting, started, stopping, last_attempt } = replay(&events);
 
     let tasks: Vec<TaskView> = report
         .tasks
@@ -211,9 +235,16 @@ pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act
         .into_iter()
         .map(|lane| {
             let mine = || tasks.iter().filter(|t| lane.tasks.contains(&t.id));
-            let latest = mine().filter(|t| t.attempts > 0).max_by_key(|t| t.started_ms);
+            // Its latest task's attempt; on a lane of no plan task (the verifier's), its last attempt.
+            let latest = mine()
+                .filter(|t| t.attempts > 0)
+                .max_by_key(|t| t.started_ms)
+                .map(|t| (t.id.clone(), t.attempts))
+                .or_else(|| last_attempt.get(&lane.name).cloned());
             LaneView {
-                log_tail: latest.map(|t| log_tail(state_dir, &run.id, &t.id, t.attempts)).unwrap_or_default(),
+                log_tail: (audience != Audience::Stream).then(|| {
+                    latest.map(|(task, attempt)| log_tail(state_dir, &run.id, &task, attempt)).unwrap_or_default()
+                }),
                 current_task: mine()
                     .find(|t| {
                         matches!(
@@ -264,9 +295,14 @@ pub(crate) fn room(journal: &Journal, state_dir: &Path, run: &RunRecord, can_act
         tasks,
         lanes,
         gates: report.gates,
+        timeline: report.timeline,
         verification: report.verification,
         checkpoints: report.checkpoints,
-        can_act,
+        stopping: stopping.filter(|_| run.finished_ms.is_none()),
+        can_act: match audience {
+            Audience::Page { can_act } => Some(can_act),
+            Audience::Stream => None,
+        },
     })
 }
 
@@ -287,33 +323,67 @@ fn log_tail(state_dir: &Path, run: &str, task: &str, attempt: u32) -> Vec<LogLin
         .collect()
 }
 
-/// The lanes announced by the run's last start, the checkpoints' last waiting details, and
-/// when each task's first attempt started.
-fn replay(events: &[Envelope]) -> (Vec<engine::events::LaneInfo>, HashMap<String, Waiting>, HashMap<String, u64>) {
-    let mut lanes = Vec::new();
-    let mut waiting = HashMap::new();
-    let mut started = HashMap::new();
+/// What the room needs from the events beyond the report.
+#[derive(Debug, Default)]
+struct Replayed {
+    /// The lanes announced by the run's last start, then those its attempts ran on.
+    lanes: Vec<engine::events::LaneInfo>,
+    /// The checkpoints' last waiting details.
+    waiting: HashMap<String, Waiting>,
+    /// When each task's first attempt started.
+    started: HashMap<String, u64>,
+    /// The task and attempt that each lane ran last.
+    last_attempt: HashMap<String, (String, u32)>,
+    /// The reason of a `stopping` event not followed by a resume.
+    stopping: Option<String>,
+}
+
+fn replay(events: &[Envelope]) -> Replayed {
+    let Replayed { mut lanes, mut waiting, mut started, mut stopping, mut last_attempt } = Replayed::default();
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
+            Event::Stopping { reason } => stopping = Some(as_journaled(reason)),
+            Event::RunResumed { .. } => stopping = None,
             Event::CheckpointWaiting { task, kind, options, commit, details, .. } => {
                 waiting.insert(
                     task.clone(),
                     Waiting {
-                        kind: kind.clone(),
+                        kind: kind.as_str().to_owned(),
                         options: options.clone(),
                         commit: commit.clone(),
                         details: details.clone(),
                     },
                 );
             }
-            Event::AttemptStarted { task, .. } => {
+            Event::AttemptStarted { task, attempt, lane, agent, model, .. } => {
                 started.entry(task.clone()).or_insert(envelope.at_ms);
+                last_attempt.insert(lane.clone(), (task.clone(), *attempt));
+                // A lane the start did not announce (the verifier's): shown from its first attempt.
+                match lanes.iter_mut().find(|l| l.name == *lane) {
+                    Some(known) if !known.tasks.contains(task) => known.tasks.push(task.clone()),
+                    Some(_) => {}
+                    None => lanes.push(engine::events::LaneInfo {
+                        name: lane.clone(),
+                        agent: agent.clone(),
+                        model: model.clone(),
+                        tasks: vec![task.clone()],
+                    }),
+                }
             }
             _ => {}
         }
     }
-    (lanes, waiting, started)
+    Replayed { lanes, waiting, started, stopping, last_attempt }
+}
+
+/// A field's value as the journal's JSON spells it (a text, or the name of a closed set's member).
+fn as_journaled(value: &impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
 }
 
 /// The graph's edges, the waits `wavecrew graph` draws: the task before a task in its wave,
@@ -356,6 +426,56 @@ fn edges(plan: &Plan, schedule: &Schedule) -> Vec<Edge> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lanes_are_the_announced_ones_then_those_attempts_ran_on() {
+        let lane = |name: &str, tasks: &[&str]| engine::events::LaneInfo {
+            name: name.into(),
+            agent: "scripted".into(),
+            model: None,
+            tasks: tasks.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        let started = |task: &str, lane: &str| Event::AttemptStarted {
+            task: task.into(),
+            attempt: 1,
+            lane: lane.into(),
+            agent: "scripted".into(),
+            model: Some("opus".into()),
+            worktree: "w".into(),
+            base: "b".into(),
+            role: None,
+        };
+        let events: Vec<Envelope> = [
+            Event::RunStarted {
+                milestone: "M1".into(),
+                title: "t".into(),
+                branch: "b".into(),
+                base: "b".into(),
+                tasks: vec!["1.1".into()],
+                lanes: vec![lane("A", &["1.1"])],
+            },
+            started("1.1", "A"),
+            started("verification", "verification"),
+            Event::Stopping { reason: "cancelled".into() },
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Envelope { run: "r".into(), seq: i as u64 + 1, at_ms: 10 * i as u64, event })
+        .collect();
+        let replayed = replay(&events);
+        let names: Vec<_> =
+            replayed.lanes.iter().map(|l| (l.name.as_str(), l.tasks.clone(), l.model.clone())).collect();
+        assert_eq!(
+            names,
+            [
+                ("A", vec!["1.1".to_owned()], None),
+                ("verification", vec!["verification".to_owned()], Some("opus".to_owned()))
+            ]
+        );
+        assert_eq!(replayed.started["verification"], 20);
+        assert_eq!(replayed.last_attempt["verification"], ("verification".to_owned(), 1));
+        assert_eq!(replayed.stopping.as_deref(), Some("cancelled"));
+    }
 
     #[test]
     fn edges_follow_lanes_and_join_waves_end_to_start() {

@@ -5,7 +5,7 @@
 //! would), starts a [`server::Dashboard`] on a free port and talks to it with a small HTTP/1.0
 //! client over TCP.
 
-use engine::events::{Event, GateFinding, GateMetric, LaneInfo, RunState};
+use engine::events::{AnswerKind, Event, GateCheck, GateFinding, GateMetric, LaneInfo, RunState, TaskType};
 use engine::journal::{Journal, RunRecord, now_ms};
 use server::{Dashboard, Limits, Options};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -90,7 +90,7 @@ fn fixture(run: &str, pid: u32) -> Fixture {
         attempt_started("1.2", 1),
         Event::CheckpointWaiting {
             task: "1.2".into(),
-            kind: "human-verify".into(),
+            kind: TaskType::HumanVerify,
             options: vec![],
             commit: Some("abc123".into()),
             details: "<script>window.__xss=1</script>".into(),
@@ -100,7 +100,7 @@ fn fixture(run: &str, pid: u32) -> Fixture {
         attempt_started("1.3", 1),
         Event::CheckpointWaiting {
             task: "1.3".into(),
-            kind: "decision".into(),
+            kind: TaskType::Decision,
             options: vec!["Postgres".into(), "SQLite".into()],
             commit: None,
             details: String::new(),
@@ -214,7 +214,7 @@ async fn pages_and_api_answer_and_escape_a_hostile_plan() {
         .map(|t| (t["id"].as_str().unwrap(), t["state"].as_str().unwrap()))
         .collect();
     assert_eq!(states, [("1.1", "running"), ("1.2", "waiting"), ("1.3", "waiting")]);
-    assert_eq!(room["tasks"][1]["waiting"]["kind"], "human-verify");
+    assert_eq!(room["tasks"][1]["waiting"]["kind"], "checkpoint:human-verify");
     assert_eq!(room["tasks"][2]["waiting"]["options"], serde_json::json!(["Postgres", "SQLite"]));
     assert_eq!(room["lanes"][0]["current_task"], "1.1");
     assert!(room["context"].as_str().unwrap().contains("<img src=x"));
@@ -233,6 +233,9 @@ async fn pages_and_api_answer_and_escape_a_hostile_plan() {
     }
     let asset = get(addr, "/assets/style.css").await;
     assert_eq!((asset.status, asset.header("content-type")), (200, Some("text/css; charset=utf-8")));
+    // The room's modules, in their folder, as JavaScript (a module script needs that type).
+    let module = get(addr, "/assets/room/stream.js").await;
+    assert_eq!((module.status, module.header("content-type")), (200, Some("text/javascript; charset=utf-8")));
     let report = get(addr, "/api/runs/r1/report").await;
     assert_eq!((report.status, report.header("content-type")), (200, Some("text/plain; charset=utf-8")));
     assert!(report.body.contains("# Run r1") && report.body.contains("1.2"), "{}", report.body);
@@ -261,7 +264,7 @@ async fn the_room_carries_every_round_of_a_gate_in_order_with_its_fix() {
         notes: Vec::new(),
         unverified: Vec::new(),
     };
-    let low = GateFinding { check: "coverage".into(), message: "47.1% < 80%".into(), location: None };
+    let low = GateFinding { check: GateCheck::Coverage, message: "47.1% < 80%".into(), location: None };
     f.journal.record("r1", round(1, 47.1, vec![low])).unwrap();
     f.journal.record("r1", Event::GateFixCommitted { task: "1.1".into(), round: 1, commit: "f1x".into() }).unwrap();
     f.journal.record("r1", round(2, 91.0, Vec::new())).unwrap();
@@ -328,7 +331,7 @@ async fn changes_need_the_token_in_the_header_and_a_matching_origin_and_host() {
     assert_eq!(response.json()["ok"], true);
     assert_eq!(
         f.journal.take_answer("r1", "1.2").unwrap(),
-        Some(("approved".into(), Some("looks <b>good</b>".into())))
+        Some((AnswerKind::Approved, Some("looks <b>good</b>".into())))
     );
     dash.stop().await.unwrap();
 }
@@ -348,14 +351,14 @@ async fn actions_follow_the_same_rules_as_the_cli() {
     assert_eq!(rejected.status, 200);
     assert_eq!(
         f.journal.take_answer("r1", "1.2").unwrap(),
-        Some(("rejected".into(), Some("the test is empty".into())))
+        Some((AnswerKind::Rejected, Some("the test is empty".into())))
     );
 
     let bad_option = post("/api/runs/r1/tasks/1.3/decide", r#"{"option":"Mongo"}"#).await;
     assert_eq!(bad_option.status, 400);
     assert!(bad_option.json()["error"].as_str().unwrap().contains("Postgres | SQLite"));
     assert_eq!(post("/api/runs/r1/tasks/1.3/decide", r#"{"option":"sql"}"#).await.status, 200);
-    assert_eq!(f.journal.take_answer("r1", "1.3").unwrap(), Some(("decided".into(), Some("SQLite".into()))));
+    assert_eq!(f.journal.take_answer("r1", "1.3").unwrap(), Some((AnswerKind::Decided, Some("SQLite".into()))));
 
     assert_eq!(post("/api/runs/r1/tasks/1.1/approve", "{}").await.status, 409, "1.1 is not waiting");
     assert_eq!(post("/api/runs/r1/tasks/9.9/approve", "{}").await.status, 404);
@@ -421,6 +424,9 @@ async fn logs_are_read_only_inside_the_run_s_folder() {
         "/assets/..%2Fsrc%2Flib.rs",
         "/assets/%2e%2e%2fCargo.toml",
         "/assets/room.html",
+        "/assets/room/../room.html",
+        "/assets/room/%2e%2e/room.html",
+        "/assets/room/",
     ] {
         let response = get(addr, path).await;
         assert_eq!(response.status, 404, "{path}: {}", response.body);
@@ -498,35 +504,87 @@ async fn open_stream(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> 
     reader
 }
 
+/// The room the API gives a page, as the live stream gives it (no log tails, no `can_act`).
+async fn room_as_streamed(addr: SocketAddr) -> serde_json::Value {
+    let mut room = get(addr, "/api/runs/r1").await.json();
+    room.as_object_mut().unwrap().remove("can_act");
+    for lane in room["lanes"].as_array_mut().unwrap() {
+        lane.as_object_mut().unwrap().remove("log_tail");
+    }
+    room
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn the_event_stream_replays_from_a_sequence_number_then_follows_the_journal_and_the_logs() {
+async fn the_event_stream_sends_the_room_when_the_journal_moves_then_the_logs() {
     let f = fixture("r1", dead_pid());
     let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    // A page that shows the room as of event 4 gets the room as of 6, the same as a fresh load.
     let mut stream = open_stream(dash.addr(), "/api/runs/r1/events?after=4", &[]).await;
-    let replayed = read_events(&mut stream, 2).await;
-    assert_eq!(
-        replayed.iter().map(|(e, id, _)| (e.as_str(), id.as_deref())).collect::<Vec<_>>(),
-        [("journal", Some("5")), ("journal", Some("6"))]
-    );
-    assert!(replayed[0].2.contains(r#""event":"attempt_started""#));
+    let first = read_events(&mut stream, 1).await;
+    assert_eq!((first[0].0.as_str(), first[0].1.as_deref()), ("room", Some("6")));
+    let room: serde_json::Value = serde_json::from_str(&first[0].2).unwrap();
+    assert_eq!(room, room_as_streamed(dash.addr()).await);
+    assert_eq!(room["tasks"][1]["state"], "waiting");
 
     // Another process records an event and its agent prints: both arrive.
     let other = Journal::open(&f.state.join("journal.sqlite")).unwrap();
     other.record("r1", attempt_started("1.1", 2)).unwrap();
     let logs = f.state.join("runs/r1/logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let live = read_events(&mut stream, 1).await;
-    assert_eq!(live[0].1.as_deref(), Some("7"));
+    let live = read_events(&mut stream, 2).await;
+    let kinds: Vec<_> = live.iter().map(|(e, id, _)| (e.as_str(), id.as_deref())).collect();
+    assert!(kinds.contains(&("room", Some("7"))), "{live:?}");
+    let room = &live.iter().find(|(e, _, _)| e == "room").unwrap().2;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(room).unwrap()["tasks"][0]["attempts"], 2);
+    // The lane's mark that the attempt started.
+    let mark = &live.iter().find(|(e, _, _)| e == "log").unwrap().2;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(mark).unwrap(),
+        serde_json::json!({"lane": "default", "task": "1.1", "attempt": 2, "mark": "attempt"})
+    );
     std::fs::write(logs.join("1.1-2-agent.log"), "hello <b>there</b>\nhalf a li").unwrap();
     let line = read_events(&mut stream, 1).await;
     assert_eq!(line[0].0, "log");
     let data: serde_json::Value = serde_json::from_str(&line[0].2).unwrap();
-    assert_eq!(data, serde_json::json!({"task": "1.1", "attempt": 2, "line": "hello <b>there</b>"}));
+    assert_eq!(data, serde_json::json!({"lane": "default", "task": "1.1", "attempt": 2, "line": "hello <b>there</b>"}));
 
-    // A reconnecting client says where it was with Last-Event-ID.
-    let mut again = open_stream(dash.addr(), "/api/runs/r1/events", &[("Last-Event-ID", "6")]).await;
-    assert_eq!(read_events(&mut again, 1).await[0].1.as_deref(), Some("7"));
-    drop((stream, again));
+    // A reconnecting page says what it shows with Last-Event-ID: behind, it gets the room now;
+    // up to date, it gets the next one only.
+    let mut behind = open_stream(dash.addr(), "/api/runs/r1/events", &[("Last-Event-ID", "6")]).await;
+    let mut current = open_stream(dash.addr(), "/api/runs/r1/events", &[("Last-Event-ID", "7")]).await;
+    assert_eq!(read_events(&mut behind, 1).await[0].1.as_deref(), Some("7"));
+    other.record("r1", Event::Stopping { reason: "cancelled".into() }).unwrap();
+    let next = read_events(&mut current, 1).await;
+    assert_eq!(next[0].1.as_deref(), Some("8"), "{next:?}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&next[0].2).unwrap()["stopping"], "cancelled");
+    drop((stream, behind, current));
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_events_reaches_a_page_as_few_rooms() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let mut stream = open_stream(dash.addr(), "/api/runs/r1/events?after=6", &[]).await;
+    // Twenty agents report at once: 200 events.
+    let other = Journal::open(&f.state.join("journal.sqlite")).unwrap();
+    let mut last = 0;
+    let began = std::time::Instant::now();
+    for i in 0..200 {
+        let event = Event::AgentSpawned { task: "1.1".into(), attempt: 1, pid: 1000 + i };
+        last = other.record("r1", event).unwrap().seq;
+    }
+    let mut rooms = Vec::new();
+    while rooms.last().and_then(|(_, id, _): &(String, Option<String>, String)| id.clone()) != Some(last.to_string()) {
+        rooms.extend(read_events(&mut stream, 1).await.into_iter().filter(|(e, _, _)| e == "room"));
+    }
+    // A burst within one poll makes one room, one that straddles two polls two; a longer one
+    // (recording 200 events is not instant) one more per rebuild gap at most.
+    let most = 2 + (began.elapsed().as_millis() / server::REBUILD_GAP.as_millis()) as usize;
+    assert!(rooms.len() <= most, "{} rooms for 200 events, more than {most}", rooms.len());
+    let room: serde_json::Value = serde_json::from_str(&rooms.last().unwrap().2).unwrap();
+    assert_eq!(room, room_as_streamed(dash.addr()).await);
+    drop(stream);
     dash.stop().await.unwrap();
 }
 
@@ -556,5 +614,37 @@ async fn live_streams_are_limited() {
     }
     assert_eq!(status, 200);
     drop(second);
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_room_carries_the_run_s_timeline() {
+    let f = fixture("r1", dead_pid());
+    std::thread::sleep(Duration::from_millis(60));
+    f.journal
+        .record(
+            "r1",
+            Event::AgentExited { task: "1.1".into(), attempt: 1, code: Some(0), timed_out: false, duration_ms: 60 },
+        )
+        .unwrap();
+    f.journal.record("r1", Event::Integrating { task: "1.1".into(), attempt: 1, commit: "c".into() }).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let committed = Event::TaskCommitted { task: "1.1".into(), attempt: 1, commit: "c".into(), message: "m".into() };
+    f.journal.record("r1", committed).unwrap();
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+
+    let timeline = &get(dash.addr(), "/api/runs/r1").await.json()["timeline"];
+    assert_eq!(timeline["lanes"][0]["name"], "default");
+    let bars: Vec<(&str, &str)> = timeline["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["task"].as_str().unwrap(), b["phase"].as_str().unwrap()))
+        .collect();
+    // 1.2 still waits for a person: its wait runs to the run's last event.
+    for bar in [("1.1", "agent"), ("1.1", "git"), ("1.2", "waiting")] {
+        assert!(bars.contains(&bar), "{bar:?} not in {bars:?}");
+    }
+    assert!(timeline["makespan_ms"].as_u64() >= Some(80), "{timeline}");
     dash.stop().await.unwrap();
 }

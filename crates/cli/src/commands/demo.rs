@@ -7,6 +7,7 @@ use crate::error::CliError;
 use crate::progress::Progress;
 use clap::Args;
 use engine::agent::ScriptedAgent;
+use engine::git::{Git, GitError};
 use engine::run::{self, Options, Workspace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,24 +53,16 @@ fn is_demo_name(name: &str) -> bool {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(), CliError> {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "wavecrew demo")
-        .env("GIT_AUTHOR_EMAIL", "demo@wavecrew.invalid")
-        .env("GIT_COMMITTER_NAME", "wavecrew demo")
-        .env("GIT_COMMITTER_EMAIL", "demo@wavecrew.invalid")
-        .output()
-        .map_err(|e| CliError::io(format!("error: could not run git: {e}")).with_hint("install git"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(CliError::io(format!(
-            "error: `git {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )))
+    let identity = [
+        ("GIT_AUTHOR_NAME", "wavecrew demo"),
+        ("GIT_AUTHOR_EMAIL", "demo@wavecrew.invalid"),
+        ("GIT_COMMITTER_NAME", "wavecrew demo"),
+        ("GIT_COMMITTER_EMAIL", "demo@wavecrew.invalid"),
+    ];
+    match Git::new(dir).run_blocking_with_env(args, &identity) {
+        Ok(_) => Ok(()),
+        Err(error @ GitError::Spawn(_)) => Err(CliError::io(format!("error: {error}")).with_hint("install git")),
+        Err(error) => Err(CliError::io(format!("error: {error}"))),
     }
 }
 
@@ -134,14 +127,11 @@ pub fn run(_ctx: &Context, args: &DemoArgs) -> Result<ExitCode, CliError> {
         Ok::<_, CliError>(summary)
     })?;
     eprintln!("\nthe run branch `{}`, one commit per task:", summary.branch);
-    let log = std::process::Command::new("git")
-        .arg("-C")
-        .arg(&dir)
-        .args(["log", "--oneline", "--reverse", &format!("main..{}", summary.branch)])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    eprint!("{log}");
+    let range = format!("main..{}", summary.branch);
+    let log = Git::new(&dir).run_blocking(&["log", "--oneline", "--reverse", &range]).unwrap_or_default();
+    if !log.is_empty() {
+        eprintln!("{log}");
+    }
     let dir = std::path::absolute(&dir).unwrap_or(dir);
     let wavecrew = Invocation::find();
     let program = &wavecrew.program;

@@ -11,7 +11,7 @@ use super::Context;
 use crate::error::CliError;
 use crate::render::{self, FileReport};
 use clap::Args;
-use engine::events::{MustHaveVerdict, RunState};
+use engine::events::{MustHaveKind, MustHaveStatus, MustHaveVerdict, RunState, RunVerdict};
 use engine::gaps::{Source, follow_up_id, generate, safe_path};
 use engine::journal::RunRecord;
 use engine::report::{Report, Verification};
@@ -66,7 +66,7 @@ pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
         };
         checked_at = head;
         report.verification = Some(Verification {
-            verdict: "unverified".into(),
+            verdict: RunVerdict::Unverified,
             must_haves,
             automated: Vec::new(),
             manual: original.verification.manual.iter().map(|m| m.value.clone()).collect(),
@@ -82,7 +82,7 @@ pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
         );
         // What nobody proved is not a gap for agents to close, but a person still has to see it.
         if let Some(verification) = report.verification.as_ref().filter(|v| !v.manual_signed_off) {
-            let manual = verification.must_haves.iter().filter(|m| m.verdict == "MANUAL").count();
+            let manual = verification.must_haves.iter().filter(|m| m.verdict == MustHaveStatus::Manual).count();
             if manual + verification.manual.len() > 0 {
                 eprintln!(
                     "note: a person still confirms {manual} must_have(s) nobody proved and {} Manual step(s): `wavecrew report {}` lists them, with why; `wavecrew approve {} manual` signs them off",
@@ -136,22 +136,19 @@ fn manual_truths(plan: &Plan) -> Vec<MustHaveVerdict> {
         .truths
         .iter()
         .map(|t| MustHaveVerdict {
-            kind: "truth".into(),
+            kind: MustHaveKind::Truth,
             item: t.value.clone(),
-            verdict: "MANUAL".into(),
+            verdict: MustHaveStatus::Manual,
             evidence: "an observable outcome: a person confirms it".into(),
         })
         .collect()
 }
 
 fn git(repo: &Path, args: &[&str], index: Option<&Path>) -> Option<String> {
-    let mut command = std::process::Command::new("git");
-    command.arg("-C").arg(repo).args(args);
-    if let Some(index) = index {
-        command.env("GIT_INDEX_FILE", index);
-    }
-    let output = command.output().ok().filter(|o| o.status.success())?;
-    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+    let index = index.map(|i| i.to_string_lossy().into_owned());
+    let env: Vec<(&str, &str)> = index.iter().map(|i| ("GIT_INDEX_FILE", i.as_str())).collect();
+    // Callers read lines: the final newline `run_blocking` trims is put back.
+    engine::git::Git::new(repo).run_blocking_with_env(args, &env).ok().map(|out| out + "\n")
 }
 
 /// The must_haves of `plan` checked on the head of the run's branch, as the run's verification

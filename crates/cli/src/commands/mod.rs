@@ -43,14 +43,7 @@ pub fn write_new_file(path: &std::path::Path, force: bool, text: &str) -> Result
 
 /// The top of the git work tree that holds `dir`, if it is in one.
 pub fn work_tree_top(dir: &std::path::Path) -> Option<std::path::PathBuf> {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    engine::git::Git::new(dir).run_blocking(&["rev-parse", "--show-toplevel"]).ok().map(std::path::PathBuf::from)
 }
 
 /// What every command may need besides its own arguments.

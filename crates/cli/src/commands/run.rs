@@ -828,18 +828,13 @@ pub fn write_report(ws: &Workspace, run: &str) {
 /// refuses when the branch moved or when local changes would be overwritten; then nothing
 /// changes and the run branch is still there to merge by hand.
 fn fast_forward(ws: &Workspace, branch: &str) {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(&ws.root)
-        .args(["merge", "--ff-only", "--quiet", branch])
-        .output();
-    match output {
-        Ok(o) if o.status.success() => say!("  fast-forwarded your current branch to `{branch}`"),
-        Ok(o) => say!(
+    match engine::git::Git::new(&ws.root).run_blocking(&["merge", "--ff-only", "--quiet", branch]) {
+        Ok(_) => say!("  fast-forwarded your current branch to `{branch}`"),
+        Err(engine::git::GitError::Failed { stderr, .. }) => say!(
             "  not fast-forwarded (left `{branch}` to merge by hand): {}",
-            String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("git refused")
+            stderr.lines().next().unwrap_or("git refused")
         ),
-        Err(error) => say!("  not fast-forwarded: could not run git: {error}"),
+        Err(error) => say!("  not fast-forwarded: {error}"),
     }
 }
 

@@ -51,6 +51,18 @@ pub struct ReportArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print the run's timeline instead: a Gantt chart of its lanes as wide as the terminal
+    /// (critical-path tasks marked), then the makespan, the critical-path bound, the speedup,
+    /// each lane's use and the time spent waiting.
+    #[arg(long, conflicts_with = "json")]
+    pub timeline: bool,
+    /// Write the run's timeline to FILE as Chrome trace JSON (`-`: standard output), which
+    /// Perfetto (ui.perfetto.dev) and chrome://tracing open.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Overwrite the --trace file if it exists.
+    #[arg(long, requires = "trace")]
+    pub force: bool,
     /// The repository.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
@@ -304,9 +316,40 @@ pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
     let (_, journal) = open(&args.repo)?;
     let run = find_run(&journal, args.run.as_deref())?;
     let report = engine::report::Report::load(&journal, &run).map_err(|e| CliError::io(format!("error: {e}")))?;
-    let text = if args.json { report.json() } else { report.markdown() };
+    if let Some(path) = &args.trace {
+        let trace = report.timeline.chrome_trace(&run.id, &format!("{} · {}", run.milestone, run.title));
+        let text = format!("{trace}\n");
+        if path.as_os_str() == "-" {
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        } else {
+            super::write_new_file(path, args.force, &text)?;
+            eprintln!(
+                "wrote the timeline of run {} to {}: open it in https://ui.perfetto.dev or chrome://tracing",
+                run.id,
+                path.display()
+            );
+        }
+    }
+    let text = if args.timeline {
+        let title = format!("Timeline of run {} ({})", run.id, engine::control::state_name(&run));
+        format!("{title}\n\n{}", report.timeline.gantt(terminal_width()))
+    } else if args.json {
+        report.json()
+    } else if args.trace.is_none() {
+        report.markdown()
+    } else {
+        return Ok(ExitCode::SUCCESS);
+    };
     writeln!(std::io::stdout().lock(), "{}", text.trim_end())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The width of the terminal the output goes to; else `$COLUMNS`; else 100 columns.
+fn terminal_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(width, _)| usize::from(width.0))
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(100)
 }
 
 /// Records an answer for a checkpoint of `run`; the run (or its `resume`) picks it up.

@@ -31,17 +31,7 @@ struct AgentFlags {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| format!("could not run git: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
-    }
+    engine::git::Git::new(dir).run_blocking(args).map(drop).map_err(|error| error.to_string())
 }
 
 /// A clone of the job's repository in `dir` that has its base commit.

@@ -11,44 +11,14 @@
 use crate::attempt::Work;
 use crate::env::AttemptEnv;
 use crate::error::EngineError;
-use crate::slurm::Slurm;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
-use std::time::Duration;
 
 mod local;
 mod slurm;
 
-/// Which backend a run uses, with its settings.
-#[derive(Clone, Debug, Default)]
-pub enum BackendChoice {
-    /// Lanes' worktrees on this machine.
-    #[default]
-    Local,
-    /// One Slurm job per attempt.
-    Slurm(Box<SlurmOptions>),
-}
-
-/// How attempts become Slurm jobs.
-#[derive(Clone, Debug)]
-pub struct SlurmOptions {
-    /// The client: partition, CPUs, memory, extra `sbatch` arguments, `slurm.conf`.
-    pub client: Slurm,
-    /// A folder every node sees: one folder per attempt ([`AttemptDir`]).
-    pub spool: PathBuf,
-    /// Where workers clone the repository from: a path every node sees, or a URL the head
-    /// pushes each attempt's base commit to.
-    pub repo: String,
-    /// The worker's command line; `job.json`'s path is added.
-    pub worker: Vec<String>,
-    /// The agent the worker runs, as the CLI resolves it there (opaque to the engine).
-    pub agent: serde_json::Value,
-    /// The job's whole environment (nothing else of this process's reaches it).
-    pub env: Vec<(String, String)>,
-    /// How often job states are read (one `squeue` for all jobs of the run).
-    pub poll: Duration,
-}
+pub use crate::options::{BackendChoice, SlurmOptions};
 
 /// One attempt to run.
 pub(crate) struct AttemptJob<'a> {

@@ -102,7 +102,7 @@ impl SlurmBackend {
             plan_text: env.plan_text.clone(),
             milestone: env.plan.milestone.clone(),
             failure: attempt.failure.map(str::to_owned),
-            decisions: env.decisions(),
+            decisions: env.decisions.list(),
             agent: self.options.agent.clone(),
             agent_timeout_secs: env.options.agent_timeout.as_secs(),
             verify_timeout_secs: env.options.verify_timeout.as_secs(),

@@ -5,6 +5,7 @@
 
 use super::{Checks, Verdict, run_command, tail};
 use crate::error::EngineError;
+use crate::events::GateCheck;
 use crate::git::Git;
 use evidence::coverage::Coverage;
 use std::path::Path;
@@ -14,7 +15,7 @@ pub(super) async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, 
     let mut verdict = Verdict::default();
     if checks.commands.is_empty() {
         verdict.find(
-            "command",
+            GateCheck::Command,
             "nothing to run: the task's Verify has no backticked command and the plan has no Verification / Automated commands, so the gate cannot be green",
             None,
         );
@@ -53,12 +54,16 @@ pub(super) async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, 
                 format!("{} output of `{}`", errors.source, ran.command),
             );
             if errors.errors > 0 {
-                verdict.find("type-check", format!("{} type error(s) from `{}`", errors.errors, ran.command), None);
+                verdict.find(
+                    GateCheck::TypeCheck,
+                    format!("{} type error(s) from `{}`", errors.errors, ran.command),
+                    None,
+                );
             }
         }
         if !ran.outcome.success() {
             verdict.find(
-                "command",
+                GateCheck::Command,
                 format!("`{}` {}; its output ends with:\n{}", ran.command, ran.outcome.ended(), tail(&ran.output, 30)),
                 None,
             );
@@ -72,12 +77,12 @@ pub(super) async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, 
             failed_tests += report.counts.failed;
             verdict.measure("failed tests", report.counts.failed as f64, "", format!("JUnit XML {path}"));
             for name in report.failures.iter().take(20) {
-                verdict.find("tests", format!("test `{name}` failed"), Some(path.clone()));
+                verdict.find(GateCheck::Tests, format!("test `{name}` failed"), Some(path.clone()));
             }
         }
     }
-    if counted && failed_tests > 0 && !verdict.findings.iter().any(|f| f.check == "tests") {
-        verdict.find("tests", format!("{failed_tests} test(s) failed"), None);
+    if counted && failed_tests > 0 && !verdict.findings.iter().any(|f| f.check == GateCheck::Tests) {
+        verdict.find(GateCheck::Tests, format!("{failed_tests} test(s) failed"), None);
     }
     if !counted && evidence::expectation::demands_tests(checks.done) {
         verdict.unverified.push(
@@ -103,7 +108,7 @@ pub(super) async fn production_engineer(checks: &Checks<'_>) -> Result<Verdict, 
                         let uncovered: Vec<String> =
                             result.uncovered.iter().take(20).map(|(path, line)| format!("{path}:{line}")).collect();
                         verdict.find(
-                            "coverage",
+                            GateCheck::Coverage,
                             format!(
                                 "{percent:.1}% of the {} coverable lines this run added or changed are covered, {threshold}% required; not covered: {}",
                                 result.coverable,
@@ -299,14 +304,14 @@ pub(super) async fn security_auditor(checks: &Checks<'_>) -> Result<Verdict, Eng
         scanned += 1;
         for finding in evidence::secrets::scan(path, &text) {
             verdict.find(
-                "secret",
+                GateCheck::Secret,
                 format!("{} ({}): {}", finding.message, finding.rule, finding.excerpt),
                 Some(format!("{path}:{}", finding.line)),
             );
         }
         for finding in evidence::patterns::scan(path, &text) {
             verdict.find(
-                "pattern",
+                GateCheck::Pattern,
                 format!("{} ({}): {}", finding.message, finding.rule, finding.excerpt.trim()),
                 Some(format!("{path}:{}", finding.line)),
             );
@@ -363,7 +368,7 @@ async fn dependency_audit(checks: &Checks<'_>, verdict: &mut Verdict) -> Result<
         match ran.outcome.code {
             Some(0) => verdict.measure("vulnerable dependencies", 0.0, "", format!("`{command}`")),
             Some(1) if ran.output.to_ascii_lowercase().contains("vulnerab") => verdict.find(
-                "dependency",
+                GateCheck::Dependency,
                 format!("`{command}` reports vulnerable dependencies:\n{}", tail(&ran.output, 20)),
                 Some(lockfile.to_owned()),
             ),

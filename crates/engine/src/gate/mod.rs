@@ -26,7 +26,7 @@
 //! again) and the review's agent are in [`task`]; the production and security checks in
 //! `checks`, the review's prompt and reading of its answer in `review`.
 
-use crate::events::{GateFinding, GateMetric, GateVerdict};
+use crate::events::{GateCheck, GateFinding, GateMetric, GateVerdict};
 use crate::process;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,7 +36,8 @@ use tokio::sync::watch;
 pub const SKILLS: &[&str] = &["production-engineer", "security-auditor"];
 
 pub use crate::layout::{ANSWER_DIR, is_answer_scratch};
-pub use review::{DIFF_EXCERPT_BYTES, ReviewPrompt, fence_for, parse_review, prompt_excerpt};
+pub use crate::prompt::{DIFF_EXCERPT_BYTES, fence_for, prompt_excerpt};
+pub use review::{ReviewPrompt, parse_review};
 
 mod checks;
 mod review;
@@ -116,8 +117,8 @@ impl Verdict {
         GateVerdict::of(self.passed(), &self.unverified)
     }
 
-    fn find(&mut self, check: &str, message: impl Into<String>, location: Option<String>) {
-        self.findings.push(GateFinding { check: check.to_owned(), message: message.into(), location });
+    fn find(&mut self, check: GateCheck, message: impl Into<String>, location: Option<String>) {
+        self.findings.push(GateFinding { check, message: message.into(), location });
     }
 
     fn measure(&mut self, name: &str, value: f64, unit: &str, source: impl Into<String>) {
@@ -177,7 +178,7 @@ async fn repository_skill(checks: &Checks<'_>) -> Result<Verdict, crate::error::
     if checks.commands.is_empty() {
         let mut verdict = Verdict::default();
         verdict.find(
-            "command",
+            GateCheck::Command,
             "nothing to run: the task's Verify has no backticked command, and a repository skill's checks are its Verify commands",
             None,
         );
@@ -199,15 +200,7 @@ pub(crate) async fn run_command(
     command: &str,
 ) -> Result<Ran, crate::error::EngineError> {
     let log = PathBuf::from(format!("{}-{}.log", checks.log_prefix.display(), index + 1));
-    let spec = process::Spec {
-        program: PathBuf::from("sh"),
-        args: vec!["-c".into(), command.to_owned()],
-        env: checks.env.clone(),
-        inherit: None,
-        cwd: checks.worktree.to_owned(),
-        timeout: checks.timeout,
-        log: log.clone(),
-    };
+    let spec = process::Spec::shell(command, checks.worktree, checks.env.clone(), checks.timeout, log.clone());
     let outcome = process::run(&spec, |_| {}, |_| {}, checks.cancel.clone()).await?;
     let output = tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     Ok(Ran { command: command.to_owned(), outcome, output })

@@ -3,53 +3,10 @@
 
 use super::checks::short;
 use super::{ReviewShape, Verdict};
+use crate::events::GateCheck;
+use crate::prompt::fence_for;
 use evidence::review::{Judgement, PRINCIPLES, Review, THREATS};
 use std::fmt::Write as _;
-
-/// Bytes of the run's diff a reviewing agent gets in its prompt; it reads the files for more.
-pub const DIFF_EXCERPT_BYTES: usize = 48 * 1024;
-
-/// The first `max_bytes` of `text` (a diff, a command's output; cut at a line), with the lines
-/// that hold a secret redacted: a prompt goes to a model provider, and a secret must not.
-pub fn prompt_excerpt(text: &str, max_bytes: usize) -> String {
-    let mut kept: Vec<&str> = Vec::new();
-    let mut size = 0;
-    for line in text.lines() {
-        if size + line.len() + 1 > max_bytes {
-            break;
-        }
-        size += line.len() + 1;
-        kept.push(line);
-    }
-    let left = text.lines().count() - kept.len();
-    // Only what is kept is scanned: the cut is cheap, a whole large diff is not.
-    let secrets: std::collections::HashSet<u32> =
-        evidence::secrets::scan("change.diff", &kept.join("\n")).iter().map(|f| f.line).collect();
-    let mut out = String::with_capacity(size + 64);
-    for (index, line) in kept.iter().enumerate() {
-        if secrets.contains(&(index as u32 + 1)) {
-            let sign = line.chars().next().filter(|c| matches!(c, '+' | '-' | ' ')).unwrap_or(' ');
-            let _ = writeln!(out, "{sign}[wavecrew redacted this line: it holds a secret]");
-        } else {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    if left > 0 {
-        let _ = writeln!(out, "… ({left} more line(s) not shown: read the files)");
-    }
-    out
-}
-
-/// A fence of backticks longer than any run of backticks in `text`.
-pub fn fence_for(text: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    "`".repeat((longest + 1).max(3))
-}
 
 /// The part of a reviewer's prompt that shows the change (`git diff --stat`, then the diff) and
 /// says where the JSON answer goes; the shape follows.
@@ -207,7 +164,7 @@ impl Verdict {
     /// agent's verdicts counted.
     pub fn add_review(&mut self, skill: &str, judged: Judgement) {
         for finding in judged.findings {
-            self.find("review", finding.message, Some(finding.location));
+            self.find(GateCheck::Review, finding.message, Some(finding.location));
         }
         self.notes.extend(judged.without_evidence);
         self.notes.push(format!("the agent's {skill} review (its word, not evidence): {}", judged.summary));
@@ -217,30 +174,12 @@ impl Verdict {
     /// of the gate's checks.
     pub fn add_unanswered_review(&mut self, why: &str) {
         self.find(
-            "review",
+            GateCheck::Review,
             format!(
                 "{}\n(Nothing to fix in the code for this finding: the next round's review writes its answer again, exactly in the shape its prompt gives.)",
                 why.trim_end()
             ),
             None,
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_diff_excerpt_is_cut_at_a_line_and_hides_secrets() {
-        let diff =
-            "+++ b/settings.py\n+DEBUG = False\n+GITHUB_TOKEN = \"ghp_R4nd0mL00k1ngT0k3nV4lu3F0rT3st1ng9Z\"\n+x = 1\n";
-        let excerpt = prompt_excerpt(diff, 1000);
-        assert!(!excerpt.contains("ghp_"), "{excerpt}");
-        assert!(excerpt.contains("+[wavecrew redacted this line: it holds a secret]\n+x = 1\n"), "{excerpt}");
-        let cut = prompt_excerpt(diff, 35);
-        assert_eq!(cut, "+++ b/settings.py\n+DEBUG = False\n… (2 more line(s) not shown: read the files)\n");
-        assert_eq!(fence_for("a ```` b"), "`````");
-        assert_eq!(fence_for(""), "```");
     }
 }

@@ -10,14 +10,14 @@ use crate::agent::Agent;
 use crate::backend::Backend;
 use crate::ctx::RunCtx;
 use crate::emitter::Emitter;
-use crate::env::{AttemptEnv, EnvParts};
+use crate::env::{AttemptEnv, Decisions, Lanes, Spend};
 use crate::events::{Envelope, Event, LaneInfo, RunState, TaskState};
 use crate::integrate::Landing;
 use crate::journal::{RunRecord, now_ms};
 use crate::slots::{SlotRequest, Slots};
 use crate::workspace::{branch_name, new_run_id, plan_hash};
 use crate::worktree::{self, Pool};
-use plan::{Plan, TaskId};
+use plan::{Plan, Schedule, TaskId};
 use scheduler::{Launch, Scheduler, StopReason, TaskEnd};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -132,10 +132,11 @@ impl Run {
         cancel: watch::Receiver<bool>,
     ) -> (Run, mpsc::UnboundedReceiver<SlotRequest>) {
         let backend = crate::backend::make(&options.backend);
-        let env = AttemptEnv::new(EnvParts {
+        let env = AttemptEnv {
             run_id: record.id.clone(),
             run_base: record.base.clone(),
             plan_text: record.plan_text.clone(),
+            schedule: Schedule::new(&plan),
             plan,
             agent,
             options,
@@ -143,9 +144,11 @@ impl Run {
             repo: ws.git.clone(),
             root: ws.root.clone(),
             layout: ws.layout(&record.id),
-            worktrees: ws.worktrees_dir(&record.id),
+            lanes: Lanes::new(ws.worktrees_dir(&record.id)),
+            decisions: Decisions::default(),
+            spent: Spend::default(),
             cancel,
-        });
+        };
         let (slots, slot_requests) = Slots::new();
         let ctx = RunCtx {
             landing: Landing::new(ws.git.clone(), &record.branch),
@@ -204,9 +207,9 @@ async fn execute(
             }
         }
         if let Some(budget) = env.options.budget_usd
-            && env.spent() >= budget
+            && env.spent.usd() >= budget
         {
-            scheduler.stop(StopReason::budget(budget, env.spent()));
+            scheduler.stop(StopReason::budget(budget, env.spent.usd()));
         }
         for launch in scheduler.launch() {
             match launch {

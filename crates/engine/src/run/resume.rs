@@ -5,7 +5,7 @@
 
 use super::{EngineError, Run, Summary, Workspace, execute};
 use crate::agent::Agent;
-use crate::events::{Envelope, Event, RunState, TaskState};
+use crate::events::{AnswerKind, Envelope, Event, RunState, TaskState};
 use crate::integrate::Landing;
 use crate::workspace::pid_alive;
 use crate::{process, worktree};
@@ -69,7 +69,7 @@ pub async fn resume(
     let (mut run, slot_requests) = Run::new(ws, run, plan, agent, options, events, cancel);
     run.reattach = reattach;
     let env = &run.ctx.env;
-    env.spend(spent);
+    env.spent.add(spent);
     // For every task: whether it landed, and how many attempts it made (new ones number on).
     let mut prior: HashMap<TaskId, (bool, u32)> = HashMap::new();
     let run_id = env.run_id.clone();
@@ -107,11 +107,11 @@ pub async fn resume(
     env.emitter.emit(Event::RunResumed { committed: done, overrides })?;
     for envelope in ws.journal.events(&run_id, 0)? {
         if let Event::CheckpointAnswered { task, answer, detail: Some(option), .. } = envelope.event
-            && answer == "decided"
+            && answer == AnswerKind::Decided
         {
             let summary =
                 TaskId::parse(&task).and_then(|id| env.plan.task(id)).map(plan::Task::summary).unwrap_or_default();
-            env.add_decision((task, summary, option));
+            env.decisions.add((task, summary, option));
         }
     }
     execute(Arc::new(run), slot_requests, prior).await

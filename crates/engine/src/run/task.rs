@@ -9,6 +9,7 @@ use crate::backend::AttemptJob;
 use crate::checkpoint::{self, Answer};
 use crate::error::EngineError;
 use crate::events::Event;
+use crate::integrate::{self, Trailer};
 use crate::prompt;
 use plan::{TaskId, TaskType};
 use std::path::Path;
@@ -158,7 +159,7 @@ async fn land_work(run: &Run, task: &plan::Task, attempt: u32, base: &str, work:
     };
     let (ctx, env) = (&run.ctx, &run.ctx.env);
     let id = task.id.to_string();
-    let message = prompt::commit_message(&env.plan, task, &env.run_id);
+    let message = integrate::message(&prompt::commit_subject(&env.plan, task), Trailer::Task(&id), &env.run_id);
     let commit = env.repo.commit_tree(&tree, base, &message).await?;
     if task.kind == TaskType::HumanVerify {
         match checkpoint::checkpoint(ctx, task, Some(&commit), base, "").await? {

@@ -21,7 +21,7 @@
 //! The plan's Verification / Automated commands are run by [`run`] in the same worktree; this
 //! module is pure reading, [`run`] is the part that runs things.
 
-use crate::events::{AutomatedResult, MustHaveVerdict};
+use crate::events::{AutomatedResult, MustHaveKind, MustHaveStatus, MustHaveVerdict};
 use evidence::artifacts::Substance;
 use evidence::review::{Evidence, TruthAnswer, TruthVerdict};
 use evidence::wiring::{CommandSource, PlanCommand, Wiring};
@@ -133,7 +133,7 @@ pub fn must_haves(
     let mut importers: HashMap<String, String> = HashMap::new();
     for link in &must_haves.key_links {
         let (verdict, imports) = key_link_verdict(worktree, link, &wiring, &notes);
-        if verdict.verdict == "VERIFIED" {
+        if verdict.verdict == MustHaveStatus::Verified {
             for importer in imports {
                 importers.entry(importer).or_insert_with(|| link.text.clone());
             }
@@ -143,14 +143,19 @@ pub fn must_haves(
     let mut verdicts = Vec::new();
     for artifact in &must_haves.artifacts {
         let Some(path) = &artifact.path else {
-            verdicts.push(verdict("artifact", &artifact.text, "MANUAL", "no backticked path: a person checks it"));
+            verdicts.push(verdict(
+                MustHaveKind::Artifact,
+                &artifact.text,
+                MustHaveStatus::Manual,
+                "no backticked path: a person checks it",
+            ));
             continue;
         };
         verdicts.push(artifact_verdict(worktree, path, &wiring, &importers, &notes));
     }
     verdicts.extend(links);
     for truth in &must_haves.truths {
-        verdicts.push(verdict("truth", &truth.value, "MANUAL", MANUAL_TRUTH));
+        verdicts.push(verdict(MustHaveKind::Truth, &truth.value, MustHaveStatus::Manual, MANUAL_TRUTH));
     }
     verdicts
 }
@@ -237,20 +242,25 @@ pub fn truth_verdicts(
         .map(|(index, truth)| {
             let answers = match answer {
                 Ok(answers) => answers,
-                Err(why) => return verdict("truth", truth, "MANUAL", why.clone()),
+                Err(why) => return verdict(MustHaveKind::Truth, truth, MustHaveStatus::Manual, why.clone()),
             };
             let Some(answer) = evidence::review::answer_for(answers, index, truth) else {
                 return verdict(
-                    "truth",
+                    MustHaveKind::Truth,
                     truth,
-                    "MANUAL",
+                    MustHaveStatus::Manual,
                     format!("no answer: the verifier's answer says nothing about T{}", index + 1),
                 );
             };
             let note =
                 if answer.note.is_empty() { String::new() } else { format!(": {}", one_line(&answer.note, 300)) };
             if answer.verdict == TruthVerdict::Unproven {
-                return verdict("truth", truth, "MANUAL", format!("UNPROVEN by the verifier{note}"));
+                return verdict(
+                    MustHaveKind::Truth,
+                    truth,
+                    MustHaveStatus::Manual,
+                    format!("UNPROVEN by the verifier{note}"),
+                );
             }
             let (mut held, mut failed) = (Vec::new(), Vec::new());
             for evidence in &answer.evidence {
@@ -281,16 +291,16 @@ pub fn truth_verdicts(
             if held.is_empty() {
                 let why = if failed.is_empty() { "it cites no evidence".to_owned() } else { failed.join("; ") };
                 return verdict(
-                    "truth",
+                    MustHaveKind::Truth,
                     truth,
-                    "MANUAL",
+                    MustHaveStatus::Manual,
                     format!("PROVEN by the verifier without valid evidence: {why}"),
                 );
             }
             verdict(
-                "truth",
+                MustHaveKind::Truth,
                 truth,
-                "VERIFIED",
+                MustHaveStatus::Verified,
                 format!("proven by the verifier, checked by wavecrew: {}", held.join("; ")),
             )
         })
@@ -399,13 +409,8 @@ impl TruthsPrompt<'_> {
     }
 }
 
-fn verdict(kind: &str, item: &str, verdict: &str, evidence: impl Into<String>) -> MustHaveVerdict {
-    MustHaveVerdict {
-        kind: kind.to_owned(),
-        item: item.to_owned(),
-        verdict: verdict.to_owned(),
-        evidence: evidence.into(),
-    }
+fn verdict(kind: MustHaveKind, item: &str, verdict: MustHaveStatus, evidence: impl Into<String>) -> MustHaveVerdict {
+    MustHaveVerdict { kind, item: item.to_owned(), verdict, evidence: evidence.into() }
 }
 
 /// Whether `path` is a test by the usual conventions (`tests/`, `test_*.py`, `*_test.go`,
@@ -430,36 +435,43 @@ fn artifact_verdict(
 ) -> MustHaveVerdict {
     let full = worktree.join(path);
     if full.is_dir() {
-        return verdict("artifact", path, "VERIFIED", "a folder that exists");
+        return verdict(MustHaveKind::Artifact, path, MustHaveStatus::Verified, "a folder that exists");
     }
     let Ok(bytes) = std::fs::read(&full) else {
-        return verdict("artifact", path, "MISSING", format!("`{path}` is not on the run branch"));
+        return verdict(
+            MustHaveKind::Artifact,
+            path,
+            MustHaveStatus::Missing,
+            format!("`{path}` is not on the run branch"),
+        );
     };
     let text = String::from_utf8_lossy(&bytes);
     match evidence::artifacts::substance(path, &text) {
-        Substance::Empty => return verdict("artifact", path, "STUB", "the file is empty"),
+        Substance::Empty => return verdict(MustHaveKind::Artifact, path, MustHaveStatus::Stub, "the file is empty"),
         Substance::Stub { reason, line } => {
             let place = line.map(|l| format!("{path}:{l}: ")).unwrap_or_default();
-            return verdict("artifact", path, "STUB", format!("{place}{reason}"));
+            return verdict(MustHaveKind::Artifact, path, MustHaveStatus::Stub, format!("{place}{reason}"));
         }
         Substance::Substantive => {}
     }
     let not_wired = match wiring.artifact(path) {
-        Ok(wired) => return verdict("artifact", path, "VERIFIED", format!("substantive, {wired}")),
+        Ok(wired) => {
+            return verdict(MustHaveKind::Artifact, path, MustHaveStatus::Verified, format!("substantive, {wired}"));
+        }
         Err(why) => why,
     };
     if let Some(link) = importers.get(path) {
         return verdict(
-            "artifact",
+            MustHaveKind::Artifact,
             path,
-            "VERIFIED",
+            MustHaveStatus::Verified,
             format!(
                 "substantive, the file the key link “{}” names as importing the others, and that link holds",
                 one_line(link, 120)
             ),
         );
     }
-    verdict("artifact", path, "ORPHANED", format!("substantive, but {not_wired}{}", notes.0))
+    verdict(MustHaveKind::Artifact, path, MustHaveStatus::Orphaned, format!("substantive, but {not_wired}{}", notes.0))
 }
 
 /// The verdict of a key link, and the files that import the others in it (when it holds).
@@ -472,7 +484,7 @@ fn key_link_verdict(
     let names = &link.references;
     if names.len() < 2 {
         let why = "fewer than two backticked paths or components to connect";
-        return (verdict("key_link", &link.text, "MANUAL", why), Vec::new());
+        return (verdict(MustHaveKind::KeyLink, &link.text, MustHaveStatus::Manual, why), Vec::new());
     }
     let is_path = |name: &str| name.contains('/') || name.contains('.');
     // The files each name stands for: a path, a bare file name (`+page.svelte`), or a component
@@ -481,7 +493,15 @@ fn key_link_verdict(
     for name in names {
         let named = if is_path(name) { wiring.files_named(name) } else { component_files(wiring, name) };
         if is_path(name) && named.is_empty() && !worktree.join(name).is_dir() {
-            return (verdict("key_link", &link.text, "NOT_WIRED", format!("`{name}` does not exist")), Vec::new());
+            return (
+                verdict(
+                    MustHaveKind::KeyLink,
+                    &link.text,
+                    MustHaveStatus::NotWired,
+                    format!("`{name}` does not exist"),
+                ),
+                Vec::new(),
+            );
         }
         files.push(named);
     }
@@ -542,9 +562,9 @@ fn key_link_verdict(
     let first = root(&mut group, 0);
     if let Some(apart) = (1..names.len()).find(|&i| root(&mut group, i) != first) {
         let why = format!("nothing connects `{}` with `{}`{}", names[apart], names[0], notes.0);
-        return (verdict("key_link", &link.text, "NOT_WIRED", why), Vec::new());
+        return (verdict(MustHaveKind::KeyLink, &link.text, MustHaveStatus::NotWired, why), Vec::new());
     }
-    (verdict("key_link", &link.text, "VERIFIED", evidence.join("; ")), importers)
+    (verdict(MustHaveKind::KeyLink, &link.text, MustHaveStatus::Verified, evidence.join("; ")), importers)
 }
 
 /// The files named after a component (`TaskPanel` → `src/lib/TaskPanel.svelte`).
@@ -593,27 +613,28 @@ mod tests {
         ]);
         let lines_of = |path: &str| (path == "app.py").then_some(10);
         let verdicts = truth_verdicts(&truths, &answer, lines_of, &reruns);
-        let got: Vec<(&str, &str)> = verdicts.iter().map(|v| (v.verdict.as_str(), v.evidence.as_str())).collect();
+        let got: Vec<(MustHaveStatus, &str)> =
+            verdicts.iter().map(|v| (v.verdict.clone(), v.evidence.as_str())).collect();
         assert_eq!(
             got,
             [
                 (
-                    "VERIFIED",
+                    MustHaveStatus::Verified,
                     "proven by the verifier, checked by wavecrew: `make greet` exited 0 and printed `hello`; app.py:3"
                 ),
                 (
-                    "MANUAL",
+                    MustHaveStatus::Manual,
                     "PROVEN by the verifier without valid evidence: cited command `make count` exited with code 2"
                 ),
                 (
-                    "MANUAL",
+                    MustHaveStatus::Manual,
                     "PROVEN by the verifier without valid evidence: cited app.py:30 does not exist (app.py has 10 lines)"
                 ),
-                ("MANUAL", "UNPROVEN by the verifier: no benchmark"),
-                ("MANUAL", "no answer: the verifier's answer says nothing about T5"),
+                (MustHaveStatus::Manual, "UNPROVEN by the verifier: no benchmark"),
+                (MustHaveStatus::Manual, "no answer: the verifier's answer says nothing about T5"),
             ]
         );
-        assert!(verdicts.iter().all(|v| v.kind == "truth"));
+        assert!(verdicts.iter().all(|v| v.kind == MustHaveKind::Truth));
     }
 
     #[test]
@@ -663,8 +684,8 @@ mod tests {
         let verdicts =
             truth_verdicts(&truths, &Err("no answer: the verifier wrote nothing".into()), |_| None, &HashMap::new());
         assert_eq!(
-            (verdicts[0].verdict.as_str(), verdicts[0].evidence.as_str()),
-            ("MANUAL", "no answer: the verifier wrote nothing")
+            (verdicts[0].verdict.clone(), verdicts[0].evidence.as_str()),
+            (MustHaveStatus::Manual, "no answer: the verifier wrote nothing")
         );
     }
 }

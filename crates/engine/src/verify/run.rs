@@ -8,12 +8,12 @@ use crate::ask::{Answered, ask_for_answer, change_for_prompt, line_counts};
 use crate::ctx::RunCtx;
 use crate::env::AttemptEnv;
 use crate::error::EngineError;
-use crate::events::{AutomatedStatus, Event};
+use crate::events::{AutomatedStatus, Event, MustHaveKind, MustHaveStatus, RunVerdict};
 use crate::git::Git;
 use crate::launch::Launch;
 use crate::{process, worktree};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// Checks the finished run branch: must_haves, then the plan's Verification / Automated
@@ -48,15 +48,8 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         let mut automated = Vec::new();
         for (index, check) in plan.verification.automated.iter().enumerate() {
             let log = env.layout.log("verification", 1, &format!("automated-{}", index + 1));
-            let spec = process::Spec {
-                program: PathBuf::from("sh"),
-                args: vec!["-c".into(), check.command.clone()],
-                env: env.env_in(&worktree),
-                inherit: None,
-                cwd: worktree.clone(),
-                timeout: env.options.verify_timeout,
-                log: log.clone(),
-            };
+            let vars = env.env_in(&worktree);
+            let spec = process::Spec::shell(&check.command, &worktree, vars, env.options.verify_timeout, log.clone());
             // Reports older than this are left over from before: only fresh ones count.
             let started = std::time::SystemTime::now() - Duration::from_secs(1);
             let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
@@ -91,7 +84,7 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         if env.options.verify_truths && !plan.must_haves.truths.is_empty() {
             let truths = verify_truths(env, &worktree, &head, &automated).await?;
             // The truths come last, in order: their verdicts are the verifier's now.
-            must_haves.retain(|v| v.kind != "truth");
+            must_haves.retain(|v| v.kind != MustHaveKind::Truth);
             must_haves.extend(truths);
         }
         Ok((must_haves, automated))
@@ -99,9 +92,9 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
     .await;
     ctx.pool.give_back(lane, worktree).await;
     let (must_haves, automated) = result?;
-    let broken = must_haves.iter().any(|v| !matches!(v.verdict.as_str(), "VERIFIED" | "MANUAL"))
+    let broken = must_haves.iter().any(|v| !matches!(v.verdict, MustHaveStatus::Verified | MustHaveStatus::Manual))
         || automated.iter().any(|a| a.status == AutomatedStatus::Failed);
-    let checkable = must_haves.iter().any(|v| v.verdict != "MANUAL");
+    let checkable = must_haves.iter().any(|v| v.verdict != MustHaveStatus::Manual);
     // An expectation wavecrew could not check goes to the person's checklist, never `passed`.
     let unchecked: Vec<String> = automated
         .iter()
@@ -112,15 +105,15 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         })
         .collect();
     let verdict = if broken {
-        "failed"
+        RunVerdict::Failed
     } else if checkable && unchecked.is_empty() {
-        "passed"
+        RunVerdict::Passed
     } else {
-        "unverified"
+        RunVerdict::Unverified
     };
     let mut manual: Vec<String> = plan.verification.manual.iter().map(|m| m.value.clone()).collect();
     manual.extend(unchecked);
-    env.emitter.emit(Event::RunVerified { verdict: verdict.to_owned(), must_haves, automated, manual })?;
+    env.emitter.emit(Event::RunVerified { verdict, must_haves, automated, manual })?;
     Ok(!broken)
 }
 
@@ -183,14 +176,15 @@ async fn verify_truths(
             env.emitter.emit(Event::VerifyStarted { task: TASK.to_owned(), attempt: 1, command: command.clone() })?;
             let log = env.layout.log(TASK, 1, &format!("evidence-{}", index + 1));
             let spec = process::Spec {
-                program: PathBuf::from("sh"),
-                args: vec!["-c".into(), command.clone()],
-                env: env.env_in(worktree),
                 // The agent chose this command: it runs with what an agent may see, not the user's secrets.
                 inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).collect()),
-                cwd: worktree.to_owned(),
-                timeout: env.options.verify_timeout,
-                log: log.clone(),
+                ..process::Spec::shell(
+                    &command,
+                    worktree,
+                    env.env_in(worktree),
+                    env.options.verify_timeout,
+                    log.clone(),
+                )
             };
             let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
             env.emitter.emit(Event::VerifyFinished {

@@ -10,6 +10,22 @@
 //     Opens the page of a run whose plan and output are full of markup and fails if any of it
 //     ran (window.__xss) or became an element (a <script> that is not the page's own).
 //
+//   node room.mjs --reconnect <room-url> <screenshot.png>
+//     Opens the room of a live run, sees its stream drop (the test stops the server, lets the
+//     run finish, starts the server again on the same port) and come back without a reload,
+//     then compares what it shows with a fresh load of the page. Prints {"conn_seen": [STATES],
+//     "final": STATE, "same": BOOL, "reconnected": DIGEST, "fresh": DIGEST}.
+//
+//   node room.mjs --burst <room-url> <screenshot.png>
+//     Opens the room of a run whose agents all wait for the page, then counts the rooms the
+//     stream brings while they finish at once, and compares the end with a fresh load. Prints
+//     {"seq_at_ready": N, "final_seq": N, "rooms": [ID], "final": STATE, "same": BOOL}.
+//
+//   node room.mjs --timeline <room-url> <screenshot.png>
+//     Opens the page of a finished run and reads its Timeline section's Gantt chart. Prints
+//     {"numbers": [TEXT], "lanes": [TEXT], "width": N, "bars": [{"task", "phase", "critical",
+//     "x", "width"}], "legend": [TEXT]}.
+//
 //   node room.mjs --gates <room-url> <screenshot.png>
 //     Opens the page of a finished run with quality gates and reads what its gates section
 //     shows. Prints {"gates": [{"title": TEXT, "passed": BOOL, "rounds": [{"title": TEXT,
@@ -37,7 +53,10 @@ function fail(message) {
 function usage() {
   fail('usage: node room.mjs <room-url-with-token> <screenshot.png>\n'
     + '       node room.mjs --xss <room-url> <screenshot.png>\n'
-    + '       node room.mjs --gates <room-url> <screenshot.png>');
+    + '       node room.mjs --gates <room-url> <screenshot.png>\n'
+    + '       node room.mjs --timeline <room-url> <screenshot.png>\n'
+    + '       node room.mjs --reconnect <room-url> <screenshot.png>\n'
+    + '       node room.mjs --burst <room-url> <screenshot.png>');
 }
 
 function loadPlaywright() {
@@ -54,7 +73,7 @@ function loadPlaywright() {
 }
 
 const args = process.argv.slice(2);
-const mode = ['--xss', '--gates'].includes(args[0]) ? args.shift() : '--live';
+const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst'].includes(args[0]) ? args.shift() : '--live';
 if (args.length !== 2) usage();
 const [url, screenshot] = args;
 
@@ -64,7 +83,22 @@ const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 // Runs in the page before its own scripts, at every navigation: records every data-state a
 // task card shows, in order, and every Content-Security-Policy violation.
 function recorder() {
-  window.__wc = { states: {}, csp: [] };
+  window.__wc = { states: {}, csp: [], conn: [], rooms: [] };
+  // Every `room` message of the page's streams, by id.
+  const Native = window.EventSource;
+  window.EventSource = class extends Native {
+    constructor(...a) {
+      super(...a);
+      this.addEventListener('room', (m) => window.__wc.rooms.push(Number(m.lastEventId)));
+    }
+  };
+  // Every state of the connection indicator, in order.
+  const noteConn = () => {
+    const state = document.getElementById('conn')?.getAttribute('data-conn');
+    const seen = window.__wc.conn;
+    if (state && seen[seen.length - 1] !== state) seen.push(state);
+  };
+  new MutationObserver(noteConn).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-conn'] });
   const note = (el) => {
     if (!(el instanceof Element) || !el.matches('article.task[data-task]')) return;
     const task = el.getAttribute('data-task');
@@ -126,13 +160,18 @@ async function checkPageHealth() {
   if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join(' | ')}`);
 }
 
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const p = await context.newPage();
+  p.on('pageerror', (e) => pageErrors.push(String(e && e.message ? e.message : e)));
+  await p.addInitScript(recorder);
+  return p;
+}
+
 async function openRoom() {
   browser = await step('launch chromium', () => chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }));
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e && e.message ? e.message : e)));
+  page = await newPage();
   page.on('dialog', (d) => d.accept().catch(() => {}));
-  await page.addInitScript(recorder);
   await step('open the room page', async () => {
     const response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_MS });
     if (!response || !response.ok()) throw new Error(`GET ${url.replace(/token=[^&]*/, 'token=…')} answered ${response ? response.status() : 'nothing'}`);
@@ -247,6 +286,36 @@ async function hostile() {
   if (problems.length) fail(problems.join('\n  '));
 }
 
+async function timeline() {
+  await openRoom();
+  const shown = await step('the timeline section draws the Gantt chart', async () => {
+    await page.waitForSelector('#timeline-section:not([hidden]) svg.gantt rect.gantt-bar', { timeout: STEP_MS });
+    return page.evaluate(() => {
+      const chart = document.querySelector('#timeline svg.gantt');
+      const texts = (selector) => [...document.querySelectorAll(selector)].map((el) => el.textContent);
+      return {
+        numbers: texts('#timeline .timeline-numbers li'),
+        lanes: [...chart.querySelectorAll('text.gantt-lane')].map((t) => t.firstChild.textContent),
+        width: chart.viewBox.baseVal.width,
+        drawn_width: chart.getBoundingClientRect().width,
+        bars: [...chart.querySelectorAll('rect.gantt-bar')].map((r) => ({
+          task: r.dataset.task,
+          phase: r.dataset.phase,
+          critical: r.dataset.critical === 'yes',
+          x: r.x.baseVal.value,
+          width: r.width.baseVal.value,
+          title: r.querySelector('title')?.textContent ?? '',
+        })),
+        legend: texts('#timeline .gantt-legend li'),
+      };
+    });
+  });
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.locator('#timeline-section').screenshot({ path: screenshot }));
+  await browser.close();
+  process.stdout.write(`${JSON.stringify(shown)}\n`);
+}
+
 async function gates() {
   await openRoom();
   const shown = await step('the gates section shows every round', async () => {
@@ -272,7 +341,72 @@ async function gates() {
   process.stdout.write(`${JSON.stringify({ gates: shown })}\n`);
 }
 
-({ '--xss': hostile, '--gates': gates, '--live': live })[mode]().catch(async (e) => {
+/** What a room page shows of the run, the lanes' logs left out (a stream, not state). */
+function digest(p) {
+  return p.evaluate(() => {
+    const main = document.getElementById('main').cloneNode(true);
+    for (const log of main.querySelectorAll('.lane-log')) log.remove();
+    const states = [...main.querySelectorAll('[data-state]')].map((el) => `${el.localName}.${el.className}:${el.dataset.state}`);
+    const hidden = [...main.querySelectorAll('[id]')].filter((el) => el.hidden).map((el) => el.id);
+    const text = main.textContent.replace(/\s+/g, ' ').trim();
+    return { title: document.title, states, hidden, text };
+  });
+}
+
+async function waitForEnd(p, ms = STEP_MS) {
+  const handle = await p.waitForFunction(() => {
+    const s = document.getElementById('run-state')?.getAttribute('data-state');
+    return ['succeeded', 'failed', 'cancelled'].includes(s) ? s : null;
+  }, null, { timeout: ms, polling: 100 });
+  return handle.jsonValue();
+}
+
+/** Opens the room again in a new page and compares the two. */
+async function sameAsFresh() {
+  const fresh = await newPage();
+  await fresh.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_MS });
+  await waitForEnd(fresh);
+  await fresh.waitForTimeout(300); // the last render
+  const [shown, loaded] = [await digest(page), await digest(fresh)];
+  return { same: JSON.stringify(shown) === JSON.stringify(loaded), shown, loaded };
+}
+
+async function reconnect() {
+  const marker = await openRoom();
+  await step('the stream drops when the server stops', () => page.waitForFunction(
+    () => window.__wc.conn.includes('reconnecting'), null, { timeout: STEP_MS, polling: 100 },
+  ));
+  const final = await step('the page comes back, without a reload, and shows the run\'s end', async () => {
+    const state = await waitForEnd(page, 2 * STEP_MS);
+    await assertNoReload(marker);
+    return state;
+  }, 2 * STEP_MS + 1000);
+  const compared = await step('the page equals a fresh load', sameAsFresh);
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
+  const connSeen = await page.evaluate(() => window.__wc.conn);
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ conn_seen: connSeen, final, same: compared.same, reconnected: compared.shown, fresh: compared.loaded })}\n`);
+}
+
+async function burst() {
+  const roomApi = new URL(url);
+  roomApi.pathname = roomApi.pathname.replace(/^\/runs\//, '/api/runs/');
+  const seqNow = () => page.evaluate(async (u) => (await (await fetch(u)).json()).seq, roomApi.toString());
+  // openRoom lets the agents go; the room as of then tells where the burst starts.
+  await openRoom();
+  const seqAtReady = await step('read the room\'s sequence number', seqNow);
+  const final = await step('the run ends', () => waitForEnd(page));
+  const compared = await step('the page equals a fresh load', sameAsFresh);
+  const finalSeq = await step('read the room\'s last sequence number', seqNow);
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
+  const rooms = (await page.evaluate(() => window.__wc.rooms)).filter((id) => id > seqAtReady);
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ seq_at_ready: seqAtReady, final_seq: finalSeq, rooms, final, same: compared.same, reconnected: compared.shown, fresh: compared.loaded })}\n`);
+}
+
+({ '--xss': hostile, '--gates': gates, '--timeline': timeline, '--live': live, '--reconnect': reconnect, '--burst': burst })[mode]().catch(async (e) => {
   await browser?.close().catch(() => {});
   fail(e && e.stack ? e.stack : String(e));
 });

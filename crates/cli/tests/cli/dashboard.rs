@@ -1,0 +1,408 @@
+//! The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core
+//! (`crates/server/tests/browser/room.mjs`), against `wavecrew run --serve` and `wavecrew serve`
+//! with the scripted agent (a test double) on a real repository.
+//!
+//! Needs `node`, Chromium (`$CHROMIUM` or `/usr/bin/chromium`) and playwright-core in
+//! `$WAVECREW_BROWSER_DEPS/node_modules`; `scripts/test.sh` (and so `.ci/run`) installs them.
+//! Screenshots are kept in the target folder (`target/tmp/dashboard-*.png`).
+
+use crate::common::{CHECK, Repo, Stopped, check_gate_plan, git, plan, scripted_repo, stderr, wave, write};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The browser script, and the environment it needs; a clear failure when something is missing.
+fn browser_script() -> (PathBuf, PathBuf) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/browser/room.mjs");
+    let deps = std::env::var_os("WAVECREW_BROWSER_DEPS").map(PathBuf::from).unwrap_or_else(|| {
+        panic!("set WAVECREW_BROWSER_DEPS to the folder where playwright-core is installed (scripts/test.sh does)")
+    });
+    let chromium = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(
+        chromium.exists(),
+        "no Chromium at {} (install Debian's `chromium`; scripts/test.sh does)",
+        chromium.display()
+    );
+    (script, deps)
+}
+
+/// Runs `room.mjs ARGS` (it writes `ready`, if given, once the page shows the run); returns its
+/// JSON summary, or fails with what it said.
+fn browse(args: &[&str], ready: Option<&Path>) -> Value {
+    let (script, deps) = browser_script();
+    let mut node = Command::new("node");
+    node.arg(&script).args(args).env("WAVECREW_BROWSER_DEPS", deps);
+    if let Some(ready) = ready {
+        node.env("WAVECREW_PAGE_READY", ready);
+    }
+    let output = node.output().expect("node runs the browser script");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "room.mjs {args:?} failed:\n{}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn screenshot(name: &str) -> String {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name).display().to_string()
+}
+
+/// Reads `child`'s stderr on a thread until the dashboard's URL; the rest is kept for later.
+fn dashboard_url(child: &mut Child) -> (String, mpsc::Receiver<String>) {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no dashboard URL in {seen:?}"));
+        if let Some(url) = line.strip_prefix("dashboard: ") {
+            return (url.to_owned(), rx);
+        }
+        seen.push(line);
+    }
+}
+
+/// `http://ADDR/?token=T` -> `http://ADDR/runs/RUN?token=T`.
+fn room_url(url: &str, run: &str) -> String {
+    url.replacen("/?token=", &format!("/runs/{run}?token="), 1)
+}
+
+const LIVE_PLAN: &str = "# M1 Implementation Plan: Greeting
+
+## Context
+
+A greeting, checked by a person.
+
+## Waves
+
+### Wave 1: Write
+> No dependencies.
+
+**Task 1.1: Write the greeting** (type: auto)
+- **Files**: `hello.txt`
+- **Action**: Write hello.txt
+- **Verify**: `test -s hello.txt`
+- **Done**: hello.txt says hello
+
+### Wave 2: Check
+> Depends on: Wave 1
+
+**Task 2.1: A person checks the greeting** (type: checkpoint:human-verify)
+- **Files**: `checked.txt`
+- **Action**: Note that hello.txt was read
+- **Verify**: `test -s checked.txt`
+- **Done**: a person approved it
+
+## Commit Strategy
+
+```
+feat(M1): {task 1.1 description}
+feat(M1): {task 2.1 description}
+```
+";
+
+#[test]
+fn a_browser_follows_a_run_live_and_approves_its_checkpoint() {
+    // 1.1 works until the page watches it: the browser must see it running, then committed.
+    let watching = tempfile::tempdir().unwrap();
+    let ready = watching.path().join("page-ready");
+    let script = json!({"tasks": {
+        "1.1": [[{"say": "writing the greeting"}, {"wait_for": ready.display().to_string()}, write("hello.txt", "hello\n")]],
+        "2.1": [[{"say": "reading hello.txt"}, write("checked.txt", "read\n")]],
+    }});
+    let repo = scripted_repo(LIVE_PLAN, &script);
+    let mut child = Stopped(repo.spawn_run(&["--serve"]));
+    let (url, rest) = dashboard_url(&mut child.0);
+    assert!(url.starts_with("http://127.0.0.1:") && url.contains("/?token="), "{url}");
+    let run = repo.newest_run();
+
+    let shot = screenshot("dashboard-room.png");
+    let summary = browse(&[&room_url(&url, &run), &shot], Some(&ready));
+    assert_eq!(summary["approved"], "2.1");
+    assert_eq!(summary["final"], "succeeded");
+    let report = summary["report_link"].as_str().unwrap_or_default();
+    assert!(report.starts_with(&format!("/api/runs/{run}/report")), "{summary}");
+    let seen = |task: &str| -> Vec<String> {
+        summary["states_seen"][task].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(seen("2.1").last().map(String::as_str), Some("committed"), "{summary}");
+    assert!(seen("2.1").contains(&"waiting".to_owned()), "{summary}");
+    assert_eq!(seen("1.1").first().map(String::as_str), Some("running"), "{summary}");
+    assert_eq!(seen("1.1").last().map(String::as_str), Some("committed"), "{summary}");
+    assert!(Path::new(&shot).metadata().unwrap().len() > 10_000, "a real screenshot at {shot}");
+    eprintln!("screenshot: {shot}");
+
+    let status = child.0.wait().unwrap();
+    let said: Vec<String> = rest.try_iter().collect();
+    assert!(status.success(), "the run failed: {said:?}");
+    let tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(task, _)| task).collect();
+    assert_eq!(tasks, ["1.1", "2.1"]);
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:checked.txt"]), "read");
+}
+
+const HOSTILE_PLAN: &str = "# M1 Implementation Plan: Auth <script>window.__xss=1</script> {{TOKEN}}
+
+## Context
+
+<img src=x onerror=\"window.__xss=1\"> and {{RUN}} and <b>bold</b>
+
+## Waves
+
+### Wave 1: Build <script>window.__xss=1</script>
+> No dependencies.
+
+**Task 1.1: Store <img src=x onerror=\"window.__xss=1\">** (type: auto)
+- **Files**: `a.txt`
+- **Action**: Write <script>window.__xss=1</script>
+- **Verify**: `test -s a.txt`
+- **Done**: {{TOKEN}} done
+
+## Commit Strategy
+
+```
+feat(M1): {task 1.1 description}
+```
+";
+
+#[test]
+fn markup_in_a_plan_and_in_agent_output_stays_text_in_the_browser() {
+    let script = json!({"tasks": {
+        "1.1": [[
+            {"say": "<img src=x onerror=\"window.__xss=1\">"},
+            {"say": "<script>window.__xss=1</script> {{TOKEN}}"},
+            write("a.txt", "<script>window.__xss=1</script>\n"),
+        ]],
+    }});
+    let repo = scripted_repo(HOSTILE_PLAN, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = repo.newest_run();
+
+    let mut serve = Stopped(repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
+    let shot = screenshot("dashboard-xss.png");
+    let summary = browse(&["--xss", &room_url(&url, &run), &shot], None);
+    drop(serve);
+    assert_eq!(summary["ok"], true, "{summary}");
+    assert_eq!(summary["hostile_text_shown"], true, "the markup is on the page, as text: {summary}");
+    assert_eq!(summary["tasks"], 1, "{summary}");
+    assert!(summary["log_lines"].as_u64().unwrap() >= 2, "the agent's hostile lines are shown: {summary}");
+}
+
+#[test]
+fn the_room_shows_every_round_of_a_gate_with_its_findings_and_fix() {
+    // A gate that is red once (CHECK is green once value.txt says 3), then green after a fix.
+    let script = json!({"tasks": {
+        "1.1": [[write("value.txt", "1\n"), write("check.sh", CHECK)]],
+        "2.1": [[write("value.txt", "3\n")]],
+    }});
+    let repo = scripted_repo(&check_gate_plan(), &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = repo.newest_run();
+    let log = git(repo.root(), &["log", "--format=%H %s", "wavecrew/M1"]);
+    let fix = log.lines().find(|l| l.ends_with("(gate round 1)")).unwrap_or_else(|| panic!("{log}"))[..40].to_owned();
+
+    let mut serve = Stopped(repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
+    let summary = browse(&["--gates", &room_url(&url, &run), &screenshot("dashboard-gates.png")], None);
+    drop(serve);
+    let gate = &summary["gates"][0];
+    assert!(gate["title"].as_str().unwrap().contains("task 2.1 · 2 rounds"), "{summary}");
+    assert_eq!(gate["passed"], true, "{summary}");
+    let (red, green) = (&gate["rounds"][0], &gate["rounds"][1]);
+    assert!(red["title"].as_str().unwrap().starts_with("Round 1") && red["passed"] == false, "{summary}");
+    assert!(red["findings"].to_string().contains("1 test(s) failed"), "{summary}");
+    assert!(red["metrics"].to_string().contains("failed tests"), "{summary}");
+    assert_eq!(red["fix"].as_str(), Some(format!("Fixed in {}", &fix[..10]).as_str()), "{summary}");
+    assert!(green["title"].as_str().unwrap().starts_with("Round 2") && green["passed"] == true, "{summary}");
+    assert_eq!(green["fix"], Value::Null, "{summary}");
+    assert_eq!(gate["rounds"].as_array().unwrap().len(), 2, "{summary}");
+}
+
+/// A port free now, for a `wavecrew serve` that must come back on the same one.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `wavecrew serve --port PORT` in `repo`, and the URL it printed.
+fn serve_on(repo: &Repo, port: u16) -> (Stopped, String) {
+    let args = ["serve", "--port", &port.to_string()];
+    let mut serve = Stopped(repo.command(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
+    (serve, url)
+}
+
+/// Waits until `path` exists.
+fn wait_for_file(path: &Path) {
+    for _ in 0..600 {
+        if path.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{} never appeared", path.display());
+}
+
+const TWO_WAVES: &str = "# M1 Implementation Plan: Two waves
+
+## Context
+
+Two tasks, one after the other.
+
+## Waves
+
+### Wave 1: Write
+> No dependencies.
+
+**Task 1.1: Write a** (type: auto)
+- **Files**: `a.txt`
+- **Action**: Write a.txt
+- **Verify**: `test -s a.txt`
+- **Done**: a.txt is written
+
+### Wave 2: Write more
+> Depends on: Wave 1
+
+**Task 2.1: Write b** (type: auto)
+- **Files**: `b.txt`
+- **Action**: Write b.txt
+- **Verify**: `test -s b.txt`
+- **Done**: b.txt is written
+";
+
+#[test]
+fn a_room_that_lost_its_server_shows_after_reconnecting_what_a_fresh_load_shows() {
+    // 1.1 works until the page watches it and the server is gone; the run ends while it is.
+    let watching = tempfile::tempdir().unwrap();
+    let (ready, go) = (watching.path().join("page-ready"), watching.path().join("go"));
+    let script = json!({"tasks": {
+        "1.1": [[{"say": "writing a"}, {"wait_for": ready.display().to_string()}, {"wait_for": go.display().to_string()},
+                 write("a.txt", "a\n")]],
+        "2.1": [[{"say": "writing b"}, write("b.txt", "b\n")]],
+    }});
+    let repo = scripted_repo(TWO_WAVES, &script);
+    let mut run = Stopped(repo.spawn_run(&[]));
+    let port = free_port();
+    let (first, _) = serve_on(&repo, port);
+    let id = repo.newest_run();
+    // Without the token: the read-only room, the same whatever token the next server makes.
+    let url = format!("http://127.0.0.1:{port}/runs/{id}");
+    let shot = screenshot("dashboard-reconnect.png");
+    let browser = std::thread::spawn({
+        let (url, shot, ready) = (url.clone(), shot.clone(), ready.clone());
+        move || browse(&["--reconnect", &url, &shot], Some(&ready))
+    });
+    wait_for_file(&ready);
+    drop(first);
+    std::fs::write(&go, "go\n").unwrap();
+    assert!(run.0.wait().unwrap().success(), "the run failed");
+    let (_second, _) = serve_on(&repo, port);
+    let summary = browser.join().unwrap();
+    assert_eq!(summary["final"], "succeeded", "{summary}");
+    let conn: Vec<&str> = summary["conn_seen"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(conn.contains(&"reconnecting") && conn.last() == Some(&"final"), "{summary}");
+    assert_eq!(summary["reconnected"], summary["fresh"], "the reconnected room differs from a fresh load");
+    assert_eq!(summary["same"], true, "{summary}");
+    assert!(summary["fresh"]["text"].as_str().unwrap().contains("2/2 committed"), "{summary}");
+}
+
+#[test]
+fn a_burst_of_events_reaches_the_room_in_fewer_rooms_than_events() {
+    // Eight lanes whose agents all wait for the page, then finish at once.
+    let watching = tempfile::tempdir().unwrap();
+    let ready = watching.path().join("page-ready");
+    let ids: Vec<String> = (1..=8).map(|n| format!("1.{n}")).collect();
+    let mut plan = String::from(
+        "# M1 Implementation Plan: Burst\n\n## Context\n\nEight agents at once.\n\n## Waves\n\n### Wave 1: All\n> No dependencies.\n\n",
+    );
+    let mut tasks = serde_json::Map::new();
+    for id in &ids {
+        let file = format!("f{}.txt", id.replace('.', "-"));
+        plan.push_str(&format!(
+            "**Task {id}: Write {file}** (type: auto)\n- **Files**: `{file}`\n- **Action**: Write it\n\
+             - **Verify**: `test -s {file}`\n- **Done**: it is written\n\n"
+        ));
+        let steps =
+            json!([[{"say": format!("{id} waits")}, {"wait_for": ready.display().to_string()}, write(&file, "x\n")]]);
+        tasks.insert(id.clone(), steps);
+    }
+    plan.push_str("## Agent Strategy\n\n| Agent | Model | Tasks |\n|---|---|---|\n");
+    for (n, id) in ids.iter().enumerate() {
+        plan.push_str(&format!("| Worker {} | sonnet | {id} |\n", n + 1));
+    }
+    let repo = scripted_repo(&plan, &json!({ "tasks": tasks }));
+    let mut run = Stopped(repo.spawn_run(&[]));
+    let (_serve, url) = serve_on(&repo, 0);
+    let id = repo.newest_run();
+    let summary = browse(&["--burst", &room_url(&url, &id), &screenshot("dashboard-burst.png")], Some(&ready));
+    assert!(run.0.wait().unwrap().success(), "the run failed");
+    assert_eq!(summary["final"], "succeeded", "{summary}");
+    assert_eq!(summary["reconnected"], summary["fresh"], "the live room differs from a fresh load");
+    assert!(summary["fresh"]["text"].as_str().unwrap().contains("8/8 committed"), "{summary}");
+    let events = summary["final_seq"].as_u64().unwrap() - summary["seq_at_ready"].as_u64().unwrap();
+    let rooms = summary["rooms"].as_array().unwrap().len() as u64;
+    eprintln!("{events} events, {rooms} rooms");
+    assert!(events >= 3 * 8, "eight tasks finishing make a burst: {summary}");
+    assert!(rooms > 0 && rooms * 2 <= events, "{rooms} rooms for {events} events: {summary}");
+}
+
+#[test]
+fn the_room_draws_the_run_s_timeline_as_a_gantt_chart_with_the_critical_path_marked() {
+    // 1.1 and 1.2 run side by side, 1.2 the longer; 2.1 waits for both: 1.2 → 2.1 is critical.
+    let plan = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -f a.txt`"), ("1.2", "`b.txt`", "`test -f b.txt`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`c.txt`", "`test -f c.txt`")]),
+    ]);
+    let script = json!({"tasks": {
+        "1.1": [[{"sleep_ms": 200}, write("a.txt", "a\n")]],
+        "1.2": [[{"sleep_ms": 1500}, write("b.txt", "b\n")]],
+        "2.1": [[{"sleep_ms": 600}, write("c.txt", "c\n")]],
+    }});
+    let repo = scripted_repo(&plan, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = repo.newest_run();
+
+    let (_serve, url) = serve_on(&repo, 0);
+    let shot = screenshot("dashboard-timeline.png");
+    let summary = browse(&["--timeline", &room_url(&url, &run), &shot], None);
+    let lanes: Vec<&str> = summary["lanes"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(lanes.len(), 3, "{summary}");
+    assert!(lanes[0].starts_with("Agent 1.1 · ") && lanes[0].ends_with('%'), "{summary}");
+    let numbers = summary["numbers"].to_string();
+    assert!(numbers.contains("critical-path bound") && numbers.contains("1.2 → 2.1"), "{summary}");
+    let bars = summary["bars"].as_array().unwrap();
+    let of = |task: &'static str| bars.iter().filter(move |b| b["task"] == task);
+    // The critical path's bars are marked, the other task's are not.
+    assert!(of("1.2").chain(of("2.1")).all(|b| b["critical"] == true), "{summary}");
+    assert!(of("1.1").count() > 0 && of("1.1").all(|b| b["critical"] == false), "{summary}");
+    // 2.1 starts after 1.2's agent ended, and the bars stay inside the chart.
+    let x = |b: &Value| b["x"].as_f64().unwrap();
+    let end_of_1_2 =
+        of("1.2").filter(|b| b["phase"] == "agent").map(|b| x(b) + b["width"].as_f64().unwrap()).fold(0.0, f64::max);
+    assert!(of("2.1").all(|b| x(b) >= end_of_1_2), "{summary}");
+    let width = summary["width"].as_f64().unwrap();
+    assert!(bars.iter().all(|b| x(b) >= 0.0 && x(b) + b["width"].as_f64().unwrap() <= width), "{summary}");
+    assert!(summary["drawn_width"].as_f64().unwrap() > 600.0, "the chart takes the section's width: {summary}");
+    let legend = summary["legend"].to_string();
+    assert!(legend.contains("agent") && legend.contains("critical path"), "{summary}");
+    // The page draws every bar the room carries.
+    let room: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.state_dir().join("runs").join(&run).join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(bars.len(), room["timeline"]["bars"].as_array().unwrap().len(), "{summary}");
+    assert!(Path::new(&shot).metadata().unwrap().len() > 5_000, "a real screenshot at {shot}");
+}
