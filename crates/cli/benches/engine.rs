@@ -626,6 +626,11 @@ impl Run {
 
     /// For each task that has both, ms from its first `from` event to its last `to` event.
     fn spans(&self, from: &str, to: &str) -> Vec<f64> {
+        self.task_spans(from, to).into_iter().map(|(_, ms)| ms).collect()
+    }
+
+    /// [`Run::spans`] with their tasks, in the order the tasks' `from` events came.
+    fn task_spans(&self, from: &str, to: &str) -> Vec<(String, f64)> {
         let mut start: HashMap<&str, u64> = HashMap::new();
         let mut end: HashMap<&str, u64> = HashMap::new();
         for e in &self.events {
@@ -636,7 +641,12 @@ impl Run {
                 end.insert(task, ms);
             }
         }
-        start.iter().filter_map(|(task, s)| Some(end.get(task)?.saturating_sub(*s) as f64)).collect()
+        let mut spans: Vec<(u64, String, f64)> = start
+            .iter()
+            .filter_map(|(task, s)| Some((*s, (*task).to_owned(), end.get(task)?.saturating_sub(*s) as f64)))
+            .collect();
+        spans.sort_by_key(|span| span.0);
+        spans.into_iter().map(|(_, task, ms)| (task, ms)).collect()
     }
 
     /// Last `task_committed` to `run_finished` (removing the worktrees), ms.
@@ -987,13 +997,18 @@ fn commit_latency(sizes: &Sizes) {
         let spans = run.spans(from, to);
         format!("p50 {:.0} / p95 {:.0}", percentile(&spans, 0.5), percentile(&spans, 0.95))
     };
-    let spans = run.spans("agent_exited", "task_committed");
+    let by_task = run.task_spans("agent_exited", "task_committed");
+    let spans: Vec<f64> = by_task.iter().map(|(_, ms)| *ms).collect();
     let p50 = percentile(&spans, 0.5);
+    let mut slowest: Vec<(usize, &(String, f64))> = by_task.iter().enumerate().collect();
+    slowest.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+    let slowest: Vec<String> =
+        slowest.iter().take(3).map(|(i, (task, ms))| format!("{ms:.0} ms (task {task}, {} to run)", i + 1)).collect();
     println!(
-        "  wavecrew: p50 {p50:.0} ms, p95 {:.0} ms, max {:.0} ms over {} tasks",
+        "  wavecrew: p50 {p50:.0} ms, p95 {:.0} ms over {} tasks; slowest {}",
         percentile(&spans, 0.95),
-        percentile(&spans, 1.0),
-        spans.len()
+        spans.len(),
+        slowest.join(", ")
     );
     println!(
         "    of which, ms: agent exit → Verify (work-tree check + snapshot) {}; Verify {}; → integrating (commit-tree) {}; → committed (landing) {}",
