@@ -105,7 +105,7 @@ pub enum ImportError {
         message: String,
     },
     /// Tasks wait for each other in a circle.
-    #[error("{file}: error[dependency-cycle]: tasks depend on each other in a cycle: {}", ids.join(" → "))]
+    #[error("{file}: tasks depend on each other in a cycle: {}", ids.join(" → "))]
     Cycle {
         /// The file.
         file: String,
@@ -125,6 +125,14 @@ pub enum ImportError {
 }
 
 impl ImportError {
+    /// The diagnostic code `check` uses for the same problem in a plan, if there is one.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            ImportError::Cycle { .. } => Some("dependency-cycle"),
+            _ => None,
+        }
+    }
+
     /// What to do about it.
     pub fn hint(&self) -> Option<String> {
         match self {

@@ -99,7 +99,8 @@ fn task_master_tag_is_chosen() {
 #[test]
 fn task_master_cycle_is_a_dependency_cycle() {
     let error = import_one("tasks.json", &fixture("taskmaster/cycle.tasks.json"), &Options::default()).unwrap_err();
-    assert_eq!(error.to_string(), "tasks.json: error[dependency-cycle]: tasks depend on each other in a cycle: 2 → 3 → 2");
+    assert_eq!(error.code(), Some("dependency-cycle"));
+    assert_eq!(error.to_string(), "tasks.json: tasks depend on each other in a cycle: 2 → 3 → 2");
     assert!(matches!(&error, ImportError::Cycle { ids, .. } if ids == &["2", "3", "2"]));
 }
 

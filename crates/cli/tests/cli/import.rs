@@ -1,0 +1,97 @@
+//! `wavecrew import` on the real binary: the plan it writes passes `check`, an existing plan
+//! is kept unless `--force`, and bad input (a cycle, malformed JSON, a file in no format, a
+//! binary) gets a clear error and writes nothing.
+
+use crate::common::*;
+use std::path::PathBuf;
+use std::process::Output;
+
+fn fixture(name: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../import/tests/fixtures");
+    dir.join(name).canonicalize().unwrap().display().to_string()
+}
+
+fn run(dir: &std::path::Path, args: &[&str]) -> Output {
+    wavecrew().command(dir, args).output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_task_master_file_becomes_a_plan_that_check_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = fixture("taskmaster/tagged.tasks.json");
+    let output = run(dir.path(), &["import", &tasks, "-o", "m1.plan.md"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stderr(&output).replace(&tasks, "[tasks.json]"));
+
+    let check = run(dir.path(), &["check", "m1.plan.md"]);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+    let show = run(dir.path(), &["show", "m1.plan.md", "--json"]);
+    let model: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(model["tasks"].as_array().unwrap().len(), 7);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("m1.plan.md")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+    // Nothing else is left in the folder (no temporary file).
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["m1.plan.md"]);
+}
+
+#[test]
+fn an_existing_plan_is_replaced_only_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m1.plan.md");
+    std::fs::write(&out, "my own plan\n").unwrap();
+    let tasks = fixture("taskmaster/legacy.tasks.json");
+    let refused = run(dir.path(), &["import", &tasks, "-o", "m1.plan.md"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("`m1.plan.md` already exists"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "my own plan\n");
+
+    let forced = run(dir.path(), &["import", &tasks, "-o", "m1.plan.md", "--force", "--milestone", "wf1"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("# wf1 Implementation Plan: Word frequency CLI"));
+}
+
+#[test]
+fn a_cycle_is_a_dependency_cycle_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = fixture("taskmaster/cycle.tasks.json");
+    let output = run(dir.path(), &["import", &tasks, "-o", "m1.plan.md"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stderr(&output).replace(&tasks, "[tasks.json]"), @r"
+    error[dependency-cycle]: [tasks.json]: tasks depend on each other in a cycle: 2 → 3 → 2
+    hint: remove one of these dependencies (e.g. `task-master remove-dependency --id=2 --depends-on=3`)
+    ");
+    assert!(!dir.path().join("m1.plan.md").exists());
+}
+
+#[test]
+fn bad_input_is_named_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let malformed = fixture("taskmaster/malformed.tasks.json");
+    let output = run(dir.path(), &["import", &malformed]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with(&format!("error: {malformed}:4:37: malformed task-master tasks.json")));
+
+    std::fs::write(dir.path().join("notes.md"), "# Notes\n\nbuy milk\n").unwrap();
+    let output = run(dir.path(), &["import", "notes.md"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json"));
+
+    std::fs::write(dir.path().join("blob.json"), [0xff, 0xfe, 0, 1, 2]).unwrap();
+    let output = run(dir.path(), &["import", "blob.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("`blob.json` is not UTF-8 text"), "{}", stderr(&output));
+
+    let output = run(dir.path(), &["import", "missing.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("could not read `missing.json`"));
+}
