@@ -213,7 +213,16 @@ pub(crate) fn guard_braces(text: &str) -> String {
             in_code = !in_code;
         } else if c == '{' && !in_code {
             let line_end = rest.find('\n').unwrap_or(rest.len());
-            if let Some(close) = rest[..line_end].find('}') {
+            let mut depth = 0usize;
+            let close = rest[..line_end].char_indices().find_map(|(at, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(at)
+            });
+            if let Some(close) = close {
                 out.push_str(&code(&rest[..=close]));
                 rest = &rest[close + 1..];
                 continue;
@@ -251,5 +260,6 @@ mod tests {
         assert_eq!(guard_braces("A todo is { id, text }."), "A todo is `{ id, text }`.");
         assert_eq!(guard_braces("kept `{ a }` and {"), "kept `{ a }` and {");
         assert_eq!(guard_braces("é {x}\n{"), "é `{x}`\n{");
+        assert_eq!(guard_braces("a {b: {c}} d"), "a `{b: {c}}` d");
     }
 }

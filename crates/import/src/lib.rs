@@ -1,6 +1,7 @@
 //! `import`: other tools' plans in wavecrew's plan format.
 //!
-//! [`import`] turns the text of task-master's `tasks.json` (tagged or legacy) into a plan (see
+//! [`import`] turns the text of task-master's `tasks.json` (tagged or legacy) or of GSD's phase
+//! plans (`*-PLAN.md`) into a plan (see
 //! `docs/authoring.md`, "Import", for every mapping). It is pure: text in, the plan's text and
 //! the list of what could not be mapped out; the caller reads and writes files and checks the
 //! result with [`plan::parse`].
@@ -20,6 +21,7 @@
 //! ```
 
 mod draft;
+mod gsd;
 mod taskmaster;
 
 use std::fmt;
@@ -29,16 +31,19 @@ use std::fmt;
 pub enum Format {
     /// task-master's `tasks.json` (eyaltoledano/claude-task-master), tagged or legacy.
     TaskMaster,
+    /// GSD (get-shit-done) phase plans, `*-PLAN.md`: YAML frontmatter and `<tasks>`.
+    Gsd,
 }
 
 impl Format {
     /// Every format, in the order they are tried.
-    pub const ALL: &[Format] = &[Format::TaskMaster];
+    pub const ALL: &[Format] = &[Format::TaskMaster, Format::Gsd];
 
     /// How people call it.
     pub fn name(self) -> &'static str {
         match self {
             Format::TaskMaster => "task-master tasks.json",
+            Format::Gsd => "GSD *-PLAN.md",
         }
     }
 }
@@ -61,7 +66,8 @@ pub struct Source<'a> {
 /// What the caller may choose.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// The plan's milestone id; each format has a default (task-master: the tag, `M1` for `master`).
+    /// The plan's milestone id; each format has a default (task-master: the tag, `M1` for
+    /// `master`; GSD: the phase).
     pub milestone: Option<String>,
     /// task-master: the tag to import (default: `master`, or the only tag).
     pub tag: Option<String>,
@@ -137,7 +143,7 @@ impl ImportError {
     pub fn hint(&self) -> Option<String> {
         match self {
             ImportError::Unrecognized { .. } => Some(
-                "pass task-master's `.taskmaster/tasks/tasks.json` (or legacy `tasks/tasks.json`)".to_owned(),
+                "pass task-master's `.taskmaster/tasks/tasks.json` or GSD's `.planning/phases/*/*-PLAN.md`".to_owned(),
             ),
             ImportError::Malformed { .. } => Some("fix the file at that place, then import it again".to_owned()),
             ImportError::Cycle { ids, .. } => Some(format!(
@@ -174,6 +180,18 @@ pub fn import(sources: &[Source<'_>], options: &Options) -> Result<Imported, Imp
             }
             taskmaster::import(first, options)
         }
+        Format::Gsd => {
+            for other in &sources[1..] {
+                if detect(other)? != Format::Gsd {
+                    return Err(ImportError::Invalid {
+                        file: other.name.to_owned(),
+                        message: format!("not a GSD plan, unlike `{}`", first.name),
+                        hint: "import the plans of one tool at a time".into(),
+                    });
+                }
+            }
+            gsd::import(sources, options)
+        }
     }
 }
 
@@ -182,6 +200,9 @@ fn detect(source: &Source<'_>) -> Result<Format, ImportError> {
     let head = source.text.trim_start_matches('\u{feff}').trim_start();
     if source.name.ends_with(".json") || head.starts_with('{') || head.starts_with('[') {
         return Ok(Format::TaskMaster);
+    }
+    if head.starts_with("---") && (head.contains("<tasks>") || source.name.ends_with("PLAN.md")) {
+        return Ok(Format::Gsd);
     }
     Err(ImportError::Unrecognized { file: source.name.to_owned() })
 }

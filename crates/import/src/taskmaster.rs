@@ -307,6 +307,10 @@ fn flatten(file: &str, tasks: Vec<RawTask>, unmapped: &mut Vec<String>) -> Resul
                 ));
             }
             let mut extra = sub.extra;
+            // `parentTaskId` repeats what the nesting says; kept only when it says otherwise.
+            if extra.get("parentTaskId").is_some_and(|p| p.to_string().trim_matches('"') == key) {
+                extra.remove("parentTaskId");
+            }
             if let Some(nested) = sub.subtasks.filter(|s| !s.is_empty()) {
                 extra.insert("subtasks".into(), Value::from(nested.len()));
             }

@@ -120,7 +120,7 @@ fn a_task_of_the_wrong_shape_names_its_line() {
 #[test]
 fn an_unknown_file_says_what_was_tried() {
     let error = import_one("notes.md", "# Notes\n\nbuy milk\n", &Options::default()).unwrap_err();
-    assert_eq!(error.to_string(), "notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json)");
+    assert_eq!(error.to_string(), "notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md)");
 }
 
 /// A task-master file: tasks with random dependencies on earlier tasks (a DAG), some with
@@ -225,4 +225,54 @@ fn expected_edges(value: &serde_json::Value) -> Vec<(String, String)> {
         }
     }
     edges
+}
+
+fn gsd_sources() -> Vec<(String, String)> {
+    ["03-01", "03-02", "03-03"]
+        .iter()
+        .map(|p| {
+            let name = format!(".planning/phases/03-features/{p}-PLAN.md");
+            (name, fixture(&format!("gsd/03-features/{p}-PLAN.md")))
+        })
+        .collect()
+}
+
+#[test]
+fn gsd_phase_plans_become_one_milestone() {
+    let files = gsd_sources();
+    // Given out of order: the plans are put in wave order.
+    let sources: Vec<Source<'_>> = files.iter().rev().map(|(name, text)| Source { name, text }).collect();
+    let imported = import(&sources, &Options::default()).unwrap();
+    assert_eq!(imported.format, Format::Gsd);
+    assert_eq!(imported.milestone, "03-features");
+    let (plan, codes) = parse_clean(&imported.text);
+    insta::assert_snapshot!("gsd_phase", imported.text);
+    insta::assert_debug_snapshot!("gsd_phase_unmapped", imported.unmapped);
+    insta::assert_debug_snapshot!("gsd_phase_diagnostics", codes);
+
+    // Wave 1 holds plans 01 and 02 on two lanes that may run together; each plan's tasks keep
+    // their order; wave 2 (plan 03) waits for wave 1.
+    let schedule = Schedule::new(&plan);
+    let id = |s: &str| TaskId::parse(s).unwrap();
+    assert!(schedule.may_run_together(id("1.1"), id("1.3")));
+    assert_eq!(schedule.in_wave_predecessors(id("1.2")), [id("1.1")]);
+    assert_eq!(schedule.in_wave_predecessors(id("1.4")), [id("1.3")]);
+    assert!(waits_for(&schedule, &plan, id("2.1"), id("1.4")));
+    assert!(schedule.in_wave_predecessors(id("2.4")).contains(&id("2.3")));
+    assert_eq!(plan.task(id("2.1")).unwrap().kind.as_str(), "checkpoint:decision");
+    assert_eq!(plan.task(id("2.4")).unwrap().kind.as_str(), "checkpoint:human-verify");
+    assert_eq!(plan.task(id("1.3")).unwrap().verify_commands[0].value, "npx vitest run src/features/product/price.test.ts");
+    assert_eq!(plan.must_haves.artifacts.len(), 3);
+    assert_eq!(plan.must_haves.key_links.len(), 2);
+}
+
+#[test]
+fn malformed_yaml_names_its_line() {
+    let text = fixture("gsd/malformed-PLAN.md");
+    let error = import_one("04-01-PLAN.md", &text, &Options::default()).unwrap_err();
+    let ImportError::Malformed { line, format, .. } = &error else { panic!("{error}") };
+    assert_eq!(*format, Format::Gsd);
+    // The sequence opened on line 5 is cut off by `files_modified:` on line 7.
+    assert_eq!(*line, 7, "{error}");
+    assert!(error.to_string().starts_with("04-01-PLAN.md:7:"), "{error}");
 }

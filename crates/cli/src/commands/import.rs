@@ -17,7 +17,8 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The files to import: task-master's `tasks.json` (tagged or legacy).
+    /// The files to import: task-master's `tasks.json` (tagged or legacy), or the `*-PLAN.md`
+    /// files of a GSD phase (several plans make one milestone plan).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -25,7 +26,8 @@ pub struct ImportArgs {
     #[arg(long, short, value_name = "OUT")]
     pub output: Option<PathBuf>,
 
-    /// The plan's milestone id, e.g. `M4` (default: task-master's tag, or `M1` for `master`).
+    /// The plan's milestone id, e.g. `M4` (default: task-master's tag, or `M1` for `master`; a
+    /// GSD phase, e.g. `03-features`).
     #[arg(long, short)]
     pub milestone: Option<String>,
 
@@ -48,7 +50,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode, CliError> {
                 "error: `{shown}` is not UTF-8 text (byte {} is not): not a plan `wavecrew import` knows",
                 e.utf8_error().valid_up_to()
             ))
-            .with_hint("pass task-master's tasks.json")
+            .with_hint("pass task-master's tasks.json or GSD's *-PLAN.md files")
         })?;
         texts.push((path.display().to_string(), text));
     }

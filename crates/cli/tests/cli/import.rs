@@ -84,7 +84,7 @@ fn bad_input_is_named_never_a_panic() {
     std::fs::write(dir.path().join("notes.md"), "# Notes\n\nbuy milk\n").unwrap();
     let output = run(dir.path(), &["import", "notes.md"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json"));
+    assert!(stderr(&output).contains("notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md"));
 
     std::fs::write(dir.path().join("blob.json"), [0xff, 0xfe, 0, 1, 2]).unwrap();
     let output = run(dir.path(), &["import", "blob.json"]);
@@ -94,4 +94,23 @@ fn bad_input_is_named_never_a_panic() {
     let output = run(dir.path(), &["import", "missing.json"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("could not read `missing.json`"));
+}
+
+#[test]
+fn the_plans_of_a_gsd_phase_become_one_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let plans: Vec<String> =
+        ["03-01", "03-02", "03-03"].iter().map(|p| fixture(&format!("gsd/03-features/{p}-PLAN.md"))).collect();
+    let mut args = vec!["import"];
+    args.extend(plans.iter().map(String::as_str));
+    args.extend(["-o", "03.plan.md"]);
+    let output = run(dir.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("8 task(s) in 2 wave(s), milestone 03-features"), "{}", stderr(&output));
+    let check = run(dir.path(), &["check", "03.plan.md"]);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+
+    let output = run(dir.path(), &["import", &fixture("gsd/malformed-PLAN.md")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("malformed-PLAN.md:7:"), "{}", stderr(&output));
 }
