@@ -46,8 +46,8 @@ pub enum Command {
     New(NewArgs),
     /// Normalize plans: repair mojibake, align tables, order task fields.
     Fmt(FmtArgs),
-    /// Make a plan from another tool's: task-master's tasks.json, GSD's phase plans; prints what
-    /// it could not map.
+    /// Make a plan from another tool's: task-master's tasks.json, GSD's phase plans, spec-kit's
+    /// tasks.md; prints what it could not map.
     Import(ImportArgs),
     /// Print the JSON Schema of `wavecrew show --json`.
     Schema(SchemaArgs),

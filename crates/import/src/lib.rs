@@ -1,7 +1,7 @@
 //! `import`: other tools' plans in wavecrew's plan format.
 //!
-//! [`import`] turns the text of task-master's `tasks.json` (tagged or legacy) or of GSD's phase
-//! plans (`*-PLAN.md`) into a plan (see
+//! [`import`] turns the text of task-master's `tasks.json` (tagged or legacy), of GSD's phase
+//! plans (`*-PLAN.md`) or of spec-kit's `tasks.md` into a plan (see
 //! `docs/authoring.md`, "Import", for every mapping). It is pure: text in, the plan's text and
 //! the list of what could not be mapped out; the caller reads and writes files and checks the
 //! result with [`plan::parse`].
@@ -22,6 +22,7 @@
 
 mod draft;
 mod gsd;
+mod speckit;
 mod taskmaster;
 
 use std::fmt;
@@ -33,17 +34,20 @@ pub enum Format {
     TaskMaster,
     /// GSD (get-shit-done) phase plans, `*-PLAN.md`: YAML frontmatter and `<tasks>`.
     Gsd,
+    /// spec-kit's `tasks.md`: `## Phase N` sections of `- [ ] T001 [P] [US1] ...` tasks.
+    SpecKit,
 }
 
 impl Format {
     /// Every format, in the order they are tried.
-    pub const ALL: &[Format] = &[Format::TaskMaster, Format::Gsd];
+    pub const ALL: &[Format] = &[Format::TaskMaster, Format::Gsd, Format::SpecKit];
 
     /// How people call it.
     pub fn name(self) -> &'static str {
         match self {
             Format::TaskMaster => "task-master tasks.json",
             Format::Gsd => "GSD *-PLAN.md",
+            Format::SpecKit => "spec-kit tasks.md",
         }
     }
 }
@@ -67,7 +71,7 @@ pub struct Source<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// The plan's milestone id; each format has a default (task-master: the tag, `M1` for
-    /// `master`; GSD: the phase).
+    /// `master`; GSD: the phase; spec-kit: the feature's folder).
     pub milestone: Option<String>,
     /// task-master: the tag to import (default: `master`, or the only tag).
     pub tag: Option<String>,
@@ -143,7 +147,9 @@ impl ImportError {
     pub fn hint(&self) -> Option<String> {
         match self {
             ImportError::Unrecognized { .. } => Some(
-                "pass task-master's `.taskmaster/tasks/tasks.json` or GSD's `.planning/phases/*/*-PLAN.md`".to_owned(),
+                "pass task-master's `.taskmaster/tasks/tasks.json`, GSD's `.planning/phases/*/*-PLAN.md` or spec-kit's \
+                 `specs/*/tasks.md`"
+                    .to_owned(),
             ),
             ImportError::Malformed { .. } => Some("fix the file at that place, then import it again".to_owned()),
             ImportError::Cycle { ids, .. } => Some(format!(
@@ -192,6 +198,16 @@ pub fn import(sources: &[Source<'_>], options: &Options) -> Result<Imported, Imp
             }
             gsd::import(sources, options)
         }
+        Format::SpecKit => {
+            if let Some(extra) = sources.get(1) {
+                return Err(ImportError::Invalid {
+                    file: extra.name.to_owned(),
+                    message: "spec-kit plans are imported one tasks.md at a time".into(),
+                    hint: "import each feature's tasks.md into its own plan".into(),
+                });
+            }
+            speckit::import(first, options)
+        }
     }
 }
 
@@ -203,6 +219,9 @@ fn detect(source: &Source<'_>) -> Result<Format, ImportError> {
     }
     if head.starts_with("---") && (head.contains("<tasks>") || source.name.ends_with("PLAN.md")) {
         return Ok(Format::Gsd);
+    }
+    if speckit::looks_like(head) {
+        return Ok(Format::SpecKit);
     }
     Err(ImportError::Unrecognized { file: source.name.to_owned() })
 }

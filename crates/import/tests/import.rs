@@ -120,7 +120,7 @@ fn a_task_of_the_wrong_shape_names_its_line() {
 #[test]
 fn an_unknown_file_says_what_was_tried() {
     let error = import_one("notes.md", "# Notes\n\nbuy milk\n", &Options::default()).unwrap_err();
-    assert_eq!(error.to_string(), "notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md)");
+    assert_eq!(error.to_string(), "notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md, spec-kit tasks.md)");
 }
 
 /// A task-master file: tasks with random dependencies on earlier tasks (a DAG), some with
@@ -275,4 +275,35 @@ fn malformed_yaml_names_its_line() {
     // The sequence opened on line 5 is cut off by `files_modified:` on line 7.
     assert_eq!(*line, 7, "{error}");
     assert!(error.to_string().starts_with("04-01-PLAN.md:7:"), "{error}");
+}
+
+#[test]
+fn spec_kit_phases_become_waves() {
+    let text = fixture("speckit/specs/002-photo-albums/tasks.md");
+    let imported = import_one("specs/002-photo-albums/tasks.md", &text, &Options::default()).unwrap();
+    assert_eq!(imported.format, Format::SpecKit);
+    assert_eq!(imported.milestone, "002-photo-albums");
+    let (plan, codes) = parse_clean(&imported.text);
+    insta::assert_snapshot!("speckit_tasks", imported.text);
+    insta::assert_debug_snapshot!("speckit_tasks_unmapped", imported.unmapped);
+    insta::assert_debug_snapshot!("speckit_tasks_diagnostics", codes);
+
+    let by_id: HashMap<String, TaskId> = plan
+        .tasks
+        .iter()
+        .map(|t| (t.title.as_deref().unwrap().split_whitespace().next().unwrap().to_owned(), t.id))
+        .collect();
+    assert!(!by_id.contains_key("T001"), "a checked task is left out");
+    let schedule = Schedule::new(&plan);
+    let waits = |a: &str, b: &str| waits_for(&schedule, &plan, by_id[a], by_id[b]);
+    // Order within a phase: T003 [P] after T002; T005 and T006 [P] together, after T004, before T007.
+    assert!(waits("T003", "T002"));
+    assert!(schedule.may_run_together(by_id["T005"], by_id["T006"]));
+    assert!(waits("T005", "T004") && waits("T007", "T005") && waits("T007", "T006"));
+    // Phase dependencies: the stories wait for Foundational, not for each other; Polish waits for both.
+    assert!(waits("T008", "T007") && waits("T013", "T007"));
+    assert!(schedule.may_run_together(by_id["T012"], by_id["T013"]));
+    assert!(waits("T016", "T012") && waits("T016", "T015"));
+    // Ids and story labels are kept.
+    assert!(plan.tasks.iter().any(|t| t.title.as_deref().unwrap().starts_with("T008 [US1] Contract test")));
 }

@@ -17,8 +17,8 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The files to import: task-master's `tasks.json` (tagged or legacy), or the `*-PLAN.md`
-    /// files of a GSD phase (several plans make one milestone plan).
+    /// The files to import: task-master's `tasks.json` (tagged or legacy), the `*-PLAN.md` files
+    /// of a GSD phase (several plans make one milestone plan), or spec-kit's `tasks.md`.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -27,7 +27,7 @@ pub struct ImportArgs {
     pub output: Option<PathBuf>,
 
     /// The plan's milestone id, e.g. `M4` (default: task-master's tag, or `M1` for `master`; a
-    /// GSD phase, e.g. `03-features`).
+    /// GSD phase, e.g. `03-features`; spec-kit's feature folder, e.g. `002-photo-albums`).
     #[arg(long, short)]
     pub milestone: Option<String>,
 
@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode, CliError> {
                 "error: `{shown}` is not UTF-8 text (byte {} is not): not a plan `wavecrew import` knows",
                 e.utf8_error().valid_up_to()
             ))
-            .with_hint("pass task-master's tasks.json or GSD's *-PLAN.md files")
+            .with_hint("pass task-master's tasks.json, GSD's *-PLAN.md files or spec-kit's tasks.md")
         })?;
         texts.push((path.display().to_string(), text));
     }
