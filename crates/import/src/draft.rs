@@ -63,7 +63,7 @@ impl Draft {
         let _ = writeln!(out, "# {} Implementation Plan: {}\n", self.milestone, one_line(&self.title));
         out.push_str("## Context\n\n");
         for paragraph in &self.context {
-            out.push_str(&guard_braces(paragraph.trim_end()));
+            out.push_str(&contained(&guard_braces(paragraph.trim_end())));
             out.push_str("\n\n");
         }
         if !self.truths.is_empty() || !self.artifacts.is_empty() || !self.key_links.is_empty() {
@@ -162,16 +162,23 @@ fn section_list(out: &mut String, heading: &str, items: impl Iterator<Item = Str
 }
 
 fn render_task(out: &mut String, wave: usize, k: usize, task: &DraftTask) {
-    let _ = writeln!(out, "**Task {wave}.{k}: {}** (type: {})", guard_braces(&escape_title(&task.title)), task.kind);
+    match guard_braces(&escape_title(&task.title)) {
+        title if title.is_empty() => writeln!(out, "**Task {wave}.{k}** (type: {})", task.kind),
+        title => writeln!(out, "**Task {wave}.{k}: {title}** (type: {})", task.kind),
+    }
+    .ok();
     if !task.files.is_empty() {
         let files: Vec<String> = task.files.iter().map(|f| code(f)).collect();
         field(out, "Files", &files.join(", "));
     } else if let Some(prose) = &task.files_prose {
         field(out, "Files", prose);
     }
-    field(out, "Action", &task.action);
-    field(out, "Verify", &task.verify);
-    field(out, "Done", &task.done);
+    // The plan format requires these; a source that left one empty still gets a task `check`
+    // accepts, worded from what it has.
+    let or = |value: &str, fallback: String| if value.trim().is_empty() { fallback } else { value.to_owned() };
+    field(out, "Action", &or(&task.action, one_line(&task.title)));
+    field(out, "Verify", &or(&task.verify, "Review the change against Done".to_owned()));
+    field(out, "Done", &or(&task.done, format!("{} is done", one_line(&task.title))));
     for note in &task.notes {
         out.push_str("- ");
         out.push_str(&indent_continuation(&guard_braces(note)));
@@ -198,6 +205,41 @@ fn indent_continuation(text: &str) -> String {
         out.push_str("\n  ");
         out.push_str(line.trim_end());
     }
+    out
+}
+
+/// Copied text that cannot reach past itself: a fence left open is closed, and a line opening
+/// an HTML block (`<!--`, `<pre>`, which end only at their closing tag) is escaped, so the
+/// plan's next section stays a section.
+pub(crate) fn contained(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut fence: Option<String> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let marker: String = trimmed.chars().take_while(|&c| c == '`' || c == '~').collect();
+        match &fence {
+            Some(open) if trimmed.starts_with(open.as_str()) && trimmed.trim_end() == marker => fence = None,
+            Some(_) => {}
+            None if marker.len() >= 3 && marker.chars().all(|c| c == marker.as_bytes()[0] as char) => {
+                fence = Some(marker.clone());
+            }
+            None if trimmed.starts_with('<') => {
+                out.push_str(&line[..line.len() - trimmed.len()]);
+                out.push('\\');
+                out.push_str(trimmed);
+                out.push('\n');
+                continue;
+            }
+            None => {}
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if let Some(open) = fence {
+        out.push_str(&open);
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
     out
 }
 
@@ -254,6 +296,12 @@ pub(crate) fn code(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copied_text_stays_inside() {
+        assert_eq!(contained("a\n```bash\nx"), "a\n```bash\nx\n```");
+        assert_eq!(contained("```\n<!-- in code\n```\n<!-- open"), "```\n<!-- in code\n```\n\\<!-- open");
+    }
 
     #[test]
     fn braces_outside_code_become_code() {

@@ -307,3 +307,34 @@ fn spec_kit_phases_become_waves() {
     // Ids and story labels are kept.
     assert!(plan.tasks.iter().any(|t| t.title.as_deref().unwrap().starts_with("T008 [US1] Contract test")));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// Any cut or edit of a real file imports to a plan with no errors, or to an error: never a
+    /// panic, never a plan `check` rejects.
+    #[test]
+    fn cut_and_edited_files_never_panic(
+        which in 0usize..5,
+        cut in any::<prop::sample::Index>(),
+        insert_at in any::<prop::sample::Index>(),
+        insert in prop::sample::select(vec!["", "{", "}", "`", "**", "\n## Waves\n", "\n- [ ] T999 [P] x\n", "<task type=\"x\">", "\n---\n", "\"", "]", "\n### Wave 1\n", "{a}", "Task 1.1"]),
+    ) {
+        let (name, path) = [
+            ("tasks.json", "taskmaster/tagged.tasks.json"),
+            ("tasks.json", "taskmaster/legacy.tasks.json"),
+            ("03-01-PLAN.md", "gsd/03-features/03-01-PLAN.md"),
+            ("03-03-PLAN.md", "gsd/03-features/03-03-PLAN.md"),
+            ("specs/002-photo-albums/tasks.md", "speckit/specs/002-photo-albums/tasks.md"),
+        ][which];
+        let text = fixture(path);
+        let mut chars: Vec<char> = text.chars().collect();
+        chars.truncate(cut.index(chars.len() + 1).max(chars.len() / 2));
+        let at = insert_at.index(chars.len() + 1);
+        let mut edited: String = chars[..at].iter().collect();
+        edited.push_str(insert);
+        edited.extend(&chars[at..]);
+        if let Ok(imported) = import_one(name, &edited, &Options::default()) {
+            parse_clean(&imported.text);
+        }
+    }
+}
