@@ -95,7 +95,9 @@ impl Draft {
                 clauses.push(format!("Depends on: {}.", list.join(", ")));
             }
             if wave.tasks.len() > 1 {
-                clauses.push(if wave.sequential { "Tasks run sequentially." } else { "All tasks run in parallel." }.into());
+                clauses.push(
+                    if wave.sequential { "Tasks run sequentially." } else { "All tasks run in parallel." }.into(),
+                );
             }
             clauses.extend(wave.notes.iter().map(|n| guard_braces(&one_line(n))));
             let _ = writeln!(out, "> {}\n", clauses.join(" "));

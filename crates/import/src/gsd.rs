@@ -48,7 +48,8 @@ pub(crate) fn import(sources: &[Source<'_>], options: &Options) -> Result<Import
         }
     }
     let mut unmapped = Vec::new();
-    let phases: Vec<&str> = plans.iter().map(|p| p.phase.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let phases: Vec<&str> =
+        plans.iter().map(|p| p.phase.as_str()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     if phases.len() > 1 {
         unmapped.push(format!("the plans are of several phases ({}): they make one milestone", phases.join(", ")));
     }
@@ -175,9 +176,8 @@ fn read(source: &Source<'_>) -> Result<GsdPlan, ImportError> {
     };
     let get = |key: &str| front.get(key).map(scalar).filter(|s| !s.is_empty());
     let phase = get("phase").unwrap_or_else(|| "phase".to_owned());
-    let plan = get("plan").unwrap_or_else(|| {
-        source.name.rsplit('/').next().unwrap_or_default().trim_end_matches("-PLAN.md").to_owned()
-    });
+    let plan = get("plan")
+        .unwrap_or_else(|| source.name.rsplit('/').next().unwrap_or_default().trim_end_matches("-PLAN.md").to_owned());
     let phase_number = phase.split('-').next().unwrap_or_default();
     let id = if plan.contains('-') { plan } else { format!("{phase_number}-{plan}") };
     let wave = match front.get("wave") {
@@ -299,7 +299,8 @@ fn task(plan: &GsdPlan, k: usize, attributes: &str, inner: &str, unmapped: &mut 
         "checkpoint:human-verify" => {
             known = &["name", "what-built", "how-to-verify", "resume-signal", "files"];
             task.action = field("what-built").or_else(|| field("action")).unwrap_or_else(|| name.clone());
-            task.verify = field("how-to-verify").or_else(|| field("verify")).unwrap_or_else(|| "A person checks it".into());
+            task.verify =
+                field("how-to-verify").or_else(|| field("verify")).unwrap_or_else(|| "A person checks it".into());
             task.done = field("resume-signal").or_else(|| field("done")).unwrap_or_default();
         }
         "checkpoint:decision" => {
@@ -470,7 +471,9 @@ fn scalar(value: &Value) -> String {
 /// A YAML value on one line: a scalar as text, anything else as JSON.
 fn compact(value: &Value) -> String {
     match value {
-        Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_) => code(&serde_json::to_string(value).unwrap_or_default()),
+        Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_) => {
+            code(&serde_json::to_string(value).unwrap_or_default())
+        }
         other => scalar(other),
     }
 }

@@ -53,13 +53,13 @@ pub(crate) fn import(source: &Source<'_>, options: &Options) -> Result<Imported,
     let mut preamble: Vec<String> = Vec::new();
     // The template opens with YAML frontmatter (`description: ...`): kept in the Context.
     let mut skip = 0;
-    if text.starts_with("---") {
-        if let Some(end) = text.lines().skip(1).position(|l| l.trim() == "---") {
-            skip = end + 2;
-            let front: Vec<&str> = text.lines().skip(1).take(end).filter(|l| !l.trim().is_empty()).collect();
-            if !front.is_empty() {
-                preamble.push(format!("spec-kit frontmatter: {}", front.join("; ")));
-            }
+    if text.starts_with("---")
+        && let Some(end) = text.lines().skip(1).position(|l| l.trim() == "---")
+    {
+        skip = end + 2;
+        let front: Vec<&str> = text.lines().skip(1).take(end).filter(|l| !l.trim().is_empty()).collect();
+        if !front.is_empty() {
+            preamble.push(format!("spec-kit frontmatter: {}", front.join("; ")));
         }
     }
     let mut phases: Vec<Phase> = Vec::new();
@@ -73,11 +73,11 @@ pub(crate) fn import(source: &Source<'_>, options: &Options) -> Result<Imported,
             in_comment = !line.contains("-->");
             continue;
         }
-        if let Some(heading) = line.strip_prefix("# ") {
-            if title.is_empty() {
-                title = heading.trim().trim_start_matches("Tasks:").trim().to_owned();
-                continue;
-            }
+        if let Some(heading) = line.strip_prefix("# ")
+            && title.is_empty()
+        {
+            title = heading.trim().trim_start_matches("Tasks:").trim().to_owned();
+            continue;
         }
         if let Some(heading) = line.strip_prefix("## ") {
             group = None;
@@ -257,7 +257,11 @@ fn task_line(line: &str, number: usize) -> Option<SpecTask> {
 
 /// For each phase, the phases it waits for: from the Phase Dependencies bullets where they
 /// say, else the phase before it.
-fn phase_dependencies(phases: &[Phase], others: &[(String, Vec<String>)], unmapped: &mut Vec<String>) -> Vec<Vec<usize>> {
+fn phase_dependencies(
+    phases: &[Phase],
+    others: &[(String, Vec<String>)],
+    unmapped: &mut Vec<String>,
+) -> Vec<Vec<usize>> {
     let mut deps: Vec<Vec<usize>> = (0..phases.len()).map(|p| if p == 0 { vec![] } else { vec![p - 1] }).collect();
     let lines = others.iter().filter(|(h, _)| h.to_ascii_lowercase().contains("dependencies")).flat_map(|(_, l)| l);
     let last = phases.len().saturating_sub(1);
@@ -310,7 +314,9 @@ fn phase_dependencies(phases: &[Phase], others: &[(String, Vec<String>)], unmapp
                     deps[p] = on.iter().copied().filter(|&q| q < p).collect();
                 }
             }
-            None => unmapped.push(format!("phase dependency not understood, the phase order stands: {}", one_line(line))),
+            None => {
+                unmapped.push(format!("phase dependency not understood, the phase order stands: {}", one_line(line)))
+            }
         }
     }
     deps
@@ -326,7 +332,8 @@ fn draft_task(task: &SpecTask, phase: &Phase, agent: String) -> DraftTask {
     title.push(' ');
     title.push_str(&short);
     let files = paths(&task.description);
-    let mut notes = vec![format!("spec-kit {} (line {}){}", task.id, task.line, if task.parallel { ", [P]" } else { "" })];
+    let mut notes =
+        vec![format!("spec-kit {} (line {}){}", task.id, task.line, if task.parallel { ", [P]" } else { "" })];
     if let Some(group) = &task.group {
         notes.push(format!("spec-kit group: {group}"));
     }
@@ -399,8 +406,9 @@ mod tests {
         assert!(task_line("- [X] T001 Create project structure", 1).unwrap().done);
         assert!(task_line("- [ ] TXXX Code cleanup", 1).is_none());
         assert!(task_line("- [P] tasks = different files", 1).is_none());
-        assert_eq!(paths("Implement UserService in src/services/user_service.py (depends on T012)"), [
-            "src/services/user_service.py"
-        ]);
+        assert_eq!(
+            paths("Implement UserService in src/services/user_service.py (depends on T012)"),
+            ["src/services/user_service.py"]
+        );
     }
 }

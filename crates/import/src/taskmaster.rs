@@ -221,10 +221,12 @@ pub(crate) fn import(source: &Source<'_>, options: &Options) -> Result<Imported,
     kept.clear();
     let left: Vec<&Node> = nodes.iter().filter(|n| n.left_out()).collect();
     if !left.is_empty() {
-        let mut list = String::from("Left out because task-master has them done or cancelled (a dependency on them is met):\n");
+        let mut list =
+            String::from("Left out because task-master has them done or cancelled (a dependency on them is met):\n");
         for node in &left {
             list.push_str(&format!("- {} {} ({}): {}\n", node.key, node.title, node.status, node.description));
-            unmapped.push(format!("task {} is {}: left out of the waves, listed in the Context", node.key, node.status));
+            unmapped
+                .push(format!("task {} is {}: left out of the waves, listed in the Context", node.key, node.status));
         }
         context.push(list);
     }
@@ -294,7 +296,8 @@ fn flatten(file: &str, tasks: Vec<RawTask>, unmapped: &mut Vec<String>) -> Resul
                     hint: "give each subtask of a task its own id".into(),
                 });
             }
-            let mut deps = resolve(&sub_key, Some(&key), sub.dependencies.unwrap_or_default(), &top, &sub_ids, unmapped);
+            let mut deps =
+                resolve(&sub_key, Some(&key), sub.dependencies.unwrap_or_default(), &top, &sub_ids, unmapped);
             for dep in &own_deps {
                 if !deps.contains(dep) {
                     deps.push(dep.clone());
@@ -500,9 +503,42 @@ fn task(node: &Node, k: usize, unmapped: &mut Vec<String>) -> DraftTask {
 /// Programs whose backticked command lines in a testStrategy are run as Verify commands;
 /// any other backticked span (`localStorage`, `UserService`) is a name, kept as quoted text.
 const PROGRAMS: &[&str] = &[
-    "npm", "npx", "pnpm", "yarn", "bun", "bunx", "deno", "node", "jest", "vitest", "playwright", "tsc", "eslint",
-    "cargo", "go", "make", "pytest", "python", "python3", "uv", "ruff", "mypy", "tox", "mvn", "gradle", "./gradlew",
-    "dotnet", "bundle", "rake", "rspec", "php", "composer", "swift", "curl", "bash", "sh",
+    "npm",
+    "npx",
+    "pnpm",
+    "yarn",
+    "bun",
+    "bunx",
+    "deno",
+    "node",
+    "jest",
+    "vitest",
+    "playwright",
+    "tsc",
+    "eslint",
+    "cargo",
+    "go",
+    "make",
+    "pytest",
+    "python",
+    "python3",
+    "uv",
+    "ruff",
+    "mypy",
+    "tox",
+    "mvn",
+    "gradle",
+    "./gradlew",
+    "dotnet",
+    "bundle",
+    "rake",
+    "rspec",
+    "php",
+    "composer",
+    "swift",
+    "curl",
+    "bash",
+    "sh",
 ];
 
 /// The testStrategy with backticked spans that are not commands turned into quoted text, and
@@ -545,9 +581,9 @@ fn verify(strategy: &str) -> (String, Vec<String>) {
 /// File extensions that make a backticked name without `/` a path (`package.json`), where
 /// `user.name` is not one.
 const EXTENSIONS: &[&str] = &[
-    "rs", "ts", "tsx", "js", "jsx", "mjs", "cjs", "json", "md", "py", "go", "java", "kt", "rb", "php", "cs", "c",
-    "h", "cpp", "hpp", "css", "scss", "html", "vue", "svelte", "yml", "yaml", "toml", "sql", "sh", "txt", "lock",
-    "xml", "ini", "env", "proto", "graphql", "swift", "prisma",
+    "rs", "ts", "tsx", "js", "jsx", "mjs", "cjs", "json", "md", "py", "go", "java", "kt", "rb", "php", "cs", "c", "h",
+    "cpp", "hpp", "css", "scss", "html", "vue", "svelte", "yml", "yaml", "toml", "sql", "sh", "txt", "lock", "xml",
+    "ini", "env", "proto", "graphql", "swift", "prisma",
 ];
 
 /// Backticked spans of `text` that look like file paths (`src/app.ts`, `package.json`).
@@ -603,7 +639,8 @@ mod tests {
 
     #[test]
     fn paths_are_backticked_files() {
-        let found = paths_in("Edit `src/app.ts` and `package.json`, not `user.name`, `v1.2` or `npm run x`; `README.md`");
+        let found =
+            paths_in("Edit `src/app.ts` and `package.json`, not `user.name`, `v1.2` or `npm run x`; `README.md`");
         assert_eq!(found, ["src/app.ts", "package.json", "README.md"]);
     }
 }

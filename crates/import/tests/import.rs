@@ -70,10 +70,11 @@ fn task_master_tagged() {
 
 #[test]
 fn task_master_legacy() {
-    let imported = import_one("tasks/tasks.json", &fixture("taskmaster/legacy.tasks.json"), &Options {
-        milestone: Some("wf1".into()),
-        ..Options::default()
-    })
+    let imported = import_one(
+        "tasks/tasks.json",
+        &fixture("taskmaster/legacy.tasks.json"),
+        &Options { milestone: Some("wf1".into()), ..Options::default() },
+    )
     .unwrap();
     let (plan, codes) = parse_clean(&imported.text);
     insta::assert_snapshot!("taskmaster_legacy", imported.text);
@@ -120,7 +121,10 @@ fn a_task_of_the_wrong_shape_names_its_line() {
 #[test]
 fn an_unknown_file_says_what_was_tried() {
     let error = import_one("notes.md", "# Notes\n\nbuy milk\n", &Options::default()).unwrap_err();
-    assert_eq!(error.to_string(), "notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md, spec-kit tasks.md)");
+    assert_eq!(
+        error.to_string(),
+        "notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md, spec-kit tasks.md)"
+    );
 }
 
 /// A task-master file: tasks with random dependencies on earlier tasks (a DAG), some with
@@ -261,7 +265,10 @@ fn gsd_phase_plans_become_one_milestone() {
     assert!(schedule.in_wave_predecessors(id("2.4")).contains(&id("2.3")));
     assert_eq!(plan.task(id("2.1")).unwrap().kind.as_str(), "checkpoint:decision");
     assert_eq!(plan.task(id("2.4")).unwrap().kind.as_str(), "checkpoint:human-verify");
-    assert_eq!(plan.task(id("1.3")).unwrap().verify_commands[0].value, "npx vitest run src/features/product/price.test.ts");
+    assert_eq!(
+        plan.task(id("1.3")).unwrap().verify_commands[0].value,
+        "npx vitest run src/features/product/price.test.ts"
+    );
     assert_eq!(plan.must_haves.artifacts.len(), 3);
     assert_eq!(plan.must_haves.key_links.len(), 2);
 }

@@ -62,12 +62,15 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<ExitCode, CliError> {
     let parsed = plan::parse(&imported.text, &imported.milestone);
     let report = FileReport::new(shown.clone(), imported.text.clone(), parsed.diagnostics, false);
     if report.count(Severity::Error) > 0 {
-        let renderer = if ctx.color { annotate_snippets::Renderer::styled() } else { annotate_snippets::Renderer::plain() };
+        let renderer =
+            if ctx.color { annotate_snippets::Renderer::styled() } else { annotate_snippets::Renderer::plain() };
         for diagnostic in report.diagnostics.iter().filter(|d| d.severity() == Severity::Error) {
             eprintln!("{}\n", render::human(&report, diagnostic, &renderer));
         }
-        return Err(CliError::io("error: the imported plan has errors (a bug of `wavecrew import`): nothing was written")
-            .with_hint("please report it with the file you imported"));
+        return Err(CliError::io(
+            "error: the imported plan has errors (a bug of `wavecrew import`): nothing was written",
+        )
+        .with_hint("please report it with the file you imported"));
     }
 
     match &args.output {
@@ -148,4 +151,3 @@ fn write_atomically(path: &Path, force: bool, text: &str) -> Result<(), CliError
         _ => CliError::io(format!("error: could not write `{shown}`: {}", e.error)),
     })
 }
-

@@ -84,7 +84,9 @@ fn bad_input_is_named_never_a_panic() {
     std::fs::write(dir.path().join("notes.md"), "# Notes\n\nbuy milk\n").unwrap();
     let output = run(dir.path(), &["import", "notes.md"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md, spec-kit tasks.md)"));
+    assert!(stderr(&output).contains(
+        "notes.md: not a plan `wavecrew import` knows (tried: task-master tasks.json, GSD *-PLAN.md, spec-kit tasks.md)"
+    ));
 
     std::fs::write(dir.path().join("blob.json"), [0xff, 0xfe, 0, 1, 2]).unwrap();
     let output = run(dir.path(), &["import", "blob.json"]);
@@ -121,7 +123,11 @@ fn a_spec_kit_tasks_md_becomes_a_plan() {
     let tasks = fixture("speckit/specs/002-photo-albums/tasks.md");
     let output = run(dir.path(), &["import", &tasks, "-o", "albums.plan.md", "--milestone", "M7"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stderr(&output).contains("(spec-kit tasks.md): 16 task(s) in 11 wave(s), milestone M7"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("(spec-kit tasks.md): 16 task(s) in 11 wave(s), milestone M7"),
+        "{}",
+        stderr(&output)
+    );
     let check = run(dir.path(), &["check", "albums.plan.md"]);
     assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
 }
