@@ -117,7 +117,7 @@ pub(crate) fn import(sources: &[Source<'_>], options: &Options) -> Result<Import
     for wave in &mut waves {
         wave.depends_on.sort_unstable();
     }
-    draft.waves = waves.into_iter().filter(|w| !w.tasks.is_empty()).collect();
+    draft.waves = drop_empty(waves);
     if draft.waves.is_empty() {
         return Err(ImportError::Invalid {
             file: plans[0].file.clone(),
@@ -125,12 +125,32 @@ pub(crate) fn import(sources: &[Source<'_>], options: &Options) -> Result<Import
             hint: "import GSD `*-PLAN.md` files with a <tasks> section".into(),
         });
     }
-    // Waves left empty were dropped: renumber what depends on them.
     let first = &plans[0];
     let milestone = options.milestone.clone().unwrap_or_else(|| first.phase.clone());
     draft.milestone = crate::check_milestone(&first.file, milestone)?;
     draft.title = format!("Phase {}", phases.join(", "));
     Ok(Imported { format: Format::Gsd, milestone: draft.milestone.clone(), text: draft.render(), unmapped })
+}
+
+/// The waves that have tasks, renumbered; a wave that waited for an empty one waits for what
+/// that one waited for.
+fn drop_empty(waves: Vec<DraftWave>) -> Vec<DraftWave> {
+    // For each old wave: its new number, or (when empty) the new numbers it stood for.
+    let mut stands_for: Vec<Vec<u32>> = Vec::with_capacity(waves.len());
+    let mut kept = Vec::new();
+    for mut wave in waves {
+        let mut deps: Vec<u32> = wave.depends_on.iter().flat_map(|&old| stands_for[old as usize - 1].clone()).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        if wave.tasks.is_empty() {
+            stands_for.push(deps);
+        } else {
+            wave.depends_on = deps;
+            kept.push(wave);
+            stands_for.push(vec![kept.len() as u32]);
+        }
+    }
+    kept
 }
 
 fn read(source: &Source<'_>) -> Result<GsdPlan, ImportError> {
@@ -339,17 +359,15 @@ fn task(plan: &GsdPlan, k: usize, attributes: &str, inner: &str, unmapped: &mut 
             }
         }
     }
-    if task.kind.is_empty() {
-        task.kind = match kind.as_str() {
-            "auto" | "checkpoint:human-verify" | "checkpoint:decision" | "checkpoint:human-action" => kind.clone(),
-            "tdd" => "auto".into(),
-            other => {
-                unmapped.push(format!("{label} has type `{other}`: imported as `auto`"));
-                notes.push(format!("GSD type: {other}"));
-                "auto".into()
-            }
-        };
-    }
+    task.kind = match kind.as_str() {
+        "auto" | "checkpoint:human-verify" | "checkpoint:decision" | "checkpoint:human-action" => kind.clone(),
+        "tdd" => "auto".into(),
+        other => {
+            unmapped.push(format!("{label} has type `{other}`: imported as `auto`"));
+            notes.push(format!("GSD type: {other}"));
+            "auto".into()
+        }
+    };
     if let Some(files) = field("files") {
         task.files = files
             .split([',', '\n'])
@@ -497,6 +515,18 @@ mod tests {
         assert_eq!(parse_attributes(&tasks[1].0)["gate"], "blocking");
         assert_eq!(parse_attributes(&tasks[1].0)["type"], "checkpoint:decision");
         assert_eq!(children(tasks[0].1), [("name".to_owned(), "A")]);
+    }
+
+    #[test]
+    fn an_empty_wave_passes_its_dependencies_on() {
+        let wave = |deps: Vec<u32>, tasks: usize| DraftWave {
+            depends_on: deps,
+            tasks: (0..tasks).map(|_| DraftTask::default()).collect(),
+            ..DraftWave::default()
+        };
+        let kept = drop_empty(vec![wave(vec![], 1), wave(vec![1], 0), wave(vec![2], 1), wave(vec![1, 3], 1)]);
+        let deps: Vec<Vec<u32>> = kept.iter().map(|w| w.depends_on.clone()).collect();
+        assert_eq!(deps, [vec![], vec![1], vec![1, 2]]);
     }
 
     #[test]
