@@ -539,6 +539,13 @@ const PROGRAMS: &[&str] = &[
     "curl",
     "bash",
     "sh",
+    "test",
+    "grep",
+    "git",
+    "diff",
+    "jq",
+    "cat",
+    "ls",
 ];
 
 /// The testStrategy with backticked spans that are not commands turned into quoted text, and

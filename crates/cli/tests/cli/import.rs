@@ -3,6 +3,7 @@
 //! binary) gets a clear error and writes nothing.
 
 use crate::common::*;
+use serde_json::json;
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -130,4 +131,40 @@ fn a_spec_kit_tasks_md_becomes_a_plan() {
     );
     let check = run(dir.path(), &["check", "albums.plan.md"]);
     assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+}
+
+/// As a user would: import a task-master file, then run the plan (the scripted agent, a test
+/// double, writes the files); every task lands in dependency order.
+#[test]
+fn an_imported_plan_runs() {
+    let tasks = json!({"master": {"tasks": [
+        {"id": 1, "title": "A", "description": "Write a", "details": "Create `a.txt`.", "testStrategy": "`test -f a.txt`",
+         "priority": "high", "status": "pending", "dependencies": []},
+        {"id": 2, "title": "B", "description": "Write b", "details": "Create `b.txt`.", "testStrategy": "`grep -q b b.txt`",
+         "priority": "medium", "status": "pending", "dependencies": []},
+        {"id": 3, "title": "C", "description": "Write c and d", "details": "", "testStrategy": "`cat a.txt b.txt c.txt d.txt`",
+         "priority": "medium", "status": "pending", "dependencies": [1, 2],
+         "subtasks": [{"id": 1, "title": "C1", "description": "Write c", "details": "Create `c.txt`.",
+                       "testStrategy": "`cat a.txt b.txt c.txt`", "status": "pending", "dependencies": []}]}
+    ]}});
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tasks.json"), tasks.to_string()).unwrap();
+    let output = run(dir.path(), &["import", "tasks.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan = String::from_utf8(output.stdout).unwrap();
+
+    // 1 → 1.1, 2 → 1.2, 3.1 → 2.1, the closing task 3 → 3.1.
+    let script = json!({"tasks": {
+        "1.1": [[write("a.txt", "a\n")]],
+        "1.2": [[write("b.txt", "b\n")]],
+        "2.1": [[write("c.txt", "c\n")]],
+        "3.1": [[write("d.txt", "d\n")]],
+    }});
+    let repo = scripted_repo(&plan, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let commits: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(task, _)| task).collect();
+    assert_eq!(commits.len(), 4, "{commits:?}");
+    let at = |task: &str| commits.iter().position(|t| t == task).unwrap();
+    assert!(at("2.1") > at("1.1") && at("2.1") > at("1.2") && at("3.1") > at("2.1"), "{commits:?}");
 }
