@@ -160,7 +160,13 @@ pub(crate) fn import(source: &Source<'_>, options: &Options) -> Result<Imported,
     }
 
     let nodes = flatten(file, data.tasks, &mut unmapped)?;
-    let mut kept: Vec<&Node> = nodes.iter().filter(|n| !n.left_out()).collect();
+    let all: std::collections::HashSet<&str> = nodes.iter().map(|n| n.key.as_str()).collect();
+    for node in &nodes {
+        for dep in node.deps.iter().filter(|d| !all.contains(d.as_str())) {
+            unmapped.push(format!("task {} depends on {dep}, which the file does not have: dropped", node.key));
+        }
+    }
+    let kept: Vec<&Node> = nodes.iter().filter(|n| !n.left_out()).collect();
     let index: HashMap<&str, usize> = kept.iter().enumerate().map(|(i, n)| (n.key.as_str(), i)).collect();
     let deps: Vec<Vec<usize>> =
         kept.iter().map(|n| n.deps.iter().filter_map(|d| index.get(d.as_str()).copied()).collect()).collect();
@@ -218,7 +224,6 @@ pub(crate) fn import(source: &Source<'_>, options: &Options) -> Result<Imported,
     if !kept_fields.is_empty() {
         context.push(kept_fields);
     }
-    kept.clear();
     let left: Vec<&Node> = nodes.iter().filter(|n| n.left_out()).collect();
     if !left.is_empty() {
         let mut list =

@@ -88,6 +88,18 @@ fn task_master_legacy() {
 }
 
 #[test]
+fn a_dependency_on_a_missing_subtask_is_reported() {
+    let text = r#"{"tasks": [
+      {"id": 1, "title": "A", "description": "a", "dependencies": ["7.2"]},
+      {"id": 2, "title": "B", "description": "b", "dependencies": [1]}
+    ]}"#;
+    let imported = import_one("tasks.json", text, &Options::default()).unwrap();
+    assert!(imported.unmapped.iter().any(|u| u == "task 1 depends on 7.2, which the file does not have: dropped"));
+    let (plan, _) = parse_clean(&imported.text);
+    assert_eq!(plan.waves.len(), 2);
+}
+
+#[test]
 fn task_master_tag_is_chosen() {
     let options = Options { tag: Some("feature-sync".into()), ..Options::default() };
     let imported = import_one("tasks.json", &fixture("taskmaster/tagged.tasks.json"), &options).unwrap();
