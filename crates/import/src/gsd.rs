@@ -72,7 +72,7 @@ pub(crate) fn import(sources: &[Source<'_>], options: &Options) -> Result<Import
             wave.depends_on.push(number - 1);
         }
         for dep in &plan.depends_on {
-            let target = plans.iter().find(|p| &p.id == dep || p.id.rsplit('-').next() == Some(dep.as_str()));
+            let target = plans.iter().find(|p| same_plan(&p.id, dep));
             match target {
                 Some(target) if wave_of(target) < number => {
                     let w = wave_of(target);
@@ -130,6 +130,17 @@ pub(crate) fn import(sources: &[Source<'_>], options: &Options) -> Result<Import
     draft.milestone = crate::check_milestone(&first.file, milestone)?;
     draft.title = format!("Phase {}", phases.join(", "));
     Ok(Imported { format: Format::Gsd, milestone: draft.milestone.clone(), text: draft.render(), unmapped })
+}
+
+/// Whether the `depends_on` entry `dep` (`"03-01"`, `"01"`, `1`) names the plan `id` (`03-01`):
+/// numbers compare as numbers, a missing phase matches any.
+fn same_plan(id: &str, dep: &str) -> bool {
+    let number = |s: &str| s.trim().trim_start_matches('0').to_owned();
+    let (id_phase, id_plan) = id.rsplit_once('-').unwrap_or(("", id));
+    match dep.rsplit_once('-') {
+        Some((phase, plan)) => number(plan) == number(id_plan) && number(phase) == number(id_phase),
+        None => number(dep) == number(id_plan),
+    }
 }
 
 /// The waves that have tasks, renumbered; a wave that waited for an empty one waits for what
@@ -199,6 +210,8 @@ fn read(source: &Source<'_>) -> Result<GsdPlan, ImportError> {
     let plan = get("plan")
         .unwrap_or_else(|| source.name.rsplit('/').next().unwrap_or_default().trim_end_matches("-PLAN.md").to_owned());
     let phase_number = phase.split('-').next().unwrap_or_default();
+    // `plan: 01` may come as the number 1: ids are written with two digits, as GSD names files.
+    let plan = if plan.chars().all(|c| c.is_ascii_digit()) && plan.len() < 2 { format!("0{plan}") } else { plan };
     let id = if plan.contains('-') { plan } else { format!("{phase_number}-{plan}") };
     let wave = match front.get("wave") {
         None => 1,
@@ -527,6 +540,12 @@ mod tests {
         let kept = drop_empty(vec![wave(vec![], 1), wave(vec![1], 0), wave(vec![2], 1), wave(vec![1, 3], 1)]);
         let deps: Vec<Vec<u32>> = kept.iter().map(|w| w.depends_on.clone()).collect();
         assert_eq!(deps, [vec![], vec![1], vec![1, 2]]);
+    }
+
+    #[test]
+    fn depends_on_names_plans_as_gsd_writes_them() {
+        assert!(same_plan("03-01", "03-01") && same_plan("03-01", "01") && same_plan("03-01", "1"));
+        assert!(!same_plan("03-01", "03-02") && !same_plan("03-01", "04-01") && !same_plan("03-10", "1"));
     }
 
     #[test]
