@@ -121,6 +121,13 @@ pub(crate) fn import(source: &Source<'_>, options: &Options) -> Result<Imported,
     let mut unmapped = Vec::new();
     let mut context = Vec::new();
     let (tag, data) = if top.get("tasks").is_some_and(Value::is_array) {
+        if let Some(tag) = &options.tag {
+            return Err(ImportError::Invalid {
+                file: file.to_owned(),
+                message: format!("the file is in the legacy format, without tags: it has no tag `{tag}`"),
+                hint: "leave --tag out (or run `task-master migrate` to move to tags)".into(),
+            });
+        }
         let legacy: Legacy = serde_json::from_str(text).map_err(malformed)?;
         let data = TagData { tasks: legacy.tasks, metadata: legacy.meta, extra: legacy.extra };
         (None, data)
