@@ -144,20 +144,20 @@ impl ImportError {
     }
 
     /// What to do about it.
-    pub fn hint(&self) -> Option<String> {
+    pub fn hint(&self) -> String {
         match self {
-            ImportError::Unrecognized { .. } => Some(
-                "pass task-master's `.taskmaster/tasks/tasks.json`, GSD's `.planning/phases/*/*-PLAN.md` or spec-kit's \
-                 `specs/*/tasks.md`"
-                    .to_owned(),
-            ),
-            ImportError::Malformed { .. } => Some("fix the file at that place, then import it again".to_owned()),
-            ImportError::Cycle { ids, .. } => Some(format!(
-                "remove one of these dependencies (e.g. `task-master remove-dependency --id={} --depends-on={}`)",
-                ids[0],
-                ids[1]
-            )),
-            ImportError::Invalid { hint, .. } => Some(hint.clone()),
+            ImportError::Unrecognized { .. } => "pass task-master's `.taskmaster/tasks/tasks.json`, GSD's \
+                                                 `.planning/phases/*/*-PLAN.md` or spec-kit's `specs/*/tasks.md`"
+                .to_owned(),
+            ImportError::Malformed { .. } => "fix the file at that place, then import it again".to_owned(),
+            ImportError::Cycle { ids, .. } => match ids.as_slice() {
+                [task, dependency, ..] => format!(
+                    "remove one of these dependencies (e.g. `task-master remove-dependency --id={task} \
+                     --depends-on={dependency}`)"
+                ),
+                _ => "remove one of these dependencies".to_owned(),
+            },
+            ImportError::Invalid { hint, .. } => hint.clone(),
         }
     }
 }

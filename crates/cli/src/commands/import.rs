@@ -110,10 +110,7 @@ fn import_error(error: ImportError) -> CliError {
         ImportError::Cycle { .. } => CliError::findings(message),
         _ => CliError::io(message),
     };
-    match hint {
-        Some(hint) => cli.with_hint(hint),
-        None => cli,
-    }
+    cli.with_hint(hint)
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it into place: a reader
