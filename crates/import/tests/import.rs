@@ -364,3 +364,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn crlf_files_import_as_their_lf_twins() {
+    for (name, path) in [
+        ("03-03-PLAN.md", "gsd/03-features/03-03-PLAN.md"),
+        ("specs/002-photo-albums/tasks.md", "speckit/specs/002-photo-albums/tasks.md"),
+        ("tasks.json", "taskmaster/tagged.tasks.json"),
+    ] {
+        let lf = fixture(path);
+        let crlf = lf.replace('\n', "\r\n");
+        let a = import_one(name, &lf, &Options::default()).unwrap();
+        let b = import_one(name, &crlf, &Options::default()).unwrap();
+        assert_eq!(a.text, b.text, "{path}");
+    }
+}
