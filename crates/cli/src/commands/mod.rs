@@ -10,6 +10,7 @@ pub mod gaps;
 pub mod graph;
 pub mod man;
 pub mod new;
+mod repo_facts;
 pub mod run;
 pub mod runs;
 pub mod schema;
