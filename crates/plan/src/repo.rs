@@ -108,6 +108,9 @@ struct Step {
 /// at control flow, at a `cd` it cannot follow, and at `sudo`.
 fn steps(command: &str) -> Vec<Step> {
     let mut out = Vec::new();
+    if has_subshell(command) {
+        return out;
+    }
     let mut cwd = String::new();
     for part in parts(command) {
         let mut words: &[String] = &part.words;
@@ -148,6 +151,24 @@ fn steps(command: &str) -> Vec<Step> {
         out.push(Step { cwd: cwd.clone(), words: words.to_vec(), look_up });
     }
     out
+}
+
+/// Whether `command` runs something in a subshell or a substitution (`(cd web && …)`,
+/// `$(…)`, backticks): where it runs, and whether its failure matters, is beyond a word list.
+fn has_subshell(command: &str) -> bool {
+    if command.contains("$(") || command.contains('`') {
+        return true;
+    }
+    let mut quote = None;
+    for c in command.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '(' | ')') => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// `npx vitest run` → (`vitest run`, not looked up); runners fetch or provide the program.
@@ -667,4 +688,204 @@ pub fn make_targets(text: &str) -> Option<BTreeSet<String>> {
         }
     }
     Some(targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A SvelteKit app in `web/` with a Python API at the top, and the programs of a machine
+    /// that has node, Python and make.
+    fn facts() -> RepoFacts {
+        let files = [
+            "Makefile",
+            "pyproject.toml",
+            "api/__init__.py",
+            "tests/test_api.py",
+            "tests/unit/test_models.py",
+            "web/package.json",
+            "web/src/routes/+page.svelte",
+            "web/src/lib/store.ts",
+            "crates/core/Cargo.toml",
+            "scripts/seed.sh",
+        ];
+        let mut facts = RepoFacts::new(files.map(str::to_owned));
+        let set = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<BTreeSet<_>>();
+        facts.package_scripts.insert("web".into(), Some(set(&["dev", "build", "check", "test:unit", "lint"])));
+        facts.make_targets.insert(String::new(), Some(set(&["test", "lint", "all"])));
+        facts.crates = set(&["core"]);
+        facts.programs =
+            ["npm", "pnpm", "npx", "node", "python3", "python", "pytest", "make", "cargo", "git", "grep", "curl", "uv", "vitest", "sh", "tail", "bash"]
+                .map(str::to_owned)
+                .into();
+        facts
+    }
+
+    fn plan_with(commands: &[&str], files: &str) -> Plan {
+        let automated: String = commands.iter().map(|c| format!("{c}\n")).collect();
+        let text = format!(
+            "# M1 Implementation Plan: x\n\n## Waves\n\n### Wave 1\n> No dependencies.\n\n**Task 1.1** (type: auto)\n\
+             - **Files**: {files}\n- **Action**: Write a\n- **Verify**: `true`\n- **Done**: ok\n\n\
+             ## Verification\n\n### Automated\n```bash\n{automated}```\n"
+        );
+        crate::parse(&text, "x").plan
+    }
+
+    fn findings(command: &str, files: &str) -> Vec<String> {
+        let plan = plan_with(&[command], files);
+        repo_checks(&plan, &facts()).into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn valid_commands_are_never_reported() {
+        for command in [
+            "cd web && npm run build",
+            "cd web && npm run test:unit -- --run",
+            "cd web && pnpm check",
+            "cd web && pnpm run lint",
+            "cd web && npm run lint -- --fix",
+            "cd web && pnpm vitest run",
+            "cd web && npx svelte-kit sync && npm run check",
+            "npm --prefix web run build",
+            "npm run build --workspace=web",
+            "pnpm --filter web build",
+            "npm start",
+            "make",
+            "make test",
+            "make -C docs html",
+            "make lint -j4",
+            "cargo test -p core",
+            "cargo test --package=core@0.1.0",
+            "cargo test --workspace",
+            "cargo run -p core -- --help",
+            "pytest",
+            "pytest tests/test_api.py::test_get -q",
+            "pytest -k 'slow and not db' tests/unit",
+            "python -m pytest tests/",
+            "uv run pytest tests/unit/test_models.py",
+            "FOO=1 BAR=2 pytest -x tests",
+            "env CI=1 npm --version",
+            "timeout 60 make test",
+            "time cargo build",
+            "sh -c 'npm run nothing-here'",
+            "bash scripts/seed.sh",
+            "./scripts/seed.sh",
+            "cargo test 2>&1 | tail -5",
+            "test -f web/package.json && echo ok",
+            "[ -d web ] || exit 1",
+            "curl -fsS localhost:8000/health > /dev/null",
+            "grep -q store web/src/lib/store.ts",
+            "if [ -f x ]; then nothing-here; fi",
+            "for f in tests/*.py; do python3 $f; done",
+            "npx some-tool --check",
+            "uvx ruff check .",
+            "pnpm dlx create-thing",
+            "python3 -m wordfreq README.md",
+            "sudo nothing-here",
+            "cd \"$HOME\" && nothing-here",
+            "git diff --exit-code",
+            "echo $(nothing-here)",
+            "exit 0",
+        ] {
+            assert_eq!(findings(command, "`api/app.py`"), Vec::<String>::new(), "{command}");
+        }
+    }
+
+    #[test]
+    fn commands_that_cannot_run_are_reported() {
+        for (command, finding) in [
+            ("cd web && npm run test:e2e", "`web/package.json` has no script `test:e2e`"),
+            ("cd web && pnpm run e2e", "`web/package.json` has no script `e2e`"),
+            ("cd web && yarn e2e", "`web/package.json` has no script `e2e`"),
+            ("npm run build", "there is no `package.json` in the top of the repository or above"),
+            ("cd web/src && npm run deploy", "`web/package.json` has no script `deploy`"),
+            ("make deploy", "the Makefile has no target `deploy`"),
+            ("cd web && make", "there is no Makefile in `web`"),
+            ("cargo test -p payments", "no Cargo package is named `payments`"),
+            ("cargo run --package payments", "no Cargo package is named `payments`"),
+            ("pytest tests/test_missing.py", "`tests/test_missing.py` does not exist"),
+            ("python3 -m pytest -q tests/e2e/", "`tests/e2e/` does not exist"),
+            ("uv run pytest tests/test_api.py::x tests/nope.py", "`tests/nope.py` does not exist"),
+            ("ruff check .", "`ruff` is not installed"),
+            ("CI=1 playwright test", "`playwright` is not installed"),
+            ("make test && jest", "`jest` is not installed"),
+        ] {
+            let found = findings(command, "`api/app.py`");
+            assert_eq!(found.len(), 1, "{command}: {found:?}");
+            assert!(found[0].ends_with(finding), "{command}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn what_the_plan_itself_adds_is_not_reported() {
+        // The plan writes the manifest, the test or the crate the command needs.
+        for (command, files) in [
+            ("cd web && npm run e2e", "`web/package.json`"),
+            ("npm run build", "`package.json`"),
+            ("make deploy", "`Makefile`"),
+            ("pytest tests/test_new.py", "`tests/test_new.py`"),
+            ("pytest tests/new/", "`tests/new/test_a.py`"),
+            ("cargo test -p api", "`crates/api/Cargo.toml`, `crates/api/src/lib.rs`"),
+            ("ruff check .", "`pyproject.toml`"),
+        ] {
+            assert_eq!(findings(command, files), Vec::<String>::new(), "{command} with {files}");
+        }
+    }
+
+    #[test]
+    fn key_links_name_files_that_exist_or_are_made() {
+        let text = "# M1 Implementation Plan: x\n\n## must_haves\n\n### artifacts\n- `api/app.py`\n\n\
+                    ### key_links\n- `web/src/lib/store.ts` feeds `api/app.py` via `fetch()`; `store.ts` too\n\
+                    - `web/src/lib/gone.ts` feeds `Cart.total`\n\n## Waves\n\n### Wave 1\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n- **Files**: `api/app.py`\n- **Action**: Write a\n\
+                    - **Verify**: `true`\n- **Done**: ok\n";
+        let plan = crate::parse(text, "x").plan;
+        let found = repo_checks(&plan, &facts());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code, Code::DanglingKeyLink);
+        assert_eq!(&text[found[0].span.range()], "`web/src/lib/gone.ts`");
+    }
+
+    #[test]
+    fn create_and_edit_are_read_from_the_files_note_or_the_action() {
+        let text = "# M1 Implementation Plan: x\n\n## Waves\n\n### Wave 1\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n- **Files**: `api/__init__.py` (new), `api/app.py` (new)\n\
+                    - **Action**: Write a\n- **Verify**: `true`\n- **Done**: ok\n\n\
+                    **Task 1.2** (type: auto)\n- **Files**: `web/src/lib/cart.ts`, `web/src/lib/store.ts`\n\
+                    - **Action**: Create `web/src/lib/cart.ts`. Update `web/src/lib/store.ts` to use it.\n\
+                    - **Verify**: `true`\n- **Done**: ok\n\n\
+                    **Task 1.3** (type: auto)\n- **Files**: `web/src/lib/api.ts`\n\
+                    - **Action**: Modify `web/src/lib/api.ts` to retry\n- **Verify**: `true`\n- **Done**: ok\n";
+        let plan = crate::parse(text, "x").plan;
+        let found: Vec<String> = repo_checks(&plan, &facts()).into_iter().map(|d| d.message).collect();
+        assert_eq!(
+            found,
+            [
+                "task 1.1 says to create `api/__init__.py`, which already exists",
+                "task 1.3 says to edit `web/src/lib/api.ts`, which does not exist",
+            ]
+        );
+    }
+
+    #[test]
+    fn make_targets_are_read_carefully() {
+        let makefile = "CC := gcc\nURL = http://x:80\n.PHONY: all lint\n\nall: build test\n\tbuild: not a target\n\
+                        build test:: deps ## comment\n\techo $(CC)\n%.o: %.c\n\t$(CC) -c $<\n\
+                        define RECIPE\nfake: target\nendef\nlong: a \\\n  b: c\n";
+        let targets = make_targets(makefile).unwrap();
+        assert_eq!(targets.into_iter().collect::<Vec<_>>(), ["all", "build", "lint", "long", "test"]);
+        assert_eq!(make_targets("include common.mk\nall:\n"), None);
+        assert_eq!(make_targets("$(BIN): main.o\n"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn any_command_and_makefile_are_judged_without_panicking(command in "\\PC{0,80}", makefile in "\\PC{0,200}") {
+            let _ = make_targets(&makefile);
+            let plan = plan_with(&[&command.replace('\n', " ")], "`a.rs`");
+            let _ = programs_needed(&plan);
+            let _ = repo_checks(&plan, &facts());
+        }
+    }
 }
