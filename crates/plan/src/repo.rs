@@ -69,25 +69,109 @@ const BUILTINS: &[&str] = &[
 ];
 
 /// Words that open shell control flow: a command holding one is not read further.
-const KEYWORDS: &[&str] =
-    &["if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "function", "select", "{", "}", "!", "]]"];
+const KEYWORDS: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "function", "select",
+    "{", "}", "!", "]]",
+];
 
 /// Options of npm, pnpm, yarn and bun that run a script elsewhere than the nearest
 /// `package.json` (workspaces, another folder) or tolerate a missing one.
 const ELSEWHERE: &[&str] = &[
-    "-w", "--workspace", "-ws", "--workspaces", "--prefix", "-C", "--dir", "--cwd", "--filter", "-F", "-r",
-    "--recursive", "--if-present", "-g", "--global", "--include-workspace-root",
+    "-w",
+    "--workspace",
+    "-ws",
+    "--workspaces",
+    "--prefix",
+    "-C",
+    "--dir",
+    "--cwd",
+    "--filter",
+    "-F",
+    "-r",
+    "--recursive",
+    "--if-present",
+    "-g",
+    "--global",
+    "--include-workspace-root",
 ];
 
 /// pnpm and yarn commands that are not scripts.
 const PM_COMMANDS: &[&str] = &[
-    "add", "audit", "autoclean", "bin", "cache", "cat-file", "cat-index", "check", "ci", "config", "c", "constraints",
-    "create", "dedupe", "deploy", "dlx", "doctor", "env", "exec", "explain", "fetch", "generate-lock-entry", "global",
-    "help", "i", "import", "info", "init", "install", "install-test", "it", "licenses", "link", "list", "ln", "login",
-    "logout", "ls", "node", "npm", "outdated", "owner", "pack", "patch", "patch-commit", "plugin", "policies", "prune",
-    "publish", "rb", "rebuild", "recursive", "remove", "rm", "root", "server", "set", "setup", "stage", "store", "tag",
-    "team", "un", "uninstall", "unlink", "unplug", "up", "update", "upgrade", "upgrade-interactive", "version",
-    "versions", "why", "workspace", "workspaces",
+    "add",
+    "audit",
+    "autoclean",
+    "bin",
+    "cache",
+    "cat-file",
+    "cat-index",
+    "check",
+    "ci",
+    "config",
+    "c",
+    "constraints",
+    "create",
+    "dedupe",
+    "deploy",
+    "dlx",
+    "doctor",
+    "env",
+    "exec",
+    "explain",
+    "fetch",
+    "generate-lock-entry",
+    "global",
+    "help",
+    "i",
+    "import",
+    "info",
+    "init",
+    "install",
+    "install-test",
+    "it",
+    "licenses",
+    "link",
+    "list",
+    "ln",
+    "login",
+    "logout",
+    "ls",
+    "node",
+    "npm",
+    "outdated",
+    "owner",
+    "pack",
+    "patch",
+    "patch-commit",
+    "plugin",
+    "policies",
+    "prune",
+    "publish",
+    "rb",
+    "rebuild",
+    "recursive",
+    "remove",
+    "rm",
+    "root",
+    "server",
+    "set",
+    "setup",
+    "stage",
+    "store",
+    "tag",
+    "team",
+    "un",
+    "uninstall",
+    "unlink",
+    "unplug",
+    "up",
+    "update",
+    "upgrade",
+    "upgrade-interactive",
+    "version",
+    "versions",
+    "why",
+    "workspace",
+    "workspaces",
 ];
 
 /// Manifests through which a plan may install programs: when a task edits one, a program
@@ -249,7 +333,9 @@ pub fn programs_needed(plan: &Plan) -> BTreeSet<String> {
 /// Every command wavecrew runs, with its span and whose it is.
 fn commands(plan: &Plan) -> impl Iterator<Item = (&str, Span, String)> {
     let verify = plan.tasks.iter().flat_map(|task| {
-        task.verify_commands.iter().map(move |c| (c.value.as_str(), c.span, format!("task {}'s Verify command", task.id)))
+        task.verify_commands
+            .iter()
+            .map(move |c| (c.value.as_str(), c.span, format!("task {}'s Verify command", task.id)))
     });
     let automated =
         plan.verification.automated.iter().map(|c| (c.command.as_str(), c.span, "the Automated check".to_owned()));
@@ -264,9 +350,13 @@ pub fn repo_checks(plan: &Plan, facts: &RepoFacts) -> Vec<Diagnostic> {
     for (command, span, whose) in commands(plan) {
         for problem in steps(command).iter().filter_map(|step| judge.step(step)) {
             out.push(
-                Diagnostic::new(Code::UnrunnableCommand, span, format!("{whose} `{command}` cannot run here: {}", problem.0))
-                    .with_label(problem.1)
-                    .with_help(problem.2),
+                Diagnostic::new(
+                    Code::UnrunnableCommand,
+                    span,
+                    format!("{whose} `{command}` cannot run here: {}", problem.0),
+                )
+                .with_label(problem.1)
+                .with_help(problem.2),
             );
         }
     }
@@ -394,7 +484,8 @@ impl Judge<'_> {
                 ),
             ));
         }
-        let folder = if step.cwd.is_empty() { "the top of the repository".to_owned() } else { format!("`{}`", step.cwd) };
+        let folder =
+            if step.cwd.is_empty() { "the top of the repository".to_owned() } else { format!("`{}`", step.cwd) };
         Some((
             format!("there is no `package.json` in {folder} or above"),
             "no package.json".to_owned(),
@@ -406,7 +497,9 @@ impl Judge<'_> {
 
     fn make(&self, step: &Step, args: &[&str]) -> Option<Problem> {
         // Options may pick another Makefile or folder; only flags that do not are followed.
-        if args.iter().any(|a| a.starts_with('-') && !matches!(*a, "-s" | "-k" | "-B" | "-n" | "--silent") && !a.starts_with("-j")) {
+        if args.iter().any(|a| {
+            a.starts_with('-') && !matches!(*a, "-s" | "-k" | "-B" | "-n" | "--silent") && !a.starts_with("-j")
+        }) {
             return None;
         }
         let targets: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-') && !a.contains('=')).collect();
@@ -415,7 +508,8 @@ impl Judge<'_> {
             return None;
         }
         let Some(known) = self.facts.make_targets.get(&step.cwd) else {
-            let folder = if step.cwd.is_empty() { "the top of the repository".to_owned() } else { format!("`{}`", step.cwd) };
+            let folder =
+                if step.cwd.is_empty() { "the top of the repository".to_owned() } else { format!("`{}`", step.cwd) };
             return Some((
                 format!("there is no Makefile in {folder}"),
                 "no Makefile".to_owned(),
@@ -466,7 +560,8 @@ impl Judge<'_> {
             return None;
         }
         let help = if self.facts.crates.is_empty() {
-            "the repository has no Cargo package: list the `Cargo.toml` that the plan adds in its task's Files".to_owned()
+            "the repository has no Cargo package: list the `Cargo.toml` that the plan adds in its task's Files"
+                .to_owned()
         } else {
             format!("the packages are {}: use one of them", list(&self.facts.crates))
         };
@@ -476,10 +571,31 @@ impl Judge<'_> {
     fn pytest(&self, step: &Step, args: &[&str]) -> Option<Problem> {
         // Options of pytest that take no value; after any other option, the next word may be
         // its value rather than a path.
-        const BOOLEAN: &[&str] = &["-q", "-v", "-vv", "-vvv", "-x", "-s", "-l", "-qq", "--quiet", "--verbose", "--exitfirst", "--lf", "--ff", "--nf", "--sw", "--no-header", "--strict-markers", "--collect-only", "--co"];
+        const BOOLEAN: &[&str] = &[
+            "-q",
+            "-v",
+            "-vv",
+            "-vvv",
+            "-x",
+            "-s",
+            "-l",
+            "-qq",
+            "--quiet",
+            "--verbose",
+            "--exitfirst",
+            "--lf",
+            "--ff",
+            "--nf",
+            "--sw",
+            "--no-header",
+            "--strict-markers",
+            "--collect-only",
+            "--co",
+        ];
         let mut previous: Option<&str> = None;
         for &arg in args {
-            let after_option = previous.is_some_and(|p| p.starts_with('-') && !p.contains('=') && !BOOLEAN.contains(&p));
+            let after_option =
+                previous.is_some_and(|p| p.starts_with('-') && !p.contains('=') && !BOOLEAN.contains(&p));
             previous = Some(arg);
             if arg.starts_with('-') || after_option || arg.contains(['*', '?', '$', '[', '{']) {
                 continue;
@@ -493,9 +609,7 @@ impl Judge<'_> {
                 return Some((
                     format!("`{path}` does not exist"),
                     "no such test path".to_owned(),
-                    format!(
-                        "correct the path, or list `{repo_path}` in the Files of the task that writes it"
-                    ),
+                    format!("correct the path, or list `{repo_path}` in the Files of the task that writes it"),
                 ));
             }
         }
@@ -589,7 +703,9 @@ fn intent_of(sentence: &str) -> Option<Intent> {
     let verb = sentence.split_whitespace().next()?.trim_matches(|c: char| !c.is_alphabetic()).to_ascii_lowercase();
     match verb.as_str() {
         "create" | "scaffold" => Some(Intent::Create),
-        "edit" | "modify" | "update" | "change" | "extend" | "refactor" | "patch" | "fix" | "amend" => Some(Intent::Edit),
+        "edit" | "modify" | "update" | "change" | "extend" | "refactor" | "patch" | "fix" | "amend" => {
+            Some(Intent::Edit)
+        }
         _ => None,
     }
 }
@@ -630,7 +746,9 @@ fn file_states(task: &Task, facts: &RepoFacts, out: &mut Vec<Diagnostic>) {
             _ => continue,
         };
         let help = match intent {
-            Intent::Create => "say what to change in the existing file, or name a new path, so the agent does not overwrite it",
+            Intent::Create => {
+                "say what to change in the existing file, or name a new path, so the agent does not overwrite it"
+            }
             Intent::Edit => "say to create it, or correct the path (is it a typo, or made by another task?)",
         };
         out.push(Diagnostic::new(Code::FileStateMismatch, file.span, message).with_help(help));
@@ -715,10 +833,12 @@ mod tests {
         facts.package_scripts.insert("web".into(), Some(set(&["dev", "build", "check", "test:unit", "lint"])));
         facts.make_targets.insert(String::new(), Some(set(&["test", "lint", "all"])));
         facts.crates = set(&["core"]);
-        facts.programs =
-            ["npm", "pnpm", "npx", "node", "python3", "python", "pytest", "make", "cargo", "git", "grep", "curl", "uv", "vitest", "sh", "tail", "bash"]
-                .map(str::to_owned)
-                .into();
+        facts.programs = [
+            "npm", "pnpm", "npx", "node", "python3", "python", "pytest", "make", "cargo", "git", "grep", "curl", "uv",
+            "vitest", "sh", "tail", "bash",
+        ]
+        .map(str::to_owned)
+        .into();
         facts
     }
 

@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 const MAKEFILES: &[&str] = &["GNUmakefile", "makefile", "Makefile"];
 
 /// Dependencies a project declares for itself, and where they are installed.
-const INSTALLS: &[(&str, &[&str])] =
-    &[("package.json", &["node_modules/.bin"]), ("pyproject.toml", &[".venv/bin", "venv/bin"]), ("requirements.txt", &[".venv/bin", "venv/bin"])];
+const INSTALLS: &[(&str, &[&str])] = &[
+    ("package.json", &["node_modules/.bin"]),
+    ("pyproject.toml", &[".venv/bin", "venv/bin"]),
+    ("requirements.txt", &[".venv/bin", "venv/bin"]),
+];
 
 /// The facts about the git work tree at `root` that `plan` needs; `None` when git cannot list
 /// its files (then the checks are skipped, as for a plan outside any repository).
@@ -40,9 +43,9 @@ pub fn gather(root: &Path, plan: &Plan) -> Option<RepoFacts> {
                 }
             }
             "Cargo.toml" => {
-                let name = read().and_then(|text| text.parse::<toml::Table>().ok()).and_then(|table| {
-                    table.get("package")?.get("name")?.as_str().map(str::to_owned)
-                });
+                let name = read()
+                    .and_then(|text| text.parse::<toml::Table>().ok())
+                    .and_then(|table| table.get("package")?.get("name")?.as_str().map(str::to_owned));
                 facts.crates.extend(name);
             }
             _ => {}
@@ -70,7 +73,8 @@ fn package_scripts(text: &str) -> Option<BTreeSet<String>> {
 /// environment of one of the repository's projects. When a project's dependencies are not
 /// installed, nobody can tell what they would provide: every program counts as found.
 fn found_programs(root: &Path, projects: &[(String, &str)], needed: BTreeSet<String>) -> HashSet<String> {
-    let mut places: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut places: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     for (folder, manifest) in projects {
         let (_, installs) = INSTALLS.iter().find(|(m, _)| m == manifest).expect("a manifest of INSTALLS");
         let mut installed = false;

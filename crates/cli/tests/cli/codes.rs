@@ -147,3 +147,60 @@ code_tests! {
     dangling_key_link => "dangling-key-link",
     file_state_mismatch => "file-state-mismatch",
 }
+
+/// The codes `check --format json` reports for `plan` with `args`, run in `dir`, and its exit code.
+fn codes_in(dir: &Path, args: &[&str]) -> (Vec<String>, i32) {
+    let output =
+        Command::new(wavecrew_bin()).current_dir(dir).args(["check", "--format", "json"]).args(args).output().unwrap();
+    let found: Vec<serde_json::Value> =
+        serde_json::from_str(&String::from_utf8(output.stdout).unwrap()).unwrap_or_default();
+    (found.iter().map(|d| d["code"].as_str().unwrap().to_owned()).collect(), output.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn repository_checks_follow_the_plan_file_and_the_flags() {
+    let repo = fixture_repo("unrunnable-command");
+    let unrunnable = |codes: &[String]| codes.iter().filter(|c| *c == "unrunnable-command").count();
+    // By default: the work tree holding the plan, from any folder.
+    let (codes, status) = codes_in(repo.path(), &["plan.plan.md"]);
+    assert_eq!((unrunnable(&codes), status), (5, 0), "{codes:?}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan = repo.path().join("plan.plan.md");
+    let (codes, _) = codes_in(elsewhere.path(), &[plan.to_str().unwrap()]);
+    assert_eq!(unrunnable(&codes), 5, "{codes:?}");
+    // `--no-repo`: the plan's text only.
+    let (codes, status) = codes_in(repo.path(), &["--no-repo", "plan.plan.md"]);
+    assert_eq!((codes, status), (vec![], 0));
+
+    // A plan outside any repository is checked as before; `--repo` checks it against one.
+    std::fs::copy(&plan, elsewhere.path().join("plan.plan.md")).unwrap();
+    let (codes, _) = codes_in(elsewhere.path(), &["plan.plan.md"]);
+    assert_eq!(codes, Vec::<String>::new());
+    let (codes, _) = codes_in(elsewhere.path(), &["--repo", repo.path().to_str().unwrap(), "plan.plan.md"]);
+    assert_eq!(unrunnable(&codes), 5, "{codes:?}");
+
+    // `--repo` on a folder outside any work tree is refused, naming it.
+    let output = Command::new(wavecrew_bin())
+        .current_dir(elsewhere.path())
+        .args(["check", "--repo", ".", "plan.plan.md"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--repo `.` is not in a git work tree"));
+}
+
+#[test]
+fn run_goes_ahead_with_repository_warnings_as_with_other_warnings() {
+    let plan = std::fs::read_to_string(repo_fixtures().join("unrunnable-command/plan.plan.md")).unwrap();
+    let repo = crate::common::Repo::builder()
+        .files(&[("package.json", r#"{"scripts": {"build": "true"}}"#)])
+        .plan(&plan)
+        .commit("initial")
+        .wavecrew(crate::common::wavecrew())
+        .build();
+    let (codes, _) = codes_in(repo.root(), &["plan.md"]);
+    assert!(codes.contains(&"unrunnable-command".to_owned()), "{codes:?}");
+    let output = repo.command(&["run", "plan.md", "--dry-run"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("unrunnable-command"));
+}
