@@ -446,10 +446,12 @@ impl Judge<'_> {
                 let name = *args.get(1)?;
                 (name, program == "yarn" || program == "bun")
             }
+            // `bun test` is bun's own test runner, and `bun x` may run a file.
+            ("bun", _) => return None,
             (_, "test" | "t" | "tst") => ("test", false),
             ("npm", "start") => return None, // runs `node server.js` without a script
             (_, "start") => ("start", false),
-            ("npm" | "bun", _) => return None,
+            ("npm", _) => return None,
             (_, command) if PM_COMMANDS.contains(&command) => return None,
             (_, name) => (name, true),
         };
@@ -698,9 +700,15 @@ enum Intent {
     Edit,
 }
 
-/// The intent the first word of `sentence` gives, if it is a clear one.
-fn intent_of(sentence: &str) -> Option<Intent> {
-    let verb = sentence.split_whitespace().next()?.trim_matches(|c: char| !c.is_alphabetic()).to_ascii_lowercase();
+/// The intent of the words just before a path in an Action: a verb, maybe followed by words
+/// that only describe the file (`Create the new file`, `Update the`). Anything else between
+/// the verb and the path (`Create a helper in`) leaves the intent unknown.
+fn intent_before(before: &str) -> Option<Intent> {
+    const DESCRIBING: &[&str] =
+        &["a", "an", "the", "new", "empty", "file", "files", "module", "component", "page", "script", "test", "tests"];
+    let mut words =
+        before.split_whitespace().rev().map(|w| w.trim_matches(|c: char| !c.is_alphabetic()).to_ascii_lowercase());
+    let verb = words.find(|word| !DESCRIBING.contains(&word.as_str()))?;
     match verb.as_str() {
         "create" | "scaffold" => Some(Intent::Create),
         "edit" | "modify" | "update" | "change" | "extend" | "refactor" | "patch" | "fix" | "amend" => {
@@ -712,7 +720,7 @@ fn intent_of(sentence: &str) -> Option<Intent> {
 
 /// `file-state-mismatch`: a Files path that exists while the task says to create it, or that
 /// does not while it says to edit it. The intent is read from the Files annotation after the
-/// path (`(new)`, `(edit)`), else from the first word of the Action's sentence naming it.
+/// path (`(new)`, `(edit)`), else from the verb just before the path in the Action.
 fn file_states(task: &Task, facts: &RepoFacts, out: &mut Vec<Diagnostic>) {
     let files_text = task.files_text.as_ref().map_or("", |t| t.value.as_str());
     let action = task.action.as_ref().map_or("", |a| a.value.as_str());
@@ -733,11 +741,7 @@ fn file_states(task: &Task, facts: &RepoFacts, out: &mut Vec<Diagnostic>) {
                 _ => None,
             }
         });
-        let from_action = || {
-            let at = action.find(&quoted)?;
-            let start = action[..at].rfind(['.', '\n', ';']).map_or(0, |p| p + 1);
-            intent_of(&action[start..at])
-        };
+        let from_action = || intent_before(&action[..action.find(&quoted)?]);
         let Some(intent) = annotated.or_else(from_action) else { continue };
         let exists = facts.exists(path);
         let message = match (intent, exists) {
@@ -835,7 +839,7 @@ mod tests {
         facts.crates = set(&["core"]);
         facts.programs = [
             "npm", "pnpm", "npx", "node", "python3", "python", "pytest", "make", "cargo", "git", "grep", "curl", "uv",
-            "vitest", "sh", "tail", "bash",
+            "vitest", "sh", "tail", "bash", "bun",
         ]
         .map(str::to_owned)
         .into();
@@ -866,6 +870,7 @@ mod tests {
             "cd web && pnpm run lint",
             "cd web && npm run lint -- --fix",
             "cd web && pnpm vitest run",
+            "cd web && bun test",
             "cd web && npx svelte-kit sync && npm run check",
             "npm --prefix web run build",
             "npm run build --workspace=web",
@@ -976,7 +981,10 @@ mod tests {
                     - **Action**: Create `web/src/lib/cart.ts`. Update `web/src/lib/store.ts` to use it.\n\
                     - **Verify**: `true`\n- **Done**: ok\n\n\
                     **Task 1.3** (type: auto)\n- **Files**: `web/src/lib/api.ts`\n\
-                    - **Action**: Modify `web/src/lib/api.ts` to retry\n- **Verify**: `true`\n- **Done**: ok\n";
+                    - **Action**: Modify `web/src/lib/api.ts` to retry\n- **Verify**: `true`\n- **Done**: ok\n\n\
+                    **Task 1.4** (type: auto)\n- **Files**: `web/src/lib/store.ts`, `api/__init__.py`\n\
+                    - **Action**: Create a helper in `web/src/lib/store.ts`, then update the `api/__init__.py` module\n\
+                    - **Verify**: `true`\n- **Done**: ok\n";
         let plan = crate::parse(text, "x").plan;
         let found: Vec<String> = repo_checks(&plan, &facts()).into_iter().map(|d| d.message).collect();
         assert_eq!(
