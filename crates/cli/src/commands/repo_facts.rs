@@ -21,15 +21,15 @@ const INSTALLS: &[(&str, &[&str])] = &[
 /// its files (then the checks are skipped, as for a plan outside any repository).
 pub fn gather(root: &Path, plan: &Plan) -> Option<RepoFacts> {
     let listed = Git::new(root).run_blocking(&["ls-files", "-z", "--cached", "--others", "--exclude-standard"]).ok()?;
-    // A file deleted in the work tree but still in the index is not there.
-    let files: Vec<String> =
-        listed.split('\0').filter(|f| !f.is_empty()).map(str::to_owned).collect::<BTreeSet<_>>().into_iter().collect();
+    // A set: an unmerged path is listed once per stage. (A file deleted but still in the index
+    // stays listed; reading it fails, which makes its facts unknown, so nothing is reported.)
+    let files: BTreeSet<String> = listed.split('\0').filter(|f| !f.is_empty()).map(str::to_owned).collect();
     let mut facts = RepoFacts::new(files.iter().cloned());
     let mut project_folders: Vec<(String, &str)> = Vec::new();
     let mut makefiles: HashMap<&str, &str> = HashMap::new();
     for file in &files {
         let (folder, name) = file.rsplit_once('/').unwrap_or(("", file));
-        let read = || std::fs::read_to_string(root.join(file)).ok();
+        let read = || read_manifest(&root.join(file));
         match name {
             "package.json" => {
                 let scripts = read().and_then(|text| package_scripts(&text));
@@ -55,11 +55,24 @@ pub fn gather(root: &Path, plan: &Plan) -> Option<RepoFacts> {
         }
     }
     for (folder, name) in makefiles {
-        let text = std::fs::read_to_string(root.join(folder).join(name)).ok();
+        let text = read_manifest(&root.join(folder).join(name));
         facts.make_targets.insert(folder.to_owned(), text.and_then(|text| plan::make_targets(&text)));
     }
     facts.programs = found_programs(root, &project_folders, plan::programs_needed(plan));
     Some(facts)
+}
+
+/// The most of a manifest that is read: a bigger one (or a link to a device) is not a
+/// manifest anyone writes by hand, and is treated as unreadable.
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+/// A manifest's text; `None` when it cannot be read, is not UTF-8, or is too big.
+fn read_manifest(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    let file = std::fs::File::open(path).ok()?;
+    file.take(MAX_MANIFEST_BYTES + 1).read_to_string(&mut text).ok()?;
+    (text.len() as u64 <= MAX_MANIFEST_BYTES).then_some(text)
 }
 
 /// The names of a `package.json`'s scripts; `None` when it is not a JSON object.
@@ -95,7 +108,7 @@ fn found_programs(root: &Path, projects: &[(String, &str)], needed: BTreeSet<Str
 /// Whether a manifest lists dependencies to install (a `package.json` without any, such as one
 /// holding only scripts, installs nothing).
 fn declares_dependencies(manifest: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(manifest) else { return false };
+    let Some(text) = read_manifest(manifest) else { return false };
     if manifest.ends_with("package.json") {
         let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else { return true };
         ["dependencies", "devDependencies", "optionalDependencies"]
