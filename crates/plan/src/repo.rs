@@ -313,7 +313,7 @@ fn base(program: &str) -> &str {
 /// [`repo_checks`]: builtins, paths (`./x.sh`) and what runners provide are left out.
 pub fn programs_needed(plan: &Plan) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for (command, _, _) in commands(plan) {
+    for (command, ..) in commands(plan) {
         for step in steps(command) {
             let Some(program) = step.words.first() else { continue };
             if step.look_up && !program.contains('/') && !BUILTINS.contains(&program.as_str()) {
@@ -330,15 +330,18 @@ pub fn programs_needed(plan: &Plan) -> BTreeSet<String> {
     out
 }
 
-/// Every command wavecrew runs, with its span and whose it is.
-fn commands(plan: &Plan) -> impl Iterator<Item = (&str, Span, String)> {
+/// Every command wavecrew runs, with its span, whose it is, and whether it is a Verify span.
+fn commands(plan: &Plan) -> impl Iterator<Item = (&str, Span, String, bool)> {
     let verify = plan.tasks.iter().flat_map(|task| {
         task.verify_commands
             .iter()
-            .map(move |c| (c.value.as_str(), c.span, format!("task {}'s Verify command", task.id)))
+            .map(move |c| (c.value.as_str(), c.span, format!("task {}'s Verify command", task.id), true))
     });
-    let automated =
-        plan.verification.automated.iter().map(|c| (c.command.as_str(), c.span, "the Automated check".to_owned()));
+    let automated = plan
+        .verification
+        .automated
+        .iter()
+        .map(|c| (c.command.as_str(), c.span, "the Automated check".to_owned(), false));
     verify.chain(automated)
 }
 
@@ -347,16 +350,23 @@ fn commands(plan: &Plan) -> impl Iterator<Item = (&str, Span, String)> {
 pub fn repo_checks(plan: &Plan, facts: &RepoFacts) -> Vec<Diagnostic> {
     let judge = Judge { plan, facts };
     let mut out = Vec::new();
-    for (command, span, whose) in commands(plan) {
-        for problem in steps(command).iter().filter_map(|step| judge.step(step)) {
+    for (command, span, whose, verify) in commands(plan) {
+        for mut problem in steps(command).iter().filter_map(|step| judge.step(step)) {
+            if verify && problem.no_program {
+                // `GET /rooms` returns 200`: prose in backticks is run as a command too.
+                problem.help.push_str(
+                    "; if the span is not a command, write it without backticks: wavecrew runs every backticked \
+                     span of Verify",
+                );
+            }
             out.push(
                 Diagnostic::new(
                     Code::UnrunnableCommand,
                     span,
-                    format!("{whose} `{command}` cannot run here: {}", problem.0),
+                    format!("{whose} `{command}` cannot run here: {}", problem.what),
                 )
-                .with_label(problem.1)
-                .with_help(problem.2),
+                .with_label(problem.label)
+                .with_help(problem.help),
             );
         }
     }
@@ -370,8 +380,23 @@ pub fn repo_checks(plan: &Plan, facts: &RepoFacts) -> Vec<Diagnostic> {
     out
 }
 
-/// What is wrong, the label under the command, and the fix.
-type Problem = (String, String, String);
+/// Why a command cannot run.
+struct Problem {
+    /// What is missing, after "cannot run here: ".
+    what: String,
+    /// The label under the command.
+    label: String,
+    /// The fix.
+    help: String,
+    /// Whether it is the program itself that is missing.
+    no_program: bool,
+}
+
+impl Problem {
+    fn new(what: String, label: impl Into<String>, help: impl Into<String>) -> Self {
+        Problem { what, label: label.into(), help: help.into(), no_program: false }
+    }
+}
 
 struct Judge<'a> {
     plan: &'a Plan,
@@ -417,14 +442,16 @@ impl Judge<'_> {
         if self.facts.programs.contains(program) || self.installs_dependencies() {
             return None;
         }
-        Some((
+        let mut problem = Problem::new(
             format!("`{program}` is not installed"),
             format!("`{program}` is on no PATH and in no `node_modules/.bin`"),
             format!(
                 "install `{program}` (or add it to the project's dependencies in the task that needs it), or run it \
                  the way this repository does: through a package script, `npx {program}`, or `uv run {program}`"
             ),
-        ))
+        );
+        problem.no_program = true;
+        Some(problem)
     }
 
     /// Whether a task edits a dependency manifest, so programs may be added by the plan.
@@ -477,7 +504,7 @@ impl Judge<'_> {
             } else {
                 format!("the scripts of `{manifest}` are {}", list(scripts))
             };
-            return Some((
+            return Some(Problem::new(
                 format!("`{manifest}` has no script `{script}`"),
                 "no such script".to_owned(),
                 format!(
@@ -488,7 +515,7 @@ impl Judge<'_> {
         }
         let folder =
             if step.cwd.is_empty() { "the top of the repository".to_owned() } else { format!("`{}`", step.cwd) };
-        Some((
+        Some(Problem::new(
             format!("there is no `package.json` in {folder} or above"),
             "no package.json".to_owned(),
             "run the command where the package is (`cd <folder> && …`), or list the `package.json` in the Files \
@@ -512,7 +539,7 @@ impl Judge<'_> {
         let Some(known) = self.facts.make_targets.get(&step.cwd) else {
             let folder =
                 if step.cwd.is_empty() { "the top of the repository".to_owned() } else { format!("`{}`", step.cwd) };
-            return Some((
+            return Some(Problem::new(
                 format!("there is no Makefile in {folder}"),
                 "no Makefile".to_owned(),
                 "run the command where the Makefile is (`make -C <folder> …`), or list the Makefile in the Files of \
@@ -525,7 +552,7 @@ impl Judge<'_> {
         // `make foo` also succeeds when `foo` is a file that is already there.
         let missing =
             targets.into_iter().find(|t| !known.contains(*t) && !self.facts.exists(&in_folder(&step.cwd, t)))?;
-        Some((
+        Some(Problem::new(
             format!("the Makefile has no target `{missing}`"),
             "no such target".to_owned(),
             format!(
@@ -567,7 +594,7 @@ impl Judge<'_> {
         } else {
             format!("the packages are {}: use one of them", list(&self.facts.crates))
         };
-        Some((format!("no Cargo package is named `{name}`"), "no such package".to_owned(), help))
+        Some(Problem::new(format!("no Cargo package is named `{name}`"), "no such package".to_owned(), help))
     }
 
     fn pytest(&self, step: &Step, args: &[&str]) -> Option<Problem> {
@@ -608,7 +635,7 @@ impl Judge<'_> {
             }
             let Some(repo_path) = in_repo(&step.cwd, path) else { continue };
             if !self.will_exist(&repo_path) {
-                return Some((
+                return Some(Problem::new(
                     format!("`{path}` does not exist"),
                     "no such test path".to_owned(),
                     format!("correct the path, or list `{repo_path}` in the Files of the task that writes it"),
@@ -940,6 +967,17 @@ mod tests {
             assert_eq!(found.len(), 1, "{command}: {found:?}");
             assert!(found[0].ends_with(finding), "{command}: {found:?}");
         }
+    }
+
+    #[test]
+    fn a_verify_span_that_is_no_command_is_told_to_lose_its_backticks() {
+        let text = "# M1 Implementation Plan: x\n\n## Waves\n\n### Wave 1\n> No dependencies.\n\n\
+                    **Task 1.1** (type: auto)\n- **Files**: `api/app.py`\n- **Action**: Write a\n\
+                    - **Verify**: `GET /rooms` returns 200\n- **Done**: ok\n";
+        let found = repo_checks(&crate::parse(text, "x").plan, &facts());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].message, "task 1.1's Verify command `GET /rooms` cannot run here: `GET` is not installed");
+        assert!(found[0].help.as_deref().unwrap().ends_with("wavecrew runs every backticked span of Verify"));
     }
 
     #[test]
