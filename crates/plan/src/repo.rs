@@ -61,118 +61,30 @@ impl RepoFacts {
 }
 
 /// Shell words that are not programs to look up: builtins and keywords.
-const BUILTINS: &[&str] = &[
-    ".", ":", "[", "[[", "alias", "bg", "break", "builtin", "cd", "command", "continue", "declare", "echo", "eval",
-    "exec", "exit", "export", "false", "fg", "getopts", "hash", "jobs", "kill", "let", "local", "popd", "printf",
-    "pushd", "pwd", "read", "readonly", "return", "set", "shift", "source", "test", "times", "trap", "true", "type",
-    "ulimit", "umask", "unalias", "unset", "wait",
-];
+const BUILTINS: &str = ". : [ [[ alias bg break builtin cd command continue declare echo eval exec exit export \
+    false fg getopts hash jobs kill let local popd printf pushd pwd read readonly return set \
+    shift source test times trap true type ulimit umask unalias unset wait";
 
 /// Words that open shell control flow: a command holding one is not read further.
-const KEYWORDS: &[&str] = &[
-    "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "function", "select",
-    "{", "}", "!", "]]",
-];
+const KEYWORDS: &str = "if then else elif fi for while until do done case esac function select { } ! ]]";
 
 /// Options of npm, pnpm, yarn and bun that run a script elsewhere than the nearest
 /// `package.json` (workspaces, another folder) or tolerate a missing one.
-const ELSEWHERE: &[&str] = &[
-    "-w",
-    "--workspace",
-    "-ws",
-    "--workspaces",
-    "--prefix",
-    "-C",
-    "--dir",
-    "--cwd",
-    "--filter",
-    "-F",
-    "-r",
-    "--recursive",
-    "--if-present",
-    "-g",
-    "--global",
-    "--include-workspace-root",
-];
+const ELSEWHERE: &str = "-w --workspace -ws --workspaces --prefix -C --dir --cwd --filter -F -r --recursive \
+    --if-present -g --global --include-workspace-root";
 
 /// pnpm and yarn commands that are not scripts.
-const PM_COMMANDS: &[&str] = &[
-    "add",
-    "audit",
-    "autoclean",
-    "bin",
-    "cache",
-    "cat-file",
-    "cat-index",
-    "check",
-    "ci",
-    "config",
-    "c",
-    "constraints",
-    "create",
-    "dedupe",
-    "deploy",
-    "dlx",
-    "doctor",
-    "env",
-    "exec",
-    "explain",
-    "fetch",
-    "generate-lock-entry",
-    "global",
-    "help",
-    "i",
-    "import",
-    "info",
-    "init",
-    "install",
-    "install-test",
-    "it",
-    "licenses",
-    "link",
-    "list",
-    "ln",
-    "login",
-    "logout",
-    "ls",
-    "node",
-    "npm",
-    "outdated",
-    "owner",
-    "pack",
-    "patch",
-    "patch-commit",
-    "plugin",
-    "policies",
-    "prune",
-    "publish",
-    "rb",
-    "rebuild",
-    "recursive",
-    "remove",
-    "rm",
-    "root",
-    "server",
-    "set",
-    "setup",
-    "stage",
-    "store",
-    "tag",
-    "team",
-    "un",
-    "uninstall",
-    "unlink",
-    "unplug",
-    "up",
-    "update",
-    "upgrade",
-    "upgrade-interactive",
-    "version",
-    "versions",
-    "why",
-    "workspace",
-    "workspaces",
-];
+const PM_COMMANDS: &str = "add audit autoclean bin cache cat-file cat-index check ci config c constraints create \
+    dedupe deploy dlx doctor env exec explain fetch generate-lock-entry global help i import \
+    info init install install-test it licenses link list ln login logout ls node npm outdated \
+    owner pack patch patch-commit plugin policies prune publish rb rebuild recursive remove rm \
+    root server set setup stage store tag team un uninstall unlink unplug up update upgrade \
+    upgrade-interactive version versions why workspace workspaces";
+
+/// Whether `word` is one of the white-space separated words of `list`.
+fn one_of(list: &str, word: &str) -> bool {
+    list.split_whitespace().any(|item| item == word)
+}
 
 /// Manifests through which a plan may install programs: when a task edits one, a program
 /// missing today may be there when the command runs.
@@ -214,7 +126,7 @@ fn steps(command: &str) -> Vec<Step> {
             }
         }
         let Some(first) = words.first().map(String::as_str) else { continue };
-        if KEYWORDS.contains(&first) || first == "sudo" {
+        if one_of(KEYWORDS, first) || first == "sudo" {
             break;
         }
         if first == "cd" {
@@ -316,7 +228,7 @@ pub fn programs_needed(plan: &Plan) -> BTreeSet<String> {
     for (command, ..) in commands(plan) {
         for step in steps(command) {
             let Some(program) = step.words.first() else { continue };
-            if step.look_up && !program.contains('/') && !BUILTINS.contains(&program.as_str()) {
+            if step.look_up && !program.contains('/') && !one_of(BUILTINS, program) {
                 out.insert(program.clone());
             }
             // `pnpm vitest`, `yarn vitest` and `yarn run vitest` run a binary when there is no
@@ -436,7 +348,7 @@ impl Judge<'_> {
     /// A program that is nowhere to be found.
     fn program(&self, step: &Step) -> Option<Problem> {
         let program = step.words.first()?;
-        if !step.look_up || program.contains('/') || BUILTINS.contains(&program.as_str()) {
+        if !step.look_up || program.contains('/') || one_of(BUILTINS, program) {
             return None;
         }
         if self.facts.programs.contains(program) || self.installs_dependencies() {
@@ -463,7 +375,7 @@ impl Judge<'_> {
     }
 
     fn package_script(&self, step: &Step, program: &str, args: &[&str]) -> Option<Problem> {
-        if args.iter().any(|a| ELSEWHERE.contains(&a.split('=').next().unwrap_or(a))) {
+        if args.iter().any(|a| one_of(ELSEWHERE, a.split('=').next().unwrap_or(a))) {
             return None;
         }
         let first = *args.first()?;
@@ -479,7 +391,7 @@ impl Judge<'_> {
             ("npm", "start") => return None, // runs `node server.js` without a script
             (_, "start") => ("start", false),
             ("npm", _) => return None,
-            (_, command) if PM_COMMANDS.contains(&command) => return None,
+            (_, command) if one_of(PM_COMMANDS, command) => return None,
             (_, name) => (name, true),
         };
         if script.starts_with('-') || script.contains(['/', '.', '$']) {
@@ -600,31 +512,11 @@ impl Judge<'_> {
     fn pytest(&self, step: &Step, args: &[&str]) -> Option<Problem> {
         // Options of pytest that take no value; after any other option, the next word may be
         // its value rather than a path.
-        const BOOLEAN: &[&str] = &[
-            "-q",
-            "-v",
-            "-vv",
-            "-vvv",
-            "-x",
-            "-s",
-            "-l",
-            "-qq",
-            "--quiet",
-            "--verbose",
-            "--exitfirst",
-            "--lf",
-            "--ff",
-            "--nf",
-            "--sw",
-            "--no-header",
-            "--strict-markers",
-            "--collect-only",
-            "--co",
-        ];
+        const BOOLEAN: &str = "-q -v -vv -vvv -x -s -l -qq --quiet --verbose --exitfirst \
+            --lf --ff --nf --sw --no-header --strict-markers --collect-only --co";
         let mut previous: Option<&str> = None;
         for &arg in args {
-            let after_option =
-                previous.is_some_and(|p| p.starts_with('-') && !p.contains('=') && !BOOLEAN.contains(&p));
+            let after_option = previous.is_some_and(|p| p.starts_with('-') && !p.contains('=') && !one_of(BOOLEAN, p));
             previous = Some(arg);
             if arg.starts_with('-') || after_option || arg.contains(['*', '?', '$', '[', '{']) {
                 continue;
