@@ -411,29 +411,47 @@ impl Judge<'_> {
             if scripts.contains(script) {
                 return None;
             }
-            let known = if scripts.is_empty() {
-                format!("`{manifest}` has no scripts")
-            } else {
-                format!("the scripts of `{manifest}` are {}", list(scripts))
-            };
-            return Some(Problem::new(
-                format!("`{manifest}` has no script `{script}`"),
-                "no such script".to_owned(),
-                format!(
-                    "{known}: use one of them, or add `{script}` to its scripts (then list `{manifest}` in the \
-                     Files of the task that adds it)"
+            let help = match self.package_with(script) {
+                Some(other) => format!(
+                    "`{script}` is a script of `{}`: run it there, `cd {other} && …`",
+                    in_folder(&other, "package.json")
                 ),
-            ));
+                None if scripts.is_empty() => format!(
+                    "`{manifest}` has no scripts: add `{script}` (then list `{manifest}` in the Files of the task that adds it)"
+                ),
+                None => format!(
+                    "the scripts of `{manifest}` are {}: use one of them, or add `{script}` to its scripts (then \
+                     list `{manifest}` in the Files of the task that adds it)",
+                    list(scripts)
+                ),
+            };
+            return Some(Problem::new(format!("`{manifest}` has no script `{script}`"), "no such script", help));
         }
         let folder =
             if step.cwd.is_empty() { "the top of the repository".to_owned() } else { format!("`{}`", step.cwd) };
-        Some(Problem::new(
-            format!("there is no `package.json` in {folder} or above"),
-            "no package.json".to_owned(),
-            "run the command where the package is (`cd <folder> && …`), or list the `package.json` in the Files \
-             of the task that creates it"
+        let help = match self.package_with(script) {
+            Some(other) => format!(
+                "`{script}` is a script of `{}`: run it there, `cd {other} && …`",
+                in_folder(&other, "package.json")
+            ),
+            None => "run the command where the package is (`cd <folder> && …`), or list the `package.json` in the \
+                     Files of the task that creates it"
                 .to_owned(),
-        ))
+        };
+        Some(Problem::new(format!("there is no `package.json` in {folder} or above"), "no package.json", help))
+    }
+
+    /// A folder below the top whose `package.json` has `script`, the first in path order.
+    fn package_with(&self, script: &str) -> Option<String> {
+        let mut folders: Vec<&String> = self
+            .facts
+            .package_scripts
+            .iter()
+            .filter(|(folder, scripts)| !folder.is_empty() && scripts.as_ref().is_some_and(|s| s.contains(script)))
+            .map(|(folder, _)| folder)
+            .collect();
+        folders.sort();
+        folders.first().map(|folder| (*folder).clone())
     }
 
     fn make(&self, step: &Step, args: &[&str]) -> Option<Problem> {
@@ -843,6 +861,7 @@ mod tests {
             ("cd web && pnpm run e2e", "`web/package.json` has no script `e2e`"),
             ("cd web && yarn e2e", "`web/package.json` has no script `e2e`"),
             ("npm run build", "there is no `package.json` in the top of the repository or above"),
+            ("npm run lint", "there is no `package.json` in the top of the repository or above"),
             ("cd web/src && npm run deploy", "`web/package.json` has no script `deploy`"),
             ("make deploy", "the Makefile has no target `deploy`"),
             ("cd web && make", "there is no Makefile in `web`"),
@@ -870,6 +889,15 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].message, "task 1.1's Verify command `GET /rooms` cannot run here: `GET` is not installed");
         assert!(found[0].help.as_deref().unwrap().ends_with("wavecrew runs every backticked span of Verify"));
+    }
+
+    #[test]
+    fn a_script_of_another_package_is_pointed_at() {
+        let found = repo_checks(&plan_with(&["npm run test:unit"], "`api/app.py`"), &facts());
+        assert_eq!(
+            found[0].help.as_deref(),
+            Some("`test:unit` is a script of `web/package.json`: run it there, `cd web && …`")
+        );
     }
 
     #[test]
