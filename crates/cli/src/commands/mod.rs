@@ -11,6 +11,7 @@ pub mod graph;
 pub mod import;
 pub mod man;
 pub mod new;
+mod repo_facts;
 pub mod run;
 pub mod runs;
 pub mod schema;
