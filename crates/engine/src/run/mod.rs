@@ -191,7 +191,7 @@ async fn execute(
         Scheduler::new(&env.plan, &env.schedule, env.options.schedule, jobs, env.options.fail_fast, |id| {
             prior.get(&id).is_some_and(|p| p.0)
         });
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, task::Outcome)>();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, Result<bool, EngineError>)>();
     // Answered checkpoints waiting for their slot, told when they have it.
     let mut grants: HashMap<TaskId, oneshot::Sender<()>> = HashMap::new();
     let mut broken: Option<EngineError> = None;
@@ -244,10 +244,11 @@ async fn execute(
             },
             Some((id, outcome)) = done_rx.recv() => {
                 let end = match outcome {
-                    task::Outcome::Committed => TaskEnd::Committed,
-                    task::Outcome::Failed => TaskEnd::Failed,
-                    task::Outcome::Cancelled => TaskEnd::Interrupted,
-                    task::Outcome::Broken(error) => {
+                    Ok(true) => TaskEnd::Committed,
+                    Ok(false) => TaskEnd::Failed,
+                    Err(EngineError::Cancelled) => TaskEnd::Interrupted,
+                    // The journal could not be written: the run must stop.
+                    Err(error) => {
                         scheduler.stop(StopReason::Broken(error.to_string()));
                         broken.get_or_insert(error);
                         TaskEnd::Interrupted

@@ -14,33 +14,20 @@ use crate::prompt;
 use plan::{TaskId, TaskType};
 use std::path::Path;
 
-/// How one task's run ended, for the scheduler.
-pub(super) enum Outcome {
-    Committed,
-    Failed,
-    Cancelled,
-    /// The journal could not be written: the run must stop.
-    Broken(EngineError),
-}
-
-/// Runs one task to its end in a worktree of the pool (its lane's last one when it is free).
-pub(super) async fn run_task(run: &Run, id: TaskId, first_attempt: u32) -> Outcome {
+/// Runs one task to its end in a worktree of the pool (its lane's last one when it is free):
+/// `true` once it landed, `false` when it failed for good (journaled). Errors are the run's:
+/// it was cancelled ([`EngineError::Cancelled`]), or the journal broke.
+pub(super) async fn run_task(run: &Run, id: TaskId, first_attempt: u32) -> Result<bool, EngineError> {
     let ctx = &run.ctx;
-    let Some(task) = ctx.env.plan.task(id) else { return Outcome::Failed };
+    let Some(task) = ctx.env.plan.task(id) else { return Ok(false) };
     let lane = ctx.env.schedule.lane_of(id).map_or("default".to_owned(), |l| l.name.clone());
     let worktree = ctx.pool.take(&lane, &ctx.env.lanes.dir).await;
-    let outcome = match run_to_end(run, task, &lane, &worktree, first_attempt).await {
-        Ok(true) => Outcome::Committed,
-        Ok(false) => Outcome::Failed,
-        Err(EngineError::Cancelled) => Outcome::Cancelled,
-        Err(error) => Outcome::Broken(error),
-    };
+    let ended = run_to_end(run, task, &lane, &worktree, first_attempt).await;
     ctx.pool.give_back(&lane, worktree).await;
-    outcome
+    ended
 }
 
-/// `true` once the task landed, `false` when it failed for good. Errors are the run's: it was
-/// cancelled, or the journal broke.
+/// [`run_task`] in its worktree.
 async fn run_to_end(
     run: &Run,
     task: &plan::Task,
@@ -136,7 +123,7 @@ async fn attempt_once(
     worktree: &Path,
     failure: Option<&str>,
 ) -> Result<Attempt, EngineError> {
-    let base = run.ctx.landing.head().await?;
+    let base = run.ctx.landing.base().await?;
     let job = AttemptJob { task, attempt, lane, worktree, base: &base, failure };
     let work = run.backend.work(&run.ctx.env, job).await?;
     land_work(run, task, attempt, &base, work).await
