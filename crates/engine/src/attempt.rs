@@ -79,6 +79,7 @@ pub(crate) async fn agent_and_verify(
         let mut spec = process::Spec::shell(&command.value, worktree, vars, env.options.verify_timeout, log);
         spec.sandbox = sandboxed.rules.clone();
         let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
+        let confined = sandboxed.rules.is_some();
         sandboxed.done().await;
         let result = result?;
         env.emitter.emit(Event::VerifyFinished {
@@ -99,7 +100,11 @@ pub(crate) async fn agent_and_verify(
         if !result.success() {
             let why = result.ended();
             let hint = if result.code == Some(127) { " (command not found)" } else { "" };
-            let missing = env.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
+            let mut missing =
+                env.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
+            if let Some(hint) = confined.then(|| crate::sandbox::denial_hint(&result.tail)).flatten() {
+                missing.push_str(&format!("\n{hint}"));
+            }
             return Ok(Work::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
         }
     }

@@ -159,6 +159,7 @@ pub(crate) async fn launch_agent(
             }
         }
     };
+    let confined = sandboxed.rules.is_some();
     sandboxed.done().await;
     if let Some(message) = coalesce.finish() {
         env.emitter.emit(activity_event(&id, attempt, message))?;
@@ -187,7 +188,9 @@ pub(crate) async fn launch_agent(
         )));
     }
     if !outcome.success() {
-        return Ok(Err(format!("the agent {}\n{}", outcome.ended(), outcome.tail)));
+        let hint = confined.then(|| crate::sandbox::denial_hint(&outcome.tail)).flatten();
+        let hint = hint.map(|hint| format!("\n{hint}")).unwrap_or_default();
+        return Ok(Err(format!("the agent {}{hint}\n{}", outcome.ended(), outcome.tail)));
     }
     match env.agent.finished(&request) {
         Ok(activities) => {

@@ -215,6 +215,16 @@ pub fn check_writable(
     Ok((path, note))
 }
 
+/// What a confined process that failed with `output` is told when its output shows a refused
+/// write (EACCES, EPERM): which setting would allow it. `None` when nothing was refused.
+pub fn denial_hint(output: &str) -> Option<&'static str> {
+    const REFUSED: [&str; 4] = ["Permission denied", "EACCES", "EPERM", "Operation not permitted"];
+    REFUSED.iter().any(|refused| output.contains(refused)).then_some(
+        "hint: the sandbox lets it write only in its worktree and the folders docs/sandbox.md lists; if the task \
+         must write elsewhere, add that folder to `[sandbox] writable` in wavecrew.toml, or run with `--sandbox off`",
+    )
+}
+
 /// The toolchains' caches agents and Verify commands write to (package downloads, compiler
 /// caches), in the home folder `home`; `var` reads the environment. Missing ones are left out
 /// by [`Rules`].
@@ -414,6 +424,14 @@ mod tests {
             let refused = check(everything).unwrap_err().to_string();
             assert!(refused.contains("leaves nothing sandboxed"), "{everything}: {refused}");
         }
+    }
+
+    #[test]
+    fn a_failure_that_shows_a_refused_write_names_the_setting_that_allows_it() {
+        let hint = denial_hint("sh: 1: cannot create /home/u/x: Permission denied").unwrap();
+        assert!(hint.contains("[sandbox] writable") && hint.contains("--sandbox off"), "{hint}");
+        assert!(denial_hint("Error: EACCES: permission denied, mkdir '/home/u/.local'").is_some());
+        assert_eq!(denial_hint("AssertionError: 1 != 2"), None);
     }
 
     #[test]

@@ -88,3 +88,18 @@ fn a_writable_folder_that_does_not_exist_or_is_the_home_folder_stops_the_run_bef
     let output = repo.command(&[RUN, &["--sandbox", "off"]].concat()).env("HOME", home.path()).output().unwrap();
     assert!(!stderr(&output).contains("[sandbox] writable"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_verify_command_that_fails_on_a_refused_write_is_told_which_setting_allows_it() {
+    if !landlock_here() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`echo x > \"$HOME/x\"`")])]);
+    let repo = scripted_repo(&plan, &json!({"tasks": {"1.1": [[write("a.txt", "a\n")]]}}));
+    let output = repo.command(&[RUN, &["--attempts", "1"]].concat()).env("HOME", home.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("Permission denied") && err.contains("`[sandbox] writable`"), "{err}");
+    assert!(!home.path().join("x").exists());
+}
