@@ -230,8 +230,9 @@ impl AgentArgs {
             overrides.push(format!("--backend {}", if backend == BackendSpec::Local { "local" } else { "slurm" }));
         }
         let mut options = recorded.options;
+        let was_off = options.sandbox.mode == engine::sandbox::Mode::Off;
         self.apply(&mut options, &mut overrides);
-        if options.sandbox.writable.is_empty() {
+        if was_off && options.sandbox.mode != engine::sandbox::Mode::Off {
             // A run started unconfined and resumed with `--sandbox`: its folders are read now.
             options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
         }
