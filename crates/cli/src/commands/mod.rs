@@ -9,6 +9,7 @@ pub mod fmt;
 pub mod gaps;
 pub mod graph;
 pub mod man;
+pub mod mcp;
 pub mod new;
 pub mod run;
 pub mod runs;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve::run(&ctx, &args),
         Command::Completions(args) => completions::run(&ctx, &args),
         Command::Man(args) => man::run(&ctx, &args),
+        Command::Mcp(args) => mcp::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),
         Command::Worker(args) => worker::run(&ctx, &args),
     }

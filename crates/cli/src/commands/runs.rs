@@ -322,9 +322,7 @@ pub fn cancel(_ctx: &Context, args: &CancelArgs) -> Result<ExitCode, CliError> {
 }
 
 pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
-    let (_, journal) = open(&args.repo)?;
-    let run = find_run(&journal, args.run.as_deref())?;
-    let report = engine::report::Report::load(&journal, &run).map_err(|e| CliError::io(format!("error: {e}")))?;
+    let (run, report) = load_report(&args.repo, args.run.as_deref())?;
     if let Some(path) = &args.trace {
         let trace = report.timeline.chrome_trace(&run.id, &format!("{} · {}", run.milestone, run.title));
         let text = format!("{trace}\n");
@@ -351,6 +349,14 @@ pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
     };
     writeln!(std::io::stdout().lock(), "{}", text.trim_end())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report of `run` (default: the newest) of the repository at `repo`, with its record.
+pub(super) fn load_report(repo: &Path, run: Option<&str>) -> Result<(RunRecord, engine::report::Report), CliError> {
+    let (_, journal) = open(repo)?;
+    let run = find_run(&journal, run)?;
+    let report = engine::report::Report::load(&journal, &run).map_err(|e| CliError::io(format!("error: {e}")))?;
+    Ok((run, report))
 }
 
 /// The width of the terminal the output goes to; else `$COLUMNS`; else 100 columns.
