@@ -36,8 +36,8 @@ pub struct McpArgs {
 }
 
 pub fn run(_ctx: &Context, args: &McpArgs) -> Result<ExitCode, CliError> {
-    let dir = std::path::absolute(&args.repo)
-        .map_err(|e| CliError::io(format!("error: `{}`: {e}", args.repo.display())))?;
+    let dir =
+        std::path::absolute(&args.repo).map_err(|e| CliError::io(format!("error: `{}`: {e}", args.repo.display())))?;
     // Outside a repository the plan tools still work; the run tools say what `wavecrew` says.
     let root = super::work_tree_top(&dir).unwrap_or(dir);
     // The tools' paths are relative to the repository and their messages name them as given,
@@ -216,9 +216,7 @@ impl Server {
         blocking(move || super::runs::answer(&root, &args.run, &args.task, answer)).await.map(text)
     }
 
-    #[tool(
-        description = "Answer a waiting decision checkpoint with one of its options, as `wavecrew decide` does."
-    )]
+    #[tool(description = "Answer a waiting decision checkpoint with one of its options, as `wavecrew decide` does.")]
     async fn decide(&self, Parameters(args): Parameters<DecideArgs>) -> Result<CallToolResult, ErrorData> {
         let root = self.root.clone();
         let answer = Answer::Decide { option: args.option };

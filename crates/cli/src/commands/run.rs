@@ -872,10 +872,7 @@ fn consent(ws: &Workspace, plan: &plan::Plan, bytes: &[u8], yes: bool) -> Result
 /// The commands a plan runs that need a person's consent (its Verify commands), one line
 /// each: `  TASK  COMMAND`.
 pub(super) fn verify_commands(plan: &plan::Plan) -> Vec<String> {
-    plan.tasks
-        .iter()
-        .flat_map(|t| t.verify_commands.iter().map(move |c| format!("  {}  {}", t.id, c.value)))
-        .collect()
+    plan.tasks.iter().flat_map(|t| t.verify_commands.iter().map(move |c| format!("  {}  {}", t.id, c.value))).collect()
 }
 
 /// The schedule a run would follow: lanes, what each task waits for, file locks.

@@ -16,6 +16,7 @@ mod dashboard;
 mod docs;
 mod gaps;
 mod gates;
+mod mcp;
 mod provision;
 mod run;
 mod slurm;

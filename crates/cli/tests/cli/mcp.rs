@@ -1,0 +1,213 @@
+//! `wavecrew mcp` driven by a real MCP client: the MCP Inspector's CLI mode (from npm,
+//! installed by `scripts/install-agent-clis.sh`), which starts the server over stdio, makes one
+//! request and prints the result. Every tool is called; the consent flow of `start_run` runs a
+//! real run (the scripted agent, a test double, configured as a command agent) to its end.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The tools `wavecrew mcp` serves.
+const TOOLS: [&str; 9] =
+    ["approve", "check_plan", "decide", "gaps", "reject", "run_report", "run_status", "show_plan", "start_run"];
+
+/// One request to `wavecrew mcp` in `repo` through the MCP Inspector: `method` with the
+/// Inspector's arguments. `Ok` is the result, `Err` the error's message.
+fn inspect(repo: &Repo, method: &str, args: &[&str]) -> Result<Value, String> {
+    let state = repo.root().join(".no-config");
+    let output = std::process::Command::new(installed("mcp-inspector"))
+        .args(["--cli", "--cwd"])
+        .arg(repo.root())
+        .args(["-e", "NO_COLOR=1", "-e"])
+        .arg(format!("XDG_CONFIG_HOME={}", state.display()))
+        .arg("-e")
+        .arg(format!("XDG_STATE_HOME={}", test_state_home().display()))
+        .arg(wavecrew_bin())
+        .args(["mcp", "--method", method])
+        .args(args)
+        .output()
+        .expect("the MCP Inspector starts");
+    let json = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).ok();
+    if output.status.success() {
+        return json(&output.stdout).ok_or_else(|| panic!("not JSON: {}", String::from_utf8_lossy(&output.stdout)));
+    }
+    let error = json(&output.stderr).or_else(|| json(&output.stdout)).unwrap_or_else(|| {
+        panic!("the Inspector failed: {}{}", String::from_utf8_lossy(&output.stdout), stderr(&output))
+    });
+    Err(error["error"]["message"].as_str().unwrap_or_else(|| panic!("no error message: {error}")).to_owned())
+}
+
+/// `tools/call` of `tool` with `key=value` arguments (a value in double quotes stays a string,
+/// `task="1.1"`): the text it answered with, or the error's message.
+fn call(repo: &Repo, tool: &str, args: &[&str]) -> Result<String, String> {
+    let mut inspector = vec!["--tool-name", tool];
+    if !args.is_empty() {
+        inspector.push("--tool-arg");
+        inspector.extend_from_slice(args);
+    }
+    let result = inspect(repo, "tools/call", &inspector)?;
+    assert_eq!(result["isError"], false, "{result}");
+    Ok(result["content"][0]["text"].as_str().unwrap_or_else(|| panic!("no text: {result}")).to_owned())
+}
+
+/// What `wavecrew ARGS` printed on stdout, and on stderr (trimmed).
+fn cli(repo: &Repo, args: &[&str]) -> (String, String) {
+    let output = repo.command(args).output().unwrap();
+    (String::from_utf8_lossy(&output.stdout).into_owned(), stderr(&output).trim().to_owned())
+}
+
+#[test]
+fn the_plan_tools_answer_as_the_cli_does_and_refuse_paths_outside_the_repository() {
+    let repo = Repo::builder()
+        .file("README.md", "# project\n")
+        .commit("initial")
+        .file("plans/good.plan.md", CHECKPOINT_PLAN)
+        .file("plans/broken.plan.md", &CHECKPOINT_PLAN.replace("**Task 2.2**", "**Task 2.1**"))
+        .wavecrew(wavecrew())
+        .build();
+
+    let listed = inspect(&repo, "tools/list", &[]).unwrap();
+    let mut names: Vec<&str> =
+        listed["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, TOOLS);
+
+    // check_plan: the diagnostics of `check --format json`, for a file and for a text.
+    let checked: Value =
+        serde_json::from_str(&call(&repo, "check_plan", &["path=plans/broken.plan.md"]).unwrap()).unwrap();
+    let (stdout, _) = cli(&repo, &["check", "--format", "json", "plans/broken.plan.md"]);
+    assert_eq!(checked, serde_json::from_str::<Value>(&stdout).unwrap());
+    assert!(checked.as_array().unwrap().iter().any(|d| d["code"] == "duplicate-task"), "{checked}");
+    let text = format!("text={}", serde_json::to_string(CHECKPOINT_PLAN).unwrap());
+    let checked: Value = serde_json::from_str(&call(&repo, "check_plan", &[&text]).unwrap()).unwrap();
+    assert!(checked.as_array().unwrap().iter().all(|d| d["severity"] != "error"), "{checked}");
+
+    // show_plan: what `show` prints.
+    let (stdout, _) = cli(&repo, &["show", "plans/good.plan.md"]);
+    assert_eq!(call(&repo, "show_plan", &["path=plans/good.plan.md"]).unwrap(), stdout);
+    assert!(stdout.contains("Checkpoints"), "{stdout}");
+
+    // A file that is not there: the CLI's error, word for word.
+    let (_, said) = cli(&repo, &["check", "plans/nope.plan.md"]);
+    assert_eq!(call(&repo, "check_plan", &["path=plans/nope.plan.md"]).unwrap_err(), said);
+    assert!(said.starts_with("error: `plans/nope.plan.md`: no such file"), "{said}");
+
+    // Paths that leave the repository are refused, also through a symbolic link.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.plan.md"), CHECKPOINT_PLAN).unwrap();
+    std::os::unix::fs::symlink(outside.path(), repo.root().join("link")).unwrap();
+    for path in
+        ["../secret.plan.md", "link/secret.plan.md", &outside.path().join("secret.plan.md").display().to_string()]
+    {
+        let error = call(&repo, "show_plan", &[&format!("path={path}")]).unwrap_err();
+        assert!(error.starts_with(&format!("error: `{path}` is outside the repository")), "{path}: {error}");
+    }
+    let error = call(&repo, "check_plan", &[]).unwrap_err();
+    assert!(error.contains("pass either `path`"), "{error}");
+    let error = inspect(&repo, "tools/call", &["--tool-name", "no_such_tool"]).unwrap_err();
+    assert!(error.contains("no_such_tool"), "{error}");
+}
+
+/// Waits (at most 60 s) until `wavecrew status` of the newest run shows `task` in `state`.
+fn wait_for(repo: &Repo, task: &str, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, said) = cli(repo, &["status"]);
+        if status.lines().any(|l| l.split_whitespace().take(2).eq([task, state])) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{task} never got {state}: {status}{said}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Cancels the run when the test ends (it runs in a process of its own that outlives the
+/// server, and a failing test would leave it waiting).
+struct CancelOnDrop<'r>(&'r Repo, String);
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.command(&["cancel", &self.1]).output();
+    }
+}
+
+#[test]
+fn start_run_runs_nothing_without_consent_then_the_run_is_followed_and_answered() {
+    let repo = scripted_repo(CHECKPOINT_PLAN, &checkpoint_script());
+    // The scripted agent (a test double) as a configured command agent: `start_run` starts
+    // `wavecrew run` as a person would, with the configuration's agent.
+    let script = repo.root().join("script.json");
+    let config = format!(
+        "agent = \"double\"\n[agents.double]\ncommand = [{:?}, \"agent-double\", \"--script\", {:?}]\n",
+        wavecrew_bin().display().to_string(),
+        script.display().to_string()
+    );
+    std::fs::write(repo.root().join("wavecrew.toml"), config).unwrap();
+    let no_runs = |repo: &Repo| cli(repo, &["runs"]).0 == "no runs yet\n";
+
+    // Without consent: the commands and the hash, and nothing runs.
+    let asked = call(&repo, "start_run", &["path=plan.md"]).unwrap();
+    assert!(asked.starts_with("Nothing was run."), "{asked}");
+    assert!(asked.contains("  2.1  test -f after.txt"), "{asked}");
+    let hash = engine_hash(&repo.root().join("plan.md"));
+    assert!(asked.contains(&format!("plan hash: {hash}")), "{asked}");
+    // A consent that is not the plan's hash as it is now: refused, nothing runs.
+    let error = call(&repo, "start_run", &["path=plan.md", "consent=not-the-hash"]).unwrap_err();
+    assert!(error.starts_with("error: `not-the-hash` is not the hash of `plan.md`"), "{error}");
+    assert!(no_runs(&repo), "a run started without consent");
+
+    // With the hash: the run starts in the background, and the tool says which.
+    let started = call(&repo, "start_run", &["path=plan.md", &format!("consent={hash}")]).unwrap();
+    let run = started.strip_prefix("run ").and_then(|s| s.split(' ').next()).unwrap_or_else(|| panic!("{started}"));
+    let _cancel = CancelOnDrop(&repo, run.to_owned());
+    assert_eq!(repo.newest_run(), run);
+    assert!(started.contains("on branch `wavecrew/M1`"), "{started}");
+    let log = repo.state_dir().join("runs").join(run).join("wavecrew-run.log");
+    assert!(started.contains(&log.display().to_string()), "{started}");
+
+    wait_for(&repo, "1.1", "waiting");
+    wait_for(&repo, "1.2", "waiting");
+    let status = call(&repo, "run_status", &[]).unwrap();
+    assert!(status.starts_with(&format!("run {run}: M1 · Checkpoints")), "{status}");
+    assert!(status.lines().any(|l| l.split_whitespace().take(2).eq(["1.1", "waiting"])), "{status}");
+    assert_eq!(status, cli(&repo, &["status", run]).0);
+
+    // A task that is not waiting: the CLI's error.
+    let (_, said) = cli(&repo, &["approve", run, "2.1"]);
+    assert!(said.starts_with("error: task 2.1 is not waiting for an answer"), "{said}");
+    assert_eq!(call(&repo, "approve", &[&format!("run={run}"), "task=\"2.1\""]).unwrap_err(), said);
+
+    // Reject 1.1 (its agent draws it again), decide 1.2, then approve 1.1 and the human-action.
+    let run_arg = format!("run={run}");
+    call(&repo, "reject", &[&run_arg, "task=\"1.1\"", "reason=too ugly"]).unwrap();
+    call(&repo, "decide", &[&run_arg, "task=\"1.2\"", "option=SQLite"]).unwrap();
+    wait_for(&repo, "1.1", "waiting");
+    call(&repo, "approve", &[&run_arg, "task=\"1.1\""]).unwrap();
+    wait_for(&repo, "2.2", "waiting");
+    call(&repo, "approve", &[&run_arg, "task=\"2.2\"", "note=rotated"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cli(&repo, &["runs"]).0.contains("succeeded") {
+        assert!(Instant::now() < deadline, "the run did not end: {}", cli(&repo, &["status"]).0);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The rejected checkpoint was drawn again: the branch has the second drawing.
+    assert_eq!(repo.git(&["show", "wavecrew/M1:ui.txt"]), "pretty");
+    assert!(std::fs::read_to_string(&log).unwrap().contains(&format!("run {run} succeeded")));
+
+    let report = call(&repo, "run_report", &[]).unwrap();
+    assert_eq!(report.trim_end(), cli(&repo, &["report", run]).0.trim_end());
+    assert!(report.contains("SQLite"), "{report}");
+    let json: Value = serde_json::from_str(&call(&repo, "run_report", &[&run_arg, "json=true"]).unwrap()).unwrap();
+    assert_eq!(json["run"], run, "{json}");
+    let gaps = call(&repo, "gaps", &[&run_arg]).unwrap();
+    let (_, said) = cli(&repo, &["gaps", run]);
+    assert_eq!(gaps, said);
+    assert!(gaps.starts_with(&format!("run {run} left nothing to close")), "{gaps}");
+}
+
+/// The plan's hash as wavecrew computes it (SHA-256 of its bytes), through `sha256sum`.
+fn engine_hash(path: &Path) -> String {
+    let output = std::process::Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&output.stdout).split_whitespace().next().unwrap().to_owned()
+}
