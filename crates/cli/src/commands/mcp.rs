@@ -19,7 +19,12 @@ use crate::input::{MAX_PLAN_BYTES, PlanFile};
 use clap::Args;
 use engine::control::Answer;
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -264,14 +269,75 @@ impl Server {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
             .with_server_info(Implementation::new("wavecrew", env!("CARGO_PKG_VERSION")))
             .with_instructions(format!(
                 "wavecrew checks and runs Markdown implementation plans with parallel AI coding agents, in the repository {}. Paths are relative to it. start_run needs the person's consent to the plan's commands: show them what the first call lists before passing its hash as `consent`.",
                 self.root.display()
             ))
     }
+
+    /// Each run of the repository (the newest [`LISTED_RUNS`]), twice: its status and its
+    /// report.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let root = self.root.clone();
+        let runs = blocking(move || {
+            let (_, journal) = super::runs::open(&root)?;
+            journal.runs().map_err(|e| CliError::io(format!("error: {e}")))
+        })
+        .await?;
+        let resources = runs
+            .iter()
+            .take(LISTED_RUNS)
+            .flat_map(|run| {
+                let title = format!("{} · {} ({})", run.milestone, run.title, engine::control::state_name(run));
+                [
+                    Resource::new(format!("{RUNS}{}/status", run.id), format!("run {} status", run.id))
+                        .with_title(format!("Status of {title}"))
+                        .with_mime_type("text/plain"),
+                    Resource::new(format!("{RUNS}{}/report", run.id), format!("run {} report", run.id))
+                        .with_title(format!("Report of {title}"))
+                        .with_mime_type("text/markdown"),
+                ]
+            })
+            .collect();
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    /// `wavecrew://runs/RUN/status` (what `run_status` answers) or `.../report` (`run_report`).
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let Some((run, what)) = uri.strip_prefix(RUNS).and_then(|rest| rest.split_once('/')) else {
+            return Err(ErrorData::resource_not_found(
+                format!("error: no resource `{uri}`: they are `{RUNS}RUN/status` and `{RUNS}RUN/report`"),
+                None,
+            ));
+        };
+        let (root, run, what) = (self.root.clone(), run.to_owned(), what.to_owned());
+        let shown = uri.clone();
+        let (text, mime) = blocking(move || match what.as_str() {
+            "status" => Ok((super::runs::status_text(&root, Some(&run))?, "text/plain")),
+            "report" => Ok((super::runs::load_report(&root, Some(&run))?.1.markdown(), "text/markdown")),
+            _ => Err(CliError::usage(format!("error: no resource `{shown}`: a run has `status` and `report`"))),
+        })
+        .await?;
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(text, uri).with_mime_type(mime)]).into())
+    }
 }
+
+/// The prefix of the runs' resources.
+const RUNS: &str = "wavecrew://runs/";
+
+/// How many runs `resources/list` lists, newest first (older ones are read by their URI).
+const LISTED_RUNS: usize = 50;
 
 impl Server {
     /// `given` as a path the tools may read: relative to the repository (the server's working

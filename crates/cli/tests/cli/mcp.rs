@@ -204,10 +204,76 @@ fn start_run_runs_nothing_without_consent_then_the_run_is_followed_and_answered(
     let (_, said) = cli(&repo, &["gaps", run]);
     assert_eq!(gaps, said);
     assert!(gaps.starts_with(&format!("run {run} left nothing to close")), "{gaps}");
+
+    // The run as resources: its status and its report.
+    let listed = inspect(&repo, "resources/list", &[]).unwrap();
+    let uris: Vec<&str> = listed["resources"].as_array().unwrap().iter().map(|r| r["uri"].as_str().unwrap()).collect();
+    let (status_uri, report_uri) = (format!("wavecrew://runs/{run}/status"), format!("wavecrew://runs/{run}/report"));
+    assert_eq!(uris, [status_uri.as_str(), report_uri.as_str()]);
+    let read = |uri: &str| {
+        let read = inspect(&repo, "resources/read", &["--uri", uri])?;
+        Ok::<_, String>(read["contents"][0]["text"].as_str().unwrap_or_else(|| panic!("{read}")).to_owned())
+    };
+    assert_eq!(read(&status_uri).unwrap(), cli(&repo, &["status", run]).0);
+    assert_eq!(read(&report_uri).unwrap().trim_end(), cli(&repo, &["report", run]).0.trim_end());
+    let error = read(&format!("wavecrew://runs/{run}/nothing")).unwrap_err();
+    assert!(error.starts_with("error: no resource"), "{error}");
+    let error = read("wavecrew://runs/no-such-run/status").unwrap_err();
+    assert!(error.starts_with("error: no run `no-such-run` in this repository"), "{error}");
 }
 
 /// The plan's hash as wavecrew computes it (SHA-256 of its bytes), through `sha256sum`.
 fn engine_hash(path: &Path) -> String {
     let output = std::process::Command::new("sha256sum").arg(path).output().unwrap();
     String::from_utf8_lossy(&output.stdout).split_whitespace().next().unwrap().to_owned()
+}
+
+/// What no client sends, written to the server's stdin by hand: a line that is not JSON, a
+/// line over the 16 MiB a message may have, a call of a tool that does not exist. The server
+/// answers what it can, never crashes, and ends when its input does.
+#[test]
+fn malformed_and_oversized_messages_do_not_stop_the_server() {
+    use std::io::Write as _;
+    let repo = scripted_repo(CHECKPOINT_PLAN, &checkpoint_script());
+    let mut server = repo
+        .command(&["mcp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = server.stdin.take().unwrap();
+    let huge = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"check_plan\",\"arguments\":{{\"text\":\"{}\"}}}}}}",
+        "x".repeat(17 * 1024 * 1024)
+    );
+    let lines = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        "{this is not json",
+        &huge,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"show_plan","arguments":{"path":"plan.md"}}}"#,
+    ];
+    let lines = lines.map(str::to_owned);
+    let writer = std::thread::spawn(move || {
+        for line in lines {
+            // The server may drop what it cannot read; a closed pipe is its answer then.
+            if stdin.write_all(format!("{line}\n").as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let output = server.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let answers: Vec<Value> = json_lines(&output.stdout);
+    let by_id =
+        |id: u64| answers.iter().find(|a| a["id"] == id).unwrap_or_else(|| panic!("no answer {id}: {answers:?}"));
+    assert_eq!(by_id(1)["result"]["serverInfo"]["name"], "wavecrew");
+    assert_eq!(by_id(3)["error"]["code"], -32602, "{answers:?}");
+    let shown = by_id(4)["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(shown.starts_with("M1 · Checkpoints"), "{shown}");
+    assert!(answers.iter().all(|a| a["id"] != 9), "an oversized message was read: {answers:?}");
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
