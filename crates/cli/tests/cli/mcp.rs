@@ -63,7 +63,7 @@ fn the_plan_tools_answer_as_the_cli_does_and_refuse_paths_outside_the_repository
         .file("README.md", "# project\n")
         .commit("initial")
         .file("plans/good.plan.md", CHECKPOINT_PLAN)
-        .file("plans/broken.plan.md", &CHECKPOINT_PLAN.replace("**Task 2.2**", "**Task 2.1**"))
+        .file("plans/broken.plan.md", CHECKPOINT_PLAN.replace("**Task 2.2**", "**Task 2.1**"))
         .wavecrew(wavecrew())
         .build();
 
