@@ -1,30 +1,43 @@
 //! Executor benchmarks: the real `wavecrew run` binary, the scripted agent, real git repositories
 //! in temporary folders. Nothing here asserts a timing; it prints measurements and ratios.
 //!
-//! `cargo bench -p wavecrew --bench engine` runs three benchmarks:
+//! `cargo bench -p wavecrew --bench engine` runs five benchmarks (name some after `--bench`,
+//! e.g. `cargo bench -p wavecrew --bench engine -- makespan latency`, to run only those):
 //!
-//! 1. Scheduling quality: plans of 20, 100 and 500 tasks (waves that depend on wave 1 only or
-//!    on the one or two waves before, several lanes per wave), each task a scripted agent
-//!    sleeping 50-200 ms then writing its own file. The makespan (first `attempt_started` to
+//! 1. `scheduling`: plans of 20, 100 and 500 tasks (waves that depend on wave 1 only or on the
+//!    one or two waves before, several lanes per wave), each task a scripted agent sleeping
+//!    50-200 ms then writing its own file. The makespan (first `attempt_started` to
 //!    `run_finished`) is divided by the lower bound `max(longest chain of waits, work / j,
-//!    busiest lane)` at `-j 4, 16, 64` (target: at most 1.05), and the DAG schedule is compared
-//!    with `--schedule waves`. To tell the scheduler's choices from the cost of executing tasks,
-//!    the same plan is also replayed by a simulated list scheduler (the engine's order, and
-//!    critical path first) without overhead, and with the per-task overhead measured first on a
-//!    one-lane chain.
-//! 2. Per-task overhead on a repository of 20,000 files: ten sequential tasks on one lane,
-//!    against a naive loop (worktree add, write, add, commit, merge, worktree remove per task;
-//!    it stops after 12 s, at least one task, where creating files is slow, and its mean per
-//!    task is used) (target: wavecrew / naive at most 0.3x).
-//! 3. Footprint: peak RSS (`VmHWM`) of the `wavecrew run` process alone with 64 agents running
-//!    at once (target: under 40 MB).
+//!    busiest lane)` at `-j 4, 16, 64`, and the DAG schedule is compared with `--schedule
+//!    waves`. To tell the scheduler's choices from the cost of executing tasks, the engine's own
+//!    [`Scheduler`] replays the same plan in simulated time (critical path first, and the plan's
+//!    order) without overhead, and with the per-task overhead measured first on a one-lane
+//!    chain. The chain of waits is the engine's too ([`engine::graph`]).
+//! 2. `makespan`: 6 waves x 6 tasks of 1-second agents against the critical-path bound (target:
+//!    at most 1.05x); then at `-j 2`, on the same plan and on an uneven one, critical path first
+//!    (the engine) against the plan's order (the engine's [`Scheduler`] in simulated time).
+//! 3. `latency`: from an agent's exit to its commit on the run branch (`agent_exited` to
+//!    `task_committed`), p50 and p95 over 40 tasks on a repository of 20,000 files (target: p50
+//!    at most 50 ms), beside `git add -A && git commit` in a worktree of the same repository.
+//! 4. `overhead`: per-task cost on a repository of 20,000 files: ten sequential tasks on one
+//!    lane, against a naive loop (worktree add, write, add, commit, merge, worktree remove per
+//!    task; it stops after 12 s, at least one task, where creating files is slow, and its mean
+//!    per task is used) (target: wavecrew / naive at most 0.3x).
+//! 5. `footprint`: peak RSS (`VmHWM`) of the `wavecrew run` process alone with 64 agents
+//!    running at once (target: under 40 MB).
 //!
+//! `WAVECREW_BENCH_BIN=path/to/wavecrew` runs another build instead of this one: two versions
+//! measured one after the other on the same machine compare better than numbers from two days.
 //! The repositories are made under `TMPDIR` (default `/tmp`): set it to compare file systems.
-//! The whole run takes about 3.5 minutes on 2 cores.
+//! The whole run takes about 5 minutes on 2 cores.
 //!
 //! `cargo test -p wavecrew --benches` runs a tiny version of each (a smoke test): without the
 //! `--bench` argument that `cargo bench` passes, the workloads shrink to a few tasks.
 
+use engine::graph::{remaining_path, waits_for};
+use engine::run::ScheduleMode;
+use engine::run::scheduler::{Launch, Scheduler, TaskEnd, TaskState};
+use plan::{Plan, Schedule, TaskId};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -36,9 +49,13 @@ use std::time::{Duration, Instant};
 const TARGET_SCHEDULE_RATIO: f64 = 1.05;
 const TARGET_OVERHEAD_RATIO: f64 = 0.3;
 const TARGET_RSS_MB: f64 = 40.0;
+const TARGET_MAKESPAN_RATIO: f64 = 1.05;
+const TARGET_COMMIT_P50_MS: f64 = 50.0;
 
+/// The `wavecrew` binary under test: this build's, or `WAVECREW_BENCH_BIN` (another build, to
+/// compare two versions side by side on the same machine at the same time).
 fn wavecrew_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_wavecrew"))
+    std::env::var_os("WAVECREW_BENCH_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wavecrew")), PathBuf::from)
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -76,6 +93,10 @@ struct Sizes {
     naive_budget: Duration,
     footprint_agents: u32,
     footprint_sleep_ms: u64,
+    /// The makespan plan: waves, tasks per wave, lanes per wave, each agent's sleep.
+    makespan: (u32, u32, u32, u64),
+    /// Tasks timed from agent exit to commit on the large repository.
+    latency_tasks: u32,
 }
 
 impl Sizes {
@@ -107,6 +128,8 @@ impl Sizes {
                 naive_budget: Duration::from_secs(12),
                 footprint_agents: 64,
                 footprint_sleep_ms: 2_000,
+                makespan: (6, 6, 3, 1_000),
+                latency_tasks: 40,
             }
         } else {
             Sizes {
@@ -118,6 +141,8 @@ impl Sizes {
                 naive_budget: Duration::from_secs(30),
                 footprint_agents: 4,
                 footprint_sleep_ms: 100,
+                makespan: (2, 2, 1, 50),
+                latency_tasks: 3,
             }
         }
     }
@@ -206,6 +231,30 @@ fn one_wave_own_lanes(n: u32, sleep_ms: u64) -> PlanSpec {
     PlanSpec { waves: vec![(1, vec![])], tasks }
 }
 
+/// An uneven plan where critical path first matters at `-j 2`: wave 1 holds `n` independent
+/// tasks (one lane each), wave 2, written after it and depending on nothing, a chain of `n`
+/// tasks on one lane. The plan's order starts the short wave 1 first and leaves the chain for
+/// last; critical path first starts the chain at once and fills the other slot with wave 1.
+fn uneven(n: u32, sleep_ms: u64) -> PlanSpec {
+    let mut tasks: Vec<TaskSpec> = (1..=n)
+        .map(|k| TaskSpec {
+            id: format!("1.{k}"),
+            wave: 1,
+            lane: format!("Agent {k}"),
+            sleep_ms,
+            file: format!("out/short_{k}.txt"),
+        })
+        .collect();
+    tasks.extend((1..=n).map(|k| TaskSpec {
+        id: format!("2.{k}"),
+        wave: 2,
+        lane: "Agent chain".into(),
+        sleep_ms,
+        file: format!("out/chain_{k}.txt"),
+    }));
+    PlanSpec { waves: vec![(1, vec![]), (2, vec![])], tasks }
+}
+
 impl PlanSpec {
     fn markdown(&self) -> String {
         let mut text =
@@ -270,124 +319,85 @@ impl PlanSpec {
         self.tasks.iter().map(|t| t.sleep_ms).sum()
     }
 
-    /// The lower bound of the makespan at `-j jobs` in DAG mode, each task lasting its sleep plus
-    /// `extra_ms`: the longest chain of waits (a task waits for every task of the waves its wave
-    /// depends on, and for the task before it on its lane in its wave), the work spread over
-    /// `jobs`, and the busiest lane (a lane's tasks never overlap).
-    fn lower_bound(&self, jobs: usize, extra_ms: f64) -> Bound {
-        let duration = |t: &TaskSpec| t.sleep_ms as f64 + extra_ms;
-        let mut wave_end: HashMap<u32, f64> = HashMap::new();
-        let mut finish: HashMap<&str, f64> = HashMap::new();
-        let mut chain: f64 = 0.0;
-        for (number, deps) in &self.waves {
-            let ready = deps.iter().filter_map(|d| wave_end.get(d)).fold(0.0_f64, |a, &b| a.max(b));
-            let mut end = ready;
-            let mut last_on_lane: HashMap<&str, &str> = HashMap::new();
-            for task in self.tasks.iter().filter(|t| t.wave == *number) {
-                let after_lane = last_on_lane.get(task.lane.as_str()).map_or(0.0, |p| finish[p]);
-                let done = ready.max(after_lane) + duration(task);
-                finish.insert(&task.id, done);
-                last_on_lane.insert(&task.lane, &task.id);
-                end = end.max(done);
-            }
-            wave_end.insert(*number, end);
-            chain = chain.max(end);
-        }
-        let work = self.tasks.iter().map(duration).sum::<f64>() / jobs as f64;
-        let mut lanes: HashMap<&str, f64> = HashMap::new();
-        for task in &self.tasks {
-            *lanes.entry(&task.lane).or_default() += duration(task);
-        }
-        let lane = lanes.values().fold(0.0_f64, |a, &b| a.max(b));
-        Bound { chain, work, lane }
+    /// The plan as the engine reads it: parsed and checked by `plan`, with its schedule.
+    fn parsed(&self) -> (Plan, Schedule) {
+        let parsed = plan::parse(&self.markdown(), "M1");
+        assert!(!parsed.has_errors(), "the generated plan has errors: {:?}", parsed.diagnostics);
+        let schedule = Schedule::new(&parsed.plan);
+        (parsed.plan, schedule)
     }
-}
 
-/// Which ready task a simulated scheduler launches first.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Priority {
-    /// The engine's order: waves in dependency order, tasks in document order.
-    Engine,
-    /// The task with the longest chain of work after it first (HLFET).
-    CriticalPath,
-}
-
-impl PlanSpec {
-    /// For each task (by index in document order), the tasks it waits for in DAG mode, as the
-    /// engine defines them: every task of the waves its wave depends on, and the task before it on
-    /// its lane in its wave.
-    fn waits(&self) -> Vec<Vec<usize>> {
-        let index: HashMap<&str, usize> = self.tasks.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
-        let deps: HashMap<u32, &Vec<u32>> = self.waves.iter().map(|(n, d)| (*n, d)).collect();
-        let mut last_on_lane: HashMap<(u32, &str), usize> = HashMap::new();
+    /// Each task's duration in microseconds: its sleep plus `extra_ms`.
+    fn durations_us(&self, extra_ms: f64) -> HashMap<TaskId, u64> {
         self.tasks
             .iter()
             .map(|t| {
-                let mut waits: Vec<usize> = self
-                    .tasks
-                    .iter()
-                    .filter(|o| deps[&t.wave].contains(&o.wave))
-                    .map(|o| index[o.id.as_str()])
-                    .collect();
-                if let Some(&before) = last_on_lane.get(&(t.wave, t.lane.as_str())) {
-                    waits.push(before);
-                }
-                last_on_lane.insert((t.wave, &t.lane), index[t.id.as_str()]);
-                waits
+                let id = TaskId::parse(&t.id).expect("a generated task id parses");
+                (id, ((t.sleep_ms as f64 + extra_ms) * 1000.0).round() as u64)
             })
             .collect()
     }
 
-    /// The makespan of a list scheduler with no overhead beyond `extra_ms` per task: whenever a
-    /// task ends, it launches ready tasks (everything they wait for done, their lane idle) in
-    /// `priority` order while fewer than `jobs` run, like the engine's loop.
-    fn simulate(&self, jobs: usize, extra_ms: f64, priority: Priority) -> f64 {
-        let n = self.tasks.len();
-        let waits = self.waits();
-        let duration: Vec<f64> = self.tasks.iter().map(|t| t.sleep_ms as f64 + extra_ms).collect();
-        let mut order: Vec<usize> = (0..n).collect();
-        if priority == Priority::CriticalPath {
-            // Bottom level: a task's duration plus the longest chain after it (waits point backwards).
-            let mut after = vec![0.0_f64; n];
-            for i in (0..n).rev() {
-                let level = after[i] + duration[i];
-                for &w in &waits[i] {
-                    after[w] = after[w].max(level);
-                }
-            }
-            order.sort_by(|&a, &b| (after[b] + duration[b]).total_cmp(&(after[a] + duration[a])).then(a.cmp(&b)));
+    /// The lower bound of the makespan at `-j jobs` in DAG mode, each task lasting its sleep plus
+    /// `extra_ms`: the longest chain of waits as the engine computes it
+    /// ([`engine::graph::waits_for`], [`engine::graph::remaining_path`] weighted by duration),
+    /// the work spread over `jobs`, and the busiest lane (a lane's tasks never overlap).
+    fn lower_bound(&self, jobs: usize, extra_ms: f64) -> Bound {
+        let (plan, schedule) = self.parsed();
+        let duration = self.durations_us(extra_ms);
+        let order = schedule.task_order().expect("the generated waves have no cycle");
+        let waits: HashMap<TaskId, Vec<TaskId>> =
+            order.iter().map(|&id| (id, waits_for(&plan, &schedule, ScheduleMode::Dag, id))).collect();
+        let paths = remaining_path(&order, &waits, |id| duration[&id]);
+        let chain = paths.values().copied().max().unwrap_or(0) as f64 / 1000.0;
+        let work = duration.values().sum::<u64>() as f64 / 1000.0 / jobs as f64;
+        let lane =
+            schedule.lanes().iter().map(|l| l.tasks.iter().map(|id| duration[id]).sum::<u64>()).max().unwrap_or(0)
+                as f64
+                / 1000.0;
+        Bound { chain, work, lane }
+    }
+
+    /// The makespan of the engine's own [`Scheduler`] in simulated time, with no overhead beyond
+    /// `extra_ms` per task: it is asked what to launch, and told of task ends in the order of
+    /// their (simulated) end times, as the run loop would; `order` picks among ready tasks.
+    fn simulate(&self, jobs: usize, extra_ms: f64, order: Order) -> f64 {
+        let (plan, schedule) = self.parsed();
+        let duration = self.durations_us(extra_ms);
+        let mut scheduler = Scheduler::new(&plan, &schedule, ScheduleMode::Dag, jobs, false, |_| false);
+        if order == Order::Plan {
+            scheduler = scheduler.in_plan_order();
         }
-        let (mut started, mut done) = (vec![false; n], vec![false; n]);
-        let mut busy_lanes: Vec<&str> = Vec::new();
-        let mut running: Vec<(f64, usize)> = Vec::new();
-        let mut now = 0.0_f64;
+        let mut running: Vec<(u64, TaskId)> = Vec::new();
+        let mut now = 0_u64;
         loop {
-            for &i in &order {
-                if running.len() >= jobs {
-                    break;
+            assert!(scheduler.skip().is_empty(), "nothing fails in a simulation");
+            for launch in scheduler.launch() {
+                if let Launch::Start(id) = launch {
+                    running.push((now + duration[&id], id));
                 }
-                let lane = self.tasks[i].lane.as_str();
-                if started[i] || busy_lanes.contains(&lane) || !waits[i].iter().all(|&w| done[w]) {
-                    continue;
-                }
-                started[i] = true;
-                busy_lanes.push(lane);
-                running.push((now + duration[i], i));
             }
-            let Some(next) = running.iter().map(|r| r.0).min_by(f64::total_cmp) else { break };
+            let Some(next) = running.iter().map(|r| r.0).min() else { break };
             now = next;
-            running.retain(|&(end, i)| {
-                if end <= next {
-                    done[i] = true;
-                    busy_lanes.retain(|&l| l != self.tasks[i].lane);
-                    false
-                } else {
-                    true
+            running.retain(|&(end, id)| {
+                if end == next {
+                    scheduler.finished(id, TaskEnd::Committed);
                 }
+                end != next
             });
         }
-        now
+        assert_eq!(scheduler.count(TaskState::Committed), self.tasks.len(), "the simulation ran every task");
+        now as f64 / 1000.0
     }
+}
+
+/// Which ready task the simulated scheduler starts first when slots are short.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// The engine's rule: the longest chain of tasks after it first, then the plan's order.
+    CriticalPath,
+    /// The plan's order, as the engine did before ([`Scheduler::in_plan_order`]).
+    Plan,
 }
 
 struct Bound {
@@ -607,6 +617,38 @@ impl Run {
         end.saturating_sub(first) as f64
     }
 
+    /// `run_started` to the first `attempt_started` (the branch, the first lanes' worktrees), ms.
+    fn setup_ms(&self) -> f64 {
+        let first = self.times("attempt_started").min().unwrap_or(0);
+        let started = self.times("run_started").min().unwrap_or(first);
+        first.saturating_sub(started) as f64
+    }
+
+    /// For each task that has both, ms from its first `from` event to its last `to` event.
+    fn spans(&self, from: &str, to: &str) -> Vec<f64> {
+        self.task_spans(from, to).into_iter().map(|(_, ms)| ms).collect()
+    }
+
+    /// [`Run::spans`] with their tasks, in the order the tasks' `from` events came.
+    fn task_spans(&self, from: &str, to: &str) -> Vec<(String, f64)> {
+        let mut start: HashMap<&str, u64> = HashMap::new();
+        let mut end: HashMap<&str, u64> = HashMap::new();
+        for e in &self.events {
+            let (Some(task), Some(ms)) = (e["task"].as_str(), e["at_ms"].as_u64()) else { continue };
+            if e["event"] == from {
+                start.entry(task).or_insert(ms);
+            } else if e["event"] == to {
+                end.insert(task, ms);
+            }
+        }
+        let mut spans: Vec<(u64, String, f64)> = start
+            .iter()
+            .filter_map(|(task, s)| Some((*s, (*task).to_owned(), end.get(task)?.saturating_sub(*s) as f64)))
+            .collect();
+        spans.sort_by_key(|span| span.0);
+        spans.into_iter().map(|(_, task, ms)| (task, ms)).collect()
+    }
+
     /// Last `task_committed` to `run_finished` (removing the worktrees), ms.
     fn tail_ms(&self) -> f64 {
         let last = self.times("task_committed").max().unwrap_or(0);
@@ -698,13 +740,15 @@ struct Phases {
     /// `attempt_started` → `agent_exited`, minus the agent's own sleep: prompt files, the
     /// fingerprint of the user's work tree (`git status`), spawning and reaping the agent.
     agent: f64,
-    /// `agent_exited` → `verify_started`: the work-tree fingerprint again.
+    /// `agent_exited` → `verify_started`: the work-tree fingerprint again, beside the snapshot
+    /// of the agent's work (`add --all`, `diff --cached`, `write-tree`).
     after_agent: f64,
     /// `verify_started` → `verify_finished`: `sh -c true`.
     verify: f64,
-    /// `verify_finished` → `integrating`: `add --all`, `write-tree`, `config`, `commit-tree`.
+    /// `verify_finished` → `integrating`: `commit-tree`.
     commit: f64,
-    /// `integrating` → `task_committed`: `rev-parse`, `update-ref` (or `merge-tree`).
+    /// `integrating` → `task_committed`: `update-ref` (or `rev-parse`, `merge-tree`,
+    /// `commit-tree`, `update-ref` when another task landed since the base).
     integrate: f64,
     /// A lane's `task_committed` → its next `attempt_started`: scheduler, `rev-parse`, worktree
     /// reset (`checkout`, `reset --hard`, `clean`). Includes waiting for dependencies when
@@ -719,7 +763,7 @@ impl Phases {
 
     fn print(&self, indent: &str) {
         println!(
-            "{indent}per task, ms: agent start/stop + prompt + tree fingerprint {:.1} | fingerprint after agent {:.1} | verify {:.1} | snapshot + commit-tree {:.1} | integrate {:.1} | between tasks (scheduler + worktree reset) {:.1} | sum {:.1}",
+            "{indent}per task, ms: agent start/stop + prompt + tree fingerprint {:.1} | fingerprint after agent beside the snapshot {:.1} | verify {:.1} | commit-tree {:.1} | integrate {:.1} | between tasks (scheduler + worktree reset) {:.1} | sum {:.1}",
             self.agent,
             self.after_agent,
             self.verify,
@@ -779,7 +823,7 @@ fn scheduling(sizes: &Sizes, calibration: &Calibration) {
         "   lower bound = max(longest chain of waits, work / j, busiest lane), from the agents' sleeps; target ≤ {TARGET_SCHEDULE_RATIO}"
     );
     println!(
-        "   simulated = a list scheduler replaying the plan with the engine's order (or critical-path first), without overhead"
+        "   simulated = the engine's Scheduler replaying the plan in simulated time (critical path first, or the plan's order), without overhead"
     );
     println!(
         "   or with the calibrated {:.1} ms per task; measured / simulated-with-overhead > 1 is contention ({:.1} ms CPU per task on {} cores)",
@@ -806,9 +850,9 @@ fn scheduling(sizes: &Sizes, calibration: &Calibration) {
             dag.insert(jobs, makespan);
             let bound = spec.lower_bound(jobs, 0.0);
             let ratio = makespan / bound.value();
-            let engine_order = spec.simulate(jobs, 0.0, Priority::Engine);
-            let critical_first = spec.simulate(jobs, 0.0, Priority::CriticalPath);
-            let with_overhead = spec.simulate(jobs, calibration.overhead_ms, Priority::Engine);
+            let critical_first = spec.simulate(jobs, 0.0, Order::CriticalPath);
+            let plan_order = spec.simulate(jobs, 0.0, Order::Plan);
+            let with_overhead = spec.simulate(jobs, calibration.overhead_ms, Order::CriticalPath);
             let limited =
                 if lane_count < jobs { format!(", limited to its {lane_count} lanes") } else { String::new() };
             println!(
@@ -817,9 +861,9 @@ fn scheduling(sizes: &Sizes, calibration: &Calibration) {
                 bound.binding()
             );
             println!(
-                "        simulated without overhead: engine's order {engine_order:.0} ms ({:.3} of the bound), critical path first {critical_first:.0} ms ({:.3})",
-                engine_order / bound.value(),
-                critical_first / bound.value()
+                "        simulated without overhead: the engine's scheduler (critical path first) {critical_first:.0} ms ({:.3} of the bound); in the plan's order {plan_order:.0} ms ({:.3})",
+                critical_first / bound.value(),
+                plan_order / bound.value()
             );
             println!(
                 "        simulated with {:.1} ms per task: {with_overhead:.0} ms; measured / that = {:.3}",
@@ -860,6 +904,142 @@ fn scheduling(sizes: &Sizes, calibration: &Calibration) {
             cores()
         );
     }
+    println!();
+}
+
+/// The makespan of a plan of 1-second agents against its critical-path bound, at the default
+/// `-j` (one per lane); then at `-j 2`, critical path first (the engine) against the plan's
+/// order (the engine's [`Scheduler`] in simulated time, with the calibrated overhead per task),
+/// on the same plan and on an uneven one where the order matters.
+fn makespan(sizes: &Sizes, calibration: &Calibration) {
+    let (waves, per_wave, lanes, sleep_ms) = sizes.makespan;
+    let shape =
+        Shape { label: "makespan", waves, per_wave, lanes, pool: None, scale: 1, jobs: vec![], waves_jobs: vec![] };
+    let mut spec = generate(&shape);
+    for task in &mut spec.tasks {
+        task.sleep_ms = sleep_ms;
+    }
+    let lane_count = spec.lane_count();
+    println!(
+        "2. makespan: {waves} waves x {per_wave} tasks, {lanes} lanes per wave ({lane_count} in all), every agent {sleep_ms} ms, Verify `true`; target ≤ {TARGET_MAKESPAN_RATIO} x the critical-path bound"
+    );
+    let run = run_plan(&spec, &[]);
+    run.expect_success(spec.tasks.len());
+    let bound = spec.lower_bound(lane_count, 0.0);
+    let whole = run.makespan_ms();
+    let tasks = whole - run.tail_ms();
+    println!(
+        "  default -j ({lane_count}): makespan {whole:.0} ms (first attempt_started → run_finished), critical-path bound {:.0} ms ({}): ratio {:.3}",
+        bound.value(),
+        bound.binding(),
+        whole / bound.value()
+    );
+    println!(
+        "    the tasks alone (→ last task_committed) {tasks:.0} ms: {:.3}; worktree removal at the end {:.0} ms; before the first attempt (branch, lane worktrees) {:.0} ms",
+        tasks / bound.value(),
+        run.tail_ms(),
+        run.setup_ms()
+    );
+    println!(
+        "    simulated with {:.1} ms per task: {:.0} ms",
+        calibration.overhead_ms,
+        spec.simulate(lane_count, calibration.overhead_ms, Order::CriticalPath)
+    );
+    run.phases(&spec).print("    ");
+
+    let short = per_wave.min(4);
+    let uneven = uneven(short, sleep_ms);
+    let uneven_label = format!("an uneven plan ({short} short tasks, then a chain of {short} written after them)");
+    for (label, spec) in [("the same plan", &spec), (uneven_label.as_str(), &uneven)] {
+        let run = run_plan(spec, &["-j", "2"]);
+        run.expect_success(spec.tasks.len());
+        let bound = spec.lower_bound(2, 0.0);
+        let overhead = calibration.overhead_ms;
+        let (critical, plan_order) =
+            (spec.simulate(2, overhead, Order::CriticalPath), spec.simulate(2, overhead, Order::Plan));
+        println!("  -j 2, {label}: bound {:.0} ms ({})", bound.value(), bound.binding());
+        println!(
+            "    measured (critical path first): makespan {:.0} ms, {:.3} x the bound",
+            run.makespan_ms(),
+            run.makespan_ms() / bound.value()
+        );
+        println!(
+            "    simulated with {overhead:.1} ms per task: critical path first {critical:.0} ms ({:.3}), the plan's order {plan_order:.0} ms ({:.3}); critical path first / plan order = {:.3}",
+            critical / bound.value(),
+            plan_order / bound.value(),
+            critical / plan_order
+        );
+    }
+    println!();
+}
+
+/// `q` (0 to 1) of `values`, nearest rank.
+fn percentile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+/// From an agent's exit to its task's commit on the run branch, on a large repository, beside
+/// a naive `git add -A && git commit` in a worktree of the same repository.
+fn commit_latency(sizes: &Sizes) {
+    let files = sizes.repo_files;
+    let n = sizes.latency_tasks;
+    println!(
+        "3. agent exit to commit on the run branch (agent_exited → task_committed), on a repository of {files} files: {n} tasks on one lane, each agent writes one file, Verify `true`; target p50 ≤ {TARGET_COMMIT_P50_MS} ms"
+    );
+    let scratch = Scratch::new(files);
+    let spec = one_lane(n, 50);
+    scratch.write_plan(&spec);
+    let run = scratch.run(&["-j", "1"]);
+    run.expect_success(spec.tasks.len());
+    let part = |from: &str, to: &str| {
+        let spans = run.spans(from, to);
+        format!("p50 {:.0} / p95 {:.0}", percentile(&spans, 0.5), percentile(&spans, 0.95))
+    };
+    let by_task = run.task_spans("agent_exited", "task_committed");
+    let spans: Vec<f64> = by_task.iter().map(|(_, ms)| *ms).collect();
+    let p50 = percentile(&spans, 0.5);
+    let mut slowest: Vec<(usize, &(String, f64))> = by_task.iter().enumerate().collect();
+    slowest.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+    let slowest: Vec<String> =
+        slowest.iter().take(3).map(|(i, (task, ms))| format!("{ms:.0} ms (task {task}, {} to run)", i + 1)).collect();
+    println!(
+        "  wavecrew: p50 {p50:.0} ms, p95 {:.0} ms over {} tasks; slowest {}",
+        percentile(&spans, 0.95),
+        spans.len(),
+        slowest.join(", ")
+    );
+    println!(
+        "    of which, ms: agent exit → Verify (work-tree check + snapshot) {}; Verify {}; → integrating (commit-tree) {}; → committed (landing) {}",
+        part("agent_exited", "verify_started"),
+        part("verify_started", "verify_finished"),
+        part("verify_finished", "integrating"),
+        part("integrating", "task_committed"),
+    );
+
+    let worktree = scratch.dir.path().join("naive");
+    git(&scratch.root(), &["worktree", "add", "--quiet", "-b", "naive", &worktree.to_string_lossy(), "HEAD"]);
+    let mut naive = Vec::new();
+    for i in 1..=n {
+        std::fs::create_dir_all(worktree.join("out")).expect("mkdir");
+        std::fs::write(worktree.join(format!("out/naive_{i}.txt")), format!("{i}\n")).expect("write");
+        let started = Instant::now();
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("git add -A && git commit --quiet -m 'naive {i}'"))
+            .current_dir(&worktree)
+            .status()
+            .expect("sh runs");
+        assert!(status.success(), "the naive commit failed");
+        naive.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let naive_p50 = percentile(&naive, 0.5);
+    println!(
+        "  naive `git add -A && git commit` in a new worktree of the same repository: p50 {naive_p50:.0} ms, p95 {:.0} ms",
+        percentile(&naive, 0.95)
+    );
+    println!("  wavecrew / naive at p50 = {:.2}", p50 / naive_p50);
     println!();
 }
 
@@ -914,7 +1094,7 @@ fn per_task_overhead(sizes: &Sizes) {
     let files = sizes.repo_files;
     let n = sizes.overhead_tasks;
     println!(
-        "2. per-task overhead on a repository of {files} files: {n} tasks on one lane (one after another), Verify `true`"
+        "4. per-task overhead on a repository of {files} files: {n} tasks on one lane (one after another), Verify `true`"
     );
     let made = Instant::now();
     let scratch = Scratch::new(files);
@@ -995,7 +1175,7 @@ fn per_task_overhead(sizes: &Sizes) {
 fn footprint(sizes: &Sizes) {
     let n = sizes.footprint_agents;
     println!(
-        "3. footprint: peak RSS of the wavecrew process with {n} scripted agents at once ({n} lanes, one wave, -j {n}, {} ms each)",
+        "5. footprint: peak RSS of the wavecrew process with {n} scripted agents at once ({n} lanes, one wave, -j {n}, {} ms each)",
         sizes.footprint_sleep_ms
     );
     let spec = one_wave_own_lanes(n, sizes.footprint_sleep_ms);
@@ -1022,9 +1202,27 @@ fn main() {
         cores(),
         std::env::temp_dir().display()
     );
-    let calibration = calibrate(&sizes);
-    scheduling(&sizes, &calibration);
-    per_task_overhead(&sizes);
-    footprint(&sizes);
+    // Benchmarks named after `--bench` run alone: `scheduling`, `makespan`, `latency`, `overhead`,
+    // `footprint`.
+    let chosen: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wants = |name: &str| chosen.is_empty() || chosen.iter().any(|c| c == name);
+    if wants("scheduling") || wants("makespan") {
+        let calibration = calibrate(&sizes);
+        if wants("scheduling") {
+            scheduling(&sizes, &calibration);
+        }
+        if wants("makespan") {
+            makespan(&sizes, &calibration);
+        }
+    }
+    if wants("latency") {
+        commit_latency(&sizes);
+    }
+    if wants("overhead") {
+        per_task_overhead(&sizes);
+    }
+    if wants("footprint") {
+        footprint(&sizes);
+    }
     println!("all benchmarks: {:.1} s", started.elapsed().as_secs_f64());
 }

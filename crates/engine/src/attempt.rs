@@ -8,7 +8,7 @@ use crate::error::EngineError;
 use crate::events::Event;
 use crate::git::Git;
 use crate::integrate;
-use crate::launch::{Launch, start_agent};
+use crate::launch::{Exited, Launch, launch_agent};
 use crate::{process, prompt};
 use std::collections::HashMap;
 use std::path::Path;
@@ -58,13 +58,16 @@ pub(crate) async fn agent_and_verify(
     failure: Option<&str>,
 ) -> Result<Work, EngineError> {
     let id = task.id.to_string();
-    if let Err(reason) = run_agent(env, task, attempt, worktree, failure).await? {
-        return Ok(Work::Failed(reason));
-    }
-
+    let exited = match run_agent(env, task, attempt, worktree, failure).await? {
+        Ok(exited) => exited,
+        Err(reason) => return Ok(Work::Failed(reason)),
+    };
     // The task's commit holds what the agent left, taken before the Verify commands run: what
     // they write (coverage data, caches, reports) is not the task's work.
-    let tree = Git::new(worktree).snapshot_tree(|path| env.keep_out(path)).await?;
+    let tree = match snapshot(env, exited, worktree).await? {
+        Ok(tree) => tree,
+        Err(reason) => return Ok(Work::Failed(reason)),
+    };
     for (index, command) in task.verify_commands.iter().enumerate() {
         env.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let log = env.layout.log(&id, attempt, &format!("verify-{}", index + 1));
@@ -115,15 +118,33 @@ fn verify_timed_out(command: &str, timeout: Duration) -> String {
     )
 }
 
+/// The tree of what an agent that `exited` left in `worktree` (without the files
+/// [`AttemptEnv::keep_out`] keeps out), once the user's work tree is found unchanged: else why
+/// the attempt fails. The two are independent (one reads the user's work tree, the other stages
+/// the lane's worktree), and each reads every file of a large repository, so they run at once.
+pub(crate) async fn snapshot(
+    env: &AttemptEnv,
+    exited: Exited,
+    worktree: &Path,
+) -> Result<Result<String, String>, EngineError> {
+    let lane = Git::new(worktree);
+    let (alone, tree) = tokio::join!(exited.check_user_tree(&env.root), lane.snapshot_tree(|path| env.keep_out(path)));
+    Ok(match alone {
+        Ok(()) => Ok(tree?),
+        Err(reason) => Err(reason),
+    })
+}
+
 /// Runs the task's agent once in `worktree`: builds the prompt, starts the agent and reads its
-/// output. `Ok(())` when it finished well, else why it failed.
+/// output. [`Exited`] when it finished well (the user's work tree is still to check), else why
+/// it failed.
 pub(crate) async fn run_agent(
     env: &AttemptEnv,
     task: &plan::Task,
     attempt: u32,
     worktree: &Path,
     failure: Option<&str>,
-) -> Result<Result<(), String>, EngineError> {
+) -> Result<Result<Exited, String>, EngineError> {
     let id = task.id.to_string();
     let decisions = env.decisions.list();
     let skills = crate::skills::for_task(&env.root, task);
@@ -142,7 +163,7 @@ pub(crate) async fn run_agent(
         skills,
         verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),
     };
-    start_agent(env, worktree, launch).await
+    launch_agent(env, worktree, launch).await
 }
 
 /// What the tasks `task` waited for landed on the run branch: each one's commit subject and

@@ -77,16 +77,43 @@ pub(crate) struct Landing {
     repo: Git,
     branch: String,
     lock: Mutex<()>,
+    /// The branch's head as the run last read or moved it. Only the run moves its branch, so this
+    /// is the head but for someone moving it by hand: what is built on it lands with a
+    /// compare-and-swap, which then fails, and the head is read again.
+    known: std::sync::Mutex<Option<String>>,
 }
 
 impl Landing {
     pub(crate) fn new(repo: Git, branch: &str) -> Landing {
-        Landing { repo, branch: branch.to_owned(), lock: Mutex::new(()) }
+        Landing { repo, branch: branch.to_owned(), lock: Mutex::new(()), known: std::sync::Mutex::new(None) }
     }
 
-    /// The run branch's head.
+    fn known(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The run branch's head, read from git.
     pub(crate) async fn head(&self) -> Result<String, GitError> {
-        self.repo.rev_parse(&format!("refs/heads/{}", self.branch)).await
+        let head = self.repo.rev_parse(&format!("refs/heads/{}", self.branch)).await?;
+        *self.known() = Some(head.clone());
+        Ok(head)
+    }
+
+    /// The run branch's head as the run last read or moved it (read from git the first time):
+    /// the base of a task's attempt, without a `git rev-parse` each time.
+    pub(crate) async fn base(&self) -> Result<String, GitError> {
+        let known = self.known().clone();
+        match known {
+            Some(head) => Ok(head),
+            None => self.head().await,
+        }
+    }
+
+    /// Moves the branch from `old` to `new` if it is still at `old`.
+    async fn swap(&self, new: &str, old: &str) -> Result<(), GitError> {
+        self.repo.compare_and_swap(&self.branch, new, old).await?;
+        *self.known() = Some(new.to_owned());
+        Ok(())
     }
 
     /// Lands a task's `commit` (made on `base`, attempt `attempt`): journals `Integrating`,
@@ -150,7 +177,7 @@ impl Landing {
             return Ok(false);
         }
         emitter.emit(Event::Integrating { task: id.to_owned(), attempt: round, commit: commit.to_owned() })?;
-        self.repo.compare_and_swap(&self.branch, commit, head).await?;
+        self.swap(commit, head).await?;
         emitter.emit(Event::TaskCommitted {
             task: id.to_owned(),
             attempt: round,
@@ -164,15 +191,21 @@ impl Landing {
     /// still at `base`, else `commit` merged without checkout onto the branch's head. The caller
     /// holds the lock.
     async fn land(&self, base: &str, commit: &str, message: &str) -> Result<Landed, EngineError> {
+        // The usual case, one git process: nothing landed since `base`, as far as the run knows,
+        // and the swap proves it. When it fails (the branch was moved by hand), read the head.
+        let known = self.known().clone();
+        if known.as_deref() == Some(base) && self.swap(commit, base).await.is_ok() {
+            return Ok(Landed::Committed(commit.to_owned()));
+        }
         let head = self.head().await?;
         if head == base {
-            self.repo.compare_and_swap(&self.branch, commit, base).await?;
+            self.swap(commit, base).await?;
             return Ok(Landed::Committed(commit.to_owned()));
         }
         Ok(match self.repo.merge_tree(base, &head, commit).await? {
             Merge::Clean(merged) => {
                 let rebased = self.repo.commit_tree(&merged, &head, message).await?;
-                self.repo.compare_and_swap(&self.branch, &rebased, &head).await?;
+                self.swap(&rebased, &head).await?;
                 Landed::Committed(rebased)
             }
             Merge::Conflict(paths) => Landed::Conflict(paths),

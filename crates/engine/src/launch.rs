@@ -1,7 +1,9 @@
 //! Starting the run's agent: [`Launch`] says what for (a task's attempt, a gate's fix or
 //! review, the truths verifier), [`start_agent`] writes its prompt, starts its CLI in a
 //! worktree with the lane's variables, journals its process, activity (priced, for the budget)
-//! and exit, and checks that it left the user's work tree alone.
+//! and exit, and checks that it left the user's work tree alone ([`UserTree`]).
+//! [`launch_agent`] leaves that check to its caller ([`Exited`]), which runs it beside the
+//! snapshot of the agent's work.
 
 use crate::agent::{AgentRequest, AgentRole};
 use crate::env::AttemptEnv;
@@ -35,14 +37,47 @@ pub(crate) struct Launch {
 }
 
 /// Starts the run's agent in `worktree` as `launch` says and reads its output until it exits.
-/// `Ok(())` when it finished well, else why it failed; [`EngineError::Cancelled`] when the run was
-/// cancelled. The same path for a task's attempt, a gate's fix and review, and the truths
-/// verifier.
+/// `Ok(())` when it finished well and left the user's work tree alone, else why it failed;
+/// [`EngineError::Cancelled`] when the run was cancelled. The same path for a task's attempt, a
+/// gate's fix and review, and the truths verifier.
 pub(crate) async fn start_agent(
     env: &AttemptEnv,
     worktree: &Path,
     launch: Launch,
 ) -> Result<Result<(), String>, EngineError> {
+    Ok(match launch_agent(env, worktree, launch).await? {
+        Ok(exited) => exited.check_user_tree(&env.root).await,
+        Err(reason) => Err(reason),
+    })
+}
+
+/// An agent that finished well. Whether it left the user's work tree alone is still to be
+/// checked ([`Exited::check_user_tree`]): the caller does it, beside other work if it likes.
+#[must_use = "the user's work tree must be checked before the agent's work is used"]
+pub(crate) struct Exited {
+    /// The user's work tree before the agent started.
+    before: UserTree,
+}
+
+impl Exited {
+    /// `Ok(())` when the user's work tree (at `root`) is as it was before the agent started,
+    /// else why the attempt fails.
+    pub(crate) async fn check_user_tree(self, root: &Path) -> Result<(), String> {
+        if UserTree::read(root).await == self.before {
+            Ok(())
+        } else {
+            Err("your work tree changed while this task's agent ran: agents must work only in their worktree, so nothing of this attempt is committed".into())
+        }
+    }
+}
+
+/// [`start_agent`] but for the check of the user's work tree, which the caller makes with the
+/// [`Exited`] it gets when the agent finished well.
+pub(crate) async fn launch_agent(
+    env: &AttemptEnv,
+    worktree: &Path,
+    launch: Launch,
+) -> Result<Result<Exited, String>, EngineError> {
     let Launch { task: id, attempt, role, model, prompt, name, log_part, skills, verify_commands } = launch;
     let prompt_file = env.layout.prompts().join(format!("{name}.md"));
     tokio::fs::create_dir_all(env.layout.prompts()).await?;
@@ -71,7 +106,7 @@ pub(crate) async fn start_agent(
         timeout: env.options.agent_timeout,
         log: env.layout.log(&id, attempt, &log_part),
     };
-    let user_tree_before = user_tree_state(&env.root).await;
+    let before = UserTree::read(&env.root).await;
     let emitter = env.emitter.clone();
     let agent = env.agent.clone();
     let model_id = agent.model_id(request.model.as_deref());
@@ -148,12 +183,7 @@ pub(crate) async fn start_agent(
         }
         Err(reason) => return Ok(Err(format!("{reason}\n{}", outcome.tail))),
     }
-    if user_tree_state(&env.root).await != user_tree_before {
-        return Ok(Err(
-            "your work tree changed while this task's agent ran: agents must work only in their worktree, so nothing of this attempt is committed".into(),
-        ));
-    }
-    Ok(Ok(()))
+    Ok(Ok(Exited { before }))
 }
 
 /// Prices usage that came without a cost from the configuration's table, and adds the cost to
@@ -186,13 +216,18 @@ fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity)
 
 /// A fingerprint of the user's work tree: changed and untracked paths with their sizes and
 /// modification times. Any agent write there shows up as a difference.
-async fn user_tree_state(root: &Path) -> String {
-    let Ok(paths) = Git::new(root).changed_paths().await else { return String::new() };
-    let mut out = String::new();
-    for path in paths {
-        let meta = std::fs::metadata(root.join(&path)).ok();
-        let stamp = meta.map(|m| (m.len(), m.modified().ok()));
-        out.push_str(&format!("{path} {stamp:?}\n"));
+#[derive(Debug, PartialEq, Eq)]
+struct UserTree(String);
+
+impl UserTree {
+    async fn read(root: &Path) -> UserTree {
+        let Ok(paths) = Git::new(root).changed_paths().await else { return UserTree(String::new()) };
+        let mut out = String::new();
+        for path in paths {
+            let meta = std::fs::metadata(root.join(&path)).ok();
+            let stamp = meta.map(|m| (m.len(), m.modified().ok()));
+            out.push_str(&format!("{path} {stamp:?}\n"));
+        }
+        UserTree(out)
     }
-    out
 }

@@ -6,7 +6,7 @@
 use super::{GateSkill, Verdict};
 use crate::agent::AgentRole;
 use crate::ask::{Answered, ask_for_answer, change_for_prompt, line_counts};
-use crate::attempt::{Attempt, run_agent};
+use crate::attempt::{Attempt, run_agent, snapshot};
 use crate::checkpoint::{Answer, checkpoint};
 use crate::ctx::RunCtx;
 use crate::env::AttemptEnv;
@@ -143,12 +143,18 @@ pub(crate) async fn gate_task(
         // checks' own output (reports, coverage data) is cleared first: it is not the fix.
         Git::new(worktree).reset_to(&head).await?;
         env.attempt_started(&id, round, lane, worktree.to_string_lossy().into_owned(), &head, None)?;
-        if let Err(reason) = run_agent(env, task, round, worktree, Some(&red.for_agent())).await? {
-            env.emitter.emit(Event::AttemptFailed { task: id.clone(), attempt: round, reason })?;
-            round += 1;
-            continue;
-        }
-        let tree = Git::new(worktree).snapshot_tree(|path| env.keep_out(path)).await?;
+        let tree = match run_agent(env, task, round, worktree, Some(&red.for_agent())).await? {
+            Ok(exited) => snapshot(env, exited, worktree).await?,
+            Err(reason) => Err(reason),
+        };
+        let tree = match tree {
+            Ok(tree) => tree,
+            Err(reason) => {
+                env.emitter.emit(Event::AttemptFailed { task: id.clone(), attempt: round, reason })?;
+                round += 1;
+                continue;
+            }
+        };
         if tree != env.repo.tree_of(&head).await? {
             let subject = format!("fix({}): {} (gate round {round})", env.plan.milestone, task.summary());
             let message = integrate::message(&subject, Trailer::Fix(&id), &env.run_id);

@@ -151,6 +151,15 @@ impl Scheduler {
         }
     }
 
+    /// The same scheduler, choosing among ready tasks in the plan's order rather than critical
+    /// path first: what the engine did before, kept for `crates/cli/benches/engine.rs` to
+    /// compare the two on one plan. The run loop never calls it.
+    #[doc(hidden)]
+    pub fn in_plan_order(mut self) -> Scheduler {
+        self.priority.clone_from(&self.order);
+        self
+    }
+
     /// Marks as skipped every pending task that waits for one that failed or was skipped, and
     /// returns them with the task each waited for (nothing once the run is stopping).
     pub fn skip(&mut self) -> Vec<(TaskId, TaskId)> {

@@ -123,7 +123,7 @@ async fn attempt_once(
     worktree: &Path,
     failure: Option<&str>,
 ) -> Result<Attempt, EngineError> {
-    let base = run.ctx.landing.head().await?;
+    let base = run.ctx.landing.base().await?;
     let job = AttemptJob { task, attempt, lane, worktree, base: &base, failure };
     let work = run.backend.work(&run.ctx.env, job).await?;
     land_work(run, task, attempt, &base, work).await
