@@ -277,3 +277,66 @@ fn malformed_and_oversized_messages_do_not_stop_the_server() {
     assert!(answers.iter().all(|a| a["id"] != 9), "an oversized message was read: {answers:?}");
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+/// The real Claude Code (`claude -p`) with `wavecrew mcp` in its `--mcp-config`, its model the
+/// scripted LLM server (a test double) that calls `check_plan`, then `run_status`, then ends:
+/// what the tools answered reaches the model as their results.
+#[test]
+fn claude_code_calls_check_plan_and_run_status_through_mcp() {
+    use llm_double::{Script, Server, Step};
+    let repo = Repo::builder()
+        .file("README.md", "# project\n")
+        .commit("initial")
+        .plan(&CHECKPOINT_PLAN.replace("**Task 2.2**", "**Task 2.1**"))
+        .wavecrew(wavecrew())
+        .build();
+    let steps = vec![
+        Step::Call { call: "mcp__wavecrew__check_plan".into(), input: serde_json::json!({"path": "plan.md"}) },
+        Step::Call { call: "mcp__wavecrew__run_status".into(), input: serde_json::json!({}) },
+        Step::Text { text: "The plan has a duplicate task and no run yet.".into() },
+    ];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start(Script { steps, ..Script::default() })).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let config = serde_json::json!({"mcpServers": {"wavecrew": {"command": wavecrew_bin(), "args": ["mcp"],
+        "env": {"XDG_CONFIG_HOME": repo.root().join(".no-config"), "XDG_STATE_HOME": test_state_home()}}}});
+    let config_file = home.path().join("mcp.json");
+    std::fs::write(&config_file, config.to_string()).unwrap();
+    let output = std::process::Command::new(installed("claude"))
+        .current_dir(repo.root())
+        .env("HOME", home.path())
+        .env("ANTHROPIC_BASE_URL", server.url())
+        .env("ANTHROPIC_API_KEY", "test-key-for-the-double")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .args([
+            "-p",
+            "Check plan.md, then say whether a run is going.",
+            "--output-format",
+            "json",
+            "--strict-mcp-config",
+        ])
+        .arg("--mcp-config")
+        .arg(&config_file)
+        .args(["--allowedTools", "mcp__wavecrew__check_plan,mcp__wavecrew__run_status"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
+    let requests = server.requests();
+    let conversation: Vec<String> = requests
+        .iter()
+        .filter(|r| r.uri.starts_with("/v1/messages") && !r.uri.contains("count_tokens"))
+        .map(|r| r.body["messages"].to_string())
+        .collect();
+    let offered = requests.iter().any(|r| r.body["tools"].to_string().contains("mcp__wavecrew__start_run"));
+    assert!(offered, "Claude Code did not offer wavecrew's tools to the model");
+    assert!(
+        conversation.iter().any(|m| m.contains("tool_result") && m.contains("duplicate-task")),
+        "check_plan's diagnostics never reached the model: {conversation:#?}"
+    );
+    assert!(
+        conversation.iter().any(|m| m.contains("this repository has no runs yet")),
+        "run_status's error never reached the model: {conversation:#?}"
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("The plan has a duplicate task and no run yet."), "{said}");
+}
