@@ -54,6 +54,13 @@ const TARGET_COMMIT_P50_MS: f64 = 50.0;
 
 /// The `wavecrew` binary under test: this build's, or `WAVECREW_BENCH_BIN` (another build, to
 /// compare two versions side by side on the same machine at the same time).
+/// wavecrew's state folder for the bench's runs (their worktrees): a temporary one, removed at
+/// the end, never the user's `~/.local/state`.
+fn state_home() -> &'static Path {
+    static HOME: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| std::env::temp_dir().join(format!("wavecrew-bench-state-{}", std::process::id())))
+}
+
 fn wavecrew_bin() -> PathBuf {
     std::env::var_os("WAVECREW_BENCH_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wavecrew")), PathBuf::from)
 }
@@ -547,6 +554,7 @@ impl Run {
         let mut child = Command::new(wavecrew_bin())
             .current_dir(dir)
             .env("NO_COLOR", "1")
+            .env("XDG_STATE_HOME", state_home())
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1224,5 +1232,6 @@ fn main() {
     if wants("footprint") {
         footprint(&sizes);
     }
+    let _ = std::fs::remove_dir_all(state_home());
     println!("all benchmarks: {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -5,6 +5,7 @@ use crate::commands::agents::AgentsArgs;
 use crate::commands::completions::CompletionsArgs;
 use crate::commands::demo::DemoArgs;
 use crate::commands::gaps::GapsArgs;
+use crate::commands::import::ImportArgs;
 use crate::commands::man::ManArgs;
 use crate::commands::mcp::McpArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
@@ -46,6 +47,9 @@ pub enum Command {
     New(NewArgs),
     /// Normalize plans: repair mojibake, align tables, order task fields.
     Fmt(FmtArgs),
+    /// Make a plan from another tool's: task-master's tasks.json, GSD's phase plans, spec-kit's
+    /// tasks.md; prints what it could not map.
+    Import(ImportArgs),
     /// Print the JSON Schema of `wavecrew show --json`.
     Schema(SchemaArgs),
     /// Run a plan: agents in parallel worktrees, Verify commands, one commit per task.

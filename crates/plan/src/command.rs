@@ -36,14 +36,14 @@ pub fn long_running(command: &str) -> Option<LongRunning> {
 }
 
 /// One simple command of a command line.
-struct Part {
-    words: Vec<String>,
+pub(crate) struct Part {
+    pub(crate) words: Vec<String>,
     /// Followed by a lone `&`: the shell does not wait for it.
-    background: bool,
+    pub(crate) background: bool,
 }
 
 /// Cuts a command line into simple commands, splitting words at white space outside quotes.
-fn parts(command: &str) -> Vec<Part> {
+pub(crate) fn parts(command: &str) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
@@ -234,7 +234,7 @@ fn base(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
-fn is_variable(name: &str) -> bool {
+pub(crate) fn is_variable(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -107,6 +107,16 @@ codes! {
     UnfilledPlaceholder => "unfilled-placeholder", Warning, "A `{...}` placeholder of the template is still there.";
     Mojibake => "mojibake", Warning, "UTF-8 text that was once decoded as Windows-1252.";
     UnknownSkill => "unknown-skill", Warning, "A task names a skill that is neither built in nor defined in the repository; a run refuses it.";
+    UnrunnableCommand => "unrunnable-command", Warning, "A Verify or Automated command cannot run in this repository: a missing package script, make target, Cargo package, test path or program.";
+    DanglingKeyLink => "dangling-key-link", Warning, "A key_link names a file that is neither an artifact, nor in a task's Files, nor in the repository.";
+    FileStateMismatch => "file-state-mismatch", Info, "A task says to create a file that already exists, or to edit one that does not.";
+}
+
+impl Code {
+    /// Whether only the repository-aware checks ([`crate::repo_checks`]) report this code.
+    pub fn needs_repository(self) -> bool {
+        matches!(self, Code::UnrunnableCommand | Code::DanglingKeyLink | Code::FileStateMismatch)
+    }
 }
 
 impl fmt::Display for Code {
@@ -203,7 +213,8 @@ mod tests {
             assert_eq!(Code::from_name(code.as_str()), Some(code));
             assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{code}");
         }
-        // The 31 codes of PLAN_FORMAT.md, and `unknown-skill`, which needs the repository to tell.
-        assert_eq!(Code::ALL.len(), 32);
+        // The 31 codes of PLAN_FORMAT.md, and four that need the repository to tell:
+        // `unknown-skill` and the repository checks (`Code::needs_repository`).
+        assert_eq!(Code::ALL.len(), 35);
     }
 }

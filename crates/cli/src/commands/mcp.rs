@@ -154,10 +154,12 @@ impl Server {
         description = "Check a plan (a file, or its text) and list its problems as JSON, as `wavecrew check --format json` does: each with its code, severity, line, column, message and fix. An empty array: no problems."
     )]
     async fn check_plan(&self, Parameters(args): Parameters<CheckPlanArgs>) -> Result<CallToolResult, ErrorData> {
-        let file = match (args.path, args.text) {
+        // A file is checked as `wavecrew check PATH` checks it (against the work tree holding
+        // it); a text against the server's repository, as `wavecrew check --repo` would.
+        let (file, text_given) = match (args.path, args.text) {
             (Some(path), None) => {
                 let path = self.inside(&path)?;
-                blocking(move || PlanFile::read(&path)).await?
+                (blocking(move || PlanFile::read(&path)).await?, false)
             }
             (None, Some(text)) => {
                 if text.len() as u64 > MAX_PLAN_BYTES {
@@ -167,11 +169,16 @@ impl Server {
                         MAX_PLAN_BYTES / (1024 * 1024)
                     )));
                 }
-                PlanFile { path: PathBuf::from("<text>"), bytes: text.into_bytes() }
+                (PlanFile { path: PathBuf::from(TEXT_NAME), bytes: text.into_bytes() }, true)
             }
             _ => return Err(invalid("error: pass either `path` (a plan file) or `text` (a plan's Markdown)")),
         };
-        let report = blocking(move || Ok(super::check::check_file(&file, false))).await?;
+        let root = self.root.clone();
+        let report = blocking(move || {
+            let repo = if text_given { super::check::Repo::At(&root) } else { super::check::Repo::OfPlan };
+            Ok(super::check::check_file(&file, false, repo))
+        })
+        .await?;
         Ok(text(crate::render::json(std::slice::from_ref(&report))))
     }
 
@@ -332,6 +339,9 @@ impl ServerHandler for Server {
         Ok(ReadResourceResult::new(vec![ResourceContents::text(text, uri).with_mime_type(mime)]).into())
     }
 }
+
+/// What the diagnostics of a plan given as text call its file.
+const TEXT_NAME: &str = "<text>";
 
 /// The prefix of the runs' resources.
 const RUNS: &str = "wavecrew://runs/";

@@ -8,9 +8,11 @@ pub mod demo;
 pub mod fmt;
 pub mod gaps;
 pub mod graph;
+pub mod import;
 pub mod man;
 pub mod mcp;
 pub mod new;
+mod repo_facts;
 pub mod run;
 pub mod runs;
 pub mod schema;
@@ -60,6 +62,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Graph(args) => graph::run(&ctx, &args),
         Command::New(args) => new::run(&ctx, &args),
         Command::Fmt(args) => fmt::run(&ctx, &args),
+        Command::Import(args) => import::run(&ctx, &args),
         Command::Schema(args) => schema::run(&ctx, &args),
         Command::Run(args) => run::run(&ctx, &args),
         Command::Resume(args) => run::resume(&ctx, &args),

@@ -574,7 +574,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
         plan::decode(&file.bytes).map_err(|d| CliError::io(format!("error: `{}`: {}", file.display(), d.message)))?;
     let parsed = plan::parse(decoded.text, &file.fallback_id());
     if parsed.has_errors() {
-        let report = super::check::check_file(&file, false);
+        let report = super::check::check_file(&file, false, super::check::Repo::Off);
         let renderer =
             if ctx.color { annotate_snippets::Renderer::styled() } else { annotate_snippets::Renderer::plain() };
         let mut err = std::io::stderr().lock();

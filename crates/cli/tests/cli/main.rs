@@ -16,6 +16,7 @@ mod dashboard;
 mod docs;
 mod gaps;
 mod gates;
+mod import;
 mod mcp;
 mod provision;
 mod run;
