@@ -28,6 +28,8 @@ install claude @anthropic-ai/claude-code@2.1.197
 install codex @openai/codex@0.171.0
 install gemini @google/gemini-cli@0.61.0
 install opencode opencode-ai@1.18.33
+# The MCP Inspector (its CLI mode), the client the `wavecrew mcp` tests drive.
+install mcp-inspector @modelcontextprotocol/inspector@2.12.0
 install_python aider aider-chat==0.86.2
 # A real coverage tool, for the gate tests that compute coverage of changed lines.
 install_python coverage coverage==7.6.1

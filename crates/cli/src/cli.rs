@@ -7,6 +7,7 @@ use crate::commands::demo::DemoArgs;
 use crate::commands::gaps::GapsArgs;
 use crate::commands::import::ImportArgs;
 use crate::commands::man::ManArgs;
+use crate::commands::mcp::McpArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
 use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
@@ -82,6 +83,9 @@ pub enum Command {
     /// Serve the dashboard: every run of the repository, live, with approve / reject / decide.
     /// Prints the URL with its access token; opens nothing by itself.
     Serve(ServeArgs),
+    /// Serve MCP over stdio, so that an agent (Claude Code, Codex, Gemini CLI) can check and
+    /// show plans, start runs with the person's consent, follow them and answer checkpoints.
+    Mcp(McpArgs),
     /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or write one per subcommand with `--out DIR`.

@@ -79,6 +79,14 @@ pub enum Step {
         /// Its content.
         content: String,
     },
+    /// Call a tool the client offers by its name (an MCP server's tool, say:
+    /// `mcp__wavecrew__check_plan` for Claude Code) with this input.
+    Call {
+        /// The tool's name.
+        call: String,
+        /// Its arguments (a JSON object).
+        input: Value,
+    },
     /// Answer with text and end the turn.
     Text {
         /// The text.
@@ -335,6 +343,9 @@ fn anthropic_message(step: &Step, model: &str, turn: usize) -> Value {
             json!([{"type": "tool_use", "id": format!("toolu_{turn}"), "name": "Write", "input": {"file_path": write, "content": content}}]),
             "tool_use",
         ),
+        Step::Call { call, input } => {
+            (json!([{"type": "tool_use", "id": format!("toolu_{turn}"), "name": call, "input": input}]), "tool_use")
+        }
         Step::Text { text } => (json!([{"type": "text", "text": text}]), "end_turn"),
         Step::Error { .. } => (json!([]), "end_turn"),
     };
@@ -350,6 +361,11 @@ fn anthropic_events(step: &Step, model: &str, turn: usize) -> Vec<(Option<&'stat
         Step::Write { write, content } => (
             json!({"type": "tool_use", "id": format!("toolu_{turn}"), "name": "Write", "input": {}}),
             json!({"type": "input_json_delta", "partial_json": json!({"file_path": write, "content": content}).to_string()}),
+            "tool_use",
+        ),
+        Step::Call { call, input } => (
+            json!({"type": "tool_use", "id": format!("toolu_{turn}"), "name": call, "input": {}}),
+            json!({"type": "input_json_delta", "partial_json": input.to_string()}),
             "tool_use",
         ),
         Step::Text { text } => {
@@ -391,6 +407,10 @@ fn openai_events(step: &Step, turn: usize) -> Vec<(Option<&'static str>, Value)>
             json!({"type": "custom_tool_call", "id": format!("ctc_{turn}"), "status": "completed",
             "call_id": format!("call_{turn}"), "name": "apply_patch", "input": add_file_patch(write, content)})
         }
+        Step::Call { call, input } => {
+            json!({"type": "function_call", "id": format!("fc_{turn}"), "status": "completed",
+            "call_id": format!("call_{turn}"), "name": call, "arguments": input.to_string()})
+        }
         Step::Text { text } => {
             json!({"type": "message", "id": format!("msg_{turn}"), "role": "assistant", "status": "completed",
             "content": [{"type": "output_text", "text": text, "annotations": []}]})
@@ -414,6 +434,7 @@ fn gemini_events(step: &Step) -> Vec<(Option<&'static str>, Value)> {
         Step::Write { write, content } => {
             vec![json!({"functionCall": {"name": "write_file", "args": {"file_path": write, "content": content}}})]
         }
+        Step::Call { call, input } => vec![json!({"functionCall": {"name": call, "args": input}})],
         Step::Text { text } => text.split_inclusive(' ').map(|piece| json!({"text": piece})).collect(),
         Step::Error { .. } => vec![json!({"text": ""})],
     };
@@ -469,6 +490,10 @@ fn chat_response(step: &Step, model: &str, turn: usize, body: &Value, streaming:
             }
             None => (Some(edit_block(write, content)), None, "stop"),
         },
+        Step::Call { call, input } => {
+            let call = json!({"id": format!("call_{turn}"), "type": "function", "function": {"name": call, "arguments": input.to_string()}});
+            (None, Some(call), "tool_calls")
+        }
         Step::Text { text } => (Some(text.clone()), None, "stop"),
         Step::Error { .. } => (Some(String::new()), None, "stop"),
     };

@@ -37,8 +37,50 @@ pub struct GapsArgs {
 }
 
 pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
-    let (_, journal) = super::runs::open(&args.repo)?;
-    let record = super::runs::find_run(&journal, args.run.as_deref())?;
+    let gaps = follow_up(&args.repo, args.run.as_deref())?;
+    for note in &gaps.notes {
+        eprintln!("{note}");
+    }
+    let Some(text) = &gaps.text else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let shown = args.output.as_ref().map_or_else(|| "gaps.plan.md".to_owned(), |p| p.display().to_string());
+    let tasks = check_generated(ctx, text, &gaps.milestone, &shown)?;
+    let Some(path) = &args.output else {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        eprintln!(
+            "the follow-up plan starts from `{}`: check that branch out before `wavecrew run`; it runs on `{}`",
+            gaps.branch,
+            engine::workspace::branch_name(&gaps.milestone)
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    super::write_new_file(path, args.force, text)?;
+    eprintln!("wrote {shown}: {tasks} task(s) ({}) to close the gaps of run {}", gaps.milestone, gaps.run);
+    let quoted = shell_words::quote(&shown);
+    eprintln!("next: `git checkout {}`, then `wavecrew check {quoted}` and `wavecrew run {quoted}`", gaps.branch);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `gaps` found for a run: the follow-up plan, if the run left anything to close.
+pub(super) struct FollowUp {
+    /// The run's id.
+    pub run: String,
+    /// The run's branch, where the follow-up starts.
+    pub branch: String,
+    /// The follow-up's milestone id.
+    pub milestone: String,
+    /// The follow-up plan; `None` when the run left nothing to close.
+    pub text: Option<String>,
+    /// What a person is told about it (`note:` lines), in order.
+    pub notes: Vec<String>,
+}
+
+/// The follow-up plan of `run` (default: the newest) of the repository at `repo`, unchecked
+/// (see [`check_generated`]). `wavecrew mcp`'s `gaps` answers with it too.
+pub(super) fn follow_up(repo: &Path, run: Option<&str>) -> Result<FollowUp, CliError> {
+    let (_, journal) = super::runs::open(repo)?;
+    let record = super::runs::find_run(&journal, run)?;
     if engine::control::is_active(&record) {
         return Err(CliError::usage(format!(
             "error: run {} is still going: its gaps are known once it ends",
@@ -46,21 +88,25 @@ pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
         ))
         .with_hint(format!("wait for it, or stop it with `wavecrew cancel {}`", record.id)));
     }
+    let mut notes = Vec::new();
     if matches!(record.state, RunState::Cancelled | RunState::Running) {
-        eprintln!(
+        notes.push(format!(
             "note: run {} did not finish: `wavecrew resume {}` would go on with it; this plan does what it left instead",
             record.id, record.id
-        );
+        ));
     }
     let mut report = Report::load(&journal, &record).map_err(|e| CliError::io(format!("error: {e}")))?;
     let original = plan::parse(record.plan_text.trim_start_matches('\u{feff}'), &record.milestone).plan;
     // A run that stopped early never checked its must_haves: check them on its branch now.
     let mut checked_at = None;
     if report.verification.is_none() {
-        let (head, must_haves) = match check_must_haves(&args.repo, &record, &original) {
+        let (head, must_haves) = match check_must_haves(repo, &record, &original) {
             Some((head, verdicts)) => (Some(head), verdicts),
             None => {
-                eprintln!("note: could not read the run branch `{}`: its must_haves are not checked", record.branch);
+                notes.push(format!(
+                    "note: could not read the run branch `{}`: its must_haves are not checked",
+                    record.branch
+                ));
                 (None, manual_truths(&original))
             }
         };
@@ -73,48 +119,33 @@ pub fn run(ctx: &Context, args: &GapsArgs) -> Result<ExitCode, CliError> {
             manual_signed_off: false,
         });
     }
-    let milestone = free_milestone(&args.repo, &record.milestone);
+    let milestone = free_milestone(repo, &record.milestone);
     let source = Source { report: &report, plan: &original, milestone: &milestone, checked_at: checked_at.as_deref() };
-    let Some(text) = generate(&source) else {
-        eprintln!(
+    let text = generate(&source);
+    if text.is_none() {
+        notes.push(format!(
             "run {} left nothing to close: every task landed, its gates are green and its must_haves and Automated commands hold",
             record.id
-        );
+        ));
         // What nobody proved is not a gap for agents to close, but a person still has to see it.
         if let Some(verification) = report.verification.as_ref().filter(|v| !v.manual_signed_off) {
             let manual = verification.must_haves.iter().filter(|m| m.verdict == MustHaveStatus::Manual).count();
             if manual + verification.manual.len() > 0 {
-                eprintln!(
+                notes.push(format!(
                     "note: a person still confirms {manual} must_have(s) nobody proved and {} Manual step(s): `wavecrew report {}` lists them, with why; `wavecrew approve {} manual` signs them off",
                     verification.manual.len(),
                     record.id,
                     record.id
-                );
+                ));
             }
         }
-        return Ok(ExitCode::SUCCESS);
-    };
-    let shown = args.output.as_ref().map_or_else(|| "gaps.plan.md".to_owned(), |p| p.display().to_string());
-    let tasks = check_generated(ctx, &text, &milestone, &shown)?;
-    let Some(path) = &args.output else {
-        std::io::stdout().lock().write_all(text.as_bytes())?;
-        eprintln!(
-            "the follow-up plan starts from `{}`: check that branch out before `wavecrew run`; it runs on `{}`",
-            report.branch,
-            engine::workspace::branch_name(&milestone)
-        );
-        return Ok(ExitCode::SUCCESS);
-    };
-    super::write_new_file(path, args.force, &text)?;
-    eprintln!("wrote {shown}: {tasks} task(s) ({milestone}) to close the gaps of run {}", record.id);
-    let quoted = shell_words::quote(&shown);
-    eprintln!("next: `git checkout {}`, then `wavecrew check {quoted}` and `wavecrew run {quoted}`", report.branch);
-    Ok(ExitCode::SUCCESS)
+    }
+    Ok(FollowUp { run: record.id, branch: report.branch, milestone, text, notes })
 }
 
 /// The generated text must be a plan `check` accepts (its number of tasks then); anything else
 /// is a bug of [`generate`]: its errors are printed and the command exits 2.
-fn check_generated(ctx: &Context, text: &str, milestone: &str, shown: &str) -> Result<usize, CliError> {
+pub(super) fn check_generated(ctx: &Context, text: &str, milestone: &str, shown: &str) -> Result<usize, CliError> {
     let parsed = plan::parse(text, milestone);
     if !parsed.has_errors() {
         return Ok(parsed.plan.tasks.len());

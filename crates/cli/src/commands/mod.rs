@@ -10,6 +10,7 @@ pub mod gaps;
 pub mod graph;
 pub mod import;
 pub mod man;
+pub mod mcp;
 pub mod new;
 mod repo_facts;
 pub mod run;
@@ -79,6 +80,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve::run(&ctx, &args),
         Command::Completions(args) => completions::run(&ctx, &args),
         Command::Man(args) => man::run(&ctx, &args),
+        Command::Mcp(args) => mcp::run(&ctx, &args),
         Command::AgentDouble(args) => agent_double::run(&ctx, &args),
         Command::Worker(args) => worker::run(&ctx, &args),
     }

@@ -918,11 +918,7 @@ fn consent(ws: &Workspace, plan: &plan::Plan, bytes: &[u8], yes: bool) -> Result
     if ws.journal.consented(&hash).map_err(journal_error)? {
         return Ok(());
     }
-    let commands: Vec<String> = plan
-        .tasks
-        .iter()
-        .flat_map(|t| t.verify_commands.iter().map(move |c| format!("  {}  {}", t.id, c.value)))
-        .collect();
+    let commands = verify_commands(plan);
     if yes || commands.is_empty() {
         return ws.journal.consent(&hash).map_err(journal_error);
     }
@@ -944,6 +940,12 @@ fn consent(ws: &Workspace, plan: &plan::Plan, bytes: &[u8], yes: bool) -> Result
     } else {
         Err(CliError::usage("error: not agreed; nothing was run"))
     }
+}
+
+/// The commands a plan runs that need a person's consent (its Verify commands), one line
+/// each: `  TASK  COMMAND`.
+pub(super) fn verify_commands(plan: &plan::Plan) -> Vec<String> {
+    plan.tasks.iter().flat_map(|t| t.verify_commands.iter().map(move |c| format!("  {}  {}", t.id, c.value))).collect()
 }
 
 /// The schedule a run would follow: lanes, what each task waits for, file locks.

@@ -175,31 +175,40 @@ pub fn runs(_ctx: &Context, args: &RunsArgs) -> Result<ExitCode, CliError> {
 }
 
 pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
-    let (_, journal) = open(&args.repo)?;
-    let run = find_run(&journal, args.run.as_deref())?;
+    let text = status_text(&args.repo, args.run.as_deref())?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `status` prints for `run` (default: the newest) of the repository at `repo`;
+/// `wavecrew mcp`'s `run_status` answers with it too.
+pub(super) fn status_text(repo: &Path, run: Option<&str>) -> Result<String, CliError> {
+    use std::fmt::Write as _;
+    let (_, journal) = open(repo)?;
+    let run = find_run(&journal, run)?;
     let tasks = journal.tasks(&run.id).map_err(|e| CliError::io(format!("error: {e}")))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "run {}: {} · {}", run.id, run.milestone, run.title)?;
-    writeln!(
+    let mut out = String::new();
+    let _ = writeln!(out, "run {}: {} · {}", run.id, run.milestone, run.title);
+    let _ = writeln!(
         out,
         "state {}, branch `{}` from {}, plan {}",
         engine::control::state_name(&run),
         run.branch,
         &run.base[..run.base.len().min(10)],
         run.plan_path
-    )?;
+    );
     let spent = journal.spent_usd(&run.id).map_err(|e| CliError::io(format!("error: {e}")))?;
     match run.settings() {
         engine::settings::Recorded::Settings(settings) => {
             for line in describe_settings(&settings, spent) {
-                writeln!(out, "{line}")?;
+                let _ = writeln!(out, "{line}");
             }
         }
         engine::settings::Recorded::Nothing => {
-            writeln!(out, "options not recorded (an older wavecrew started this run); spent ${spent:.2}")?
+            let _ = writeln!(out, "options not recorded (an older wavecrew started this run); spent ${spent:.2}");
         }
         engine::settings::Recorded::Newer(version) => {
-            writeln!(out, "options recorded by a newer wavecrew (version {version})")?
+            let _ = writeln!(out, "options recorded by a newer wavecrew (version {version})");
         }
     }
     for task in &tasks {
@@ -214,9 +223,9 @@ pub fn status(_ctx: &Context, args: &StatusArgs) -> Result<ExitCode, CliError> {
             super::ellipsize(reason, 70)
         );
         // The last columns are often empty (no commit yet, no reason): no padding after them.
-        writeln!(out, "{}", row.trim_end())?;
+        let _ = writeln!(out, "{}", row.trim_end());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(out)
 }
 
 /// How a run goes, as `status` shows it: the agent, then the options, a few to a line.
@@ -313,9 +322,7 @@ pub fn cancel(_ctx: &Context, args: &CancelArgs) -> Result<ExitCode, CliError> {
 }
 
 pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
-    let (_, journal) = open(&args.repo)?;
-    let run = find_run(&journal, args.run.as_deref())?;
-    let report = engine::report::Report::load(&journal, &run).map_err(|e| CliError::io(format!("error: {e}")))?;
+    let (run, report) = load_report(&args.repo, args.run.as_deref())?;
     if let Some(path) = &args.trace {
         let trace = report.timeline.chrome_trace(&run.id, &format!("{} · {}", run.milestone, run.title));
         let text = format!("{trace}\n");
@@ -344,6 +351,14 @@ pub fn report(_ctx: &Context, args: &ReportArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The report of `run` (default: the newest) of the repository at `repo`, with its record.
+pub(super) fn load_report(repo: &Path, run: Option<&str>) -> Result<(RunRecord, engine::report::Report), CliError> {
+    let (_, journal) = open(repo)?;
+    let run = find_run(&journal, run)?;
+    let report = engine::report::Report::load(&journal, &run).map_err(|e| CliError::io(format!("error: {e}")))?;
+    Ok((run, report))
+}
+
 /// The width of the terminal the output goes to; else `$COLUMNS`; else 100 columns.
 fn terminal_width() -> usize {
     terminal_size::terminal_size_of(std::io::stdout())
@@ -353,29 +368,35 @@ fn terminal_width() -> usize {
 }
 
 /// Records an answer for a checkpoint of `run`; the run (or its `resume`) picks it up.
-fn answer(repo: &Path, run: &str, task: &str, answer: Answer) -> Result<ExitCode, CliError> {
+/// Returns the sentence saying what happens next.
+pub(super) fn answer(repo: &Path, run: &str, task: &str, answer: Answer) -> Result<String, CliError> {
     let (_, journal) = open(repo)?;
     let done = engine::control::answer(&journal, run, task, answer).map_err(control_error)?;
-    eprintln!("{}", done.message);
-    Ok(ExitCode::SUCCESS)
+    Ok(done.message)
+}
+
+/// Approves checkpoint `task` of `run`, or (task `manual`) signs its Manual checklist off.
+pub(super) fn approve_task(repo: &Path, run: &str, task: &str, note: Option<&str>) -> Result<String, CliError> {
+    if task == engine::report::MANUAL {
+        // `wavecrew approve RUN manual`: the Manual checklist of the plan's Verification.
+        let (_, journal) = open(repo)?;
+        let done = engine::control::sign_off_manual(&journal, run, note).map_err(control_error)?;
+        return Ok(done.message);
+    }
+    answer(repo, run, task, Answer::Approve { note: note.map(str::to_owned) })
 }
 
 pub fn approve(_ctx: &Context, args: &ApproveArgs) -> Result<ExitCode, CliError> {
-    if args.task == engine::report::MANUAL {
-        // `wavecrew approve RUN manual`: the Manual checklist of the plan's Verification.
-        let (_, journal) = open(&args.repo)?;
-        let done =
-            engine::control::sign_off_manual(&journal, &args.run, args.note.as_deref()).map_err(control_error)?;
-        eprintln!("{}", done.message);
-        return Ok(ExitCode::SUCCESS);
-    }
-    answer(&args.repo, &args.run, &args.task, Answer::Approve { note: args.note.clone() })
+    eprintln!("{}", approve_task(&args.repo, &args.run, &args.task, args.note.as_deref())?);
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn reject(_ctx: &Context, args: &RejectArgs) -> Result<ExitCode, CliError> {
-    answer(&args.repo, &args.run, &args.task, Answer::Reject { reason: args.reason.clone() })
+    eprintln!("{}", answer(&args.repo, &args.run, &args.task, Answer::Reject { reason: args.reason.clone() })?);
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn decide(_ctx: &Context, args: &DecideArgs) -> Result<ExitCode, CliError> {
-    answer(&args.repo, &args.run, &args.task, Answer::Decide { option: args.option.clone() })
+    eprintln!("{}", answer(&args.repo, &args.run, &args.task, Answer::Decide { option: args.option.clone() })?);
+    Ok(ExitCode::SUCCESS)
 }

@@ -22,23 +22,25 @@ pub struct ShowArgs {
 }
 
 pub fn run(_ctx: &Context, args: &ShowArgs) -> Result<ExitCode, CliError> {
-    let parsed = load_plan(&args.plan)?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let text = serde_json::to_string_pretty(&parsed.plan).map_err(|e| CliError::io(format!("error: {e}")))?;
-        writeln!(out, "{text}")?;
-    } else {
-        write!(out, "{}", summary(&parsed.plan))?;
-        let errors = parsed.diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
-        if errors > 0 {
-            writeln!(
-                out,
-                "\nnote: the plan has {errors} error(s); `wavecrew check {}` shows them",
-                args.plan.display()
-            )?;
-        }
-    }
+    let text = describe(&args.plan, args.json)?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `show` prints for the plan at `path`: the summary (with a note when the plan has
+/// errors), or the model as JSON. `wavecrew mcp`'s `show_plan` answers with it too.
+pub fn describe(path: &std::path::Path, json: bool) -> Result<String, CliError> {
+    let parsed = load_plan(path)?;
+    if json {
+        let text = serde_json::to_string_pretty(&parsed.plan).map_err(|e| CliError::io(format!("error: {e}")))?;
+        return Ok(format!("{text}\n"));
+    }
+    let mut out = summary(&parsed.plan);
+    let errors = parsed.diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+    if errors > 0 {
+        let _ = writeln!(out, "\nnote: the plan has {errors} error(s); `wavecrew check {}` shows them", path.display());
+    }
+    Ok(out)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
