@@ -36,6 +36,20 @@ pub struct Config {
     /// The final verification.
     #[serde(default)]
     pub verify: VerifyConfig,
+    /// The agents' sandbox (see docs/sandbox.md).
+    #[serde(default)]
+    pub sandbox: SandboxConfig,
+}
+
+/// `[sandbox]`: whether agents and Verify commands run confined, and where else they may write.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// `landlock` (where the kernel offers it), `required` (refuse to run without it) or `off`.
+    pub mode: Option<engine::sandbox::Mode>,
+    /// More folders agents may write to: absolute, `~/…`, or relative to the repository root.
+    #[serde(default)]
+    pub writable: Vec<String>,
 }
 
 /// `[slurm]`: where and how task attempts run as Slurm jobs.
@@ -216,6 +230,8 @@ impl Config {
         self.gates.coverage = over.gates.coverage.or(self.gates.coverage);
         self.verify.truths = over.verify.truths.or(self.verify.truths);
         self.verify.model = over.verify.model.or(self.verify.model.take());
+        self.sandbox.mode = over.sandbox.mode.or(self.sandbox.mode);
+        self.sandbox.writable.extend(over.sandbox.writable);
         self.agents.extend(over.agents);
         self.worktree.include.extend(over.worktree.include);
         self.worktree.setup = over.worktree.setup.or(self.worktree.setup.take());
@@ -308,6 +324,15 @@ mod tests {
         assert_eq!(config.slurm.repo.as_deref(), Some("file:///srv/repo.git"));
         assert_eq!(config.slurm.args, ["--qos=low", "--account=ml"]);
         assert_eq!(config.slurm.client().conf, Some(PathBuf::from("/etc/slurm/slurm.conf")));
+    }
+
+    #[test]
+    fn the_sandbox_mode_is_the_repository_s_and_writable_folders_add_up() {
+        let mut config: Config = toml::from_str("[sandbox]\nmode = \"off\"\nwritable = [\"~/.m2\"]\n").unwrap();
+        config.merge(toml::from_str("[sandbox]\nmode = \"landlock\"\nwritable = [\"build\"]\n").unwrap());
+        assert_eq!(config.sandbox.mode, Some(engine::sandbox::Mode::Landlock));
+        assert_eq!(config.sandbox.writable, ["~/.m2", "build"]);
+        assert!(toml::from_str::<Config>("[sandbox]\nmode = \"bubblewrap\"\n").is_err());
     }
 
     #[test]

@@ -9,7 +9,10 @@
 use crate::agent::{Agent, AgentCommand, AgentRequest};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The files aider writes next to the prompt: its input and chat histories, its analytics log.
+const AIDER_SIDE_FILES: [&str; 3] = ["aider.input", "aider.chat.md", "aider.events.jsonl"];
 
 /// Which CLI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +64,32 @@ impl Cli {
             Cli::Gemini => "npm install -g @google/gemini-cli",
             Cli::Opencode => "npm install -g opencode-ai",
             Cli::Aider => "python3 -m pip install aider-chat (or: pipx install aider-chat)",
+        }
+    }
+
+    /// The files the CLI keeps state in outside [`Cli::state_dirs`] (claude's `~/.claude.json`).
+    pub fn state_files(self, home: &Path) -> Vec<PathBuf> {
+        match self {
+            Cli::Claude => vec![home.join(".claude.json")],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The folders the CLI keeps its state, settings, sessions and caches in, for the home
+    /// folder `home`; `var` reads the environment (`CODEX_HOME`, `XDG_*`). A sandboxed attempt
+    /// lets the CLI write there (see docs/sandbox.md).
+    pub fn state_dirs(self, home: &Path, var: impl Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+        let xdg = |name: &str, default: &str| var(name).map_or_else(|| home.join(default), PathBuf::from);
+        match self {
+            Cli::Claude => vec![var("CLAUDE_CONFIG_DIR").map_or_else(|| home.join(".claude"), PathBuf::from)],
+            Cli::Codex => vec![var("CODEX_HOME").map_or_else(|| home.join(".codex"), PathBuf::from)],
+            Cli::Gemini => vec![home.join(".gemini")],
+            Cli::Opencode => ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"]
+                .into_iter()
+                .zip([".local/share", ".config", ".local/state", ".cache"])
+                .map(|(name, default)| xdg(name, default).join("opencode"))
+                .collect(),
+            Cli::Aider => vec![home.join(".aider")],
         }
     }
 
@@ -186,6 +215,8 @@ impl Agent for CliAgent {
                 if let Some(model) = &model {
                     push(&["--model", model]);
                 }
+                // `[agents.claude] args`, before `--allowedTools`, whose values run to the end.
+                push(&self.extra_args.iter().map(String::as_str).collect::<Vec<_>>());
                 // acceptEdits lets it edit files; shell commands need asking, and nobody is
                 // there to answer: the task's Verify commands are allowed, nothing else.
                 if !request.verify_commands.is_empty() {
@@ -205,7 +236,9 @@ impl Agent for CliAgent {
             }
             Cli::Codex => {
                 let dir = request.worktree.to_string_lossy().into_owned();
-                push(&["exec", "--json", "--ephemeral", "--skip-git-repo-check", "-C", &dir, "-s", "workspace-write"]);
+                // Its own sandbox, unless wavecrew's confines it (codex's cannot start inside it).
+                let sandbox = if request.sandboxed { "danger-full-access" } else { "workspace-write" };
+                push(&["exec", "--json", "--ephemeral", "--skip-git-repo-check", "-C", &dir, "-s", sandbox]);
                 if let Some(model) = &model {
                     push(&["-m", model]);
                 }
@@ -344,6 +377,31 @@ impl Agent for CliAgent {
         // not told to keep elsewhere.
         self.cli == Cli::Aider
             && path.components().next().is_some_and(|first| first.as_os_str().to_string_lossy().starts_with(".aider"))
+    }
+
+    fn writable(&self, request: &AgentRequest) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
+            // Made if missing, as the CLI would on its first start (which the sandbox would
+            // refuse: the home folder itself is not writable).
+            for dir in self.cli.state_dirs(&home, |name| std::env::var(name).ok()) {
+                if std::fs::create_dir_all(&dir).is_ok() {
+                    paths.push(dir);
+                }
+            }
+            paths.extend(self.cli.state_files(&home));
+        }
+        if self.cli == Cli::Aider {
+            // Its histories and analytics log go next to the prompt (see `command`), made
+            // there first so that the sandbox can name them.
+            for extension in AIDER_SIDE_FILES {
+                let path = request.prompt_file.with_extension(extension);
+                if std::fs::OpenOptions::new().create(true).append(true).open(&path).is_ok() {
+                    paths.push(path);
+                }
+            }
+        }
+        paths
     }
 
     fn finished(&self, request: &AgentRequest) -> Result<Vec<Activity>, String> {
@@ -552,6 +610,30 @@ mod tests {
     }
 
     #[test]
+    fn codex_leaves_its_own_sandbox_off_only_inside_wavecrew_s() {
+        let mut request = AgentRequest {
+            task: "1.1".into(),
+            attempt: 1,
+            model: None,
+            prompt: "Do it".into(),
+            prompt_file: "/tmp/p.md".into(),
+            worktree: "/tmp/w".into(),
+            skills: Vec::new(),
+            verify_commands: Vec::new(),
+            role: crate::agent::AgentRole::Task,
+            sandboxed: false,
+        };
+        let codex = CliAgent::new(Cli::Codex, None, None, BTreeMap::new());
+        let sandbox = |request: &AgentRequest| {
+            let args = codex.command(request).args;
+            args[args.iter().position(|a| a == "-s").expect("-s") + 1].clone()
+        };
+        assert_eq!(sandbox(&request), "workspace-write");
+        request.sandboxed = true;
+        assert_eq!(sandbox(&request), "danger-full-access");
+    }
+
+    #[test]
     fn claude_may_run_the_tasks_verify_commands_and_nothing_else() {
         let request = AgentRequest {
             task: "1.1".into(),
@@ -563,6 +645,7 @@ mod tests {
             skills: Vec::new(),
             verify_commands: vec!["npm test".into(), "python3 -m unittest".into()],
             role: crate::agent::AgentRole::Task,
+            sandboxed: false,
         };
         let command = CliAgent::new(Cli::Claude, None, None, BTreeMap::new()).command(&request);
         let at = command.args.iter().position(|a| a == "--allowedTools").expect("--allowedTools");
@@ -591,6 +674,53 @@ mod tests {
         assert!(aider.is_scratch(std::path::Path::new(".aider.tags.cache.v4/cache.db")));
         assert!(!aider.is_scratch(std::path::Path::new("src/.aider.py")));
         assert!(!CliAgent::new(Cli::Claude, None, None, BTreeMap::new()).is_scratch(std::path::Path::new(".aider.x")));
+    }
+
+    #[test]
+    fn each_cli_names_its_own_state_folders_where_its_variables_put_them() {
+        let home = Path::new("/home/u");
+        let none = |_: &str| None;
+        assert_eq!(Cli::Claude.state_dirs(home, none), [home.join(".claude")]);
+        assert_eq!(Cli::Claude.state_files(home), [home.join(".claude.json")]);
+        assert_eq!(Cli::Codex.state_dirs(home, none), [home.join(".codex")]);
+        let codex_home = |name: &str| (name == "CODEX_HOME").then(|| "/elsewhere/codex".to_owned());
+        assert_eq!(Cli::Codex.state_dirs(home, codex_home), [PathBuf::from("/elsewhere/codex")]);
+        let xdg = |name: &str| (name == "XDG_DATA_HOME").then(|| "/data".to_owned());
+        assert_eq!(
+            Cli::Opencode.state_dirs(home, xdg),
+            [
+                PathBuf::from("/data/opencode"),
+                home.join(".config/opencode"),
+                home.join(".local/state/opencode"),
+                home.join(".cache/opencode")
+            ]
+        );
+        for cli in Cli::ALL {
+            let paths = cli.state_dirs(home, none);
+            assert!(!paths.is_empty() && paths.iter().all(|p| p.starts_with(home) && p != home), "{cli:?}: {paths:?}");
+        }
+    }
+
+    #[test]
+    fn aider_s_files_next_to_the_prompt_exist_and_are_writable_for_the_sandbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = AgentRequest {
+            task: "1.1".into(),
+            attempt: 1,
+            model: None,
+            prompt: "p".into(),
+            prompt_file: dir.path().join("1.1-1.md"),
+            worktree: dir.path().to_owned(),
+            skills: vec![],
+            verify_commands: vec![],
+            role: crate::agent::AgentRole::Task,
+            sandboxed: false,
+        };
+        let paths = CliAgent::new(Cli::Aider, None, None, BTreeMap::new()).writable(&request);
+        for side in AIDER_SIDE_FILES {
+            let path = dir.path().join(format!("1.1-1.{side}"));
+            assert!(path.is_file() && paths.contains(&path), "{path:?} in {paths:?}");
+        }
     }
 
     #[test]

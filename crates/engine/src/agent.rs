@@ -31,6 +31,10 @@ pub struct AgentRequest {
     /// Why the agent is started: a task's work (or a gate's fix), a gate's review, or the
     /// verification of the plan's truths.
     pub role: AgentRole,
+    /// Whether wavecrew confines the agent ([`crate::sandbox`]): a CLI that brings a sandbox of
+    /// its own leaves it off then (codex's cannot start inside another: Landlock refuses the
+    /// mounts it makes).
+    pub sandboxed: bool,
 }
 
 /// Why an agent is started. Agents get it as `WAVECREW_ROLE`; the scripted agent reads its
@@ -137,6 +141,13 @@ pub trait Agent: Send + Sync {
     /// (aider's `.aider*` caches), never to be committed.
     fn is_scratch(&self, _path: &std::path::Path) -> bool {
         false
+    }
+
+    /// Where the agent's program writes outside the worktree for `request` (its state and
+    /// cache folders, files of its own next to the prompt): what a sandboxed attempt allows it
+    /// besides the worktree. Paths that do not exist are left out of the sandbox's rules.
+    fn writable(&self, _request: &AgentRequest) -> Vec<std::path::PathBuf> {
+        Vec::new()
     }
 
     /// Once the agent exited 0: what it left besides its output (usage it logs to a file), or

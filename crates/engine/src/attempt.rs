@@ -71,9 +71,17 @@ pub(crate) async fn agent_and_verify(
     for (index, command) in task.verify_commands.iter().enumerate() {
         env.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let log = env.layout.log(&id, attempt, &format!("verify-{}", index + 1));
-        let spec =
-            process::Spec::shell(&command.value, worktree, env.env_in(worktree), env.options.verify_timeout, log);
-        let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
+        let sandboxed = match env.sandbox(worktree, &format!("{id}-{attempt}-verify-{}", index + 1), vec![]).await? {
+            Ok(sandboxed) => sandboxed,
+            Err(reason) => return Ok(Work::Failed(reason)),
+        };
+        let vars = env.env_in(worktree).into_iter().chain(sandboxed.env.iter().cloned()).collect();
+        let mut spec = process::Spec::shell(&command.value, worktree, vars, env.options.verify_timeout, log);
+        spec.sandbox = sandboxed.rules.clone();
+        let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
+        let confined = sandboxed.rules.is_some();
+        sandboxed.done().await;
+        let result = result?;
         env.emitter.emit(Event::VerifyFinished {
             task: id.clone(),
             attempt,
@@ -92,7 +100,11 @@ pub(crate) async fn agent_and_verify(
         if !result.success() {
             let why = result.ended();
             let hint = if result.code == Some(127) { " (command not found)" } else { "" };
-            let missing = env.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
+            let mut missing =
+                env.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
+            if let Some(hint) = confined.then(|| crate::sandbox::denial_hint(&result.tail)).flatten() {
+                missing.push_str(&format!("\n{hint}"));
+            }
             return Ok(Work::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
         }
     }

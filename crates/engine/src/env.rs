@@ -159,6 +159,70 @@ impl AttemptEnv {
     pub(crate) fn cancelled(&self) -> bool {
         *self.cancel.borrow()
     }
+
+    /// Whether the run's processes are confined here; `Err` says why a required sandbox
+    /// cannot apply.
+    pub(crate) fn confines(&self) -> Result<bool, String> {
+        crate::sandbox::State::of(self.options.sandbox.mode, crate::sandbox::support())
+            .map(|state| state.confines())
+            .map_err(|error| error.to_string())
+    }
+
+    /// The sandbox of one process of an attempt in `worktree` (the agent, when `agent` lists
+    /// what its CLI writes, or a Verify command), named `name`: its rules and a fresh private
+    /// `TMPDIR`, or nothing when the run's sandbox is off or cannot apply here. `Err` says why a
+    /// required sandbox cannot apply: the process must not start.
+    pub(crate) async fn sandbox(
+        &self,
+        worktree: &Path,
+        name: &str,
+        agent: Vec<PathBuf>,
+    ) -> Result<Result<Sandboxed, String>, std::io::Error> {
+        let settings = &self.options.sandbox;
+        match self.confines() {
+            Ok(false) => return Ok(Ok(Sandboxed::default())),
+            Ok(true) => {}
+            Err(reason) => return Ok(Err(reason)),
+        }
+        let tmp = self.layout.tmp(name);
+        if tmp.exists() {
+            tokio::fs::remove_dir_all(&tmp).await?;
+        }
+        tokio::fs::create_dir_all(&tmp).await?;
+        let lane_env = self.env_in(worktree);
+        let lane = lane_env.iter().filter(|(var, _)| var == "CARGO_TARGET_DIR").map(|(_, dir)| PathBuf::from(dir));
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let caches = home.map(|home| crate::sandbox::caches(&home, |var| std::env::var(var).ok())).unwrap_or_default();
+        let rules = crate::sandbox::Rules::for_attempt(crate::sandbox::Parts {
+            worktree,
+            tmp: &tmp,
+            agent,
+            lane: lane.collect(),
+            caches,
+            user: &settings.writable,
+        });
+        let env = vec![("TMPDIR".to_owned(), tmp.to_string_lossy().into_owned())];
+        Ok(Ok(Sandboxed { rules: Some(rules), env, tmp: Some(tmp) }))
+    }
+}
+
+/// What [`AttemptEnv::sandbox`] made for one process: empty when it runs unconfined.
+#[derive(Default)]
+pub(crate) struct Sandboxed {
+    /// Its rules.
+    pub(crate) rules: Option<crate::sandbox::Rules>,
+    /// Variables it gets (`TMPDIR`).
+    pub(crate) env: Vec<(String, String)>,
+    tmp: Option<PathBuf>,
+}
+
+impl Sandboxed {
+    /// The process exited: its temporary folder goes.
+    pub(crate) async fn done(self) {
+        if let Some(tmp) = self.tmp {
+            let _ = tokio::fs::remove_dir_all(tmp).await;
+        }
+    }
 }
 
 /// The model the agent runs on for `task` as `role`: a task's work on the model of its own

@@ -82,6 +82,10 @@ pub(crate) async fn launch_agent(
     let prompt_file = env.layout.prompts().join(format!("{name}.md"));
     tokio::fs::create_dir_all(env.layout.prompts()).await?;
     tokio::fs::write(&prompt_file, &prompt).await?;
+    let sandboxed = match env.confines() {
+        Ok(confines) => confines,
+        Err(reason) => return Ok(Err(reason)),
+    };
     let request = AgentRequest {
         task: id.clone(),
         attempt,
@@ -92,11 +96,19 @@ pub(crate) async fn launch_agent(
         skills,
         verify_commands,
         role,
+        sandboxed,
     };
     let command = env.agent.command(&request);
     let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
     let mut vars = command.env;
     vars.extend(env.env_in(worktree));
+    let sandbox_name = format!("{id}-{attempt}-{log_part}");
+    let writable = if request.sandboxed { env.agent.writable(&request) } else { Vec::new() };
+    let sandboxed = match env.sandbox(worktree, &sandbox_name, writable).await? {
+        Ok(sandboxed) => sandboxed,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    vars.extend(sandboxed.env.iter().cloned());
     let spec = process::Spec {
         program: command.program.clone(),
         args: command.args,
@@ -105,6 +117,7 @@ pub(crate) async fn launch_agent(
         cwd: worktree.to_owned(),
         timeout: env.options.agent_timeout,
         log: env.layout.log(&id, attempt, &log_part),
+        sandbox: sandboxed.rules.clone(),
     };
     let before = UserTree::read(&env.root).await;
     let emitter = env.emitter.clone();
@@ -146,6 +159,8 @@ pub(crate) async fn launch_agent(
             }
         }
     };
+    let confined = sandboxed.rules.is_some();
+    sandboxed.done().await;
     if let Some(message) = coalesce.finish() {
         env.emitter.emit(activity_event(&id, attempt, message))?;
     }
@@ -173,7 +188,9 @@ pub(crate) async fn launch_agent(
         )));
     }
     if !outcome.success() {
-        return Ok(Err(format!("the agent {}\n{}", outcome.ended(), outcome.tail)));
+        let hint = confined.then(|| crate::sandbox::denial_hint(&outcome.tail)).flatten();
+        let hint = hint.map(|hint| format!("\n{hint}")).unwrap_or_default();
+        return Ok(Err(format!("the agent {}{hint}\n{}", outcome.ended(), outcome.tail)));
     }
     match env.agent.finished(&request) {
         Ok(activities) => {

@@ -56,6 +56,12 @@ impl RunLayout {
         self.logs().join(format!("{slot}-setup-{task}.log"))
     }
 
+    /// The private temporary folder (`TMPDIR`) of one sandboxed process of an attempt:
+    /// `tmp/<name>`, removed when it exits.
+    pub fn tmp(&self, name: &str) -> PathBuf {
+        self.dir.join("tmp").join(name)
+    }
+
     /// The prompts' folder: `prompts/<name>.md` is what an agent was told.
     pub fn prompts(&self) -> PathBuf {
         self.dir.join("prompts")

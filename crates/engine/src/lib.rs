@@ -26,6 +26,7 @@ pub mod double;
 pub mod process;
 pub mod provision;
 pub mod remote;
+pub mod sandbox;
 
 // A run's knobs, record, journal and repository; what reads a journal back into a report.
 mod emitter;

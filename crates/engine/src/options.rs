@@ -72,6 +72,9 @@ pub struct Options {
     /// Where task attempts run: here, or as jobs of a cluster scheduler.
     #[serde(skip)]
     pub backend: BackendChoice,
+    /// Whether agents and Verify commands run sandboxed, and what they may write besides their
+    /// worktree (`[sandbox]`, `--sandbox`).
+    pub sandbox: crate::sandbox::Settings,
 }
 
 impl Options {
@@ -105,6 +108,7 @@ impl Default for Options {
             verify_truths: true,
             verify_model: None,
             backend: BackendChoice::Local,
+            sandbox: crate::sandbox::Settings::default(),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Spec {
     pub timeout: Duration,
     /// Output (stdout and stderr, interleaved) goes here.
     pub log: PathBuf,
+    /// When set, the process (and all it starts) may write only where these rules say.
+    pub sandbox: Option<crate::sandbox::Rules>,
 }
 
 impl Spec {
@@ -53,6 +55,7 @@ impl Spec {
             cwd: cwd.to_owned(),
             timeout,
             log,
+            sandbox: None,
         }
     }
 }
@@ -146,6 +149,9 @@ pub async fn run(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(rules) = &spec.sandbox {
+        crate::sandbox::confine(&mut command, rules).map_err(std::io::Error::other)?;
+    }
     let started = Instant::now();
     let mut child = command.spawn()?;
     let pgid = child.id().unwrap_or_default();

@@ -82,7 +82,19 @@ pub fn run(_ctx: &Context, args: &AgentsArgs) -> Result<ExitCode, CliError> {
         rows.push(Row::new(&name, &kind, detail));
     }
     rows.push(Row::new("scripted", "double", "built in (a test double: plays a script, calls no model)".into()));
-    let backends = [Row::new("slurm", "backend", slurm_status(&config))];
+    let mode = config.sandbox.mode.unwrap_or_default();
+    let sandbox = match engine::sandbox::State::of(mode, engine::sandbox::support()) {
+        Ok(state) => format!("{} ([sandbox] mode = \"{}\")", state.describe(), mode.as_str()),
+        Err(error) => error.to_string().lines().next().unwrap_or_default().to_owned(),
+    };
+    let support = match engine::sandbox::support() {
+        engine::sandbox::Support::Available { abi } => format!("Landlock ABI {abi}"),
+        engine::sandbox::Support::Unavailable(reason) => reason,
+    };
+    let backends = [
+        Row::new("slurm", "backend", slurm_status(&config)),
+        Row::new("sandbox", "landlock", format!("{sandbox}; this kernel: {support}")),
+    ];
     let mut out = std::io::stdout().lock();
     write!(out, "{}\n{}", table(&rows, &backends), table(&backends, &rows))?;
     Ok(ExitCode::SUCCESS)

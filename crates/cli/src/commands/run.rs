@@ -112,6 +112,13 @@ pub struct AgentArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
     pub gate_rounds: Option<u32>,
 
+    /// Run agents and Verify commands confined (Linux Landlock): they may write only in their
+    /// worktree, a private TMPDIR, their CLI's own folders and `[sandbox] writable`
+    /// (docs/sandbox.md). `landlock`: where the kernel offers it, else a warning; `required`:
+    /// refuse to run without it [config: sandbox.mode; default landlock].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sandbox: Option<SandboxFlag>,
+
     /// When the run succeeds, fast-forward your current branch to the run branch (only when
     /// it is safe: your branch has not moved and your changes do not touch the same files).
     #[arg(long)]
@@ -122,6 +129,23 @@ pub struct AgentArgs {
 pub enum AutoApprove {
     HumanVerify,
     Decision,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SandboxFlag {
+    Landlock,
+    Required,
+    Off,
+}
+
+impl From<SandboxFlag> for engine::sandbox::Mode {
+    fn from(flag: SandboxFlag) -> Self {
+        match flag {
+            SandboxFlag::Landlock => engine::sandbox::Mode::Landlock,
+            SandboxFlag::Required => engine::sandbox::Mode::Required,
+            SandboxFlag::Off => engine::sandbox::Mode::Off,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -184,6 +208,7 @@ impl AgentArgs {
         let backend = self.backend_spec(config, root, None)?;
         let mut options = configured_options(config);
         self.apply(&mut options, &mut Vec::new());
+        options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
         Ok(RunSettings { version: settings::VERSION, agent, backend, options })
     }
 
@@ -205,7 +230,12 @@ impl AgentArgs {
             overrides.push(format!("--backend {}", if backend == BackendSpec::Local { "local" } else { "slurm" }));
         }
         let mut options = recorded.options;
+        let was_off = options.sandbox.mode == engine::sandbox::Mode::Off;
         self.apply(&mut options, &mut overrides);
+        if was_off && options.sandbox.mode != engine::sandbox::Mode::Off {
+            // A run started unconfined and resumed with `--sandbox`: its folders are read now.
+            options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
+        }
         Ok((RunSettings { version: settings::VERSION, agent, backend, options }, overrides))
     }
 
@@ -260,6 +290,10 @@ impl AgentArgs {
         }
         if let Some(n) = self.gate_rounds {
             set(&mut options.gate_rounds, n, format!("--gate-rounds {n}"), changed);
+        }
+        if let Some(flag) = self.sandbox {
+            let mode = engine::sandbox::Mode::from(flag);
+            set(&mut options.sandbox.mode, mode, format!("--sandbox {}", mode.as_str()), changed);
         }
     }
 
@@ -409,7 +443,43 @@ pub(super) fn configured_options(config: &Config) -> Options {
         coverage_threshold: config.gates.coverage,
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
         verify_model: config.verify.model.clone(),
+        sandbox: engine::sandbox::Settings { mode: config.sandbox.mode.unwrap_or_default(), writable: Vec::new() },
         ..defaults
+    }
+}
+
+/// `[sandbox] writable` as paths, for a run whose sandbox is `mode`: each checked (it exists,
+/// it is not `/` nor the home folder), relative ones resolved against the repository `root`
+/// (and said so). With the sandbox off they are not used, and not checked.
+fn sandbox_writable(mode: engine::sandbox::Mode, config: &Config, root: &Path) -> Result<Vec<PathBuf>, CliError> {
+    if mode == engine::sandbox::Mode::Off {
+        return Ok(Vec::new());
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut paths = Vec::new();
+    for entry in &config.sandbox.writable {
+        let (path, note) = engine::sandbox::check_writable(entry, root, home.as_deref()).map_err(|error| {
+            CliError::usage(format!("error: {error}"))
+                .with_hint("`[sandbox] writable` is read from wavecrew.toml and ~/.config/wavecrew/config.toml")
+        })?;
+        if let Some(note) = note {
+            eprintln!("note: {note}");
+        }
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// Whether the run's sandbox can apply here: `--sandbox required` without Landlock is an error;
+/// `landlock` without it warns, once, and the run goes on unconfined.
+fn check_sandbox(options: &Options) -> Result<(), CliError> {
+    match engine::sandbox::State::of(options.sandbox.mode, engine::sandbox::support()) {
+        Ok(engine::sandbox::State::Unavailable { reason }) => {
+            eprintln!("warning: the sandbox cannot apply here, agents run unconfined: {reason}");
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(error) => Err(CliError::usage(format!("error: {error}"))),
     }
 }
 
@@ -463,6 +533,7 @@ fn worker_env(agent: &dyn Agent) -> Vec<(String, String)> {
         skills: Vec::new(),
         verify_commands: Vec::new(),
         role: engine::agent::AgentRole::Task,
+        sandboxed: false,
     };
     let patterns: Vec<String> =
         engine::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(agent.command(&probe).pass_env).collect();
@@ -627,6 +698,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
             options.provision = provision(&ws, &config).await?;
             agree_to_copies(&options.provision, Some(worktrees_at_most(&parsed.plan, &options)))?;
             check_backend(&options).await?;
+            check_sandbox(&options)?;
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
@@ -668,6 +740,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
             options.provision = provision(&ws, &config).await?;
             agree_to_copies(&options.provision, None)?;
             check_backend(&options).await?;
+            check_sandbox(&options)?;
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);

@@ -484,3 +484,28 @@ fn gemini_s_streamed_text_is_one_event_per_message() {
         .collect();
     assert_eq!(texts, ["I could not finish this time."], "the double streamed it word by word");
 }
+
+#[test]
+fn claude_confined_by_the_sandbox_cannot_write_outside_its_worktree_and_says_so() {
+    // Another folder of the user's, and claude told to ask for nothing (as a user may configure
+    // it; as root it needs IS_SANDBOX=1 to agree): its own permissions let the write through,
+    // wavecrew's sandbox (on by default) refuses it.
+    let outside = tempfile::tempdir().unwrap();
+    let script = Script {
+        steps: vec![
+            Step::Write { write: outside.path().join("x.txt").display().to_string(), content: "escaped".into() },
+            Step::Write { write: "hello.txt".into(), content: "hi".into() },
+            Step::Text { text: "Done.".into() },
+        ],
+        ..Script::default()
+    };
+    let config = "args = [\"--permission-mode\", \"bypassPermissions\"]\npass_env = [\"IS_SANDBOX\"]\n";
+    let (output, dir, _) = run_configured(PLAN, "claude", "", script, config, &[("IS_SANDBOX", "1")], &[]);
+    let repo = dir.path().join("repo");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(git(&repo, &["show", "wavecrew/M1:hello.txt"]).trim(), "hi", "the task landed");
+    assert!(!outside.path().join("x.txt").exists(), "the write outside the worktree went through");
+    let run = std::fs::read_dir(repo.join(".git/wavecrew/runs")).unwrap().next().unwrap().unwrap().path();
+    let log = std::fs::read_to_string(run.join("logs/1.1-1-agent.log")).unwrap();
+    assert!(log.contains("EACCES"), "the refusal is in the log: {log}");
+}

@@ -20,6 +20,7 @@ mod import;
 mod mcp;
 mod provision;
 mod run;
+mod sandbox;
 mod slurm;
 mod timeline;
 mod verify;

@@ -194,7 +194,8 @@ fn an_agent_writing_into_the_users_work_tree_fails_and_nothing_of_it_is_committe
     let outside = repo.root().join("README.md").to_string_lossy().into_owned();
     let script = json!({"tasks": {"1.1": [[write("a.txt", "a\n"), write(&outside, "overwritten by an agent\n")]]}});
     std::fs::write(repo.root().join("script.json"), script.to_string()).unwrap();
-    let output = repo.run(&["--attempts", "1"]);
+    // Unsandboxed (the sandbox refuses the write: see `sandbox::`), the work tree is checked.
+    let output = repo.run(&["--attempts", "1", "--sandbox", "off"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("your work tree changed while this task's agent ran"), "{}", stderr(&output));
     assert!(repo.commits("wavecrew/M1").is_empty());

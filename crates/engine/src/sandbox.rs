@@ -1,0 +1,515 @@
+//! The sandbox of an attempt (Linux Landlock): its agent and Verify commands may read and run
+//! everything, but write only to the attempt's worktree, its private `TMPDIR`, the agent CLI's
+//! own state folders, the toolchains' caches and the folders the user adds (`[sandbox]
+//! writable`). The run's journal, the user's work tree, other lanes' worktrees and the rest of
+//! the home folder stay read-only to them.
+//!
+//! [`Rules`] is the list of writable paths (built by [`Rules::for_attempt`], a pure choice);
+//! [`confine`] turns it into a Landlock ruleset before the fork and applies it in the child
+//! right before `exec`, so the process is confined from its first instruction, and so is
+//! everything it starts. On by default ([`Mode::Landlock`]): every real agent CLI's end-to-end
+//! test passes confined. docs/sandbox.md says what is allowed and how to widen it.
+
+use landlock::{
+    ABI, Access, AccessFs, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus,
+};
+use std::path::{Path, PathBuf};
+
+/// The Landlock ABI whose filesystem rights wavecrew handles (v5: every filesystem right up to
+/// `ioctl` on devices). A kernel that knows fewer enforces those it knows (best effort).
+const FS_ABI: ABI = ABI::V5;
+
+/// Whether attempts run in a sandbox (`[sandbox] mode`, `--sandbox`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// No sandbox: agents and Verify commands run with the user's rights.
+    Off,
+    /// Landlock where the kernel offers it; where it does not, a warning and no sandbox. The
+    /// default.
+    #[default]
+    Landlock,
+    /// Landlock, and a run does not start where the kernel does not offer it.
+    Required,
+}
+
+impl Mode {
+    /// The mode spelled `text` (`off`, `landlock`, `required`).
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "off" => Some(Mode::Off),
+            "landlock" => Some(Mode::Landlock),
+            "required" => Some(Mode::Required),
+            _ => None,
+        }
+    }
+
+    /// Its spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Landlock => "landlock",
+            Mode::Required => "required",
+        }
+    }
+}
+
+/// The sandbox a run was started with (the run record keeps it, so `resume` goes on with it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Whether attempts run sandboxed.
+    pub mode: Mode,
+    /// More paths agents may write to, absolute (checked by [`check_writable`]).
+    pub writable: Vec<PathBuf>,
+}
+
+/// Whether this machine's kernel can sandbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Landlock is there, at this ABI version.
+    Available {
+        /// The kernel's Landlock ABI.
+        abi: i32,
+    },
+    /// It is not, for this reason.
+    Unavailable(String),
+}
+
+/// Asks the kernel whether it offers Landlock, and at which ABI.
+pub fn support() -> Support {
+    const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;
+    // SAFETY: with this flag and no attributes the call only returns the ABI version (or an
+    // error); it touches no memory of ours.
+    #[allow(unsafe_code)]
+    let abi = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    if abi > 0 {
+        return Support::Available { abi: abi as i32 };
+    }
+    Support::Unavailable(match std::io::Error::last_os_error().raw_os_error() {
+        Some(nix::libc::EOPNOTSUPP) => {
+            "the kernel has Landlock but it is not enabled (add `landlock` to the `lsm=` boot parameter)".to_owned()
+        }
+        _ => "the kernel has no Landlock (it needs Linux 5.13 or later built with CONFIG_SECURITY_LANDLOCK)".to_owned(),
+    })
+}
+
+/// What the sandbox does for a run, given its mode and the machine: `wavecrew agents` shows it,
+/// and a run decides with it whether its attempts are confined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// `--sandbox off`.
+    Off,
+    /// Attempts are confined (Landlock at this ABI).
+    On {
+        /// The kernel's Landlock ABI.
+        abi: i32,
+    },
+    /// The sandbox was asked for where the kernel cannot give it: attempts run unconfined.
+    Unavailable {
+        /// Why it cannot apply.
+        reason: String,
+    },
+}
+
+impl State {
+    /// The state for `mode` on a machine with `support`; `--sandbox required` without support
+    /// is an error.
+    pub fn of(mode: Mode, support: Support) -> Result<State, SandboxError> {
+        match (mode, support) {
+            (Mode::Off, _) => Ok(State::Off),
+            (_, Support::Available { abi }) => Ok(State::On { abi }),
+            (Mode::Landlock, Support::Unavailable(reason)) => Ok(State::Unavailable { reason }),
+            (Mode::Required, Support::Unavailable(reason)) => Err(SandboxError::Unavailable { reason }),
+        }
+    }
+
+    /// Whether attempts are confined.
+    pub fn confines(&self) -> bool {
+        matches!(self, State::On { .. })
+    }
+
+    /// One line for people: `on (Landlock ABI 7)`, `off`, `unavailable: <why>`.
+    pub fn describe(&self) -> String {
+        match self {
+            State::Off => "off".to_owned(),
+            State::On { abi } => format!("on (Landlock ABI {abi})"),
+            State::Unavailable { reason } => format!("unavailable, agents run unconfined: {reason}"),
+        }
+    }
+}
+
+/// Why the sandbox cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// `--sandbox required` where the kernel has no Landlock.
+    #[error(
+        "the sandbox is required but cannot apply here: {reason}\nhint: run with `--sandbox off` to run agents unconfined"
+    )]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
+    /// A `[sandbox] writable` entry that cannot be used.
+    #[error("`[sandbox] writable` entry `{entry}`: {problem}")]
+    Writable {
+        /// The entry as written.
+        entry: String,
+        /// What is wrong with it and how to fix it.
+        problem: String,
+    },
+    /// A writable path that cannot be opened for its rule.
+    #[error("the sandbox cannot open {}: {source}", path.display())]
+    Path {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: landlock::PathFdError,
+    },
+    /// The kernel refused the ruleset.
+    #[error("the sandbox's rules could not be made: {0}")]
+    Ruleset(#[from] landlock::RulesetError),
+}
+
+/// A `[sandbox] writable` entry made a path: `~/` is the home folder, a relative path is
+/// resolved against the repository `root` (the second value says so, for the user). A path
+/// that does not exist is an error (the sandbox does not create folders), and so are `/` and
+/// the home folder itself, which would leave nothing confined.
+pub fn check_writable(
+    entry: &str,
+    root: &Path,
+    home: Option<&Path>,
+) -> Result<(PathBuf, Option<String>), SandboxError> {
+    let problem = |problem: String| SandboxError::Writable { entry: entry.to_owned(), problem };
+    let (path, note) = match (entry.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => (home.join(rest), None),
+        (Some(_), None) => return Err(problem("`~` is the home folder, but HOME is not set".into())),
+        (None, _) if entry == "~" => (home.map(Path::to_owned).unwrap_or_default(), None),
+        (None, _) if Path::new(entry).is_absolute() => (PathBuf::from(entry), None),
+        (None, _) => {
+            let path = root.join(entry);
+            let note = format!("`[sandbox] writable` entry `{entry}` is relative: it means {}", path.display());
+            (path, Some(note))
+        }
+    };
+    let path = std::fs::canonicalize(&path).map_err(|error| {
+        problem(format!(
+            "{} cannot be used ({error}); the sandbox does not create folders: create it, or remove the entry",
+            path.display()
+        ))
+    })?;
+    let home = home.and_then(|home| std::fs::canonicalize(home).ok());
+    if path == Path::new("/") || home.as_deref() == Some(path.as_path()) {
+        return Err(problem(format!(
+            "{} would let agents write almost anywhere, which leaves nothing sandboxed; name the folders inside it, or use `--sandbox off`",
+            path.display()
+        )));
+    }
+    Ok((path, note))
+}
+
+/// What a confined process that failed with `output` is told when its output shows a refused
+/// write (EACCES, EPERM): which setting would allow it. `None` when nothing was refused.
+pub fn denial_hint(output: &str) -> Option<&'static str> {
+    const REFUSED: [&str; 4] = ["Permission denied", "EACCES", "EPERM", "Operation not permitted"];
+    REFUSED.iter().any(|refused| output.contains(refused)).then_some(
+        "hint: the sandbox lets it write only in its worktree and the folders docs/sandbox.md lists; if the task \
+         must write elsewhere, add that folder to `[sandbox] writable` in wavecrew.toml, or run with `--sandbox off`",
+    )
+}
+
+/// The toolchains' caches agents and Verify commands write to (package downloads, compiler
+/// caches), in the home folder `home`; `var` reads the environment. Missing ones are left out
+/// by [`Rules`].
+pub fn caches(home: &Path, var: impl Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    let cache = var("XDG_CACHE_HOME").map_or_else(|| home.join(".cache"), PathBuf::from);
+    vec![cache, home.join(".npm")]
+}
+
+/// The paths an attempt's processes may write to; reading and running stays allowed
+/// everywhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    writable: Vec<PathBuf>,
+}
+
+/// What an attempt's rules are made of.
+pub struct Parts<'a> {
+    /// The attempt's worktree (and, through its `.git` file, what git writes for it: see
+    /// [`git_dirs`]).
+    pub worktree: &'a Path,
+    /// Its private temporary folder.
+    pub tmp: &'a Path,
+    /// The agent CLI's state folders and files ([`crate::agent::Agent::writable`]).
+    pub agent: Vec<PathBuf>,
+    /// The lane's own folders outside the worktree (its `CARGO_TARGET_DIR`).
+    pub lane: Vec<PathBuf>,
+    /// The toolchains' caches ([`caches`]).
+    pub caches: Vec<PathBuf>,
+    /// `[sandbox] writable`.
+    pub user: &'a [PathBuf],
+}
+
+impl Rules {
+    /// The rules of one attempt: its worktree, the worktree's own git folder, its temporary
+    /// folder, `/dev` (terminals, `/dev/null`), and the other parts; paths that do not exist are
+    /// left out.
+    pub fn for_attempt(parts: Parts<'_>) -> Rules {
+        let git_dirs = git_dirs(parts.worktree);
+        let fixed = [parts.worktree.to_owned(), parts.tmp.to_owned(), PathBuf::from("/dev")];
+        let all = fixed.into_iter().chain(git_dirs).chain(parts.agent).chain(parts.lane).chain(parts.caches);
+        Rules::new(all.chain(parts.user.iter().cloned()), |path| path.exists())
+    }
+
+    /// Rules allowing writes under `candidates` that `exists` says are there (absolute paths
+    /// only; one beneath another adds nothing and is left out).
+    pub fn new(candidates: impl IntoIterator<Item = PathBuf>, exists: impl Fn(&Path) -> bool) -> Rules {
+        let mut paths: Vec<PathBuf> = candidates.into_iter().filter(|p| p.is_absolute() && exists(p)).collect();
+        paths.sort();
+        paths.dedup();
+        let mut writable: Vec<PathBuf> = Vec::new();
+        for path in paths {
+            if !writable.iter().any(|kept| path.starts_with(kept)) {
+                writable.push(path);
+            }
+        }
+        Rules { writable }
+    }
+
+    /// The paths processes may write to.
+    pub fn writable(&self) -> &[PathBuf] {
+        &self.writable
+    }
+
+    /// The Landlock ruleset: every filesystem right handled, reading and running allowed
+    /// beneath `/`, everything allowed beneath each writable path (a file gets a file's rights).
+    fn ruleset(&self) -> Result<RulesetCreated, SandboxError> {
+        let all = AccessFs::from_all(FS_ABI);
+        let open =
+            |path: &Path| PathFd::new(path).map_err(|source| SandboxError::Path { path: path.to_owned(), source });
+        let mut ruleset = Ruleset::default()
+            .handle_access(all)?
+            .create()?
+            .add_rule(PathBeneath::new(open(Path::new("/"))?, AccessFs::from_read(FS_ABI)))?;
+        for path in &self.writable {
+            ruleset = ruleset.add_rule(PathBeneath::new(open(path)?, all))?;
+        }
+        Ok(ruleset)
+    }
+}
+
+/// What git writes for a linked worktree: its own folder in the repository's git folder
+/// (`.git/worktrees/<name>`, named by its `.git` file: its index and HEAD), and the repository's
+/// object store (`git add` writes blobs there; the run's commits are made from them). The rest
+/// of the git folder (refs, config, hooks, wavecrew's journal) stays read-only.
+fn git_dirs(worktree: &Path) -> Vec<PathBuf> {
+    let absolute = |base: &Path, path: &str| {
+        let path = PathBuf::from(path.trim());
+        if path.is_absolute() { path } else { base.join(path) }
+    };
+    let Some(own) = std::fs::read_to_string(worktree.join(".git"))
+        .ok()
+        .and_then(|text| text.strip_prefix("gitdir:").map(|dir| absolute(worktree, dir)))
+    else {
+        return Vec::new();
+    };
+    let common = std::fs::read_to_string(own.join("commondir")).ok().map(|dir| absolute(&own, &dir));
+    let objects = common.and_then(|dir| std::fs::canonicalize(dir.join("objects")).ok());
+    [Some(own)].into_iter().chain([objects]).flatten().collect()
+}
+
+/// Makes `command` start confined by `rules`: the ruleset is built here, before the fork (a
+/// child between fork and exec may not allocate or lock), and only applied in the child. A
+/// child that cannot be confined is not started: the spawn fails.
+pub(crate) fn confine(command: &mut tokio::process::Command, rules: &Rules) -> Result<(), SandboxError> {
+    let mut ruleset = Some(rules.ruleset()?);
+    let refuse = || std::io::Error::from_raw_os_error(nix::libc::EPERM);
+    // SAFETY: the hook runs in the child between fork and exec. It takes the ruleset built
+    // before the fork and makes two system calls (prctl(PR_SET_NO_NEW_PRIVS) and
+    // landlock_restrict_self); it allocates nothing and takes no lock.
+    #[allow(unsafe_code)]
+    unsafe {
+        command.pre_exec(move || {
+            // A second spawn of the same command would find no ruleset: it is refused, never
+            // run unconfined.
+            let status = ruleset.take().ok_or_else(refuse)?.restrict_self().map_err(|_| refuse())?;
+            if status.ruleset == RulesetStatus::NotEnforced {
+                return Err(refuse());
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::{Spec, run};
+    use std::time::Duration;
+
+    fn rules(paths: &[&str], existing: &[&str]) -> Vec<PathBuf> {
+        let existing: Vec<PathBuf> = existing.iter().map(PathBuf::from).collect();
+        Rules::new(paths.iter().map(PathBuf::from), |p| existing.iter().any(|e| e == p)).writable().to_vec()
+    }
+
+    #[test]
+    fn only_existing_absolute_paths_are_writable_and_nested_ones_fold_into_their_parent() {
+        let all = ["/w/slot-0", "/w/slot-0/target", "/home/u/.claude", "/home/u/.codex", "relative", "/dev"];
+        let existing = ["/w/slot-0", "/w/slot-0/target", "/home/u/.claude", "/dev", "relative"];
+        assert_eq!(
+            rules(&all, &existing),
+            [PathBuf::from("/dev"), PathBuf::from("/home/u/.claude"), PathBuf::from("/w/slot-0")]
+        );
+        // A sibling whose name starts like a kept path is not beneath it.
+        assert_eq!(rules(&["/w/slot-1", "/w/slot-10"], &["/w/slot-1", "/w/slot-10"]).len(), 2);
+    }
+
+    #[test]
+    fn an_attempt_may_write_its_worktree_its_git_folder_its_tmp_and_what_its_parts_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (worktree, tmp, admin) =
+            (dir.path().join("wt"), dir.path().join("tmp"), dir.path().join("repo/.git/worktrees/wt"));
+        for folder in [&worktree, &tmp, &admin, &dir.path().join("home/.claude"), &dir.path().join("extra")] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::write(worktree.join(".git"), format!("gitdir: {}\n", admin.display())).unwrap();
+        std::fs::write(admin.join("commondir"), "../..\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("repo/.git/objects")).unwrap();
+        let user = [dir.path().join("extra")];
+        let rules = Rules::for_attempt(Parts {
+            worktree: &worktree,
+            tmp: &tmp,
+            agent: vec![dir.path().join("home/.claude"), dir.path().join("home/.gemini")],
+            lane: vec![],
+            caches: caches(&dir.path().join("home"), |_| None),
+            user: &user,
+        });
+        let mut expected = vec![
+            PathBuf::from("/dev"),
+            admin,
+            dir.path().join("repo/.git/objects").canonicalize().unwrap(),
+            dir.path().join("extra"),
+            dir.path().join("home/.claude"),
+            tmp,
+            worktree,
+        ];
+        expected.sort();
+        assert_eq!(rules.writable(), expected, "no missing folder (.gemini, .cache), never the home folder itself");
+    }
+
+    #[test]
+    fn writable_entries_are_resolved_and_the_meaningless_ones_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, home) = (dir.path().join("repo"), dir.path().join("home"));
+        std::fs::create_dir_all(root.join("build")).unwrap();
+        std::fs::create_dir_all(home.join(".m2")).unwrap();
+        let check = |entry: &str| check_writable(entry, &root, Some(&home));
+
+        let (path, note) = check("build").unwrap();
+        assert_eq!(path, root.join("build").canonicalize().unwrap());
+        assert!(note.unwrap().contains("is relative: it means"), "a relative entry says what it was resolved to");
+        assert_eq!(check("~/.m2").unwrap(), (home.join(".m2").canonicalize().unwrap(), None));
+
+        let missing = check("~/.gradle").unwrap_err().to_string();
+        assert!(missing.contains("`~/.gradle`") && missing.contains("does not create folders"), "{missing}");
+        for everything in ["/", "~", home.to_str().unwrap(), "../home"] {
+            let refused = check(everything).unwrap_err().to_string();
+            assert!(refused.contains("leaves nothing sandboxed"), "{everything}: {refused}");
+        }
+    }
+
+    #[test]
+    fn a_failure_that_shows_a_refused_write_names_the_setting_that_allows_it() {
+        let hint = denial_hint("sh: 1: cannot create /home/u/x: Permission denied").unwrap();
+        assert!(hint.contains("[sandbox] writable") && hint.contains("--sandbox off"), "{hint}");
+        assert!(denial_hint("Error: EACCES: permission denied, mkdir '/home/u/.local'").is_some());
+        assert_eq!(denial_hint("AssertionError: 1 != 2"), None);
+    }
+
+    #[test]
+    fn required_without_landlock_is_an_error_and_landlock_without_it_runs_unconfined() {
+        let none = || Support::Unavailable("no Landlock here".into());
+        assert!(matches!(State::of(Mode::Required, none()), Err(SandboxError::Unavailable { .. })));
+        assert_eq!(
+            State::of(Mode::Landlock, none()).unwrap(),
+            State::Unavailable { reason: "no Landlock here".into() }
+        );
+        assert_eq!(State::of(Mode::Off, none()).unwrap(), State::Off);
+        assert!(State::of(Mode::Required, Support::Available { abi: 7 }).unwrap().confines());
+        for mode in [Mode::Off, Mode::Landlock, Mode::Required] {
+            assert_eq!(Mode::parse(mode.as_str()), Some(mode));
+        }
+    }
+
+    /// A shell confined to `worktree` and `tmp`, with `HOME` a folder of the test (so that a
+    /// sandbox that failed to apply writes nothing of the user's).
+    async fn confined_shell(script: &str, dir: &Path) -> (crate::process::Outcome, String) {
+        let (worktree, tmp, home) = (dir.join("wt"), dir.join("tmp"), dir.join("home"));
+        for folder in [&worktree, &tmp, &home] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        let rules = Rules::for_attempt(Parts {
+            worktree: &worktree,
+            tmp: &tmp,
+            agent: vec![],
+            lane: vec![],
+            caches: vec![],
+            user: &[],
+        });
+        let env = vec![("HOME".into(), home.display().to_string()), ("TMPDIR".into(), tmp.display().to_string())];
+        let mut spec = Spec::shell(script, &worktree, env, Duration::from_secs(30), dir.join("log"));
+        spec.sandbox = Some(rules);
+        let (_tx, cancel) = tokio::sync::watch::channel(false);
+        let outcome = run(&spec, |_| {}, |_| {}, cancel).await.unwrap();
+        let log = std::fs::read_to_string(dir.join("log")).unwrap();
+        (outcome, log)
+    }
+
+    #[tokio::test]
+    async fn a_confined_shell_writes_in_its_worktree_and_tmp_but_not_in_home() {
+        if let Support::Unavailable(reason) = support() {
+            eprintln!("SKIPPED: this kernel cannot sandbox ({reason})");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (outcome, log) = confined_shell(
+            "echo in > inside; echo tmp > \"$TMPDIR/t\"; echo x > \"$HOME/x\" || echo refused; cat /etc/hostname >/dev/null && echo read",
+            dir.path(),
+        )
+        .await;
+        assert!(outcome.success(), "{log}");
+        assert!(!dir.path().join("home/x").exists(), "the write to $HOME went through: {log}");
+        assert!(log.contains("Permission denied") && log.contains("refused"), "the refusal shows in the log: {log}");
+        assert!(log.contains("read"), "reading stays allowed: {log}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("wt/inside")).unwrap(), "in\n");
+        assert_eq!(std::fs::read_to_string(dir.path().join("tmp/t")).unwrap(), "tmp\n");
+    }
+
+    #[tokio::test]
+    async fn a_confined_child_cannot_reach_a_sibling_folder_or_undo_the_sandbox() {
+        if let Support::Unavailable(reason) = support() {
+            eprintln!("SKIPPED: this kernel cannot sandbox ({reason})");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("other-lane")).unwrap();
+        // Neither a write beside the worktree, nor a move out of it, nor a grandchild gets out.
+        let (outcome, log) = confined_shell(
+            "echo a > ../other-lane/a; echo b > b && mv b ../other-lane/b; sh -c 'echo c > ../other-lane/c'; true",
+            dir.path(),
+        )
+        .await;
+        assert!(outcome.success(), "{log}");
+        let escaped: Vec<_> = std::fs::read_dir(dir.path().join("other-lane")).unwrap().collect();
+        assert!(escaped.is_empty(), "{escaped:?}: {log}");
+        assert!(dir.path().join("wt/b").exists(), "the refused move leaves the file where it was");
+    }
+}
