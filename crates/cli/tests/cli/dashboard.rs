@@ -6,7 +6,7 @@
 //! `$WAVECREW_BROWSER_DEPS/node_modules`; `scripts/test.sh` (and so `.ci/run`) installs them.
 //! Screenshots are kept in the target folder (`target/tmp/dashboard-*.png`).
 
-use crate::common::{CHECK, Repo, Stopped, check_gate_plan, git, plan, scripted_repo, stderr, wave, write};
+use crate::common::{CHECK, Repo, Stopped, check_gate_plan, git, scripted_repo, stderr, write};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -361,18 +361,7 @@ fn a_burst_of_events_reaches_the_room_in_fewer_rooms_than_events() {
 #[test]
 fn the_room_draws_the_run_s_timeline_as_a_gantt_chart_with_the_critical_path_marked() {
     // 1.1 and 1.2 run side by side, 1.2 the longer; 2.1 waits for both: 1.2 → 2.1 is critical.
-    let plan = plan(&[
-        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -f a.txt`"), ("1.2", "`b.txt`", "`test -f b.txt`")]),
-        wave(2, "Depends on: Wave 1.", &[("2.1", "`c.txt`", "`test -f c.txt`")]),
-    ]);
-    let script = json!({"tasks": {
-        "1.1": [[{"sleep_ms": 200}, write("a.txt", "a\n")]],
-        "1.2": [[{"sleep_ms": 1500}, write("b.txt", "b\n")]],
-        "2.1": [[{"sleep_ms": 600}, write("c.txt", "c\n")]],
-    }});
-    let repo = scripted_repo(&plan, &script);
-    let output = repo.run(&[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let repo = crate::timeline::finished_run();
     let run = repo.newest_run();
 
     let (_serve, url) = serve_on(&repo, 0);

@@ -5,8 +5,8 @@ use crate::common::*;
 use serde_json::{Value, json};
 
 /// A run of two parallel tasks (1.1 short, 1.2 long) and 2.1, which waits for both: the
-/// critical path is 1.2 → 2.1.
-fn finished_run() -> Repo {
+/// critical path is 1.2 → 2.1. The dashboard's Gantt test uses it too.
+pub(crate) fn finished_run() -> Repo {
     let plan = plan(&[
         wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -f a.txt`"), ("1.2", "`b.txt`", "`test -f b.txt`")]),
         wave(2, "Depends on: Wave 1.", &[("2.1", "`c.txt`", "`test -f c.txt`")]),
