@@ -4,7 +4,8 @@
 
 use crate::options::ScheduleMode;
 use plan::{Plan, Schedule, TaskId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 /// The tasks `id` waits for: every task of the waves its wave depends on (with `--schedule
 /// waves`, of every earlier wave), and the tasks before it in its own wave.
@@ -39,12 +40,56 @@ pub fn remaining_path<W: Fn(TaskId) -> u64>(
             after.entry(before).or_default().push(id);
         }
     }
-    let mut path: HashMap<TaskId, u64> = HashMap::new();
-    for &id in order.iter().rev() {
-        let longest_next = after.get(&id).into_iter().flatten().filter_map(|next| path.get(next)).max();
-        path.insert(id, weight(id) + longest_next.copied().unwrap_or(0));
+    // The heaviest chain that starts with a task is the heaviest that ends with it, going
+    // against the waits.
+    let next = |id: TaskId| after.get(&id).map_or(&[][..], Vec::as_slice);
+    heaviest_chains(order.iter().copied(), next, weight).into_iter().map(|(id, (length, _))| (id, length)).collect()
+}
+
+/// For each of `tasks` (and each task reached from them), the heaviest chain that ends with it,
+/// following `before` (the tasks it comes after) and counting `weight` of each: its weight, and
+/// the task before it on that chain (the first such, in `before`'s order, on a tie). A cycle (a
+/// plan with errors) ends a chain rather than going round.
+pub fn heaviest_chains<'a, K, B, W>(
+    tasks: impl IntoIterator<Item = K>,
+    before: B,
+    weight: W,
+) -> HashMap<K, (u64, Option<K>)>
+where
+    K: Copy + Eq + Hash + 'a,
+    B: Fn(K) -> &'a [K],
+    W: Fn(K) -> u64,
+{
+    fn visit<'a, K: Copy + Eq + Hash + 'a>(
+        task: K,
+        before: &impl Fn(K) -> &'a [K],
+        weight: &impl Fn(K) -> u64,
+        chains: &mut HashMap<K, (u64, Option<K>)>,
+        visiting: &mut HashSet<K>,
+    ) -> u64 {
+        if let Some((length, _)) = chains.get(&task) {
+            return *length;
+        }
+        if !visiting.insert(task) {
+            return 0;
+        }
+        let mut best: (u64, Option<K>) = (0, None);
+        for &earlier in before(task) {
+            let length = visit(earlier, before, weight, chains, visiting);
+            if length > best.0 {
+                best = (length, Some(earlier));
+            }
+        }
+        let length = best.0 + weight(task);
+        chains.insert(task, (length, best.1));
+        length
     }
-    path
+    let mut chains = HashMap::new();
+    let mut visiting = HashSet::new();
+    for task in tasks {
+        visit(task, &before, &weight, &mut chains, &mut visiting);
+    }
+    chains
 }
 
 #[cfg(test)]

@@ -595,39 +595,18 @@ const VERIFICATION: &str = "verification";
 fn critical_path(tasks: &[TaskSpan], waits: &Waits) -> (u64, Vec<String>) {
     let duration: HashMap<&str, u64> = tasks.iter().map(|t| (t.task.as_str(), t.duration_ms())).collect();
     // For each task: the longest chain that ends with it, and the task before it on that chain.
-    let mut longest: HashMap<&str, (u64, Option<&str>)> = HashMap::new();
-    fn visit<'a>(
-        task: &'a str,
-        waits: &'a Waits,
-        duration: &HashMap<&str, u64>,
-        longest: &mut HashMap<&'a str, (u64, Option<&'a str>)>,
-        visiting: &mut HashSet<&'a str>,
-    ) -> u64 {
-        if let Some((length, _)) = longest.get(task) {
-            return *length;
-        }
-        // A cycle (a plan with errors): the chain stops here rather than going round.
-        if !visiting.insert(task) {
-            return 0;
-        }
-        let mut best: (u64, Option<&str>) = (0, None);
-        for before in waits.get(task).unwrap_or_default() {
-            let length = visit(before, waits, duration, longest, visiting);
-            if length > best.0 {
-                best = (length, Some(before.as_str()));
-            }
-        }
-        let length = best.0 + duration.get(task).copied().unwrap_or(0);
-        longest.insert(task, (length, best.1));
-        length
-    }
-    let mut visiting = HashSet::new();
+    let waited: HashMap<&str, Vec<&str>> =
+        waits.tasks.iter().map(|(task, before)| (task.as_str(), before.iter().map(String::as_str).collect())).collect();
+    let mut longest = crate::graph::heaviest_chains(
+        waits.tasks.iter().map(|(task, _)| task.as_str()),
+        |task| waited.get(task).map_or(&[][..], Vec::as_slice),
+        |task| duration.get(task).copied().unwrap_or(0),
+    );
     let mut end: (u64, Option<&str>) = (0, None);
     for (task, _) in &waits.tasks {
-        let task = task.as_str();
-        let length = visit(task, waits, &duration, &mut longest, &mut visiting);
+        let length = longest[task.as_str()].0;
         if length > end.0 {
-            end = (length, Some(task));
+            end = (length, Some(task.as_str()));
         }
     }
     // A task the plan does not know (a journal older than its plan's text) waits for nothing.
