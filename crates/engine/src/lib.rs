@@ -15,6 +15,7 @@ pub mod agent;
 pub mod events;
 pub mod git;
 pub mod layout;
+pub mod limits;
 pub mod prompt;
 pub mod skills;
 mod slots;
