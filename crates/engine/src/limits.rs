@@ -330,8 +330,11 @@ fn seconds(words: &str) -> Option<f64> {
 /// A wall-clock time ("3:30pm", "3:30 PM", "2pm", "15:30") in `now`'s zone: the next such moment
 /// (within a minute before `now` counts as now), plus the minute the CLI rounded away.
 fn wall_time<Tz: TimeZone>(words: &str, now: &DateTime<Tz>) -> Option<u64> {
-    let compact: String = words.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-    let time = ["%I:%M%P", "%I%P", "%H:%M"].iter().find_map(|f| NaiveTime::parse_from_str(&compact, f).ok())?;
+    let mut compact: String = words.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    if !compact.contains(':') && compact.len() > 2 {
+        compact.insert_str(compact.len() - 2, ":00"); // "2pm": chrono wants the minutes
+    }
+    let time = ["%I:%M%P", "%H:%M"].iter().find_map(|f| NaiveTime::parse_from_str(&compact, f).ok())?;
     let today = now.timezone().from_local_datetime(&now.date_naive().and_time(time)).earliest()?;
     let mut at = today;
     if at.clone() + Span::minutes(1) <= *now {
