@@ -11,7 +11,7 @@ mod vocabulary;
 
 pub use crate::agent::AgentRole;
 pub use plan::TaskType;
-pub use vocabulary::{ActivityKind, AnswerKind, GateCheck, MustHaveKind, MustHaveStatus, RunVerdict};
+pub use vocabulary::{ActivityKind, AnswerKind, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, RunVerdict};
 
 /// How a run ended (or that it has not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -380,6 +380,19 @@ pub enum Event {
     AttemptFailed { task: String, attempt: u32, reason: String },
     /// The task failed for good.
     TaskFailed { task: String, attempts: u32, reason: String },
+    /// `agent`'s attempt of `task` ended on a usage or rate limit of its account (`reason`, in
+    /// the CLI's words): the attempt does not count against the task's attempts, and every lane
+    /// on the agent holds until `until_ms` (`hold` says why; none when the task fails as
+    /// limited). `reset_ms` is the reset time the CLI gave, if it gave one that could be read.
+    AgentLimited {
+        agent: String,
+        task: String,
+        attempt: u32,
+        hold: LimitHold,
+        until_ms: Option<u64>,
+        reset_ms: Option<u64>,
+        reason: String,
+    },
     /// The task will not run because `because` failed.
     TaskSkipped { task: String, because: String },
     /// Every task landed; the finished run branch was checked: must_haves, the plan's
@@ -420,6 +433,7 @@ impl Event {
             | Event::TaskCommitted { task, .. }
             | Event::AttemptFailed { task, .. }
             | Event::TaskFailed { task, .. }
+            | Event::AgentLimited { task, .. }
             | Event::TaskSkipped { task, .. } => Some(task),
             _ => None,
         }
@@ -448,6 +462,7 @@ impl Event {
             Event::TaskCommitted { .. } => "task_committed",
             Event::AttemptFailed { .. } => "attempt_failed",
             Event::TaskFailed { .. } => "task_failed",
+            Event::AgentLimited { .. } => "agent_limited",
             Event::TaskSkipped { .. } => "task_skipped",
             Event::Stopping { .. } => "stopping",
             Event::RunFinished { .. } => "run_finished",

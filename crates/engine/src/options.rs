@@ -75,6 +75,13 @@ pub struct Options {
     /// Whether agents and Verify commands run sandboxed, and what they may write besides their
     /// worktree (`[sandbox]`, `--sandbox`).
     pub sandbox: crate::sandbox::Settings,
+    /// What an attempt that ends on its agent's usage or rate limit does (`--on-limit`,
+    /// `[run] on_limit`): hold the agent's lanes until the reset (the default), or fail.
+    pub on_limit: crate::limits::OnLimit,
+    /// The longest a limited agent's lanes hold at once (`[run] max_hold`): a reset further
+    /// away holds this long, then the task fails as limited.
+    #[serde(rename = "max_hold_secs", with = "crate::options::secs")]
+    pub max_hold: Duration,
 }
 
 impl Options {
@@ -109,6 +116,8 @@ impl Default for Options {
             verify_model: None,
             backend: BackendChoice::Local,
             sandbox: crate::sandbox::Settings::default(),
+            on_limit: crate::limits::OnLimit::Wait,
+            max_hold: Duration::from_secs(6 * 3600),
         }
     }
 }

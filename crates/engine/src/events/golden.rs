@@ -178,6 +178,24 @@ fn samples() -> Vec<Event> {
         Event::AttemptFailed { task: s("1.2"), attempt: 1, reason: s("`npm test` exited 1") },
         Event::TaskFailed { task: s("1.2"), attempts: 3, reason: s("`npm test` exited 1") },
         Event::TaskSkipped { task: s("2.2"), because: s("1.2") },
+        Event::AgentLimited {
+            agent: s("claude"),
+            task: s("1.1"),
+            attempt: 1,
+            hold: LimitHold::Reset,
+            until_ms: Some(1_764_770_700_000),
+            reset_ms: Some(1_764_770_700_000),
+            reason: s("claude: You've hit your session limit · resets 2:05pm (UTC)"),
+        },
+        Event::AgentLimited {
+            agent: s("codex"),
+            task: s("1.2"),
+            attempt: 2,
+            hold: LimitHold::Fail,
+            until_ms: None,
+            reset_ms: None,
+            reason: s("codex: exceeded retry limit, last status: 429 Too Many Requests"),
+        },
         run_verified(
             RunVerdict::Passed,
             vec![
@@ -262,9 +280,10 @@ fn variant(event: &Event) -> usize {
         Event::RunVerified { .. } => 20,
         Event::Stopping { .. } => 21,
         Event::RunFinished { .. } => 22,
+        Event::AgentLimited { .. } => 23,
     }
 }
-const VARIANTS: usize = 23;
+const VARIANTS: usize = 24;
 
 #[test]
 fn every_event_kind_has_a_sample() {
