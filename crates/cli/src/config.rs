@@ -178,6 +178,11 @@ pub struct RunConfig {
     pub jobs: Option<usize>,
     /// Where task attempts run: `local` (default) or `slurm`.
     pub backend: Option<String>,
+    /// What an attempt that ends on its agent's usage or rate limit does: `wait` (hold the
+    /// agent's lanes until the reset; default) or `fail`.
+    pub on_limit: Option<engine::limits::OnLimit>,
+    /// The longest a limited agent's lanes hold at once, in seconds (default 21600: 6 hours).
+    pub max_hold: Option<u64>,
 }
 
 /// `[agents.NAME]`: a command line, or one of the agent CLIs (`cli = "claude"`, `"codex"`,
@@ -226,6 +231,8 @@ impl Config {
         self.run.timeout = over.run.timeout.or(self.run.timeout);
         self.run.verify_timeout = over.run.verify_timeout.or(self.run.verify_timeout);
         self.run.jobs = over.run.jobs.or(self.run.jobs);
+        self.run.on_limit = over.run.on_limit.or(self.run.on_limit);
+        self.run.max_hold = over.run.max_hold.or(self.run.max_hold);
         self.gates.rounds = over.gates.rounds.or(self.gates.rounds);
         self.gates.coverage = over.gates.coverage.or(self.gates.coverage);
         self.verify.truths = over.verify.truths.or(self.verify.truths);

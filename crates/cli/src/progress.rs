@@ -174,6 +174,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
             format!("{task:>5}  FAILED after {attempts} attempts: {}", reason.lines().next().unwrap_or_default())
         }
         Event::TaskSkipped { task, because } => format!("{task:>5}  skipped: task {because} failed"),
+        Event::AgentLimited { task, attempt, hold, until_ms, reason, .. } => {
+            format!("{task:>5}  attempt {attempt} {}", engine::limits::describe_local(hold, *until_ms, reason))
+        }
         Event::Stopping { reason } => format!("stopping: {reason}"),
         Event::RunFinished { state, committed, failed, skipped, duration_ms } => {
             let state = match state {

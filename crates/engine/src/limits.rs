@@ -154,13 +154,49 @@ pub fn backoff(n: u32) -> Duration {
     FIRST_BACKOFF.saturating_mul(1u32.checked_shl(n).unwrap_or(u32::MAX)).min(MAX_BACKOFF)
 }
 
-/// What an `agent_limited` event says of a hold: "until 14:05: claude usage limit" (in `tz`).
-pub fn describe<Tz: TimeZone>(until_ms: u64, reason: &str, tz: &Tz) -> String
+/// What the views (progress, `status`, the room) say of an `agent_limited` event, times in
+/// `tz`: "held until 14:05: claude: You've hit your session limit", "held until 14:06
+/// (backing off): …", "held until 20:05 (max_hold), then fails: …", "failed as limited: …".
+pub fn describe<Tz: TimeZone>(hold: &crate::events::LimitHold, until_ms: Option<u64>, reason: &str, tz: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
-    let at = tz.timestamp_millis_opt(until_ms as i64).single().map(|t| t.format("%H:%M:%S").to_string());
-    format!("held until {}: {reason}", at.unwrap_or_else(|| until_ms.to_string()))
+    use crate::events::LimitHold;
+    let at = |ms: u64| {
+        tz.timestamp_millis_opt(ms as i64).single().map_or_else(|| ms.to_string(), |t| t.format("%H:%M").to_string())
+    };
+    match (hold, until_ms) {
+        (LimitHold::Fail, _) | (_, None) => format!("failed as limited: {reason}"),
+        (LimitHold::Backoff, Some(until)) => format!("held until {} (backing off): {reason}", at(until)),
+        (LimitHold::Capped, Some(until)) => format!("held until {} (max_hold), then fails: {reason}", at(until)),
+        (_, Some(until)) => format!("held until {}: {reason}", at(until)),
+    }
+}
+
+/// The hold still running at `now_ms` in a run's `events`, newest first per agent: its agent,
+/// kind, end and reason (`resume` goes on holding it; `status` and the room show it).
+pub fn holding(
+    events: &[crate::events::Envelope],
+    now_ms: u64,
+) -> Vec<(String, crate::events::LimitHold, u64, String)> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut held = Vec::new();
+    for envelope in events.iter().rev() {
+        if let crate::events::Event::AgentLimited { agent, hold, until_ms, reason, .. } = &envelope.event
+            && !seen.contains(agent)
+        {
+            seen.push(agent.clone());
+            if let Some(until) = until_ms.filter(|&until| until > now_ms) {
+                held.push((agent.clone(), hold.clone(), until, reason.clone()));
+            }
+        }
+    }
+    held
+}
+
+/// [`describe`] in this machine's time zone.
+pub fn describe_local(hold: &crate::events::LimitHold, until_ms: Option<u64>, reason: &str) -> String {
+    describe(hold, until_ms, reason, &chrono::Local)
 }
 
 /// The limit an agent CLI's output ends on, if it does: `cli` is its name (`claude`, `codex`,
@@ -317,7 +353,14 @@ fn seconds(words: &str) -> Option<f64> {
             '0'..='9' | '.' => number.push(c),
             'h' | 'm' | 's' if !number.is_empty() => {
                 let value: f64 = number.parse().ok()?;
-                total += value * if c == 'h' { 3600.0 } else if c == 'm' { 60.0 } else { 1.0 };
+                total += value
+                    * if c == 'h' {
+                        3600.0
+                    } else if c == 'm' {
+                        60.0
+                    } else {
+                        1.0
+                    };
                 number.clear();
                 any = true;
             }

@@ -64,7 +64,13 @@ impl Slots {
 
     /// Tells the scheduler that `id`'s attempt `attempt` ended on `limit`, and waits (holding no
     /// slot) until it says how the task goes on.
-    pub(crate) async fn limited(&self, id: TaskId, attempt: u32, limit: Limit, cancel: &mut watch::Receiver<bool>) -> HoldEnd {
+    pub(crate) async fn limited(
+        &self,
+        id: TaskId,
+        attempt: u32,
+        limit: Limit,
+        cancel: &mut watch::Receiver<bool>,
+    ) -> HoldEnd {
         let (answer, answered) = oneshot::channel();
         if self.requests.send(SlotRequest::Limited { task: id, attempt, limit, answer }).is_err() {
             return HoldEnd::Stop;

@@ -8,6 +8,7 @@ use crate::progress::Progress;
 use clap::{Args, ValueEnum};
 use engine::agent::Agent;
 use engine::events::RunState;
+use engine::limits::OnLimit;
 use engine::run::{self, Options, ScheduleMode, Workspace};
 use engine::settings::{self, AgentSpec, BackendSpec, Recorded, RunSettings};
 use std::io::{IsTerminal, Write};
@@ -119,6 +120,13 @@ pub struct AgentArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub sandbox: Option<SandboxFlag>,
 
+    /// When an attempt ends on its agent's usage or rate limit: `wait` holds every lane on that
+    /// agent until the limit resets (or backs off 1, 2, 4 … minutes when the agent gives no
+    /// time; other agents go on), and the attempt does not count; `fail` fails the task
+    /// [config: run.on_limit; default wait].
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub on_limit: Option<OnLimitFlag>,
+
     /// When the run succeeds, fast-forward your current branch to the run branch (only when
     /// it is safe: your branch has not moved and your changes do not touch the same files).
     #[arg(long)]
@@ -146,6 +154,12 @@ impl From<SandboxFlag> for engine::sandbox::Mode {
             SandboxFlag::Off => engine::sandbox::Mode::Off,
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnLimitFlag {
+    Wait,
+    Fail,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -290,6 +304,11 @@ impl AgentArgs {
         }
         if let Some(n) = self.gate_rounds {
             set(&mut options.gate_rounds, n, format!("--gate-rounds {n}"), changed);
+        }
+        match self.on_limit {
+            Some(OnLimitFlag::Wait) => set(&mut options.on_limit, OnLimit::Wait, "--on-limit wait".into(), changed),
+            Some(OnLimitFlag::Fail) => set(&mut options.on_limit, OnLimit::Fail, "--on-limit fail".into(), changed),
+            None => {}
         }
         if let Some(flag) = self.sandbox {
             let mode = engine::sandbox::Mode::from(flag);
@@ -444,6 +463,8 @@ pub(super) fn configured_options(config: &Config) -> Options {
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
         verify_model: config.verify.model.clone(),
         sandbox: engine::sandbox::Settings { mode: config.sandbox.mode.unwrap_or_default(), writable: Vec::new() },
+        on_limit: config.run.on_limit.unwrap_or_default(),
+        max_hold: secs(config.run.max_hold, defaults.max_hold),
         ..defaults
     }
 }

@@ -211,6 +211,9 @@ pub(super) fn status_text(repo: &Path, run: Option<&str>) -> Result<String, CliE
             let _ = writeln!(out, "options recorded by a newer wavecrew (version {version})");
         }
     }
+    if let Some(held) = engine::control::held(&journal, &run) {
+        let _ = writeln!(out, "{held}");
+    }
     for task in &tasks {
         let commit = task.commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or("");
         let reason = task.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("");

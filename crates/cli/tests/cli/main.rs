@@ -17,6 +17,7 @@ mod docs;
 mod gaps;
 mod gates;
 mod import;
+mod limits;
 mod mcp;
 mod provision;
 mod run;

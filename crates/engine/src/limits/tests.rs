@@ -175,7 +175,11 @@ fn a_hold_read_back_from_the_journal_holds() {
     let mut holds = Holds::default();
     holds.restore("claude", 50_000, "claude: usage limit");
     assert!(holds.is_held("claude", 49_999));
-    assert_eq!(describe(50_000, "claude: usage limit", &Utc), "held until 00:00:50: claude: usage limit");
+    let hold = crate::events::LimitHold::Reset;
+    let at = ms(Utc.with_ymd_and_hms(2026, 12, 3, 14, 5, 0).unwrap());
+    assert_eq!(describe(&hold, Some(at), "claude usage limit", &Utc), "held until 14:05: claude usage limit");
+    let fail = crate::events::LimitHold::Fail;
+    assert_eq!(describe(&fail, None, "codex: 429", &Utc), "failed as limited: codex: 429");
 }
 
 proptest! {

@@ -96,15 +96,9 @@ impl Held {
 /// after now): `resume` keeps holding until then.
 pub(super) fn restore(journal: &Journal, run: &str, agent: &str, scheduler: &mut Scheduler) {
     let Ok(events) = journal.events(run, 0) else { return };
-    let last = events.iter().rev().find_map(|envelope| match &envelope.event {
-        Event::AgentLimited { agent: held, until_ms: Some(until), reason, .. } if held == agent => {
-            Some((*until, reason.clone()))
+    for (held, _, until, reason) in crate::limits::holding(&events, now_ms()) {
+        if held == agent {
+            scheduler.restore_hold(agent, until, &reason);
         }
-        _ => None,
-    });
-    if let Some((until, reason)) = last
-        && until > now_ms()
-    {
-        scheduler.restore_hold(agent, until, &reason);
     }
 }

@@ -193,7 +193,14 @@ impl Scheduler {
 
     /// `id`'s attempt ended on `limit` at `now_ms`: its agent holds as [`Holds::limited`]
     /// decides, and `id` gives its slot back meanwhile (unless it fails at once).
-    pub fn limited(&mut self, id: TaskId, limit: &Limit, now_ms: u64, on_limit: OnLimit, max_hold: Duration) -> Decision {
+    pub fn limited(
+        &mut self,
+        id: TaskId,
+        limit: &Limit,
+        now_ms: u64,
+        on_limit: OnLimit,
+        max_hold: Duration,
+    ) -> Decision {
         let agent = self.agent_of.get(&id).cloned().unwrap_or_default();
         let decision = self.holds.limited(&agent, limit, now_ms, on_limit, max_hold);
         if let Decision::Hold { why, .. } = &decision
@@ -220,12 +227,8 @@ impl Scheduler {
     /// them, to stop, once the run is stopping). They hold a slot again.
     pub fn release(&mut self, now_ms: u64) -> Vec<Release> {
         self.now_ms = now_ms;
-        let mut due: Vec<TaskId> = self
-            .held
-            .keys()
-            .copied()
-            .filter(|id| self.stop.is_some() || !self.agent_held(*id))
-            .collect();
+        let mut due: Vec<TaskId> =
+            self.held.keys().copied().filter(|id| self.stop.is_some() || !self.agent_held(*id)).collect();
         due.sort_by_key(|id| self.priority.iter().position(|p| p == id));
         let mut released = Vec::new();
         for id in due {
@@ -371,7 +374,8 @@ impl Scheduler {
             && self.parked.is_empty()
             && self.unparking.is_empty()
             && self.held.is_empty()
-            && (self.stop.is_some() || !self.state.iter().any(|(id, s)| *s == TaskState::Pending && self.agent_held(*id)))
+            && (self.stop.is_some()
+                || !self.state.iter().any(|(id, s)| *s == TaskState::Pending && self.agent_held(*id)))
     }
 
     /// Tasks in `state`.

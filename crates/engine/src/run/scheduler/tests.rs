@@ -242,7 +242,8 @@ proptest! {
 }
 
 fn two_agents_plan() -> String {
-    let wave = WaveSpec { depends_on: vec![], tasks: vec![(vec!["a"], 0), (vec!["b"], 0), (vec!["c"], 1), (vec!["d"], 1)] };
+    let wave =
+        WaveSpec { depends_on: vec![], tasks: vec![(vec!["a"], 0), (vec!["b"], 0), (vec!["c"], 1), (vec!["d"], 1)] };
     plan_text(&[wave])
 }
 
