@@ -381,7 +381,7 @@ fn wall_time<Tz: TimeZone>(words: &str, now: &DateTime<Tz>) -> Option<u64> {
     let today = now.timezone().from_local_datetime(&now.date_naive().and_time(time)).earliest()?;
     let mut at = today;
     if at.clone() + Span::minutes(1) <= *now {
-        at = at + Span::days(1);
+        at += Span::days(1);
     }
     Some((at.timestamp_millis() as u64).saturating_add(60_000))
 }
