@@ -401,10 +401,12 @@ fn error_response(api: Api, status: u16) -> Response {
 /// `QuotaFailure` and `RetryInfo` details (<https://ai.google.dev/gemini-api/docs/rate-limits>).
 fn limit_response(api: Api, limit: &Limit, left: std::time::Duration, model: &str) -> Response {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    // Whole seconds round up: a reset time never comes before the limit's end.
     let reset = now + left;
+    let reset_secs = reset.as_secs() + u64::from(reset.subsec_nanos() > 0);
     let secs = left.as_secs_f64();
     let whole_secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-    let reset_rfc3339 = rfc3339(reset.as_secs());
+    let reset_rfc3339 = rfc3339(reset_secs);
     let mut headers: Vec<(&'static str, String)> = Vec::new();
     let says = limit.says_reset;
     let body = match (api, limit.kind) {
@@ -412,7 +414,7 @@ fn limit_response(api: Api, limit: &Limit, left: std::time::Duration, model: &st
             headers.push(("anthropic-ratelimit-unified-status", "rejected".into()));
             headers.push(("anthropic-ratelimit-unified-representative-claim", "five_hour".into()));
             if says {
-                headers.push(("anthropic-ratelimit-unified-reset", reset.as_secs().to_string()));
+                headers.push(("anthropic-ratelimit-unified-reset", reset_secs.to_string()));
             }
             json!({"type": "error", "error": {"type": "rate_limit_error",
                 "message": "This request would exceed your account's rate limit. Please try again later."}})
@@ -431,7 +433,7 @@ fn limit_response(api: Api, limit: &Limit, left: std::time::Duration, model: &st
             let mut error = json!({"type": "usage_limit_reached", "message": "The usage limit has been reached",
                 "plan_type": "plus"});
             if says {
-                error["resets_at"] = json!(reset.as_secs());
+                error["resets_at"] = json!(reset_secs);
                 error["resets_in_seconds"] = json!(whole_secs);
             }
             json!({ "error": error })
