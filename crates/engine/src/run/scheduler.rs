@@ -325,6 +325,8 @@ impl Scheduler {
     pub fn finished(&mut self, id: TaskId, end: TaskEnd) {
         self.running.remove(&id);
         self.parked.remove(&id);
+        // A held task that saw the run cancelled ends before the scheduler released it.
+        self.held.remove(&id);
         let next = match end {
             TaskEnd::Committed => TaskState::Committed,
             TaskEnd::Failed => {

@@ -332,3 +332,20 @@ fn on_limit_fail_keeps_the_slot_for_the_task_to_fail() {
     s.finished(id("1.1"), TaskEnd::Failed);
     assert_eq!(s.count(TaskState::Failed), 1);
 }
+
+#[test]
+fn a_held_task_that_ends_on_a_cancel_before_its_release_leaves_the_run_idle() {
+    let (_, _, scheduler) = scheduler(&two_agents_plan(), 4);
+    let mut s = scheduler.with_agent("claude", |_| true);
+    s.release(0);
+    s.launch();
+    s.limited(id("1.1"), &usage_limit(60_000), 0, OnLimit::Wait, HOUR);
+    // The task saw the cancel and ended first; then the loop stops the run.
+    s.finished(id("1.1"), TaskEnd::Interrupted);
+    s.stop(StopReason::Cancelled);
+    assert!(s.release(1).is_empty());
+    for other in ["1.2", "1.3", "1.4"] {
+        s.finished(id(other), TaskEnd::Interrupted);
+    }
+    assert!(s.idle());
+}
