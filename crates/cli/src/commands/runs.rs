@@ -262,6 +262,14 @@ fn describe_settings(settings: &engine::settings::RunSettings, spent: f64) -> Ve
     if options.fail_fast {
         run.push("fail-fast".into());
     }
+    // Limits hold by default, for at most the default max_hold: said only when not so.
+    let defaults = engine::run::Options::default();
+    if options.on_limit != defaults.on_limit {
+        run.push("on-limit fail".into());
+    }
+    if options.max_hold != defaults.max_hold {
+        run.push(format!("max hold {}s", options.max_hold.as_secs()));
+    }
     let mut checks = vec![match options.budget_usd {
         Some(budget) => format!("budget ${budget:.2} (${spent:.2} spent)"),
         None => format!("no budget (${spent:.2} spent)"),

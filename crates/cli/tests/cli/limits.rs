@@ -115,6 +115,9 @@ fn codex_s_usage_limit_beyond_max_hold_holds_that_long_then_fails_the_task_as_li
     }
     assert!(of_kind(&all, "attempt_failed").is_empty());
     assert!(started.elapsed() >= Duration::from_secs(3), "it held before it failed");
+    let status = wavecrew(dir.path()).arg("status").output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("max hold 3s") && !status.contains("held until"), "{status}");
 }
 
 #[test]
