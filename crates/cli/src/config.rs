@@ -39,6 +39,9 @@ pub struct Config {
     /// The agents' sandbox (see docs/sandbox.md).
     #[serde(default)]
     pub sandbox: SandboxConfig,
+    /// Where a person is told that a run needs them, and that it ended.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 /// `[sandbox]`: whether agents and Verify commands run confined, and where else they may write.
@@ -220,7 +223,8 @@ impl Config {
         Ok(config)
     }
 
-    fn merge(&mut self, over: Config) {
+    fn merge(&mut self, mut over: Config) {
+        let over_notify = std::mem::take(&mut over.notify);
         self.agent = over.agent.or(self.agent.take());
         self.run.attempts = over.run.attempts.or(self.run.attempts);
         self.run.timeout = over.run.timeout.or(self.run.timeout);
@@ -250,6 +254,7 @@ impl Config {
         slurm.conf = over.conf.or(slurm.conf.take());
         slurm.spool = over.spool.or(slurm.spool.take());
         slurm.repo = over.repo.or(slurm.repo.take());
+        self.notify.merge(over_notify);
     }
 }
 
