@@ -264,6 +264,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
             }
             text
         }
+        Event::RunShipped { url, draft, .. } => {
+            format!("run {} shipped: {}{url}", envelope.run, if *draft { "draft " } else { "" })
+        }
         Event::GateFixCommitted { task, round, commit } => {
             format!("{task:>5}  gate fix of round {round} committed {}", &commit[..commit.len().min(10)])
         }
