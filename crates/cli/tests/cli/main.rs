@@ -22,6 +22,7 @@ mod notify;
 mod provision;
 mod run;
 mod sandbox;
+mod ship;
 mod slurm;
 mod timeline;
 mod verify;

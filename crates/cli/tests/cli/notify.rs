@@ -4,9 +4,7 @@
 
 use crate::common::*;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 /// One human-verify checkpoint.
@@ -32,90 +30,24 @@ const CHECKPOINT: &str = "# M1 Implementation Plan: Notify
 /// The secret part of the webhook's URL, as Slack's and Discord's carry their token.
 const SECRET: &str = "T0KEN-SECRET";
 
-/// How the receiver answers.
-#[derive(Clone)]
-enum Answer {
-    /// These statuses, one per request in order, then 200.
-    Statuses(Vec<u16>),
-    /// Never: it reads the request and keeps the connection open, silent.
-    Never,
-}
-
-/// A webhook receiver: records each request's path and JSON body.
-struct Receiver {
-    addr: SocketAddr,
-    got: Arc<Mutex<Vec<(String, Value)>>>,
-}
+/// A webhook receiver answering `statuses` in order, then 200 (`None`: never answering).
+struct Receiver(HttpStandIn);
 
 impl Receiver {
-    fn start(answer: Answer) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let record = got.clone();
-        std::thread::spawn(move || {
-            let mut statuses = match &answer {
-                Answer::Statuses(statuses) => statuses.clone().into_iter(),
-                Answer::Never => Vec::new().into_iter(),
-            };
-            let mut silent = Vec::new();
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let Some(request) = read_request(&stream) else { continue };
-                record.lock().unwrap().push(request);
-                match answer {
-                    Answer::Statuses(_) => {
-                        let status = statuses.next().unwrap_or(200);
-                        let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    }
-                    Answer::Never => silent.push(stream),
-                }
-            }
-        });
-        Receiver { addr, got }
+    fn start(statuses: Option<Vec<u16>>) -> Receiver {
+        let mut statuses = statuses.map(Vec::into_iter);
+        Receiver(HttpStandIn::start(move |_| statuses.as_mut().map(|s| (s.next().unwrap_or(200), String::new()))))
     }
 
     /// The webhook's URL, with its secret.
     fn url(&self) -> String {
-        format!("http://{}/hook/{SECRET}", self.addr)
+        format!("http://{}/hook/{SECRET}", self.0.addr)
     }
 
-    /// The requests received so far, once there are at least `n` (at most 30 s).
+    /// Each request's path and JSON body, once there are at least `n`.
     fn wait_for(&self, n: usize) -> Vec<(String, Value)> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got = self.got.lock().unwrap().clone();
-            if got.len() >= n {
-                return got;
-            }
-            assert!(Instant::now() < deadline, "{} of {n} webhook requests came: {got:?}", got.len());
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.0.wait_for(n).into_iter().map(|r| (r.path.clone(), r.json())).collect()
     }
-}
-
-/// A request's path and JSON body (by its `Content-Length`).
-fn read_request(stream: &TcpStream) -> Option<(String, Value)> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let path = line.split_whitespace().nth(1)?.to_owned();
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok()?;
-        if header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((path, serde_json::from_slice(&body).ok()?))
 }
 
 fn configure(repo: &Repo, notify: &str) {
@@ -148,7 +80,7 @@ fn finished(mut child: std::process::Child) -> (std::process::ExitStatus, String
 
 #[test]
 fn a_waiting_checkpoint_and_the_end_of_the_run_reach_the_webhook_with_their_commands() {
-    let receiver = Receiver::start(Answer::Statuses(Vec::new()));
+    let receiver = Receiver::start(Some(Vec::new()));
     let repo = scripted_repo(CHECKPOINT, &json!({"tasks": {"1.1": [[write("ui.txt", "page\n")]]}}));
     configure(&repo, &format!("webhook = [\"{}\"]\ntopic = \"my-runs\"", receiver.url()));
     let child = repo.spawn_run(&["--serve"]);
@@ -179,14 +111,14 @@ fn a_waiting_checkpoint_and_the_end_of_the_run_reach_the_webhook_with_their_comm
     assert_eq!(ended["wavecrew"]["reason"], "run_ended");
     assert_eq!(ended["title"], format!("wavecrew: run {run} succeeded"));
     assert!(ended["message"].as_str().unwrap().contains("1 committed, 0 failed, 0 skipped"), "{ended}");
-    assert_eq!(receiver.got.lock().unwrap().len(), 2, "nothing else notifies");
+    assert_eq!(receiver.0.requests().len(), 2, "nothing else notifies");
     assert!(!err.contains(SECRET) && !err.contains("[notify]"), "{err}");
     assert!(!state_text(&repo).contains(SECRET), "the webhook's URL is in wavecrew's state");
 }
 
 #[test]
 fn a_webhook_that_fails_twice_gets_the_notification_on_the_third_try() {
-    let receiver = Receiver::start(Answer::Statuses(vec![500, 503]));
+    let receiver = Receiver::start(Some(vec![500, 503]));
     let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -f a.txt`")])]);
     let repo = scripted_repo(&plan, &json!({"tasks": {"1.1": [[write("a.txt", "a\n")]]}}));
     configure(&repo, &format!("webhook = [\"{}\"]", receiver.url()));
@@ -201,7 +133,7 @@ fn a_webhook_that_fails_twice_gets_the_notification_on_the_third_try() {
 
 #[test]
 fn a_webhook_that_never_answers_does_not_hold_up_the_run_and_is_said_without_its_secret() {
-    let receiver = Receiver::start(Answer::Never);
+    let receiver = Receiver::start(None);
     let repo = scripted_repo(CHECKPOINT, &json!({"tasks": {"1.1": [[write("ui.txt", "page\n")]]}}));
     configure(&repo, &format!("webhook = [\"{}\"]", receiver.url()));
     let started = Instant::now();
@@ -260,7 +192,7 @@ fn desktop_notifications_go_through_notify_send_when_it_is_on_path() {
 
 #[test]
 fn a_refusing_webhook_is_said_once_and_a_bad_url_is_refused_by_line_without_quoting_it() {
-    let receiver = Receiver::start(Answer::Statuses(vec![404, 404]));
+    let receiver = Receiver::start(Some(vec![404, 404]));
     let repo = scripted_repo(CHECKPOINT, &json!({"tasks": {"1.1": [[write("ui.txt", "page\n")]]}}));
     configure(&repo, &format!("webhook = [\"{}\"]", receiver.url()));
     let child = repo.spawn_run(&[]);
@@ -270,7 +202,7 @@ fn a_refusing_webhook_is_said_once_and_a_bad_url_is_refused_by_line_without_quot
     let (status, err) = finished(child);
     assert!(status.success(), "{err}");
     assert_eq!(receiver.wait_for(2).len(), 2, "a refusal is not retried");
-    let warning = format!("warning: [notify] webhook http://{}/…: refused with HTTP 404", receiver.addr);
+    let warning = format!("warning: [notify] webhook http://{}/…: refused with HTTP 404", receiver.0.addr);
     assert_eq!(err.matches("warning: [notify]").count(), 1, "{err}");
     assert!(err.contains(&warning), "{err}");
     assert!(!err.contains(SECRET), "{err}");
