@@ -200,6 +200,7 @@ impl AttemptEnv {
             lane: lane.collect(),
             caches,
             user: &settings.writable,
+            connect: settings.connect.as_deref(),
         });
         let env = vec![("TMPDIR".to_owned(), tmp.to_string_lossy().into_owned())];
         Ok(Ok(Sandboxed { rules: Some(rules), env, tmp: Some(tmp) }))

@@ -11,13 +11,17 @@
 //! test passes confined. docs/sandbox.md says what is allowed and how to widen it.
 
 use landlock::{
-    ABI, Access, AccessFs, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus,
+    ABI, Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreated,
+    RulesetCreatedAttr, RulesetStatus,
 };
 use std::path::{Path, PathBuf};
 
 /// The Landlock ABI whose filesystem rights wavecrew handles (v5: every filesystem right up to
 /// `ioctl` on devices). A kernel that knows fewer enforces those it knows (best effort).
 const FS_ABI: ABI = ABI::V5;
+
+/// The first Landlock ABI with TCP port rules (`[sandbox] connect`).
+pub const NET_ABI: i32 = 4;
 
 /// Whether attempts run in a sandbox (`[sandbox] mode`, `--sandbox`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -62,6 +66,10 @@ pub struct Settings {
     pub mode: Mode,
     /// More paths agents may write to, absolute (checked by [`check_writable`]).
     pub writable: Vec<PathBuf>,
+    /// The only TCP ports agents and Verify commands may connect to (`[sandbox] connect`);
+    /// `None` leaves the network alone. Needs Landlock ABI [`NET_ABI`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect: Option<Vec<u16>>,
 }
 
 /// Whether this machine's kernel can sandbox.
@@ -165,6 +173,12 @@ pub enum SandboxError {
         /// What is wrong with it and how to fix it.
         problem: String,
     },
+    /// A `[sandbox] connect` entry that is no port.
+    #[error("`[sandbox] connect`: {problem}")]
+    Connect {
+        /// What is wrong.
+        problem: String,
+    },
     /// A writable path that cannot be opened for its rule.
     #[error("the sandbox cannot open {}: {source}", path.display())]
     Path {
@@ -215,6 +229,21 @@ pub fn check_writable(
     Ok((path, note))
 }
 
+/// `[sandbox] connect` checked: every entry a port (1 to 65535; port 0 is no port a program
+/// connects to), each once, in order.
+pub fn check_connect(ports: &[i64]) -> Result<Vec<u16>, SandboxError> {
+    let mut checked: Vec<u16> = Vec::new();
+    for &port in ports {
+        let port = u16::try_from(port).ok().filter(|port| *port > 0).ok_or_else(|| SandboxError::Connect {
+            problem: format!("{port} is not a TCP port: ports go from 1 to 65535"),
+        })?;
+        if !checked.contains(&port) {
+            checked.push(port);
+        }
+    }
+    Ok(checked)
+}
+
 /// What a confined process that failed with `output` is told when its output shows a refused
 /// write (EACCES, EPERM): which setting would allow it. `None` when nothing was refused.
 pub fn denial_hint(output: &str) -> Option<&'static str> {
@@ -238,6 +267,7 @@ pub fn caches(home: &Path, var: impl Fn(&str) -> Option<String>) -> Vec<PathBuf>
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rules {
     writable: Vec<PathBuf>,
+    connect: Option<Vec<u16>>,
 }
 
 /// What an attempt's rules are made of.
@@ -255,6 +285,8 @@ pub struct Parts<'a> {
     pub caches: Vec<PathBuf>,
     /// `[sandbox] writable`.
     pub user: &'a [PathBuf],
+    /// `[sandbox] connect`.
+    pub connect: Option<&'a [u16]>,
 }
 
 impl Rules {
@@ -265,7 +297,8 @@ impl Rules {
         let git_dirs = git_dirs(parts.worktree);
         let fixed = [parts.worktree.to_owned(), parts.tmp.to_owned(), PathBuf::from("/dev")];
         let all = fixed.into_iter().chain(git_dirs).chain(parts.agent).chain(parts.lane).chain(parts.caches);
-        Rules::new(all.chain(parts.user.iter().cloned()), |path| path.exists())
+        let rules = Rules::new(all.chain(parts.user.iter().cloned()), |path| path.exists());
+        Rules { connect: parts.connect.map(<[u16]>::to_vec), ..rules }
     }
 
     /// Rules allowing writes under `candidates` that `exists` says are there (absolute paths
@@ -280,7 +313,7 @@ impl Rules {
                 writable.push(path);
             }
         }
-        Rules { writable }
+        Rules { writable, connect: None }
     }
 
     /// The paths processes may write to.
@@ -288,18 +321,30 @@ impl Rules {
         &self.writable
     }
 
+    /// The only TCP ports processes may connect to, when they are restricted.
+    pub fn connect(&self) -> Option<&[u16]> {
+        self.connect.as_deref()
+    }
+
     /// The Landlock ruleset: every filesystem right handled, reading and running allowed
-    /// beneath `/`, everything allowed beneath each writable path (a file gets a file's rights).
+    /// beneath `/`, everything allowed beneath each writable path (a file gets a file's rights);
+    /// with `connect`, TCP connects handled too and allowed to those ports only (a kernel
+    /// below [`NET_ABI`] leaves them unrestricted: the run warns about it when it starts).
     fn ruleset(&self) -> Result<RulesetCreated, SandboxError> {
         let all = AccessFs::from_all(FS_ABI);
         let open =
             |path: &Path| PathFd::new(path).map_err(|source| SandboxError::Path { path: path.to_owned(), source });
-        let mut ruleset = Ruleset::default()
-            .handle_access(all)?
-            .create()?
-            .add_rule(PathBeneath::new(open(Path::new("/"))?, AccessFs::from_read(FS_ABI)))?;
+        let mut ruleset = Ruleset::default().handle_access(all)?;
+        if self.connect.is_some() {
+            ruleset = ruleset.handle_access(AccessNet::ConnectTcp)?;
+        }
+        let mut ruleset =
+            ruleset.create()?.add_rule(PathBeneath::new(open(Path::new("/"))?, AccessFs::from_read(FS_ABI)))?;
         for path in &self.writable {
             ruleset = ruleset.add_rule(PathBeneath::new(open(path)?, all))?;
+        }
+        for &port in self.connect.iter().flatten() {
+            ruleset = ruleset.add_rule(NetPort::new(port, AccessNet::ConnectTcp))?;
         }
         Ok(ruleset)
     }
@@ -391,6 +436,7 @@ mod tests {
             lane: vec![],
             caches: caches(&dir.path().join("home"), |_| None),
             user: &user,
+            connect: None,
         });
         let mut expected = vec![
             PathBuf::from("/dev"),
@@ -452,6 +498,15 @@ mod tests {
     /// A shell confined to `worktree` and `tmp`, with `HOME` a folder of the test (so that a
     /// sandbox that failed to apply writes nothing of the user's).
     async fn confined_shell(script: &str, dir: &Path) -> (crate::process::Outcome, String) {
+        confined_shell_connecting(script, dir, None).await
+    }
+
+    /// [`confined_shell`], its TCP connects allowed to `connect` only when given.
+    async fn confined_shell_connecting(
+        script: &str,
+        dir: &Path,
+        connect: Option<&[u16]>,
+    ) -> (crate::process::Outcome, String) {
         let (worktree, tmp, home) = (dir.join("wt"), dir.join("tmp"), dir.join("home"));
         for folder in [&worktree, &tmp, &home] {
             std::fs::create_dir_all(folder).unwrap();
@@ -463,6 +518,7 @@ mod tests {
             lane: vec![],
             caches: vec![],
             user: &[],
+            connect,
         });
         let env = vec![("HOME".into(), home.display().to_string()), ("TMPDIR".into(), tmp.display().to_string())];
         let mut spec = Spec::shell(script, &worktree, env, Duration::from_secs(30), dir.join("log"));
@@ -511,5 +567,41 @@ mod tests {
         let escaped: Vec<_> = std::fs::read_dir(dir.path().join("other-lane")).unwrap().collect();
         assert!(escaped.is_empty(), "{escaped:?}: {log}");
         assert!(dir.path().join("wt/b").exists(), "the refused move leaves the file where it was");
+    }
+
+    #[tokio::test]
+    async fn connect_rules_let_tcp_reach_the_listed_ports_only() {
+        match support() {
+            Support::Available { abi } if abi >= NET_ABI => {}
+            other => {
+                eprintln!("SKIPPED: this kernel cannot restrict TCP connects ({other:?})");
+                return;
+            }
+        }
+        let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (allowed, other) = (allowed.local_addr().unwrap().port(), other.local_addr().unwrap().port());
+        let script = format!(
+            "bash -c 'echo > /dev/tcp/127.0.0.1/{allowed}' && echo reached-allowed; \
+             bash -c 'echo > /dev/tcp/127.0.0.1/{other}' || echo refused-other"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (outcome, log) = confined_shell_connecting(&script, dir.path(), Some(&[allowed])).await;
+        assert!(outcome.success(), "{log}");
+        assert!(log.contains("reached-allowed"), "the listed port is reachable: {log}");
+        assert!(log.contains("refused-other") && log.contains("Permission denied"), "{log}");
+        // Without `connect`, the network is left alone.
+        let dir = tempfile::tempdir().unwrap();
+        let (_, log) = confined_shell_connecting(&script, dir.path(), None).await;
+        assert!(!log.contains("refused-other"), "{log}");
+    }
+
+    #[test]
+    fn connect_entries_are_ports() {
+        assert_eq!(check_connect(&[443, 80, 443]).unwrap(), [443, 80]);
+        for bad in [0, -1, 65536] {
+            let error = check_connect(&[bad]).unwrap_err().to_string();
+            assert!(error.contains(&format!("{bad} is not a TCP port")), "{error}");
+        }
     }
 }

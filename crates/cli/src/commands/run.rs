@@ -209,6 +209,7 @@ impl AgentArgs {
         let mut options = configured_options(config);
         self.apply(&mut options, &mut Vec::new());
         options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
+        options.sandbox.connect = sandbox_connect(config)?;
         Ok(RunSettings { version: settings::VERSION, agent, backend, options })
     }
 
@@ -235,6 +236,7 @@ impl AgentArgs {
         if was_off && options.sandbox.mode != engine::sandbox::Mode::Off {
             // A run started unconfined and resumed with `--sandbox`: its folders are read now.
             options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
+            options.sandbox.connect = sandbox_connect(config)?;
         }
         Ok((RunSettings { version: settings::VERSION, agent, backend, options }, overrides))
     }
@@ -443,7 +445,11 @@ pub(super) fn configured_options(config: &Config) -> Options {
         coverage_threshold: config.gates.coverage,
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
         verify_model: config.verify.model.clone(),
-        sandbox: engine::sandbox::Settings { mode: config.sandbox.mode.unwrap_or_default(), writable: Vec::new() },
+        sandbox: engine::sandbox::Settings {
+            mode: config.sandbox.mode.unwrap_or_default(),
+            writable: Vec::new(),
+            connect: None,
+        },
         ..defaults
     }
 }
@@ -470,12 +476,32 @@ fn sandbox_writable(mode: engine::sandbox::Mode, config: &Config, root: &Path) -
     Ok(paths)
 }
 
+/// `[sandbox] connect` as ports, each checked.
+fn sandbox_connect(config: &Config) -> Result<Option<Vec<u16>>, CliError> {
+    let Some(ports) = &config.sandbox.connect else { return Ok(None) };
+    let ports = engine::sandbox::check_connect(ports).map_err(|error| {
+        CliError::usage(format!("error: {error}"))
+            .with_hint("`[sandbox] connect` is read from wavecrew.toml and ~/.config/wavecrew/config.toml")
+    })?;
+    Ok(Some(ports))
+}
+
 /// Whether the run's sandbox can apply here: `--sandbox required` without Landlock is an error;
 /// `landlock` without it warns, once, and the run goes on unconfined.
 fn check_sandbox(options: &Options) -> Result<(), CliError> {
     match engine::sandbox::State::of(options.sandbox.mode, engine::sandbox::support()) {
         Ok(engine::sandbox::State::Unavailable { reason }) => {
             eprintln!("warning: the sandbox cannot apply here, agents run unconfined: {reason}");
+            Ok(())
+        }
+        Ok(engine::sandbox::State::On { abi })
+            if abi < engine::sandbox::NET_ABI && options.sandbox.connect.is_some() =>
+        {
+            eprintln!(
+                "warning: `[sandbox] connect` needs Landlock ABI {} and this kernel has {abi}: TCP connects are not \
+                 restricted (files still are)",
+                engine::sandbox::NET_ABI
+            );
             Ok(())
         }
         Ok(_) => Ok(()),
