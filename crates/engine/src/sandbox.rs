@@ -318,6 +318,8 @@ pub fn denials(lines: &[String], rules: &Rules, cwd: &Path, user_may_write: impl
         regex::Regex::new(r"/dev/tcp/([^/\s]+)/(\d+)|(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|localhost):(\d+)")
             .unwrap()
     });
+    static ATOMIC: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\.tmp[.-]\d+[.-][0-9a-f]{6,}$").unwrap());
     let mut found: Vec<Denial> = Vec::new();
     for line in lines {
         // An output line of an agent CLI is often JSON: its `\n` are lines of the tool's output.
@@ -344,7 +346,10 @@ pub fn denials(lines: &[String], rules: &Rules, cwd: &Path, user_may_write: impl
                     })
                     .min_by_key(|(distance, _)| *distance);
                 let Some((_, path)) = nearest else { continue };
-                let path = path.to_string_lossy().trim_end_matches('.').to_owned();
+                let path = path.to_string_lossy();
+                // Atomic writes go through a temporary sibling (`x.txt.tmp.<pid>.<hex>`, as
+                // Claude Code's Write tool does): the file meant is the one named.
+                let path = ATOMIC.replace(path.trim_end_matches('.'), "").into_owned();
                 Denial { operation: SandboxOperation::Write, path }
             };
             if !found.contains(&denial) {
@@ -758,6 +763,7 @@ mod tests {
                     "PermissionError: [Errno 13] Permission denied: '/etc/hosts'",
                     "touch: cannot touch '/w/slot-1/a': Permission denied",
                     "sh: 1: cannot create ../slot-2/b: Permission denied",
+                    "Error: EACCES: permission denied, open '/home/u/y.txt.tmp.5483.65c54c8af463'",
                     // A tool's output inside an agent CLI's JSON line, twice: once.
                     r#"{"type":"user","content":"sh: 1: cannot create /home/u/x: Permission denied\nok"}"#,
                 ],
@@ -768,7 +774,8 @@ mod tests {
                 write("/home/u/.local/share"),
                 write("/etc/hosts"),
                 write("/w/slot-1/a"),
-                write("/w/slot-2/b")
+                write("/w/slot-2/b"),
+                write("/home/u/y.txt"),
             ]
         );
         // Inside a writable folder, or where the user's own rights refuse too: not the sandbox.
