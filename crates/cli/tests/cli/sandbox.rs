@@ -121,13 +121,17 @@ fn a_verify_command_that_fails_on_a_refused_write_is_told_which_setting_allows_i
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`echo x > \"$HOME/x\"`")])]);
-    let repo = scripted_repo(&plan, &json!({"tasks": {"1.1": [[write("a.txt", "a\n")]]}}));
+    let tasks = [("1.1", "`a.txt`", "`echo x > \"$HOME/x\"`"), ("1.2", "`b.txt`", "`test -f b.txt`")];
+    let plan = plan(&[wave(1, "No dependencies.", &tasks)]);
+    let script = json!({"tasks": {"1.1": [[write("a.txt", "a\n")]], "1.2": [[write("b.txt", "b\n")]]}});
+    let repo = scripted_repo(&plan, &script);
     let output = repo.command(&[RUN, &["--attempts", "1"]].concat()).env("HOME", home.path()).output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(err.contains("Permission denied") && err.contains("`[sandbox] writable`"), "{err}");
     let refused = format!("the sandbox refused a write to {}/x", home.path().display());
     assert!(err.contains(&refused), "the failure names the refused path: {err}");
+    // The run's other task is unaffected: it lands.
+    assert_eq!(git::show(repo.root(), "wavecrew/M1", "b.txt"), "b");
     assert!(!home.path().join("x").exists());
 }
