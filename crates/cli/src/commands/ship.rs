@@ -98,10 +98,9 @@ pub fn run(_ctx: &Context, args: &ShipArgs) -> Result<ExitCode, CliError> {
     }
     // Everything that can be wrong here is found before anything leaves the machine.
     let target = forge::Target::of(&remote_url, &config.ship)?;
-    let gh = forge::gh(&target);
-    let token = match gh {
-        Some(_) => None,
-        None => Some(token(target.kind)?),
+    let via = match forge::gh(&target) {
+        Some(gh) => Via::Gh(gh),
+        None => Via::Api(token(target.kind)?),
     };
     let base = args.base.clone().unwrap_or_else(|| default_branch(&git, remote));
     let draft = is_draft(&report, args.draft);
@@ -110,10 +109,9 @@ pub fn run(_ctx: &Context, args: &ShipArgs) -> Result<ExitCode, CliError> {
     let request = forge::Request { branch, base: &base, title: &title, body: &body, draft };
 
     push(&git, remote, branch)?;
-    let url = match (&gh, &token) {
-        (Some(gh), _) => forge::open_with_gh(gh, &target, &request)?,
-        (None, Some(token)) => forge::open_with_api(&target, token, &request)?,
-        (None, None) => unreachable!("a token is read whenever gh is not used"),
+    let url = match &via {
+        Via::Gh(gh) => forge::open_with_gh(gh, &target, &request)?,
+        Via::Api(token) => forge::open_with_api(&target, token, &request)?,
     };
     journal
         .record(&record.id, Event::RunShipped { url: url.clone(), remote: remote.clone(), base: base.clone(), draft })
@@ -129,6 +127,14 @@ pub fn run(_ctx: &Context, args: &ShipArgs) -> Result<ExitCode, CliError> {
     }
     println!("{url}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the request is opened.
+enum Via {
+    /// GitHub's CLI, installed and logged in.
+    Gh(PathBuf),
+    /// The forge's REST API, with this token.
+    Api(String),
 }
 
 /// `git push REMOTE BRANCH`, never forced: a refusal changes nothing here.

@@ -90,6 +90,9 @@ pub struct Watch {
     plan: Option<String>,
     /// The verification's verdict and how many Manual steps wait to be signed off.
     verified: Option<(RunVerdict, usize)>,
+    /// The hold each agent was last notified of: every lane of an agent hits its limit, and
+    /// the person hears of each hold once.
+    held: std::collections::HashMap<String, Option<u64>>,
 }
 
 impl Watch {
@@ -157,17 +160,22 @@ impl Watch {
         }
     }
 
-    /// Agents are held on a usage limit until `until_ms` (ms since the epoch), when known.
-    // Called by the arm of the `agent_limited` event (issue #18), which lands separately.
+    /// Agent `agent` is held on a usage limit until `until_ms` (ms since the epoch), when
+    /// known; `None` when that hold was said already.
+    // The table's arm of the `agent_limited` event (issue #18, which lands separately) is one
+    // line: `Event::AgentLimited { agent, until_ms, .. } => self.limited(run, agent, *until_ms),`
     #[cfg_attr(not(test), allow(dead_code))]
-    fn limited(&self, run: &str, agent: &str, until_ms: Option<u64>) -> Notice {
+    fn limited(&mut self, run: &str, agent: &str, until_ms: Option<u64>) -> Option<Notice> {
+        if self.held.insert(agent.to_owned(), until_ms) == Some(until_ms) {
+            return None;
+        }
         let until = match until_ms {
             Some(ms) => format!(" until {}", utc(ms)),
             None => String::new(),
         };
         let title = format!("wavecrew: agent {agent} is held on a usage limit{until}");
         let body = "its tasks start again once the limit resets; nothing to answer".to_owned();
-        self.notice_of(Reason::Limited, run, None, title, body)
+        Some(self.notice_of(Reason::Limited, run, None, title, body))
     }
 
     /// The run ended: its state, counts and verification, and what is left to a person.
@@ -359,8 +367,13 @@ mod tests {
 
     #[test]
     fn a_hold_on_a_usage_limit_says_the_agent_and_when_it_ends() {
-        let notice = Watch::default().limited(RUN, "claude", Some(1_764_763_200_000 + 90 * 60_000));
+        let mut watch = Watch::default();
+        let until = Some(1_764_763_200_000 + 90 * 60_000);
+        let notice = watch.limited(RUN, "claude", until).unwrap();
         assert_eq!(notice.reason, Reason::Limited);
+        assert_eq!(watch.limited(RUN, "claude", until), None, "every lane's hold of the agent: said once");
+        assert!(watch.limited(RUN, "codex", until).is_some());
+        assert!(watch.limited(RUN, "claude", until.map(|u| u + 3_600_000)).is_some(), "a new hold");
         assert_eq!(notice.title, "wavecrew: agent claude is held on a usage limit until 2025-12-03 13:30 UTC");
         assert!(notice.commands.is_empty());
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
