@@ -18,6 +18,7 @@ mod gaps;
 mod gates;
 mod import;
 mod mcp;
+mod plan;
 mod provision;
 mod run;
 mod sandbox;
