@@ -57,11 +57,20 @@ pub struct Round {
 }
 
 impl Session {
-    /// Opens a session of the repository at `root` in the folder `dir` (made, with a detached
-    /// worktree of HEAD inside it).
-    pub async fn open(root: &Path, dir: PathBuf, settings: Settings) -> Result<Session, EngineError> {
+    /// Opens a session of the repository at `root` whose prompts and logs go to the folder
+    /// `dir`, with a detached worktree of HEAD at `worktree`: outside the repository's `.git`,
+    /// like a run's ([`crate::workspace::Workspace::worktree_root_of`]), because agent CLIs
+    /// refuse to write under a `.git` folder.
+    pub async fn open(
+        root: &Path,
+        dir: PathBuf,
+        worktree: PathBuf,
+        settings: Settings,
+    ) -> Result<Session, EngineError> {
         tokio::fs::create_dir_all(&dir).await?;
-        let worktree = dir.join("worktree");
+        if let Some(parent) = worktree.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
         let repo = Git::new(root);
         let path = worktree.to_string_lossy().into_owned();
         repo.run(&["worktree", "add", "--detach", "--force", &path, "HEAD"]).await?;

@@ -119,7 +119,8 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
     let agent = super::run::build_agent(&spec)?;
     let model = args.model.clone().or_else(|| config.plan.model.clone());
     let state_dir = engine::control::state_dir(&root).map_err(|e| CliError::io(format!("error: {e}")))?;
-    let session_dir = state_dir.join("plans").join(session_id());
+    let id = session_id();
+    let session_dir = state_dir.join("plans").join(&id);
     let settings = engine::planner::Settings {
         agent: agent.clone(),
         model: model.clone(),
@@ -128,8 +129,12 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
         prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let worktrees = runtime
+        .block_on(engine::workspace::Workspace::worktree_root_of(&root))
+        .map_err(|e| CliError::io(format!("error: {e}")))?;
+    let worktree = worktrees.join(format!("plan-{id}"));
     let session = runtime
-        .block_on(engine::planner::Session::open(&root, session_dir.clone(), settings))
+        .block_on(engine::planner::Session::open(&root, session_dir.clone(), worktree, settings))
         .map_err(|e| CliError::io(format!("error: could not prepare the planning worktree: {e}")))?;
     let draft_path = session.draft_path();
     let map = repo_map(&root);
@@ -168,7 +173,9 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
             if let Some(c) = done.cost_usd {
                 *cost.get_or_insert(0.0) += c;
             }
-            let spent = format!("{:.0}s, {} tokens", started.elapsed().as_secs_f64(), done.tokens_in + done.tokens_out);
+            let tokens = done.tokens_in + done.tokens_out;
+            let tokens = if tokens > 0 { format!(", {tokens} tokens") } else { String::new() };
+            let spent = format!("{:.0}s{tokens}", started.elapsed().as_secs_f64());
             if !done.outcome.success() {
                 let hint = engine::sandbox::denial_hint(&done.denials, &done.outcome.tail)
                     .map(|h| format!("\n{h}"))
