@@ -19,6 +19,7 @@ mod gates;
 mod import;
 mod mcp;
 mod notify;
+mod plan;
 mod provision;
 mod run;
 mod sandbox;
