@@ -204,6 +204,7 @@ fn gitea_that_fails_is_said_clearly_and_shipping_again_opens_exactly_one() {
         stderr(&failed)
     );
     assert!(stderr(&failed).contains("run `wavecrew ship` again"), "{}", stderr(&failed));
+    assert_eq!(api.requests()[0].path, "/api/v1/repos/acme/app/pulls?state=open&sort=recentupdate&limit=50");
     assert_eq!(api.requests()[1].header("authorization"), Some("token tok"));
 
     let again = ship(&repo, &[("FORGEJO_TOKEN", "tok")], &[]);

@@ -232,7 +232,8 @@ pub fn open_with_api(target: &Target, token: &str, request: &Request) -> Result<
             // Gitea and Forgejo mark a pull request work in progress by its title.
             let title = if request.draft { format!("WIP: {}", request.title) } else { request.title.to_owned() };
             (
-                format!("{api}/repos/{project}/pulls?state=open"),
+                // Gitea filters open pull requests by base, not head: the newest 50 are read.
+                format!("{api}/repos/{project}/pulls?state=open&sort=recentupdate&limit=50"),
                 format!("{api}/repos/{project}/pulls"),
                 json!({"title": title, "head": request.branch, "base": request.base, "body": request.body}),
                 "html_url",
