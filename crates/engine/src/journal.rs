@@ -621,7 +621,8 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::VerifyFinished { .. }
         | Event::GateFixCommitted { .. }
         | Event::RunVerified { .. }
-        | Event::Stopping { .. } => {}
+        | Event::Stopping { .. }
+        | Event::RunShipped { .. } => {}
     }
     Ok(())
 }
