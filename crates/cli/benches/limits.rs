@@ -9,6 +9,9 @@
 //! 3. `fail, then resume`: `--on-limit fail` fails every limited task; a person who resumes the
 //!    run the moment the limit lifts (the best case of doing it by hand) runs `resume` then.
 //!
+//! The limit starts at the model's first request. Under load, Claude Code takes seconds to make
+//! it: each limited attempt costs that much before the hold starts.
+//!
 //! `cargo bench -p wavecrew --bench limits` (about a minute on 2 cores). Without the `--bench`
 //! argument that `cargo bench` passes (`cargo test --benches`), the plan shrinks to 4 tasks.
 //! `WAVECREW_AGENT_CLIS` says where the CLIs are (default `target/agent-clis`).
@@ -106,12 +109,21 @@ fn measure(tasks: usize, limit_ms: Option<u64>, fail_then_resume: bool) -> Durat
     let dir = project(tasks, &server.url());
     let started = Instant::now();
     if fail_then_resume {
-        let failed = wavecrew(dir.path(), &[RUN, &["--on-limit", "fail"]].concat());
-        assert!(!failed.status.success(), "the limit failed tasks");
-        let lifts = Duration::from_millis(limit_ms.unwrap_or(0));
-        if let Some(wait) = lifts.checked_sub(started.elapsed()) {
-            std::thread::sleep(wait);
-        }
+        // The limit starts at the model's first request: the person resumes the moment it
+        // lifts, which they learn from the agent's words.
+        let first_request = std::thread::scope(|scope| {
+            let watch = scope.spawn(|| {
+                while !server.requests().iter().any(|r| r.method == "POST") {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Instant::now()
+            });
+            let failed = wavecrew(dir.path(), &[RUN, &["--on-limit", "fail"]].concat());
+            assert!(!failed.status.success(), "the limit failed tasks");
+            watch.join().unwrap()
+        });
+        let lifts = first_request + Duration::from_millis(limit_ms.unwrap_or(0));
+        std::thread::sleep(lifts.saturating_duration_since(Instant::now()));
         let resumed = wavecrew(dir.path(), &["resume"]);
         assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
     } else {

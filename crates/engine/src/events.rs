@@ -11,7 +11,9 @@ mod vocabulary;
 
 pub use crate::agent::AgentRole;
 pub use plan::TaskType;
-pub use vocabulary::{ActivityKind, AnswerKind, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, RunVerdict};
+pub use vocabulary::{
+    ActivityKind, AnswerKind, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, RunVerdict, SandboxOperation,
+};
 
 /// How a run ended (or that it has not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,6 +295,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<AgentRole>,
     },
+    /// The sandbox refused an operation of one of a task's processes (`process`: `agent`,
+    /// `verify-1`, `gate-…`, `evidence-1`), as its output shows it: a write to `path`, or a TCP
+    /// connect to `path` (`host:port`). See docs/sandbox.md.
+    SandboxDenied { task: String, attempt: u32, process: String, operation: SandboxOperation, path: String },
     /// A lane's worktree was made or reset for a task: what was brought in and set up.
     LanePrepared { task: String, lane: String, detail: String, duration_ms: u64 },
     /// The agent's process is running (its process group is `pid`).
@@ -410,6 +416,9 @@ pub enum Event {
     Stopping { reason: String },
     /// The run ended.
     RunFinished { state: RunState, committed: usize, failed: usize, skipped: usize, duration_ms: u64 },
+    /// `wavecrew ship` pushed the run branch to `remote` and opened a pull (merge) request into
+    /// `base` at `url`; `draft`: opened as a draft.
+    RunShipped { url: String, remote: String, base: String, draft: bool },
 }
 
 impl Event {
@@ -418,6 +427,7 @@ impl Event {
         match self {
             Event::AttemptStarted { task, .. }
             | Event::LanePrepared { task, .. }
+            | Event::SandboxDenied { task, .. }
             | Event::AgentSpawned { task, .. }
             | Event::JobSubmitted { task, .. }
             | Event::AgentOutput { task, .. }
@@ -446,6 +456,7 @@ impl Event {
             Event::RunResumed { .. } => "run_resumed",
             Event::AttemptStarted { .. } => "attempt_started",
             Event::LanePrepared { .. } => "lane_prepared",
+            Event::SandboxDenied { .. } => "sandbox_denied",
             Event::AgentSpawned { .. } => "agent_spawned",
             Event::JobSubmitted { .. } => "job_submitted",
             Event::AgentOutput { .. } => "agent_output",
@@ -466,6 +477,7 @@ impl Event {
             Event::TaskSkipped { .. } => "task_skipped",
             Event::Stopping { .. } => "stopping",
             Event::RunFinished { .. } => "run_finished",
+            Event::RunShipped { .. } => "run_shipped",
         }
     }
 }

@@ -625,13 +625,15 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         }
         Event::RunStarted { .. }
         | Event::LanePrepared { .. }
+        | Event::SandboxDenied { .. }
         | Event::RunResumed { .. }
         | Event::AgentOutput { .. }
         | Event::AgentActivity { .. }
         | Event::VerifyFinished { .. }
         | Event::GateFixCommitted { .. }
         | Event::RunVerified { .. }
-        | Event::Stopping { .. } => {}
+        | Event::Stopping { .. }
+        | Event::RunShipped { .. } => {}
     }
     Ok(())
 }

@@ -47,6 +47,21 @@ pub struct TaskReport {
     pub cost_usd: Option<f64>,
 }
 
+/// An operation the sandbox refused one of a task's processes (a `sandbox_denied` event).
+#[derive(Clone, Debug, Serialize)]
+pub struct SandboxDenial {
+    /// The task (`verification` for the final check).
+    pub task: String,
+    /// Its attempt (a gate's round).
+    pub attempt: u32,
+    /// The process: `agent`, `verify-1`, `gate-<skill>-<n>`, `automated-1`, `evidence-1`.
+    pub process: String,
+    /// A write or a connect.
+    pub operation: crate::events::SandboxOperation,
+    /// What it tried to write, or to reach (`host:port`).
+    pub path: String,
+}
+
 /// The name `wavecrew approve RUN manual` answers: the Manual checklist of Verification.
 pub const MANUAL: &str = "manual";
 
@@ -186,6 +201,11 @@ pub struct Report {
     pub verification: Option<Verification>,
     /// Where the run's time went: makespan, critical-path bound, lanes, waits, and every bar.
     pub timeline: Timeline,
+    /// What the sandbox refused the run's processes, in order.
+    pub sandbox_denied: Vec<SandboxDenial>,
+    /// The pull (merge) request `wavecrew ship` opened, once it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<String>,
 }
 
 impl Report {
@@ -207,8 +227,11 @@ impl Report {
         let mut manual_signed_off = false;
         let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
         let mut models: HashMap<&str, Option<String>> = HashMap::new();
+        let mut sandbox_denied = Vec::new();
+        let mut pull_request = None;
         for envelope in events {
             match &envelope.event {
+                Event::RunShipped { url, .. } => pull_request = Some(url.clone()),
                 Event::AgentActivity { task, kind: ActivityKind::Usage, tokens_in, tokens_out, cost_usd, .. } => {
                     let entry = usage.entry(task).or_insert((0, 0, None));
                     entry.0 += tokens_in.unwrap_or(0);
@@ -283,6 +306,15 @@ impl Report {
                 Event::TaskCommitted { task, .. } | Event::TaskFailed { task, .. } => {
                     ended.insert(task, envelope.at_ms);
                 }
+                Event::SandboxDenied { task, attempt, process, operation, path } => {
+                    sandbox_denied.push(SandboxDenial {
+                        task: task.clone(),
+                        attempt: *attempt,
+                        process: process.clone(),
+                        operation: operation.clone(),
+                        path: path.clone(),
+                    });
+                }
                 _ => {}
             }
         }
@@ -315,6 +347,8 @@ impl Report {
             gates,
             verification: verification.map(|v| Verification { manual_signed_off, ..v }),
             timeline: Timeline::build(events, &waits_of(run)),
+            sandbox_denied,
+            pull_request,
         }
     }
 
@@ -338,6 +372,9 @@ impl Report {
             self.tasks.len(),
             self.duration_ms as f64 / 1000.0
         );
+        if let Some(url) = &self.pull_request {
+            let _ = writeln!(out, "Pull request: {url}\n");
+        }
         let tokens: (u64, u64) = self.tasks.iter().fold((0, 0), |acc, t| (acc.0 + t.tokens_in, acc.1 + t.tokens_out));
         let costs: Vec<f64> = self.tasks.iter().filter_map(|t| t.cost_usd).collect();
         if tokens != (0, 0) {
@@ -444,6 +481,18 @@ impl Report {
                     let _ = writeln!(out, "{}. [{mark}] {step}", i + 1);
                 }
             }
+        }
+        if !self.sandbox_denied.is_empty() {
+            let _ = writeln!(out, "\n## Sandbox refusals\n");
+            for denial in &self.sandbox_denied {
+                let what = if denial.path.is_empty() { String::new() } else { format!(" {}", denial.path) };
+                let _ = writeln!(
+                    out,
+                    "- Task {} (attempt {}, {}): {}{what}",
+                    denial.task, denial.attempt, denial.process, denial.operation
+                );
+            }
+            let _ = writeln!(out, "\nWhere agents may write, and how to widen it: docs/sandbox.md.");
         }
         let problems: Vec<&TaskReport> =
             self.tasks.iter().filter(|t| t.record.reason.is_some() && t.record.state != TaskState::Committed).collect();

@@ -114,6 +114,8 @@ fn report(tasks: Vec<TaskReport>, gates: Vec<GateReport>, verification: Option<V
         gates,
         verification,
         timeline: Default::default(),
+        sandbox_denied: Vec::new(),
+        pull_request: None,
     }
 }
 
