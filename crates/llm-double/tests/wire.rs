@@ -235,7 +235,7 @@ async fn a_limit_answers_each_api_s_own_429_for_a_while_then_the_script() {
     assert_eq!(header(&rest, "anthropic-ratelimit-unified-status"), Some("rejected"));
     let reset: u64 = header(&rest, "anthropic-ratelimit-unified-reset").unwrap().parse().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    assert!(reset >= now && reset <= now + 2, "{reset} vs {now}");
+    assert!(reset > now && reset <= now + 3, "{reset} vs {now}"); // 1.5 s, rounded up
     assert_eq!(body(&rest)["error"]["type"], "rate_limit_error");
     // Once the limit is over, the script plays.
     tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;

@@ -379,6 +379,24 @@ mod tests {
         assert!(notice.commands.is_empty());
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00 UTC");
+
+        // From the journal's `agent_limited`: every lane's hold of the agent said once; a task
+        // failed as limited (`--on-limit fail`) holds nothing.
+        let limited = |task: &str, hold: engine::events::LimitHold, until_ms: Option<u64>| {
+            envelope(Event::AgentLimited {
+                agent: "gemini".into(),
+                task: task.into(),
+                attempt: 1,
+                hold,
+                until_ms,
+                reset_ms: until_ms,
+                reason: "gemini: You exceeded your current quota".into(),
+            })
+        };
+        let mut watch = Watch::default();
+        assert!(watch.notice(&limited("1.1", engine::events::LimitHold::Reset, until)).is_some());
+        assert!(watch.notice(&limited("1.2", engine::events::LimitHold::Reset, until)).is_none());
+        assert!(watch.notice(&limited("1.3", engine::events::LimitHold::Fail, None)).is_none());
     }
 
     #[test]
