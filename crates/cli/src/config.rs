@@ -352,6 +352,15 @@ mod tests {
     }
 
     #[test]
+    fn what_a_limit_does_merges_key_by_key_and_a_wrong_word_is_an_error() {
+        let mut config: Config = toml::from_str("[run]\non_limit = \"fail\"\nmax_hold = 600\n").unwrap();
+        config.merge(toml::from_str("[run]\nmax_hold = 90\n").unwrap());
+        assert_eq!((config.run.on_limit, config.run.max_hold), (Some(engine::limits::OnLimit::Fail), Some(90)));
+        let error = toml::from_str::<Config>("[run]\non_limit = \"sometimes\"\n").unwrap_err().to_string();
+        assert!(error.contains("line 2") && error.contains("wait") && error.contains("fail"), "{error}");
+    }
+
+    #[test]
     fn truths_are_left_to_a_person_only_when_asked() {
         let mut config: Config = toml::from_str("[verify]\ntruths = \"manual\"\n").unwrap();
         assert_eq!(config.verify.truths, Some(TruthsMode::Manual));

@@ -397,6 +397,8 @@ pub(super) fn configured_options(config: &Config) -> Options {
             writable: Vec::new(),
             connect: None,
         },
+        on_limit: config.run.on_limit.unwrap_or_default(),
+        max_hold: secs(config.run.max_hold, defaults.max_hold),
         ..defaults
     }
 }
