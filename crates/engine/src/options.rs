@@ -75,6 +75,12 @@ pub struct Options {
     /// Whether agents and Verify commands run sandboxed, and what they may write besides their
     /// worktree (`[sandbox]`, `--sandbox`).
     pub sandbox: crate::sandbox::Settings,
+    /// The caps per task, per wave and per run (`[budget]`), and the first guess of an
+    /// attempt's cost (see [`crate::budget`]).
+    pub budgets: crate::budget::Budgets,
+    /// Models by rank (`[models] escalate`, `--escalate`): each attempt after a task's first runs
+    /// one further up (see [`crate::escalate`]). Empty: every attempt on the task's own model.
+    pub escalate: Vec<String>,
 }
 
 impl Options {
@@ -109,6 +115,8 @@ impl Default for Options {
             verify_model: None,
             backend: BackendChoice::Local,
             sandbox: crate::sandbox::Settings::default(),
+            budgets: crate::budget::Budgets::default(),
+            escalate: Vec::new(),
         }
     }
 }
