@@ -173,15 +173,19 @@ impl Ledger {
     /// Attempt `attempt` of `task`, on `model`, spent `cost` more.
     pub fn add(&mut self, task: &str, attempt: u32, model: Option<&str>, cost: Cost) {
         *self.tasks.entry(task.to_owned()).or_default() += cost;
-        let entry =
-            self.attempts.entry((task.to_owned(), attempt)).or_insert_with(|| (model.map(str::to_owned), Cost::default(), false));
+        let entry = self
+            .attempts
+            .entry((task.to_owned(), attempt))
+            .or_insert_with(|| (model.map(str::to_owned), Cost::default(), false));
         entry.1 += cost;
     }
 
     /// Attempt `attempt` of `task` on `model` ended: its spend counts in the model's estimate.
     pub fn finish(&mut self, task: &str, attempt: u32, model: Option<&str>) {
-        let entry =
-            self.attempts.entry((task.to_owned(), attempt)).or_insert_with(|| (model.map(str::to_owned), Cost::default(), false));
+        let entry = self
+            .attempts
+            .entry((task.to_owned(), attempt))
+            .or_insert_with(|| (model.map(str::to_owned), Cost::default(), false));
         entry.2 = true;
     }
 

@@ -10,6 +10,7 @@
 mod common;
 
 mod agents;
+mod budget;
 mod cli;
 mod codes;
 mod dashboard;

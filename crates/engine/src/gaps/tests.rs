@@ -89,6 +89,7 @@ fn task(id: &str, state: TaskState, reason: Option<&str>) -> TaskReport {
         },
         duration_ms: 0,
         model: None,
+        agent: None,
         verify: Vec::new(),
         tokens_in: 0,
         tokens_out: 0,
@@ -114,6 +115,7 @@ fn report(tasks: Vec<TaskReport>, gates: Vec<GateReport>, verification: Option<V
         gates,
         verification,
         timeline: Default::default(),
+        models: Vec::new(),
     }
 }
 
