@@ -203,6 +203,10 @@ pub struct Price {
     pub input: f64,
     /// Per million output tokens.
     pub output: f64,
+    /// Per million input tokens read from the prompt cache (default: `input`).
+    pub cache_read: Option<f64>,
+    /// Per million input tokens written to the prompt cache (default: `input`).
+    pub cache_write: Option<f64>,
 }
 
 /// `[worktree]`.

@@ -107,6 +107,10 @@ pub enum Activity {
         input: u64,
         /// Output tokens.
         output: u64,
+        /// Input tokens read from the prompt cache, besides `input` (priced as `[prices]` says).
+        cache_read: u64,
+        /// Input tokens written to the prompt cache, besides `input`.
+        cache_write: u64,
         /// Cost in US dollars, when the CLI says.
         cost_usd: Option<f64>,
     },
@@ -246,6 +250,12 @@ impl Agent for ScriptedAgent {
         let usage = value.get(SCRIPTED_USAGE)?;
         let count = |key: &str| usage.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
         let cost_usd = usage.get("cost_usd").and_then(serde_json::Value::as_f64);
-        Some(Activity::Usage { input: count("input"), output: count("output"), cost_usd })
+        Some(Activity::Usage {
+            input: count("input"),
+            output: count("output"),
+            cache_read: count("cache_read"),
+            cache_write: count("cache_write"),
+            cost_usd,
+        })
     }
 }

@@ -69,6 +69,12 @@ pub struct Usage {
     /// Output tokens.
     #[serde(default)]
     pub output: u64,
+    /// Input tokens read from the prompt cache.
+    #[serde(default)]
+    pub cache_read: u64,
+    /// Input tokens written to the prompt cache.
+    #[serde(default)]
+    pub cache_write: u64,
     /// US dollars.
     #[serde(default)]
     pub cost_usd: Option<f64>,

@@ -260,15 +260,23 @@ impl<'a> Meter<'a> {
         model_id: Option<&str>,
         activity: crate::adapters::Activity,
     ) -> crate::adapters::Activity {
-        let crate::adapters::Activity::Usage { input, output, cost_usd } = activity else { return activity };
+        let crate::adapters::Activity::Usage { input, output, cache_read, cache_write, cost_usd } = activity else {
+            return activity;
+        };
         let priced = cost_usd.or_else(|| {
-            let (per_in, per_out) = env.options.prices.get(model_id?)?;
-            Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
+            let (per_in, per_out) = *env.options.prices.get(model_id?)?;
+            let (per_read, per_write) = env.options.cache_prices.get(model_id?).copied().unwrap_or((per_in, per_in));
+            let millionths = input as f64 * per_in
+                + output as f64 * per_out
+                + cache_read as f64 * per_read
+                + cache_write as f64 * per_write;
+            Some(millionths / 1_000_000.0)
         });
         if let Some(cost) = priced {
             env.spent.add(cost);
         }
-        let cost = crate::budget::Cost { usd: priced.unwrap_or(0.0), tokens: input + output };
+        let tokens = input + output + cache_read + cache_write;
+        let cost = crate::budget::Cost { usd: priced.unwrap_or(0.0), tokens };
         let spent = {
             let mut ledger = env.spent.ledger();
             ledger.add(self.task, self.attempt, self.model.as_deref(), cost);
@@ -290,7 +298,7 @@ impl<'a> Meter<'a> {
                 let _ = sender.send(true);
             }
         }
-        crate::adapters::Activity::Usage { input, output, cost_usd: priced }
+        crate::adapters::Activity::Usage { input, output, cache_read, cache_write, cost_usd: priced }
     }
 
     /// The agent exited: its attempt counts in its model's estimate. Why it was stopped over
@@ -310,7 +318,7 @@ fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity)
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
         Activity::Text(text) | Activity::TextPiece(text) => (ActivityKind::Text, text, None, None, None),
         Activity::Tool(tool) => (ActivityKind::Tool, tool, None, None, None),
-        Activity::Usage { input, output, cost_usd } => {
+        Activity::Usage { input, output, cost_usd, .. } => {
             (ActivityKind::Usage, String::new(), Some(input), Some(output), cost_usd)
         }
         Activity::Error(error) => (ActivityKind::Error, error, None, None, None),

@@ -52,6 +52,10 @@ pub struct Options {
     /// Prices in US dollars per million tokens, `(input, output)`, by model id: the cost of
     /// CLIs that report tokens but no cost.
     pub prices: HashMap<String, (f64, f64)>,
+    /// Prices in US dollars per million tokens read from and written to the prompt cache,
+    /// `(read, write)`, by model id; a model with `prices` but none here has its cache tokens
+    /// priced as input.
+    pub cache_prices: HashMap<String, (f64, f64)>,
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
     #[serde(with = "crate::options::task_types")]
@@ -109,6 +113,7 @@ impl Default for Options {
             batch_checkpoints: false,
             budget_usd: None,
             prices: HashMap::new(),
+            cache_prices: HashMap::new(),
             gate_rounds: 3,
             coverage_threshold: None,
             verify_truths: true,

@@ -490,6 +490,11 @@ pub(super) fn configured_options(config: &Config) -> Options {
         agent_timeout: secs(config.run.timeout, defaults.agent_timeout),
         verify_timeout: secs(config.run.verify_timeout, defaults.verify_timeout),
         prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
+        cache_prices: config
+            .prices
+            .iter()
+            .map(|(model, p)| (model.clone(), (p.cache_read.unwrap_or(p.input), p.cache_write.unwrap_or(p.input))))
+            .collect(),
         gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
         coverage_threshold: config.gates.coverage,
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),

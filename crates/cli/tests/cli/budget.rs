@@ -157,3 +157,31 @@ fn a_task_whose_haiku_attempt_fails_verify_lands_on_sonnet() {
     assert!(md.contains("## Models\n"), "{md}");
     assert!(md.contains("| modelecho | sonnet | 1 | 1.1 | 0/0 | - |"), "{md}");
 }
+
+#[test]
+fn cache_reads_and_writes_count_for_budgets_as_the_price_table_prices_them() {
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
+    // No cost reported: wavecrew prices it from `[prices]` (the scripted agent's model id is
+    // the plan's alias).
+    let usage = json!({"usage": {"input": 1000, "output": 100, "cache_read": 500, "cache_write": 200}});
+    let script = json!({"tasks": {"1.1": [[usage, {"hang": true}]]}});
+    let repo = scripted_repo(&plan, &script);
+    with_config(
+        &repo,
+        "[budget]\ntask = \"$0.001\"\n\n[prices.haiku]\ninput = 1.0\noutput = 2.0\ncache_read = 0.1\ncache_write = 1.25\n",
+    );
+    let output = repo.run(&["--json", "--timeout", "120"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let events = events(&output);
+    let over = first_of_kind(&events, "budget_exceeded");
+    // 1000 × $1 + 100 × $2 + 500 × $0.10 + 200 × $1.25, per million tokens.
+    assert!((over["spent_usd"].as_f64().unwrap() - 0.0015).abs() < 1e-12, "{over}");
+    assert_eq!(over["tokens"], 1800, "tokens count cache reads and writes");
+
+    // In tokens, the same usage is over a cap of 1,500 tokens only with its cache tokens.
+    let repo = scripted_repo(&plan, &script);
+    with_config(&repo, "[budget]\ntask = \"1.5k tokens\"\n");
+    let events = testkit::events(&repo.run(&["--json", "--timeout", "120"]));
+    let over = first_of_kind(&events, "budget_exceeded");
+    assert_eq!((over["cap"].clone(), over["tokens"].clone()), (json!({"tokens": 1500}), json!(1800)));
+}
