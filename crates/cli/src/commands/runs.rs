@@ -263,6 +263,15 @@ fn describe_settings(settings: &engine::settings::RunSettings, spent: f64) -> Ve
         Some(budget) => format!("budget ${budget:.2} (${spent:.2} spent)"),
         None => format!("no budget (${spent:.2} spent)"),
     }];
+    let budgets = &options.budgets;
+    for (key, cap) in [("task", budgets.task), ("wave", budgets.wave), ("run", budgets.run)] {
+        if let Some(cap) = cap {
+            checks.push(format!("{key} budget {cap}"));
+        }
+    }
+    if !options.escalate.is_empty() {
+        run.push(format!("escalate {}", options.escalate.join(" → ")));
+    }
     if !options.auto_approve.is_empty() {
         let kinds: Vec<&str> =
             options.auto_approve.iter().map(|k| k.as_str().trim_start_matches("checkpoint:")).collect();

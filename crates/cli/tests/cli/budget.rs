@@ -47,6 +47,8 @@ fn a_task_over_its_budget_is_stopped_mid_stream_and_not_retried() {
     assert_eq!(failed["attempts"], 1);
     assert!(failed["reason"].as_str().unwrap().contains("budget of $0.50 ([budget] task)"), "{failed}");
     assert!(repo.commits("wavecrew/M1").is_empty());
+    let status = repo.command(&["status"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("task budget $0.50"), "{status:?}");
 }
 
 #[test]
@@ -153,6 +155,9 @@ fn a_task_whose_haiku_attempt_fails_verify_lands_on_sonnet() {
         .map(|m| (m["model"].as_str().unwrap(), m["attempts"].as_u64().unwrap(), &m["landed"]))
         .collect();
     assert_eq!(models, [("haiku", 1, &json!([])), ("sonnet", 1, &json!(["1.1"]))]);
+    let status = repo.command(&["status"]).output().unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("escalate haiku → sonnet → opus"), "the run keeps its list for resume: {status}");
     let md = repo.run_file("", "report.md");
     assert!(md.contains("## Models\n"), "{md}");
     assert!(md.contains("| modelecho | sonnet | 1 | 1.1 | 0/0 | - |"), "{md}");
