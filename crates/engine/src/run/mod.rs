@@ -8,7 +8,6 @@
 
 use crate::agent::Agent;
 use crate::backend::Backend;
-use crate::budget::Reserve;
 use crate::ctx::RunCtx;
 use crate::emitter::Emitter;
 use crate::env::{AttemptEnv, Decisions, Lanes, Spend};
@@ -228,23 +227,8 @@ async fn execute(
                     let first_attempt = prior.get(&id).map_or(1, |p| p.1 + 1);
                     // A wave reserves what its tasks' attempts are estimated to cost before
                     // they start: one it cannot pay for waits, or stops the run.
-                    // Once a budget stopped the run, the rest of this batch does not start either.
-                    let stopped = matches!(scheduler.stop_reason(), Some(StopReason::OverBudget(_)));
-                    match if stopped {
-                        Reserve::Wait(String::new())
-                    } else {
-                        reservations.admit(env, id, first_attempt)
-                    } {
-                        Reserve::Start => {}
-                        Reserve::Wait(_) => {
-                            scheduler.hold(id);
-                            continue;
-                        }
-                        Reserve::Stop(why) => {
-                            scheduler.hold(id);
-                            scheduler.stop(StopReason::OverBudget(why));
-                            continue;
-                        }
+                    if !reservations.admit(env, &mut scheduler, id, first_attempt) {
+                        continue;
                     }
                     let (run, done_tx) = (run.clone(), done_tx.clone());
                     tokio::spawn(async move {

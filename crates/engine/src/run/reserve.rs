@@ -2,9 +2,10 @@
 //! reserved, and, before a task starts, the rooms ([`budget::Room`]) its wave's and the run's
 //! budgets leave, for the pure [`budget::reserve`] to decide on.
 
+use super::scheduler::{Scheduler, StopReason};
 use crate::budget::{self, Amount, Cost, Reserve, Room, Scope};
 use crate::env::AttemptEnv;
-use plan::TaskId;
+use plan::{TaskId, TaskType};
 use std::collections::HashMap;
 
 /// What the running tasks hold reserved: each its next attempt's estimate, until it ends.
@@ -14,16 +15,41 @@ pub(super) struct Reservations {
 }
 
 impl Reservations {
-    /// Whether `id`, about to make attempt `attempt`, may start now; when it may, its estimate
-    /// is reserved until [`Reservations::release`].
-    pub(super) fn admit(&mut self, env: &AttemptEnv, id: TaskId, attempt: u32) -> Reserve {
+    /// Whether `id`, which `scheduler` just launched to make attempt `attempt`, starts now: its
+    /// estimate is then reserved until [`Reservations::release`]. Else the scheduler holds it
+    /// until another task ends, and, when no running task can make room, stops the run. Once a
+    /// budget stopped the run, what was launched with it does not start either.
+    pub(super) fn admit(&mut self, env: &AttemptEnv, scheduler: &mut Scheduler, id: TaskId, attempt: u32) -> bool {
+        let decision = if scheduler.stop_reason().is_some() {
+            Reserve::Wait(String::new())
+        } else {
+            self.decide(env, id, attempt)
+        };
+        match decision {
+            Reserve::Start => return true,
+            Reserve::Wait(_) => {}
+            Reserve::Stop(why) => scheduler.stop(StopReason::OverBudget(why)),
+        }
+        scheduler.hold(id);
+        false
+    }
+
+    /// [`budget::reserve`] for `id`'s attempt `attempt`, with the rooms its wave's and the run's
+    /// budgets leave; reserves its estimate when it starts.
+    fn decide(&mut self, env: &AttemptEnv, id: TaskId, attempt: u32) -> Reserve {
         let wave = wave_of(env, id);
         let budgets = &env.options.budgets;
         if budgets.wave.is_none() && run_cap(env).is_none() {
             return Reserve::Start;
         }
         let ledger = env.spent.ledger();
-        let estimate = ledger.estimate(env.attempt_model(&id.to_string(), attempt).as_deref(), budgets.estimate);
+        // A decision or a person's action costs no agent time.
+        let manual = env.plan.task(id).is_some_and(|t| matches!(t.kind, TaskType::Decision | TaskType::HumanAction));
+        let estimate = if manual {
+            Cost::default()
+        } else {
+            ledger.estimate(env.attempt_model(&id.to_string(), attempt).as_deref(), budgets.estimate)
+        };
         let mut rooms = Vec::new();
         if let (Some(cap), Some(number)) = (budgets.wave, wave) {
             let tasks = env.plan.waves.iter().filter(|w| w.number == number).flat_map(|w| &w.tasks);
