@@ -53,6 +53,21 @@ pub struct TaskReport {
     pub cost_usd: Option<f64>,
 }
 
+/// An operation the sandbox refused one of a task's processes (a `sandbox_denied` event).
+#[derive(Clone, Debug, Serialize)]
+pub struct SandboxDenial {
+    /// The task (`verification` for the final check).
+    pub task: String,
+    /// Its attempt (a gate's round).
+    pub attempt: u32,
+    /// The process: `agent`, `verify-1`, `gate-<skill>-<n>`, `automated-1`, `evidence-1`.
+    pub process: String,
+    /// A write or a connect.
+    pub operation: crate::events::SandboxOperation,
+    /// What it tried to write, or to reach (`host:port`).
+    pub path: String,
+}
+
 /// The name `wavecrew approve RUN manual` answers: the Manual checklist of Verification.
 pub const MANUAL: &str = "manual";
 
@@ -192,6 +207,8 @@ pub struct Report {
     pub verification: Option<Verification>,
     /// Where the run's time went: makespan, critical-path bound, lanes, waits, and every bar.
     pub timeline: Timeline,
+    /// What the sandbox refused the run's processes, in order.
+    pub sandbox_denied: Vec<SandboxDenial>,
     /// What the attempts on each agent and model came to, and which tasks landed on each.
     pub models: Vec<ModelSpend>,
 }
@@ -215,6 +232,7 @@ impl Report {
         let mut manual_signed_off = false;
         let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
         let mut models: HashMap<&str, Option<String>> = HashMap::new();
+        let mut sandbox_denied = Vec::new();
         for envelope in events {
             match &envelope.event {
                 Event::AgentActivity { task, kind: ActivityKind::Usage, tokens_in, tokens_out, cost_usd, .. } => {
@@ -291,6 +309,15 @@ impl Report {
                 Event::TaskCommitted { task, .. } | Event::TaskFailed { task, .. } => {
                     ended.insert(task, envelope.at_ms);
                 }
+                Event::SandboxDenied { task, attempt, process, operation, path } => {
+                    sandbox_denied.push(SandboxDenial {
+                        task: task.clone(),
+                        attempt: *attempt,
+                        process: process.clone(),
+                        operation: operation.clone(),
+                        path: path.clone(),
+                    });
+                }
                 _ => {}
             }
         }
@@ -325,6 +352,7 @@ impl Report {
             gates,
             verification: verification.map(|v| Verification { manual_signed_off, ..v }),
             timeline: Timeline::build(events, &waits_of(run)),
+            sandbox_denied,
             models: models::by_model(events, &starts),
         }
     }
@@ -473,6 +501,18 @@ impl Report {
                     let _ = writeln!(out, "{}. [{mark}] {step}", i + 1);
                 }
             }
+        }
+        if !self.sandbox_denied.is_empty() {
+            let _ = writeln!(out, "\n## Sandbox refusals\n");
+            for denial in &self.sandbox_denied {
+                let what = if denial.path.is_empty() { String::new() } else { format!(" {}", denial.path) };
+                let _ = writeln!(
+                    out,
+                    "- Task {} (attempt {}, {}): {}{what}",
+                    denial.task, denial.attempt, denial.process, denial.operation
+                );
+            }
+            let _ = writeln!(out, "\nWhere agents may write, and how to widen it: docs/sandbox.md.");
         }
         let problems: Vec<&TaskReport> =
             self.tasks.iter().filter(|t| t.record.reason.is_some() && t.record.state != TaskState::Committed).collect();
