@@ -343,9 +343,12 @@ impl AgentArgs {
             } else {
                 "`[models] escalate` (wavecrew.toml or ~/.config/wavecrew/config.toml)".to_owned()
             };
+            let add = match agent {
+                AgentSpec::Cli { name, .. } => format!("`[agents.{name}] models` or `[prices]`"),
+                _ => "`[prices]`".to_owned(),
+            };
             CliError::usage(format!("error: {from}: {error}")).with_hint(format!(
-                "name models as the plan does (`haiku`, `sonnet`, `opus`), or add the name under `[agents.{}] models` or `[prices]`",
-                agent.name()
+                "name models as the plan does (`haiku`, `sonnet`, `opus`), or add the name under {add}"
             ))
         })
     }

@@ -259,12 +259,13 @@ fn describe_settings(settings: &engine::settings::RunSettings, spent: f64) -> Ve
     if options.fail_fast {
         run.push("fail-fast".into());
     }
-    let mut checks = vec![match options.budget_usd {
-        Some(budget) => format!("budget ${budget:.2} (${spent:.2} spent)"),
-        None => format!("no budget (${spent:.2} spent)"),
+    let mut checks = vec![match (options.budget_usd, options.budgets.run) {
+        (Some(budget), _) => format!("budget ${budget:.2} (${spent:.2} spent)"),
+        (None, Some(budget)) => format!("budget {budget} (${spent:.2} spent)"),
+        (None, None) => format!("no budget (${spent:.2} spent)"),
     }];
     let budgets = &options.budgets;
-    for (key, cap) in [("task", budgets.task), ("wave", budgets.wave), ("run", budgets.run)] {
+    for (key, cap) in [("task", budgets.task), ("wave", budgets.wave)] {
         if let Some(cap) = cap {
             checks.push(format!("{key} budget {cap}"));
         }
