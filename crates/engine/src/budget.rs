@@ -165,6 +165,9 @@ impl Budgets {
 #[derive(Debug, Default)]
 pub struct Ledger {
     tasks: HashMap<String, Cost>,
+    /// What each task spent before the run was resumed: it counts for the wave's and the run's
+    /// budgets, not for the task's own cap (a resume is a person's word to try again).
+    before: HashMap<String, Cost>,
     /// Each attempt's model and spend, by (task, attempt), and whether it finished.
     attempts: HashMap<(String, u32), (Option<String>, Cost, bool)>,
 }
@@ -180,6 +183,43 @@ impl Ledger {
         entry.1 += cost;
     }
 
+    /// The ledger of a resumed run, from its journaled events: each attempt's model (from
+    /// `attempt_started`), its usage, and whether its agent exited; what each task spent counts
+    /// for its wave and the run, and its own cap starts again. Cache tokens are not journaled:
+    /// what earlier attempts read from and wrote to the cache counts in dollars only.
+    pub fn resumed(events: &[crate::events::Envelope]) -> Ledger {
+        use crate::events::{ActivityKind, Event};
+        let mut ledger = Ledger::default();
+        let mut models: HashMap<(&str, u32), Option<&str>> = HashMap::new();
+        for envelope in events {
+            match &envelope.event {
+                Event::AttemptStarted { task, attempt, model, .. } => {
+                    models.insert((task, *attempt), model.as_deref());
+                }
+                Event::AgentActivity {
+                    task,
+                    attempt,
+                    kind: ActivityKind::Usage,
+                    tokens_in,
+                    tokens_out,
+                    cost_usd,
+                    ..
+                } => {
+                    let model = models.get(&(task.as_str(), *attempt)).copied().flatten();
+                    let tokens = tokens_in.unwrap_or(0) + tokens_out.unwrap_or(0);
+                    ledger.add(task, *attempt, model, Cost { usd: cost_usd.unwrap_or(0.0), tokens });
+                }
+                Event::AgentExited { task, attempt, .. } => {
+                    let model = models.get(&(task.as_str(), *attempt)).copied().flatten();
+                    ledger.finish(task, *attempt, model);
+                }
+                _ => {}
+            }
+        }
+        ledger.before = std::mem::take(&mut ledger.tasks);
+        ledger
+    }
+
     /// Attempt `attempt` of `task` on `model` ended: its spend counts in the model's estimate.
     pub fn finish(&mut self, task: &str, attempt: u32, model: Option<&str>) {
         let entry = self
@@ -189,19 +229,20 @@ impl Ledger {
         entry.2 = true;
     }
 
-    /// What `task` spent so far, over all its attempts.
+    /// What `task` spent over all its attempts (since the run was resumed): what its cap counts.
     pub fn task(&self, task: &str) -> Cost {
         self.tasks.get(task).copied().unwrap_or_default()
     }
 
-    /// What every task spent together.
+    /// What every task spent together, before a resume too.
     pub fn total(&self) -> Cost {
-        self.tasks.values().fold(Cost::default(), |sum, c| sum + *c)
+        self.tasks.values().chain(self.before.values()).fold(Cost::default(), |sum, c| sum + *c)
     }
 
-    /// What `tasks` spent together.
+    /// What `tasks` spent together, before a resume too: what their wave's budget counts.
     pub fn tasks<'a>(&self, tasks: impl IntoIterator<Item = &'a str>) -> Cost {
-        tasks.into_iter().fold(Cost::default(), |sum, task| sum + self.task(task))
+        let before = |task| self.before.get(task).copied().unwrap_or_default();
+        tasks.into_iter().fold(Cost::default(), |sum, task| sum + self.task(task) + before(task))
     }
 
     /// The estimate of an attempt on `model`: the mean of the attempts that finished on it, else
@@ -361,6 +402,49 @@ mod tests {
         assert_eq!(ledger.estimate(Some("sonnet"), guess), usd(0.5));
         assert_eq!(ledger.task("1.1"), Cost { usd: 0.25, tokens: 100 });
         assert_eq!(ledger.tasks(["1.1", "1.2", "9.9"]), Cost { usd: 1.0, tokens: 400 });
+    }
+
+    #[test]
+    fn a_resumed_run_s_ledger_is_read_back_from_its_events() {
+        use crate::events::{ActivityKind, Envelope, Event};
+        let at = |event| Envelope { run: "r".into(), seq: 0, at_ms: 0, event };
+        let started = |attempt, model: &str| Event::AttemptStarted {
+            task: "1.1".into(),
+            attempt,
+            lane: "A".into(),
+            agent: "claude".into(),
+            model: Some(model.into()),
+            worktree: "/w".into(),
+            base: "b".into(),
+            role: None,
+        };
+        let usage = |attempt, cost| Event::AgentActivity {
+            task: "1.1".into(),
+            attempt,
+            kind: ActivityKind::Usage,
+            detail: String::new(),
+            tokens_in: Some(100),
+            tokens_out: Some(10),
+            cost_usd: Some(cost),
+        };
+        let exited = |attempt| Event::AgentExited {
+            task: "1.1".into(),
+            attempt,
+            code: Some(0),
+            timed_out: false,
+            duration_ms: 1,
+        };
+        let events: Vec<Envelope> =
+            vec![started(1, "haiku"), usage(1, 0.25), exited(1), started(2, "sonnet"), usage(2, 0.5)]
+                .into_iter()
+                .map(at)
+                .collect();
+        let ledger = Ledger::resumed(&events);
+        assert_eq!(ledger.tasks(["1.1"]), Cost { usd: 0.75, tokens: 220 }, "its wave counts what it spent before");
+        assert_eq!(ledger.total(), Cost { usd: 0.75, tokens: 220 });
+        assert_eq!(ledger.task("1.1"), Cost::default(), "its own cap starts again");
+        assert_eq!(ledger.estimate(Some("haiku"), None), Cost { usd: 0.25, tokens: 110 });
+        assert_eq!(ledger.estimate(Some("sonnet"), None), Cost::default(), "sonnet's attempt never finished");
     }
 
     fn room(scope: Scope, cap: Amount, spent: f64, reserved: f64, busy: bool) -> Room {
