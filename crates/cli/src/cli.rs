@@ -8,11 +8,13 @@ use crate::commands::gaps::GapsArgs;
 use crate::commands::import::ImportArgs;
 use crate::commands::man::ManArgs;
 use crate::commands::mcp::McpArgs;
+use crate::commands::plan::PlanArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
 use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
 };
 use crate::commands::serve::ServeArgs;
+use crate::commands::ship::ShipArgs;
 use crate::commands::worker::WorkerArgs;
 use crate::commands::{
     check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
@@ -47,6 +49,9 @@ pub enum Command {
     New(NewArgs),
     /// Normalize plans: repair mojibake, align tables, order task fields.
     Fmt(FmtArgs),
+    /// Draft a plan for a goal with an agent: it reads the repository (read-only), `check`
+    /// judges each draft and the agent fixes what it finds, round after round.
+    Plan(PlanArgs),
     /// Make a plan from another tool's: task-master's tasks.json, GSD's phase plans, spec-kit's
     /// tasks.md; prints what it could not map.
     Import(ImportArgs),
@@ -76,6 +81,9 @@ pub enum Command {
     /// Write a follow-up plan for what a run left undone: red gate findings, must_haves that do
     /// not hold, failed Automated commands, failed or skipped tasks.
     Gaps(GapsArgs),
+    /// Push a run's branch and open a pull (merge) request with its report: GitHub (`gh`, or
+    /// its API), GitLab, Gitea/Forgejo; a draft unless the verification passed and is signed off.
+    Ship(ShipArgs),
     /// Run a small bundled plan end to end on a scratch repository, with the scripted agent.
     Demo(DemoArgs),
     /// List the agents wavecrew can run, with their programs' paths and versions.

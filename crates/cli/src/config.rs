@@ -45,6 +45,15 @@ pub struct Config {
     /// How models rank, for escalation.
     #[serde(default)]
     pub models: ModelsConfig,
+    /// `wavecrew plan`: the planning agent.
+    #[serde(default)]
+    pub plan: PlanConfig,
+    /// Where a person is told that a run needs them, and that it ended.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
+    /// Where `wavecrew ship` opens its pull request, when the remote's URL does not say.
+    #[serde(default)]
+    pub ship: ShipConfig,
 }
 
 /// `[budget]`: what a task, a wave and the run may spend, in dollars (`"$2.50"`) or tokens
@@ -113,6 +122,31 @@ mod amount {
 pub struct ModelsConfig {
     /// Models by rank, lowest first: each attempt after a task's first runs one further up.
     pub escalate: Option<Vec<String>>,
+}
+
+/// `[plan]`: how `wavecrew plan` drafts a plan.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    /// The model the planning agent runs on (an alias or a model id); default: the CLI's.
+    pub model: Option<String>,
+    /// Rounds of check-and-fix at most (`--rounds`); default 3.
+    pub rounds: Option<u32>,
+    /// Warning codes a draft may keep: they are not sent back to the agent.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+/// `[ship]`: the forge of the remote, for a forge of one's own (or a local stand-in).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ShipConfig {
+    /// `github`, `gitlab` or `gitea` (Forgejo, Codeberg); default: from the remote's host.
+    pub forge: Option<crate::commands::ship::Kind>,
+    /// The REST API's base URL (`https://git.example.org/api/v1`); default: the forge's own.
+    pub api: Option<String>,
+    /// The project, `owner/name` (GitLab: `group/sub/name`); default: from the remote's URL.
+    pub project: Option<String>,
 }
 
 /// `[sandbox]`: whether agents and Verify commands run confined, and where else they may write.
@@ -303,7 +337,9 @@ impl Config {
         Ok(config)
     }
 
-    fn merge(&mut self, over: Config) {
+    fn merge(&mut self, mut over: Config) {
+        let over_notify = std::mem::take(&mut over.notify);
+        let over_ship = std::mem::take(&mut over.ship);
         self.agent = over.agent.or(self.agent.take());
         self.run.attempts = over.run.attempts.or(self.run.attempts);
         self.run.timeout = over.run.timeout.or(self.run.timeout);
@@ -315,6 +351,10 @@ impl Config {
         self.verify.model = over.verify.model.or(self.verify.model.take());
         self.sandbox.mode = over.sandbox.mode.or(self.sandbox.mode);
         self.sandbox.writable.extend(over.sandbox.writable);
+        self.sandbox.connect = over.sandbox.connect.or(self.sandbox.connect.take());
+        self.plan.model = over.plan.model.or(self.plan.model.take());
+        self.plan.rounds = over.plan.rounds.or(self.plan.rounds);
+        self.plan.allow.extend(over.plan.allow);
         self.agents.extend(over.agents);
         self.worktree.include.extend(over.worktree.include);
         self.worktree.setup = over.worktree.setup.or(self.worktree.setup.take());
@@ -339,6 +379,10 @@ impl Config {
         slurm.conf = over.conf.or(slurm.conf.take());
         slurm.spool = over.spool.or(slurm.spool.take());
         slurm.repo = over.repo.or(slurm.repo.take());
+        self.notify.merge(over_notify);
+        self.ship.forge = over_ship.forge.or(self.ship.forge);
+        self.ship.api = over_ship.api.or(self.ship.api.take());
+        self.ship.project = over_ship.project.or(self.ship.project.take());
     }
 }
 

@@ -622,7 +622,8 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::GateFixCommitted { .. }
         | Event::RunVerified { .. }
         | Event::BudgetExceeded { .. }
-        | Event::Stopping { .. } => {}
+        | Event::Stopping { .. }
+        | Event::RunShipped { .. } => {}
     }
     Ok(())
 }

@@ -209,6 +209,9 @@ pub struct Report {
     pub timeline: Timeline,
     /// What the sandbox refused the run's processes, in order.
     pub sandbox_denied: Vec<SandboxDenial>,
+    /// The pull (merge) request `wavecrew ship` opened, once it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<String>,
     /// What the attempts on each agent and model came to, and which tasks landed on each.
     pub models: Vec<ModelSpend>,
 }
@@ -233,8 +236,10 @@ impl Report {
         let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
         let mut models: HashMap<&str, Option<String>> = HashMap::new();
         let mut sandbox_denied = Vec::new();
+        let mut pull_request = None;
         for envelope in events {
             match &envelope.event {
+                Event::RunShipped { url, .. } => pull_request = Some(url.clone()),
                 Event::AgentActivity { task, kind: ActivityKind::Usage, tokens_in, tokens_out, cost_usd, .. } => {
                     let entry = usage.entry(task).or_insert((0, 0, None));
                     entry.0 += tokens_in.unwrap_or(0);
@@ -353,6 +358,7 @@ impl Report {
             verification: verification.map(|v| Verification { manual_signed_off, ..v }),
             timeline: Timeline::build(events, &waits_of(run)),
             sandbox_denied,
+            pull_request,
             models: models::by_model(events, &starts),
         }
     }
@@ -377,6 +383,9 @@ impl Report {
             self.tasks.len(),
             self.duration_ms as f64 / 1000.0
         );
+        if let Some(url) = &self.pull_request {
+            let _ = writeln!(out, "Pull request: {url}\n");
+        }
         let tokens: (u64, u64) = self.tasks.iter().fold((0, 0), |acc, t| (acc.0 + t.tokens_in, acc.1 + t.tokens_out));
         let costs: Vec<f64> = self.tasks.iter().filter_map(|t| t.cost_usd).collect();
         if tokens != (0, 0) {

@@ -12,11 +12,13 @@ pub mod import;
 pub mod man;
 pub mod mcp;
 pub mod new;
+pub mod plan;
 mod repo_facts;
 pub mod run;
 pub mod runs;
 pub mod schema;
 pub mod serve;
+pub mod ship;
 pub mod show;
 pub mod worker;
 
@@ -63,6 +65,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::New(args) => new::run(&ctx, &args),
         Command::Fmt(args) => fmt::run(&ctx, &args),
         Command::Import(args) => import::run(&ctx, &args),
+        Command::Plan(args) => plan::run(&ctx, &args),
         Command::Schema(args) => schema::run(&ctx, &args),
         Command::Run(args) => run::run(&ctx, &args),
         Command::Resume(args) => run::resume(&ctx, &args),
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Decide(args) => runs::decide(&ctx, &args),
         Command::Report(args) => runs::report(&ctx, &args),
         Command::Gaps(args) => gaps::run(&ctx, &args),
+        Command::Ship(args) => ship::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Agents(args) => agents::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),
