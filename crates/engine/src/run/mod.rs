@@ -81,7 +81,7 @@ pub async fn start(
         return Err(EngineError::Active { run: active.id, pid: active.pid });
     }
     preflight::check_skills(&ws.root, &plan)?;
-    preflight::check_attempts(&plan)?;
+    preflight::check_attempts(&plan, &options)?;
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {
