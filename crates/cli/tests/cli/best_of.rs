@@ -1,0 +1,111 @@
+//! Best of N end to end with the scripted agent (the test double `wavecrew agent-double`), which
+//! plays each candidate's own attempt of the script: candidate n of a fresh task is attempt n.
+//! Candidates run side by side, each verified; only the one chosen by evidence lands, and every
+//! one stays as a ref; bad `--best-of` flags stop a run before anything is made; `kill -9` in the
+//! middle of a fan-out, then `resume`, keeps what finished and runs only what did not.
+
+use crate::common::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// One task, 1.1 (Files `a.txt`, Verify `grep -q good a.txt`), as the best of `attempts`
+/// (`3 parallel`), or without the field when `attempts` is empty; then 2.1, which waits for it.
+fn best_of_plan(attempts: &str) -> String {
+    let text = plan(&[
+        wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`grep -q good a.txt`")]),
+        wave(2, "Depends on: Wave 1.", &[("2.1", "`b.txt`", "`test -f b.txt`")]),
+    ]);
+    if attempts.is_empty() {
+        return text;
+    }
+    text.replace("- **Done**: 1.1 done", &format!("- **Done**: 1.1 done\n- **Attempts**: {attempts}"))
+}
+
+/// The script: 1.1's attempts as given, 2.1 writes `b.txt`.
+fn script(candidates: Value) -> Value {
+    json!({"tasks": {"1.1": candidates, "2.1": [[write("b.txt", "b\n")]]}})
+}
+
+/// The refs the run left under `refs/wavecrew/`, as `ref commit`, sorted.
+fn candidate_refs(repo: &Repo) -> Vec<(String, String)> {
+    let listed = repo.git(&["for-each-ref", "--format=%(refname) %(objectname)", "refs/wavecrew/"]);
+    let mut refs: Vec<(String, String)> = listed
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, commit)| (name.to_owned(), commit.to_owned()))
+        .collect();
+    refs.sort();
+    refs
+}
+
+#[test]
+fn best_of_three_lands_the_only_candidate_that_passes_and_keeps_the_others_as_refs() {
+    // Candidates 1 and 3 fail Verify, 2 passes; each takes a while, so that they overlap.
+    let candidates = json!([
+        [{"sleep_ms": 1500}, write("a.txt", "bad\n")],
+        [{"sleep_ms": 1500}, write("a.txt", "good\n")],
+        [{"sleep_ms": 1500}, write("a.txt", "bad three\n")],
+    ]);
+    let repo = scripted_repo(&best_of_plan("3 parallel"), &script(candidates));
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = events(&output);
+
+    // Three attempts side by side, each in its own worktree, before any of them finished.
+    let started: Vec<&Value> = of_kind(&events, "attempt_started").into_iter().filter(|e| e["task"] == "1.1").collect();
+    let mut attempts: Vec<u64> = started.iter().map(|e| e["attempt"].as_u64().unwrap()).collect();
+    attempts.sort_unstable();
+    assert_eq!(attempts, [1, 2, 3]);
+    let mut worktrees: Vec<&str> = started.iter().map(|e| e["worktree"].as_str().unwrap()).collect();
+    worktrees.sort_unstable();
+    worktrees.dedup();
+    assert_eq!(worktrees.len(), 3, "each candidate in its own worktree: {worktrees:?}");
+    let seq = |e: &Value| e["seq"].as_u64().unwrap();
+    let first_finished = of_kind(&events, "candidate_finished").iter().map(|e| seq(e)).min().unwrap();
+    assert!(started.iter().all(|e| seq(e) < first_finished), "every candidate started before one finished");
+
+    // Each candidate's verdict; 2 is chosen, and only it lands, with the plan's commit line.
+    let finished = of_kind(&events, "candidate_finished");
+    let verdicts: Vec<(u64, &str)> =
+        finished.iter().map(|e| (e["candidate"].as_u64().unwrap(), e["verdict"].as_str().unwrap())).collect();
+    let mut sorted = verdicts.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [(1, "failed"), (2, "passed"), (3, "failed")]);
+    let chosen = of_kind(&events, "candidate_chosen");
+    assert_eq!(chosen.len(), 1);
+    assert_eq!(chosen[0]["candidate"], 2);
+    assert_eq!(chosen[0]["why"], "candidate 2 is the only one whose Verify passed; 2 other candidates failed");
+    let commits = repo.commits("wavecrew/M1");
+    assert_eq!(commits.iter().filter(|(task, _)| task == "1.1").count(), 1, "{commits:?}");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:a.txt"]), "good");
+    assert!(commits.iter().any(|(task, subject)| task == "1.1" && subject.starts_with("feat(M1): ")), "{commits:?}");
+
+    // Every candidate stays inspectable; the winner's ref is the commit that landed.
+    let run = repo.newest_run();
+    let refs = candidate_refs(&repo);
+    let names: Vec<&str> = refs.iter().map(|(name, _)| name.as_str()).collect();
+    let expected: Vec<String> = (1..=3).map(|n| format!("refs/wavecrew/{run}/1.1/candidate-{n}")).collect();
+    assert_eq!(names, expected);
+    assert_eq!(git(repo.root(), &["show", &format!("{}:a.txt", refs[0].0)]), "bad");
+    assert_eq!(git(repo.root(), &["show", &format!("{}:a.txt", refs[2].0)]), "bad three");
+    let landed = git(repo.root(), &["log", "--format=%H %(trailers:key=Wavecrew-Task,valueonly)", "wavecrew/M1"]);
+    assert!(landed.lines().any(|l| l == format!("{} 1.1", refs[1].1)), "{landed}\n{refs:?}");
+    // Never a merge of candidates.
+    assert_eq!(git(repo.root(), &["rev-list", "--merges", "main..wavecrew/M1"]), "");
+
+    // The report lists all three, with their verdicts, sizes and refs.
+    let report: Value = serde_json::from_slice(&repo.command(&["report", "--json"]).output().unwrap().stdout).unwrap();
+    let task = report["tasks"].as_array().unwrap().iter().find(|t| t["task"] == "1.1").unwrap();
+    let listed: Vec<(u64, &str, bool)> = task["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["candidate"].as_u64().unwrap(), c["verdict"].as_str().unwrap(), c["chosen"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(listed, [(1, "failed", false), (2, "passed", true), (3, "failed", false)]);
+    assert_eq!(task["candidates"][1]["diff_lines"], 1);
+    let markdown = String::from_utf8_lossy(&repo.command(&["report"]).output().unwrap().stdout).into_owned();
+    assert!(markdown.contains("### Task 1.1: candidate 2 landed"), "{markdown}");
+    assert!(markdown.contains(&format!("| 1 | 1 | failed | 1 | 0 | 0 | `refs/wavecrew/{run}/1.1/candidate-1` | Verify `grep -q good a.txt` exited with code 1 |")), "{markdown}");
+    assert!(markdown.contains("| 2 | 2 | passed (chosen) | 1 | 0 | 0 |"), "{markdown}");
+}
