@@ -1003,12 +1003,9 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
             "\nBest of N (candidates side by side, each in its own worktree and verified; only the one chosen by evidence lands)"
         );
         for (id, n) in &best_of {
-            let _ = writeln!(
-                out,
-                "  {:<5} best of {n}: {n} agents at once, {} worktrees beside its lane's",
-                id.to_string(),
-                n - 1
-            );
+            let beside = if *n == 2 { "1 worktree".to_owned() } else { format!("{} worktrees", n - 1) };
+            let _ =
+                writeln!(out, "  {:<5} best of {n}: {n} agents at once, {beside} beside its lane's", id.to_string());
         }
         let _ = writeln!(
             out,

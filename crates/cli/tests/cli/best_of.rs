@@ -109,3 +109,115 @@ fn best_of_three_lands_the_only_candidate_that_passes_and_keeps_the_others_as_re
     assert!(markdown.contains(&format!("| 1 | 1 | failed | 1 | 0 | 0 | `refs/wavecrew/{run}/1.1/candidate-1` | Verify `grep -q good a.txt` exited with code 1 |")), "{markdown}");
     assert!(markdown.contains("| 2 | 2 | passed (chosen) | 1 | 0 | 0 |"), "{markdown}");
 }
+
+#[test]
+fn when_several_pass_the_least_change_outside_the_files_then_the_smallest_diff_wins() {
+    // All three pass. 1 is as small as 3 but also writes a file outside the task's Files; 2
+    // stays inside them but changes more lines than 3. `--best-of` over a plan without the field.
+    let candidates = json!([
+        [write("a.txt", "good\n"), write("notes.txt", "scratch\n")],
+        [write("a.txt", "good\nand\nmore\n")],
+        [write("a.txt", "good\nx\n")],
+    ]);
+    let repo = scripted_repo(&best_of_plan(""), &script(candidates));
+    let output = repo.run(&["--json", "--best-of", "3", "--tasks", "1.1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = events(&output);
+    let sizes: Vec<(u64, u64, u64)> = of_kind(&events, "candidate_finished")
+        .iter()
+        .map(|e| {
+            (e["candidate"].as_u64().unwrap(), e["outside_lines"].as_u64().unwrap(), e["diff_lines"].as_u64().unwrap())
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(sizes, [(1, 1, 2), (2, 0, 3), (3, 0, 2)]);
+    let chosen = of_kind(&events, "candidate_chosen");
+    assert_eq!(chosen[0]["candidate"], 3);
+    assert_eq!(chosen[0]["ranking"], json!([3, 2, 1]));
+    assert_eq!(chosen[0]["why"], "candidate 3 over candidate 2: a smaller diff (2 lines against 3)");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:a.txt"]), "good\nx");
+    assert!(git(repo.root(), &["ls-tree", "--name-only", "wavecrew/M1"]).lines().all(|f| f != "notes.txt"));
+    // 2.1 is no best-of task: one attempt, no candidates.
+    assert!(of_kind(&events, "candidates_started").iter().all(|e| e["task"] == "1.1"));
+}
+
+#[test]
+fn no_candidate_passing_fails_the_task_with_every_candidates_reason() {
+    let candidates = json!([[write("a.txt", "bad\n")], [{"exit": 3}]]);
+    let repo = scripted_repo(&best_of_plan("2 parallel"), &script(candidates));
+    let output = repo.run(&["--attempts", "5"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let run = repo.newest_run();
+    let report: Value =
+        serde_json::from_slice(&repo.command(&["report", &run, "--json"]).output().unwrap().stdout).unwrap();
+    let task = report["tasks"].as_array().unwrap().iter().find(|t| t["task"] == "1.1").unwrap();
+    assert_eq!(task["state"], "failed");
+    let reason = task["reason"].as_str().unwrap();
+    assert!(reason.starts_with("no candidate of 2 passed Verify:\n"), "{reason}");
+    assert!(reason.contains("candidate 1 (attempt 1): Verify `grep -q good a.txt` exited with code 1"), "{reason}");
+    assert!(reason.contains("candidate 2 (attempt 2): "), "{reason}");
+    // One round: `--attempts 5` adds none, and 2.1 is skipped.
+    let started = journal_events_of(&repo, &run, "attempt_started");
+    assert_eq!(started.iter().filter(|e| e["task"] == "1.1").count(), 2);
+    assert_eq!(task["candidates"].as_array().unwrap().len(), 2);
+    assert!(repo.commits("wavecrew/M1").is_empty());
+    // Candidate 1 left a commit to inspect; candidate 2's agent failed before it had one.
+    let refs: Vec<String> = candidate_refs(&repo).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(refs, [format!("refs/wavecrew/{run}/1.1/candidate-1")]);
+}
+
+/// The journal's events of `kind` in `run`.
+fn journal_events_of(repo: &Repo, run: &str, kind: &str) -> Vec<Value> {
+    testkit::events::journal_events(&repo.state_dir(), run).into_iter().filter(|e| e["event"] == kind).collect()
+}
+
+#[test]
+fn bad_best_of_flags_and_best_of_checkpoints_are_refused_before_anything_starts() {
+    let repo = scripted_repo(&best_of_plan(""), &script(json!([[write("a.txt", "good\n")]])));
+    let refused = |args: &[&str], says: &str| {
+        let output = repo.run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(says), "{args:?}: {}", stderr(&output));
+        assert_eq!(git(repo.root(), &["branch", "--list", "wavecrew/*"]), "", "{args:?}: the run did not start");
+    };
+    refused(&["--best-of", "0", "--tasks", "1.1"], "invalid value '0' for '--best-of <N>': 0 is not in 1..=8");
+    refused(&["--best-of", "9", "--tasks", "1.1"], "invalid value '9' for '--best-of <N>': 9 is not in 1..=8");
+    refused(&["--best-of", "3"], "--tasks <IDS>");
+    refused(&["--tasks", "1.1"], "--best-of <N>");
+    refused(
+        &["--best-of", "3", "--tasks", "1.1,7.3"],
+        "--best-of names task 7.3, which is not in the plan (`wavecrew show` lists its tasks)",
+    );
+    let dry = repo.command(&["run", "plan.md", "--dry-run", "--best-of", "2", "--tasks", "4.4"]).output().unwrap();
+    assert_eq!(dry.status.code(), Some(2));
+    assert!(stderr(&dry).contains("--best-of names task 4.4"), "{}", stderr(&dry));
+
+    let checkpoint =
+        best_of_plan("2 parallel").replace("**Task 1.1** (type: auto)", "**Task 1.1** (type: checkpoint:human-verify)");
+    let repo = scripted_repo(&checkpoint, &script(json!([[write("a.txt", "good\n")]])));
+    let output = repo.run(&[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "task 1.1 (checkpoint:human-verify) asks for the best of 2 attempts at once, which only `auto` tasks can be"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_dry_run_shows_best_of_tasks_and_the_agents_they_add() {
+    let repo = scripted_repo(&best_of_plan("3 parallel"), &script(json!([])));
+    let output = repo.command(&["run", "plan.md", "--dry-run", "--best-of", "2", "--tasks", "2.1"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Lanes (at most 2 tasks at once)"), "{text}");
+    assert!(text.contains("  1.1   best of 3: 3 agents at once, 2 worktrees beside its lane's\n"), "{text}");
+    assert!(text.contains("  2.1   best of 2: 2 agents at once, 1 worktree beside its lane's\n"), "{text}");
+    assert!(
+        text.contains("so at most 5 agents and worktrees at once: 2 tasks, and up to 3 more candidates beside them"),
+        "{text}"
+    );
+}
