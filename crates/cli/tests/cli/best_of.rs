@@ -221,3 +221,56 @@ fn the_dry_run_shows_best_of_tasks_and_the_agents_they_add() {
         "{text}"
     );
 }
+
+#[test]
+fn kill_9_in_the_middle_of_a_fan_out_then_resume_keeps_the_finished_candidates_and_reruns_the_others() {
+    // 1 passes and 3 fails at once; 2 hangs until the run is killed. After the resume, 2 runs
+    // again as attempt 4, and passes with a larger change than 1's.
+    let candidates = json!([
+        [write("a.txt", "good\n")],
+        [{"hang": true}],
+        [write("a.txt", "bad\n")],
+        [write("a.txt", "good\nbut longer\n")],
+    ]);
+    let repo = scripted_repo(&best_of_plan("3 parallel"), &script(candidates));
+    let mut child = repo.spawn_run(&[]);
+    let run = repo.newest_run();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while journal_events_of(&repo, &run, "candidate_finished").len() < 2 {
+        assert!(Instant::now() < deadline, "candidates 1 and 3 never finished");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let before = candidate_refs(&repo);
+    assert_eq!(before.len(), 2, "candidates 1 and 3 have their refs: {before:?}");
+    assert!(repo.commits("wavecrew/M1").is_empty(), "nothing landed before the kill");
+
+    let resumed = repo.command(&["resume", &run, "--agent", "scripted", "--script", "script.json"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let events = testkit::events::journal_events(&repo.state_dir(), &run);
+    let after: Vec<&Value> =
+        events.iter().skip_while(|e| e["event"] != "run_resumed").filter(|e| e["task"] == "1.1").collect();
+    let kind = |kind: &str| after.iter().filter(|e| e["event"] == kind).copied().collect::<Vec<_>>();
+    // Only the unfinished candidate runs again, as a new attempt under its number.
+    let started: Vec<&Value> = kind("attempt_started").iter().map(|e| &e["attempt"]).collect();
+    assert_eq!(started, [&json!(4)]);
+    let round = kind("candidates_started");
+    assert_eq!((&round[0]["attempts"], &round[0]["kept"]), (&json!([1, 4, 3]), &json!([1, 3])));
+    let rerun = kind("candidate_finished");
+    assert_eq!((&rerun[0]["candidate"], &rerun[0]["verdict"]), (&json!(2), &json!("passed")));
+    // Candidate 1's commit, made before the kill, is what lands: nothing finished is redone.
+    assert_eq!(kind("candidate_chosen")[0]["candidate"], 1);
+    let refs = candidate_refs(&repo);
+    assert_eq!(refs.len(), 3, "{refs:?}");
+    assert_eq!(refs[0], before[0], "candidate 1's ref is the one from before the kill");
+    let tasks: Vec<String> = repo.commits("wavecrew/M1").into_iter().map(|(task, _)| task).collect();
+    assert_eq!(tasks, ["1.1", "2.1"]);
+    assert_eq!(repo.git(&["rev-parse", "wavecrew/M1~1"]), refs[0].1);
+    let report: Value =
+        serde_json::from_slice(&repo.command(&["report", &run, "--json"]).output().unwrap().stdout).unwrap();
+    let task = report["tasks"].as_array().unwrap().iter().find(|t| t["task"] == "1.1").unwrap();
+    let listed: Vec<(&Value, &Value)> =
+        task["candidates"].as_array().unwrap().iter().map(|c| (&c["attempt"], &c["verdict"])).collect();
+    assert_eq!(listed, [(&json!(1), &json!("passed")), (&json!(4), &json!("passed")), (&json!(3), &json!("failed"))]);
+}
