@@ -13,7 +13,7 @@ import {
 } from './format.js';
 import { API, $ } from './page.js';
 import { store, busy } from './store.js';
-import { changed, passBadge, table, verifyList, checkpointBox } from './widgets.js';
+import { changed, passBadge, table, verifyList, candidateList, checkpointBox } from './widgets.js';
 import { laneLog } from './logs.js';
 import { renderDialog } from './dialog.js';
 import { renderTimeline } from './timeline.js';
@@ -109,6 +109,7 @@ function card(t) {
     h('span', { class: 'badge type', dataset: { type: typeLabel(t.type) } }, typeLabel(t.type))),
   h('div', { class: 'task-facts' }, facts),
   verifyList(t.verify),
+  candidateList(t.candidates),
   showReason ? h('p', { class: `reason-text ${t.state === 'failed' ? 'error-text' : ''}` }, String(t.reason)) : null,
   t.state === 'waiting' && t.waiting ? checkpointBox(t) : null);
 }
