@@ -176,7 +176,12 @@ fn plain(envelope: &Envelope) -> Option<String> {
         Event::TaskSkipped { task, because } => format!("{task:>5}  skipped: task {because} failed"),
         Event::CandidatesStarted { task, attempts, kept } => {
             let kept = if kept.is_empty() { String::new() } else { format!(" ({} kept from before)", kept.len()) };
-            format!("{task:>5}  best of {}: candidates start side by side{kept}", attempts.len())
+            let attempts: Vec<String> = attempts.iter().map(ToString::to_string).collect();
+            format!(
+                "{task:>5}  best of {}: candidates start side by side as attempts {}{kept}",
+                attempts.len(),
+                attempts.join(", ")
+            )
         }
         Event::CandidateFinished { task, candidate, verdict, diff_lines, outside_lines, tokens, reason, .. } => {
             let why = reason.as_deref().map(|r| format!(": {}", one_line(r, 120))).unwrap_or_default();

@@ -7,9 +7,10 @@
 //! `refs/wavecrew/<run>/<task>/candidate-<n>`, the winner's too.
 //!
 //! - **Slots and lanes.** A best-of task holds one of `-j`'s slots and its lane, as any task;
-//!   its N candidates run within it, candidate 1 in the lane's worktree, the others in
-//!   worktrees of the pool under a lane name of their own (`Worker A candidate 2`), so that
-//!   their build outputs (`CARGO_TARGET_DIR`) are never shared while they run. A run with a
+//!   its N candidates run within it (their events name the task's lane), candidate 1 in the
+//!   lane's worktree, the others in worktrees of the pool prepared as lanes of their own
+//!   (`Worker A candidate 2`), so that their build outputs (`CARGO_TARGET_DIR`) are never
+//!   shared while they run. A run with a
 //!   best-of task thus runs up to N - 1 agents more than `-j`.
 //! - **One round.** The N candidates are the task's attempts: when none passes Verify, the task
 //!   fails with every candidate's reason (`--attempts` adds no round). When every passing
@@ -264,6 +265,19 @@ pub(crate) async fn run_task(
     }
 }
 
+/// Where and as what one candidate runs.
+struct Seat<'a> {
+    candidate: u32,
+    attempt: u32,
+    /// The task's lane: what its events name.
+    lane: &'a str,
+    /// The lane its worktree is prepared for (its build outputs): the task's lane for
+    /// candidate 1, one of its own for the others, so that no two share a `CARGO_TARGET_DIR`.
+    worktree_lane: &'a str,
+    worktree: &'a Path,
+    base: &'a str,
+}
+
 /// Runs candidate `candidate` (attempt `attempt`) on `base`: in the lane's worktree when it is
 /// candidate 1, else in one of the pool's, given back after.
 async fn run_candidate(
@@ -275,35 +289,29 @@ async fn run_candidate(
     attempt: u32,
     base: &str,
 ) -> Result<Finished, EngineError> {
+    let seat = |worktree_lane, worktree| Seat { candidate, attempt, lane, worktree_lane, worktree, base };
     if candidate == 1 {
-        return candidate_in(ctx, task, lane, lane_worktree, candidate, attempt, base).await;
+        return candidate_in(ctx, task, &seat(lane, lane_worktree)).await;
     }
     let own_lane = format!("{lane} candidate {candidate}");
     let worktree = ctx.pool.take(&own_lane, &ctx.env.lanes.dir).await;
-    let finished = candidate_in(ctx, task, &own_lane, &worktree, candidate, attempt, base).await;
+    let finished = candidate_in(ctx, task, &seat(&own_lane, &worktree)).await;
     ctx.pool.give_back(&own_lane, worktree).await;
     finished
 }
 
-/// One candidate in `worktree`: its agent, its commit (kept as its ref) and what it changed,
+/// One candidate in its seat: its agent, its commit (kept as its ref) and what it changed,
 /// then its Verify commands; journaled as `candidate_finished`.
-async fn candidate_in(
-    ctx: &RunCtx,
-    task: &plan::Task,
-    lane: &str,
-    worktree: &Path,
-    candidate: u32,
-    attempt: u32,
-    base: &str,
-) -> Result<Finished, EngineError> {
+async fn candidate_in(ctx: &RunCtx, task: &plan::Task, seat: &Seat<'_>) -> Result<Finished, EngineError> {
     let env = &ctx.env;
     let id = task.id.to_string();
-    let finished = match agent_and_commit(ctx, task, lane, worktree, candidate, attempt, base).await? {
+    let (candidate, attempt, base) = (seat.candidate, seat.attempt, seat.base);
+    let finished = match agent_and_commit(ctx, task, seat).await? {
         Err(reason) => Finished::failed(candidate, attempt, base, reason),
         Ok((commit, reference)) => {
             let numstat = env.repo.run(&["diff", "--numstat", "--no-renames", base, &commit]).await?;
             let (outside_lines, diff_lines) = choose::measure(&numstat, |path| plan::files_name(&task.files, path));
-            let (verdict, reason) = match attempt::verify(&ctx.env, task, attempt, worktree).await? {
+            let (verdict, reason) = match attempt::verify(&ctx.env, task, attempt, seat.worktree).await? {
                 None | Some(Work::Tree(_)) => (CandidateVerdict::Passed, None),
                 Some(Work::Failed(reason)) => (CandidateVerdict::Failed, Some(reason)),
                 Some(Work::VerifyTimedOut(reason)) => (CandidateVerdict::VerifyTimedOut, Some(reason)),
@@ -327,23 +335,21 @@ async fn candidate_in(
     Ok(finished)
 }
 
-/// Prepares `worktree` at `base`, runs the agent, and commits what it left on `base` with the
-/// plan's message, kept as the candidate's ref: `(commit, ref)`, or why there is none.
+/// Prepares the seat's worktree at its base, runs the agent, and commits what it left on the
+/// base with the plan's message, kept as the candidate's ref: `(commit, ref)`, or why there is
+/// none.
 async fn agent_and_commit(
     ctx: &RunCtx,
     task: &plan::Task,
-    lane: &str,
-    worktree: &Path,
-    candidate: u32,
-    attempt: u32,
-    base: &str,
+    seat: &Seat<'_>,
 ) -> Result<Result<(String, String), String>, EngineError> {
     let env = &ctx.env;
     let id = task.id.to_string();
-    if let Some(failure) = worktree::prepare(env, &id, lane, worktree, base).await? {
+    let (worktree, base, attempt) = (seat.worktree, seat.base, seat.attempt);
+    if let Some(failure) = worktree::prepare(env, &id, seat.worktree_lane, worktree, base).await? {
         return Ok(Err(failure));
     }
-    env.attempt_started(&id, attempt, lane, worktree.to_string_lossy().into_owned(), base, None)?;
+    env.attempt_started(&id, attempt, seat.lane, worktree.to_string_lossy().into_owned(), base, None)?;
     let exited = match attempt::run_agent(env, task, attempt, worktree, None).await? {
         Ok(exited) => exited,
         Err(reason) => return Ok(Err(reason)),
@@ -354,7 +360,7 @@ async fn agent_and_commit(
     };
     let message = integrate::message(&prompt::commit_subject(&env.plan, task), Trailer::Task(&id), &env.run_id);
     let commit = env.repo.commit_tree(&tree, base, &message).await?;
-    let reference = format!("refs/wavecrew/{}/{id}/candidate-{candidate}", env.run_id);
+    let reference = format!("refs/wavecrew/{}/{id}/candidate-{}", env.run_id, seat.candidate);
     env.repo.run(&["update-ref", &reference, &commit]).await?;
     Ok(Ok((commit, reference)))
 }

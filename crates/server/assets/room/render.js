@@ -93,7 +93,8 @@ function card(t) {
     stateBadge(t.state),
     t.lane ? h('span', { class: 'fact lane-name', title: 'Lane' }, String(t.lane)) : null,
     t.model ? h('span', { class: 'fact model', title: 'Model' }, String(t.model)) : null,
-    t.attempts > 1 ? h('span', { class: 'fact', title: 'Attempts' }, `attempt ${t.attempts}`) : null,
+    t.candidates?.length ? h('span', { class: 'fact', title: 'Candidates side by side' }, `best of ${t.candidates.length}`)
+      : t.attempts > 1 ? h('span', { class: 'fact', title: 'Attempts' }, `attempt ${t.attempts}`) : null,
     t.duration_ms ? h('span', { class: 'fact', title: 'Duration' }, fmtDuration(t.duration_ms)) : null,
     t.commit ? h('code', { class: 'fact commit', title: String(t.commit) }, shortHash(t.commit)) : null,
   ];
