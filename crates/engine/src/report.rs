@@ -238,6 +238,9 @@ impl Report {
         let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
         let mut models: HashMap<&str, Option<String>> = HashMap::new();
         let mut candidates: HashMap<&str, Vec<CandidateReport>> = HashMap::new();
+        // Every attempt's Verify results: a best-of task's candidates run theirs side by side,
+        // and the task shows its chosen candidate's.
+        let mut verify_of: HashMap<(&str, u32), Vec<VerifyResult>> = HashMap::new();
         for envelope in events {
             match &envelope.event {
                 Event::CandidatesStarted { task, kept, .. } => {
@@ -274,7 +277,9 @@ impl Report {
                     });
                     list.sort_by_key(|c| c.candidate);
                 }
-                Event::CandidateChosen { task, candidate, why, .. } => {
+                Event::CandidateChosen { task, candidate, attempt, why, .. } => {
+                    let results = verify_of.get(&(task.as_str(), *attempt)).cloned().unwrap_or_default();
+                    verify.insert(task, (*attempt, results));
                     for c in candidates.entry(task).or_default() {
                         c.chosen = c.candidate == *candidate;
                         c.why = c.chosen.then(|| why.clone());
@@ -342,13 +347,15 @@ impl Report {
                     verify.insert(task, (*attempt, Vec::new()));
                 }
                 Event::VerifyFinished { task, attempt, command, passed, exit_code, duration_ms } => {
+                    let result = VerifyResult {
+                        command: command.clone(),
+                        passed: *passed,
+                        exit_code: *exit_code,
+                        duration_ms: *duration_ms,
+                    };
+                    verify_of.entry((task, *attempt)).or_default().push(result.clone());
                     if let Some((_, results)) = verify.get_mut(task.as_str()).filter(|(a, _)| a == attempt) {
-                        results.push(VerifyResult {
-                            command: command.clone(),
-                            passed: *passed,
-                            exit_code: *exit_code,
-                            duration_ms: *duration_ms,
-                        });
+                        results.push(result);
                     }
                 }
                 Event::TaskCommitted { task, .. } | Event::TaskFailed { task, .. } => {

@@ -104,6 +104,8 @@ fn best_of_three_lands_the_only_candidate_that_passes_and_keeps_the_others_as_re
         .collect();
     assert_eq!(listed, [(1, "failed", false), (2, "passed", true), (3, "failed", false)]);
     assert_eq!(task["candidates"][1]["diff_lines"], 1);
+    // Its Verify results are the chosen candidate's, whichever candidate started last.
+    assert_eq!(task["verify"][0]["passed"], true, "{task}");
     let markdown = String::from_utf8_lossy(&repo.command(&["report"]).output().unwrap().stdout).into_owned();
     assert!(markdown.contains("### Task 1.1: candidate 2 landed"), "{markdown}");
     assert!(markdown.contains(&format!("| 1 | 1 | failed | 1 | 0 | 0 | `refs/wavecrew/{run}/1.1/candidate-1` | Verify `grep -q good a.txt` exited with code 1 |")), "{markdown}");
