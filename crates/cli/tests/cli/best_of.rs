@@ -222,6 +222,9 @@ fn the_dry_run_shows_best_of_tasks_and_the_agents_they_add() {
         text.contains("so at most 5 agents and worktrees at once: 2 tasks, and up to 3 more candidates beside them"),
         "{text}"
     );
+    let show = repo.command(&["show", "plan.md"]).output().unwrap();
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(shown.contains("  [Agent 1.1, haiku, best of 3]\n"), "{shown}");
 }
 
 #[test]
