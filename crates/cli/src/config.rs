@@ -50,6 +50,9 @@ pub struct SandboxConfig {
     /// More folders agents may write to: absolute, `~/…`, or relative to the repository root.
     #[serde(default)]
     pub writable: Vec<String>,
+    /// The only TCP ports agents and Verify commands may connect to (`[443, 80]`); unset leaves
+    /// the network alone.
+    pub connect: Option<Vec<i64>>,
 }
 
 /// `[slurm]`: where and how task attempts run as Slurm jobs.

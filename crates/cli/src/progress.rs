@@ -117,6 +117,10 @@ fn plain(envelope: &Envelope) -> Option<String> {
             _ => return None,
         },
         Event::LanePrepared { task, lane, detail, .. } => format!("{task:>5}  lane {lane}: {detail}"),
+        Event::SandboxDenied { task, process, operation, path, .. } => {
+            let to = if path.is_empty() { String::new() } else { format!(" to {path}") };
+            format!("{task:>5}  sandbox refused a {operation}{to} ({process})")
+        }
         Event::JobSubmitted { task, backend, job, .. } => format!("{task:>5}  submitted to {backend} as job {job}"),
         Event::AgentExited { task, code, timed_out, duration_ms, .. } => {
             let how = if *timed_out {

@@ -27,6 +27,7 @@ fn rules(root: &Path) -> Rules {
         lane: vec![root.join("target")],
         caches: engine::sandbox::caches(&home, |_| None),
         user: &[],
+        connect: None,
     })
 }
 

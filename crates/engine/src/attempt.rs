@@ -82,15 +82,20 @@ pub(crate) async fn verify(
     for (index, command) in task.verify_commands.iter().enumerate() {
         env.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let log = env.layout.log(&id, attempt, &format!("verify-{}", index + 1));
-        let sandboxed = match env.sandbox(worktree, &format!("{id}-{attempt}-verify-{}", index + 1), vec![]).await? {
+        let process = format!("verify-{}", index + 1);
+        let sandboxed = match env.sandbox(worktree, &format!("{id}-{attempt}-{process}"), vec![]).await? {
             Ok(sandboxed) => sandboxed,
             Err(reason) => return Ok(Some(Work::Failed(reason))),
         };
-        let vars = env.env_in(worktree).into_iter().chain(sandboxed.env.iter().cloned()).collect();
-        let mut spec = process::Spec::shell(&command.value, worktree, vars, env.options.verify_timeout, log);
-        spec.sandbox = sandboxed.rules.clone();
+        let mut spec =
+            process::Spec::shell(&command.value, worktree, env.env_in(worktree), env.options.verify_timeout, log);
+        sandboxed.apply(&mut spec);
         let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
         let confined = sandboxed.rules.is_some();
+        let denials = match &result {
+            Ok(result) => env.journal_denials(&id, attempt, &process, &sandboxed, result)?,
+            Err(_) => Vec::new(),
+        };
         sandboxed.done().await;
         let result = result?;
         env.emitter.emit(Event::VerifyFinished {
@@ -113,7 +118,7 @@ pub(crate) async fn verify(
             let hint = if result.code == Some(127) { " (command not found)" } else { "" };
             let mut missing =
                 env.options.provision.missing_hint(worktree).map(|h| format!("\n{h}")).unwrap_or_default();
-            if let Some(hint) = confined.then(|| crate::sandbox::denial_hint(&result.tail)).flatten() {
+            if let Some(hint) = confined.then(|| crate::sandbox::denial_hint(&denials, &result.tail)).flatten() {
                 missing.push_str(&format!("\n{hint}"));
             }
             return Ok(Some(Work::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail))));

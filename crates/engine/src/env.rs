@@ -200,9 +200,34 @@ impl AttemptEnv {
             lane: lane.collect(),
             caches,
             user: &settings.writable,
+            connect: settings.connect.as_deref(),
         });
         let env = vec![("TMPDIR".to_owned(), tmp.to_string_lossy().into_owned())];
-        Ok(Ok(Sandboxed { rules: Some(rules), env, tmp: Some(tmp) }))
+        Ok(Ok(Sandboxed { rules: Some(rules), env, tmp: Some(tmp), cwd: worktree.to_owned() }))
+    }
+
+    /// Journals what the sandbox refused `process` of `task`'s `attempt` (its `outcome` keeps the
+    /// lines that show refusals), one `sandbox_denied` event each, and says what it found.
+    pub(crate) fn journal_denials(
+        &self,
+        task: &str,
+        attempt: u32,
+        process: &str,
+        sandboxed: &Sandboxed,
+        outcome: &crate::process::Outcome,
+    ) -> Result<Vec<crate::sandbox::Denial>, crate::error::EngineError> {
+        let Some(rules) = &sandboxed.rules else { return Ok(Vec::new()) };
+        let denials = crate::sandbox::denials(&outcome.refusals, rules, &sandboxed.cwd, crate::sandbox::user_may_write);
+        for denial in &denials {
+            self.emitter.emit(Event::SandboxDenied {
+                task: task.to_owned(),
+                attempt,
+                process: process.to_owned(),
+                operation: denial.operation.clone(),
+                path: denial.path.clone(),
+            })?;
+        }
+        Ok(denials)
     }
 }
 
@@ -214,9 +239,17 @@ pub(crate) struct Sandboxed {
     /// Variables it gets (`TMPDIR`).
     pub(crate) env: Vec<(String, String)>,
     tmp: Option<PathBuf>,
+    /// Where it runs (relative paths in its refusals are resolved against it).
+    cwd: PathBuf,
 }
 
 impl Sandboxed {
+    /// Makes `spec` run with these rules and variables.
+    pub(crate) fn apply(&self, spec: &mut crate::process::Spec) {
+        spec.sandbox = self.rules.clone();
+        spec.env.extend(self.env.iter().cloned());
+    }
+
     /// The process exited: its temporary folder goes.
     pub(crate) async fn done(self) {
         if let Some(tmp) = self.tmp {

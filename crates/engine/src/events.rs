@@ -11,7 +11,9 @@ mod vocabulary;
 
 pub use crate::agent::AgentRole;
 pub use plan::TaskType;
-pub use vocabulary::{ActivityKind, AnswerKind, CandidateVerdict, GateCheck, MustHaveKind, MustHaveStatus, RunVerdict};
+pub use vocabulary::{
+    ActivityKind, AnswerKind, CandidateVerdict, GateCheck, MustHaveKind, MustHaveStatus, RunVerdict, SandboxOperation,
+};
 
 /// How a run ended (or that it has not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,6 +295,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<AgentRole>,
     },
+    /// The sandbox refused an operation of one of a task's processes (`process`: `agent`,
+    /// `verify-1`, `gate-…`, `evidence-1`), as its output shows it: a write to `path`, or a TCP
+    /// connect to `path` (`host:port`). See docs/sandbox.md.
+    SandboxDenied { task: String, attempt: u32, process: String, operation: SandboxOperation, path: String },
     /// A lane's worktree was made or reset for a task: what was brought in and set up.
     LanePrepared { task: String, lane: String, detail: String, duration_ms: u64 },
     /// The agent's process is running (its process group is `pid`).
@@ -434,6 +440,7 @@ impl Event {
         match self {
             Event::AttemptStarted { task, .. }
             | Event::LanePrepared { task, .. }
+            | Event::SandboxDenied { task, .. }
             | Event::AgentSpawned { task, .. }
             | Event::JobSubmitted { task, .. }
             | Event::AgentOutput { task, .. }
@@ -464,6 +471,7 @@ impl Event {
             Event::RunResumed { .. } => "run_resumed",
             Event::AttemptStarted { .. } => "attempt_started",
             Event::LanePrepared { .. } => "lane_prepared",
+            Event::SandboxDenied { .. } => "sandbox_denied",
             Event::AgentSpawned { .. } => "agent_spawned",
             Event::JobSubmitted { .. } => "job_submitted",
             Event::AgentOutput { .. } => "agent_output",

@@ -623,6 +623,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         }
         Event::RunStarted { .. }
         | Event::LanePrepared { .. }
+        | Event::SandboxDenied { .. }
         | Event::RunResumed { .. }
         | Event::AgentOutput { .. }
         | Event::AgentActivity { .. }

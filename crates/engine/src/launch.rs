@@ -159,6 +159,10 @@ pub(crate) async fn launch_agent(
             }
         }
     };
+    let denials = match &outcome {
+        Ok(outcome) => env.journal_denials(&id, attempt, &log_part, &sandboxed, outcome)?,
+        Err(_) => Vec::new(),
+    };
     let confined = sandboxed.rules.is_some();
     sandboxed.done().await;
     if let Some(message) = coalesce.finish() {
@@ -188,7 +192,7 @@ pub(crate) async fn launch_agent(
         )));
     }
     if !outcome.success() {
-        let hint = confined.then(|| crate::sandbox::denial_hint(&outcome.tail)).flatten();
+        let hint = confined.then(|| crate::sandbox::denial_hint(&denials, &outcome.tail)).flatten();
         let hint = hint.map(|hint| format!("\n{hint}")).unwrap_or_default();
         return Ok(Err(format!("the agent {}{hint}\n{}", outcome.ended(), outcome.tail)));
     }

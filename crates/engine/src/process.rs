@@ -75,6 +75,9 @@ pub struct Outcome {
     pub tail: String,
     /// Bytes of output it wrote in all.
     pub output_bytes: u64,
+    /// The lines of its output that show a refused operation, when it ran sandboxed (at most
+    /// [`crate::sandbox::REFUSALS_KEPT`]; [`crate::sandbox::denials`] reads them).
+    pub refusals: Vec<String>,
 }
 
 impl Outcome {
@@ -130,6 +133,14 @@ pub async fn run(
     mut on_line: impl FnMut(&str),
     mut cancel: watch::Receiver<bool>,
 ) -> std::io::Result<Outcome> {
+    let mut refusals = Vec::new();
+    let sandboxed = spec.sandbox.is_some();
+    let mut on_line = |line: &str| {
+        if sandboxed && refusals.len() < crate::sandbox::REFUSALS_KEPT && crate::sandbox::shows_refusal(line) {
+            refusals.push(line.to_owned());
+        }
+        on_line(line);
+    };
     if let Some(dir) = spec.log.parent() {
         tokio::fs::create_dir_all(dir).await?;
     }
@@ -207,6 +218,7 @@ pub async fn run(
         duration: started.elapsed(),
         tail: sink.tail_text(),
         output_bytes: sink.total,
+        refusals,
     })
 }
 

@@ -77,6 +77,21 @@ pub struct CandidateReport {
     pub reason: Option<String>,
 }
 
+/// An operation the sandbox refused one of a task's processes (a `sandbox_denied` event).
+#[derive(Clone, Debug, Serialize)]
+pub struct SandboxDenial {
+    /// The task (`verification` for the final check).
+    pub task: String,
+    /// Its attempt (a gate's round).
+    pub attempt: u32,
+    /// The process: `agent`, `verify-1`, `gate-<skill>-<n>`, `automated-1`, `evidence-1`.
+    pub process: String,
+    /// A write or a connect.
+    pub operation: crate::events::SandboxOperation,
+    /// What it tried to write, or to reach (`host:port`).
+    pub path: String,
+}
+
 /// The name `wavecrew approve RUN manual` answers: the Manual checklist of Verification.
 pub const MANUAL: &str = "manual";
 
@@ -216,6 +231,8 @@ pub struct Report {
     pub verification: Option<Verification>,
     /// Where the run's time went: makespan, critical-path bound, lanes, waits, and every bar.
     pub timeline: Timeline,
+    /// What the sandbox refused the run's processes, in order.
+    pub sandbox_denied: Vec<SandboxDenial>,
 }
 
 impl Report {
@@ -241,6 +258,7 @@ impl Report {
         // Every attempt's Verify results: a best-of task's candidates run theirs side by side,
         // and the task shows its chosen candidate's.
         let mut verify_of: HashMap<(&str, u32), Vec<VerifyResult>> = HashMap::new();
+        let mut sandbox_denied = Vec::new();
         for envelope in events {
             match &envelope.event {
                 Event::CandidatesStarted { task, kept, .. } => {
@@ -361,6 +379,15 @@ impl Report {
                 Event::TaskCommitted { task, .. } | Event::TaskFailed { task, .. } => {
                     ended.insert(task, envelope.at_ms);
                 }
+                Event::SandboxDenied { task, attempt, process, operation, path } => {
+                    sandbox_denied.push(SandboxDenial {
+                        task: task.clone(),
+                        attempt: *attempt,
+                        process: process.clone(),
+                        operation: operation.clone(),
+                        path: path.clone(),
+                    });
+                }
                 _ => {}
             }
         }
@@ -394,6 +421,7 @@ impl Report {
             gates,
             verification: verification.map(|v| Verification { manual_signed_off, ..v }),
             timeline: Timeline::build(events, &waits_of(run)),
+            sandbox_denied,
         }
     }
 
@@ -530,6 +558,18 @@ impl Report {
                     let _ = writeln!(out, "{}. [{mark}] {step}", i + 1);
                 }
             }
+        }
+        if !self.sandbox_denied.is_empty() {
+            let _ = writeln!(out, "\n## Sandbox refusals\n");
+            for denial in &self.sandbox_denied {
+                let what = if denial.path.is_empty() { String::new() } else { format!(" {}", denial.path) };
+                let _ = writeln!(
+                    out,
+                    "- Task {} (attempt {}, {}): {}{what}",
+                    denial.task, denial.attempt, denial.process, denial.operation
+                );
+            }
+            let _ = writeln!(out, "\nWhere agents may write, and how to widen it: docs/sandbox.md.");
         }
         let problems: Vec<&TaskReport> =
             self.tasks.iter().filter(|t| t.record.reason.is_some() && t.record.state != TaskState::Committed).collect();

@@ -11,13 +11,17 @@
 //! test passes confined. docs/sandbox.md says what is allowed and how to widen it.
 
 use landlock::{
-    ABI, Access, AccessFs, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus,
+    ABI, Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreated,
+    RulesetCreatedAttr, RulesetStatus,
 };
 use std::path::{Path, PathBuf};
 
 /// The Landlock ABI whose filesystem rights wavecrew handles (v5: every filesystem right up to
 /// `ioctl` on devices). A kernel that knows fewer enforces those it knows (best effort).
 const FS_ABI: ABI = ABI::V5;
+
+/// The first Landlock ABI with TCP port rules (`[sandbox] connect`).
+pub const NET_ABI: i32 = 4;
 
 /// Whether attempts run in a sandbox (`[sandbox] mode`, `--sandbox`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -62,6 +66,10 @@ pub struct Settings {
     pub mode: Mode,
     /// More paths agents may write to, absolute (checked by [`check_writable`]).
     pub writable: Vec<PathBuf>,
+    /// The only TCP ports agents and Verify commands may connect to (`[sandbox] connect`);
+    /// `None` leaves the network alone. Needs Landlock ABI [`NET_ABI`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect: Option<Vec<u16>>,
 }
 
 /// Whether this machine's kernel can sandbox.
@@ -165,6 +173,12 @@ pub enum SandboxError {
         /// What is wrong with it and how to fix it.
         problem: String,
     },
+    /// A `[sandbox] connect` entry that is no port.
+    #[error("`[sandbox] connect`: {problem}")]
+    Connect {
+        /// What is wrong.
+        problem: String,
+    },
     /// A writable path that cannot be opened for its rule.
     #[error("the sandbox cannot open {}: {source}", path.display())]
     Path {
@@ -215,14 +229,159 @@ pub fn check_writable(
     Ok((path, note))
 }
 
-/// What a confined process that failed with `output` is told when its output shows a refused
-/// write (EACCES, EPERM): which setting would allow it. `None` when nothing was refused.
-pub fn denial_hint(output: &str) -> Option<&'static str> {
-    const REFUSED: [&str; 4] = ["Permission denied", "EACCES", "EPERM", "Operation not permitted"];
-    REFUSED.iter().any(|refused| output.contains(refused)).then_some(
-        "hint: the sandbox lets it write only in its worktree and the folders docs/sandbox.md lists; if the task \
-         must write elsewhere, add that folder to `[sandbox] writable` in wavecrew.toml, or run with `--sandbox off`",
-    )
+/// `[sandbox] connect` checked: every entry a port (1 to 65535; port 0 is no port a program
+/// connects to), each once, in order.
+pub fn check_connect(ports: &[i64]) -> Result<Vec<u16>, SandboxError> {
+    let mut checked: Vec<u16> = Vec::new();
+    for &port in ports {
+        let port = u16::try_from(port).ok().filter(|port| *port > 0).ok_or_else(|| SandboxError::Connect {
+            problem: format!("{port} is not a TCP port: ports go from 1 to 65535"),
+        })?;
+        if !checked.contains(&port) {
+            checked.push(port);
+        }
+    }
+    Ok(checked)
+}
+
+/// What a confined process that failed is told when the sandbox refused it something: which
+/// setting would allow it. `denials` are what [`denials`] read from its output (the first of
+/// each kind is named); without any, a refusal the `output` shows still gets the general hint.
+/// `None` when nothing was refused.
+pub fn denial_hint(denials: &[Denial], output: &str) -> Option<String> {
+    use crate::events::SandboxOperation;
+    let write = denials.iter().find(|d| d.operation == SandboxOperation::Write);
+    let connect = denials.iter().find(|d| d.operation == SandboxOperation::Connect);
+    let mut hints = Vec::new();
+    if let Some(write) = write {
+        hints.push(format!(
+            "hint: the sandbox refused a write to {}: agents write only in their worktree and the folders \
+             docs/sandbox.md lists; if the task must write there, add its folder to `[sandbox] writable` in \
+             wavecrew.toml, or run with `--sandbox off`",
+            write.path
+        ));
+    }
+    if let Some(connect) = connect {
+        let to = if connect.path.is_empty() { String::new() } else { format!(" to {}", connect.path) };
+        hints.push(format!(
+            "hint: the sandbox refused a TCP connect{to}: add its port to `[sandbox] connect` in wavecrew.toml, or \
+             remove that setting to leave the network alone"
+        ));
+    }
+    if hints.is_empty() && shows_refusal(output) {
+        hints.push(
+            "hint: the sandbox lets it write only in its worktree and the folders docs/sandbox.md lists; if the task \
+             must write elsewhere, add that folder to `[sandbox] writable` in wavecrew.toml, or run with `--sandbox off`"
+                .to_owned(),
+        );
+    }
+    (!hints.is_empty()).then(|| hints.join("\n"))
+}
+
+/// How many refusal lines of one process's output [`crate::process::run`] keeps.
+pub const REFUSALS_KEPT: usize = 32;
+
+/// The error texts of a refused operation: Landlock refuses with EACCES (some calls, EPERM or
+/// EXDEV for a rename out of a writable folder); each runtime words it its own way.
+const REFUSED: [&str; 6] =
+    ["Permission denied", "permission denied", "EACCES", "EPERM", "Operation not permitted", "EXDEV"];
+
+/// Whether an output line shows a refused operation: what [`crate::process::run`] keeps of a
+/// sandboxed process's output, for [`denials`].
+pub fn shows_refusal(line: &str) -> bool {
+    REFUSED.iter().any(|refused| line.contains(refused))
+}
+
+/// An operation the sandbox refused, as a process's output shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denial {
+    /// A write or a connect.
+    pub operation: crate::events::SandboxOperation,
+    /// The path it tried to write, or the `host:port` it tried to reach (`port N` when the
+    /// output names no host; empty when it names neither).
+    pub path: String,
+}
+
+/// The denials that `lines` (the refusal lines of a process confined by `rules`, see
+/// [`shows_refusal`]) show: a refused write (a relative `./x` or `../x` is resolved against
+/// the process's `cwd`) to a path outside the writable folders, and, when
+/// `rules` restrict connects, a refused TCP connect. The path a line names nearest to its
+/// error text counts (`sh: cannot create /home/u/x: Permission denied`, `EACCES: permission
+/// denied, mkdir '/home/u/.local'`). A write the user's own rights would refuse too
+/// (`user_may_write` says no) is not the sandbox's doing, and neither is a path inside a
+/// writable folder. Each denial once, in the order of the output.
+pub fn denials(lines: &[String], rules: &Rules, cwd: &Path, user_may_write: impl Fn(&Path) -> bool) -> Vec<Denial> {
+    use crate::events::SandboxOperation;
+    static PATH: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r#"(?:^|[\s'"`(\[=,])(\.{0,2}/[^\s'"`:,;()\[\]\\]+)"#).unwrap());
+    static TCP: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"/dev/tcp/([^/\s]+)/(\d+)|(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|localhost):(\d+)")
+            .unwrap()
+    });
+    static ATOMIC: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\.tmp[.-]\d+[.-][0-9a-f]{6,}$").unwrap());
+    let mut found: Vec<Denial> = Vec::new();
+    for line in lines {
+        // An output line of an agent CLI is often JSON: its `\n` are lines of the tool's output.
+        for line in line.split("\\n") {
+            let Some(at) = REFUSED.iter().filter_map(|refused| line.find(refused)).min() else { continue };
+            let connect = line.to_ascii_lowercase().contains("connect") || line.contains("/dev/tcp/");
+            let denial = if connect {
+                if rules.connect.is_none() {
+                    continue;
+                }
+                let path = TCP.captures(line).map_or_else(String::new, |found| match (found.get(1), found.get(3)) {
+                    (Some(host), _) => format!("{}:{}", host.as_str(), &found[2]),
+                    (None, Some(host)) => format!("{}:{}", host.as_str(), &found[4]),
+                    (None, None) => String::new(),
+                });
+                Denial { operation: SandboxOperation::Connect, path }
+            } else {
+                let nearest = PATH
+                    .captures_iter(line)
+                    .filter_map(|found| found.get(1))
+                    .map(|path| (path.start().abs_diff(at).min(path.end().abs_diff(at)), absolute(cwd, path.as_str())))
+                    .filter(|(_, path)| {
+                        !rules.writable.iter().any(|writable| path.starts_with(writable)) && user_may_write(path)
+                    })
+                    .min_by_key(|(distance, _)| *distance);
+                let Some((_, path)) = nearest else { continue };
+                let path = path.to_string_lossy();
+                // Atomic writes go through a temporary sibling (`x.txt.tmp.<pid>.<hex>`, as
+                // Claude Code's Write tool does): the file meant is the one named.
+                let path = ATOMIC.replace(path.trim_end_matches('.'), "").into_owned();
+                Denial { operation: SandboxOperation::Write, path }
+            };
+            if !found.contains(&denial) {
+                found.push(denial);
+            }
+        }
+    }
+    found
+}
+
+/// `path` made absolute against `cwd`, `.` and `..` taken out as written (the path need not
+/// exist).
+fn absolute(cwd: &Path, path: &str) -> PathBuf {
+    use std::path::Component;
+    let mut made = PathBuf::new();
+    for part in cwd.join(path).components() {
+        match part {
+            Component::ParentDir => {
+                made.pop();
+            }
+            Component::CurDir => {}
+            other => made.push(other),
+        }
+    }
+    made
+}
+
+/// Whether the user could write `path` without the sandbox: the nearest folder that exists on
+/// its way lets them (a refusal those rights give too is not the sandbox's).
+pub fn user_may_write(path: &Path) -> bool {
+    let existing = path.ancestors().find(|ancestor| ancestor.exists());
+    existing.is_some_and(|existing| nix::unistd::access(existing, nix::unistd::AccessFlags::W_OK).is_ok())
 }
 
 /// The toolchains' caches agents and Verify commands write to (package downloads, compiler
@@ -238,6 +397,7 @@ pub fn caches(home: &Path, var: impl Fn(&str) -> Option<String>) -> Vec<PathBuf>
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rules {
     writable: Vec<PathBuf>,
+    connect: Option<Vec<u16>>,
 }
 
 /// What an attempt's rules are made of.
@@ -255,6 +415,8 @@ pub struct Parts<'a> {
     pub caches: Vec<PathBuf>,
     /// `[sandbox] writable`.
     pub user: &'a [PathBuf],
+    /// `[sandbox] connect`.
+    pub connect: Option<&'a [u16]>,
 }
 
 impl Rules {
@@ -265,7 +427,8 @@ impl Rules {
         let git_dirs = git_dirs(parts.worktree);
         let fixed = [parts.worktree.to_owned(), parts.tmp.to_owned(), PathBuf::from("/dev")];
         let all = fixed.into_iter().chain(git_dirs).chain(parts.agent).chain(parts.lane).chain(parts.caches);
-        Rules::new(all.chain(parts.user.iter().cloned()), |path| path.exists())
+        let rules = Rules::new(all.chain(parts.user.iter().cloned()), |path| path.exists());
+        Rules { connect: parts.connect.map(<[u16]>::to_vec), ..rules }
     }
 
     /// Rules allowing writes under `candidates` that `exists` says are there (absolute paths
@@ -280,7 +443,7 @@ impl Rules {
                 writable.push(path);
             }
         }
-        Rules { writable }
+        Rules { writable, connect: None }
     }
 
     /// The paths processes may write to.
@@ -288,18 +451,30 @@ impl Rules {
         &self.writable
     }
 
+    /// The only TCP ports processes may connect to, when they are restricted.
+    pub fn connect(&self) -> Option<&[u16]> {
+        self.connect.as_deref()
+    }
+
     /// The Landlock ruleset: every filesystem right handled, reading and running allowed
-    /// beneath `/`, everything allowed beneath each writable path (a file gets a file's rights).
+    /// beneath `/`, everything allowed beneath each writable path (a file gets a file's rights);
+    /// with `connect`, TCP connects handled too and allowed to those ports only (a kernel
+    /// below [`NET_ABI`] leaves them unrestricted: the run warns about it when it starts).
     fn ruleset(&self) -> Result<RulesetCreated, SandboxError> {
         let all = AccessFs::from_all(FS_ABI);
         let open =
             |path: &Path| PathFd::new(path).map_err(|source| SandboxError::Path { path: path.to_owned(), source });
-        let mut ruleset = Ruleset::default()
-            .handle_access(all)?
-            .create()?
-            .add_rule(PathBeneath::new(open(Path::new("/"))?, AccessFs::from_read(FS_ABI)))?;
+        let mut ruleset = Ruleset::default().handle_access(all)?;
+        if self.connect.is_some() {
+            ruleset = ruleset.handle_access(AccessNet::ConnectTcp)?;
+        }
+        let mut ruleset =
+            ruleset.create()?.add_rule(PathBeneath::new(open(Path::new("/"))?, AccessFs::from_read(FS_ABI)))?;
         for path in &self.writable {
             ruleset = ruleset.add_rule(PathBeneath::new(open(path)?, all))?;
+        }
+        for &port in self.connect.iter().flatten() {
+            ruleset = ruleset.add_rule(NetPort::new(port, AccessNet::ConnectTcp))?;
         }
         Ok(ruleset)
     }
@@ -391,6 +566,7 @@ mod tests {
             lane: vec![],
             caches: caches(&dir.path().join("home"), |_| None),
             user: &user,
+            connect: None,
         });
         let mut expected = vec![
             PathBuf::from("/dev"),
@@ -428,10 +604,18 @@ mod tests {
 
     #[test]
     fn a_failure_that_shows_a_refused_write_names_the_setting_that_allows_it() {
-        let hint = denial_hint("sh: 1: cannot create /home/u/x: Permission denied").unwrap();
+        use crate::events::SandboxOperation::{Connect, Write};
+        let output = "sh: 1: cannot create /home/u/x: Permission denied";
+        let hint = denial_hint(&[], output).unwrap();
         assert!(hint.contains("[sandbox] writable") && hint.contains("--sandbox off"), "{hint}");
-        assert!(denial_hint("Error: EACCES: permission denied, mkdir '/home/u/.local'").is_some());
-        assert_eq!(denial_hint("AssertionError: 1 != 2"), None);
+        assert!(denial_hint(&[], "Error: EACCES: permission denied, mkdir '/home/u/.local'").is_some());
+        assert_eq!(denial_hint(&[], "AssertionError: 1 != 2"), None);
+        let write = Denial { operation: Write, path: "/home/u/x".into() };
+        let named = denial_hint(std::slice::from_ref(&write), output).unwrap();
+        assert!(named.contains("refused a write to /home/u/x") && named.contains("[sandbox] writable"), "{named}");
+        let connect = Denial { operation: Connect, path: "10.0.0.2:5432".into() };
+        let both = denial_hint(&[write, connect], output).unwrap();
+        assert!(both.contains("TCP connect to 10.0.0.2:5432") && both.contains("[sandbox] connect"), "{both}");
     }
 
     #[test]
@@ -452,6 +636,15 @@ mod tests {
     /// A shell confined to `worktree` and `tmp`, with `HOME` a folder of the test (so that a
     /// sandbox that failed to apply writes nothing of the user's).
     async fn confined_shell(script: &str, dir: &Path) -> (crate::process::Outcome, String) {
+        confined_shell_connecting(script, dir, None).await
+    }
+
+    /// [`confined_shell`], its TCP connects allowed to `connect` only when given.
+    async fn confined_shell_connecting(
+        script: &str,
+        dir: &Path,
+        connect: Option<&[u16]>,
+    ) -> (crate::process::Outcome, String) {
         let (worktree, tmp, home) = (dir.join("wt"), dir.join("tmp"), dir.join("home"));
         for folder in [&worktree, &tmp, &home] {
             std::fs::create_dir_all(folder).unwrap();
@@ -463,6 +656,7 @@ mod tests {
             lane: vec![],
             caches: vec![],
             user: &[],
+            connect,
         });
         let env = vec![("HOME".into(), home.display().to_string()), ("TMPDIR".into(), tmp.display().to_string())];
         let mut spec = Spec::shell(script, &worktree, env, Duration::from_secs(30), dir.join("log"));
@@ -511,5 +705,96 @@ mod tests {
         let escaped: Vec<_> = std::fs::read_dir(dir.path().join("other-lane")).unwrap().collect();
         assert!(escaped.is_empty(), "{escaped:?}: {log}");
         assert!(dir.path().join("wt/b").exists(), "the refused move leaves the file where it was");
+    }
+
+    #[tokio::test]
+    async fn connect_rules_let_tcp_reach_the_listed_ports_only() {
+        match support() {
+            Support::Available { abi } if abi >= NET_ABI => {}
+            other => {
+                eprintln!("SKIPPED: this kernel cannot restrict TCP connects ({other:?})");
+                return;
+            }
+        }
+        let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (allowed, other) = (allowed.local_addr().unwrap().port(), other.local_addr().unwrap().port());
+        let script = format!(
+            "bash -c 'echo > /dev/tcp/127.0.0.1/{allowed}' && echo reached-allowed; \
+             bash -c 'echo > /dev/tcp/127.0.0.1/{other}' || echo refused-other"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (outcome, log) = confined_shell_connecting(&script, dir.path(), Some(&[allowed])).await;
+        assert!(outcome.success(), "{log}");
+        assert!(log.contains("reached-allowed"), "the listed port is reachable: {log}");
+        assert!(log.contains("refused-other") && log.contains("Permission denied"), "{log}");
+        // Without `connect`, the network is left alone.
+        let dir = tempfile::tempdir().unwrap();
+        let (_, log) = confined_shell_connecting(&script, dir.path(), None).await;
+        assert!(!log.contains("refused-other"), "{log}");
+    }
+
+    #[test]
+    fn connect_entries_are_ports() {
+        assert_eq!(check_connect(&[443, 80, 443]).unwrap(), [443, 80]);
+        for bad in [0, -1, 65536] {
+            let error = check_connect(&[bad]).unwrap_err().to_string();
+            assert!(error.contains(&format!("{bad} is not a TCP port")), "{error}");
+        }
+    }
+
+    #[test]
+    fn refusals_in_the_output_name_the_path_nearest_their_error_outside_the_writable_folders() {
+        use crate::events::SandboxOperation::{Connect, Write};
+        let rules = Rules::new([PathBuf::from("/w/slot-0"), PathBuf::from("/dev")], |_| true);
+        let lines = |text: &[&str]| text.iter().map(|line| (*line).to_owned()).collect::<Vec<_>>();
+        let read = |text: &[&str], rules: &Rules| {
+            denials(&lines(text), rules, Path::new("/w/slot-0"), |path| !path.starts_with("/root"))
+                .into_iter()
+                .map(|d| (d.operation, d.path))
+                .collect::<Vec<_>>()
+        };
+        let write = |path: &str| (Write, path.to_owned());
+        assert_eq!(
+            read(
+                &[
+                    "/bin/sh: 1: cannot create /home/u/x: Permission denied",
+                    "Error: EACCES: permission denied, mkdir '/home/u/.local/share'",
+                    "PermissionError: [Errno 13] Permission denied: '/etc/hosts'",
+                    "touch: cannot touch '/w/slot-1/a': Permission denied",
+                    "sh: 1: cannot create ../slot-2/b: Permission denied",
+                    "Error: EACCES: permission denied, open '/home/u/y.txt.tmp.5483.65c54c8af463'",
+                    // A tool's output inside an agent CLI's JSON line, twice: once.
+                    r#"{"type":"user","content":"sh: 1: cannot create /home/u/x: Permission denied\nok"}"#,
+                ],
+                &rules
+            ),
+            [
+                write("/home/u/x"),
+                write("/home/u/.local/share"),
+                write("/etc/hosts"),
+                write("/w/slot-1/a"),
+                write("/w/slot-2/b"),
+                write("/home/u/y.txt"),
+            ]
+        );
+        // Inside a writable folder, or where the user's own rights refuse too: not the sandbox.
+        assert_eq!(read(&["cp: cannot create regular file '/w/slot-0/ro': Permission denied"], &rules), []);
+        assert_eq!(read(&["sh: 1: cannot create /root/x: Permission denied"], &rules), []);
+        assert_eq!(read(&["AssertionError: 1 != 2"], &rules), []);
+        // Connects count only where the rules restrict them.
+        let tcp = ["bash: connect: Permission denied", "bash: line 1: /dev/tcp/127.0.0.1/8080: Permission denied"];
+        assert_eq!(read(&tcp, &rules), []);
+        let restricted = Rules { connect: Some(vec![443]), ..rules.clone() };
+        assert_eq!(read(&tcp, &restricted), [(Connect, String::new()), (Connect, "127.0.0.1:8080".to_owned())]);
+        assert_eq!(read(&["Error: connect EACCES 10.0.0.2:5432"], &restricted), [(Connect, "10.0.0.2:5432".into())]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_refusals_never_panics(lines in proptest::collection::vec(".{0,200}", 0..8)) {
+            let rules = Rules { connect: Some(vec![443]), ..Rules::new([PathBuf::from("/w")], |_| true) };
+            let _ = denials(&lines, &rules, Path::new("/w"), |_| true);
+        }
     }
 }

@@ -286,6 +286,18 @@ fn follow_logs(tails: &mut Tails, state_dir: &Path, envelope: &Envelope) -> Vec<
             lines.extend(lane.map(|lane| mark(Some(lane), task, Some(*attempt), fields)));
             lines
         }
+        Event::SandboxDenied { task, attempt, process, operation, path } => {
+            let lane = lane_of(tails, task, *attempt);
+            // The agent's lines that came before the refusal go first.
+            let mut lines = Vec::new();
+            if let Some(tail) = tails.get_mut(&(envelope.run.clone(), task.clone(), *attempt)) {
+                lines.extend(read_lines(tail).into_iter().map(|line| tail.line_json(&line)));
+            }
+            let fields =
+                serde_json::json!({"mark": "denied", "process": process, "operation": operation, "path": path});
+            lines.push(mark(lane, task, Some(*attempt), fields));
+            lines
+        }
         Event::RunFinished { .. } => {
             for ((run, _, _), tail) in tails.iter_mut() {
                 if *run == envelope.run {

@@ -91,6 +91,17 @@ pub fn run(_ctx: &Context, args: &AgentsArgs) -> Result<ExitCode, CliError> {
         engine::sandbox::Support::Available { abi } => format!("Landlock ABI {abi}"),
         engine::sandbox::Support::Unavailable(reason) => reason,
     };
+    let network = match &config.sandbox.connect {
+        Some(ports) if mode != engine::sandbox::Mode::Off => {
+            let ports: Vec<String> = ports.iter().map(i64::to_string).collect();
+            format!(
+                "; TCP connects only to ports {}",
+                if ports.is_empty() { "(none)".into() } else { ports.join(", ") }
+            )
+        }
+        _ => String::new(),
+    };
+    let sandbox = format!("{sandbox}{network}");
     let backends = [
         Row::new("slurm", "backend", slurm_status(&config)),
         Row::new("sandbox", "landlock", format!("{sandbox}; this kernel: {support}")),

@@ -220,6 +220,7 @@ impl AgentArgs {
         let mut options = configured_options(config);
         self.apply(&mut options, &mut Vec::new());
         options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
+        options.sandbox.connect = sandbox_connect(config)?;
         Ok(RunSettings { version: settings::VERSION, agent, backend, options })
     }
 
@@ -246,6 +247,7 @@ impl AgentArgs {
         if was_off && options.sandbox.mode != engine::sandbox::Mode::Off {
             // A run started unconfined and resumed with `--sandbox`: its folders are read now.
             options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
+            options.sandbox.connect = sandbox_connect(config)?;
         }
         Ok((RunSettings { version: settings::VERSION, agent, backend, options }, overrides))
     }
@@ -316,6 +318,98 @@ impl AgentArgs {
     /// The agent: `--agent` (or, for a resumed run, the agent it had; else the
     /// configuration's `agent`), resolved by name.
     pub(super) fn agent_spec(&self, config: &Config, recorded: Option<&AgentSpec>) -> Result<AgentSpec, CliError> {
+        let chosen = AgentChoice {
+            agent: self.agent.clone(),
+            agent_command: self.agent_command.clone(),
+            script: self.script.clone(),
+        };
+        chosen.spec(config, recorded)
+    }
+
+    /// The backend: `--backend` (or, for a resumed run, the backend it had; else
+    /// `run.backend`), with `[slurm]` and the Slurm flags.
+    fn backend_spec(
+        &self,
+        config: &Config,
+        root: &Path,
+        recorded: Option<&BackendSpec>,
+    ) -> Result<BackendSpec, CliError> {
+        let recorded_kind =
+            recorded.map(|r| if *r == BackendSpec::Local { BackendKind::Local } else { BackendKind::Slurm });
+        let kind = match (self.backend.or(recorded_kind), config.run.backend.as_deref()) {
+            (Some(kind), _) => kind,
+            (None, None | Some("local")) => BackendKind::Local,
+            (None, Some("slurm")) => BackendKind::Slurm,
+            (None, Some(other)) => {
+                return Err(CliError::usage(format!(
+                    "error: wavecrew.toml: run.backend = \"{other}\" is not a backend"
+                ))
+                .with_hint("the backends are `local` and `slurm`"));
+            }
+        };
+        if kind == BackendKind::Local {
+            return Ok(BackendSpec::Local);
+        }
+        let (mut client, spool, repo) = match recorded {
+            Some(BackendSpec::Slurm { client, spool, repo }) => (client.clone(), spool.clone(), repo.clone()),
+            _ => {
+                let state = engine::control::state_dir(root).map_err(|e| CliError::usage(format!("error: {e}")))?;
+                (
+                    config.slurm.client(),
+                    config.slurm.spool.clone().unwrap_or_else(|| state.join("spool")),
+                    config.slurm.repo.clone().unwrap_or_else(|| root.display().to_string()),
+                )
+            }
+        };
+        if let Some(partition) = &self.partition {
+            client.partition = Some(partition.clone());
+        }
+        // A resumed run has those it was started with: `--slurm-arg` given again adds nothing.
+        for arg in &self.slurm_args {
+            if !client.extra_args.contains(arg) {
+                client.extra_args.push(arg.clone());
+            }
+        }
+        Ok(BackendSpec::Slurm { client, spool, repo })
+    }
+}
+
+/// The options the configuration gives a new run, over the defaults (flags go over them).
+pub(super) fn configured_options(config: &Config) -> Options {
+    let defaults = Options::default();
+    let secs = |config: Option<u64>, default: Duration| config.map_or(default, |s| Duration::from_secs(s.max(1)));
+    Options {
+        jobs: config.run.jobs,
+        attempts: config.run.attempts.unwrap_or(defaults.attempts).max(1),
+        agent_timeout: secs(config.run.timeout, defaults.agent_timeout),
+        verify_timeout: secs(config.run.verify_timeout, defaults.verify_timeout),
+        prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
+        gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
+        coverage_threshold: config.gates.coverage,
+        verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
+        verify_model: config.verify.model.clone(),
+        sandbox: engine::sandbox::Settings {
+            mode: config.sandbox.mode.unwrap_or_default(),
+            writable: Vec::new(),
+            connect: None,
+        },
+        ..defaults
+    }
+}
+
+/// The agent the command line names (`--agent`, `--agent-command`, `--script`), for `run`,
+/// `resume` and `plan`.
+#[derive(Clone, Debug, Default)]
+pub(super) struct AgentChoice {
+    pub(super) agent: Option<String>,
+    pub(super) agent_command: Option<String>,
+    pub(super) script: Option<PathBuf>,
+}
+
+impl AgentChoice {
+    /// The agent: the one named (or, for a resumed run, the agent it had; else the
+    /// configuration's `agent`), resolved by name.
+    pub(super) fn spec(&self, config: &Config, recorded: Option<&AgentSpec>) -> Result<AgentSpec, CliError> {
         let flagged = self.agent.is_some() || self.agent_command.is_some() || self.script.is_some();
         if let Some(recorded) = recorded.filter(|_| !flagged) {
             return Ok(recorded.clone());
@@ -396,72 +490,6 @@ impl AgentArgs {
             }
         }
     }
-
-    /// The backend: `--backend` (or, for a resumed run, the backend it had; else
-    /// `run.backend`), with `[slurm]` and the Slurm flags.
-    fn backend_spec(
-        &self,
-        config: &Config,
-        root: &Path,
-        recorded: Option<&BackendSpec>,
-    ) -> Result<BackendSpec, CliError> {
-        let recorded_kind =
-            recorded.map(|r| if *r == BackendSpec::Local { BackendKind::Local } else { BackendKind::Slurm });
-        let kind = match (self.backend.or(recorded_kind), config.run.backend.as_deref()) {
-            (Some(kind), _) => kind,
-            (None, None | Some("local")) => BackendKind::Local,
-            (None, Some("slurm")) => BackendKind::Slurm,
-            (None, Some(other)) => {
-                return Err(CliError::usage(format!(
-                    "error: wavecrew.toml: run.backend = \"{other}\" is not a backend"
-                ))
-                .with_hint("the backends are `local` and `slurm`"));
-            }
-        };
-        if kind == BackendKind::Local {
-            return Ok(BackendSpec::Local);
-        }
-        let (mut client, spool, repo) = match recorded {
-            Some(BackendSpec::Slurm { client, spool, repo }) => (client.clone(), spool.clone(), repo.clone()),
-            _ => {
-                let state = engine::control::state_dir(root).map_err(|e| CliError::usage(format!("error: {e}")))?;
-                (
-                    config.slurm.client(),
-                    config.slurm.spool.clone().unwrap_or_else(|| state.join("spool")),
-                    config.slurm.repo.clone().unwrap_or_else(|| root.display().to_string()),
-                )
-            }
-        };
-        if let Some(partition) = &self.partition {
-            client.partition = Some(partition.clone());
-        }
-        // A resumed run has those it was started with: `--slurm-arg` given again adds nothing.
-        for arg in &self.slurm_args {
-            if !client.extra_args.contains(arg) {
-                client.extra_args.push(arg.clone());
-            }
-        }
-        Ok(BackendSpec::Slurm { client, spool, repo })
-    }
-}
-
-/// The options the configuration gives a new run, over the defaults (flags go over them).
-pub(super) fn configured_options(config: &Config) -> Options {
-    let defaults = Options::default();
-    let secs = |config: Option<u64>, default: Duration| config.map_or(default, |s| Duration::from_secs(s.max(1)));
-    Options {
-        jobs: config.run.jobs,
-        attempts: config.run.attempts.unwrap_or(defaults.attempts).max(1),
-        agent_timeout: secs(config.run.timeout, defaults.agent_timeout),
-        verify_timeout: secs(config.run.verify_timeout, defaults.verify_timeout),
-        prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
-        gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
-        coverage_threshold: config.gates.coverage,
-        verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
-        verify_model: config.verify.model.clone(),
-        sandbox: engine::sandbox::Settings { mode: config.sandbox.mode.unwrap_or_default(), writable: Vec::new() },
-        ..defaults
-    }
 }
 
 /// `[sandbox] writable` as paths, for a run whose sandbox is `mode`: each checked (it exists,
@@ -486,12 +514,32 @@ fn sandbox_writable(mode: engine::sandbox::Mode, config: &Config, root: &Path) -
     Ok(paths)
 }
 
+/// `[sandbox] connect` as ports, each checked.
+fn sandbox_connect(config: &Config) -> Result<Option<Vec<u16>>, CliError> {
+    let Some(ports) = &config.sandbox.connect else { return Ok(None) };
+    let ports = engine::sandbox::check_connect(ports).map_err(|error| {
+        CliError::usage(format!("error: {error}"))
+            .with_hint("`[sandbox] connect` is read from wavecrew.toml and ~/.config/wavecrew/config.toml")
+    })?;
+    Ok(Some(ports))
+}
+
 /// Whether the run's sandbox can apply here: `--sandbox required` without Landlock is an error;
 /// `landlock` without it warns, once, and the run goes on unconfined.
 fn check_sandbox(options: &Options) -> Result<(), CliError> {
     match engine::sandbox::State::of(options.sandbox.mode, engine::sandbox::support()) {
         Ok(engine::sandbox::State::Unavailable { reason }) => {
             eprintln!("warning: the sandbox cannot apply here, agents run unconfined: {reason}");
+            Ok(())
+        }
+        Ok(engine::sandbox::State::On { abi })
+            if abi < engine::sandbox::NET_ABI && options.sandbox.connect.is_some() =>
+        {
+            eprintln!(
+                "warning: `[sandbox] connect` needs Landlock ABI {} and this kernel has {abi}: TCP connects are not \
+                 restricted (files still are)",
+                engine::sandbox::NET_ABI
+            );
             Ok(())
         }
         Ok(_) => Ok(()),

@@ -63,9 +63,28 @@ fn run_configured(
     extra_env: &[(&str, &str)],
     extra_args: &[&str],
 ) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
+    let dir = tempfile::tempdir().unwrap();
+    run_configured_in(dir, plan, agent, base_path, script, extra_config, extra_env, extra_args)
+}
+
+/// [`run_configured`] with the project in `dir`.
+#[allow(clippy::too_many_arguments)]
+fn run_configured_in(
+    dir: tempfile::TempDir,
+    plan: &str,
+    agent: &str,
+    base_path: &str,
+    script: Script,
+    extra_config: &str,
+    extra_env: &[(&str, &str)],
+    extra_args: &[&str],
+) -> (Output, tempfile::TempDir, Vec<llm_double::Request>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(Server::start(script)).unwrap();
-    let dir = project(plan, agent, &format!("{}{base_path}", server.url()), extra_config);
+    // `{llm_port}` in the configuration is the double's port (for `[sandbox] connect`).
+    let port = server.url().rsplit(':').next().unwrap_or_default().trim_end_matches('/').to_owned();
+    let extra_config = extra_config.replace("{llm_port}", &port);
+    let dir = project_in(dir, plan, agent, &format!("{}{base_path}", server.url()), &extra_config);
     let mut command = wavecrew(dir.path());
     command.args(["run", "plan.md", "--agent", agent, "--yes", "--json", "--attempts", "1"]).args(extra_args);
     for (key, value) in extra_env {
@@ -79,7 +98,17 @@ fn run_configured(
 /// A folder with a repository (`repo`) holding `plan` and a `wavecrew.toml` that points
 /// `agent` at `base_url`, and the home and state folders the CLIs use.
 fn project(plan: &str, agent: &str, base_url: &str, extra_config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    project_in(tempfile::tempdir().unwrap(), plan, agent, base_url, extra_config)
+}
+
+/// [`project`] in `dir`.
+fn project_in(
+    dir: tempfile::TempDir,
+    plan: &str,
+    agent: &str,
+    base_url: &str,
+    extra_config: &str,
+) -> tempfile::TempDir {
     let (repo, home) = (dir.path().join("repo"), dir.path().join("home"));
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::create_dir_all(home.join(".gemini")).unwrap();
@@ -487,27 +516,59 @@ fn gemini_s_streamed_text_is_one_event_per_message() {
 
 #[test]
 fn claude_confined_by_the_sandbox_cannot_write_outside_its_worktree_and_says_so() {
-    // Another folder of the user's, and claude told to ask for nothing (as a user may configure
-    // it; as root it needs IS_SANDBOX=1 to agree): its own permissions let the write through,
-    // wavecrew's sandbox (on by default) refuses it.
+    // Folders of the user's, and claude told to ask for nothing (as a user may configure it; as
+    // root it needs IS_SANDBOX=1 to agree): its own permissions let the writes through,
+    // wavecrew's sandbox (on by default) refuses them, journals each and names them. Its TCP
+    // connects are restricted to the double's port, which it reaches.
     let outside = tempfile::tempdir().unwrap();
+    let etc = "/etc/wavecrew-claude-sandbox-test";
+    let write = |path: String| Step::Write { write: path, content: "escaped".into() };
+    // The double's script names the paths: the project's folder is made first.
+    let project_dir = tempfile::tempdir().unwrap();
+    let (home_file, main_tree, journal) = (
+        project_dir.path().join("home/x.txt"),
+        project_dir.path().join("repo/escaped.txt"),
+        project_dir.path().join("repo/.git/wavecrew/escaped.txt"),
+    );
+    let own_state = project_dir.path().join("home/.claude/wavecrew-sandbox-ok.txt");
     let script = Script {
         steps: vec![
-            Step::Write { write: outside.path().join("x.txt").display().to_string(), content: "escaped".into() },
+            write(outside.path().join("x.txt").display().to_string()),
+            write(home_file.display().to_string()),
+            write(main_tree.display().to_string()),
+            write(journal.display().to_string()),
+            write(etc.to_owned()),
+            Step::Write { write: own_state.display().to_string(), content: "its own".into() },
             Step::Write { write: "hello.txt".into(), content: "hi".into() },
             Step::Text { text: "Done.".into() },
         ],
         ..Script::default()
     };
-    let config = "args = [\"--permission-mode\", \"bypassPermissions\"]\npass_env = [\"IS_SANDBOX\"]\n";
-    let (output, dir, _) = run_configured(PLAN, "claude", "", script, config, &[("IS_SANDBOX", "1")], &[]);
+    let config = "args = [\"--permission-mode\", \"bypassPermissions\"]\npass_env = [\"IS_SANDBOX\"]\n\
+                  [sandbox]\nconnect = [{llm_port}]\n";
+    let (output, dir, _) =
+        run_configured_in(project_dir, PLAN, "claude", "", script, config, &[("IS_SANDBOX", "1")], &[]);
     let repo = dir.path().join("repo");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(git(&repo, &["show", "wavecrew/M1:hello.txt"]).trim(), "hi", "the task landed");
-    assert!(!outside.path().join("x.txt").exists(), "the write outside the worktree went through");
+    for path in [outside.path().join("x.txt"), home_file.clone(), main_tree.clone(), journal.clone(), etc.into()] {
+        assert!(!path.exists(), "the write to {} went through", path.display());
+    }
+    assert_eq!(std::fs::read_to_string(&own_state).unwrap(), "its own", "its own state folder is writable");
     let run = std::fs::read_dir(repo.join(".git/wavecrew/runs")).unwrap().next().unwrap().unwrap().path();
     let log = std::fs::read_to_string(run.join("logs/1.1-1-agent.log")).unwrap();
     assert!(log.contains("EACCES"), "the refusal is in the log: {log}");
+    let denied: Vec<String> = events(&output)
+        .iter()
+        .filter(|e| e["event"] == "sandbox_denied" && e["operation"] == "write")
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected = vec![outside.path().join("x.txt"), home_file, main_tree, journal];
+    if engine::sandbox::user_may_write(std::path::Path::new("/etc")) {
+        expected.push(etc.into());
+    }
+    let expected: Vec<String> = expected.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(denied, expected, "each refused write is journaled, once");
 }
 
 #[test]

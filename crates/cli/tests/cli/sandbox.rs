@@ -54,6 +54,32 @@ fn a_sandboxed_agent_writes_its_worktree_and_nothing_of_the_users() {
     let verify_log = repo.run_file("logs", "1.1-1-verify-1.log");
     assert!(verify_log.contains("Permission denied") && verify_log.contains("verify-refused"), "{verify_log}");
     assert!(!repo.run_dir().join("tmp/1.1-1-agent").exists(), "the private TMPDIR goes when the agent exits");
+
+    // Each refusal is journaled with its path, shown as it happens and listed by the report.
+    let run = repo.run_dir().file_name().unwrap().to_string_lossy().into_owned();
+    let events = testkit::events::journal_events(&repo.state_dir(), &run);
+    let worktree = std::path::PathBuf::from(
+        testkit::events::first_of_kind(&events, "attempt_started")["worktree"].as_str().unwrap(),
+    );
+    let denied: Vec<(String, String)> = of_kind(&events, "sandbox_denied")
+        .iter()
+        .map(|e| (e["process"].as_str().unwrap().to_owned(), e["path"].as_str().unwrap().to_owned()))
+        .collect();
+    let agent = |path: std::path::PathBuf| ("agent".to_owned(), path.display().to_string());
+    let mut expected = vec![
+        agent(home.path().join("x")),
+        agent(repo.root().join("README.md")),
+        agent(repo.state_dir().join("j")),
+        agent(worktree.parent().unwrap().join("other-lane")),
+    ];
+    if engine::sandbox::user_may_write(std::path::Path::new("/etc")) {
+        expected.push(agent("/etc/wavecrew-sandbox-test".into()));
+    }
+    expected.push(("verify-1".into(), home.path().join("from-verify").display().to_string()));
+    assert_eq!(denied, expected);
+    assert!(stderr(&output).contains(&format!("1.1  sandbox refused a write to {}/x (agent)", home.path().display())));
+    let report = repo.run_file("", "report.md");
+    assert!(report.contains("## Sandbox refusals") && report.contains("(attempt 1, verify-1): write"), "{report}");
 }
 
 #[test]
@@ -95,11 +121,17 @@ fn a_verify_command_that_fails_on_a_refused_write_is_told_which_setting_allows_i
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`echo x > \"$HOME/x\"`")])]);
-    let repo = scripted_repo(&plan, &json!({"tasks": {"1.1": [[write("a.txt", "a\n")]]}}));
+    let tasks = [("1.1", "`a.txt`", "`echo x > \"$HOME/x\"`"), ("1.2", "`b.txt`", "`test -f b.txt`")];
+    let plan = plan(&[wave(1, "No dependencies.", &tasks)]);
+    let script = json!({"tasks": {"1.1": [[write("a.txt", "a\n")]], "1.2": [[write("b.txt", "b\n")]]}});
+    let repo = scripted_repo(&plan, &script);
     let output = repo.command(&[RUN, &["--attempts", "1"]].concat()).env("HOME", home.path()).output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(err.contains("Permission denied") && err.contains("`[sandbox] writable`"), "{err}");
+    let refused = format!("the sandbox refused a write to {}/x", home.path().display());
+    assert!(err.contains(&refused), "the failure names the refused path: {err}");
+    // The run's other task is unaffected: it lands.
+    assert_eq!(git::show(repo.root(), "wavecrew/M1", "b.txt"), "b");
     assert!(!home.path().join("x").exists());
 }

@@ -253,3 +253,33 @@ fn workers_clone_from_a_git_url_the_head_pushes_each_base_to() {
     let base = git(repo.root(), &["rev-parse", "main"]);
     assert_eq!(git(remote.path(), &["rev-parse", &format!("refs/wavecrew/{run}/1.1-1")]), base);
 }
+
+#[test]
+fn a_worker_confines_its_agent_and_verify_commands_as_a_local_run_does() {
+    if let engine::sandbox::Support::Unavailable(reason) = engine::sandbox::support() {
+        eprintln!("SKIPPED: this kernel cannot sandbox ({reason})");
+        return;
+    }
+    let cluster = Cluster::start();
+    let home = tempfile::tempdir().unwrap();
+    let verify = "`test -f a.txt && (echo v > \"$HOME/from-verify\" || echo verify-refused)`";
+    let repo = scripted_repo(&plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", verify)])]), &json!({}));
+    let agent = "sh -c 'echo a > a.txt; echo x > \"$HOME/x\"; true'";
+    let args = ["run", "plan.md", "--yes", "--json", "--attempts", "1", "--sandbox", "required", "--backend", "slurm"];
+    let out = command(&repo, &cluster, &args)
+        .args(["--agent", "command", "--agent-command", agent])
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:a.txt"]).trim(), "a", "the task landed");
+    assert!(!home.path().join("x").exists() && !home.path().join("from-verify").exists(), "a write got out");
+    let events = json_lines(&out.stdout);
+    assert_eq!(of_kind(&events, "job_submitted").len(), 1, "the attempt ran as a Slurm job");
+    let denied: Vec<(&str, &str)> = of_kind(&events, "sandbox_denied")
+        .iter()
+        .map(|e| (e["process"].as_str().unwrap(), e["path"].as_str().unwrap()))
+        .collect();
+    let (x, from_verify) = (home.path().join("x"), home.path().join("from-verify"));
+    assert_eq!(denied, [("agent", x.to_str().unwrap()), ("verify-1", from_verify.to_str().unwrap())]);
+}

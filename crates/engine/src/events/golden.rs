@@ -111,6 +111,20 @@ fn samples() -> Vec<Event> {
         attempt_started(Some(AgentRole::Review), Some("opus")),
         attempt_started(Some(AgentRole::Verify), None),
         Event::LanePrepared { task: s("1.1"), lane: s("Worker A"), detail: s("reset to 0123abc"), duration_ms: 42 },
+        Event::SandboxDenied {
+            task: s("1.1"),
+            attempt: 1,
+            process: s("agent"),
+            operation: SandboxOperation::Write,
+            path: s("/home/u/.bashrc"),
+        },
+        Event::SandboxDenied {
+            task: s("1.1"),
+            attempt: 2,
+            process: s("verify-1"),
+            operation: SandboxOperation::Connect,
+            path: s("10.0.0.2:5432"),
+        },
         Event::AgentSpawned { task: s("1.1"), attempt: 1, pid: 4242 },
         Event::JobSubmitted { task: s("1.1"), attempt: 1, backend: s("slurm"), job: s("17") },
         Event::AgentOutput { task: s("1.1"), attempt: 1, line: s("Writing \"hello.txt\"\t✓") },
@@ -303,12 +317,13 @@ fn variant(event: &Event) -> usize {
         Event::RunVerified { .. } => 20,
         Event::Stopping { .. } => 21,
         Event::RunFinished { .. } => 22,
-        Event::CandidatesStarted { .. } => 23,
-        Event::CandidateFinished { .. } => 24,
-        Event::CandidateChosen { .. } => 25,
+        Event::SandboxDenied { .. } => 23,
+        Event::CandidatesStarted { .. } => 24,
+        Event::CandidateFinished { .. } => 25,
+        Event::CandidateChosen { .. } => 26,
     }
 }
-const VARIANTS: usize = 26;
+const VARIANTS: usize = 27;
 
 #[test]
 fn every_event_kind_has_a_sample() {

@@ -191,3 +191,13 @@ mod tests {
         assert!(serde_json::from_str::<RunVerdict>("1").is_err());
     }
 }
+
+vocabulary! {
+    /// What a sandboxed process was refused (`sandbox_denied`).
+    pub enum SandboxOperation {
+        /// Writing, making or removing a file or folder outside its writable folders.
+        Write = "write",
+        /// A TCP connect to a port `[sandbox] connect` does not list.
+        Connect = "connect",
+    }
+}

@@ -115,6 +115,7 @@ fn report(tasks: Vec<TaskReport>, gates: Vec<GateReport>, verification: Option<V
         gates,
         verification,
         timeline: Default::default(),
+        sandbox_denied: Vec::new(),
     }
 }
 

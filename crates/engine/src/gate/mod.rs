@@ -157,8 +157,13 @@ pub struct Checks<'a> {
     pub log_prefix: PathBuf,
     /// Set when the run is cancelled.
     pub cancel: watch::Receiver<bool>,
-    /// Variables of the lane the commands run for (its own `CARGO_TARGET_DIR`).
+    /// Variables of the lane the commands run for (its own `CARGO_TARGET_DIR`), and the
+    /// sandbox's `TMPDIR`.
     pub env: Vec<(String, String)>,
+    /// The sandbox the commands run in, when the run's is on.
+    pub sandbox: Option<crate::sandbox::Rules>,
+    /// What the sandbox refused the commands, by command index (`<prefix>-<n>.log`).
+    pub denied: std::sync::Mutex<Vec<(usize, crate::sandbox::Denial)>>,
 }
 
 /// Runs the checks of `skill` (the deterministic ones: its review is the engine's, with an
@@ -200,8 +205,15 @@ pub(crate) async fn run_command(
     command: &str,
 ) -> Result<Ran, crate::error::EngineError> {
     let log = PathBuf::from(format!("{}-{}.log", checks.log_prefix.display(), index + 1));
-    let spec = process::Spec::shell(command, checks.worktree, checks.env.clone(), checks.timeout, log.clone());
+    let mut spec = process::Spec::shell(command, checks.worktree, checks.env.clone(), checks.timeout, log.clone());
+    spec.sandbox = checks.sandbox.clone();
     let outcome = process::run(&spec, |_| {}, |_| {}, checks.cancel.clone()).await?;
+    if let Some(rules) = &checks.sandbox {
+        let denials =
+            crate::sandbox::denials(&outcome.refusals, rules, checks.worktree, crate::sandbox::user_may_write);
+        let mut denied = checks.denied.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        denied.extend(denials.into_iter().map(|denial| (index + 1, denial)));
+    }
     let output = tokio::fs::read(&log).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     Ok(Ran { command: command.to_owned(), outcome, output })
 }

@@ -68,6 +68,10 @@ pub(crate) async fn gate_task(
                 GateSkill::Repository => (verify.clone(), None),
                 _ => (commands.clone(), threshold),
             };
+            let sandboxed = match env.sandbox(worktree, &format!("{id}-gate-{round}-{skill}"), vec![]).await? {
+                Ok(sandboxed) => sandboxed,
+                Err(reason) => return Ok(Attempt::Failed(reason)),
+            };
             let checks = super::Checks {
                 worktree,
                 base: &env.run_base,
@@ -77,10 +81,27 @@ pub(crate) async fn gate_task(
                 done,
                 timeout: env.options.verify_timeout,
                 log_prefix: env.layout.gate_logs(&id, round, skill),
-                env: env.env_in(worktree),
+                env: env.env_in(worktree).into_iter().chain(sandboxed.env.iter().cloned()).collect(),
+                sandbox: sandboxed.rules.clone(),
+                denied: Default::default(),
                 cancel: env.cancel.clone(),
             };
-            let mut verdict = super::check(kind, &checks).await?;
+            let verdict = super::check(kind, &checks).await;
+            sandboxed.done().await;
+            let mut verdict = verdict?;
+            let denied = checks.denied.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (command, denial) in denied {
+                env.emitter.emit(Event::SandboxDenied {
+                    task: id.clone(),
+                    attempt: round,
+                    process: format!("gate-{skill}-{command}"),
+                    operation: denial.operation.clone(),
+                    path: denial.path.clone(),
+                })?;
+                verdict
+                    .notes
+                    .push(format!("command {command}: the sandbox refused a {} to {}", denial.operation, denial.path));
+            }
             if let Some(shape) = kind.review() {
                 let review = GateReview { task, lane, worktree, skill, shape, round, head: &head };
                 review_gate(env, &review, &mut verdict).await?;

@@ -47,12 +47,24 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         let must_haves = crate::verify::must_haves(&worktree, plan, &files, plan_path.as_deref());
         let mut automated = Vec::new();
         for (index, check) in plan.verification.automated.iter().enumerate() {
-            let log = env.layout.log("verification", 1, &format!("automated-{}", index + 1));
+            let process = format!("automated-{}", index + 1);
+            let log = env.layout.log("verification", 1, &process);
             let vars = env.env_in(&worktree);
-            let spec = process::Spec::shell(&check.command, &worktree, vars, env.options.verify_timeout, log.clone());
+            let mut spec =
+                process::Spec::shell(&check.command, &worktree, vars, env.options.verify_timeout, log.clone());
+            let sandboxed = match env.sandbox(&worktree, &format!("verification-{process}"), vec![]).await? {
+                Ok(sandboxed) => sandboxed,
+                Err(reason) => return Err(EngineError::Io(std::io::Error::other(reason))),
+            };
+            sandboxed.apply(&mut spec);
             // Reports older than this are left over from before: only fresh ones count.
             let started = std::time::SystemTime::now() - Duration::from_secs(1);
-            let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
+            let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
+            if let Ok(outcome) = &outcome {
+                env.journal_denials("verification", 1, &process, &sandboxed, outcome)?;
+            }
+            sandboxed.done().await;
+            let outcome = outcome?;
             if outcome.cancelled {
                 return Err(EngineError::Cancelled);
             }
@@ -174,8 +186,9 @@ async fn verify_truths(
     if let Ok(answers) = &answer {
         for (index, command) in crate::verify::commands_to_rerun(&truths, answers).into_iter().enumerate() {
             env.emitter.emit(Event::VerifyStarted { task: TASK.to_owned(), attempt: 1, command: command.clone() })?;
-            let log = env.layout.log(TASK, 1, &format!("evidence-{}", index + 1));
-            let spec = process::Spec {
+            let process = format!("evidence-{}", index + 1);
+            let log = env.layout.log(TASK, 1, &process);
+            let mut spec = process::Spec {
                 // The agent chose this command: it runs with what an agent may see, not the user's secrets.
                 inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).collect()),
                 ..process::Spec::shell(
@@ -186,7 +199,17 @@ async fn verify_truths(
                     log.clone(),
                 )
             };
-            let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await?;
+            let sandboxed = match env.sandbox(worktree, &format!("{TASK}-{process}"), vec![]).await? {
+                Ok(sandboxed) => sandboxed,
+                Err(reason) => return Err(EngineError::Io(std::io::Error::other(reason))),
+            };
+            sandboxed.apply(&mut spec);
+            let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
+            if let Ok(outcome) = &outcome {
+                env.journal_denials(TASK, 1, &process, &sandboxed, outcome)?;
+            }
+            sandboxed.done().await;
+            let outcome = outcome?;
             env.emitter.emit(Event::VerifyFinished {
                 task: TASK.to_owned(),
                 attempt: 1,

@@ -173,6 +173,10 @@ export function logLine(m) {
       return { text: cleanLine(`worktree ready (${fmtDuration(m.duration_ms)})${m.detail ? `: ${m.detail}` : ''}`), kind: 'sys' };
     case 'error':
       return { text: cleanLine(`error: ${m.detail ?? ''}`), kind: 'err' };
+    case 'denied': {
+      const to = m.path ? ` to ${m.path}` : '';
+      return { text: cleanLine(`sandbox refused a ${m.operation ?? 'write'}${to} (${m.process ?? 'agent'})`), kind: 'err' };
+    }
     case 'exited': {
       const code = m.code === null || m.code === undefined ? '' : ` with code ${m.code}`;
       return { text: cleanLine(`agent exited${code}${m.timed_out ? ' (timed out)' : ''} after ${fmtDuration(m.duration_ms)}`), kind: 'sys' };

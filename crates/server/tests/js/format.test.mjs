@@ -126,6 +126,8 @@ test('the stream\'s log messages read as lines and marks', () => {
   assert.deepEqual(logLine({ task: '1.1', attempt: 2, mark: 'attempt' }), { text: '── 1.1 · attempt 2 ──', kind: 'mark' });
   assert.deepEqual(logLine({ mark: 'prepared', duration_ms: 1500, detail: 'cargo fetch' }), { text: 'worktree ready (1.5 s): cargo fetch', kind: 'sys' });
   assert.deepEqual(logLine({ mark: 'prepared', duration_ms: 20, detail: '' }), { text: 'worktree ready (20 ms)', kind: 'sys' });
+  assert.deepEqual(logLine({ mark: 'denied', process: 'agent', operation: 'write', path: '/home/u/.bashrc' }), { text: 'sandbox refused a write to /home/u/.bashrc (agent)', kind: 'err' });
+  assert.deepEqual(logLine({ mark: 'denied', process: 'verify-1', operation: 'connect', path: '' }), { text: 'sandbox refused a connect (verify-1)', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'error', detail: 'rate limited' }), { text: 'error: rate limited', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'exited', code: 0, timed_out: false, duration_ms: 2000 }), { text: 'agent exited with code 0 after 2.0 s', kind: 'sys' });
   assert.deepEqual(logLine({ mark: 'exited', code: null, timed_out: true, duration_ms: 61_000 }), { text: 'agent exited (timed out) after 1 min 01 s', kind: 'sys' });
