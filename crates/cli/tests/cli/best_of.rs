@@ -279,3 +279,51 @@ fn kill_9_in_the_middle_of_a_fan_out_then_resume_keeps_the_finished_candidates_a
         task["candidates"].as_array().unwrap().iter().map(|c| (&c["attempt"], &c["verdict"])).collect();
     assert_eq!(listed, [(&json!(1), &json!("passed")), (&json!(4), &json!("passed")), (&json!(3), &json!("failed"))]);
 }
+
+#[test]
+fn when_every_passing_candidate_conflicts_with_what_landed_meanwhile_a_new_round_runs_on_the_new_head() {
+    // 1.2 (another lane) lands `shared.txt` while 1.1's two candidates, which also write it
+    // (outside their Files), are still working: each conflicts in turn, then a second round
+    // (attempts 3 and 4) on the new head leaves `shared.txt` alone and lands.
+    let plan = plan(&[wave(
+        1,
+        "No dependencies.",
+        &[("1.1", "`a.txt`", "`grep -q good a.txt`"), ("1.2", "`b.txt`", "`test -f b.txt`")],
+    )])
+    .replace("- **Done**: 1.1 done", "- **Done**: 1.1 done\n- **Attempts**: 2 parallel");
+    let first = |n: &str| json!([{"sleep_ms": 1500}, write("a.txt", "good\n"), write("shared.txt", n)]);
+    let script = json!({"tasks": {
+        "1.1": [first("one\n"), first("two\n"), [write("a.txt", "good\n")], [write("a.txt", "good\nlonger\n")]],
+        "1.2": [[write("b.txt", "b\n"), write("shared.txt", "from 1.2\n")]],
+    }});
+    let repo = scripted_repo(&plan, &script);
+    let output = repo.run(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = events(&output);
+    let of_task = |kind: &str| of_kind(&events, kind).into_iter().filter(|e| e["task"] == "1.1").collect::<Vec<_>>();
+    let chosen: Vec<&Value> = of_task("candidate_chosen").iter().map(|e| &e["candidate"]).collect();
+    assert_eq!(chosen, [&json!(1), &json!(2), &json!(1)], "1 conflicts, then 2, then round two's 1 lands");
+    assert!(
+        of_task("candidate_chosen")[1]["why"]
+            .as_str()
+            .unwrap()
+            .contains("before it, candidate 1 (in shared.txt) conflict"),
+        "{}",
+        of_task("candidate_chosen")[1]["why"]
+    );
+    let rounds: Vec<&Value> = of_task("candidates_started").iter().map(|e| &e["attempts"]).collect();
+    assert_eq!(rounds, [&json!([1, 2]), &json!([3, 4])]);
+    assert!(
+        of_task("attempt_failed")[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("every candidate that passed Verify conflicts")
+    );
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:shared.txt"]), "from 1.2");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:a.txt"]), "good");
+    // The refs hold the last round's candidates.
+    let run = repo.newest_run();
+    let refs = candidate_refs(&repo);
+    assert_eq!(refs.len(), 2, "{refs:?}");
+    assert_eq!(git(repo.root(), &["show", &format!("refs/wavecrew/{run}/1.1/candidate-2:a.txt")]), "good\nlonger");
+}
