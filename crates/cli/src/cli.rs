@@ -8,6 +8,7 @@ use crate::commands::gaps::GapsArgs;
 use crate::commands::import::ImportArgs;
 use crate::commands::man::ManArgs;
 use crate::commands::mcp::McpArgs;
+use crate::commands::plan::PlanArgs;
 use crate::commands::run::{ResumeArgs, RunArgs};
 use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
@@ -47,6 +48,9 @@ pub enum Command {
     New(NewArgs),
     /// Normalize plans: repair mojibake, align tables, order task fields.
     Fmt(FmtArgs),
+    /// Draft a plan for a goal with an agent: it reads the repository (read-only), `check`
+    /// judges each draft and the agent fixes what it finds, round after round.
+    Plan(PlanArgs),
     /// Make a plan from another tool's: task-master's tasks.json, GSD's phase plans, spec-kit's
     /// tasks.md; prints what it could not map.
     Import(ImportArgs),

@@ -39,6 +39,22 @@ pub struct Config {
     /// The agents' sandbox (see docs/sandbox.md).
     #[serde(default)]
     pub sandbox: SandboxConfig,
+    /// `wavecrew plan`: the planning agent.
+    #[serde(default)]
+    pub plan: PlanConfig,
+}
+
+/// `[plan]`: how `wavecrew plan` drafts a plan.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    /// The model the planning agent runs on (an alias or a model id); default: the CLI's.
+    pub model: Option<String>,
+    /// Rounds of check-and-fix at most (`--rounds`); default 3.
+    pub rounds: Option<u32>,
+    /// Warning codes a draft may keep: they are not sent back to the agent.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// `[sandbox]`: whether agents and Verify commands run confined, and where else they may write.
@@ -235,6 +251,10 @@ impl Config {
         self.verify.model = over.verify.model.or(self.verify.model.take());
         self.sandbox.mode = over.sandbox.mode.or(self.sandbox.mode);
         self.sandbox.writable.extend(over.sandbox.writable);
+        self.sandbox.connect = over.sandbox.connect.or(self.sandbox.connect.take());
+        self.plan.model = over.plan.model.or(self.plan.model.take());
+        self.plan.rounds = over.plan.rounds.or(self.plan.rounds);
+        self.plan.allow.extend(over.plan.allow);
         self.agents.extend(over.agents);
         self.worktree.include.extend(over.worktree.include);
         self.worktree.setup = over.worktree.setup.or(self.worktree.setup.take());

@@ -67,7 +67,7 @@ fn short(commit: &str) -> &str {
 
 /// Something an agent did, as one line of at most `max` characters: a multi-line shell command
 /// (a heredoc, a script) shows its first line and how many more it has.
-fn one_line(text: &str, max: usize) -> String {
+pub fn one_line(text: &str, max: usize) -> String {
     let mut lines = text.trim().lines().map(str::trim_end).filter(|line| !line.trim().is_empty());
     let first = lines.next().unwrap_or_default();
     let more = lines.count();

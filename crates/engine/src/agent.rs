@@ -48,6 +48,8 @@ pub enum AgentRole {
     Review,
     /// The verification of the plan's truths when every task landed, answered in JSON.
     Verify,
+    /// The planning agent of `wavecrew plan`, writing a plan in a read-only worktree.
+    Plan,
     /// A task's work, or the fix of a gate's findings (last: serde's fallback must be).
     #[default]
     #[serde(other)]
@@ -61,6 +63,7 @@ impl AgentRole {
             AgentRole::Task => "task",
             AgentRole::Review => "review",
             AgentRole::Verify => "verify",
+            AgentRole::Plan => "plan",
         }
     }
 }
@@ -159,17 +162,26 @@ pub trait Agent: Send + Sync {
 
 /// Variables every agent process gets, so that any program can find its task.
 fn standard_env(request: &AgentRequest) -> Vec<(String, String)> {
-    vec![
+    let mut env = vec![
         ("WAVECREW_TASK".into(), request.task.clone()),
         ("WAVECREW_ATTEMPT".into(), request.attempt.to_string()),
         ("WAVECREW_PROMPT_FILE".into(), request.prompt_file.to_string_lossy().into_owned()),
         ("WAVECREW_MODEL".into(), request.model.clone().unwrap_or_default()),
         ("WAVECREW_ROLE".into(), request.role.as_str().into()),
-    ]
+    ];
+    if request.role == AgentRole::Plan {
+        env.push(("WAVECREW_PLAN_FILE".into(), plan_file(request).to_string_lossy().into_owned()));
+    }
+    env
 }
 
-/// The generic backend: any command line, with `{prompt_file}`, `{prompt}`, `{model}`, `{task}`
-/// and `{worktree}` filled in each argument.
+/// The draft a planning agent writes ([`crate::layout::PLAN_DRAFT`] of its worktree).
+fn plan_file(request: &AgentRequest) -> PathBuf {
+    request.worktree.join(crate::layout::PLAN_DRAFT)
+}
+
+/// The generic backend: any command line, with `{prompt_file}`, `{prompt}`, `{model}`, `{task}`,
+/// `{worktree}` and (for `wavecrew plan`) `{plan_file}` filled in each argument.
 #[derive(Clone, Debug)]
 pub struct CommandAgent {
     name: String,
@@ -202,6 +214,7 @@ impl Agent for CommandAgent {
                 .replace("{model}", request.model.as_deref().unwrap_or_default())
                 .replace("{task}", &request.task)
                 .replace("{worktree}", &request.worktree.to_string_lossy())
+                .replace("{plan_file}", &plan_file(request).to_string_lossy())
         };
         AgentCommand {
             program: PathBuf::from(fill(&self.argv[0])),

@@ -271,7 +271,7 @@ fn model_for<'a>(
 ) -> Option<&'a str> {
     let own = TaskId::parse(task).and_then(|id| schedule.model_of(id));
     match role {
-        AgentRole::Task => own,
+        AgentRole::Task | AgentRole::Plan => own,
         AgentRole::Review => verify_model.or(own).or_else(|| schedule.last_wave_model()),
         AgentRole::Verify => verify_model.or_else(|| schedule.last_wave_model()),
     }

@@ -8,6 +8,12 @@ use std::path::{Path, PathBuf};
 /// relative to their worktree. Never committed: see [`is_answer_scratch`].
 pub const ANSWER_DIR: &str = ".wavecrew/review";
 
+/// The folder of the worktree `wavecrew plan`'s agent writes its draft in, the only one it may
+/// write ([`crate::planner`]), and the draft there (`{plan_file}` of a command agent).
+pub const PLAN_DIR: &str = ".wavecrew-plan";
+/// See [`PLAN_DIR`].
+pub const PLAN_DRAFT: &str = ".wavecrew-plan/plan.md";
+
 /// Whether `path` (relative to a worktree) is an answer file of [`ANSWER_DIR`]: scratch that
 /// never goes into a commit.
 pub fn is_answer_scratch(path: &Path) -> bool {

@@ -59,6 +59,7 @@ pub mod worker;
 // The run loop, and the commands that read and answer a run.
 pub mod control;
 pub mod gaps;
+pub mod planner;
 pub mod run;
 
 /// The layers above hold: no module names (`crate::…`) one of a later layer, outside tests.

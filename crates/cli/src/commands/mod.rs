@@ -12,6 +12,7 @@ pub mod import;
 pub mod man;
 pub mod mcp;
 pub mod new;
+pub mod plan;
 mod repo_facts;
 pub mod run;
 pub mod runs;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::New(args) => new::run(&ctx, &args),
         Command::Fmt(args) => fmt::run(&ctx, &args),
         Command::Import(args) => import::run(&ctx, &args),
+        Command::Plan(args) => plan::run(&ctx, &args),
         Command::Schema(args) => schema::run(&ctx, &args),
         Command::Run(args) => run::run(&ctx, &args),
         Command::Resume(args) => run::resume(&ctx, &args),

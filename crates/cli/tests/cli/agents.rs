@@ -608,3 +608,54 @@ fn best_of_three_claude_candidates_land_the_one_whose_verify_passes() {
     let refs = git(&repo, &["for-each-ref", "--format=%(refname)", "refs/wavecrew/"]);
     assert_eq!(refs.lines().count(), 3, "{refs}");
 }
+
+#[test]
+fn claude_drafts_a_plan_and_fixes_what_check_sends_back() {
+    let read =
+        |path: &str| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    let (broken, good) = (read("../../examples/broken.plan.md"), read("demo/demo.plan.md"));
+    // Round 1 writes a broken plan; round 2, a new process told what check found, a clean one.
+    let draft = ".wavecrew-plan/plan.md";
+    let script = Script {
+        steps: vec![
+            Step::Write { write: draft.into(), content: broken },
+            Step::Text { text: "The plan is written.".into() },
+        ],
+        conversations: vec![llm_double::Conversation {
+            matches: r"error\[duplicate-task\]".into(),
+            // Claude Code writes over a file only after reading it.
+            steps: vec![
+                Step::Call { call: "Read".into(), input: serde_json::json!({ "file_path": draft }) },
+                Step::Write { write: draft.into(), content: good.clone() },
+                Step::Text { text: "Fixed.".into() },
+            ],
+        }],
+        ..Script::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start(script)).unwrap();
+    let dir = project(PLAN, "claude", &server.url(), "");
+    let repo = dir.path().join("repo");
+    for name in ["README.md", "wordfreq/__init__.py", "tests/__init__.py"] {
+        std::fs::create_dir_all(repo.join(name).parent().unwrap()).unwrap();
+        std::fs::write(repo.join(name), read(&format!("demo/{name}"))).unwrap();
+    }
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "the project"]);
+    let output = wavecrew(dir.path())
+        .args(["plan", "Count word frequencies", "--agent", "claude", "-o", "wf.plan.md"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    let plans = repo.join(".git/wavecrew/plans");
+    let session = std::fs::read_dir(&plans).unwrap().next().unwrap().unwrap().path();
+    let log = std::fs::read_to_string(session.join("agent-2.log")).unwrap_or_default();
+    assert!(output.status.success(), "{err}\n{log}");
+    assert!(err.contains("round 1: check found") && err.contains("round 2: the draft is clean"), "{err}");
+    assert_eq!(std::fs::read_to_string(repo.join("wf.plan.md")).unwrap(), good);
+    // The second process was told, in its prompt, what check found in the first one's draft.
+    let asked: Vec<String> = server.requests().iter().map(|r| r.body.to_string()).collect();
+    let told = asked.iter().position(|body| body.contains("error[duplicate-task]"));
+    let first = asked.iter().position(|body| body.contains("Count word frequencies"));
+    assert!(matches!((first, told), (Some(f), Some(t)) if f < t), "round 2's prompt holds the diagnostics");
+}

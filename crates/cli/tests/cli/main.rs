@@ -19,6 +19,7 @@ mod gaps;
 mod gates;
 mod import;
 mod mcp;
+mod plan;
 mod provision;
 mod run;
 mod sandbox;

@@ -135,3 +135,36 @@ fn a_verify_command_that_fails_on_a_refused_write_is_told_which_setting_allows_i
     assert_eq!(git::show(repo.root(), "wavecrew/M1", "b.txt"), "b");
     assert!(!home.path().join("x").exists());
 }
+
+#[test]
+fn connect_rules_from_the_configuration_refuse_other_ports_and_say_so() {
+    match engine::sandbox::support() {
+        engine::sandbox::Support::Available { abi } if abi >= engine::sandbox::NET_ABI => {}
+        other => {
+            eprintln!("SKIPPED: this kernel cannot restrict TCP connects ({other:?})");
+            return;
+        }
+    }
+    let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (allowed, other) = (allowed.local_addr().unwrap().port(), other.local_addr().unwrap().port());
+    let plan = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -s a.txt`")])]);
+    let repo = scripted_repo(&plan, &json!({}));
+    std::fs::write(repo.root().join("wavecrew.toml"), format!("[sandbox]\nconnect = [{allowed}]\n")).unwrap();
+    let agent = format!(
+        "bash -c 'echo > /dev/tcp/127.0.0.1/{allowed} && echo ok > a.txt; echo > /dev/tcp/127.0.0.1/{other} || true'"
+    );
+    let output = repo
+        .command(&["run", "plan.md", "--yes", "--attempts", "1", "--agent", "command", "--agent-command", &agent])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "the listed port is reachable: {}", stderr(&output));
+    let run = repo.run_dir().file_name().unwrap().to_string_lossy().into_owned();
+    let events = testkit::events::journal_events(&repo.state_dir(), &run);
+    let denied: Vec<(&str, &str)> = of_kind(&events, "sandbox_denied")
+        .iter()
+        .map(|e| (e["operation"].as_str().unwrap(), e["path"].as_str().unwrap()))
+        .collect();
+    let to = format!("127.0.0.1:{other}");
+    assert!(denied.contains(&("connect", to.as_str())), "{denied:?}");
+}
