@@ -14,6 +14,7 @@ use crate::commands::runs::{
     ApproveArgs, CancelArgs, DecideArgs, LogsArgs, RejectArgs, ReportArgs, RunsArgs, StatusArgs,
 };
 use crate::commands::serve::ServeArgs;
+use crate::commands::ship::ShipArgs;
 use crate::commands::worker::WorkerArgs;
 use crate::commands::{
     check::CheckArgs, fmt::FmtArgs, graph::GraphArgs, new::NewArgs, schema::SchemaArgs, show::ShowArgs,
@@ -80,6 +81,9 @@ pub enum Command {
     /// Write a follow-up plan for what a run left undone: red gate findings, must_haves that do
     /// not hold, failed Automated commands, failed or skipped tasks.
     Gaps(GapsArgs),
+    /// Push a run's branch and open a pull (merge) request with its report: GitHub (`gh`, or
+    /// its API), GitLab, Gitea/Forgejo; a draft unless the verification passed and is signed off.
+    Ship(ShipArgs),
     /// Run a small bundled plan end to end on a scratch repository, with the scripted agent.
     Demo(DemoArgs),
     /// List the agents wavecrew can run, with their programs' paths and versions.

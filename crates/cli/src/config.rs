@@ -42,6 +42,12 @@ pub struct Config {
     /// `wavecrew plan`: the planning agent.
     #[serde(default)]
     pub plan: PlanConfig,
+    /// Where a person is told that a run needs them, and that it ended.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
+    /// Where `wavecrew ship` opens its pull request, when the remote's URL does not say.
+    #[serde(default)]
+    pub ship: ShipConfig,
 }
 
 /// `[plan]`: how `wavecrew plan` drafts a plan.
@@ -55,6 +61,18 @@ pub struct PlanConfig {
     /// Warning codes a draft may keep: they are not sent back to the agent.
     #[serde(default)]
     pub allow: Vec<String>,
+}
+
+/// `[ship]`: the forge of the remote, for a forge of one's own (or a local stand-in).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ShipConfig {
+    /// `github`, `gitlab` or `gitea` (Forgejo, Codeberg); default: from the remote's host.
+    pub forge: Option<crate::commands::ship::Kind>,
+    /// The REST API's base URL (`https://git.example.org/api/v1`); default: the forge's own.
+    pub api: Option<String>,
+    /// The project, `owner/name` (GitLab: `group/sub/name`); default: from the remote's URL.
+    pub project: Option<String>,
 }
 
 /// `[sandbox]`: whether agents and Verify commands run confined, and where else they may write.
@@ -239,7 +257,9 @@ impl Config {
         Ok(config)
     }
 
-    fn merge(&mut self, over: Config) {
+    fn merge(&mut self, mut over: Config) {
+        let over_notify = std::mem::take(&mut over.notify);
+        let over_ship = std::mem::take(&mut over.ship);
         self.agent = over.agent.or(self.agent.take());
         self.run.attempts = over.run.attempts.or(self.run.attempts);
         self.run.timeout = over.run.timeout.or(self.run.timeout);
@@ -273,6 +293,10 @@ impl Config {
         slurm.conf = over.conf.or(slurm.conf.take());
         slurm.spool = over.spool.or(slurm.spool.take());
         slurm.repo = over.repo.or(slurm.repo.take());
+        self.notify.merge(over_notify);
+        self.ship.forge = over_ship.forge.or(self.ship.forge);
+        self.ship.api = over_ship.api.or(self.ship.api.take());
+        self.ship.project = over_ship.project.or(self.ship.project.take());
     }
 }
 

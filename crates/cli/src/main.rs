@@ -18,6 +18,7 @@ mod commands;
 mod config;
 mod error;
 mod input;
+mod notify;
 mod progress;
 mod render;
 

@@ -79,6 +79,32 @@ fn seconds(ms: u64) -> String {
     format!("{:.1}s", ms as f64 / 1000.0)
 }
 
+/// The commands that answer `task`'s checkpoint, each ready to run as printed: one `decide`
+/// per option of a decision, `approve` or `reject` of a change or a gate, `approve` of a human
+/// action once it is done. The progress view and the notifications both show these.
+pub(crate) fn answers(run: &str, task: &str, kind: &TaskType, options: &[String]) -> Vec<String> {
+    match kind {
+        TaskType::Decision => options
+            .iter()
+            .map(|option| format!("wavecrew decide {run} {task} {}", shell_words::quote(option)))
+            .collect(),
+        TaskType::HumanVerify | TaskType::Gate => {
+            vec![format!("wavecrew approve {run} {task}"), format!("wavecrew reject {run} {task} --reason '...'")]
+        }
+        _ => vec![format!("wavecrew approve {run} {task}")],
+    }
+}
+
+/// The command that signs off a run's Manual checklist.
+pub(crate) fn sign_off(run: &str) -> String {
+    format!("wavecrew approve {run} manual")
+}
+
+/// The command that picks a stopped or failed run up again.
+pub(crate) fn resume(run: &str) -> String {
+    format!("wavecrew resume {run}")
+}
+
 /// One line for a person, or nothing for chatter (agent output is in the logs).
 fn plain(envelope: &Envelope) -> Option<String> {
     let text = match &envelope.event {
@@ -147,18 +173,17 @@ fn plain(envelope: &Envelope) -> Option<String> {
             for line in details.lines() {
                 text.push_str(&format!("         {line}\n"));
             }
+            let commands = answers(run, task, kind, options);
             if *kind == TaskType::Decision {
                 // One command per option, each ready to run as printed.
                 text.push_str("         answer with one of:");
-                for option in options {
-                    text.push_str(&format!("\n           wavecrew decide {run} {task} {}", shell_words::quote(option)));
+                for command in commands {
+                    text.push_str(&format!("\n           {command}"));
                 }
             } else if matches!(kind, TaskType::HumanVerify | TaskType::Gate) {
-                text.push_str(&format!(
-                    "         answer: wavecrew approve {run} {task}   or   wavecrew reject {run} {task} --reason '...'"
-                ));
+                text.push_str(&format!("         answer: {}", commands.join("   or   ")));
             } else {
-                text.push_str(&format!("         when done: wavecrew approve {run} {task}"));
+                text.push_str(&format!("         when done: {}", commands.join("   or   ")));
             }
             text
         }
@@ -254,12 +279,15 @@ fn plain(envelope: &Envelope) -> Option<String> {
             }
             if !manual.is_empty() {
                 text.push_str(&format!(
-                    "\n       {} manual step(s) to check, then `wavecrew approve {} manual`",
+                    "\n       {} manual step(s) to check, then `{}`",
                     manual.len(),
-                    envelope.run
+                    sign_off(&envelope.run)
                 ));
             }
             text
+        }
+        Event::RunShipped { url, draft, .. } => {
+            format!("run {} shipped: {}{url}", envelope.run, if *draft { "draft " } else { "" })
         }
         Event::GateFixCommitted { task, round, commit } => {
             format!("{task:>5}  gate fix of round {round} committed {}", &commit[..commit.len().min(10)])

@@ -432,6 +432,9 @@ pub enum Event {
     Stopping { reason: String },
     /// The run ended.
     RunFinished { state: RunState, committed: usize, failed: usize, skipped: usize, duration_ms: u64 },
+    /// `wavecrew ship` pushed the run branch to `remote` and opened a pull (merge) request into
+    /// `base` at `url`; `draft`: opened as a draft.
+    RunShipped { url: String, remote: String, base: String, draft: bool },
 }
 
 impl Event {
@@ -494,6 +497,7 @@ impl Event {
             Event::CandidateChosen { .. } => "candidate_chosen",
             Event::Stopping { .. } => "stopping",
             Event::RunFinished { .. } => "run_finished",
+            Event::RunShipped { .. } => "run_shipped",
         }
     }
 }

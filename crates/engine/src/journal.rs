@@ -631,6 +631,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::GateFixCommitted { .. }
         | Event::RunVerified { .. }
         | Event::Stopping { .. }
+        | Event::RunShipped { .. }
         | Event::CandidatesStarted { .. }
         | Event::CandidateChosen { .. } => {}
     }

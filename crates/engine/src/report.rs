@@ -233,6 +233,9 @@ pub struct Report {
     pub timeline: Timeline,
     /// What the sandbox refused the run's processes, in order.
     pub sandbox_denied: Vec<SandboxDenial>,
+    /// The pull (merge) request `wavecrew ship` opened, once it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<String>,
 }
 
 impl Report {
@@ -259,8 +262,10 @@ impl Report {
         // and the task shows its chosen candidate's.
         let mut verify_of: HashMap<(&str, u32), Vec<VerifyResult>> = HashMap::new();
         let mut sandbox_denied = Vec::new();
+        let mut pull_request = None;
         for envelope in events {
             match &envelope.event {
+                Event::RunShipped { url, .. } => pull_request = Some(url.clone()),
                 Event::CandidatesStarted { task, kept, .. } => {
                     // A new round starts afresh; a resumed one keeps what had finished.
                     candidates.entry(task).or_default().retain(|c| kept.contains(&c.candidate));
@@ -422,6 +427,7 @@ impl Report {
             verification: verification.map(|v| Verification { manual_signed_off, ..v }),
             timeline: Timeline::build(events, &waits_of(run)),
             sandbox_denied,
+            pull_request,
         }
     }
 
@@ -445,6 +451,9 @@ impl Report {
             self.tasks.len(),
             self.duration_ms as f64 / 1000.0
         );
+        if let Some(url) = &self.pull_request {
+            let _ = writeln!(out, "Pull request: {url}\n");
+        }
         let tokens: (u64, u64) = self.tasks.iter().fold((0, 0), |acc, t| (acc.0 + t.tokens_in, acc.1 + t.tokens_out));
         let costs: Vec<f64> = self.tasks.iter().filter_map(|t| t.cost_usd).collect();
         if tokens != (0, 0) {

@@ -152,7 +152,7 @@ impl Dashboard {
 
     /// The URL of a run's room, with the access token.
     pub fn room_url(&self, run: &str) -> String {
-        format!("http://{}/runs/{run}?token={}", self.addr, self.token)
+        format!("{}?token={}", room_link(self.addr, run), self.token)
     }
 
     /// Stops serving: waits until the follower has handed the journal's last events to the live
@@ -169,4 +169,11 @@ impl Dashboard {
             Err(error) => Err(std::io::Error::other(error)),
         }
     }
+}
+
+/// The URL of a run's room on the dashboard at `addr`, without the access token: for what
+/// leaves this terminal (a notification). Bound to loopback, reading needs no token, and a
+/// browser that opened the printed URL keeps the token in a cookie for the actions.
+pub fn room_link(addr: SocketAddr, run: &str) -> String {
+    format!("http://{addr}/runs/{run}")
 }

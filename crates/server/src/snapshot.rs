@@ -65,6 +65,9 @@ struct RunHead {
     started_ms: u64,
     finished_ms: Option<u64>,
     duration_ms: u64,
+    /// The pull (merge) request `wavecrew ship` opened, once it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull_request: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -280,6 +283,7 @@ pub(crate) fn room(
             started_ms: run.started_ms,
             finished_ms: run.finished_ms,
             duration_ms: report.duration_ms,
+            pull_request: report.pull_request.clone(),
         },
         context: plan.context.clone(),
         seq: events.last().map_or(0, |e| e.seq),

@@ -347,6 +347,20 @@ async fn the_task_card_lists_every_candidate_of_a_best_of_task_with_its_verdict(
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_room_names_the_pull_request_ship_opened_once_it_did() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let before = get(dash.addr(), "/api/runs/r1").await.json();
+    assert!(before["run"].get("pull_request").is_none(), "{}", before["run"]);
+    let url = "https://github.com/acme/app/pull/7";
+    let shipped = Event::RunShipped { url: url.into(), remote: "origin".into(), base: "main".into(), draft: true };
+    f.journal.record("r1", shipped).unwrap();
+    let after = get(dash.addr(), "/api/runs/r1").await.json();
+    assert_eq!(after["run"]["pull_request"], url);
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_run_id_full_of_markup_is_escaped_in_the_page() {
     let f = fixture("r\"><script>x</script>", dead_pid());
     let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;

@@ -18,6 +18,7 @@ pub mod run;
 pub mod runs;
 pub mod schema;
 pub mod serve;
+pub mod ship;
 pub mod show;
 pub mod worker;
 
@@ -77,6 +78,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Decide(args) => runs::decide(&ctx, &args),
         Command::Report(args) => runs::report(&ctx, &args),
         Command::Gaps(args) => gaps::run(&ctx, &args),
+        Command::Ship(args) => ship::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Agents(args) => agents::run(&ctx, &args),
         Command::Serve(args) => serve::run(&ctx, &args),

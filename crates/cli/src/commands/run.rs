@@ -4,6 +4,7 @@ use super::Context;
 use crate::config::Config;
 use crate::error::{CliError, exit};
 use crate::input::PlanFile;
+use crate::notify::Notifier;
 use crate::progress::Progress;
 use clap::{Args, ValueEnum};
 use engine::agent::Agent;
@@ -774,10 +775,13 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
+            let notifier = Notifier::spawn(tx.subscribe(), &config.notify, dashboard.as_ref().map(|d| d.addr()));
             let result = run::start(&ws, &plan_path, &bytes, parsed.plan, agent, options, &settings, tx, cancel).await;
             progress.finish().await;
             stop_dashboard(dashboard).await;
-            finish(&ws, result, into_current)
+            let code = finish(&ws, result, into_current);
+            notifier.finish().await;
+            code
         })
     })?
 }
@@ -816,10 +820,13 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
             let dashboard = start_dashboard(&ws, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
+            let notifier = Notifier::spawn(tx.subscribe(), &config.notify, dashboard.as_ref().map(|d| d.addr()));
             let result = run::resume(&ws, &run_id, agent, options, &settings, overrides, tx, cancel).await;
             progress.finish().await;
             stop_dashboard(dashboard).await;
-            finish(&ws, result, into_current)
+            let code = finish(&ws, result, into_current);
+            notifier.finish().await;
+            code
         })
     })?
 }
@@ -934,7 +941,7 @@ fn finish(
         }
         RunState::Cancelled => {
             say!("run {} stopped: {} tasks committed so far on `{}`", summary.run, summary.committed, summary.branch);
-            say!("  resume it with: wavecrew resume {}", summary.run);
+            say!("  resume it with: {}", crate::progress::resume(&summary.run));
             Ok(ExitCode::from(130))
         }
         RunState::Failed | RunState::Running => {
@@ -947,9 +954,9 @@ fn finish(
                 summary.branch
             );
             say!(
-                "  see `wavecrew status {}`, then `wavecrew resume {}` to try the rest again",
+                "  see `wavecrew status {}`, then `{}` to try the rest again",
                 summary.run,
-                summary.run
+                crate::progress::resume(&summary.run)
             );
             Ok(ExitCode::from(exit::FINDINGS))
         }

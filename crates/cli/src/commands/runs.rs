@@ -197,6 +197,13 @@ pub(super) fn status_text(repo: &Path, run: Option<&str>) -> Result<String, CliE
         &run.base[..run.base.len().min(10)],
         run.plan_path
     );
+    let events = journal.events(&run.id, 0).map_err(|e| CliError::io(format!("error: {e}")))?;
+    if let Some((url, draft)) = events.iter().rev().find_map(|e| match &e.event {
+        engine::events::Event::RunShipped { url, draft, .. } => Some((url, *draft)),
+        _ => None,
+    }) {
+        let _ = writeln!(out, "shipped: {}{url}", if draft { "draft " } else { "" });
+    }
     let spent = journal.spent_usd(&run.id).map_err(|e| CliError::io(format!("error: {e}")))?;
     match run.settings() {
         engine::settings::Recorded::Settings(settings) => {

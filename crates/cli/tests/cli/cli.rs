@@ -478,7 +478,7 @@ fn completions_of_every_shell_offer_the_subcommands_help_lists_and_no_hidden_one
     }
     let bash = stdout(&wavecrew(&["completions", "bash"]));
     let top = bash.lines().find(|line| line.trim_start().starts_with("opts=\"-h -V --color")).unwrap().trim();
-    insta::assert_snapshot!(top, @r#"opts="-h -V --color --help --version check show graph new fmt plan import schema run resume runs status logs cancel approve reject decide report gaps demo agents serve mcp completions man help""#);
+    insta::assert_snapshot!(top, @r#"opts="-h -V --color --help --version check show graph new fmt plan import schema run resume runs status logs cancel approve reject decide report gaps ship demo agents serve mcp completions man help""#);
     let syntax = std::process::Command::new("bash").arg("-n").arg("-c").arg(&bash).output().unwrap();
     assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
     let bad = wavecrew(&["completions", "tcsh"]);

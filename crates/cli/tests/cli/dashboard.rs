@@ -395,3 +395,44 @@ fn the_room_draws_the_run_s_timeline_as_a_gantt_chart_with_the_critical_path_mar
     assert_eq!(bars.len(), room["timeline"]["bars"].as_array().unwrap().len(), "{summary}");
     assert!(Path::new(&shot).metadata().unwrap().len() > 5_000, "a real screenshot at {shot}");
 }
+
+#[test]
+fn the_room_links_the_pull_request_ship_opened_and_only_an_http_one() {
+    for (html_url, shown) in [("https://github.com/acme/app/pull/7", true), ("javascript:window.__xss=1", false)] {
+        let repo = scripted_repo(
+            &crate::common::plan(&[crate::common::wave(
+                1,
+                "No dependencies.",
+                &[("1.1", "`a.txt`", "`test -f a.txt`")],
+            )]),
+            &json!({"tasks": {"1.1": [[write("a.txt", "a\n")]]}}),
+        );
+        assert!(repo.run(&[]).status.success());
+        let remote = tempfile::tempdir().unwrap();
+        git(remote.path(), &["init", "--quiet", "--bare"]);
+        git(repo.root(), &["remote", "add", "origin", &remote.path().display().to_string()]);
+        let created = json!({"number": 7, "html_url": html_url}).to_string();
+        let api = crate::common::HttpStandIn::start(move |request| {
+            Some(if request.method == "GET" { (200, "[]".to_owned()) } else { (201, created.clone()) })
+        });
+        std::fs::write(
+            repo.root().join("wavecrew.toml"),
+            format!("[ship]\nforge = \"github\"\napi = \"http://{}\"\nproject = \"acme/app\"\n", api.addr),
+        )
+        .unwrap();
+        let shipped = repo.command(&["ship"]).env("GITHUB_TOKEN", "t").output().unwrap();
+        assert!(shipped.status.success(), "{}", stderr(&shipped));
+        let run = repo.newest_run();
+
+        let mut serve = Stopped(repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+        let (url, _rest) = dashboard_url(&mut serve.0);
+        let summary = browse(&["--xss", &room_url(&url, &run), &screenshot("dashboard-pull-request.png")], None);
+        drop(serve);
+        assert_eq!(summary["ok"], true, "{summary}");
+        if shown {
+            assert_eq!(summary["pull_request"], json!({"href": html_url, "text": html_url}), "{summary}");
+        } else {
+            assert_eq!(summary["pull_request"], Value::Null, "a URL that is not http(s) is not linked: {summary}");
+        }
+    }
+}

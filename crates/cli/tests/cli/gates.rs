@@ -676,6 +676,37 @@ fn a_gate_that_asks_for_0_vulnerabilities_is_unverified_when_the_audit_cannot_ru
 }
 
 #[test]
+fn an_unverified_gate_notifies_the_webhook_with_the_commands_that_sign_it_off_or_reject_it() {
+    let plan =
+        gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let repo = scripted_repo(&plan, &audited_script());
+    let webhook = crate::common::HttpStandIn::start(|_| Some((200, String::new())));
+    std::fs::write(
+        repo.root().join("wavecrew.toml"),
+        format!("[notify]\nwebhook = [\"http://{}/hook\"]\n", webhook.addr),
+    )
+    .unwrap();
+    let (_npm, path) = npm_that_cannot_audit();
+    let args = ["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes"];
+    let child = Stopped(repo.command(&args).env("PATH", &path).stderr(std::process::Stdio::piped()).spawn().unwrap());
+    let run = repo.wait_for_checkpoint("2.1");
+    let gate = webhook.wait_for(1)[0].json();
+    assert_eq!((&gate["wavecrew"]["reason"], &gate["wavecrew"]["task"]), (&json!("gate"), &json!("2.1")), "{gate}");
+    assert_eq!(gate["title"], "wavecrew: gate 2.1 needs a person to sign it off");
+    assert!(
+        gate["message"].as_str().unwrap().contains("Not checked: security-auditor: the gate's Done asks"),
+        "{gate}"
+    );
+    assert_eq!(
+        gate["wavecrew"]["commands"],
+        json!([format!("wavecrew approve {run} 2.1"), format!("wavecrew reject {run} 2.1 --reason '...'")])
+    );
+    assert!(repo.command(&["approve", &run, "2.1"]).output().unwrap().status.success());
+    assert!(finish(child).status.success());
+    assert_eq!(webhook.wait_for(2)[1].json()["wavecrew"]["reason"], "run_ended");
+}
+
+#[test]
 fn a_person_who_rejects_an_unverified_gate_fails_it() {
     let plan =
         gate_plan("`package.json`, `package-lock.json`", "security-auditor", "No findings.", "0 vulnerabilities");

@@ -287,6 +287,12 @@ fn samples() -> Vec<Event> {
         Event::RunFinished { state: RunState::Succeeded, committed: 2, failed: 0, skipped: 0, duration_ms: 61_000 },
         Event::RunFinished { state: RunState::Failed, committed: 1, failed: 1, skipped: 1, duration_ms: 62_000 },
         Event::RunFinished { state: RunState::Cancelled, committed: 1, failed: 0, skipped: 0, duration_ms: 3_000 },
+        Event::RunShipped {
+            url: s("https://github.com/acme/app/pull/7"),
+            remote: s("origin"),
+            base: s("main"),
+            draft: true,
+        },
     ]
 }
 
@@ -318,12 +324,13 @@ fn variant(event: &Event) -> usize {
         Event::Stopping { .. } => 21,
         Event::RunFinished { .. } => 22,
         Event::SandboxDenied { .. } => 23,
-        Event::CandidatesStarted { .. } => 24,
-        Event::CandidateFinished { .. } => 25,
-        Event::CandidateChosen { .. } => 26,
+        Event::RunShipped { .. } => 24,
+        Event::CandidatesStarted { .. } => 25,
+        Event::CandidateFinished { .. } => 26,
+        Event::CandidateChosen { .. } => 27,
     }
 }
-const VARIANTS: usize = 27;
+const VARIANTS: usize = 28;
 
 #[test]
 fn every_event_kind_has_a_sample() {

@@ -116,6 +116,7 @@ fn report(tasks: Vec<TaskReport>, gates: Vec<GateReport>, verification: Option<V
         verification,
         timeline: Default::default(),
         sandbox_denied: Vec::new(),
+        pull_request: None,
     }
 }
 

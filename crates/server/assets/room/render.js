@@ -40,7 +40,7 @@ function renderHeader(room) {
   const r = room.run;
   const counts = tally(room);
   const head = {
-    id: r.id, milestone: r.milestone, title: r.title, state: r.state, branch: r.branch, base: r.base,
+    id: r.id, milestone: r.milestone, title: r.title, state: r.state, branch: r.branch, base: r.base, pr: r.pull_request,
     ...counts, canAct: room.can_act, stopping: room.stopping, busy: busy.has('cancel'),
   };
   if (!changed('header', head)) return;
@@ -53,6 +53,11 @@ function renderHeader(room) {
   badge.textContent = String(r.state ?? 'unknown');
   $('run-branch').textContent = String(r.branch ?? '—');
   $('run-base').textContent = r.base ? ` from ${r.base}` : '';
+  // The pull request `wavecrew ship` opened: only an http(s) URL becomes a link.
+  const pr = typeof r.pull_request === 'string' && /^https?:\/\//.test(r.pull_request) ? r.pull_request : '';
+  $('run-pr-fact').hidden = !pr;
+  $('run-pr').href = pr || '#';
+  $('run-pr').textContent = pr;
   $('run-progress').textContent = progressText(counts);
   $('run-tokens').textContent = `${fmtTokens(counts.tokensIn)} in · ${fmtTokens(counts.tokensOut)} out`;
   $('run-cost').textContent = fmtCost(counts.cost);

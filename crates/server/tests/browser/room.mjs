@@ -270,6 +270,10 @@ async function hostile() {
       tasks: document.querySelectorAll('article.task').length,
       hostile_text_shown: text.includes('<script>') || text.includes('onerror='),
       log_lines: document.querySelectorAll('.lane-log .line:not(.mark):not(.sys)').length,
+      // The pull request `wavecrew ship` opened, as the header links it (null: not shown).
+      pull_request: document.getElementById('run-pr-fact')?.hidden === false
+        ? { href: document.getElementById('run-pr').getAttribute('href'), text: document.getElementById('run-pr').textContent }
+        : null,
     };
   }));
   await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
