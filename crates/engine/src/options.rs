@@ -75,6 +75,9 @@ pub struct Options {
     /// Whether agents and Verify commands run sandboxed, and what they may write besides their
     /// worktree (`[sandbox]`, `--sandbox`).
     pub sandbox: crate::sandbox::Settings,
+    /// Tasks run as the best of N candidates at once (`--best-of N --tasks 2.1`), by task id;
+    /// over the plan's own `Attempts: N parallel`.
+    pub best_of: std::collections::BTreeMap<String, u8>,
 }
 
 impl Options {
@@ -109,6 +112,7 @@ impl Default for Options {
             verify_model: None,
             backend: BackendChoice::Local,
             sandbox: crate::sandbox::Settings::default(),
+            best_of: std::collections::BTreeMap::new(),
         }
     }
 }
