@@ -207,6 +207,24 @@ fn plain(envelope: &Envelope) -> Option<String> {
             format!("{task:>5}  FAILED after {attempts} attempts: {}", reason.lines().next().unwrap_or_default())
         }
         Event::TaskSkipped { task, because } => format!("{task:>5}  skipped: task {because} failed"),
+        Event::CandidatesStarted { task, attempts, kept } => {
+            let kept = if kept.is_empty() { String::new() } else { format!(" ({} kept from before)", kept.len()) };
+            let attempts: Vec<String> = attempts.iter().map(ToString::to_string).collect();
+            format!(
+                "{task:>5}  best of {}: candidates start side by side as attempts {}{kept}",
+                attempts.len(),
+                attempts.join(", ")
+            )
+        }
+        Event::CandidateFinished { task, candidate, verdict, diff_lines, outside_lines, tokens, reason, .. } => {
+            let why = reason.as_deref().map(|r| format!(": {}", one_line(r, 120))).unwrap_or_default();
+            format!(
+                "{task:>5}  candidate {candidate} {verdict}, {diff_lines} lines changed ({outside_lines} outside its Files), {tokens} tokens{why}"
+            )
+        }
+        Event::CandidateChosen { task, candidate, why, .. } => {
+            format!("{task:>5}  candidate {candidate} chosen: {why}")
+        }
         Event::Stopping { reason } => format!("stopping: {reason}"),
         Event::RunFinished { state, committed, failed, skipped, duration_ms } => {
             let state = match state {

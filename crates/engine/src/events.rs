@@ -11,7 +11,9 @@ mod vocabulary;
 
 pub use crate::agent::AgentRole;
 pub use plan::TaskType;
-pub use vocabulary::{ActivityKind, AnswerKind, GateCheck, MustHaveKind, MustHaveStatus, RunVerdict, SandboxOperation};
+pub use vocabulary::{
+    ActivityKind, AnswerKind, CandidateVerdict, GateCheck, MustHaveKind, MustHaveStatus, RunVerdict, SandboxOperation,
+};
 
 /// How a run ended (or that it has not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -400,6 +402,35 @@ pub enum Event {
         automated: Vec<AutomatedResult>,
         manual: Vec<String>,
     },
+    /// A best-of task (`Attempts: N parallel`, `--best-of`) starts its candidates at once, each
+    /// an attempt of its own in its own worktree: candidate n is attempt `attempts[n-1]`.
+    /// `kept`: candidates that had finished before a resume, judged as they were (absent when
+    /// none).
+    CandidatesStarted {
+        task: String,
+        attempts: Vec<u32>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kept: Vec<u32>,
+    },
+    /// A candidate of a best-of task ended: its verdict; its commit on `base` (kept as the ref
+    /// `reference`; none when its agent left nothing to commit); the lines it changes outside
+    /// the task's Files and in all; the tokens its agent used; why it failed.
+    CandidateFinished {
+        task: String,
+        candidate: u32,
+        attempt: u32,
+        verdict: CandidateVerdict,
+        commit: Option<String>,
+        base: String,
+        reference: Option<String>,
+        outside_lines: u64,
+        diff_lines: u64,
+        tokens: u64,
+        reason: Option<String>,
+    },
+    /// The candidate of a best-of task that lands (`integrating` follows), and why:
+    /// `ranking` lists the candidates whose Verify passed, best first.
+    CandidateChosen { task: String, candidate: u32, attempt: u32, ranking: Vec<u32>, why: String },
     /// The run stops launching tasks (Ctrl-C, `cancel`, `--fail-fast`, a journal error).
     Stopping { reason: String },
     /// The run ended.
@@ -432,7 +463,10 @@ impl Event {
             | Event::TaskCommitted { task, .. }
             | Event::AttemptFailed { task, .. }
             | Event::TaskFailed { task, .. }
-            | Event::TaskSkipped { task, .. } => Some(task),
+            | Event::TaskSkipped { task, .. }
+            | Event::CandidatesStarted { task, .. }
+            | Event::CandidateFinished { task, .. }
+            | Event::CandidateChosen { task, .. } => Some(task),
             _ => None,
         }
     }
@@ -463,6 +497,9 @@ impl Event {
             Event::TaskFailed { .. } => "task_failed",
             Event::BudgetExceeded { .. } => "budget_exceeded",
             Event::TaskSkipped { .. } => "task_skipped",
+            Event::CandidatesStarted { .. } => "candidates_started",
+            Event::CandidateFinished { .. } => "candidate_finished",
+            Event::CandidateChosen { .. } => "candidate_chosen",
             Event::Stopping { .. } => "stopping",
             Event::RunFinished { .. } => "run_finished",
             Event::RunShipped { .. } => "run_shipped",

@@ -52,6 +52,7 @@ mod worktree;
 
 // Where attempts run, and above a single attempt: checkpoints, gates, the final verification.
 pub mod backend;
+mod best_of;
 mod checkpoint;
 pub mod gate;
 pub mod verify;

@@ -79,6 +79,9 @@ pub struct Options {
     /// Whether agents and Verify commands run sandboxed, and what they may write besides their
     /// worktree (`[sandbox]`, `--sandbox`).
     pub sandbox: crate::sandbox::Settings,
+    /// Tasks run as the best of N candidates at once (`--best-of N --tasks 2.1`), by task id;
+    /// over the plan's own `Attempts: N parallel`.
+    pub best_of: std::collections::BTreeMap<String, u8>,
     /// The caps per task, per wave and per run (`[budget]`), and the first guess of an
     /// attempt's cost (see [`crate::budget`]).
     pub budgets: crate::budget::Budgets,
@@ -120,6 +123,7 @@ impl Default for Options {
             verify_model: None,
             backend: BackendChoice::Local,
             sandbox: crate::sandbox::Settings::default(),
+            best_of: std::collections::BTreeMap::new(),
             budgets: crate::budget::Budgets::default(),
             escalate: Vec::new(),
         }

@@ -259,6 +259,19 @@ mod tests {
         assert_eq!(sparse.backend, BackendSpec::Local);
     }
 
+    #[test]
+    fn best_of_tasks_are_remembered_for_resume_and_older_records_have_none() {
+        let agent = r#""agent": {"kind": "scripted", "script": "/s.json"}"#;
+        let Recorded::Settings(mut settings) = RunSettings::from_json(&format!(r#"{{"version": 1, {agent}}}"#)) else {
+            panic!("a record without best_of")
+        };
+        assert!(settings.options.best_of.is_empty());
+        settings.options.best_of = BTreeMap::from([("2.1".to_owned(), 3), ("2.2".to_owned(), 8)]);
+        let json = settings.to_json();
+        let Recorded::Settings(back) = RunSettings::from_json(&json) else { panic!("{json}") };
+        assert_eq!(back.options.best_of, settings.options.best_of, "{json}");
+    }
+
     proptest::proptest! {
         /// Whatever a journal holds, reading it never panics; what this wavecrew writes, it
         /// reads back the same.

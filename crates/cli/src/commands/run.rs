@@ -126,6 +126,17 @@ pub struct AgentArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub sandbox: Option<SandboxFlag>,
 
+    /// Run the tasks named by `--tasks` as the best of N candidates at once, each in its own
+    /// worktree with its own agent and Verify; only the one chosen by evidence lands (Verify
+    /// passes, then the least change outside the task's Files, the smallest diff, the fewest
+    /// tokens), the others stay as refs (docs/best-of.md). Over the plan's `Attempts: N parallel`.
+    #[arg(long, value_name = "N", requires = "tasks", value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub best_of: Option<u8>,
+
+    /// The tasks `--best-of` runs as the best of N, comma-separated: `--tasks 2.1,2.2`.
+    #[arg(long, value_name = "IDS", value_delimiter = ',', requires = "best_of")]
+    pub tasks: Vec<String>,
+
     /// When the run succeeds, fast-forward your current branch to the run branch (only when
     /// it is safe: your branch has not moved and your changes do not touch the same files).
     #[arg(long)]
@@ -324,6 +335,11 @@ impl AgentArgs {
         if let Some(flag) = self.sandbox {
             let mode = engine::sandbox::Mode::from(flag);
             set(&mut options.sandbox.mode, mode, format!("--sandbox {}", mode.as_str()), changed);
+        }
+        if let Some(n) = self.best_of {
+            let mut best_of = options.best_of.clone();
+            best_of.extend(self.tasks.iter().map(|task| (task.trim().to_owned(), n)));
+            set(&mut options.best_of, best_of, format!("--best-of {n} --tasks {}", self.tasks.join(",")), changed);
         }
     }
 
@@ -704,9 +720,15 @@ fn agree_to_copies(provision: &engine::provision::Provision, worktrees: Option<u
     }
 }
 
-/// How many worktrees a run of `plan` makes at most: one per task running at once.
+/// How many worktrees a run of `plan` makes at most: one per task running at once, and one
+/// more per extra candidate of its best-of tasks.
 fn worktrees_at_most(plan: &plan::Plan, options: &Options) -> usize {
-    options.tasks_at_once(&plan::Schedule::new(plan))
+    options.tasks_at_once(&plan::Schedule::new(plan)) + extra_candidates(plan, options)
+}
+
+/// The candidates of `plan`'s best-of tasks beyond the one each runs in its lane's worktree.
+fn extra_candidates(plan: &plan::Plan, options: &Options) -> usize {
+    run::best_of_tasks(plan, options).iter().map(|(_, n)| *n as usize - 1).sum()
 }
 
 /// Returns at Ctrl-C or SIGTERM.
@@ -768,6 +790,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
         let (root, config) = load_config(&args.repo)?;
         let mut options = configured_options(&config);
         args.agent.apply(&mut options, &mut Vec::new());
+        run::check_best_of(&parsed.plan, &options).map_err(engine_error)?;
         let described = with_runtime(move |_| {
             Box::pin(async move {
                 let worktrees = Workspace::worktree_root_of(&root).await.ok()?;
@@ -801,6 +824,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     let settings = flags.settings(&config, &root)?;
     let agent = build_agent(&settings.agent)?;
     let mut options = engine_options(&settings, agent.as_ref())?;
+    run::check_best_of(&parsed.plan, &options).map_err(engine_error)?;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
@@ -1069,7 +1093,7 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
     use std::fmt::Write as _;
     let schedule = plan::Schedule::new(plan);
     let mut out = String::new();
-    let jobs = worktrees_at_most(plan, options);
+    let jobs = options.tasks_at_once(&schedule);
     let _ = writeln!(out, "Dry run of {} · {}: nothing is changed.\n", plan.milestone, plan.title);
     let _ = writeln!(out, "Lanes (at most {jobs} tasks at once)");
     for lane in schedule.lanes() {
@@ -1085,6 +1109,25 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
             .collect();
         let model = lane.model.as_deref().unwrap_or("default model");
         let _ = writeln!(out, "  {:<18} {:<14} {}", lane.name, model, tasks.join(" → "));
+    }
+    let best_of = run::best_of_tasks(plan, options);
+    if !best_of.is_empty() {
+        // A best-of task holds one slot and its lane; its other candidates run beside it.
+        let extra = extra_candidates(plan, options);
+        let _ = writeln!(
+            out,
+            "\nBest of N (candidates side by side, each in its own worktree and verified; only the one chosen by evidence lands)"
+        );
+        for (id, n) in &best_of {
+            let beside = if *n == 2 { "1 worktree".to_owned() } else { format!("{} worktrees", n - 1) };
+            let _ =
+                writeln!(out, "  {:<5} best of {n}: {n} agents at once, {beside} beside its lane's", id.to_string());
+        }
+        let _ = writeln!(
+            out,
+            "  so at most {} agents and worktrees at once: {jobs} tasks, and up to {extra} more candidates beside them",
+            jobs + extra
+        );
     }
     let _ = writeln!(out, "\nOrder (each task waits for the tasks listed)");
     for id in schedule.task_order().unwrap_or_default() {

@@ -572,6 +572,44 @@ fn claude_confined_by_the_sandbox_cannot_write_outside_its_worktree_and_says_so(
 }
 
 #[test]
+fn best_of_three_claude_candidates_land_the_one_whose_verify_passes() {
+    // Claude Code's system prompt names its working directory: each candidate's worktree
+    // (`slot-0` is the lane's, then one per further candidate, taken in candidate order), so
+    // the double plays a different model for each. Only candidate 2 writes what Verify wants.
+    let by_worktree = |slot: &str, content: &str| llm_double::Conversation {
+        matches: format!("worktrees/[^\"]*/{slot}\\b"),
+        steps: vec![
+            Step::Write { write: "hello.txt".into(), content: content.into() },
+            Step::Text { text: "Done.".into() },
+        ],
+    };
+    let script = Script {
+        conversations: vec![by_worktree("slot-0", "no"), by_worktree("slot-1", "hi"), by_worktree("slot-2", "nope")],
+        ..Script::default()
+    };
+    let (output, dir, _) = run_with("claude", "", script, &[], &["--best-of", "3", "--tasks", "1.1"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let repo = dir.path().join("repo");
+    assert_eq!(git(&repo, &["show", "wavecrew/M1:hello.txt"]).trim(), "hi");
+    let all = events(&output);
+    let mut finished: Vec<(u64, String, u64)> = all
+        .iter()
+        .filter(|e| e["event"] == "candidate_finished")
+        .map(|e| {
+            (e["candidate"].as_u64().unwrap(), e["verdict"].as_str().unwrap().to_owned(), e["tokens"].as_u64().unwrap())
+        })
+        .collect();
+    finished.sort();
+    let verdicts: Vec<(u64, &str)> = finished.iter().map(|(c, v, _)| (*c, v.as_str())).collect();
+    assert_eq!(verdicts, [(1, "failed"), (2, "passed"), (3, "failed")]);
+    assert!(finished.iter().all(|(_, _, tokens)| *tokens > 0), "each candidate's own tokens: {finished:?}");
+    let chosen: Vec<&Value> = all.iter().filter(|e| e["event"] == "candidate_chosen").collect();
+    assert_eq!(chosen[0]["candidate"], 2);
+    let refs = git(&repo, &["for-each-ref", "--format=%(refname)", "refs/wavecrew/"]);
+    assert_eq!(refs.lines().count(), 3, "{refs}");
+}
+
+#[test]
 fn claude_drafts_a_plan_and_fixes_what_check_sends_back() {
     let read =
         |path: &str| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();

@@ -69,6 +69,22 @@ fn answered(answer: AnswerKind, detail: Option<&str>, auto: bool, commit: Option
     Event::CheckpointAnswered { task: s("2.1"), answer, detail: detail.map(s), auto, commit: commit.map(s) }
 }
 
+fn candidate_finished(candidate: u32, verdict: CandidateVerdict, reason: Option<&str>) -> Event {
+    Event::CandidateFinished {
+        task: s("2.1"),
+        candidate,
+        attempt: candidate,
+        verdict,
+        commit: Some(format!("c{candidate}c{candidate}c{candidate}")),
+        base: s("0123abc"),
+        reference: Some(format!("refs/wavecrew/r1/2.1/candidate-{candidate}")),
+        outside_lines: u64::from(candidate) - 1,
+        diff_lines: 10 * u64::from(candidate),
+        tokens: 1000 + u64::from(candidate),
+        reason: reason.map(s),
+    }
+}
+
 fn run_verified(verdict: RunVerdict, must_haves: Vec<MustHaveVerdict>, automated: Vec<AutomatedResult>) -> Event {
     Event::RunVerified { verdict, must_haves, automated, manual: vec![s("Open `/room/1` and chat.")] }
 }
@@ -255,6 +271,31 @@ fn samples() -> Vec<Event> {
             vec![],
             vec![automated(AutomatedStatus::Unchecked, Some("coverage >= 80%"), Some(0))],
         ),
+        Event::CandidatesStarted { task: s("2.1"), attempts: vec![1, 2, 3], kept: vec![] },
+        Event::CandidatesStarted { task: s("2.1"), attempts: vec![1, 4, 3], kept: vec![1, 3] },
+        candidate_finished(1, CandidateVerdict::Failed, Some("`npm test` exited 1")),
+        candidate_finished(2, CandidateVerdict::Passed, None),
+        candidate_finished(3, CandidateVerdict::VerifyTimedOut, Some("`npm test` did not exit within 600 s")),
+        Event::CandidateFinished {
+            task: s("2.1"),
+            candidate: 4,
+            attempt: 4,
+            verdict: CandidateVerdict::Failed,
+            commit: None,
+            base: s("0123abc"),
+            reference: None,
+            outside_lines: 0,
+            diff_lines: 0,
+            tokens: 0,
+            reason: Some(s("the agent exited 1")),
+        },
+        Event::CandidateChosen {
+            task: s("2.1"),
+            candidate: 2,
+            attempt: 2,
+            ranking: vec![2],
+            why: s("candidate 2 is the only one whose Verify passed; 2 other candidates failed"),
+        },
         Event::Stopping { reason: s("cancelled") },
         Event::RunFinished { state: RunState::Running, committed: 0, failed: 0, skipped: 0, duration_ms: 5 },
         Event::RunFinished { state: RunState::Succeeded, committed: 2, failed: 0, skipped: 0, duration_ms: 61_000 },
@@ -298,10 +339,13 @@ fn variant(event: &Event) -> usize {
         Event::RunFinished { .. } => 22,
         Event::SandboxDenied { .. } => 23,
         Event::RunShipped { .. } => 24,
-        Event::BudgetExceeded { .. } => 25,
+        Event::CandidatesStarted { .. } => 25,
+        Event::CandidateFinished { .. } => 26,
+        Event::CandidateChosen { .. } => 27,
+        Event::BudgetExceeded { .. } => 28,
     }
 }
-const VARIANTS: usize = 26;
+const VARIANTS: usize = 29;
 
 #[test]
 fn every_event_kind_has_a_sample() {

@@ -94,6 +94,7 @@ fn task(id: &str, state: TaskState, reason: Option<&str>) -> TaskReport {
         tokens_in: 0,
         tokens_out: 0,
         cost_usd: None,
+        candidates: Vec::new(),
     }
 }
 

@@ -35,6 +35,18 @@ pub use crate::options::{Options, ScheduleMode};
 pub use crate::workspace::{Workspace, pid_alive, xdg_dir};
 pub use resume::resume;
 
+/// Whether `plan`'s best-of tasks (`Attempts: N parallel`, `--best-of`) can run with
+/// `options`: what [`start`] checks before it makes anything, for `run --dry-run` to say first.
+pub fn check_best_of(plan: &Plan, options: &Options) -> Result<(), EngineError> {
+    preflight::check_attempts(plan, options)
+}
+
+/// The best-of tasks of `plan` with `options`, in plan order, each with how many candidates it
+/// runs at once.
+pub fn best_of_tasks(plan: &Plan, options: &Options) -> Vec<(TaskId, u32)> {
+    plan.tasks.iter().filter_map(|t| crate::best_of::candidates(t, options).map(|n| (t.id, n))).collect()
+}
+
 /// What a run ended with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
@@ -82,7 +94,7 @@ pub async fn start(
         return Err(EngineError::Active { run: active.id, pid: active.pid });
     }
     preflight::check_skills(&ws.root, &plan)?;
-    preflight::check_attempts(&plan)?;
+    preflight::check_attempts(&plan, &options)?;
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {

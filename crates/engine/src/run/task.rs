@@ -53,6 +53,9 @@ async fn run_to_end(
             }
         };
     }
+    if let Some(count) = crate::best_of::candidates(task, &env.options) {
+        return crate::best_of::run_task(ctx, task, lane, worktree, first_attempt, count).await;
+    }
     let mut failure: Option<String> = None;
     // A human-verify checkpoint that was waiting when the run stopped: its change is still there.
     if let Some(Some(commit)) = run.waiting.get(&id) {
