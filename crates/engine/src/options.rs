@@ -52,6 +52,10 @@ pub struct Options {
     /// Prices in US dollars per million tokens, `(input, output)`, by model id: the cost of
     /// CLIs that report tokens but no cost.
     pub prices: HashMap<String, (f64, f64)>,
+    /// Prices in US dollars per million tokens read from and written to the prompt cache,
+    /// `(read, write)`, by model id; a model with `prices` but none here has its cache tokens
+    /// priced as input.
+    pub cache_prices: HashMap<String, (f64, f64)>,
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
     #[serde(with = "crate::options::task_types")]
@@ -78,6 +82,12 @@ pub struct Options {
     /// Tasks run as the best of N candidates at once (`--best-of N --tasks 2.1`), by task id;
     /// over the plan's own `Attempts: N parallel`.
     pub best_of: std::collections::BTreeMap<String, u8>,
+    /// The caps per task, per wave and per run (`[budget]`), and the first guess of an
+    /// attempt's cost (see [`crate::budget`]).
+    pub budgets: crate::budget::Budgets,
+    /// Models by rank (`[models] escalate`, `--escalate`): each attempt after a task's first runs
+    /// one further up (see [`crate::escalate`]). Empty: every attempt on the task's own model.
+    pub escalate: Vec<String>,
 }
 
 impl Options {
@@ -106,6 +116,7 @@ impl Default for Options {
             batch_checkpoints: false,
             budget_usd: None,
             prices: HashMap::new(),
+            cache_prices: HashMap::new(),
             gate_rounds: 3,
             coverage_threshold: None,
             verify_truths: true,
@@ -113,6 +124,8 @@ impl Default for Options {
             backend: BackendChoice::Local,
             sandbox: crate::sandbox::Settings::default(),
             best_of: std::collections::BTreeMap::new(),
+            budgets: crate::budget::Budgets::default(),
+            escalate: Vec::new(),
         }
     }
 }

@@ -208,7 +208,7 @@ struct Usage {
 
 impl Usage {
     fn add(&mut self, activity: &Activity, model_id: Option<&str>, prices: &HashMap<String, (f64, f64)>) {
-        let Activity::Usage { input, output, cost_usd } = activity else { return };
+        let Activity::Usage { input, output, cost_usd, .. } = activity else { return };
         self.tokens_in += input;
         self.tokens_out += output;
         let priced = cost_usd.or_else(|| {
