@@ -268,13 +268,8 @@ impl<'a> Meter<'a> {
             return activity;
         };
         let priced = cost_usd.or_else(|| {
-            let (per_in, per_out) = *env.options.prices.get(model_id?)?;
-            let (per_read, per_write) = env.options.cache_prices.get(model_id?).copied().unwrap_or((per_in, per_in));
-            let millionths = input as f64 * per_in
-                + output as f64 * per_out
-                + cache_read as f64 * per_read
-                + cache_write as f64 * per_write;
-            Some(millionths / 1_000_000.0)
+            let tokens = crate::options::Tokens { input, output, cache_read, cache_write };
+            crate::options::price(&env.options.prices, &env.options.cache_prices, model_id?, tokens)
         });
         if let Some(cost) = priced {
             env.spent.add(cost);

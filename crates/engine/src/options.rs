@@ -187,3 +187,33 @@ pub(crate) mod task_types {
         Ok(Vec::<String>::deserialize(deserializer)?.iter().map(|kind| TaskType::parse(kind)).collect())
     }
 }
+
+/// Tokens of one usage report, as the price tables count them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Input tokens.
+    pub input: u64,
+    /// Output tokens.
+    pub output: u64,
+    /// Input tokens read from the prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the prompt cache.
+    pub cache_write: u64,
+}
+
+/// What `tokens` of model `model_id` cost at the configured `prices` and `cache_prices` (see
+/// [`Options::prices`]), in US dollars; `None` when the model has no price.
+pub fn price(
+    prices: &HashMap<String, (f64, f64)>,
+    cache_prices: &HashMap<String, (f64, f64)>,
+    model_id: &str,
+    tokens: Tokens,
+) -> Option<f64> {
+    let (per_in, per_out) = *prices.get(model_id)?;
+    let (per_read, per_write) = cache_prices.get(model_id).copied().unwrap_or((per_in, per_in));
+    let millionths = tokens.input as f64 * per_in
+        + tokens.output as f64 * per_out
+        + tokens.cache_read as f64 * per_read
+        + tokens.cache_write as f64 * per_write;
+    Some(millionths / 1_000_000.0)
+}
