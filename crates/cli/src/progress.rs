@@ -156,6 +156,10 @@ fn plain(envelope: &Envelope) -> Option<String> {
             };
             format!("{task:>5}  agent {how} after {}", seconds(*duration_ms))
         }
+        Event::BudgetExceeded { task, attempt, cap, spent_usd, tokens } => {
+            let spent = cap.show(engine::budget::Cost { usd: *spent_usd, tokens: *tokens });
+            format!("{task:>5}  attempt {attempt} STOPPED: the task spent {spent} of its budget of {cap}")
+        }
         Event::VerifyFinished { task, command, passed, duration_ms, .. } => {
             format!(
                 "{task:>5}  verify `{command}` {} ({})",
@@ -205,6 +209,24 @@ fn plain(envelope: &Envelope) -> Option<String> {
         Event::TaskSkipped { task, because } => format!("{task:>5}  skipped: task {because} failed"),
         Event::AgentLimited { task, attempt, hold, until_ms, reason, .. } => {
             format!("{task:>5}  attempt {attempt} {}", engine::limits::describe_local(hold, *until_ms, reason))
+        }
+        Event::CandidatesStarted { task, attempts, kept } => {
+            let kept = if kept.is_empty() { String::new() } else { format!(" ({} kept from before)", kept.len()) };
+            let attempts: Vec<String> = attempts.iter().map(ToString::to_string).collect();
+            format!(
+                "{task:>5}  best of {}: candidates start side by side as attempts {}{kept}",
+                attempts.len(),
+                attempts.join(", ")
+            )
+        }
+        Event::CandidateFinished { task, candidate, verdict, diff_lines, outside_lines, tokens, reason, .. } => {
+            let why = reason.as_deref().map(|r| format!(": {}", one_line(r, 120))).unwrap_or_default();
+            format!(
+                "{task:>5}  candidate {candidate} {verdict}, {diff_lines} lines changed ({outside_lines} outside its Files), {tokens} tokens{why}"
+            )
+        }
+        Event::CandidateChosen { task, candidate, why, .. } => {
+            format!("{task:>5}  candidate {candidate} chosen: {why}")
         }
         Event::Stopping { reason } => format!("stopping: {reason}"),
         Event::RunFinished { state, committed, failed, skipped, duration_ms } => {

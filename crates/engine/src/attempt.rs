@@ -57,7 +57,6 @@ pub(crate) async fn agent_and_verify(
     worktree: &Path,
     failure: Option<&str>,
 ) -> Result<Work, EngineError> {
-    let id = task.id.to_string();
     let exited = match run_agent(env, task, attempt, worktree, failure).await? {
         Ok(exited) => exited,
         Err(reason) => return Ok(Work::Failed(reason)),
@@ -68,13 +67,25 @@ pub(crate) async fn agent_and_verify(
         Ok(tree) => tree,
         Err(reason) => return Ok(Work::Failed(reason)),
     };
+    Ok(verify(env, task, attempt, worktree).await?.unwrap_or(Work::Tree(tree)))
+}
+
+/// Runs the task's Verify commands in `worktree`, in order, until one fails: `None` when every
+/// one passed, else how the attempt ended ([`Work::Failed`] or [`Work::VerifyTimedOut`]).
+pub(crate) async fn verify(
+    env: &AttemptEnv,
+    task: &plan::Task,
+    attempt: u32,
+    worktree: &Path,
+) -> Result<Option<Work>, EngineError> {
+    let id = task.id.to_string();
     for (index, command) in task.verify_commands.iter().enumerate() {
         env.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let log = env.layout.log(&id, attempt, &format!("verify-{}", index + 1));
         let process = format!("verify-{}", index + 1);
         let sandboxed = match env.sandbox(worktree, &format!("{id}-{attempt}-{process}"), vec![]).await? {
             Ok(sandboxed) => sandboxed,
-            Err(reason) => return Ok(Work::Failed(reason)),
+            Err(reason) => return Ok(Some(Work::Failed(reason))),
         };
         let mut spec =
             process::Spec::shell(&command.value, worktree, env.env_in(worktree), env.options.verify_timeout, log);
@@ -100,7 +111,7 @@ pub(crate) async fn agent_and_verify(
         }
         if result.timed_out {
             let reason = verify_timed_out(&command.value, env.options.verify_timeout);
-            return Ok(Work::VerifyTimedOut(format!("{reason}\n{}", result.tail)));
+            return Ok(Some(Work::VerifyTimedOut(format!("{reason}\n{}", result.tail))));
         }
         if !result.success() {
             let why = result.ended();
@@ -110,10 +121,10 @@ pub(crate) async fn agent_and_verify(
             if let Some(hint) = confined.then(|| crate::sandbox::denial_hint(&denials, &result.tail)).flatten() {
                 missing.push_str(&format!("\n{hint}"));
             }
-            return Ok(Work::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail)));
+            return Ok(Some(Work::Failed(format!("Verify `{}` {why}{hint}{missing}\n{}", command.value, result.tail))));
         }
     }
-    Ok(Work::Tree(tree))
+    Ok(None)
 }
 
 /// Why a Verify command that timed out ends the task: what it looks like (a server, a watch
@@ -169,13 +180,14 @@ pub(crate) async fn run_agent(
     let landed = landed_before(env, task, worktree).await;
     let extras = prompt::Extras { failure, decisions: &decisions, skills: in_prompt, landed: &landed };
     let prompt = prompt::build(&env.plan, task, &extras);
+    let model = env.attempt_model(&id, attempt);
     let launch = Launch {
         name: format!("{id}-{attempt}"),
         log_part: "agent".into(),
         task: id,
         attempt,
         role: AgentRole::Task,
-        model: env.model_for(&task.id.to_string(), AgentRole::Task),
+        model,
         prompt,
         skills,
         verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),

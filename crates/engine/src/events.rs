@@ -12,7 +12,8 @@ mod vocabulary;
 pub use crate::agent::AgentRole;
 pub use plan::TaskType;
 pub use vocabulary::{
-    ActivityKind, AnswerKind, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, RunVerdict, SandboxOperation,
+    ActivityKind, AnswerKind, CandidateVerdict, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, RunVerdict,
+    SandboxOperation,
 };
 
 /// How a run ended (or that it has not).
@@ -321,6 +322,9 @@ pub enum Event {
     },
     /// The agent's process ended.
     AgentExited { task: String, attempt: u32, code: Option<i32>, timed_out: bool, duration_ms: u64 },
+    /// The attempt went over its task's budget (`[budget] task`): its agent was stopped, and the
+    /// task fails without another attempt. `spent_usd` and `tokens`: what the task spent.
+    BudgetExceeded { task: String, attempt: u32, cap: crate::budget::Amount, spent_usd: f64, tokens: u64 },
     /// The engine runs a Verify command.
     VerifyStarted { task: String, attempt: u32, command: String },
     /// A Verify command finished.
@@ -412,6 +416,35 @@ pub enum Event {
         automated: Vec<AutomatedResult>,
         manual: Vec<String>,
     },
+    /// A best-of task (`Attempts: N parallel`, `--best-of`) starts its candidates at once, each
+    /// an attempt of its own in its own worktree: candidate n is attempt `attempts[n-1]`.
+    /// `kept`: candidates that had finished before a resume, judged as they were (absent when
+    /// none).
+    CandidatesStarted {
+        task: String,
+        attempts: Vec<u32>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kept: Vec<u32>,
+    },
+    /// A candidate of a best-of task ended: its verdict; its commit on `base` (kept as the ref
+    /// `reference`; none when its agent left nothing to commit); the lines it changes outside
+    /// the task's Files and in all; the tokens its agent used; why it failed.
+    CandidateFinished {
+        task: String,
+        candidate: u32,
+        attempt: u32,
+        verdict: CandidateVerdict,
+        commit: Option<String>,
+        base: String,
+        reference: Option<String>,
+        outside_lines: u64,
+        diff_lines: u64,
+        tokens: u64,
+        reason: Option<String>,
+    },
+    /// The candidate of a best-of task that lands (`integrating` follows), and why:
+    /// `ranking` lists the candidates whose Verify passed, best first.
+    CandidateChosen { task: String, candidate: u32, attempt: u32, ranking: Vec<u32>, why: String },
     /// The run stops launching tasks (Ctrl-C, `cancel`, `--fail-fast`, a journal error).
     Stopping { reason: String },
     /// The run ended.
@@ -433,6 +466,7 @@ impl Event {
             | Event::AgentOutput { task, .. }
             | Event::AgentActivity { task, .. }
             | Event::AgentExited { task, .. }
+            | Event::BudgetExceeded { task, .. }
             | Event::VerifyStarted { task, .. }
             | Event::VerifyFinished { task, .. }
             | Event::Integrating { task, .. }
@@ -444,7 +478,10 @@ impl Event {
             | Event::AttemptFailed { task, .. }
             | Event::TaskFailed { task, .. }
             | Event::AgentLimited { task, .. }
-            | Event::TaskSkipped { task, .. } => Some(task),
+            | Event::TaskSkipped { task, .. }
+            | Event::CandidatesStarted { task, .. }
+            | Event::CandidateFinished { task, .. }
+            | Event::CandidateChosen { task, .. } => Some(task),
             _ => None,
         }
     }
@@ -474,7 +511,11 @@ impl Event {
             Event::AttemptFailed { .. } => "attempt_failed",
             Event::TaskFailed { .. } => "task_failed",
             Event::AgentLimited { .. } => "agent_limited",
+            Event::BudgetExceeded { .. } => "budget_exceeded",
             Event::TaskSkipped { .. } => "task_skipped",
+            Event::CandidatesStarted { .. } => "candidates_started",
+            Event::CandidateFinished { .. } => "candidate_finished",
+            Event::CandidateChosen { .. } => "candidate_chosen",
             Event::Stopping { .. } => "stopping",
             Event::RunFinished { .. } => "run_finished",
             Event::RunShipped { .. } => "run_shipped",

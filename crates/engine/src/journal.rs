@@ -6,7 +6,7 @@
 //! The database lives in the repository's git directory (`.git/wavecrew/journal.sqlite`), in
 //! WAL mode with full sync: a committed transaction survives a power loss.
 
-use crate::events::{AnswerKind, Envelope, Event, RunState, TaskState};
+use crate::events::{AnswerKind, CandidateVerdict, Envelope, Event, RunState, TaskState};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -527,7 +527,8 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
     match event {
         Event::AttemptStarted { task, attempt, lane, worktree, base, .. } => {
             tx.execute(
-                "UPDATE tasks SET state = 'running', attempts = ?3, lane = ?4 WHERE run_id = ?1 AND task = ?2",
+                // MAX: a best-of task's candidates start at once, in any order.
+                "UPDATE tasks SET state = 'running', attempts = MAX(attempts, ?3), lane = ?4 WHERE run_id = ?1 AND task = ?2",
                 params![run, task, attempt, lane],
             )?;
             tx.execute(
@@ -605,6 +606,14 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
                 params![run, task, reason],
             )?;
         }
+        Event::CandidateFinished { task, attempt, verdict, commit, .. } => {
+            // A candidate that passed is `passed` until one is chosen (`committed`).
+            let state = if *verdict == CandidateVerdict::Passed { "passed" } else { "failed" };
+            tx.execute(
+                "UPDATE attempts SET state = ?4, commit_hash = ?5, finished_ms = ?6 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, state, commit, at_ms as i64],
+            )?;
+        }
         Event::TaskFailed { task, reason, .. } => {
             tx.execute(
                 "UPDATE tasks SET state = 'failed', reason = ?3 WHERE run_id = ?1 AND task = ?2",
@@ -632,8 +641,11 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::VerifyFinished { .. }
         | Event::GateFixCommitted { .. }
         | Event::RunVerified { .. }
+        | Event::BudgetExceeded { .. }
         | Event::Stopping { .. }
-        | Event::RunShipped { .. } => {}
+        | Event::RunShipped { .. }
+        | Event::CandidatesStarted { .. }
+        | Event::CandidateChosen { .. } => {}
     }
     Ok(())
 }

@@ -12,6 +12,8 @@
 
 // The vocabulary: events, agents' requests, paths, git, prompts' text, the scheduler's line.
 pub mod agent;
+pub mod budget;
+pub mod escalate;
 pub mod events;
 pub mod git;
 pub mod layout;
@@ -51,6 +53,7 @@ mod worktree;
 
 // Where attempts run, and above a single attempt: checkpoints, gates, the final verification.
 pub mod backend;
+mod best_of;
 mod checkpoint;
 pub mod gate;
 pub mod verify;

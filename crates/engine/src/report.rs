@@ -3,8 +3,8 @@
 //! JSON carry the run's [`Timeline`]: the Markdown its numbers, the JSON all of it.
 
 use crate::events::{
-    ActivityKind, AnswerKind, AutomatedResult, AutomatedStatus, Envelope, Event, GateFinding, GateMetric, GateVerdict,
-    MustHaveVerdict, RunVerdict, TaskState,
+    ActivityKind, AnswerKind, AutomatedResult, AutomatedStatus, CandidateVerdict, Envelope, Event, GateFinding,
+    GateMetric, GateVerdict, MustHaveVerdict, RunVerdict, TaskState,
 };
 use crate::journal::{Journal, JournalError, RunRecord, TaskRecord};
 use crate::settings::Recorded;
@@ -13,6 +13,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
+
+mod models;
+pub use models::ModelSpend;
 
 /// A Verify command's last result for a task.
 #[derive(Clone, Debug, Serialize)]
@@ -35,8 +38,11 @@ pub struct TaskReport {
     pub record: TaskRecord,
     /// Time from its first attempt's start to its end.
     pub duration_ms: u64,
-    /// The model its last attempt ran on (its Agent Strategy row's), when one was named.
+    /// The model its last attempt ran on (its Agent Strategy row's, or one it escalated to),
+    /// when one was named: for a committed task, the model that landed it.
     pub model: Option<String>,
+    /// The agent its last attempt ran on.
+    pub agent: Option<String>,
     /// The Verify commands of its last attempt.
     pub verify: Vec<VerifyResult>,
     /// Tokens its agents read, over all attempts.
@@ -45,6 +51,36 @@ pub struct TaskReport {
     pub tokens_out: u64,
     /// What its agents cost, over all attempts, when known.
     pub cost_usd: Option<f64>,
+    /// A best-of task's candidates (of its last round), by number; empty for other tasks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<CandidateReport>,
+}
+
+/// A candidate of a best-of task, as `candidate_finished` and `candidate_chosen` told it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CandidateReport {
+    /// Its number, from 1.
+    pub candidate: u32,
+    /// The attempt it ran as.
+    pub attempt: u32,
+    /// Passed, failed, or its Verify timed out.
+    pub verdict: CandidateVerdict,
+    /// Whether it was chosen to land.
+    pub chosen: bool,
+    /// Why it was chosen (the chosen one only).
+    pub why: Option<String>,
+    /// Its commit, kept as `reference`.
+    pub commit: Option<String>,
+    /// `refs/wavecrew/<run>/<task>/candidate-<n>`.
+    pub reference: Option<String>,
+    /// Lines it changes outside the task's Files.
+    pub outside_lines: u64,
+    /// Lines it changes in all.
+    pub diff_lines: u64,
+    /// Tokens its agent used.
+    pub tokens: u64,
+    /// Why it failed.
+    pub reason: Option<String>,
 }
 
 /// An operation the sandbox refused one of a task's processes (a `sandbox_denied` event).
@@ -206,6 +242,8 @@ pub struct Report {
     /// The pull (merge) request `wavecrew ship` opened, once it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_request: Option<String>,
+    /// What the attempts on each agent and model came to, and which tasks landed on each.
+    pub models: Vec<ModelSpend>,
 }
 
 impl Report {
@@ -227,11 +265,57 @@ impl Report {
         let mut manual_signed_off = false;
         let mut usage: HashMap<&str, (u64, u64, Option<f64>)> = HashMap::new();
         let mut models: HashMap<&str, Option<String>> = HashMap::new();
+        let mut candidates: HashMap<&str, Vec<CandidateReport>> = HashMap::new();
+        // Every attempt's Verify results: a best-of task's candidates run theirs side by side,
+        // and the task shows its chosen candidate's.
+        let mut verify_of: HashMap<(&str, u32), Vec<VerifyResult>> = HashMap::new();
         let mut sandbox_denied = Vec::new();
         let mut pull_request = None;
         for envelope in events {
             match &envelope.event {
                 Event::RunShipped { url, .. } => pull_request = Some(url.clone()),
+                Event::CandidatesStarted { task, kept, .. } => {
+                    // A new round starts afresh; a resumed one keeps what had finished.
+                    candidates.entry(task).or_default().retain(|c| kept.contains(&c.candidate));
+                }
+                Event::CandidateFinished {
+                    task,
+                    candidate,
+                    attempt,
+                    verdict,
+                    commit,
+                    reference,
+                    outside_lines,
+                    diff_lines,
+                    tokens,
+                    reason,
+                    ..
+                } => {
+                    let list = candidates.entry(task).or_default();
+                    list.retain(|c| c.candidate != *candidate);
+                    list.push(CandidateReport {
+                        candidate: *candidate,
+                        attempt: *attempt,
+                        verdict: verdict.clone(),
+                        chosen: false,
+                        why: None,
+                        commit: commit.clone(),
+                        reference: reference.clone(),
+                        outside_lines: *outside_lines,
+                        diff_lines: *diff_lines,
+                        tokens: *tokens,
+                        reason: reason.clone(),
+                    });
+                    list.sort_by_key(|c| c.candidate);
+                }
+                Event::CandidateChosen { task, candidate, attempt, why, .. } => {
+                    let results = verify_of.get(&(task.as_str(), *attempt)).cloned().unwrap_or_default();
+                    verify.insert(task, (*attempt, results));
+                    for c in candidates.entry(task).or_default() {
+                        c.chosen = c.candidate == *candidate;
+                        c.why = c.chosen.then(|| why.clone());
+                    }
+                }
                 Event::AgentActivity { task, kind: ActivityKind::Usage, tokens_in, tokens_out, cost_usd, .. } => {
                     let entry = usage.entry(task).or_insert((0, 0, None));
                     entry.0 += tokens_in.unwrap_or(0);
@@ -294,13 +378,15 @@ impl Report {
                     verify.insert(task, (*attempt, Vec::new()));
                 }
                 Event::VerifyFinished { task, attempt, command, passed, exit_code, duration_ms } => {
+                    let result = VerifyResult {
+                        command: command.clone(),
+                        passed: *passed,
+                        exit_code: *exit_code,
+                        duration_ms: *duration_ms,
+                    };
+                    verify_of.entry((task, *attempt)).or_default().push(result.clone());
                     if let Some((_, results)) = verify.get_mut(task.as_str()).filter(|(a, _)| a == attempt) {
-                        results.push(VerifyResult {
-                            command: command.clone(),
-                            passed: *passed,
-                            exit_code: *exit_code,
-                            duration_ms: *duration_ms,
-                        });
+                        results.push(result);
                     }
                 }
                 Event::TaskCommitted { task, .. } | Event::TaskFailed { task, .. } => {
@@ -319,6 +405,7 @@ impl Report {
             }
         }
         let last = events.last().map_or(run.started_ms, |e| e.at_ms);
+        let starts = models::starts(events);
         let tasks = tasks
             .iter()
             .map(|t| TaskReport {
@@ -328,10 +415,12 @@ impl Report {
                     _ => 0,
                 },
                 model: models.get(t.task.as_str()).cloned().flatten(),
+                agent: starts.get(&(t.task.as_str(), t.attempts)).map(|(agent, _)| (*agent).to_owned()),
                 verify: verify.remove(t.task.as_str()).map(|(_, v)| v).unwrap_or_default(),
                 tokens_in: usage.get(t.task.as_str()).map_or(0, |u| u.0),
                 tokens_out: usage.get(t.task.as_str()).map_or(0, |u| u.1),
                 cost_usd: usage.get(t.task.as_str()).and_then(|u| u.2),
+                candidates: candidates.remove(t.task.as_str()).unwrap_or_default(),
             })
             .collect();
         Report {
@@ -349,6 +438,7 @@ impl Report {
             timeline: Timeline::build(events, &waits_of(run)),
             sandbox_denied,
             pull_request,
+            models: models::by_model(events, &starts),
         }
     }
 
@@ -405,6 +495,24 @@ impl Report {
                 t.tokens_out
             );
         }
+        if self.models.iter().any(|m| m.model.is_some()) {
+            let _ = writeln!(out, "\n## Models\n");
+            let _ = writeln!(out, "| Agent | Model | Attempts | Landed | Tokens in/out | Cost |");
+            let _ = writeln!(out, "|-------|-------|----------|--------|---------------|------|");
+            for m in &self.models {
+                let landed = if m.landed.is_empty() { "-".to_owned() } else { m.landed.join(", ") };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {landed} | {}/{} | {} |",
+                    m.agent,
+                    m.model.as_deref().unwrap_or("default"),
+                    m.attempts,
+                    m.tokens_in,
+                    m.tokens_out,
+                    m.cost_usd.map_or("-".to_owned(), |c| format!("${c:.4}"))
+                );
+            }
+        }
         if !self.timeline.bars.is_empty() {
             let _ = writeln!(out, "\n## Timeline\n");
             for line in self.timeline.summary() {
@@ -415,6 +523,13 @@ impl Report {
                 "\n`wavecrew report {} --timeline` draws it; `--trace FILE` writes it for Perfetto.",
                 self.run
             );
+        }
+        let best_of: Vec<&TaskReport> = self.tasks.iter().filter(|t| !t.candidates.is_empty()).collect();
+        if !best_of.is_empty() {
+            let _ = writeln!(out, "\n## Best of N\n");
+            for t in best_of {
+                best_of_markdown(&mut out, t);
+            }
         }
         if !self.checkpoints.is_empty() {
             let _ = writeln!(out, "\n## Checkpoints\n");
@@ -597,6 +712,36 @@ fn waits_of(run: &RunRecord) -> Waits {
 
 /// One round of a gate in `report.md`: its verdict, numbers with their sources, findings,
 /// notes, and the fix that followed.
+/// A best-of task's candidates: which landed and why, then one row per candidate.
+fn best_of_markdown(out: &mut String, task: &TaskReport) {
+    match task.candidates.iter().find(|c| c.chosen) {
+        Some(chosen) => {
+            let why = chosen.why.as_deref().unwrap_or_default();
+            let _ = writeln!(out, "### Task {}: candidate {} landed\n\n{why}.\n", task.record.task, chosen.candidate);
+        }
+        None => {
+            let _ = writeln!(out, "### Task {}: no candidate landed\n", task.record.task);
+        }
+    }
+    let _ = writeln!(out, "| Candidate | Attempt | Verdict | Lines changed | Outside Files | Tokens | Ref | Why not |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for c in &task.candidates {
+        let verdict = if c.chosen { format!("{} (chosen)", c.verdict) } else { c.verdict.to_string() };
+        let reference = c.reference.as_deref().map_or("-".to_owned(), |r| format!("`{r}`"));
+        let why_not = match (&c.reason, c.chosen) {
+            (_, true) => "-".to_owned(),
+            (Some(reason), false) => table_cell(&ellipsize(reason.lines().next().unwrap_or_default(), 120)),
+            (None, false) => "ranked lower".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {verdict} | {} | {} | {} | {reference} | {why_not} |",
+            c.candidate, c.attempt, c.diff_lines, c.outside_lines, c.tokens
+        );
+    }
+    let _ = writeln!(out);
+}
+
 fn gate_round_markdown(out: &mut String, checked: &GateRound) {
     let verdict = match checked.verdict {
         GateVerdict::Green => "green".to_owned(),

@@ -225,6 +225,12 @@ mod tests {
                 // Read back to the last bit (serde_json's `float_roundtrip`): found by the property below.
                 budget_usd: Some(106.83336541109149),
                 schedule: crate::options::ScheduleMode::Waves,
+                escalate: vec!["haiku".into(), "sonnet".into()],
+                budgets: crate::budget::Budgets {
+                    task: Some(crate::budget::Amount::Usd(2.5)),
+                    wave: Some(crate::budget::Amount::Tokens(200_000)),
+                    ..Default::default()
+                },
                 ..Options::default()
             },
         };
@@ -237,6 +243,8 @@ mod tests {
         assert_eq!(back.options.auto_approve, [plan::TaskType::HumanVerify]);
         assert_eq!(back.options.schedule, crate::options::ScheduleMode::Waves);
         assert_eq!(back.options.budget_usd, Some(106.83336541109149));
+        assert_eq!(back.options.escalate, ["haiku", "sonnet"], "resume escalates as the run was started");
+        assert_eq!(back.options.budgets, settings.options.budgets);
 
         // What older wavecrews wrote there: the options' debug text.
         assert!(matches!(RunSettings::from_json("Options { jobs: None, attempts: 3 }"), Recorded::Nothing));
@@ -249,6 +257,19 @@ mod tests {
         };
         assert_eq!(sparse.options.attempts, Options::default().attempts);
         assert_eq!(sparse.backend, BackendSpec::Local);
+    }
+
+    #[test]
+    fn best_of_tasks_are_remembered_for_resume_and_older_records_have_none() {
+        let agent = r#""agent": {"kind": "scripted", "script": "/s.json"}"#;
+        let Recorded::Settings(mut settings) = RunSettings::from_json(&format!(r#"{{"version": 1, {agent}}}"#)) else {
+            panic!("a record without best_of")
+        };
+        assert!(settings.options.best_of.is_empty());
+        settings.options.best_of = BTreeMap::from([("2.1".to_owned(), 3), ("2.2".to_owned(), 8)]);
+        let json = settings.to_json();
+        let Recorded::Settings(back) = RunSettings::from_json(&json) else { panic!("{json}") };
+        assert_eq!(back.options.best_of, settings.options.best_of, "{json}");
     }
 
     proptest::proptest! {

@@ -295,6 +295,9 @@ struct Track {
     limit: Option<Open>,
     /// The bar of the gate round that may go on (a gate checks one skill after another).
     gate: Option<usize>,
+    /// A best-of task: its candidates' agents and Verify commands run side by side, so their
+    /// bars come from the durations their ends report, not from one open bar at a time.
+    fanned: bool,
 }
 
 struct Builder<'a> {
@@ -396,7 +399,8 @@ impl<'a> Builder<'a> {
                 if !review {
                     track.gate = None;
                 }
-                let stale = track.agent.replace((Open { attempt: *attempt, start: now }, review));
+                let open = (Open { attempt: *attempt, start: now }, review);
+                let stale = if track.fanned { None } else { track.agent.replace(open) };
                 if let Some((open, false)) = stale {
                     self.bar(task, Phase::Agent, open.attempt, open.start, now);
                 }
@@ -424,8 +428,12 @@ impl<'a> Builder<'a> {
                 }
             }
             Event::VerifyStarted { task, attempt, .. } => {
-                self.track(task, None).verify = Some(Open { attempt: *attempt, start: now });
+                let track = self.track(task, None);
+                if !track.fanned {
+                    track.verify = Some(Open { attempt: *attempt, start: now });
+                }
             }
+            Event::CandidatesStarted { task, .. } => self.track(task, None).fanned = true,
             Event::VerifyFinished { task, attempt, duration_ms, .. } => {
                 let open = self.track(task, None).verify.take();
                 let start = open.map_or_else(|| before(*duration_ms), |o| o.start);

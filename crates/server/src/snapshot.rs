@@ -109,6 +109,9 @@ struct TaskView {
     tokens_out: u64,
     cost_usd: Option<f64>,
     waiting: Option<Waiting>,
+    /// A best-of task's candidates, each with its verdict, diff size and tokens.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    candidates: Vec<engine::report::CandidateReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -234,6 +237,7 @@ pub(crate) fn room(
                 tokens_out: t.tokens_out,
                 cost_usd: t.cost_usd,
                 waiting: waiting.get(id).filter(|_| t.record.state == TaskState::Waiting).cloned(),
+                candidates: t.candidates.clone(),
             }
         })
         .collect();

@@ -5,7 +5,9 @@
 //! would), starts a [`server::Dashboard`] on a free port and talks to it with a small HTTP/1.0
 //! client over TCP.
 
-use engine::events::{AnswerKind, Event, GateCheck, GateFinding, GateMetric, LaneInfo, RunState, TaskType};
+use engine::events::{
+    AnswerKind, CandidateVerdict, Event, GateCheck, GateFinding, GateMetric, LaneInfo, RunState, TaskType,
+};
 use engine::journal::{Journal, RunRecord, now_ms};
 use server::{Dashboard, Limits, Options};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -289,6 +291,58 @@ async fn the_room_carries_every_round_of_a_gate_in_order_with_its_fix() {
     assert_eq!(rounds, [(1, false, 47.1, "f1x"), (2, true, 91.0, "-")], "{gate}");
     assert_eq!(gate["rounds"][0]["findings"][0]["message"], "47.1% < 80%");
     assert_eq!(gate["rounds"][0]["metrics"][0]["source"], "coverage/lcov.info");
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_task_card_lists_every_candidate_of_a_best_of_task_with_its_verdict() {
+    let f = fixture("r1", dead_pid());
+    let finished = |candidate: u32, verdict: CandidateVerdict, diff_lines: u64, tokens: u64| Event::CandidateFinished {
+        task: "1.1".into(),
+        candidate,
+        attempt: candidate,
+        verdict,
+        commit: Some(format!("c{candidate}")),
+        base: "abc".into(),
+        reference: Some(format!("refs/wavecrew/r1/1.1/candidate-{candidate}")),
+        outside_lines: 0,
+        diff_lines,
+        tokens,
+        reason: None,
+    };
+    let started = Event::CandidatesStarted { task: "1.1".into(), attempts: vec![1, 2], kept: vec![] };
+    f.journal.record("r1", started).unwrap();
+    f.journal.record("r1", finished(1, CandidateVerdict::Failed, 4, 900)).unwrap();
+    f.journal.record("r1", finished(2, CandidateVerdict::Passed, 12, 300)).unwrap();
+    let chosen = Event::CandidateChosen {
+        task: "1.1".into(),
+        candidate: 2,
+        attempt: 2,
+        ranking: vec![2],
+        why: "candidate 2 is the only one whose Verify passed; 1 other candidate failed".into(),
+    };
+    f.journal.record("r1", chosen).unwrap();
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+
+    let room = get(dash.addr(), "/api/runs/r1").await.json();
+    let task = room["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "1.1").unwrap();
+    let listed: Vec<(u64, &str, bool, u64, u64)> = task["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["candidate"].as_u64().unwrap(),
+                c["verdict"].as_str().unwrap(),
+                c["chosen"].as_bool().unwrap(),
+                c["diff_lines"].as_u64().unwrap(),
+                c["tokens"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [(1, "failed", false, 4, 900), (2, "passed", true, 12, 300)], "{task}");
+    let other = room["tasks"].as_array().unwrap().iter().find(|t| t["id"] == "1.2").unwrap();
+    assert!(other.get("candidates").is_none(), "{other}");
     dash.stop().await.unwrap();
 }
 

@@ -96,8 +96,14 @@ pub struct AgentArgs {
 
     /// Stop launching attempts once the agents have cost this many US dollars (running ones
     /// finish). Costs come from the CLIs, or from `[prices]` for those that report tokens only.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", value_parser = positive_usd)]
     pub budget: Option<f64>,
+
+    /// Models by rank, lowest first: each attempt after a task's first runs one model further
+    /// up, from the model of the task's Agent Strategy row (e.g. `haiku,sonnet,opus`)
+    /// [config: agents.NAME.escalate, else models.escalate].
+    #[arg(long, value_delimiter = ',', value_name = "MODELS")]
+    pub escalate: Option<Vec<String>>,
 
     /// Answer these checkpoints without a person: `human-verify` (approved) and `decision` (the
     /// first option); the report lists every one. `human-action` always waits for `approve`.
@@ -128,10 +134,32 @@ pub struct AgentArgs {
     #[arg(long, value_enum, value_name = "WHAT")]
     pub on_limit: Option<OnLimitFlag>,
 
+    /// Run the tasks named by `--tasks` as the best of N candidates at once, each in its own
+    /// worktree with its own agent and Verify; only the one chosen by evidence lands (Verify
+    /// passes, then the least change outside the task's Files, the smallest diff, the fewest
+    /// tokens), the others stay as refs (docs/best-of.md). Over the plan's `Attempts: N parallel`.
+    #[arg(long, value_name = "N", requires = "tasks", value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub best_of: Option<u8>,
+
+    /// The tasks `--best-of` runs as the best of N, comma-separated: `--tasks 2.1,2.2`.
+    #[arg(long, value_name = "IDS", value_delimiter = ',', requires = "best_of")]
+    pub tasks: Vec<String>,
+
     /// When the run succeeds, fast-forward your current branch to the run branch (only when
     /// it is safe: your branch has not moved and your changes do not touch the same files).
     #[arg(long)]
     pub into_current: bool,
+}
+
+/// `--budget`: dollars above zero (`2.5`, `$2.50`).
+fn positive_usd(text: &str) -> Result<f64, String> {
+    match engine::budget::Amount::parse(text) {
+        Ok(engine::budget::Amount::Usd(usd)) => Ok(usd),
+        Ok(engine::budget::Amount::Tokens(_)) => {
+            Err("`--budget` is in US dollars; a budget in tokens goes in `[budget] run` of wavecrew.toml".into())
+        }
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -222,7 +250,11 @@ impl AgentArgs {
         let agent = self.agent_spec(config, None)?;
         let backend = self.backend_spec(config, root, None)?;
         let mut options = configured_options(config);
+        if let Some(ladder) = config.agents.get(agent.name()).and_then(|a| a.escalate.clone()) {
+            options.escalate = ladder;
+        }
         self.apply(&mut options, &mut Vec::new());
+        self.check_escalate(&options.escalate, &agent, config)?;
         options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
         options.sandbox.connect = sandbox_connect(config)?;
         Ok(RunSettings { version: settings::VERSION, agent, backend, options })
@@ -248,6 +280,9 @@ impl AgentArgs {
         let mut options = recorded.options;
         let was_off = options.sandbox.mode == engine::sandbox::Mode::Off;
         self.apply(&mut options, &mut overrides);
+        if self.escalate.is_some() {
+            self.check_escalate(&options.escalate, &agent, config)?;
+        }
         if was_off && options.sandbox.mode != engine::sandbox::Mode::Off {
             // A run started unconfined and resumed with `--sandbox`: its folders are read now.
             options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
@@ -284,6 +319,9 @@ impl AgentArgs {
         if let Some(usd) = self.budget {
             set(&mut options.budget_usd, Some(usd), format!("--budget {usd}"), changed);
         }
+        if let Some(ladder) = &self.escalate {
+            set(&mut options.escalate, ladder.clone(), format!("--escalate {}", ladder.join(",")), changed);
+        }
         if !self.auto_approve.is_empty() {
             let (kinds, names): (Vec<plan::TaskType>, Vec<&str>) = self
                 .auto_approve
@@ -317,6 +355,38 @@ impl AgentArgs {
             let mode = engine::sandbox::Mode::from(flag);
             set(&mut options.sandbox.mode, mode, format!("--sandbox {}", mode.as_str()), changed);
         }
+        if let Some(n) = self.best_of {
+            let mut best_of = options.best_of.clone();
+            best_of.extend(self.tasks.iter().map(|task| (task.trim().to_owned(), n)));
+            set(&mut options.best_of, best_of, format!("--best-of {n} --tasks {}", self.tasks.join(",")), changed);
+        }
+    }
+
+    /// The escalation list must name models the run knows (see [`engine::escalate::check`]):
+    /// the plan aliases, the agent's `models` and the price table's ids. Said before anything
+    /// starts, naming where the list came from.
+    fn check_escalate(&self, ladder: &[String], agent: &AgentSpec, config: &Config) -> Result<(), CliError> {
+        let mut known: Vec<String> = engine::escalate::PLAN_ALIASES.iter().map(|m| (*m).to_owned()).collect();
+        if let AgentSpec::Cli { models, .. } = agent {
+            known.extend(models.iter().flat_map(|(alias, id)| [alias.clone(), id.clone()]));
+        }
+        known.extend(config.prices.keys().cloned());
+        engine::escalate::check(ladder, &known).map_err(|error| {
+            let from = if self.escalate.is_some() {
+                "--escalate".to_owned()
+            } else if config.agents.get(agent.name()).is_some_and(|a| a.escalate.is_some()) {
+                format!("`[agents.{}] escalate` (wavecrew.toml or ~/.config/wavecrew/config.toml)", agent.name())
+            } else {
+                "`[models] escalate` (wavecrew.toml or ~/.config/wavecrew/config.toml)".to_owned()
+            };
+            let add = match agent {
+                AgentSpec::Cli { name, .. } => format!("`[agents.{name}] models` or `[prices]`"),
+                _ => "`[prices]`".to_owned(),
+            };
+            CliError::usage(format!("error: {from}: {error}")).with_hint(format!(
+                "name models as the plan does (`haiku`, `sonnet`, `opus`), or add the name under {add}"
+            ))
+        })
     }
 
     /// The agent: `--agent` (or, for a resumed run, the agent it had; else the
@@ -388,6 +458,11 @@ pub(super) fn configured_options(config: &Config) -> Options {
         agent_timeout: secs(config.run.timeout, defaults.agent_timeout),
         verify_timeout: secs(config.run.verify_timeout, defaults.verify_timeout),
         prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
+        cache_prices: config
+            .prices
+            .iter()
+            .map(|(model, p)| (model.clone(), (p.cache_read.unwrap_or(p.input), p.cache_write.unwrap_or(p.input))))
+            .collect(),
         gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
         coverage_threshold: config.gates.coverage,
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
@@ -399,6 +474,8 @@ pub(super) fn configured_options(config: &Config) -> Options {
         },
         on_limit: config.run.on_limit.unwrap_or_default(),
         max_hold: secs(config.run.max_hold, defaults.max_hold),
+        budgets: config.budget.budgets(),
+        escalate: config.models.escalate.clone().unwrap_or_default(),
         ..defaults
     }
 }
@@ -664,9 +741,15 @@ fn agree_to_copies(provision: &engine::provision::Provision, worktrees: Option<u
     }
 }
 
-/// How many worktrees a run of `plan` makes at most: one per task running at once.
+/// How many worktrees a run of `plan` makes at most: one per task running at once, and one
+/// more per extra candidate of its best-of tasks.
 fn worktrees_at_most(plan: &plan::Plan, options: &Options) -> usize {
-    options.tasks_at_once(&plan::Schedule::new(plan))
+    options.tasks_at_once(&plan::Schedule::new(plan)) + extra_candidates(plan, options)
+}
+
+/// The candidates of `plan`'s best-of tasks beyond the one each runs in its lane's worktree.
+fn extra_candidates(plan: &plan::Plan, options: &Options) -> usize {
+    run::best_of_tasks(plan, options).iter().map(|(_, n)| *n as usize - 1).sum()
 }
 
 /// Returns at Ctrl-C or SIGTERM.
@@ -728,6 +811,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
         let (root, config) = load_config(&args.repo)?;
         let mut options = configured_options(&config);
         args.agent.apply(&mut options, &mut Vec::new());
+        run::check_best_of(&parsed.plan, &options).map_err(engine_error)?;
         let described = with_runtime(move |_| {
             Box::pin(async move {
                 let worktrees = Workspace::worktree_root_of(&root).await.ok()?;
@@ -761,6 +845,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
     let settings = flags.settings(&config, &root)?;
     let agent = build_agent(&settings.agent)?;
     let mut options = engine_options(&settings, agent.as_ref())?;
+    run::check_best_of(&parsed.plan, &options).map_err(engine_error)?;
     with_runtime(move |cancel| {
         Box::pin(async move {
             let ws = Workspace::open(&repo).await.map_err(engine_error)?;
@@ -1029,7 +1114,7 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
     use std::fmt::Write as _;
     let schedule = plan::Schedule::new(plan);
     let mut out = String::new();
-    let jobs = worktrees_at_most(plan, options);
+    let jobs = options.tasks_at_once(&schedule);
     let _ = writeln!(out, "Dry run of {} · {}: nothing is changed.\n", plan.milestone, plan.title);
     let _ = writeln!(out, "Lanes (at most {jobs} tasks at once)");
     for lane in schedule.lanes() {
@@ -1045,6 +1130,25 @@ fn dry_run(plan: &plan::Plan, options: &Options) -> String {
             .collect();
         let model = lane.model.as_deref().unwrap_or("default model");
         let _ = writeln!(out, "  {:<18} {:<14} {}", lane.name, model, tasks.join(" → "));
+    }
+    let best_of = run::best_of_tasks(plan, options);
+    if !best_of.is_empty() {
+        // A best-of task holds one slot and its lane; its other candidates run beside it.
+        let extra = extra_candidates(plan, options);
+        let _ = writeln!(
+            out,
+            "\nBest of N (candidates side by side, each in its own worktree and verified; only the one chosen by evidence lands)"
+        );
+        for (id, n) in &best_of {
+            let beside = if *n == 2 { "1 worktree".to_owned() } else { format!("{} worktrees", n - 1) };
+            let _ =
+                writeln!(out, "  {:<5} best of {n}: {n} agents at once, {beside} beside its lane's", id.to_string());
+        }
+        let _ = writeln!(
+            out,
+            "  so at most {} agents and worktrees at once: {jobs} tasks, and up to {extra} more candidates beside them",
+            jobs + extra
+        );
     }
     let _ = writeln!(out, "\nOrder (each task waits for the tasks listed)");
     for id in schedule.task_order().unwrap_or_default() {

@@ -129,9 +129,16 @@ pub fn summary(plan: &Plan) -> String {
                 let Some(task) = plan.task(*id) else { continue };
                 let lane = schedule.lane_of(*id).filter(|l| !l.default).map_or("default agent", |l| l.name.as_str());
                 let model = schedule.model_of(*id).map(|m| format!(", {m}")).unwrap_or_default();
+                // `Attempts: N parallel`: N candidates side by side, the best lands.
+                let best_of = task
+                    .attempts
+                    .as_ref()
+                    .filter(|a| a.value.parallel && a.value.count > 1)
+                    .map(|a| format!(", best of {}", a.value.count))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "  {:>3}. {:<5} {:<24} {}  [{lane}{model}]",
+                    "  {:>3}. {:<5} {:<24} {}  [{lane}{model}{best_of}]",
                     n + 1,
                     id.to_string(),
                     task.kind.as_str(),

@@ -10,6 +10,8 @@
 mod common;
 
 mod agents;
+mod best_of;
+mod budget;
 mod cli;
 mod codes;
 mod dashboard;

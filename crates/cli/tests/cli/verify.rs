@@ -1,7 +1,7 @@
 //! Verify at run time, end to end with the scripted agent (the test double `wavecrew
 //! agent-double`): steps for a person are shown, not run; a Verify command that never exits
 //! ends its task once; auto-approved checkpoints say which commit they approved; a task's
-//! **Attempts** is kept, and best of N at once is refused until it exists.
+//! **Attempts** is kept (best of N at once is in `best_of`).
 
 use crate::common::*;
 use serde_json::{Value, json};
@@ -77,7 +77,7 @@ fn a_slow_verify_command_that_is_no_server_says_how_to_give_it_more_time() {
 }
 
 #[test]
-fn attempts_of_a_task_win_over_the_run_option_and_best_of_n_is_refused() {
+fn attempts_of_a_task_win_over_the_run_option() {
     let with = |attempts: &str| {
         plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`test -f a.txt`")])])
             .replace("- **Done**: 1.1 done", &format!("- **Done**: 1.1 done\n- **Attempts**: {attempts}"))
@@ -88,15 +88,4 @@ fn attempts_of_a_task_win_over_the_run_option_and_best_of_n_is_refused() {
     let output = repo.run(&["--attempts", "5"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("FAILED after 2 attempts"), "{}", stderr(&output));
-
-    let repo = scripted_repo(&with("3 parallel"), &failing);
-    let output = repo.run(&[]);
-    assert_ne!(output.status.code(), Some(0));
-    assert!(
-        stderr(&output)
-            .contains("task 1.1 asks for `Attempts: 3 parallel`: best of N attempts at once is not supported yet"),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(git(repo.root(), &["branch", "--list", "wavecrew/*"]), "", "the run did not start");
 }

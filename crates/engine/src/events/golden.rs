@@ -69,6 +69,22 @@ fn answered(answer: AnswerKind, detail: Option<&str>, auto: bool, commit: Option
     Event::CheckpointAnswered { task: s("2.1"), answer, detail: detail.map(s), auto, commit: commit.map(s) }
 }
 
+fn candidate_finished(candidate: u32, verdict: CandidateVerdict, reason: Option<&str>) -> Event {
+    Event::CandidateFinished {
+        task: s("2.1"),
+        candidate,
+        attempt: candidate,
+        verdict,
+        commit: Some(format!("c{candidate}c{candidate}c{candidate}")),
+        base: s("0123abc"),
+        reference: Some(format!("refs/wavecrew/r1/2.1/candidate-{candidate}")),
+        outside_lines: u64::from(candidate) - 1,
+        diff_lines: 10 * u64::from(candidate),
+        tokens: 1000 + u64::from(candidate),
+        reason: reason.map(s),
+    }
+}
+
 fn run_verified(verdict: RunVerdict, must_haves: Vec<MustHaveVerdict>, automated: Vec<AutomatedResult>) -> Event {
     Event::RunVerified { verdict, must_haves, automated, manual: vec![s("Open `/room/1` and chat.")] }
 }
@@ -119,6 +135,20 @@ fn samples() -> Vec<Event> {
         activity(ActivityKind::Error, "rate limited", None),
         Event::AgentExited { task: s("1.1"), attempt: 1, code: Some(0), timed_out: false, duration_ms: 1500 },
         Event::AgentExited { task: s("1.1"), attempt: 2, code: None, timed_out: true, duration_ms: 600_000 },
+        Event::BudgetExceeded {
+            task: s("1.1"),
+            attempt: 1,
+            cap: crate::budget::Amount::Usd(0.5),
+            spent_usd: 0.5123,
+            tokens: 41_000,
+        },
+        Event::BudgetExceeded {
+            task: s("1.1"),
+            attempt: 2,
+            cap: crate::budget::Amount::Tokens(200_000),
+            spent_usd: 0.0,
+            tokens: 200_340,
+        },
         Event::VerifyStarted { task: s("1.1"), attempt: 1, command: s("npm test") },
         Event::VerifyFinished {
             task: s("1.1"),
@@ -259,6 +289,31 @@ fn samples() -> Vec<Event> {
             vec![],
             vec![automated(AutomatedStatus::Unchecked, Some("coverage >= 80%"), Some(0))],
         ),
+        Event::CandidatesStarted { task: s("2.1"), attempts: vec![1, 2, 3], kept: vec![] },
+        Event::CandidatesStarted { task: s("2.1"), attempts: vec![1, 4, 3], kept: vec![1, 3] },
+        candidate_finished(1, CandidateVerdict::Failed, Some("`npm test` exited 1")),
+        candidate_finished(2, CandidateVerdict::Passed, None),
+        candidate_finished(3, CandidateVerdict::VerifyTimedOut, Some("`npm test` did not exit within 600 s")),
+        Event::CandidateFinished {
+            task: s("2.1"),
+            candidate: 4,
+            attempt: 4,
+            verdict: CandidateVerdict::Failed,
+            commit: None,
+            base: s("0123abc"),
+            reference: None,
+            outside_lines: 0,
+            diff_lines: 0,
+            tokens: 0,
+            reason: Some(s("the agent exited 1")),
+        },
+        Event::CandidateChosen {
+            task: s("2.1"),
+            candidate: 2,
+            attempt: 2,
+            ranking: vec![2],
+            why: s("candidate 2 is the only one whose Verify passed; 2 other candidates failed"),
+        },
         Event::Stopping { reason: s("cancelled") },
         Event::RunFinished { state: RunState::Running, committed: 0, failed: 0, skipped: 0, duration_ms: 5 },
         Event::RunFinished { state: RunState::Succeeded, committed: 2, failed: 0, skipped: 0, duration_ms: 61_000 },
@@ -302,10 +357,14 @@ fn variant(event: &Event) -> usize {
         Event::RunFinished { .. } => 22,
         Event::SandboxDenied { .. } => 23,
         Event::RunShipped { .. } => 24,
-        Event::AgentLimited { .. } => 25,
+        Event::CandidatesStarted { .. } => 25,
+        Event::CandidateFinished { .. } => 26,
+        Event::CandidateChosen { .. } => 27,
+        Event::BudgetExceeded { .. } => 28,
+        Event::AgentLimited { .. } => 29,
     }
 }
-const VARIANTS: usize = 26;
+const VARIANTS: usize = 30;
 
 #[test]
 fn every_event_kind_has_a_sample() {

@@ -177,6 +177,18 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// How a candidate of a best-of task ended ([`crate::events::Event::CandidateFinished`]).
+    pub enum CandidateVerdict {
+        /// Its agent finished and every Verify command passed: it may be chosen.
+        Passed = "passed",
+        /// Its agent or a Verify command failed: it is never chosen.
+        Failed = "failed",
+        /// A Verify command did not exit in time: it is never chosen.
+        VerifyTimedOut = "verify_timed_out",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 mod hold;
 mod preflight;
+mod reserve;
 mod resume;
 pub mod scheduler;
 mod task;
@@ -34,6 +35,18 @@ pub use crate::graph::waits_for;
 pub use crate::options::{Options, ScheduleMode};
 pub use crate::workspace::{Workspace, pid_alive, xdg_dir};
 pub use resume::resume;
+
+/// Whether `plan`'s best-of tasks (`Attempts: N parallel`, `--best-of`) can run with
+/// `options`: what [`start`] checks before it makes anything, for `run --dry-run` to say first.
+pub fn check_best_of(plan: &Plan, options: &Options) -> Result<(), EngineError> {
+    preflight::check_attempts(plan, options)
+}
+
+/// The best-of tasks of `plan` with `options`, in plan order, each with how many candidates it
+/// runs at once.
+pub fn best_of_tasks(plan: &Plan, options: &Options) -> Vec<(TaskId, u32)> {
+    plan.tasks.iter().filter_map(|t| crate::best_of::candidates(t, options).map(|n| (t.id, n))).collect()
+}
 
 /// What a run ended with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +95,7 @@ pub async fn start(
         return Err(EngineError::Active { run: active.id, pid: active.pid });
     }
     preflight::check_skills(&ws.root, &plan)?;
-    preflight::check_attempts(&plan)?;
+    preflight::check_attempts(&plan, &options)?;
     let base = ws.git.rev_parse("HEAD").await.map_err(|_| EngineError::NoCommit)?;
     let branch = branch_name(&plan.milestone);
     if ws.git.branch_exists(&branch).await {
@@ -204,6 +217,7 @@ async fn execute(
     let mut broken: Option<EngineError> = None;
     let mut cancel = env.cancel.clone();
     let mut cancel_seen = false;
+    let mut reservations = reserve::Reservations::default();
     loop {
         for (id, because) in scheduler.skip() {
             let skipped = Event::TaskSkipped { task: id.to_string(), because: because.to_string() };
@@ -219,6 +233,9 @@ async fn execute(
             scheduler.stop(StopReason::budget(budget, env.spent.usd()));
         }
         held.release(scheduler.release(now_ms()));
+        if let Some(why) = reserve::tokens_spent(env) {
+            scheduler.stop(StopReason::OverBudget(why));
+        }
         for launch in scheduler.launch() {
             match launch {
                 Launch::Grant(id) => {
@@ -228,6 +245,11 @@ async fn execute(
                 }
                 Launch::Start(id) => {
                     let first_attempt = prior.get(&id).map_or(1, |p| p.1 + 1);
+                    // A wave reserves what its tasks' attempts are estimated to cost before
+                    // they start: one it cannot pay for waits, or stops the run.
+                    if !reservations.admit(env, &mut scheduler, id, first_attempt) {
+                        continue;
+                    }
                     let (run, done_tx) = (run.clone(), done_tx.clone());
                     tokio::spawn(async move {
                         let outcome = task::run_task(&run, id, first_attempt).await;
@@ -259,6 +281,7 @@ async fn execute(
             // A hold ends: the loop goes round, and the scheduler releases its tasks.
             () = sleep_until_ms(scheduler.next_release(now_ms())), if scheduler.next_release(now_ms()).is_some() => {}
             Some((id, outcome)) = done_rx.recv() => {
+                reservations.release(id);
                 let end = match outcome {
                     Ok(true) => {
                         scheduler.answered(id);

@@ -1,8 +1,9 @@
 //! What a run checks before it starts, beyond `check`: promises the plan makes that this
 //! version or this repository cannot keep (a skill without a text, a gate without checks,
-//! attempts side by side) stop it before anything is made.
+//! best of N where it cannot run) stop it before anything is made.
 
 use crate::error::EngineError;
+use crate::options::{BackendChoice, Options};
 use plan::{Plan, TaskType};
 use std::path::Path;
 
@@ -49,19 +50,41 @@ pub(super) fn check_skills(root: &Path, plan: &Plan) -> Result<(), EngineError> 
     Ok(())
 }
 
-/// `Attempts: N parallel` asks for the best of N attempts run at once, chosen by evidence; this
-/// version cannot run attempts side by side yet, and running them one after another instead
-/// would be another promise than the plan's, so such a plan does not start.
-pub(super) fn check_attempts(plan: &Plan) -> Result<(), EngineError> {
-    let parallel = plan.tasks.iter().find_map(|task| {
-        let attempts = task.attempts.as_ref().map(|a| a.value)?;
-        (attempts.parallel && attempts.count > 1).then_some((task.id, attempts.count))
-    });
-    match parallel {
-        Some((id, count)) => Err(EngineError::Unsupported(format!(
-            "task {id} asks for `Attempts: {count} parallel`: best of N attempts at once is not supported yet; \
-             write `Attempts: {count}` for up to {count} attempts one after another, or remove the field"
-        ))),
-        None => Ok(()),
+/// Best of N (`Attempts: N parallel`, `--best-of N --tasks`) runs N candidates of an `auto`
+/// task at once, in worktrees on this machine: `--best-of` must name tasks of the plan, with N
+/// from 1 to 8, and a best-of task must be an `auto` task run by the local backend. A run does
+/// not start on a promise it cannot keep.
+pub(super) fn check_attempts(plan: &Plan, options: &Options) -> Result<(), EngineError> {
+    let max = plan::Attempts::MAX;
+    for (id, &count) in &options.best_of {
+        if count == 0 || count > max {
+            return Err(EngineError::Unsupported(format!(
+                "--best-of {count} for task {id}: best of N takes N from 1 to {max}"
+            )));
+        }
+        if plan::TaskId::parse(id).and_then(|id| plan.task(id)).is_none() {
+            return Err(EngineError::Unsupported(format!(
+                "--best-of names task {id}, which is not in the plan (`wavecrew show` lists its tasks)"
+            )));
+        }
     }
+    for task in &plan.tasks {
+        let Some(count) = crate::best_of::candidates(task, options) else { continue };
+        if task.kind != TaskType::Auto {
+            return Err(EngineError::Unsupported(format!(
+                "task {} ({}) asks for the best of {count} attempts at once, which only `auto` tasks can be: \
+                 a checkpoint or a gate lands one change; write `Attempts: {count}` or remove the field",
+                task.id,
+                task.kind.as_str()
+            )));
+        }
+        if !matches!(options.backend, BackendChoice::Local) {
+            return Err(EngineError::Unsupported(format!(
+                "task {} asks for the best of {count} attempts at once, which runs on this machine's worktrees: \
+                 run it with `--backend local`, or write `Attempts: {count}` for attempts one after another",
+                task.id
+            )));
+        }
+    }
+    Ok(())
 }

@@ -34,6 +34,8 @@ pub enum StopReason {
         /// What the run's agents spent when it stopped.
         spent_micro_usd: u64,
     },
+    /// A budget cannot pay for what is left (`[budget]`), for this reason.
+    OverBudget(String),
     /// A task failed and `--fail-fast` is on.
     FailFast(TaskId),
     /// A person cancelled the run (`cancel`, Ctrl-C): it can be resumed.
@@ -61,6 +63,7 @@ impl fmt::Display for StopReason {
                 *budget_micro_usd as f64 / 1_000_000.0,
                 *spent_micro_usd as f64 / 1_000_000.0
             ),
+            StopReason::OverBudget(why) => write!(f, "{why}; running tasks finish, nothing new starts"),
             StopReason::FailFast(id) => write!(f, "task {id} failed and --fail-fast is on"),
             StopReason::Cancelled => f.write_str("cancelled"),
             StopReason::Broken(why) => f.write_str(why),
@@ -109,6 +112,8 @@ pub struct Scheduler {
     parked: HashMap<TaskId, usize>,
     /// Answered checkpoints waiting for a slot, first come first served.
     unparking: VecDeque<TaskId>,
+    /// Tasks that were to start but wait for another to end first ([`Scheduler::hold`]).
+    held: HashSet<TaskId>,
     stop: Option<StopReason>,
     /// Each task's agent (tasks no agent runs are not in it).
     agent_of: HashMap<TaskId, String>,
@@ -116,7 +121,7 @@ pub struct Scheduler {
     holds: Holds,
     /// Tasks whose attempt ended on a limit, with their lane and whether they fail once the
     /// hold ends (it was capped at `max_hold`): they hold no slot.
-    held: HashMap<TaskId, (usize, bool)>,
+    limited: HashMap<TaskId, (usize, bool)>,
     /// The time the run loop last told ([`Scheduler::release`]).
     now_ms: u64,
 }
@@ -172,10 +177,11 @@ impl Scheduler {
             running: HashMap::new(),
             parked: HashMap::new(),
             unparking: VecDeque::new(),
+            held: HashSet::new(),
             stop: None,
             agent_of: HashMap::new(),
             holds: Holds::default(),
-            held: HashMap::new(),
+            limited: HashMap::new(),
             now_ms: 0,
         }
     }
@@ -206,7 +212,7 @@ impl Scheduler {
         if let Decision::Hold { why, .. } = &decision
             && let Some(lane) = self.running.remove(&id)
         {
-            self.held.insert(id, (lane, *why == crate::limits::HoldWhy::Capped));
+            self.limited.insert(id, (lane, *why == crate::limits::HoldWhy::Capped));
         }
         decision
     }
@@ -228,14 +234,14 @@ impl Scheduler {
     pub fn release(&mut self, now_ms: u64) -> Vec<Release> {
         self.now_ms = now_ms;
         let mut due: Vec<TaskId> =
-            self.held.keys().copied().filter(|id| self.stop.is_some() || !self.agent_held(*id)).collect();
+            self.limited.keys().copied().filter(|id| self.stop.is_some() || !self.agent_held(*id)).collect();
         due.sort_by_key(|id| self.priority.iter().position(|p| p == id));
         let mut released = Vec::new();
         for id in due {
             if self.stop.is_none() && self.running.len() >= self.jobs {
                 break;
             }
-            let Some((lane, fail)) = self.held.remove(&id) else { continue };
+            let Some((lane, fail)) = self.limited.remove(&id) else { continue };
             self.running.insert(id, lane);
             released.push(match (self.stop.is_some(), fail) {
                 (true, _) => Release::Stop(id),
@@ -323,10 +329,12 @@ impl Scheduler {
 
     /// `id` ended.
     pub fn finished(&mut self, id: TaskId, end: TaskEnd) {
+        // What ended may make room for a held task: each may try again.
+        self.held.clear();
         self.running.remove(&id);
         self.parked.remove(&id);
         // A held task that saw the run cancelled ends before the scheduler released it.
-        self.held.remove(&id);
+        self.limited.remove(&id);
         let next = match end {
             TaskEnd::Committed => TaskState::Committed,
             TaskEnd::Failed => {
@@ -338,6 +346,16 @@ impl Scheduler {
             TaskEnd::Interrupted => TaskState::Pending,
         };
         self.state.insert(id, next);
+    }
+
+    /// `id`, just launched, may not start yet (its wave cannot pay for it until a running task
+    /// ends: see [`crate::budget::reserve`]): it is pending again, its slot free, and it is not
+    /// launched again before another task ends.
+    pub fn hold(&mut self, id: TaskId) {
+        if self.running.remove(&id).is_some() {
+            self.state.insert(id, TaskState::Pending);
+            self.held.insert(id);
+        }
     }
 
     /// `id` waits for a person: its slot is free meanwhile.
@@ -375,7 +393,7 @@ impl Scheduler {
         self.running.is_empty()
             && self.parked.is_empty()
             && self.unparking.is_empty()
-            && self.held.is_empty()
+            && self.limited.is_empty()
             && (self.stop.is_some()
                 || !self.state.iter().any(|(id, s)| *s == TaskState::Pending && self.agent_held(*id)))
     }
@@ -436,7 +454,8 @@ impl Scheduler {
     fn ready(&self, id: TaskId) -> bool {
         let Some(own) = self.files.get(&id) else { return false };
         let lane = self.lane.get(&id);
-        self.waits[&id].iter().all(|t| self.state.get(t) == Some(&TaskState::Committed))
+        !self.held.contains(&id)
+            && self.waits[&id].iter().all(|t| self.state.get(t) == Some(&TaskState::Committed))
             && self.running.values().all(|l| Some(l) != lane)
             && self
                 .running

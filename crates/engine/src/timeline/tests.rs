@@ -735,3 +735,46 @@ fn a_held_task_waits_for_its_limit_and_the_lane_is_not_busy_meanwhile() {
     );
     assert_eq!(timeline.lanes[0].busy_ms, 2_000, "held time is not work");
 }
+
+#[test]
+fn a_best_of_tasks_candidates_each_get_their_own_bars_side_by_side() {
+    let exited_after = |attempt: u32, duration_ms: u64| Event::AgentExited {
+        task: "1.1".into(),
+        attempt,
+        code: Some(0),
+        timed_out: false,
+        duration_ms,
+    };
+    let candidates = Event::CandidatesStarted { task: "1.1".into(), attempts: vec![1, 2], kept: Vec::new() };
+    let events = vec![
+        at(0, run_started(&[("A", &["1.1"])])),
+        at(0, candidates),
+        at(0, attempt("1.1", 1, "A")),
+        at(100, attempt("1.1", 2, "A")),
+        at(1_000, exited_after(1, 1_000)),
+        at(1_000, verify_started("1.1", 1)),
+        at(1_400, exited_after(2, 1_300)),
+        at(1_400, verify_started("1.1", 2)),
+        at(1_500, verify_finished("1.1", 1, 500)),
+        at(1_600, verify_finished("1.1", 2, 200)),
+        at(1_600, integrating("1.1", 2)),
+        at(1_700, committed("1.1", 2)),
+        at(1_700, finished(RunState::Succeeded)),
+    ];
+    let timeline = Timeline::build(&events, &Waits::new([("1.1", vec![])]));
+    let mut bars: Vec<(u32, Phase, u64, u64)> =
+        timeline.bars.iter().map(|b| (b.attempt, b.phase, b.start_ms, b.end_ms)).collect();
+    bars.sort_by_key(|b| (b.0, b.2));
+    assert_eq!(
+        bars,
+        [
+            (1, Phase::Agent, 0, 1_000),
+            (1, Phase::Verify, 1_000, 1_500),
+            (2, Phase::Agent, 100, 1_400),
+            (2, Phase::Verify, 1_400, 1_600),
+            (2, Phase::Git, 1_600, 1_700),
+        ]
+    );
+    // Overlapping candidates count once in their lane's busy time.
+    assert_eq!(timeline.lanes[0].busy_ms, 1_700);
+}

@@ -90,6 +90,15 @@ export function verifyStatus(v) {
   return v.passed ? 'pass' : 'fail';
 }
 
+/** A best-of candidate as its card line shows it: `chosen`, `passed` (ranked lower) or
+ *  `failed`, and what it changed and used. */
+export function candidateLine(c) {
+  const status = c.chosen ? 'chosen' : c.verdict === 'passed' ? 'passed' : 'failed';
+  const outside = c.outside_lines ? `, ${c.outside_lines} outside its Files` : '';
+  const verdict = { chosen: 'chosen', passed: 'passed, ranked lower', failed: c.verdict === 'verify_timed_out' ? 'Verify timed out' : 'failed' }[status];
+  return { status, text: `#${c.candidate} ${verdict}: ${c.diff_lines ?? 0} lines${outside}, ${c.tokens ?? 0} tokens` };
+}
+
 /** A gate's verdict: red, green, or unverified (nothing found wrong, but something it asks
  *  for could not be checked: a person signs it off). */
 export function gateVerdict(g) {
@@ -169,6 +178,8 @@ export function logLine(m) {
       const to = m.path ? ` to ${m.path}` : '';
       return { text: cleanLine(`sandbox refused a ${m.operation ?? 'write'}${to} (${m.process ?? 'agent'})`), kind: 'err' };
     }
+    case 'budget':
+      return { text: cleanLine(`stopped: the task spent ${m.spent ?? '?'} of its budget of ${m.cap ?? '?'}`), kind: 'err' };
     case 'exited': {
       const code = m.code === null || m.code === undefined ? '' : ` with code ${m.code}`;
       return { text: cleanLine(`agent exited${code}${m.timed_out ? ' (timed out)' : ''} after ${fmtDuration(m.duration_ms)}`), kind: 'sys' };

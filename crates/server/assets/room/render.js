@@ -13,7 +13,7 @@ import {
 } from './format.js';
 import { API, $ } from './page.js';
 import { store, busy } from './store.js';
-import { changed, passBadge, table, verifyList, checkpointBox } from './widgets.js';
+import { changed, passBadge, table, verifyList, candidateList, checkpointBox } from './widgets.js';
 import { laneLog } from './logs.js';
 import { renderDialog } from './dialog.js';
 import { renderTimeline } from './timeline.js';
@@ -101,7 +101,8 @@ function card(t) {
     stateBadge(t.state),
     t.lane ? h('span', { class: 'fact lane-name', title: 'Lane' }, String(t.lane)) : null,
     t.model ? h('span', { class: 'fact model', title: 'Model' }, String(t.model)) : null,
-    t.attempts > 1 ? h('span', { class: 'fact', title: 'Attempts' }, `attempt ${t.attempts}`) : null,
+    t.candidates?.length ? h('span', { class: 'fact', title: 'Candidates side by side' }, `best of ${t.candidates.length}`)
+      : t.attempts > 1 ? h('span', { class: 'fact', title: 'Attempts' }, `attempt ${t.attempts}`) : null,
     t.duration_ms ? h('span', { class: 'fact', title: 'Duration' }, fmtDuration(t.duration_ms)) : null,
     t.commit ? h('code', { class: 'fact commit', title: String(t.commit) }, shortHash(t.commit)) : null,
   ];
@@ -117,6 +118,7 @@ function card(t) {
     h('span', { class: 'badge type', dataset: { type: typeLabel(t.type) } }, typeLabel(t.type))),
   h('div', { class: 'task-facts' }, facts),
   verifyList(t.verify),
+  candidateList(t.candidates),
   showReason ? h('p', { class: `reason-text ${t.state === 'failed' ? 'error-text' : ''}` }, String(t.reason)) : null,
   t.state === 'waiting' && t.waiting ? checkpointBox(t) : null);
 }

@@ -4,7 +4,7 @@
 // rebuilt under the user's fingers).
 
 import { h, shortHash, fmtDuration } from '../app.js';
-import { KIND_TEXT, answerCommand, checkpointKind, verifyStatus } from './format.js';
+import { KIND_TEXT, answerCommand, candidateLine, checkpointKind, verifyStatus } from './format.js';
 import { store, busy, drafts } from './store.js';
 
 const shown = new Map(); // section -> the key of what it shows
@@ -44,6 +44,20 @@ export function verifyList(verify) {
       h('code', { class: 'cmd' }, String(v.command ?? '')),
       status === 'fail' && v.exit_code !== null && v.exit_code !== undefined ? h('span', { class: 'muted small' }, ` exit ${v.exit_code}`) : null,
       v.duration_ms !== null && v.duration_ms !== undefined ? h('span', { class: 'muted small dur' }, fmtDuration(v.duration_ms)) : null);
+  }));
+}
+
+/** A best-of task's candidates: each one's verdict, diff size and tokens; the reason of a
+ *  failed one and the ref of each in its tooltip. */
+export function candidateList(candidates) {
+  if (!Array.isArray(candidates) || !candidates.length) return null;
+  return h('ul', { class: 'verify candidates', 'aria-label': 'Best-of candidates' }, candidates.map((c) => {
+    const line = candidateLine(c);
+    const mark = { chosen: '★', passed: '✓', failed: '✗' }[line.status];
+    const tip = [c.why ?? c.reason ?? '', c.reference ?? ''].filter(Boolean).join('\n');
+    return h('li', { class: `check ${line.status === 'failed' ? 'fail' : 'pass'}`, title: tip },
+      h('span', { class: 'mark', 'aria-label': line.status, role: 'img' }, mark),
+      h('span', { class: 'cmd' }, line.text));
   }));
 }
 

@@ -7,6 +7,7 @@ import { fmtDuration, fmtCost, sumOrNull } from '../../assets/format.js';
 import {
   normalise, replaces, runDuration, tally, progressText, verifyStatus, gateVerdict, metricValue,
   answerCommand, pendingOn, taken, currentTask, laneOf, cleanLine, logLine, addLines, seedLines, typeLabel,
+  candidateLine,
 } from '../../assets/room/format.js';
 
 /** A room as the server sends it, trimmed to what the tests read. */
@@ -127,6 +128,7 @@ test('the stream\'s log messages read as lines and marks', () => {
   assert.deepEqual(logLine({ mark: 'prepared', duration_ms: 20, detail: '' }), { text: 'worktree ready (20 ms)', kind: 'sys' });
   assert.deepEqual(logLine({ mark: 'denied', process: 'agent', operation: 'write', path: '/home/u/.bashrc' }), { text: 'sandbox refused a write to /home/u/.bashrc (agent)', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'denied', process: 'verify-1', operation: 'connect', path: '' }), { text: 'sandbox refused a connect (verify-1)', kind: 'err' });
+  assert.deepEqual(logLine({ mark: 'budget', cap: '$0.50', spent: '$0.6000' }), { text: 'stopped: the task spent $0.6000 of its budget of $0.50', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'error', detail: 'rate limited' }), { text: 'error: rate limited', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'exited', code: 0, timed_out: false, duration_ms: 2000 }), { text: 'agent exited with code 0 after 2.0 s', kind: 'sys' });
   assert.deepEqual(logLine({ mark: 'exited', code: null, timed_out: true, duration_ms: 61_000 }), { text: 'agent exited (timed out) after 1 min 01 s', kind: 'sys' });
@@ -162,4 +164,12 @@ test('a task\'s output that follows another\'s on a lane gets a mark first', () 
   assert.deepEqual(addLines({ task: '1.3', mark: 'error', detail: 'x' }, '1.1', 'line'),
     { lines: [{ text: 'error: x', kind: 'err' }], task: '1.1' });
   assert.deepEqual(addLines({ mark: 'newer' }, '1.1', 'line'), { lines: [], task: '1.1' });
+});
+
+test('a best-of candidate shows its verdict, its diff and its tokens', () => {
+  const c = (fields) => ({ candidate: 2, verdict: 'passed', chosen: false, diff_lines: 12, outside_lines: 0, tokens: 300, ...fields });
+  assert.deepEqual(candidateLine(c({ chosen: true })), { status: 'chosen', text: '#2 chosen: 12 lines, 300 tokens' });
+  assert.deepEqual(candidateLine(c({ outside_lines: 3 })), { status: 'passed', text: '#2 passed, ranked lower: 12 lines, 3 outside its Files, 300 tokens' });
+  assert.equal(candidateLine(c({ verdict: 'failed' })).status, 'failed');
+  assert.equal(candidateLine(c({ verdict: 'verify_timed_out', diff_lines: null, tokens: undefined })).text, '#2 Verify timed out: 0 lines, 0 tokens');
 });
