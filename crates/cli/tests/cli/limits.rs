@@ -56,6 +56,8 @@ fn assert_held_then_landed(agent: &str, output: &std::process::Output, dir: &tem
     assert!(of_kind(&all, "attempt_failed").is_empty() && of_kind(&all, "task_failed").is_empty(), "{agent}: {all:?}");
     let committed: Vec<&str> = of_kind(&all, "task_committed").iter().filter_map(|e| e["task"].as_str()).collect();
     assert_eq!(committed.len(), 2, "{agent}: each task committed once: {committed:?}");
+    // The limited attempt was not spent: the task lands as its attempt 1.
+    assert!(of_kind(&all, "task_committed").iter().all(|e| e["attempt"] == 1), "{agent}: {all:?}");
     // Nothing started on the agent before its hold ended.
     let until = limited.iter().filter_map(|e| e["until_ms"].as_u64()).max().unwrap();
     let limited_at = all.iter().position(|e| e["event"] == "agent_limited").unwrap();

@@ -92,11 +92,10 @@ async fn run_to_end(
         {
             let mut cancel = env.cancel.clone();
             match ctx.slots.limited(id, this, limit, &mut cancel).await {
+                // The same attempt again, under its number: it was not spent, and an
+                // escalation list (`[models] escalate`) must not move it up a model.
                 HoldEnd::Retry => {
                     used -= 1;
-                    if this == attempt {
-                        attempt += 1;
-                    }
                     continue;
                 }
                 HoldEnd::Fail(reason) => {
