@@ -327,7 +327,7 @@ pub(crate) struct Want {
     pub(crate) page: usize,
     /// Only this file (then `page` is ignored).
     pub(crate) file: Option<String>,
-    /// Lines kept of each file.
+    /// Lines kept of each file (0: only the list of files).
     pub(crate) lines: usize,
 }
 
@@ -408,8 +408,10 @@ pub(crate) fn read(git_dir: &Path, commit: &str, want: &Want) -> Result<DiffPage
             (page, list.into_iter().skip(page * FILES_PER_PAGE).take(FILES_PER_PAGE).collect())
         }
     };
-    let lines = want.lines.clamp(1, MAX_FILE_LINES);
-    let patches = if entries.is_empty() { Vec::new() } else { patches(git_dir, &range, &entries, lines)? };
+    let lines = want.lines.min(MAX_FILE_LINES);
+    // No lines wanted (a card's list of files): no patch to read.
+    let patches =
+        if entries.is_empty() || lines == 0 { Vec::new() } else { patches(git_dir, &range, &entries, lines)? };
     let mut patches = patches.into_iter();
     let files = entries
         .into_iter()

@@ -22,6 +22,7 @@ mod diff;
 mod hub;
 
 pub use hub::REBUILD_GAP;
+mod review;
 mod routes;
 mod snapshot;
 

@@ -390,6 +390,9 @@ struct ActionBody {
     note: Option<String>,
     reason: Option<String>,
     option: Option<String>,
+    /// A rejection's comments on lines of the diff, sent to the agent with the reason.
+    #[serde(default)]
+    comments: Vec<crate::review::LineComment>,
 }
 
 /// A change needs the token in the header and no foreign `Origin`.
@@ -462,9 +465,9 @@ async fn act(
     };
     let answer = match action.as_str() {
         "approve" => Answer::Approve { note: body.note.filter(|n| !n.trim().is_empty()) },
-        "reject" => match body.reason.filter(|r| !r.trim().is_empty()) {
-            Some(reason) => Answer::Reject { reason },
-            None => return error(StatusCode::BAD_REQUEST, "a rejection needs a reason: the agent gets it"),
+        "reject" => match crate::review::reason_with_comments(body.reason.as_deref(), &body.comments) {
+            Ok(reason) => Answer::Reject { reason },
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
         },
         "decide" => match body.option.filter(|o| !o.trim().is_empty()) {
             Some(option) => Answer::Decide { option },

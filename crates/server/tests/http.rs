@@ -801,6 +801,20 @@ async fn a_task_s_diff_and_a_waiting_checkpoint_s_diff_are_served_paged() {
     assert_eq!((lines[0]["kind"].as_str(), lines[0]["text"].as_str()), (Some("deleted"), Some("hello")));
     assert_eq!(lines[1]["text"], "hello, <b>room</b>");
 
+    let files_only = get(addr, "/api/runs/R/tasks/1.1/diff?lines=0").await.json();
+    assert_eq!(files_only["files"][0]["hunks"].as_array().map(Vec::len), Some(0));
+    assert_eq!(files_only["files"][0]["added"], 1);
+
+    // Rejected with comments on lines: the reason the agent gets holds them.
+    let auth = [("X-Wavecrew-Token", dashboard.token())];
+    let body = r#"{"reason":"not this","comments":[{"path":"README.md","line":1,"side":"new","text":"say hello to the room"}]}"#;
+    let rejected = send(addr, "POST", "/api/runs/R/tasks/1.2/reject", &auth, body).await;
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    let (_, reason) = journal.take_answer("R", "1.2").unwrap().unwrap();
+    assert_eq!(reason.as_deref(), Some("not this\n\nComments on the diff:\n- README.md:1: say hello to the room"));
+    let no_line = r#"{"comments":[{"path":"README.md","line":0,"text":"x"}]}"#;
+    assert_eq!(send(addr, "POST", "/api/runs/R/tasks/1.2/reject", &auth, no_line).await.status, 400);
+
     let one = get(addr, "/api/runs/R/tasks/1.1/diff?file=f07.rs&lines=1").await.json();
     assert_eq!(one["files"].as_array().unwrap().len(), 1);
     assert_eq!(get(addr, "/api/runs/R/tasks/1.1/diff?file=..%2F..%2Fetc%2Fpasswd").await.status, 404);
