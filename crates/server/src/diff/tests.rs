@@ -191,3 +191,38 @@ fn a_commit_s_diff_is_read_from_git_paged_and_cut() {
     ));
     assert!(matches!(read(&git_dir, "abcdef12", &Want { page: 0, file: None, lines: 5 }), Err(DiffError::NoCommit(_))));
 }
+
+#[test]
+fn a_20_mb_file_is_cut_to_the_lines_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(work)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    git(&["init", "-q"]);
+    // 400,000 lines of 50 bytes: 20 MB, more than the patch a request reads.
+    let line = format!("{}\n", "x".repeat(49));
+    std::fs::write(work.join("huge.txt"), line.repeat(400_000)).unwrap();
+    std::fs::write(work.join("small.rs"), "fn main() {}\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "huge"]);
+    let commit = git(&["rev-parse", "HEAD"]);
+    let page = read(&work.join(".git"), &commit, &Want { page: 0, file: None, lines: FILE_LINES }).unwrap();
+    let huge = &page.files[0];
+    assert_eq!(huge.entry.path, "huge.txt");
+    assert_eq!((huge.lines_shown, huge.lines_total, huge.truncated), (FILE_LINES, 400_000, true));
+    // The byte cap stopped the read inside the huge file: the next file is listed, uncut-able.
+    let small = &page.files[1];
+    assert_eq!((small.entry.path.as_str(), small.entry.added), ("small.rs", 1));
+    assert!(small.truncated && small.hunks.is_empty(), "{small:?}");
+    let alone = read(&work.join(".git"), &commit, &Want { page: 0, file: Some("small.rs".into()), lines: 10 }).unwrap();
+    assert_eq!(alone.files[0].hunks[0].lines[0].text, "fn main() {}");
+}

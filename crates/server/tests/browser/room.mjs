@@ -415,6 +415,7 @@ async function review() {
     await dialog.locator('table.diff-table.split').first().waitFor({ state: 'visible', timeout: STEP_MS });
     if (await dialog.locator('table.diff-table.unified').count()) throw new Error('a unified table is still shown');
     const rows = await dialog.locator('table.diff-table.split tr.diff-line').count();
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '-code.png') });
     await page.locator('#diff-close').click();
     return rows;
   });
