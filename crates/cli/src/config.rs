@@ -39,6 +39,12 @@ pub struct Config {
     /// The agents' sandbox (see docs/sandbox.md).
     #[serde(default)]
     pub sandbox: SandboxConfig,
+    /// Caps per task, per wave and per run.
+    #[serde(default)]
+    pub budget: BudgetConfig,
+    /// How models rank, for escalation.
+    #[serde(default)]
+    pub models: ModelsConfig,
     /// `wavecrew plan`: the planning agent.
     #[serde(default)]
     pub plan: PlanConfig,
@@ -48,6 +54,74 @@ pub struct Config {
     /// Where `wavecrew ship` opens its pull request, when the remote's URL does not say.
     #[serde(default)]
     pub ship: ShipConfig,
+}
+
+/// `[budget]`: what a task, a wave and the run may spend, in dollars (`"$2.50"`) or tokens
+/// (`"200k tokens"`); each is checked as it is read, so that a bad one names its file and line.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetConfig {
+    /// What one task may spend over all its attempts.
+    #[serde(default, deserialize_with = "amount::task")]
+    pub task: Option<engine::budget::Amount>,
+    /// What the tasks of one wave may spend together.
+    #[serde(default, deserialize_with = "amount::wave")]
+    pub wave: Option<engine::budget::Amount>,
+    /// What the whole run may spend (`--budget USD` wins).
+    #[serde(default, deserialize_with = "amount::run")]
+    pub run: Option<engine::budget::Amount>,
+    /// What an attempt on a model no attempt finished on yet is taken to cost.
+    #[serde(default, deserialize_with = "amount::estimate")]
+    pub estimate: Option<engine::budget::Amount>,
+}
+
+impl BudgetConfig {
+    /// The engine's budgets.
+    pub fn budgets(&self) -> engine::budget::Budgets {
+        engine::budget::Budgets { task: self.task, wave: self.wave, run: self.run, estimate: self.estimate }
+    }
+}
+
+/// `[budget]` amounts: a string (`"$2.50"`, `"200k tokens"`) or a number of dollars.
+mod amount {
+    use engine::budget::Amount;
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(f64),
+    }
+
+    fn read<'de, D: Deserializer<'de>>(key: &str, deserializer: D) -> Result<Option<Amount>, D::Error> {
+        let text = match Raw::deserialize(deserializer)? {
+            Raw::Text(text) => text,
+            Raw::Number(number) => number.to_string(),
+        };
+        Amount::parse(&text).map(Some).map_err(|error| serde::de::Error::custom(format!("[budget] {key}: {error}")))
+    }
+
+    pub(super) fn task<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::Error> {
+        read("task", d)
+    }
+    pub(super) fn wave<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::Error> {
+        read("wave", d)
+    }
+    pub(super) fn run<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::Error> {
+        read("run", d)
+    }
+    pub(super) fn estimate<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::Error> {
+        read("estimate", d)
+    }
+}
+
+/// `[models]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Models by rank, lowest first: each attempt after a task's first runs one further up.
+    pub escalate: Option<Vec<String>>,
 }
 
 /// `[plan]`: how `wavecrew plan` drafts a plan.
@@ -166,6 +240,10 @@ pub struct Price {
     pub input: f64,
     /// Per million output tokens.
     pub output: f64,
+    /// Per million input tokens read from the prompt cache (default: `input`).
+    pub cache_read: Option<f64>,
+    /// Per million input tokens written to the prompt cache (default: `input`).
+    pub cache_write: Option<f64>,
 }
 
 /// `[worktree]`.
@@ -242,6 +320,8 @@ pub struct AgentConfig {
     /// Extra arguments for the CLI, after wavecrew's own (e.g. a settings file).
     #[serde(default)]
     pub args: Vec<String>,
+    /// This agent's models by rank, over `[models] escalate`.
+    pub escalate: Option<Vec<String>>,
 }
 
 impl Config {
@@ -284,6 +364,12 @@ impl Config {
         self.worktree.hardlink = over.worktree.hardlink.or(self.worktree.hardlink);
         self.worktree.max_copy_bytes = over.worktree.max_copy_bytes.or(self.worktree.max_copy_bytes);
         self.prices.extend(over.prices);
+        let (budget, over_budget) = (&mut self.budget, over.budget);
+        budget.task = over_budget.task.or(budget.task);
+        budget.wave = over_budget.wave.or(budget.wave);
+        budget.run = over_budget.run.or(budget.run);
+        budget.estimate = over_budget.estimate.or(budget.estimate);
+        self.models.escalate = over.models.escalate.or(self.models.escalate.take());
         self.run.backend = over.run.backend.or(self.run.backend.take());
         let (slurm, over) = (&mut self.slurm, over.slurm);
         slurm.partition = over.partition.or(slurm.partition.take());
@@ -380,6 +466,35 @@ mod tests {
         assert_eq!(config.sandbox.mode, Some(engine::sandbox::Mode::Landlock));
         assert_eq!(config.sandbox.writable, ["~/.m2", "build"]);
         assert!(toml::from_str::<Config>("[sandbox]\nmode = \"bubblewrap\"\n").is_err());
+    }
+
+    #[test]
+    fn budgets_read_dollars_or_tokens_and_merge_key_by_key() {
+        use engine::budget::Amount;
+        let mut config: Config =
+            toml::from_str("[budget]\ntask = \"$2.50\"\nrun = 20\n[models]\nescalate = [\"haiku\", \"opus\"]\n")
+                .unwrap();
+        config.merge(toml::from_str("[budget]\nwave = \"200k tokens\"\nrun = \"$30\"\n").unwrap());
+        assert_eq!(config.budget.task, Some(Amount::Usd(2.5)));
+        assert_eq!(config.budget.wave, Some(Amount::Tokens(200_000)));
+        assert_eq!(config.budget.run, Some(Amount::Usd(30.0)));
+        assert_eq!(config.models.escalate.as_deref(), Some(&["haiku".to_owned(), "opus".to_owned()][..]));
+    }
+
+    #[test]
+    fn a_budget_of_nothing_or_of_no_amount_names_its_key_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wavecrew.toml");
+        for (text, expected) in [
+            ("[budget]\ntask = \"$0\"\n", "wavecrew.toml:2`: [budget] task: `$0` must be more than zero"),
+            ("[budget]\n\nwave = -3\n", "wavecrew.toml:3`: [budget] wave: `-3` must be more than zero"),
+            ("[budget]\nrun = \"lots\"\n", "wavecrew.toml:2`: [budget] run: `lots` is not an amount"),
+            ("[budget]\ntask = \"0 tokens\"\n", "[budget] task: `0 tokens` must be more than zero"),
+        ] {
+            std::fs::write(&file, text).unwrap();
+            let error = read(&file).unwrap_err().to_string();
+            assert!(error.contains(expected), "{text:?}: {error}");
+        }
     }
 
     #[test]

@@ -156,6 +156,10 @@ fn plain(envelope: &Envelope) -> Option<String> {
             };
             format!("{task:>5}  agent {how} after {}", seconds(*duration_ms))
         }
+        Event::BudgetExceeded { task, attempt, cap, spent_usd, tokens } => {
+            let spent = cap.show(engine::budget::Cost { usd: *spent_usd, tokens: *tokens });
+            format!("{task:>5}  attempt {attempt} STOPPED: the task spent {spent} of its budget of {cap}")
+        }
         Event::VerifyFinished { task, command, passed, duration_ms, .. } => {
             format!(
                 "{task:>5}  verify `{command}` {} ({})",

@@ -438,6 +438,8 @@ fn aider_usage(log: &str) -> Result<Vec<Activity>, String> {
             Activity::Usage {
                 input: properties["prompt_tokens"].as_u64().unwrap_or(0),
                 output: properties["completion_tokens"].as_u64().unwrap_or(0),
+                cache_read: 0,
+                cache_write: 0,
                 cost_usd: properties["cost"].as_f64().filter(|c| *c > 0.0),
             }
         })
@@ -476,6 +478,8 @@ fn claude_activity(event: &Value) -> Option<Activity> {
         "result" => Some(Activity::Usage {
             input: event["usage"]["input_tokens"].as_u64().unwrap_or(0),
             output: event["usage"]["output_tokens"].as_u64().unwrap_or(0),
+            cache_read: event["usage"]["cache_read_input_tokens"].as_u64().unwrap_or(0),
+            cache_write: event["usage"]["cache_creation_input_tokens"].as_u64().unwrap_or(0),
             cost_usd: event["total_cost_usd"].as_f64(),
         }),
         _ => None,
@@ -506,6 +510,9 @@ fn codex_activity(event: &Value) -> Option<Activity> {
         "turn.completed" => Some(Activity::Usage {
             input: event["usage"]["input_tokens"].as_u64().unwrap_or(0),
             output: event["usage"]["output_tokens"].as_u64().unwrap_or(0),
+            // Codex counts its cached input in `input_tokens`.
+            cache_read: 0,
+            cache_write: 0,
             cost_usd: None,
         }),
         "turn.failed" => Some(Activity::Error(text(&event["error"]["message"]))),
@@ -530,6 +537,8 @@ fn gemini_activity(event: &Value) -> Option<Activity> {
         "result" => Some(Activity::Usage {
             input: event["stats"]["input_tokens"].as_u64().unwrap_or(0),
             output: event["stats"]["output_tokens"].as_u64().unwrap_or(0),
+            cache_read: 0,
+            cache_write: 0,
             cost_usd: None,
         }),
         _ => None,
@@ -550,6 +559,8 @@ fn opencode_activity(event: &Value) -> Option<Activity> {
         "step_finish" => Some(Activity::Usage {
             input: part["tokens"]["input"].as_u64().unwrap_or(0),
             output: part["tokens"]["output"].as_u64().unwrap_or(0),
+            cache_read: part["tokens"]["cache"]["read"].as_u64().unwrap_or(0),
+            cache_write: part["tokens"]["cache"]["write"].as_u64().unwrap_or(0),
             cost_usd: part["cost"].as_f64().filter(|c| *c > 0.0),
         }),
         "error" => {
@@ -571,8 +582,11 @@ mod tests {
         let claude = CliAgent::new(Cli::Claude, None, None, BTreeMap::new());
         let line = r#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{"file_path":"/w/hello.txt","content":"hi"}}]}}"#;
         assert_eq!(claude.activity(line), Some(Activity::Tool("Write /w/hello.txt".into())));
-        let result = r#"{"type":"result","is_error":false,"usage":{"input_tokens":20,"output_tokens":10},"total_cost_usd":0.00021}"#;
-        assert_eq!(claude.activity(result), Some(Activity::Usage { input: 20, output: 10, cost_usd: Some(0.00021) }));
+        let result = r#"{"type":"result","is_error":false,"usage":{"input_tokens":20,"output_tokens":10,"cache_read_input_tokens":300,"cache_creation_input_tokens":40},"total_cost_usd":0.00021}"#;
+        assert_eq!(
+            claude.activity(result),
+            Some(Activity::Usage { input: 20, output: 10, cache_read: 300, cache_write: 40, cost_usd: Some(0.00021) })
+        );
         let codex = CliAgent::new(Cli::Codex, None, None, BTreeMap::new());
         let change = r#"{"type":"item.completed","item":{"type":"file_change","changes":[{"path":"/w/hello.txt","kind":"add"}]}}"#;
         assert_eq!(codex.activity(change), Some(Activity::Tool("edit add /w/hello.txt".into())));
@@ -666,8 +680,8 @@ mod tests {
         assert_eq!(
             aider_usage(log),
             Ok(vec![
-                Activity::Usage { input: 10, output: 5, cost_usd: Some(2e-05) },
-                Activity::Usage { input: 30, output: 7, cost_usd: None },
+                Activity::Usage { input: 10, output: 5, cache_read: 0, cache_write: 0, cost_usd: Some(2e-05) },
+                Activity::Usage { input: 30, output: 7, cache_read: 0, cache_write: 0, cost_usd: None },
             ])
         );
         assert!(aider_usage(r#"{"event": "exit", "properties": {}}"#).is_err(), "no answer is a failure");

@@ -110,6 +110,10 @@ pub enum Activity {
         input: u64,
         /// Output tokens.
         output: u64,
+        /// Input tokens read from the prompt cache, besides `input` (priced as `[prices]` says).
+        cache_read: u64,
+        /// Input tokens written to the prompt cache, besides `input`.
+        cache_write: u64,
         /// Cost in US dollars, when the CLI says.
         cost_usd: Option<f64>,
     },
@@ -225,6 +229,10 @@ impl Agent for CommandAgent {
     }
 }
 
+/// The key of a line of the scripted agent's output that reports usage (`crate::double`'s
+/// `usage` step).
+pub const SCRIPTED_USAGE: &str = "scripted_usage";
+
 /// The scripted agent, a test double: `wavecrew agent-double --script FILE` plays the steps the
 /// script gives for each task and attempt (see [`crate::double`]). It calls no model.
 #[derive(Clone, Debug)]
@@ -247,5 +255,20 @@ impl Agent for ScriptedAgent {
             env: standard_env(request),
             pass_env: Vec::new(),
         }
+    }
+
+    /// The usage it reports as a CLI would stream it (`{"scripted_usage": {"input": …}}`).
+    fn activity(&self, line: &str) -> Option<Activity> {
+        let value: serde_json::Value = serde_json::from_str(line).ok()?;
+        let usage = value.get(SCRIPTED_USAGE)?;
+        let count = |key: &str| usage.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let cost_usd = usage.get("cost_usd").and_then(serde_json::Value::as_f64);
+        Some(Activity::Usage {
+            input: count("input"),
+            output: count("output"),
+            cache_read: count("cache_read"),
+            cache_write: count("cache_write"),
+            cost_usd,
+        })
     }
 }

@@ -180,13 +180,14 @@ pub(crate) async fn run_agent(
     let landed = landed_before(env, task, worktree).await;
     let extras = prompt::Extras { failure, decisions: &decisions, skills: in_prompt, landed: &landed };
     let prompt = prompt::build(&env.plan, task, &extras);
+    let model = env.attempt_model(&id, attempt);
     let launch = Launch {
         name: format!("{id}-{attempt}"),
         log_part: "agent".into(),
         task: id,
         attempt,
         role: AgentRole::Task,
-        model: env.model_for(&task.id.to_string(), AgentRole::Task),
+        model,
         prompt,
         skills,
         verify_commands: task.verify_commands.iter().map(|c| c.value.clone()).collect(),

@@ -54,6 +54,30 @@ pub enum Step {
     Hang { hang: bool },
     /// Exits with this code now.
     Exit { exit: i32 },
+    /// Reports usage as an agent CLI streams it mid-run (one line on stdout the scripted agent
+    /// reads back as [`crate::agent::Activity::Usage`]): tokens, and dollars when given.
+    Usage { usage: Usage },
+}
+
+/// Usage a scripted agent reports (see [`Step::Usage`]).
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    /// Input tokens.
+    #[serde(default)]
+    pub input: u64,
+    /// Output tokens.
+    #[serde(default)]
+    pub output: u64,
+    /// Input tokens read from the prompt cache.
+    #[serde(default)]
+    pub cache_read: u64,
+    /// Input tokens written to the prompt cache.
+    #[serde(default)]
+    pub cache_write: u64,
+    /// US dollars.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
 }
 
 /// The key of the script's steps for `task` started as `role` (`task`, `review`, `verify`).
@@ -131,6 +155,10 @@ pub fn play(script: &Script, task: &str, role: &str, attempt: u32, dir: &Path) -
                 std::thread::sleep(Duration::from_secs(3600));
             },
             Step::Exit { exit } => return Ok(*exit),
+            Step::Usage { usage } => {
+                writeln!(stdout, "{}", serde_json::json!({ crate::agent::SCRIPTED_USAGE: usage }))?;
+                stdout.flush()?;
+            }
         }
     }
     Ok(0)

@@ -64,9 +64,10 @@ impl Decisions {
     }
 }
 
-/// US dollars the agents reported (or the price table gave), counted in millionths.
+/// US dollars the agents reported (or the price table gave), counted in millionths; and what
+/// each task's attempts spent, for the budgets per task and per wave ([`crate::budget`]).
 #[derive(Default)]
-pub(crate) struct Spend(AtomicU64);
+pub(crate) struct Spend(AtomicU64, std::sync::Mutex<crate::budget::Ledger>);
 
 impl Spend {
     /// Adds `usd`.
@@ -77,6 +78,11 @@ impl Spend {
     /// What was spent so far, in US dollars.
     pub(crate) fn usd(&self) -> f64 {
         self.0.load(Ordering::Relaxed) as f64 / 1_000_000.0
+    }
+
+    /// The ledger of what each attempt spent.
+    pub(crate) fn ledger(&self) -> std::sync::MutexGuard<'_, crate::budget::Ledger> {
+        self.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -132,7 +138,10 @@ impl AttemptEnv {
             attempt,
             lane: lane.to_owned(),
             agent: self.agent.name().to_owned(),
-            model: self.model_for(task, role.unwrap_or_default()),
+            model: match role {
+                None | Some(AgentRole::Task) => self.attempt_model(task, attempt),
+                Some(role) => self.model_for(task, role),
+            },
             worktree,
             base: base.to_owned(),
             role,
@@ -142,6 +151,13 @@ impl AttemptEnv {
     /// The model the agent runs on for `task` as `role` (see [`model_for`]).
     pub(crate) fn model_for(&self, task: &str, role: AgentRole) -> Option<String> {
         model_for(&self.schedule, self.options.verify_model.as_deref(), task, role).map(str::to_owned)
+    }
+
+    /// The model attempt `attempt` of `task` runs on: its row's, one further up the escalation
+    /// list for each attempt before it ([`crate::escalate`]).
+    pub(crate) fn attempt_model(&self, task: &str, attempt: u32) -> Option<String> {
+        let own = self.model_for(task, AgentRole::Task);
+        crate::escalate::model_for_attempt(&self.options.escalate, own.as_deref(), attempt).map(str::to_owned)
     }
 
     /// The variables of the lane whose task runs in `worktree` (see [`crate::worktree::prepare`]).

@@ -321,6 +321,9 @@ pub enum Event {
     },
     /// The agent's process ended.
     AgentExited { task: String, attempt: u32, code: Option<i32>, timed_out: bool, duration_ms: u64 },
+    /// The attempt went over its task's budget (`[budget] task`): its agent was stopped, and the
+    /// task fails without another attempt. `spent_usd` and `tokens`: what the task spent.
+    BudgetExceeded { task: String, attempt: u32, cap: crate::budget::Amount, spent_usd: f64, tokens: u64 },
     /// The engine runs a Verify command.
     VerifyStarted { task: String, attempt: u32, command: String },
     /// A Verify command finished.
@@ -449,6 +452,7 @@ impl Event {
             | Event::AgentOutput { task, .. }
             | Event::AgentActivity { task, .. }
             | Event::AgentExited { task, .. }
+            | Event::BudgetExceeded { task, .. }
             | Event::VerifyStarted { task, .. }
             | Event::VerifyFinished { task, .. }
             | Event::Integrating { task, .. }
@@ -491,6 +495,7 @@ impl Event {
             Event::TaskCommitted { .. } => "task_committed",
             Event::AttemptFailed { .. } => "attempt_failed",
             Event::TaskFailed { .. } => "task_failed",
+            Event::BudgetExceeded { .. } => "budget_exceeded",
             Event::TaskSkipped { .. } => "task_skipped",
             Event::CandidatesStarted { .. } => "candidates_started",
             Event::CandidateFinished { .. } => "candidate_finished",

@@ -630,6 +630,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::VerifyFinished { .. }
         | Event::GateFixCommitted { .. }
         | Event::RunVerified { .. }
+        | Event::BudgetExceeded { .. }
         | Event::Stopping { .. }
         | Event::RunShipped { .. }
         | Event::CandidatesStarted { .. }

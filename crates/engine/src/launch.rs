@@ -123,6 +123,7 @@ pub(crate) async fn launch_agent(
     let emitter = env.emitter.clone();
     let agent = env.agent.clone();
     let model_id = agent.model_id(request.model.as_deref());
+    let meter = Meter::new(env, &id, attempt, role, request.model.as_deref());
     let (spawned_task, output_task) = (id.clone(), id.clone());
     let spawned = std::sync::Mutex::new(None);
     let mut coalesce = crate::adapters::Coalesce::default();
@@ -132,7 +133,7 @@ pub(crate) async fn launch_agent(
         |line| match agent.activity(line) {
             Some(activity) => {
                 for activity in coalesce.push(activity) {
-                    let activity = account(env, model_id.as_deref(), activity);
+                    let activity = meter.account(env, model_id.as_deref(), activity);
                     let _ = emitter.emit(activity_event(&output_task, attempt, activity));
                 }
             }
@@ -140,7 +141,7 @@ pub(crate) async fn launch_agent(
                 let _ = emitter.emit(Event::AgentOutput { task: output_task.clone(), attempt, line: line.to_owned() });
             }
         },
-        env.cancel.clone(),
+        meter.cancel.clone(),
     );
     // The pid is journaled as soon as the process exists, so `resume` can reclaim it.
     let outcome = {
@@ -166,8 +167,9 @@ pub(crate) async fn launch_agent(
     let confined = sandboxed.rules.is_some();
     sandboxed.done().await;
     if let Some(message) = coalesce.finish() {
-        env.emitter.emit(activity_event(&id, attempt, message))?;
+        env.emitter.emit(activity_event(&id, attempt, meter.account(env, model_id.as_deref(), message)))?;
     }
+    let over_budget = meter.finish(env);
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -181,6 +183,9 @@ pub(crate) async fn launch_agent(
         timed_out: outcome.timed_out,
         duration_ms: outcome.duration.as_millis() as u64,
     })?;
+    if let Some(reason) = over_budget.filter(|_| outcome.cancelled && !env.cancelled()) {
+        return Ok(Err(format!("{reason}\n{}", outcome.tail)));
+    }
     if outcome.cancelled {
         return Err(EngineError::Cancelled);
     }
@@ -199,7 +204,7 @@ pub(crate) async fn launch_agent(
     match env.agent.finished(&request) {
         Ok(activities) => {
             for activity in activities {
-                env.emitter.emit(activity_event(&id, attempt, account(env, model_id.as_deref(), activity)))?;
+                env.emitter.emit(activity_event(&id, attempt, meter.account(env, model_id.as_deref(), activity)))?;
             }
         }
         Err(reason) => return Ok(Err(format!("{reason}\n{}", outcome.tail))),
@@ -207,18 +212,103 @@ pub(crate) async fn launch_agent(
     Ok(Ok(Exited { before }))
 }
 
-/// Prices usage that came without a cost from the configuration's table, and adds the cost to
-/// what the run spent (for `--budget`).
-fn account(env: &AttemptEnv, model_id: Option<&str>, activity: crate::adapters::Activity) -> crate::adapters::Activity {
-    let crate::adapters::Activity::Usage { input, output, cost_usd } = activity else { return activity };
-    let priced = cost_usd.or_else(|| {
-        let (per_in, per_out) = env.options.prices.get(model_id?)?;
-        Some((input as f64 * per_in + output as f64 * per_out) / 1_000_000.0)
-    });
-    if let Some(cost) = priced {
-        env.spent.add(cost);
+/// Where one start of the agent counts its usage: the run's spend, and the ledger of the task's
+/// attempts ([`crate::budget`]). A task's own work under a `[budget] task` cap runs with a
+/// cancel signal of its own, which the run's cancel also sets, so that going over the cap stops
+/// it (its process group) as a cancel would.
+struct Meter<'a> {
+    task: &'a str,
+    attempt: u32,
+    /// The plan's model it runs on (an alias), which the estimates are kept by.
+    model: Option<String>,
+    /// `[budget] task`, for a task's own work.
+    cap: Option<crate::budget::Amount>,
+    /// What the process is stopped by.
+    cancel: tokio::sync::watch::Receiver<bool>,
+    /// With a cap: the sender of `cancel`, and what forwards the run's cancel to it.
+    stop: Option<(std::sync::Arc<tokio::sync::watch::Sender<bool>>, tokio::task::JoinHandle<()>)>,
+    /// Why it was stopped over the cap, once it was.
+    over: std::sync::Mutex<Option<String>>,
+}
+
+impl<'a> Meter<'a> {
+    fn new(env: &AttemptEnv, task: &'a str, attempt: u32, role: AgentRole, model: Option<&str>) -> Meter<'a> {
+        let cap = env.options.budgets.task.filter(|_| role == AgentRole::Task);
+        let (cancel, stop) = match cap {
+            None => (env.cancel.clone(), None),
+            Some(_) => {
+                let (sender, cancel) = tokio::sync::watch::channel(*env.cancel.borrow());
+                let sender = std::sync::Arc::new(sender);
+                let (forward, mut run) = (sender.clone(), env.cancel.clone());
+                let forwarding = tokio::spawn(async move {
+                    // A run whose cancel sender is gone is cancelled, as `process::run` takes it.
+                    while !*run.borrow() {
+                        if run.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = forward.send(true);
+                });
+                (cancel, Some((sender, forwarding)))
+            }
+        };
+        Meter { task, attempt, model: model.map(str::to_owned), cap, cancel, stop, over: Default::default() }
     }
-    crate::adapters::Activity::Usage { input, output, cost_usd: priced }
+
+    /// Prices usage that came without a cost from the configuration's table, and adds the cost
+    /// to what the run spent (for `--budget`) and to the ledger; stops the agent once its task
+    /// is over its cap (journaled as `budget_exceeded`).
+    fn account(
+        &self,
+        env: &AttemptEnv,
+        model_id: Option<&str>,
+        activity: crate::adapters::Activity,
+    ) -> crate::adapters::Activity {
+        let crate::adapters::Activity::Usage { input, output, cache_read, cache_write, cost_usd } = activity else {
+            return activity;
+        };
+        let priced = cost_usd.or_else(|| {
+            let tokens = crate::options::Tokens { input, output, cache_read, cache_write };
+            crate::options::price(&env.options.prices, &env.options.cache_prices, model_id?, tokens)
+        });
+        if let Some(cost) = priced {
+            env.spent.add(cost);
+        }
+        let tokens = input + output + cache_read + cache_write;
+        let cost = crate::budget::Cost { usd: priced.unwrap_or(0.0), tokens };
+        let spent = {
+            let mut ledger = env.spent.ledger();
+            ledger.add(self.task, self.attempt, self.model.as_deref(), cost);
+            ledger.task(self.task)
+        };
+        if let (Some((sender, _)), Some(cap)) = (&self.stop, self.cap)
+            && let Some(reason) = crate::budget::over_task_cap(self.task, Some(cap), spent)
+        {
+            let mut over = self.over.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if over.is_none() {
+                *over = Some(reason);
+                let _ = env.emitter.emit(Event::BudgetExceeded {
+                    task: self.task.to_owned(),
+                    attempt: self.attempt,
+                    cap,
+                    spent_usd: spent.usd,
+                    tokens: spent.tokens,
+                });
+                let _ = sender.send(true);
+            }
+        }
+        crate::adapters::Activity::Usage { input, output, cache_read, cache_write, cost_usd: priced }
+    }
+
+    /// The agent exited: its attempt counts in its model's estimate. Why it was stopped over
+    /// its task's cap, if it was.
+    fn finish(&self, env: &AttemptEnv) -> Option<String> {
+        if let Some((_, forwarding)) = &self.stop {
+            forwarding.abort();
+        }
+        env.spent.ledger().finish(self.task, self.attempt, self.model.as_deref());
+        self.over.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
 }
 
 /// The event of an agent's activity.
@@ -227,7 +317,7 @@ fn activity_event(task: &str, attempt: u32, activity: crate::adapters::Activity)
     let (kind, detail, tokens_in, tokens_out, cost_usd) = match activity {
         Activity::Text(text) | Activity::TextPiece(text) => (ActivityKind::Text, text, None, None, None),
         Activity::Tool(tool) => (ActivityKind::Tool, tool, None, None, None),
-        Activity::Usage { input, output, cost_usd } => {
+        Activity::Usage { input, output, cost_usd, .. } => {
             (ActivityKind::Usage, String::new(), Some(input), Some(output), cost_usd)
         }
         Activity::Error(error) => (ActivityKind::Error, error, None, None, None),

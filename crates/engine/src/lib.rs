@@ -12,6 +12,8 @@
 
 // The vocabulary: events, agents' requests, paths, git, prompts' text, the scheduler's line.
 pub mod agent;
+pub mod budget;
+pub mod escalate;
 pub mod events;
 pub mod git;
 pub mod layout;

@@ -52,6 +52,10 @@ pub struct Options {
     /// Prices in US dollars per million tokens, `(input, output)`, by model id: the cost of
     /// CLIs that report tokens but no cost.
     pub prices: HashMap<String, (f64, f64)>,
+    /// Prices in US dollars per million tokens read from and written to the prompt cache,
+    /// `(read, write)`, by model id; a model with `prices` but none here has its cache tokens
+    /// priced as input.
+    pub cache_prices: HashMap<String, (f64, f64)>,
     /// Checkpoint kinds answered without a person (`human-verify`, `decision`; never
     /// `human-action`): approved, or the first option.
     #[serde(with = "crate::options::task_types")]
@@ -78,6 +82,12 @@ pub struct Options {
     /// Tasks run as the best of N candidates at once (`--best-of N --tasks 2.1`), by task id;
     /// over the plan's own `Attempts: N parallel`.
     pub best_of: std::collections::BTreeMap<String, u8>,
+    /// The caps per task, per wave and per run (`[budget]`), and the first guess of an
+    /// attempt's cost (see [`crate::budget`]).
+    pub budgets: crate::budget::Budgets,
+    /// Models by rank (`[models] escalate`, `--escalate`): each attempt after a task's first runs
+    /// one further up (see [`crate::escalate`]). Empty: every attempt on the task's own model.
+    pub escalate: Vec<String>,
 }
 
 impl Options {
@@ -106,6 +116,7 @@ impl Default for Options {
             batch_checkpoints: false,
             budget_usd: None,
             prices: HashMap::new(),
+            cache_prices: HashMap::new(),
             gate_rounds: 3,
             coverage_threshold: None,
             verify_truths: true,
@@ -113,6 +124,8 @@ impl Default for Options {
             backend: BackendChoice::Local,
             sandbox: crate::sandbox::Settings::default(),
             best_of: std::collections::BTreeMap::new(),
+            budgets: crate::budget::Budgets::default(),
+            escalate: Vec::new(),
         }
     }
 }
@@ -173,4 +186,34 @@ pub(crate) mod task_types {
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<TaskType>, D::Error> {
         Ok(Vec::<String>::deserialize(deserializer)?.iter().map(|kind| TaskType::parse(kind)).collect())
     }
+}
+
+/// Tokens of one usage report, as the price tables count them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Input tokens.
+    pub input: u64,
+    /// Output tokens.
+    pub output: u64,
+    /// Input tokens read from the prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the prompt cache.
+    pub cache_write: u64,
+}
+
+/// What `tokens` of model `model_id` cost at the configured `prices` and `cache_prices` (see
+/// [`Options::prices`]), in US dollars; `None` when the model has no price.
+pub fn price(
+    prices: &HashMap<String, (f64, f64)>,
+    cache_prices: &HashMap<String, (f64, f64)>,
+    model_id: &str,
+    tokens: Tokens,
+) -> Option<f64> {
+    let (per_in, per_out) = *prices.get(model_id)?;
+    let (per_read, per_write) = cache_prices.get(model_id).copied().unwrap_or((per_in, per_in));
+    let millionths = tokens.input as f64 * per_in
+        + tokens.output as f64 * per_out
+        + tokens.cache_read as f64 * per_read
+        + tokens.cache_write as f64 * per_write;
+    Some(millionths / 1_000_000.0)
 }

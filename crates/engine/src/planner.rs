@@ -27,6 +27,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Prices per million tokens in and out, by model id, for CLIs that report no cost.
     pub prices: HashMap<String, (f64, f64)>,
+    /// Prices per million tokens read from and written to the prompt cache, by model id.
+    pub cache_prices: HashMap<String, (f64, f64)>,
 }
 
 /// One planning session: its folder in the state folder, and the worktree of HEAD it reads.
@@ -152,7 +154,7 @@ impl Session {
             |_| {},
             |line| {
                 if let Some(activity) = agent.activity(line) {
-                    usage.add(&activity, model_id.as_deref(), &self.settings.prices);
+                    usage.add(&activity, model_id.as_deref(), &self.settings);
                     on_activity(&activity);
                 }
             },
@@ -168,7 +170,7 @@ impl Session {
         })?;
         if outcome.success() {
             for activity in agent.finished(&request).unwrap_or_default() {
-                usage.add(&activity, model_id.as_deref(), &self.settings.prices);
+                usage.add(&activity, model_id.as_deref(), &self.settings);
                 on_activity(&activity);
             }
         }
@@ -207,13 +209,13 @@ struct Usage {
 }
 
 impl Usage {
-    fn add(&mut self, activity: &Activity, model_id: Option<&str>, prices: &HashMap<String, (f64, f64)>) {
-        let Activity::Usage { input, output, cost_usd } = activity else { return };
-        self.tokens_in += input;
+    fn add(&mut self, activity: &Activity, model_id: Option<&str>, settings: &Settings) {
+        let Activity::Usage { input, output, cache_read, cache_write, cost_usd } = *activity else { return };
+        self.tokens_in += input + cache_read + cache_write;
         self.tokens_out += output;
         let priced = cost_usd.or_else(|| {
-            let (per_in, per_out) = prices.get(model_id?)?;
-            Some((*input as f64 * per_in + *output as f64 * per_out) / 1_000_000.0)
+            let tokens = crate::options::Tokens { input, output, cache_read, cache_write };
+            crate::options::price(&settings.prices, &settings.cache_prices, model_id?, tokens)
         });
         if let Some(cost) = priced {
             *self.cost_usd.get_or_insert(0.0) += cost;

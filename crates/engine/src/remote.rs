@@ -63,6 +63,12 @@ pub struct Job {
     pub agent_timeout_secs: u64,
     /// Seconds each Verify command gets.
     pub verify_timeout_secs: u64,
+    /// The run's escalation list: the worker runs the attempt on the model the head journaled.
+    #[serde(default)]
+    pub escalate: Vec<String>,
+    /// The run's budgets: the worker stops its agent over the task's cap.
+    #[serde(default)]
+    pub budgets: crate::budget::Budgets,
 }
 
 /// How a worker's attempt ended.
@@ -293,6 +299,11 @@ mod tests {
             agent: serde_json::json!({"agent": "scripted"}),
             agent_timeout_secs: 60,
             verify_timeout_secs: 30,
+            escalate: vec!["haiku".into(), "sonnet".into()],
+            budgets: crate::budget::Budgets {
+                task: Some(crate::budget::Amount::Tokens(200_000)),
+                ..Default::default()
+            },
         };
         attempt.write_job(&job).unwrap();
         assert_eq!(attempt.read_job().unwrap(), job);

@@ -14,6 +14,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+mod models;
+pub use models::ModelSpend;
+
 /// A Verify command's last result for a task.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyResult {
@@ -35,8 +38,11 @@ pub struct TaskReport {
     pub record: TaskRecord,
     /// Time from its first attempt's start to its end.
     pub duration_ms: u64,
-    /// The model its last attempt ran on (its Agent Strategy row's), when one was named.
+    /// The model its last attempt ran on (its Agent Strategy row's, or one it escalated to),
+    /// when one was named: for a committed task, the model that landed it.
     pub model: Option<String>,
+    /// The agent its last attempt ran on.
+    pub agent: Option<String>,
     /// The Verify commands of its last attempt.
     pub verify: Vec<VerifyResult>,
     /// Tokens its agents read, over all attempts.
@@ -236,6 +242,8 @@ pub struct Report {
     /// The pull (merge) request `wavecrew ship` opened, once it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_request: Option<String>,
+    /// What the attempts on each agent and model came to, and which tasks landed on each.
+    pub models: Vec<ModelSpend>,
 }
 
 impl Report {
@@ -397,6 +405,7 @@ impl Report {
             }
         }
         let last = events.last().map_or(run.started_ms, |e| e.at_ms);
+        let starts = models::starts(events);
         let tasks = tasks
             .iter()
             .map(|t| TaskReport {
@@ -406,6 +415,7 @@ impl Report {
                     _ => 0,
                 },
                 model: models.get(t.task.as_str()).cloned().flatten(),
+                agent: starts.get(&(t.task.as_str(), t.attempts)).map(|(agent, _)| (*agent).to_owned()),
                 verify: verify.remove(t.task.as_str()).map(|(_, v)| v).unwrap_or_default(),
                 tokens_in: usage.get(t.task.as_str()).map_or(0, |u| u.0),
                 tokens_out: usage.get(t.task.as_str()).map_or(0, |u| u.1),
@@ -428,6 +438,7 @@ impl Report {
             timeline: Timeline::build(events, &waits_of(run)),
             sandbox_denied,
             pull_request,
+            models: models::by_model(events, &starts),
         }
     }
 
@@ -483,6 +494,24 @@ impl Report {
                 t.tokens_in,
                 t.tokens_out
             );
+        }
+        if self.models.iter().any(|m| m.model.is_some()) {
+            let _ = writeln!(out, "\n## Models\n");
+            let _ = writeln!(out, "| Agent | Model | Attempts | Landed | Tokens in/out | Cost |");
+            let _ = writeln!(out, "|-------|-------|----------|--------|---------------|------|");
+            for m in &self.models {
+                let landed = if m.landed.is_empty() { "-".to_owned() } else { m.landed.join(", ") };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {landed} | {}/{} | {} |",
+                    m.agent,
+                    m.model.as_deref().unwrap_or("default"),
+                    m.attempts,
+                    m.tokens_in,
+                    m.tokens_out,
+                    m.cost_usd.map_or("-".to_owned(), |c| format!("${c:.4}"))
+                );
+            }
         }
         if !self.timeline.bars.is_empty() {
             let _ = writeln!(out, "\n## Timeline\n");

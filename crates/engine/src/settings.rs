@@ -225,6 +225,12 @@ mod tests {
                 // Read back to the last bit (serde_json's `float_roundtrip`): found by the property below.
                 budget_usd: Some(106.83336541109149),
                 schedule: crate::options::ScheduleMode::Waves,
+                escalate: vec!["haiku".into(), "sonnet".into()],
+                budgets: crate::budget::Budgets {
+                    task: Some(crate::budget::Amount::Usd(2.5)),
+                    wave: Some(crate::budget::Amount::Tokens(200_000)),
+                    ..Default::default()
+                },
                 ..Options::default()
             },
         };
@@ -237,6 +243,8 @@ mod tests {
         assert_eq!(back.options.auto_approve, [plan::TaskType::HumanVerify]);
         assert_eq!(back.options.schedule, crate::options::ScheduleMode::Waves);
         assert_eq!(back.options.budget_usd, Some(106.83336541109149));
+        assert_eq!(back.options.escalate, ["haiku", "sonnet"], "resume escalates as the run was started");
+        assert_eq!(back.options.budgets, settings.options.budgets);
 
         // What older wavecrews wrote there: the options' debug text.
         assert!(matches!(RunSettings::from_json("Options { jobs: None, attempts: 3 }"), Recorded::Nothing));

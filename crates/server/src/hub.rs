@@ -286,6 +286,12 @@ fn follow_logs(tails: &mut Tails, state_dir: &Path, envelope: &Envelope) -> Vec<
             lines.extend(lane.map(|lane| mark(Some(lane), task, Some(*attempt), fields)));
             lines
         }
+        Event::BudgetExceeded { task, attempt, cap, spent_usd, tokens } => {
+            let lane = lane_of(tails, task, *attempt);
+            let spent = cap.show(engine::budget::Cost { usd: *spent_usd, tokens: *tokens });
+            let fields = serde_json::json!({"mark": "budget", "cap": cap.to_string(), "spent": spent});
+            lane.map(|lane| mark(Some(lane), task, Some(*attempt), fields)).into_iter().collect()
+        }
         Event::SandboxDenied { task, attempt, process, operation, path } => {
             let lane = lane_of(tails, task, *attempt);
             // The agent's lines that came before the refusal go first.
@@ -387,6 +393,21 @@ mod tests {
         assert_eq!(
             marks.iter().map(|m| json(m)).collect::<Vec<_>>(),
             [serde_json::json!({"lane": "Worker A", "task": "1.1", "attempt": 1, "mark": "attempt"})]
+        );
+        // Stopped over its task's budget: said on its lane, in the budget's unit.
+        let over = Event::BudgetExceeded {
+            task: "1.1".into(),
+            attempt: 1,
+            cap: engine::budget::Amount::Usd(0.5),
+            spent_usd: 0.6,
+            tokens: 2200,
+        };
+        let marks = follow_logs(&mut tails, state.path(), &envelope(2, over));
+        assert_eq!(
+            marks.iter().map(|m| json(m)).collect::<Vec<_>>(),
+            [
+                serde_json::json!({"lane": "Worker A", "task": "1.1", "attempt": 1, "mark": "budget", "cap": "$0.50", "spent": "$0.6000"})
+            ]
         );
         // The agent printed and exited within one poll: its lines come before its exit.
         let path = log_path(state.path(), "r1", "1.1", 1);

@@ -127,6 +127,11 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
         sandbox: config.sandbox.mode.unwrap_or_default(),
         timeout: std::time::Duration::from_secs(args.timeout),
         prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
+        cache_prices: config
+            .prices
+            .iter()
+            .map(|(model, p)| (model.clone(), (p.cache_read.unwrap_or(p.input), p.cache_write.unwrap_or(p.input))))
+            .collect(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let worktrees = runtime

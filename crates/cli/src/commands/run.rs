@@ -95,8 +95,14 @@ pub struct AgentArgs {
 
     /// Stop launching attempts once the agents have cost this many US dollars (running ones
     /// finish). Costs come from the CLIs, or from `[prices]` for those that report tokens only.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", value_parser = positive_usd)]
     pub budget: Option<f64>,
+
+    /// Models by rank, lowest first: each attempt after a task's first runs one model further
+    /// up, from the model of the task's Agent Strategy row (e.g. `haiku,sonnet,opus`)
+    /// [config: agents.NAME.escalate, else models.escalate].
+    #[arg(long, value_delimiter = ',', value_name = "MODELS")]
+    pub escalate: Option<Vec<String>>,
 
     /// Answer these checkpoints without a person: `human-verify` (approved) and `decision` (the
     /// first option); the report lists every one. `human-action` always waits for `approve`.
@@ -135,6 +141,17 @@ pub struct AgentArgs {
     /// it is safe: your branch has not moved and your changes do not touch the same files).
     #[arg(long)]
     pub into_current: bool,
+}
+
+/// `--budget`: dollars above zero (`2.5`, `$2.50`).
+fn positive_usd(text: &str) -> Result<f64, String> {
+    match engine::budget::Amount::parse(text) {
+        Ok(engine::budget::Amount::Usd(usd)) => Ok(usd),
+        Ok(engine::budget::Amount::Tokens(_)) => {
+            Err("`--budget` is in US dollars; a budget in tokens goes in `[budget] run` of wavecrew.toml".into())
+        }
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -219,7 +236,11 @@ impl AgentArgs {
         let agent = self.agent_spec(config, None)?;
         let backend = self.backend_spec(config, root, None)?;
         let mut options = configured_options(config);
+        if let Some(ladder) = config.agents.get(agent.name()).and_then(|a| a.escalate.clone()) {
+            options.escalate = ladder;
+        }
         self.apply(&mut options, &mut Vec::new());
+        self.check_escalate(&options.escalate, &agent, config)?;
         options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
         options.sandbox.connect = sandbox_connect(config)?;
         Ok(RunSettings { version: settings::VERSION, agent, backend, options })
@@ -245,6 +266,9 @@ impl AgentArgs {
         let mut options = recorded.options;
         let was_off = options.sandbox.mode == engine::sandbox::Mode::Off;
         self.apply(&mut options, &mut overrides);
+        if self.escalate.is_some() {
+            self.check_escalate(&options.escalate, &agent, config)?;
+        }
         if was_off && options.sandbox.mode != engine::sandbox::Mode::Off {
             // A run started unconfined and resumed with `--sandbox`: its folders are read now.
             options.sandbox.writable = sandbox_writable(options.sandbox.mode, config, root)?;
@@ -281,6 +305,9 @@ impl AgentArgs {
         if let Some(usd) = self.budget {
             set(&mut options.budget_usd, Some(usd), format!("--budget {usd}"), changed);
         }
+        if let Some(ladder) = &self.escalate {
+            set(&mut options.escalate, ladder.clone(), format!("--escalate {}", ladder.join(",")), changed);
+        }
         if !self.auto_approve.is_empty() {
             let (kinds, names): (Vec<plan::TaskType>, Vec<&str>) = self
                 .auto_approve
@@ -314,6 +341,33 @@ impl AgentArgs {
             best_of.extend(self.tasks.iter().map(|task| (task.trim().to_owned(), n)));
             set(&mut options.best_of, best_of, format!("--best-of {n} --tasks {}", self.tasks.join(",")), changed);
         }
+    }
+
+    /// The escalation list must name models the run knows (see [`engine::escalate::check`]):
+    /// the plan aliases, the agent's `models` and the price table's ids. Said before anything
+    /// starts, naming where the list came from.
+    fn check_escalate(&self, ladder: &[String], agent: &AgentSpec, config: &Config) -> Result<(), CliError> {
+        let mut known: Vec<String> = engine::escalate::PLAN_ALIASES.iter().map(|m| (*m).to_owned()).collect();
+        if let AgentSpec::Cli { models, .. } = agent {
+            known.extend(models.iter().flat_map(|(alias, id)| [alias.clone(), id.clone()]));
+        }
+        known.extend(config.prices.keys().cloned());
+        engine::escalate::check(ladder, &known).map_err(|error| {
+            let from = if self.escalate.is_some() {
+                "--escalate".to_owned()
+            } else if config.agents.get(agent.name()).is_some_and(|a| a.escalate.is_some()) {
+                format!("`[agents.{}] escalate` (wavecrew.toml or ~/.config/wavecrew/config.toml)", agent.name())
+            } else {
+                "`[models] escalate` (wavecrew.toml or ~/.config/wavecrew/config.toml)".to_owned()
+            };
+            let add = match agent {
+                AgentSpec::Cli { name, .. } => format!("`[agents.{name}] models` or `[prices]`"),
+                _ => "`[prices]`".to_owned(),
+            };
+            CliError::usage(format!("error: {from}: {error}")).with_hint(format!(
+                "name models as the plan does (`haiku`, `sonnet`, `opus`), or add the name under {add}"
+            ))
+        })
     }
 
     /// The agent: `--agent` (or, for a resumed run, the agent it had; else the
@@ -385,6 +439,11 @@ pub(super) fn configured_options(config: &Config) -> Options {
         agent_timeout: secs(config.run.timeout, defaults.agent_timeout),
         verify_timeout: secs(config.run.verify_timeout, defaults.verify_timeout),
         prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
+        cache_prices: config
+            .prices
+            .iter()
+            .map(|(model, p)| (model.clone(), (p.cache_read.unwrap_or(p.input), p.cache_write.unwrap_or(p.input))))
+            .collect(),
         gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
         coverage_threshold: config.gates.coverage,
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
@@ -394,6 +453,8 @@ pub(super) fn configured_options(config: &Config) -> Options {
             writable: Vec::new(),
             connect: None,
         },
+        budgets: config.budget.budgets(),
+        escalate: config.models.escalate.clone().unwrap_or_default(),
         ..defaults
     }
 }

@@ -266,10 +266,20 @@ fn describe_settings(settings: &engine::settings::RunSettings, spent: f64) -> Ve
     if options.fail_fast {
         run.push("fail-fast".into());
     }
-    let mut checks = vec![match options.budget_usd {
-        Some(budget) => format!("budget ${budget:.2} (${spent:.2} spent)"),
-        None => format!("no budget (${spent:.2} spent)"),
+    let mut checks = vec![match (options.budget_usd, options.budgets.run) {
+        (Some(budget), _) => format!("budget ${budget:.2} (${spent:.2} spent)"),
+        (None, Some(budget)) => format!("budget {budget} (${spent:.2} spent)"),
+        (None, None) => format!("no budget (${spent:.2} spent)"),
     }];
+    let budgets = &options.budgets;
+    for (key, cap) in [("task", budgets.task), ("wave", budgets.wave)] {
+        if let Some(cap) = cap {
+            checks.push(format!("{key} budget {cap}"));
+        }
+    }
+    if !options.escalate.is_empty() {
+        run.push(format!("escalate {}", options.escalate.join(" → ")));
+    }
     if !options.auto_approve.is_empty() {
         let kinds: Vec<&str> =
             options.auto_approve.iter().map(|k| k.as_str().trim_start_matches("checkpoint:")).collect();

@@ -91,6 +91,8 @@ pub fn run(_ctx: &Context, args: &WorkerArgs) -> Result<ExitCode, CliError> {
                 let mut options = configured_options(&config);
                 options.agent_timeout = Duration::from_secs(job.agent_timeout_secs.max(1));
                 options.verify_timeout = Duration::from_secs(job.verify_timeout_secs.max(1));
+                options.escalate = job.escalate.clone();
+                options.budgets = job.budgets.clone();
                 let (spool, job, scratch) = (spool.clone(), job.clone(), scratch.clone());
                 with_runtime(move |cancel| {
                     Box::pin(async move {

@@ -659,3 +659,58 @@ fn claude_drafts_a_plan_and_fixes_what_check_sends_back() {
     let first = asked.iter().position(|body| body.contains("Count word frequencies"));
     assert!(matches!((first, told), (Some(f), Some(t)) if f < t), "round 2's prompt holds the diagnostics");
 }
+
+/// A conversation of the double for the requests on model `model`: it writes `hello.txt` with
+/// the model's name, then ends its turn.
+fn answering_as(model: &str, content: &str) -> llm_double::Conversation {
+    llm_double::Conversation {
+        matches: format!(r#""model":"{}""#, regex_escape(model)),
+        steps: vec![
+            Step::Write { write: "hello.txt".into(), content: content.into() },
+            Step::Text { text: "Done.".into() },
+        ],
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().flat_map(|c| if c.is_ascii_alphanumeric() { vec![c] } else { vec!['\\', c] }).collect()
+}
+
+#[test]
+fn claude_escalates_from_haiku_whose_work_fails_verify_to_sonnet_which_lands() {
+    // The double answers by model: haiku's work fails Verify, sonnet's passes.
+    let plan =
+        PLAN.replace("`grep -qx hi hello.txt`", "`grep -qx sonnet hello.txt`").replace("| sonnet |", "| haiku |");
+    let script = Script {
+        conversations: vec![answering_as("claude-haiku-4-5", "haiku"), answering_as("claude-sonnet-4-5", "sonnet")],
+        ..Script::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start(script)).unwrap();
+    let dir = project(&plan, "claude", &server.url(), "escalate = [\"haiku\", \"sonnet\", \"opus\"]\n");
+    let output =
+        wavecrew(dir.path()).args(["run", "plan.md", "--agent", "claude", "--yes", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(git(&dir.path().join("repo"), &["show", "wavecrew/M1:hello.txt"]), "sonnet");
+    let all = events(&output);
+    let models: Vec<&str> = all
+        .iter()
+        .filter(|e| e["event"] == "attempt_started" && e["task"] == "1.1")
+        .filter_map(|e| e["model"].as_str())
+        .collect();
+    assert_eq!(models, ["haiku", "sonnet"]);
+    assert!(
+        server.requests().iter().any(|r| r.body["model"] == "claude-sonnet-4-5"),
+        "the second attempt asked sonnet"
+    );
+    let report =
+        Command::new(wavecrew_bin()).current_dir(dir.path().join("repo")).args(["report", "--json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(
+        (report["tasks"][0]["model"].as_str(), report["tasks"][0]["agent"].as_str()),
+        (Some("sonnet"), Some("claude"))
+    );
+    let sonnet = report["models"].as_array().unwrap().iter().find(|m| m["model"] == "sonnet").unwrap();
+    assert_eq!(sonnet["landed"], serde_json::json!(["1.1"]));
+    assert!(sonnet["cost_usd"].as_f64().unwrap_or(0.0) > 0.0, "Claude Code's cost of the sonnet attempt: {sonnet}");
+}

@@ -11,6 +11,7 @@ mod common;
 
 mod agents;
 mod best_of;
+mod budget;
 mod cli;
 mod codes;
 mod dashboard;

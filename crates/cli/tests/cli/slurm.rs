@@ -283,3 +283,24 @@ fn a_worker_confines_its_agent_and_verify_commands_as_a_local_run_does() {
     let (x, from_verify) = (home.path().join("x"), home.path().join("from-verify"));
     assert_eq!(denied, [("agent", x.to_str().unwrap()), ("verify-1", from_verify.to_str().unwrap())]);
 }
+
+#[test]
+fn a_task_over_its_budget_on_a_node_is_stopped_there_and_the_head_gives_it_no_other_attempt() {
+    let cluster = Cluster::start();
+    let text = plan(&[wave(1, "No dependencies.", &[("1.1", "`a.txt`", "`true`")])]);
+    let usage = json!({"usage": {"input": 1000, "output": 100, "cost_usd": 0.3}});
+    let script = json!({"tasks": {"1.1": [[usage.clone(), {"sleep_ms": 200}, usage, {"hang": true}]]}});
+    let repo = scripted_repo(&text, &script);
+    std::fs::write(repo.root().join("wavecrew.toml"), "[budget]\ntask = \"$0.50\"\n").unwrap();
+    let output = command(&repo, &cluster, &run_args(&["--backend", "slurm", "--attempts", "3", "--timeout", "120"]))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let events = json_lines(&output.stdout);
+    let over = of_kind(&events, "budget_exceeded");
+    assert_eq!(over.len(), 1, "the worker stopped its agent at the cap: {over:?}");
+    assert_eq!(of_kind(&events, "job_submitted").len(), 1, "no other attempt");
+    let failed = of_kind(&events, "task_failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["attempts"], 1);
+}

@@ -106,6 +106,8 @@ impl SlurmBackend {
             agent: self.options.agent.clone(),
             agent_timeout_secs: env.options.agent_timeout.as_secs(),
             verify_timeout_secs: env.options.verify_timeout.as_secs(),
+            escalate: env.options.escalate.clone(),
+            budgets: env.options.budgets.clone(),
         };
         dir.write_job(&job)?;
         if !Path::new(&self.options.repo).is_dir() {
@@ -244,6 +246,7 @@ impl SlurmBackend {
             if matches!(event, Event::AgentSpawned { .. } | Event::AgentOutput { .. } | Event::AttemptStarted { .. }) {
                 continue;
             }
+            count_usage(env, &event);
             env.emitter.emit(event)?;
         }
         for folder in ["logs", "prompts"] {
@@ -255,6 +258,26 @@ impl SlurmBackend {
             }
         }
         Ok(())
+    }
+}
+
+/// What a worker's agent spent (priced on the worker) counts here too: for `--budget`, and for
+/// the budgets per task and per wave, whose ledger only the head keeps.
+fn count_usage(env: &AttemptEnv, event: &Event) {
+    use crate::events::ActivityKind;
+    match event {
+        Event::AgentActivity { task, attempt, kind: ActivityKind::Usage, tokens_in, tokens_out, cost_usd, .. } => {
+            let cost = crate::budget::Cost {
+                usd: cost_usd.unwrap_or(0.0),
+                tokens: tokens_in.unwrap_or(0) + tokens_out.unwrap_or(0),
+            };
+            env.spent.add(cost.usd);
+            env.spent.ledger().add(task, *attempt, env.attempt_model(task, *attempt).as_deref(), cost);
+        }
+        Event::AgentExited { task, attempt, .. } => {
+            env.spent.ledger().finish(task, *attempt, env.attempt_model(task, *attempt).as_deref());
+        }
+        _ => {}
     }
 }
 

@@ -135,6 +135,20 @@ fn samples() -> Vec<Event> {
         activity(ActivityKind::Error, "rate limited", None),
         Event::AgentExited { task: s("1.1"), attempt: 1, code: Some(0), timed_out: false, duration_ms: 1500 },
         Event::AgentExited { task: s("1.1"), attempt: 2, code: None, timed_out: true, duration_ms: 600_000 },
+        Event::BudgetExceeded {
+            task: s("1.1"),
+            attempt: 1,
+            cap: crate::budget::Amount::Usd(0.5),
+            spent_usd: 0.5123,
+            tokens: 41_000,
+        },
+        Event::BudgetExceeded {
+            task: s("1.1"),
+            attempt: 2,
+            cap: crate::budget::Amount::Tokens(200_000),
+            spent_usd: 0.0,
+            tokens: 200_340,
+        },
         Event::VerifyStarted { task: s("1.1"), attempt: 1, command: s("npm test") },
         Event::VerifyFinished {
             task: s("1.1"),
@@ -328,9 +342,10 @@ fn variant(event: &Event) -> usize {
         Event::CandidatesStarted { .. } => 25,
         Event::CandidateFinished { .. } => 26,
         Event::CandidateChosen { .. } => 27,
+        Event::BudgetExceeded { .. } => 28,
     }
 }
-const VARIANTS: usize = 28;
+const VARIANTS: usize = 29;
 
 #[test]
 fn every_event_kind_has_a_sample() {

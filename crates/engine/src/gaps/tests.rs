@@ -89,6 +89,7 @@ fn task(id: &str, state: TaskState, reason: Option<&str>) -> TaskReport {
         },
         duration_ms: 0,
         model: None,
+        agent: None,
         verify: Vec::new(),
         tokens_in: 0,
         tokens_out: 0,
@@ -117,6 +118,7 @@ fn report(tasks: Vec<TaskReport>, gates: Vec<GateReport>, verification: Option<V
         timeline: Default::default(),
         sandbox_denied: Vec::new(),
         pull_request: None,
+        models: Vec::new(),
     }
 }
 

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 mod preflight;
+mod reserve;
 mod resume;
 pub mod scheduler;
 mod task;
@@ -209,6 +210,7 @@ async fn execute(
     let mut broken: Option<EngineError> = None;
     let mut cancel = env.cancel.clone();
     let mut cancel_seen = false;
+    let mut reservations = reserve::Reservations::default();
     loop {
         for (id, because) in scheduler.skip() {
             let skipped = Event::TaskSkipped { task: id.to_string(), because: because.to_string() };
@@ -223,6 +225,9 @@ async fn execute(
         {
             scheduler.stop(StopReason::budget(budget, env.spent.usd()));
         }
+        if let Some(why) = reserve::tokens_spent(env) {
+            scheduler.stop(StopReason::OverBudget(why));
+        }
         for launch in scheduler.launch() {
             match launch {
                 Launch::Grant(id) => {
@@ -232,6 +237,11 @@ async fn execute(
                 }
                 Launch::Start(id) => {
                     let first_attempt = prior.get(&id).map_or(1, |p| p.1 + 1);
+                    // A wave reserves what its tasks' attempts are estimated to cost before
+                    // they start: one it cannot pay for waits, or stops the run.
+                    if !reservations.admit(env, &mut scheduler, id, first_attempt) {
+                        continue;
+                    }
                     let (run, done_tx) = (run.clone(), done_tx.clone());
                     tokio::spawn(async move {
                         let outcome = task::run_task(&run, id, first_attempt).await;
@@ -255,6 +265,7 @@ async fn execute(
                 }
             },
             Some((id, outcome)) = done_rx.recv() => {
+                reservations.release(id);
                 let end = match outcome {
                     Ok(true) => TaskEnd::Committed,
                     Ok(false) => TaskEnd::Failed,

@@ -70,6 +70,8 @@ pub async fn resume(
     run.reattach = reattach;
     let env = &run.ctx.env;
     env.spent.add(spent);
+    // The budgets of waves and the estimates count what was spent before too.
+    *env.spent.ledger() = crate::budget::Ledger::resumed(&ws.journal.events(&env.run_id, 0)?);
     // For every task: whether it landed, and how many attempts it made (new ones number on).
     let mut prior: HashMap<TaskId, (bool, u32)> = HashMap::new();
     let run_id = env.run_id.clone();

@@ -29,6 +29,8 @@ pub enum StopReason {
         /// What the run's agents spent when it stopped.
         spent_micro_usd: u64,
     },
+    /// A budget cannot pay for what is left (`[budget]`), for this reason.
+    OverBudget(String),
     /// A task failed and `--fail-fast` is on.
     FailFast(TaskId),
     /// A person cancelled the run (`cancel`, Ctrl-C): it can be resumed.
@@ -56,6 +58,7 @@ impl fmt::Display for StopReason {
                 *budget_micro_usd as f64 / 1_000_000.0,
                 *spent_micro_usd as f64 / 1_000_000.0
             ),
+            StopReason::OverBudget(why) => write!(f, "{why}; running tasks finish, nothing new starts"),
             StopReason::FailFast(id) => write!(f, "task {id} failed and --fail-fast is on"),
             StopReason::Cancelled => f.write_str("cancelled"),
             StopReason::Broken(why) => f.write_str(why),
@@ -104,6 +107,8 @@ pub struct Scheduler {
     parked: HashMap<TaskId, usize>,
     /// Answered checkpoints waiting for a slot, first come first served.
     unparking: VecDeque<TaskId>,
+    /// Tasks that were to start but wait for another to end first ([`Scheduler::hold`]).
+    held: HashSet<TaskId>,
     stop: Option<StopReason>,
 }
 
@@ -147,6 +152,7 @@ impl Scheduler {
             running: HashMap::new(),
             parked: HashMap::new(),
             unparking: VecDeque::new(),
+            held: HashSet::new(),
             stop: None,
         }
     }
@@ -218,6 +224,8 @@ impl Scheduler {
 
     /// `id` ended.
     pub fn finished(&mut self, id: TaskId, end: TaskEnd) {
+        // What ended may make room for a held task: each may try again.
+        self.held.clear();
         self.running.remove(&id);
         self.parked.remove(&id);
         let next = match end {
@@ -231,6 +239,16 @@ impl Scheduler {
             TaskEnd::Interrupted => TaskState::Pending,
         };
         self.state.insert(id, next);
+    }
+
+    /// `id`, just launched, may not start yet (its wave cannot pay for it until a running task
+    /// ends: see [`crate::budget::reserve`]): it is pending again, its slot free, and it is not
+    /// launched again before another task ends.
+    pub fn hold(&mut self, id: TaskId) {
+        if self.running.remove(&id).is_some() {
+            self.state.insert(id, TaskState::Pending);
+            self.held.insert(id);
+        }
     }
 
     /// `id` waits for a person: its slot is free meanwhile.
@@ -324,7 +342,8 @@ impl Scheduler {
     fn ready(&self, id: TaskId) -> bool {
         let Some(own) = self.files.get(&id) else { return false };
         let lane = self.lane.get(&id);
-        self.waits[&id].iter().all(|t| self.state.get(t) == Some(&TaskState::Committed))
+        !self.held.contains(&id)
+            && self.waits[&id].iter().all(|t| self.state.get(t) == Some(&TaskState::Committed))
             && self.running.values().all(|l| Some(l) != lane)
             && self
                 .running

@@ -105,7 +105,9 @@ async fn run_to_end(
             Err(error @ (EngineError::Journal(_) | EngineError::Cancelled)) => return Err(error),
             Err(error) => format!("wavecrew could not run the attempt: {error}"),
         };
-        if used >= allowed {
+        // A task that spent its budget gets no other attempt (`[budget] task`).
+        let over = env.spent.ledger().task(&id.to_string());
+        if used >= allowed || crate::budget::over_task_cap(&id.to_string(), env.options.budgets.task, over).is_some() {
             env.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: this, reason })?;
             return Ok(false);
         }

@@ -177,6 +177,8 @@ export function logLine(m) {
       const to = m.path ? ` to ${m.path}` : '';
       return { text: cleanLine(`sandbox refused a ${m.operation ?? 'write'}${to} (${m.process ?? 'agent'})`), kind: 'err' };
     }
+    case 'budget':
+      return { text: cleanLine(`stopped: the task spent ${m.spent ?? '?'} of its budget of ${m.cap ?? '?'}`), kind: 'err' };
     case 'exited': {
       const code = m.code === null || m.code === undefined ? '' : ` with code ${m.code}`;
       return { text: cleanLine(`agent exited${code}${m.timed_out ? ' (timed out)' : ''} after ${fmtDuration(m.duration_ms)}`), kind: 'sys' };

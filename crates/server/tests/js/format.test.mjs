@@ -128,6 +128,7 @@ test('the stream\'s log messages read as lines and marks', () => {
   assert.deepEqual(logLine({ mark: 'prepared', duration_ms: 20, detail: '' }), { text: 'worktree ready (20 ms)', kind: 'sys' });
   assert.deepEqual(logLine({ mark: 'denied', process: 'agent', operation: 'write', path: '/home/u/.bashrc' }), { text: 'sandbox refused a write to /home/u/.bashrc (agent)', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'denied', process: 'verify-1', operation: 'connect', path: '' }), { text: 'sandbox refused a connect (verify-1)', kind: 'err' });
+  assert.deepEqual(logLine({ mark: 'budget', cap: '$0.50', spent: '$0.6000' }), { text: 'stopped: the task spent $0.6000 of its budget of $0.50', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'error', detail: 'rate limited' }), { text: 'error: rate limited', kind: 'err' });
   assert.deepEqual(logLine({ mark: 'exited', code: 0, timed_out: false, duration_ms: 2000 }), { text: 'agent exited with code 0 after 2.0 s', kind: 'sys' });
   assert.deepEqual(logLine({ mark: 'exited', code: null, timed_out: true, duration_ms: 61_000 }), { text: 'agent exited (timed out) after 1 min 01 s', kind: 'sys' });

@@ -240,3 +240,21 @@ proptest! {
         prop_assert_eq!(ended, s.len());
     }
 }
+
+#[test]
+fn a_held_task_frees_its_slot_and_is_launched_again_once_another_task_ends() {
+    let wave = WaveSpec { depends_on: vec![], tasks: vec![(vec!["a"], 0), (vec!["b"], 1), (vec!["c"], 2)] };
+    let (_, _, mut scheduler) = scheduler(&plan_text(&[wave]), 3);
+    assert_eq!(started(&scheduler.launch()), [id("1.1"), id("1.2"), id("1.3")]);
+    // Its wave cannot pay for 1.3 until something ends.
+    scheduler.hold(id("1.3"));
+    assert_eq!(scheduler.state(id("1.3")), Some(TaskState::Pending));
+    assert_eq!(scheduler.running().count(), 2);
+    assert!(started(&scheduler.launch()).is_empty(), "a held task is not launched again at once");
+    scheduler.finished(id("1.1"), TaskEnd::Committed);
+    assert_eq!(started(&scheduler.launch()), [id("1.3")], "an end may have made room: it tries again");
+    // Held again, then the last running task ends: it may try once more.
+    scheduler.hold(id("1.3"));
+    scheduler.finished(id("1.2"), TaskEnd::Committed);
+    assert_eq!(started(&scheduler.launch()), [id("1.3")]);
+}
