@@ -499,3 +499,31 @@ fn a_person_reviews_diffs_in_the_room_and_rejects_with_comments_the_agent_then_r
     assert!(prompt.contains("- greeting.txt:1: Say hello to the whole room, not only to you"), "{prompt}");
     assert_eq!(git(repo.root(), &["show", "wavecrew/M1:greeting.txt"]), "hello room");
 }
+
+#[test]
+fn a_gate_finding_opens_the_diff_at_its_line() {
+    use crate::gates::{READ_REPORT, READ_REPORT_FIXED, security_review};
+    let plan = crate::common::gate_plan("`reports.py`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let traversal = "`name` may hold `../`: the path leaves reports/";
+    let script = json!({"tasks": {
+        "1.1": [[write("reports.py", READ_REPORT)]],
+        "2.1/review": [
+            [write(".wavecrew/review/2.1-1-security-auditor.json", &security_review(&[("P2", traversal, &["reports.py:5"])]))],
+            [write(".wavecrew/review/2.1-2-security-auditor.json", &security_review(&[]))],
+        ],
+        "2.1": [[write("reports.py", READ_REPORT_FIXED)]],
+    }});
+    let repo = scripted_repo(&plan, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = repo.newest_run();
+
+    let mut serve = Stopped(repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
+    let summary = browse(&["--finding", &room_url(&url, &run), &screenshot("dashboard-finding.png")], None);
+    assert_eq!(summary["location"], "reports.py:5", "{summary}");
+    // The change the gate reviewed: the build task's, at the line the finding names.
+    assert!(summary["title"].as_str().unwrap().starts_with("1.1 "), "{summary}");
+    assert_eq!((summary["path"].as_str(), summary["line"].as_u64()), (Some("reports.py"), Some(5)), "{summary}");
+    assert!(summary["text"].as_str().unwrap().contains("os.path.join(\"reports\", name)"), "{summary}");
+}

@@ -202,14 +202,12 @@ export function commentsToSend(comments) {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line));
 }
 
-/** The task whose diff shows a gate finding in `path`: the gate's own task when it has a
- *  commit (its fix), else the last task with a commit that lists `path` in its Files, else the
- *  last task with a commit; `null` when no task has one. */
+/** The task whose diff shows a gate finding in `path`: the last task with a commit, other than
+ *  the gate, that lists `path` in its Files (the change the gate reviewed), else the gate's own
+ *  commit, else the last task with a commit; `null` when no task has one. */
 export function findingTask(tasks, gateTask, path) {
   const withCommit = tasks.filter((t) => t.commit || t.waiting?.commit);
-  const own = withCommit.find((t) => t.id === gateTask);
-  if (own) return own.id;
-  const named = withCommit.filter((t) => Array.isArray(t.files) && t.files.includes(path));
   const last = (list) => (list.length ? list[list.length - 1].id : null);
-  return last(named) ?? last(withCommit);
+  const named = withCommit.filter((t) => t.id !== gateTask && Array.isArray(t.files) && t.files.includes(path));
+  return last(named) ?? withCommit.find((t) => t.id === gateTask)?.id ?? last(withCommit);
 }

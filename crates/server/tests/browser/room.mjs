@@ -38,6 +38,11 @@
 //     with the comments and a reason, and approves the next attempt. Prints {"files": [PATH],
 //     "split_rows": N, "card_files": [PATH], "commented": "PATH:LINE", "final": STATE}.
 //
+//   node room.mjs --finding <room-url> <screenshot.png>
+//     Opens the page of a finished run whose gate found something at a `file:line`, clicks the
+//     finding's location and reads the diff it opens. Prints {"location": TEXT, "title": TEXT,
+//     "path": PATH, "line": N, "text": TEXT} (the file, number and text of the line marked).
+//
 // playwright-core is loaded from $WAVECREW_BROWSER_DEPS/node_modules (npm install --prefix
 // "$WAVECREW_BROWSER_DEPS" playwright-core@<the version in package.json>); the browser is
 // $CHROMIUM or /usr/bin/chromium. Every step gives up after 30 s with a message saying which
@@ -64,7 +69,8 @@ function usage() {
     + '       node room.mjs --timeline <room-url> <screenshot.png>\n'
     + '       node room.mjs --reconnect <room-url> <screenshot.png>\n'
     + '       node room.mjs --burst <room-url> <screenshot.png>\n'
-    + '       node room.mjs --diff <room-url-with-token> <screenshot.png>');
+    + '       node room.mjs --diff <room-url-with-token> <screenshot.png>\n'
+    + '       node room.mjs --finding <room-url> <screenshot.png>');
 }
 
 function loadPlaywright() {
@@ -81,7 +87,7 @@ function loadPlaywright() {
 }
 
 const args = process.argv.slice(2);
-const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst', '--diff'].includes(args[0]) ? args.shift() : '--live';
+const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst', '--diff', '--finding'].includes(args[0]) ? args.shift() : '--live';
 if (args.length !== 2) usage();
 const [url, screenshot] = args;
 
@@ -460,6 +466,31 @@ async function review() {
   process.stdout.write(`${JSON.stringify({ files, split_rows: splitRows, card_files: cardFiles, commented, final })}\n`);
 }
 
+async function finding() {
+  await openRoom();
+  const location = await step('a gate finding names its line and is clicked', async () => {
+    const link = page.locator('#gates button.location').first();
+    await link.waitFor({ state: 'visible', timeout: STEP_MS });
+    const text = await link.textContent();
+    await link.click({ timeout: STEP_MS });
+    return text;
+  });
+  const shown = await step('the diff opens at that line', async () => {
+    const row = page.locator('#diff-dialog tr.diff-line.target');
+    await row.waitFor({ state: 'visible', timeout: STEP_MS });
+    return row.evaluate((tr) => ({
+      title: document.getElementById('diff-title').textContent,
+      path: tr.closest('details.diff-file').dataset.path,
+      line: Number(tr.dataset.new),
+      text: tr.querySelector('td.code').textContent,
+    }));
+  });
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.screenshot({ path: screenshot }));
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ location, ...shown })}\n`);
+}
+
 async function burst() {
   const roomApi = new URL(url);
   roomApi.pathname = roomApi.pathname.replace(/^\/runs\//, '/api/runs/');
@@ -478,7 +509,7 @@ async function burst() {
 }
 
 ({
-  '--xss': hostile, '--gates': gates, '--timeline': timeline, '--live': live, '--reconnect': reconnect, '--burst': burst, '--diff': review,
+  '--xss': hostile, '--gates': gates, '--timeline': timeline, '--live': live, '--reconnect': reconnect, '--burst': burst, '--diff': review, '--finding': finding,
 })[mode]().catch(async (e) => {
   await browser?.close().catch(() => {});
   fail(e && e.stack ? e.stack : String(e));

@@ -100,6 +100,8 @@ test('a gate finding opens the diff of the task that changed its file', () => {
   ];
   assert.equal(findingTask(tasks, '2.1', 'src/a.rs'), '1.1');
   assert.equal(findingTask(tasks, '2.1', 'src/c.rs'), '1.2');
-  assert.equal(findingTask([...tasks.slice(0, 3), { id: '2.1', commit: 'fix' }], '2.1', 'src/a.rs'), '2.1');
+  const gate = { id: '2.1', commit: 'fix', files: ['src/a.rs'] };
+  assert.equal(findingTask([...tasks.slice(0, 3), gate], '2.1', 'src/a.rs'), '1.1', 'the change the gate reviewed');
+  assert.equal(findingTask([tasks[2], gate], '2.1', 'src/a.rs'), '2.1');
   assert.equal(findingTask([{ id: '1.1', files: [] }], '2.1', 'x'), null);
 });
