@@ -7,6 +7,8 @@
 //   store.js    the room shown, and the actions awaiting an answer
 //   render.js   the sections of the page (widgets.js: pieces they share; dialog.js: a task;
 //               timeline.js: the run's Gantt chart, its geometry in gantt.js)
+//   diffview.js a task's diff, comments on its lines, reject with comments (its pure logic
+//               in diff.js)
 //   logs.js     the lanes' logs
 //   actions.js  buttons, keys and the POSTs they send
 //   format.js   the pure logic, tested with `node --test` (crates/server/tests/js)

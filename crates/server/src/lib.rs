@@ -8,7 +8,9 @@
 //! - `/api/runs`, `/api/runs/<id>`: the same data as `wavecrew runs`, `status` and `report`;
 //!   `/api/runs/<id>/events`: Server-Sent Events, the run's room again each time its journal
 //!   moves (bursts coalesced, see `hub.rs`) and its agents' log lines;
-//!   `/api/runs/<id>/tasks/<task>/log`: a task's log.
+//!   `/api/runs/<id>/tasks/<task>/log`: a task's log; `/api/runs/<id>/tasks/<task>/diff`: the
+//!   diff of its commit (or of the change its human-verify checkpoint waits on), paged
+//!   (see `diff.rs`).
 //! - `POST` approve / reject / decide, sign the Manual checklist off, cancel: the same
 //!   [`engine::control`] calls as the CLI commands.
 //!
@@ -16,9 +18,11 @@
 //! or in any other. Access rules are in [`auth`].
 
 pub mod auth;
+mod diff;
 mod hub;
 
 pub use hub::REBUILD_GAP;
+mod review;
 mod routes;
 mod snapshot;
 

@@ -39,6 +39,7 @@ pub(crate) fn router(app: Arc<App>, limits: &Limits) -> Router {
         .route("/api/runs/{run}/events", get(events))
         .route("/api/runs/{run}/report", get(report))
         .route("/api/runs/{run}/tasks/{task}/log", get(log))
+        .route("/api/runs/{run}/tasks/{task}/diff", get(diff))
         .route("/api/runs/{run}/tasks/{task}/{action}", post(act))
         .route("/api/runs/{run}/manual", post(sign_off))
         .route("/api/runs/{run}/cancel", post(cancel))
@@ -334,6 +335,54 @@ async fn log(
     }
 }
 
+#[derive(Deserialize)]
+struct DiffQuery {
+    page: Option<usize>,
+    file: Option<String>,
+    lines: Option<usize>,
+}
+
+/// The diff of a task's commit: the one it landed, else the one its human-verify checkpoint
+/// waits on; paged and cut as [`crate::diff`] says.
+async fn diff(
+    State(app): State<Arc<App>>,
+    Path((run, task)): Path<(String, String)>,
+    Query(query): Query<DiffQuery>,
+) -> Response {
+    // The state folder is `<git common dir>/wavecrew`.
+    let Some(git_dir) = app.state_dir.parent().map(std::path::Path::to_path_buf) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "the state folder is not inside a git directory");
+    };
+    let want = crate::diff::Want {
+        page: query.page.unwrap_or(0),
+        file: query.file,
+        lines: query.lines.unwrap_or(crate::diff::FILE_LINES),
+    };
+    respond(
+        with_journal(&app, move |journal| {
+            let record = find(journal, &run)?;
+            let tasks = journal.tasks(&record.id).map_err(internal)?;
+            let Some(row) = tasks.iter().find(|t| t.task == task) else {
+                return Err(fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", record.id)));
+            };
+            let waiting = match row.state {
+                engine::events::TaskState::Waiting => journal.waiting_commit(&record.id, &task).map_err(internal)?,
+                _ => None,
+            };
+            let Some(commit) = row.commit.clone().or(waiting) else {
+                return Err(fail(StatusCode::NOT_FOUND, format!("task {task} has no commit to show yet")));
+            };
+            crate::diff::read(&git_dir, &commit, &want).map_err(|e| match e {
+                crate::diff::DiffError::NoCommit(_) | crate::diff::DiffError::NoFile(_) => {
+                    fail(StatusCode::NOT_FOUND, e.to_string())
+                }
+                crate::diff::DiffError::Git(_) => internal(e),
+            })
+        })
+        .await,
+    )
+}
+
 /// What an action's body may hold.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -341,6 +390,9 @@ struct ActionBody {
     note: Option<String>,
     reason: Option<String>,
     option: Option<String>,
+    /// A rejection's comments on lines of the diff, sent to the agent with the reason.
+    #[serde(default)]
+    comments: Vec<crate::review::LineComment>,
 }
 
 /// A change needs the token in the header and no foreign `Origin`.
@@ -413,9 +465,9 @@ async fn act(
     };
     let answer = match action.as_str() {
         "approve" => Answer::Approve { note: body.note.filter(|n| !n.trim().is_empty()) },
-        "reject" => match body.reason.filter(|r| !r.trim().is_empty()) {
-            Some(reason) => Answer::Reject { reason },
-            None => return error(StatusCode::BAD_REQUEST, "a rejection needs a reason: the agent gets it"),
+        "reject" => match crate::review::reason_with_comments(body.reason.as_deref(), &body.comments) {
+            Ok(reason) => Answer::Reject { reason },
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
         },
         "decide" => match body.option.filter(|o| !o.trim().is_empty()) {
             Some(option) => Answer::Decide { option },

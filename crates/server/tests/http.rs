@@ -56,6 +56,12 @@ struct Fixture {
 fn fixture(run: &str, pid: u32) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("wavecrew");
+    let journal = fixture_in(&state, run, pid);
+    Fixture { _dir: dir, state, journal }
+}
+
+/// The journal of [`fixture`], in the state folder `state`, which the caller keeps.
+fn fixture_in(state: &Path, run: &str, pid: u32) -> Journal {
     let journal = Journal::open(&state.join("journal.sqlite")).unwrap();
     let record = RunRecord {
         id: run.to_owned(),
@@ -113,7 +119,7 @@ fn fixture(run: &str, pid: u32) -> Fixture {
     for event in events {
         journal.record(run, event).unwrap();
     }
-    Fixture { _dir: dir, state, journal }
+    journal
 }
 
 fn attempt_started(task: &str, attempt: u32) -> Event {
@@ -742,4 +748,105 @@ async fn the_room_says_which_agent_is_held_until_when_and_why() {
     let held = room["held"][0].as_str().unwrap();
     assert!(held.starts_with("held until ") && held.ends_with(": claude: You've hit your session limit"), "{held}");
     dash.stop().await.unwrap();
+}
+
+/// Runs git in `dir` and returns what it printed.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_s_diff_and_a_waiting_checkpoint_s_diff_are_served_paged() {
+    // A repository whose state folder holds run R: task 1.1 landed a commit of 45 files,
+    // checkpoint 1.2 waits on a commit that changes one line.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "base"]);
+    for i in 0..45 {
+        std::fs::write(repo.join(format!("f{i:02}.rs")), format!("fn f{i}() {{}}\n")).unwrap();
+    }
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "task 1.1"]);
+    let landed = git(repo, &["rev-parse", "HEAD"]);
+    std::fs::write(repo.join("README.md"), "hello, <b>room</b>\n").unwrap();
+    git(repo, &["commit", "-q", "-am", "task 1.2"]);
+    let waiting = git(repo, &["rev-parse", "HEAD"]);
+
+    let state = repo.join(".git/wavecrew");
+    let journal = fixture_in(&state, "R", dead_pid());
+    journal
+        .record(
+            "R",
+            Event::TaskCommitted { task: "1.1".into(), attempt: 1, commit: landed.clone(), message: "1.1".into() },
+        )
+        .unwrap();
+    journal
+        .record(
+            "R",
+            Event::CheckpointWaiting {
+                task: "1.2".into(),
+                kind: TaskType::HumanVerify,
+                options: vec![],
+                commit: Some(waiting.clone()),
+                details: String::new(),
+                steps: vec![],
+                auto: false,
+            },
+        )
+        .unwrap();
+    let dashboard = start(&state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let addr = dashboard.addr();
+
+    let first = get(addr, "/api/runs/R/tasks/1.1/diff").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first = first.json();
+    assert_eq!(first["commit"], landed.as_str());
+    assert_eq!((first["files_total"].as_u64(), first["pages"].as_u64()), (Some(45), Some(2)));
+    assert_eq!(first["files"].as_array().unwrap().len(), 40);
+    assert_eq!(first["files"][0]["path"], "f00.rs");
+    assert_eq!(first["files"][0]["status"], "added");
+    assert_eq!(first["files"][0]["hunks"][0]["lines"][0]["text"], "fn f0() {}");
+    assert_eq!(first["files"][0]["hunks"][0]["lines"][0]["new"], 1);
+    let second = get(addr, "/api/runs/R/tasks/1.1/diff?page=1").await.json();
+    assert_eq!(second["files"].as_array().unwrap().len(), 5);
+    assert_eq!(second["files"][4]["path"], "f44.rs");
+
+    let checkpoint = get(addr, "/api/runs/R/tasks/1.2/diff").await.json();
+    assert_eq!(checkpoint["commit"], waiting.as_str());
+    let lines = &checkpoint["files"][0]["hunks"][0]["lines"];
+    assert_eq!((lines[0]["kind"].as_str(), lines[0]["text"].as_str()), (Some("deleted"), Some("hello")));
+    assert_eq!(lines[1]["text"], "hello, <b>room</b>");
+
+    let files_only = get(addr, "/api/runs/R/tasks/1.1/diff?lines=0").await.json();
+    assert_eq!(files_only["files"][0]["hunks"].as_array().map(Vec::len), Some(0));
+    assert_eq!(files_only["files"][0]["added"], 1);
+
+    // Rejected with comments on lines: the reason the agent gets holds them.
+    let auth = [("X-Wavecrew-Token", dashboard.token())];
+    let body = r#"{"reason":"not this","comments":[{"path":"README.md","line":1,"side":"new","text":"say hello to the room"}]}"#;
+    let rejected = send(addr, "POST", "/api/runs/R/tasks/1.2/reject", &auth, body).await;
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    let (_, reason) = journal.take_answer("R", "1.2").unwrap().unwrap();
+    assert_eq!(reason.as_deref(), Some("not this\n\nComments on the diff:\n- README.md:1: say hello to the room"));
+    let no_line = r#"{"comments":[{"path":"README.md","line":0,"text":"x"}]}"#;
+    assert_eq!(send(addr, "POST", "/api/runs/R/tasks/1.2/reject", &auth, no_line).await.status, 400);
+
+    let one = get(addr, "/api/runs/R/tasks/1.1/diff?file=f07.rs&lines=1").await.json();
+    assert_eq!(one["files"].as_array().unwrap().len(), 1);
+    assert_eq!(get(addr, "/api/runs/R/tasks/1.1/diff?file=..%2F..%2Fetc%2Fpasswd").await.status, 404);
+    assert_eq!(get(addr, "/api/runs/R/tasks/1.3/diff").await.status, 404, "a decision has no commit");
+    assert_eq!(get(addr, "/api/runs/R/tasks/9.9/diff").await.status, 404);
+    assert_eq!(get(addr, "/api/runs/nope/tasks/1.1/diff").await.status, 404);
+    dashboard.stop().await.unwrap();
 }

@@ -436,3 +436,94 @@ fn the_room_links_the_pull_request_ship_opened_and_only_an_http_one() {
         }
     }
 }
+
+const REVIEW_PLAN: &str = "# M1 Implementation Plan: Greeting
+
+## Context
+
+A greeting in code, checked by a person.
+
+## Waves
+
+### Wave 1: Write
+> No dependencies.
+
+**Task 1.1: Write the greeting** (type: auto)
+- **Files**: `src/greet.rs`
+- **Action**: Write src/greet.rs
+- **Verify**: `test -s src/greet.rs`
+- **Done**: it greets
+
+### Wave 2: Check
+> Depends on: Wave 1
+
+**Task 2.1: A person checks the greeting's text** (type: checkpoint:human-verify)
+- **Files**: `greeting.txt`
+- **Action**: Write greeting.txt
+- **Verify**: `test -s greeting.txt`
+- **Done**: a person approved it
+
+## Commit Strategy
+
+```
+feat(M1): {task 1.1 description}
+feat(M1): {task 2.1 description}
+```
+";
+
+#[test]
+fn a_person_reviews_diffs_in_the_room_and_rejects_with_comments_the_agent_then_reads() {
+    let script = json!({"tasks": {
+        "1.1": [[write("src/greet.rs", "// Greets.\npub fn greet() -> &'static str {\n    \"hello\"\n}\n")]],
+        "2.1": [[write("greeting.txt", "hello you\n")], [write("greeting.txt", "hello room\n")]],
+    }});
+    let repo = scripted_repo(REVIEW_PLAN, &script);
+    let mut child = Stopped(repo.spawn_run(&["--serve"]));
+    let (url, rest) = dashboard_url(&mut child.0);
+    let run = repo.newest_run();
+
+    let shot = screenshot("dashboard-diff-review.png");
+    let summary = browse(&["--diff", &room_url(&url, &run), &shot], None);
+    assert_eq!(summary["files"], json!(["src/greet.rs"]), "{summary}");
+    assert_eq!(summary["split_rows"], 4, "four added lines, one row each: {summary}");
+    assert_eq!(summary["card_files"], json!(["greeting.txt"]), "{summary}");
+    assert_eq!(summary["commented"], "greeting.txt:1", "{summary}");
+    assert_eq!(summary["final"], "succeeded", "{summary}");
+
+    let status = child.0.wait().unwrap();
+    let said: Vec<String> = rest.try_iter().collect();
+    assert!(status.success(), "the run failed: {said:?}");
+    // The agent's next prompt holds the reason and the comment on its line.
+    let prompt = repo.run_file("prompts", "2.1-2.md");
+    assert!(prompt.contains("The greeting is too narrow"), "{prompt}");
+    assert!(prompt.contains("- greeting.txt:1: Say hello to the whole room, not only to you"), "{prompt}");
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:greeting.txt"]), "hello room");
+}
+
+#[test]
+fn a_gate_finding_opens_the_diff_at_its_line() {
+    use crate::gates::{READ_REPORT, READ_REPORT_FIXED, security_review};
+    let plan = crate::common::gate_plan("`reports.py`", "security-auditor", "No findings.", "0 vulnerabilities");
+    let traversal = "`name` may hold `../`: the path leaves reports/";
+    let script = json!({"tasks": {
+        "1.1": [[write("reports.py", READ_REPORT)]],
+        "2.1/review": [
+            [write(".wavecrew/review/2.1-1-security-auditor.json", &security_review(&[("P2", traversal, &["reports.py:5"])]))],
+            [write(".wavecrew/review/2.1-2-security-auditor.json", &security_review(&[]))],
+        ],
+        "2.1": [[write("reports.py", READ_REPORT_FIXED)]],
+    }});
+    let repo = scripted_repo(&plan, &script);
+    let output = repo.run(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = repo.newest_run();
+
+    let mut serve = Stopped(repo.command(&["serve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap());
+    let (url, _rest) = dashboard_url(&mut serve.0);
+    let summary = browse(&["--finding", &room_url(&url, &run), &screenshot("dashboard-finding.png")], None);
+    assert_eq!(summary["location"], "reports.py:5", "{summary}");
+    // The change the gate reviewed: the build task's, at the line the finding names.
+    assert!(summary["title"].as_str().unwrap().starts_with("1.1 "), "{summary}");
+    assert_eq!((summary["path"].as_str(), summary["line"].as_u64()), (Some("reports.py"), Some(5)), "{summary}");
+    assert!(summary["text"].as_str().unwrap().contains("os.path.join(\"reports\", name)"), "{summary}");
+}

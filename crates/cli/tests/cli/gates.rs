@@ -290,7 +290,7 @@ fn an_unknown_skill_stops_the_run_before_it_starts() {
 
 /// A security review as the scripted agent writes it: every principle and threat PASS, but
 /// those in `fails` (id, message, citations as `path:line`) FAIL.
-fn security_review(fails: &[(&str, &str, &[&str])]) -> String {
+pub(crate) fn security_review(fails: &[(&str, &str, &[&str])]) -> String {
     let entry = |key: &str, id: &str| match fails.iter().find(|(f, ..)| *f == id) {
         Some((_, message, places)) => {
             let evidence: Vec<Value> = places
@@ -309,9 +309,9 @@ fn security_review(fails: &[(&str, &str, &[&str])]) -> String {
     serde_json::to_string_pretty(&json!({"principles": principles, "threats": threats})).unwrap()
 }
 
-const READ_REPORT: &str =
+pub(crate) const READ_REPORT: &str =
     "import os\n\n\ndef read_report(name):\n    return open(os.path.join(\"reports\", name)).read()\n";
-const READ_REPORT_FIXED: &str = "import os\n\n\ndef read_report(name):\n    return open(os.path.join(\"reports\", os.path.basename(name))).read()\n";
+pub(crate) const READ_REPORT_FIXED: &str = "import os\n\n\ndef read_report(name):\n    return open(os.path.join(\"reports\", os.path.basename(name))).read()\n";
 
 #[test]
 fn a_security_review_fail_with_a_valid_citation_is_fixed_on_the_next_round() {

@@ -6,6 +6,7 @@ import { post, toast } from '../app.js';
 import { API, enc, $ } from './page.js';
 import { store, drafts, markBusy, settle, changed } from './store.js';
 import { openTask } from './dialog.js';
+import { openDiff } from './diffview.js';
 
 /** Set by the stream: fetches the room again soon (a finished run has no stream to bring it). */
 let reload = () => {};
@@ -56,6 +57,12 @@ export function listen() {
   document.addEventListener('click', (e) => {
     const button = e.target.closest('button[data-action]');
     if (button) { if (!button.disabled) onAction(button); return; }
+    const diff = e.target.closest('[data-diff]');
+    if (diff) {
+      const { diffPath, diffLine } = diff.dataset;
+      openDiff(diff.dataset.diff, diffPath ? { path: diffPath, line: Number(diffLine) || null } : null);
+      return;
+    }
     const open = e.target.closest('[data-open]');
     if (open) { openTask(open.dataset.open); return; }
     const node = e.target.closest('.g-node');

@@ -17,6 +17,8 @@ import { changed, passBadge, table, verifyList, candidateList, checkpointBox } f
 import { laneLog } from './logs.js';
 import { renderDialog } from './dialog.js';
 import { renderTimeline } from './timeline.js';
+import { diffButton, renderDiffSummaries } from './diffview.js';
+import { findingTask, parseLocation } from './diff.js';
 
 let renderTimer = null;
 /** Draws the page soon (once for many changes). */
@@ -105,6 +107,7 @@ function card(t) {
       : t.attempts > 1 ? h('span', { class: 'fact', title: 'Attempts' }, `attempt ${t.attempts}`) : null,
     t.duration_ms ? h('span', { class: 'fact', title: 'Duration' }, fmtDuration(t.duration_ms)) : null,
     t.commit ? h('code', { class: 'fact commit', title: String(t.commit) }, shortHash(t.commit)) : null,
+    diffButton(t),
   ];
   const showReason = t.reason && (t.state === 'failed' || t.state === 'skipped' || ACTIVE.has(t.state));
   return h('article', {
@@ -244,7 +247,16 @@ function renderGraph(room) {
 
 // Gates, verification, checkpoint answers ------------------------------------------------------
 
-function renderGateRound(r) {
+/** A finding's location: a link to its line in the diff when it names one and a task shows it. */
+function findingLocation(room, gate, location) {
+  const at = parseLocation(location);
+  const task = at ? findingTask(room.tasks, String(gate.task ?? ''), at.path) : null;
+  if (!task) return h('code', { class: 'location' }, String(location));
+  return h('button', { type: 'button', class: 'link location', dataset: { diff: task, diffPath: at.path, diffLine: at.line } },
+    h('code', null, String(location)));
+}
+
+function renderGateRound(r, room, gate) {
   const unverified = Array.isArray(r.unverified) ? r.unverified : [];
   const findings = Array.isArray(r.findings) ? r.findings : [];
   const metrics = Array.isArray(r.metrics) ? r.metrics : [];
@@ -259,7 +271,7 @@ function renderGateRound(r) {
       ? h('ul', { class: 'findings' }, findings.map((f) => h('li', null,
         h('span', { class: 'badge check' }, String(f.check ?? '')), ' ',
         h('span', { class: 'finding-message' }, String(f.message ?? '')),
-        f.location ? [' ', h('code', { class: 'location' }, String(f.location))] : null)))
+        f.location ? [' ', findingLocation(room, gate, f.location)] : null)))
       : h('p', { class: 'small muted' }, 'No findings.'),
     metrics.length
       ? table(null, ['Metric', 'Value', 'Source'], metrics.map((m) => h('tr', null,
@@ -274,7 +286,7 @@ function renderGateRound(r) {
 function renderGates(room) {
   const { gates } = room;
   $('gates-section').hidden = gates.length === 0;
-  if (!changed('gates', gates)) return;
+  if (!changed('gates', [gates, room.tasks.map((t) => [t.id, t.commit, t.waiting?.commit])])) return;
   fill($('gates'), gates.map((g) => h('article', { class: 'gate', dataset: { passed: { green: 'yes', red: 'no', unverified: 'unverified' }[gateVerdict(g)] } },
     h('h3', null,
       h('span', null, `${g.skill ?? 'gate'}`), ' ',
@@ -282,7 +294,7 @@ function renderGates(room) {
       gateVerdict(g) === 'unverified'
         ? h('span', { class: 'badge verdict', dataset: { verdict: 'unverified' } }, 'unverified: needs a person')
         : passBadge(g.passed, 'green', 'red')),
-    g.rounds.map(renderGateRound))));
+    g.rounds.map((r) => renderGateRound(r, room, g)))));
 }
 
 function renderVerification(room) {
@@ -344,4 +356,5 @@ const SECTIONS = [
   renderVerification,
   renderCheckpoints,
   renderDialog,
+  renderDiffSummaries,
 ];

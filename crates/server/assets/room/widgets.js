@@ -6,6 +6,7 @@
 import { h, shortHash, fmtDuration } from '../app.js';
 import { KIND_TEXT, answerCommand, candidateLine, checkpointKind, verifyStatus } from './format.js';
 import { store, busy, drafts } from './store.js';
+import { diffButton, diffSummarySlot } from './diffview.js';
 
 const shown = new Map(); // section -> the key of what it shows
 
@@ -71,7 +72,9 @@ export function checkpointBox(t) {
   const parts = [
     h('h4', null, KIND_TEXT[kind] ?? `Waiting: ${kind}`),
     w.details ? h('pre', { class: 'details' }, String(w.details)) : null,
-    w.commit ? h('p', { class: 'small' }, 'Commit ', h('code', { title: String(w.commit) }, shortHash(w.commit))) : null,
+    w.commit ? h('p', { class: 'small' }, 'Commit ', h('code', { title: String(w.commit) }, shortHash(w.commit)), ' ',
+      diffButton(t, 'Review the diff')) : null,
+    w.commit && kind === 'human-verify' ? diffSummarySlot(t) : null,
   ];
   if (!room.can_act) {
     parts.push(h('p', { class: 'small muted' }, 'Read-only page. Answer from a terminal: ',

@@ -31,6 +31,18 @@
 //     shows. Prints {"gates": [{"title": TEXT, "passed": BOOL, "rounds": [{"title": TEXT,
 //     "passed": BOOL, "findings": [TEXT], "metrics": [TEXT], "fix": TEXT|null}]}]}.
 //
+//   node room.mjs --diff <room-url-with-token> <screenshot.png>
+//     Reviews diffs in a live run whose task 1.1 lands and whose human-verify checkpoint 2.1
+//     then waits: opens 1.1's diff from its card, switches to side by side, then on 2.1's card
+//     (which lists its change's files) opens its diff, comments on its first added line, rejects
+//     with the comments and a reason, and approves the next attempt. Prints {"files": [PATH],
+//     "split_rows": N, "card_files": [PATH], "commented": "PATH:LINE", "final": STATE}.
+//
+//   node room.mjs --finding <room-url> <screenshot.png>
+//     Opens the page of a finished run whose gate found something at a `file:line`, clicks the
+//     finding's location and reads the diff it opens. Prints {"location": TEXT, "title": TEXT,
+//     "path": PATH, "line": N, "text": TEXT} (the file, number and text of the line marked).
+//
 // playwright-core is loaded from $WAVECREW_BROWSER_DEPS/node_modules (npm install --prefix
 // "$WAVECREW_BROWSER_DEPS" playwright-core@<the version in package.json>); the browser is
 // $CHROMIUM or /usr/bin/chromium. Every step gives up after 30 s with a message saying which
@@ -56,7 +68,9 @@ function usage() {
     + '       node room.mjs --gates <room-url> <screenshot.png>\n'
     + '       node room.mjs --timeline <room-url> <screenshot.png>\n'
     + '       node room.mjs --reconnect <room-url> <screenshot.png>\n'
-    + '       node room.mjs --burst <room-url> <screenshot.png>');
+    + '       node room.mjs --burst <room-url> <screenshot.png>\n'
+    + '       node room.mjs --diff <room-url-with-token> <screenshot.png>\n'
+    + '       node room.mjs --finding <room-url> <screenshot.png>');
 }
 
 function loadPlaywright() {
@@ -73,7 +87,7 @@ function loadPlaywright() {
 }
 
 const args = process.argv.slice(2);
-const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst'].includes(args[0]) ? args.shift() : '--live';
+const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst', '--diff', '--finding'].includes(args[0]) ? args.shift() : '--live';
 if (args.length !== 2) usage();
 const [url, screenshot] = args;
 
@@ -393,6 +407,90 @@ async function reconnect() {
   process.stdout.write(`${JSON.stringify({ conn_seen: connSeen, final, same: compared.same, reconnected: compared.shown, fresh: compared.loaded })}\n`);
 }
 
+async function review() {
+  await openRoom();
+  const dialog = page.locator('#diff-dialog');
+  const files = await step('task 1.1 lands and its card opens its diff', async () => {
+    const open = page.locator('article.task[data-task="1.1"][data-state="committed"] button.diff-open');
+    await open.click({ timeout: STEP_MS });
+    await dialog.locator('details.diff-file').first().waitFor({ state: 'visible', timeout: STEP_MS });
+    return dialog.locator('details.diff-file').evaluateAll((all) => all.map((d) => d.dataset.path));
+  });
+  const splitRows = await step('the diff switches to side by side', async () => {
+    await page.locator('#diff-split').click({ timeout: STEP_MS });
+    await dialog.locator('table.diff-table.split').first().waitFor({ state: 'visible', timeout: STEP_MS });
+    if (await dialog.locator('table.diff-table.unified').count()) throw new Error('a unified table is still shown');
+    const rows = await dialog.locator('table.diff-table.split tr.diff-line').count();
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '-code.png') });
+    await page.locator('#diff-close').click();
+    return rows;
+  });
+  const cardFiles = await step('the waiting checkpoint 2.1 lists its change\'s files on its card', async () => {
+    const list = page.locator('article.task[data-task="2.1"][data-state="waiting"] .diff-summary button[data-diff]');
+    await list.first().waitFor({ state: 'visible', timeout: STEP_MS });
+    return list.evaluateAll((all) => all.map((b) => b.dataset.diffPath));
+  });
+  const commented = await step('a comment on the first added line of 2.1\'s diff', async () => {
+    await page.locator('article.task[data-task="2.1"] .checkpoint button.diff-open').click({ timeout: STEP_MS });
+    // Still side by side: the new file's column.
+    const number = dialog.locator('table.diff-table.split tr.diff-line button.line-number[data-side="new"]').first();
+    await number.click({ timeout: STEP_MS });
+    await dialog.locator('textarea.comment-input').fill('Say hello to the whole room, not only to you');
+    await dialog.locator('button[data-comment-save]').click();
+    await dialog.locator('tr.comment-row .comment-where').waitFor({ state: 'visible', timeout: STEP_MS });
+    return dialog.locator('tr.comment-row .comment-where').textContent();
+  });
+  await step('take the screenshot', () => page.screenshot({ path: screenshot }));
+  await step('reject with comments', async () => {
+    await page.locator('#diff-reason').fill('The greeting is too narrow');
+    const answered = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/reject'),
+      { timeout: STEP_MS },
+    );
+    await page.locator('#diff-reject').click({ timeout: STEP_MS });
+    const response = await answered;
+    if (!response.ok()) throw new Error(`POST reject answered ${response.status()}: ${await response.text()}`);
+    await dialog.waitFor({ state: 'hidden', timeout: STEP_MS });
+  });
+  await step('the next attempt waits and is approved', async () => {
+    const button = page.locator('article.task[data-task="2.1"] button[data-action="approve"]');
+    await page.waitForFunction(() => {
+      const card = document.querySelector('article.task[data-task="2.1"]');
+      return card && card.dataset.state === 'waiting' && /attempt 2/.test(card.textContent);
+    }, null, { timeout: STEP_MS, polling: 100 });
+    await button.click({ timeout: STEP_MS });
+  });
+  const final = await step('the run ends', () => waitForEnd(page));
+  await step('the page stayed healthy', checkPageHealth);
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ files, split_rows: splitRows, card_files: cardFiles, commented, final })}\n`);
+}
+
+async function finding() {
+  await openRoom();
+  const location = await step('a gate finding names its line and is clicked', async () => {
+    const link = page.locator('#gates button.location').first();
+    await link.waitFor({ state: 'visible', timeout: STEP_MS });
+    const text = await link.textContent();
+    await link.click({ timeout: STEP_MS });
+    return text;
+  });
+  const shown = await step('the diff opens at that line', async () => {
+    const row = page.locator('#diff-dialog tr.diff-line.target');
+    await row.waitFor({ state: 'visible', timeout: STEP_MS });
+    return row.evaluate((tr) => ({
+      title: document.getElementById('diff-title').textContent,
+      path: tr.closest('details.diff-file').dataset.path,
+      line: Number(tr.dataset.new),
+      text: tr.querySelector('td.code').textContent,
+    }));
+  });
+  await step('the page stayed healthy', checkPageHealth);
+  await step('take the screenshot', () => page.screenshot({ path: screenshot }));
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ location, ...shown })}\n`);
+}
+
 async function burst() {
   const roomApi = new URL(url);
   roomApi.pathname = roomApi.pathname.replace(/^\/runs\//, '/api/runs/');
@@ -410,7 +508,9 @@ async function burst() {
   process.stdout.write(`${JSON.stringify({ seq_at_ready: seqAtReady, final_seq: finalSeq, rooms, final, same: compared.same, reconnected: compared.shown, fresh: compared.loaded })}\n`);
 }
 
-({ '--xss': hostile, '--gates': gates, '--timeline': timeline, '--live': live, '--reconnect': reconnect, '--burst': burst })[mode]().catch(async (e) => {
+({
+  '--xss': hostile, '--gates': gates, '--timeline': timeline, '--live': live, '--reconnect': reconnect, '--burst': burst, '--diff': review, '--finding': finding,
+})[mode]().catch(async (e) => {
   await browser?.close().catch(() => {});
   fail(e && e.stack ? e.stack : String(e));
 });
