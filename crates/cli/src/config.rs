@@ -293,6 +293,11 @@ pub struct RunConfig {
     pub jobs: Option<usize>,
     /// Where task attempts run: `local` (default) or `slurm`.
     pub backend: Option<String>,
+    /// What an attempt that ends on its agent's usage or rate limit does: `wait` (hold the
+    /// agent's lanes until the reset; default) or `fail`.
+    pub on_limit: Option<engine::limits::OnLimit>,
+    /// The longest a limited agent's lanes hold at once, in seconds (default 21600: 6 hours).
+    pub max_hold: Option<u64>,
 }
 
 /// `[agents.NAME]`: a command line, or one of the agent CLIs (`cli = "claude"`, `"codex"`,
@@ -345,6 +350,8 @@ impl Config {
         self.run.timeout = over.run.timeout.or(self.run.timeout);
         self.run.verify_timeout = over.run.verify_timeout.or(self.run.verify_timeout);
         self.run.jobs = over.run.jobs.or(self.run.jobs);
+        self.run.on_limit = over.run.on_limit.or(self.run.on_limit);
+        self.run.max_hold = over.run.max_hold.or(self.run.max_hold);
         self.gates.rounds = over.gates.rounds.or(self.gates.rounds);
         self.gates.coverage = over.gates.coverage.or(self.gates.coverage);
         self.verify.truths = over.verify.truths.or(self.verify.truths);
@@ -428,6 +435,15 @@ mod tests {
             toml::from_str("default_agent = \"aider\"\n[agents.aider]\nargs = [\"--map-tokens\", \"0\"]\n").unwrap();
         assert_eq!(config.agent.as_deref(), Some("aider"));
         assert_eq!(config.agents["aider"].args, ["--map-tokens", "0"]);
+    }
+
+    #[test]
+    fn what_a_limit_does_merges_key_by_key_and_a_wrong_word_is_an_error() {
+        let mut config: Config = toml::from_str("[run]\non_limit = \"fail\"\nmax_hold = 600\n").unwrap();
+        config.merge(toml::from_str("[run]\nmax_hold = 90\n").unwrap());
+        assert_eq!((config.run.on_limit, config.run.max_hold), (Some(engine::limits::OnLimit::Fail), Some(90)));
+        let error = toml::from_str::<Config>("[run]\non_limit = \"sometimes\"\n").unwrap_err().to_string();
+        assert!(error.contains("line 2") && error.contains("wait") && error.contains("fail"), "{error}");
     }
 
     #[test]

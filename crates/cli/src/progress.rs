@@ -207,6 +207,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
             format!("{task:>5}  FAILED after {attempts} attempts: {}", reason.lines().next().unwrap_or_default())
         }
         Event::TaskSkipped { task, because } => format!("{task:>5}  skipped: task {because} failed"),
+        Event::AgentLimited { task, attempt, hold, until_ms, reason, .. } => {
+            format!("{task:>5}  attempt {attempt} {}", engine::limits::describe_local(hold, *until_ms, reason))
+        }
         Event::CandidatesStarted { task, attempts, kept } => {
             let kept = if kept.is_empty() { String::new() } else { format!(" ({} kept from before)", kept.len()) };
             let attempts: Vec<String> = attempts.iter().map(ToString::to_string).collect();

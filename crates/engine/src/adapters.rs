@@ -192,6 +192,11 @@ impl Agent for CliAgent {
         self.cli.name()
     }
 
+    fn limit(&self, output: &str) -> Option<crate::limits::Limit> {
+        // The CLIs write times in the agent's zone, which is wavecrew's own (`TZ` passes).
+        crate::limits::read(self.cli.name(), output, &chrono::Local::now())
+    }
+
     fn command(&self, request: &AgentRequest) -> AgentCommand {
         let model = self.model(request.model.as_deref());
         let mut args: Vec<String> = Vec::new();

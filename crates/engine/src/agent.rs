@@ -144,6 +144,13 @@ pub trait Agent: Send + Sync {
         None
     }
 
+    /// The usage or rate limit of its account that the agent's failed run ended on, read from
+    /// `output` (its output's tail, or the attempt's failure with it): such an attempt holds
+    /// the agent's lanes rather than failing ([`crate::limits`]).
+    fn limit(&self, _output: &str) -> Option<crate::limits::Limit> {
+        None
+    }
+
     /// Whether a new file at `path` (relative to the worktree) is the agent CLI's own scratch
     /// (aider's `.aider*` caches), never to be committed.
     fn is_scratch(&self, _path: &std::path::Path) -> bool {

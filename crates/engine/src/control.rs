@@ -104,6 +104,20 @@ pub fn find_run(journal: &Journal, wanted: Option<&str>) -> Result<RunRecord, Co
     })
 }
 
+/// What holds the run's agents now, as the views say it ("held until 14:05: claude: …"), one
+/// line per held agent; `None` when nothing holds.
+pub fn held(journal: &Journal, run: &RunRecord) -> Option<String> {
+    if run.state != RunState::Running {
+        return None;
+    }
+    let events = journal.events(&run.id, 0).ok()?;
+    let lines: Vec<String> = crate::limits::holding(&events, crate::journal::now_ms())
+        .into_iter()
+        .map(|(_, hold, until, reason)| crate::limits::describe_local(&hold, Some(until), &reason))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 /// Whether the run's process is alive and running it.
 pub fn is_active(run: &RunRecord) -> bool {
     run.state == RunState::Running && crate::workspace::pid_alive(run.pid)

@@ -12,7 +12,8 @@ mod vocabulary;
 pub use crate::agent::AgentRole;
 pub use plan::TaskType;
 pub use vocabulary::{
-    ActivityKind, AnswerKind, CandidateVerdict, GateCheck, MustHaveKind, MustHaveStatus, RunVerdict, SandboxOperation,
+    ActivityKind, AnswerKind, CandidateVerdict, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, RunVerdict,
+    SandboxOperation,
 };
 
 /// How a run ended (or that it has not).
@@ -389,6 +390,19 @@ pub enum Event {
     AttemptFailed { task: String, attempt: u32, reason: String },
     /// The task failed for good.
     TaskFailed { task: String, attempts: u32, reason: String },
+    /// `agent`'s attempt of `task` ended on a usage or rate limit of its account (`reason`, in
+    /// the CLI's words): the attempt does not count against the task's attempts, and every lane
+    /// on the agent holds until `until_ms` (`hold` says why; none when the task fails as
+    /// limited). `reset_ms` is the reset time the CLI gave, if it gave one that could be read.
+    AgentLimited {
+        agent: String,
+        task: String,
+        attempt: u32,
+        hold: LimitHold,
+        until_ms: Option<u64>,
+        reset_ms: Option<u64>,
+        reason: String,
+    },
     /// The task will not run because `because` failed.
     TaskSkipped { task: String, because: String },
     /// Every task landed; the finished run branch was checked: must_haves, the plan's
@@ -463,6 +477,7 @@ impl Event {
             | Event::TaskCommitted { task, .. }
             | Event::AttemptFailed { task, .. }
             | Event::TaskFailed { task, .. }
+            | Event::AgentLimited { task, .. }
             | Event::TaskSkipped { task, .. }
             | Event::CandidatesStarted { task, .. }
             | Event::CandidateFinished { task, .. }
@@ -495,6 +510,7 @@ impl Event {
             Event::TaskCommitted { .. } => "task_committed",
             Event::AttemptFailed { .. } => "attempt_failed",
             Event::TaskFailed { .. } => "task_failed",
+            Event::AgentLimited { .. } => "agent_limited",
             Event::BudgetExceeded { .. } => "budget_exceeded",
             Event::TaskSkipped { .. } => "task_skipped",
             Event::CandidatesStarted { .. } => "candidates_started",

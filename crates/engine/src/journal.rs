@@ -595,6 +595,17 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
                 params![run, task, reason],
             )?;
         }
+        // Not the agent's failure: the task waits for its agent's hold to end.
+        Event::AgentLimited { task, attempt, reason, .. } => {
+            tx.execute(
+                "UPDATE attempts SET state = 'limited', finished_ms = ?4 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
+                params![run, task, attempt, at_ms as i64],
+            )?;
+            tx.execute(
+                "UPDATE tasks SET state = 'pending', reason = ?3 WHERE run_id = ?1 AND task = ?2",
+                params![run, task, reason],
+            )?;
+        }
         Event::CandidateFinished { task, attempt, verdict, commit, .. } => {
             // A candidate that passed is `passed` until one is chosen (`committed`).
             let state = if *verdict == CandidateVerdict::Passed { "passed" } else { "failed" };

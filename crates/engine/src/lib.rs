@@ -17,6 +17,7 @@ pub mod escalate;
 pub mod events;
 pub mod git;
 pub mod layout;
+pub mod limits;
 pub mod prompt;
 pub mod skills;
 mod slots;

@@ -79,6 +79,13 @@ pub struct Options {
     /// Whether agents and Verify commands run sandboxed, and what they may write besides their
     /// worktree (`[sandbox]`, `--sandbox`).
     pub sandbox: crate::sandbox::Settings,
+    /// What an attempt that ends on its agent's usage or rate limit does (`--on-limit`,
+    /// `[run] on_limit`): hold the agent's lanes until the reset (the default), or fail.
+    pub on_limit: crate::limits::OnLimit,
+    /// The longest a limited agent's lanes hold at once (`[run] max_hold`): a reset further
+    /// away holds this long, then the task fails as limited.
+    #[serde(rename = "max_hold_secs", with = "crate::options::secs")]
+    pub max_hold: Duration,
     /// Tasks run as the best of N candidates at once (`--best-of N --tasks 2.1`), by task id;
     /// over the plan's own `Attempts: N parallel`.
     pub best_of: std::collections::BTreeMap<String, u8>,
@@ -123,6 +130,8 @@ impl Default for Options {
             verify_model: None,
             backend: BackendChoice::Local,
             sandbox: crate::sandbox::Settings::default(),
+            on_limit: crate::limits::OnLimit::Wait,
+            max_hold: Duration::from_secs(6 * 3600),
             best_of: std::collections::BTreeMap::new(),
             budgets: crate::budget::Budgets::default(),
             escalate: Vec::new(),

@@ -3,6 +3,7 @@
 //! `--batch-checkpoints`, waits until its wave has settled. The run loop holds the other end
 //! ([`SlotRequest`]s in, settled waves out) and passes them to the pure scheduler.
 
+use crate::limits::Limit;
 use plan::TaskId;
 use std::collections::HashSet;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -14,6 +15,20 @@ pub(crate) enum SlotRequest {
     Park(TaskId),
     /// It was answered and wants a slot again; the scheduler says when it has one.
     Unpark(TaskId, oneshot::Sender<()>),
+    /// Its attempt `attempt` ended on its agent's usage or rate limit: the scheduler holds the
+    /// agent's lanes and says how the task goes on once the hold ends.
+    Limited { task: TaskId, attempt: u32, limit: Limit, answer: oneshot::Sender<HoldEnd> },
+}
+
+/// How a limited task goes on.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum HoldEnd {
+    /// Run the attempt again: the limited one does not count.
+    Retry,
+    /// Fail as limited, for this reason.
+    Fail(String),
+    /// The run is stopping (or nobody answers): end here, pending for a resume.
+    Stop,
 }
 
 /// A task's end of the line to the scheduler.
@@ -44,6 +59,25 @@ impl Slots {
         tokio::select! {
             _ = granted => true,
             _ = cancel.changed() => false,
+        }
+    }
+
+    /// Tells the scheduler that `id`'s attempt `attempt` ended on `limit`, and waits (holding no
+    /// slot) until it says how the task goes on.
+    pub(crate) async fn limited(
+        &self,
+        id: TaskId,
+        attempt: u32,
+        limit: Limit,
+        cancel: &mut watch::Receiver<bool>,
+    ) -> HoldEnd {
+        let (answer, answered) = oneshot::channel();
+        if self.requests.send(SlotRequest::Limited { task: id, attempt, limit, answer }).is_err() {
+            return HoldEnd::Stop;
+        }
+        tokio::select! {
+            end = answered => end.unwrap_or(HoldEnd::Stop),
+            _ = cancel.changed() => HoldEnd::Stop,
         }
     }
 

@@ -85,8 +85,8 @@ pub enum Phase {
     Waiting,
     /// A gate checked the run branch (its commands and its agent's review), one bar a round.
     Gate,
-    /// An agent waited for a usage limit to lift. No event says so yet: `agent_limited`
-    /// (issue #18) will open these bars.
+    /// An agent waited for a usage or rate limit to lift: from `agent_limited` to the task's
+    /// next attempt.
     Limit,
 }
 
@@ -169,7 +169,7 @@ pub struct LaneUse {
 pub struct Waiting {
     /// For a person to answer a checkpoint.
     pub people_ms: u64,
-    /// For an agent's usage limit to lift (0 until `agent_limited` exists, issue #18).
+    /// For an agent's usage or rate limit to lift (from `agent_limited` on).
     pub limits_ms: u64,
     /// In Verify commands.
     pub verify_ms: u64,
@@ -291,6 +291,8 @@ struct Track {
     verify: Option<Open>,
     git: Option<Open>,
     waiting: Option<Open>,
+    /// Held by its agent's limit, since `agent_limited`.
+    limit: Option<Open>,
     /// The bar of the gate round that may go on (a gate checks one skill after another).
     gate: Option<usize>,
     /// A best-of task: its candidates' agents and Verify commands run side by side, so their
@@ -387,6 +389,9 @@ impl<'a> Builder<'a> {
         match &envelope.event {
             Event::RunStarted { lanes, .. } => self.started(lanes),
             Event::AttemptStarted { task, attempt, lane, agent, role, .. } => {
+                if let Some(open) = self.track(task, Some(lane)).limit.take() {
+                    self.bar(task, Phase::Limit, open.attempt, open.start, now);
+                }
                 let review = *role == Some(AgentRole::Review);
                 let track = self.track(task, Some(lane));
                 let lane = track.lane.clone();
@@ -486,9 +491,14 @@ impl<'a> Builder<'a> {
                     track.end = Some(now);
                 }
             }
-            // No event says yet that an agent waits for a usage limit: `agent_limited` (issue
-            // #18) will open a `Phase::Limit` bar here (as `checkpoint_waiting` opens a wait),
-            // which `waiting.limits_ms` counts and lane utilization leaves out.
+            // A held task waits for its agent's limit to lift (as `checkpoint_waiting` opens a
+            // wait): `waiting.limits_ms` counts it and lane utilization leaves it out.
+            Event::AgentLimited { task, attempt, .. } => {
+                self.close(task, now);
+                let track = self.track(task, None);
+                track.limit = Some(Open { attempt: *attempt, start: now });
+                track.mark = Some(now);
+            }
             _ => {}
         }
     }
@@ -509,8 +519,9 @@ impl<'a> Builder<'a> {
         let verify = track.verify.take().map(|open| (Phase::Verify, open));
         let git = track.git.take().map(|open| (Phase::Git, open));
         let waiting = track.waiting.take().map(|open| (Phase::Waiting, open));
+        let limit = track.limit.take().map(|open| (Phase::Limit, open));
         track.gate = None;
-        for (phase, open) in [agent, verify, git, waiting].into_iter().flatten() {
+        for (phase, open) in [agent, verify, git, waiting, limit].into_iter().flatten() {
             self.bar(task, phase, open.attempt, open.start, at);
         }
     }

@@ -40,6 +40,45 @@ pub struct Script {
     /// first that matches wins, else `steps`): parallel tasks each get their own turns.
     #[serde(default)]
     pub conversations: Vec<Conversation>,
+    /// A limit the account hits: every model request is answered with the API's own limit
+    /// response for a while, then normally.
+    #[serde(default)]
+    pub limit: Option<Limit>,
+}
+
+/// A limit the API keeps answering for `for_ms` milliseconds from the first model request,
+/// in the shapes the providers document (see [`limit_response`]).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// Which limit.
+    pub kind: LimitKind,
+    /// How long it lasts, from the first model request.
+    pub for_ms: u64,
+    /// Whether the response says when the limit resets (the headers and body that carry it
+    /// are left out otherwise).
+    #[serde(default = "says_reset")]
+    pub says_reset: bool,
+}
+
+fn says_reset() -> bool {
+    true
+}
+
+/// The kinds of limits, each answered in each API's own words.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// A rate limit (requests or tokens per minute): Anthropic's `rate_limit_error` with
+    /// `retry-after` and `anthropic-ratelimit-*-reset`, OpenAI's `rate_limit_exceeded` with
+    /// `x-ratelimit-reset-*`, Gemini's `RESOURCE_EXHAUSTED` with a `RetryInfo` `retryDelay`.
+    Rate,
+    /// A subscription's usage limit: Anthropic's `anthropic-ratelimit-unified-*` headers
+    /// (`status: rejected`, `reset` in epoch seconds), OpenAI's `usage_limit_reached` with
+    /// `resets_at`, Gemini's per-day quota.
+    Usage,
+    /// An API key's quota: OpenAI's `insufficient_quota` (no reset time).
+    Quota,
 }
 
 /// The steps of the conversations whose requests match a regex.
@@ -117,6 +156,8 @@ struct Shared {
     requests: Mutex<Vec<Request>>,
     /// For each fault, how many times it was served.
     served: Mutex<Vec<u32>>,
+    /// When the limit of [`Script::limit`] began: at the first model request.
+    limited_since: Mutex<Option<std::time::Instant>>,
 }
 
 /// A running double.
@@ -141,7 +182,13 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let served = Mutex::new(vec![0; script.faults.len()]);
-        let shared = Arc::new(Shared { script, patterns, requests: Mutex::new(Vec::new()), served });
+        let shared = Arc::new(Shared {
+            script,
+            patterns,
+            requests: Mutex::new(Vec::new()),
+            served,
+            limited_since: Mutex::new(None),
+        });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -205,6 +252,18 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
         return json_response(
             json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}]}),
         );
+    }
+    if let Some(limit) = &shared.script.limit {
+        let since = *shared
+            .limited_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert_with(std::time::Instant::now);
+        let left = std::time::Duration::from_millis(limit.for_ms).saturating_sub(since.elapsed());
+        if !left.is_zero() {
+            let model = body["model"].as_str().unwrap_or("scripted-model");
+            return limit_response(api, limit, left, model);
+        }
     }
     let turn = model_turns(api, &body);
     let mut status = None;
@@ -331,6 +390,102 @@ fn error_response(api: Api, status: u16) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
     }
     response
+}
+
+/// The response of an API whose limit `limit` lasts `left` longer, as the providers document
+/// it: Anthropic's errors and rate-limit headers
+/// (<https://docs.claude.com/en/api/rate-limits>, `anthropic-ratelimit-unified-*` for
+/// subscriptions), OpenAI's error codes and `x-ratelimit-*` headers
+/// (<https://platform.openai.com/docs/guides/rate-limits>; `usage_limit_reached` with
+/// `resets_at` for ChatGPT plans, as Codex reads it), Gemini's `RESOURCE_EXHAUSTED` with
+/// `QuotaFailure` and `RetryInfo` details (<https://ai.google.dev/gemini-api/docs/rate-limits>).
+fn limit_response(api: Api, limit: &Limit, left: std::time::Duration, model: &str) -> Response {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    // Whole seconds round up: a reset time never comes before the limit's end.
+    let reset = now + left;
+    let reset_secs = reset.as_secs() + u64::from(reset.subsec_nanos() > 0);
+    let secs = left.as_secs_f64();
+    let whole_secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    let reset_rfc3339 = rfc3339(reset_secs);
+    let mut headers: Vec<(&'static str, String)> = Vec::new();
+    let says = limit.says_reset;
+    let body = match (api, limit.kind) {
+        (Api::Anthropic, LimitKind::Usage) => {
+            headers.push(("anthropic-ratelimit-unified-status", "rejected".into()));
+            headers.push(("anthropic-ratelimit-unified-representative-claim", "five_hour".into()));
+            if says {
+                headers.push(("anthropic-ratelimit-unified-reset", reset_secs.to_string()));
+            }
+            json!({"type": "error", "error": {"type": "rate_limit_error",
+                "message": "This request would exceed your account's rate limit. Please try again later."}})
+        }
+        (Api::Anthropic, _) => {
+            headers.push(("anthropic-ratelimit-requests-limit", "50".into()));
+            headers.push(("anthropic-ratelimit-requests-remaining", "0".into()));
+            if says {
+                headers.push(("retry-after", whole_secs.to_string()));
+                headers.push(("anthropic-ratelimit-requests-reset", reset_rfc3339.clone()));
+            }
+            json!({"type": "error", "error": {"type": "rate_limit_error",
+                "message": "This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later."}})
+        }
+        (Api::OpenAi | Api::Chat, LimitKind::Usage) => {
+            let mut error = json!({"type": "usage_limit_reached", "message": "The usage limit has been reached",
+                "plan_type": "plus"});
+            if says {
+                error["resets_at"] = json!(reset_secs);
+                error["resets_in_seconds"] = json!(whole_secs);
+            }
+            json!({ "error": error })
+        }
+        (Api::OpenAi | Api::Chat, LimitKind::Quota) => {
+            json!({"error": {"message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
+                "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}})
+        }
+        (Api::OpenAi | Api::Chat, LimitKind::Rate) => {
+            headers.push(("x-ratelimit-limit-requests", "500".into()));
+            headers.push(("x-ratelimit-remaining-requests", "0".into()));
+            let again = if says {
+                headers.push(("x-ratelimit-reset-requests", format!("{secs:.3}s")));
+                headers.push(("retry-after", whole_secs.to_string()));
+                format!(" Please try again in {secs:.3}s.")
+            } else {
+                String::new()
+            };
+            json!({"error": {"message": format!("Rate limit reached for {model} in organization org-double on requests per min (RPM): Limit 500, Used 500, Requested 1.{again} Visit https://platform.openai.com/account/rate-limits to learn more."),
+                "type": "requests", "param": null, "code": "rate_limit_exceeded"}})
+        }
+        (Api::Gemini, kind) => {
+            let per = if kind == LimitKind::Rate { "Minute" } else { "Day" };
+            let mut details = vec![json!({"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                "quotaId": format!("GenerateRequestsPer{per}PerProjectPerModel-FreeTier"),
+                "quotaDimensions": {"location": "global", "model": model}, "quotaValue": "10"}]})];
+            let mut message = format!(
+                "You exceeded your current quota, please check your plan and billing details. * Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 10, model: {model}"
+            );
+            if says {
+                details.push(json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{whole_secs}s")}));
+                message.push_str(&format!("\nPlease retry in {secs:.6}s."));
+            }
+            json!({"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED", "details": details}})
+        }
+    };
+    let mut response = json_response(body);
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    for (name, value) in headers {
+        if let Ok(value) = header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// `secs` since the epoch as RFC 3339 in UTC (`2026-12-03T14:05:00Z`).
+fn rfc3339(secs: u64) -> String {
+    chrono::DateTime::from_timestamp(secs as i64, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 const USAGE_IN: u64 = 10;

@@ -1,6 +1,6 @@
 //! The double's three wire formats, over real HTTP on 127.0.0.1.
 
-use llm_double::{Script, Server, Step};
+use llm_double::{Limit, LimitKind, Script, Server, Step};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -37,6 +37,7 @@ fn script() -> Script {
     Script {
         faults: Vec::new(),
         conversations: Vec::new(),
+        limit: None,
         steps: vec![
             Step::Write { write: "hello.txt".into(), content: "hi\n".into() },
             Step::Text { text: "Done.".into() },
@@ -209,4 +210,58 @@ async fn a_stream_can_be_cut_and_the_model_overloaded() {
     let second = json!({"stream": true, "messages": [{"role": "user"}, {"role": "assistant"}, {"role": "user"}]});
     let (status, rest) = post(&server, "/v1/messages", &second).await;
     assert!(status.contains("529") && rest.contains("overloaded_error"), "{status} {rest}");
+}
+
+/// The header `name` of a response's head (`rest` of [`post`]).
+fn header<'a>(rest: &'a str, name: &str) -> Option<&'a str> {
+    let head = rest.split("\r\n\r\n").next()?;
+    head.lines().find_map(|line| {
+        let (key, value) = line.split_once(": ")?;
+        key.eq_ignore_ascii_case(name).then_some(value.trim())
+    })
+}
+
+fn body(rest: &str) -> Value {
+    serde_json::from_str(rest.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_limit_answers_each_api_s_own_429_for_a_while_then_the_script() {
+    let limited = |kind| Script { limit: Some(Limit { kind, for_ms: 1_500, says_reset: true }), ..script() };
+    let anthropic = json!({"model": "claude-x", "stream": true, "messages": [{"role": "user", "content": "go"}]});
+    let server = Server::start(limited(LimitKind::Usage)).await.unwrap();
+    let (status, rest) = post(&server, "/v1/messages", &anthropic).await;
+    assert!(status.contains("429"), "{status}");
+    assert_eq!(header(&rest, "anthropic-ratelimit-unified-status"), Some("rejected"));
+    let reset: u64 = header(&rest, "anthropic-ratelimit-unified-reset").unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(reset > now && reset <= now + 3, "{reset} vs {now}"); // 1.5 s, rounded up
+    assert_eq!(body(&rest)["error"]["type"], "rate_limit_error");
+    // Once the limit is over, the script plays.
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    let (status, _) = post(&server, "/v1/messages", &anthropic).await;
+    assert!(status.contains("200"), "{status}");
+
+    let server = Server::start(limited(LimitKind::Rate)).await.unwrap();
+    let (_, rest) = post(&server, "/v1/messages", &anthropic).await;
+    assert_eq!(header(&rest, "retry-after"), Some("2"));
+    assert!(header(&rest, "anthropic-ratelimit-requests-reset").unwrap().ends_with('Z'));
+    let (status, rest) = post(&server, "/v1/responses", &json!({"model": "gpt-x", "input": []})).await;
+    assert!(status.contains("429"));
+    assert_eq!(body(&rest)["error"]["code"], "rate_limit_exceeded");
+    assert!(header(&rest, "x-ratelimit-reset-requests").unwrap().ends_with('s'));
+    let gemini = "/v1beta/models/gemini-x:streamGenerateContent?alt=sse";
+    let (_, rest) = post(&server, gemini, &json!({"contents": []})).await;
+    let error = &body(&rest)["error"];
+    assert_eq!(error["status"], "RESOURCE_EXHAUSTED");
+    assert_eq!(error["details"][1]["retryDelay"], "2s");
+
+    let server = Server::start(limited(LimitKind::Usage)).await.unwrap();
+    let (_, rest) = post(&server, "/v1/responses", &json!({"model": "gpt-x", "input": []})).await;
+    assert_eq!(body(&rest)["error"]["type"], "usage_limit_reached");
+    assert!(body(&rest)["error"]["resets_at"].as_u64().is_some());
+    let quota = Script { limit: Some(Limit { kind: LimitKind::Quota, for_ms: 1_000, says_reset: false }), ..script() };
+    let server = Server::start(quota).await.unwrap();
+    let (_, rest) = post(&server, "/v1/chat/completions", &json!({"model": "gpt-x", "messages": []})).await;
+    assert_eq!(body(&rest)["error"]["code"], "insufficient_quota");
 }

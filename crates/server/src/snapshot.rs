@@ -177,6 +177,10 @@ pub(crate) struct Room {
     checkpoints: Vec<CheckpointAnswer>,
     /// Why the run is stopping, from its last `stopping` event until it ends or resumes.
     stopping: Option<String>,
+    /// What holds the run's agents now: "held until 14:05: claude: You've hit your session
+    /// limit", one line per held agent (from their last `agent_limited`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    held: Vec<String>,
     /// Whether this page may act (it presented the token); absent from the live stream's rooms,
     /// which every page of the run shares.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -307,6 +311,11 @@ pub(crate) fn room(
         verification: report.verification,
         checkpoints: report.checkpoints,
         stopping: stopping.filter(|_| run.finished_ms.is_none()),
+        held: engine::limits::holding(&events, engine::journal::now_ms())
+            .into_iter()
+            .filter(|_| run.finished_ms.is_none())
+            .map(|(_, hold, until, reason)| engine::limits::describe_local(&hold, Some(until), &reason))
+            .collect(),
         can_act: match audience {
             Audience::Page { can_act } => Some(can_act),
             Audience::Stream => None,

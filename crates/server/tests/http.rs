@@ -723,6 +723,33 @@ async fn the_room_carries_the_run_s_timeline() {
     dash.stop().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_room_says_which_agent_is_held_until_when_and_why() {
+    let f = fixture("r1", dead_pid());
+    let dash = start(&f.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    assert!(room_as_streamed(dash.addr()).await.get("held").is_none(), "nothing holds");
+    let journal = Journal::open(&f.state.join("journal.sqlite")).unwrap();
+    let until = engine::journal::now_ms() + 3_600_000;
+    journal
+        .record(
+            "r1",
+            Event::AgentLimited {
+                agent: "claude".into(),
+                task: "1.1".into(),
+                attempt: 1,
+                hold: engine::events::LimitHold::Reset,
+                until_ms: Some(until),
+                reset_ms: Some(until),
+                reason: "claude: You've hit your session limit".into(),
+            },
+        )
+        .unwrap();
+    let room = room_as_streamed(dash.addr()).await;
+    let held = room["held"][0].as_str().unwrap();
+    assert!(held.starts_with("held until ") && held.ends_with(": claude: You've hit your session limit"), "{held}");
+    dash.stop().await.unwrap();
+}
+
 /// Runs git in `dir` and returns what it printed.
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new("git")

@@ -9,6 +9,7 @@ use crate::progress::Progress;
 use clap::{Args, ValueEnum};
 use engine::agent::Agent;
 use engine::events::RunState;
+use engine::limits::OnLimit;
 use engine::run::{self, Options, ScheduleMode, Workspace};
 use engine::settings::{self, AgentSpec, BackendSpec, Recorded, RunSettings};
 use std::io::{IsTerminal, Write};
@@ -126,6 +127,13 @@ pub struct AgentArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub sandbox: Option<SandboxFlag>,
 
+    /// When an attempt ends on its agent's usage or rate limit: `wait` holds every lane on that
+    /// agent until the limit resets (or backs off 1, 2, 4 … minutes when the agent gives no
+    /// time; other agents go on), and the attempt does not count; `fail` fails the task
+    /// [config: run.on_limit; default wait].
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub on_limit: Option<OnLimitFlag>,
+
     /// Run the tasks named by `--tasks` as the best of N candidates at once, each in its own
     /// worktree with its own agent and Verify; only the one chosen by evidence lands (Verify
     /// passes, then the least change outside the task's Files, the smallest diff, the fewest
@@ -175,6 +183,12 @@ impl From<SandboxFlag> for engine::sandbox::Mode {
             SandboxFlag::Off => engine::sandbox::Mode::Off,
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnLimitFlag {
+    Wait,
+    Fail,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -332,6 +346,11 @@ impl AgentArgs {
         if let Some(n) = self.gate_rounds {
             set(&mut options.gate_rounds, n, format!("--gate-rounds {n}"), changed);
         }
+        match self.on_limit {
+            Some(OnLimitFlag::Wait) => set(&mut options.on_limit, OnLimit::Wait, "--on-limit wait".into(), changed),
+            Some(OnLimitFlag::Fail) => set(&mut options.on_limit, OnLimit::Fail, "--on-limit fail".into(), changed),
+            None => {}
+        }
         if let Some(flag) = self.sandbox {
             let mode = engine::sandbox::Mode::from(flag);
             set(&mut options.sandbox.mode, mode, format!("--sandbox {}", mode.as_str()), changed);
@@ -453,6 +472,8 @@ pub(super) fn configured_options(config: &Config) -> Options {
             writable: Vec::new(),
             connect: None,
         },
+        on_limit: config.run.on_limit.unwrap_or_default(),
+        max_hold: secs(config.run.max_hold, defaults.max_hold),
         budgets: config.budget.budgets(),
         escalate: config.models.escalate.clone().unwrap_or_default(),
         ..defaults

@@ -218,6 +218,9 @@ pub(super) fn status_text(repo: &Path, run: Option<&str>) -> Result<String, CliE
             let _ = writeln!(out, "options recorded by a newer wavecrew (version {version})");
         }
     }
+    if let Some(held) = engine::control::held(&journal, &run) {
+        let _ = writeln!(out, "{held}");
+    }
     for task in &tasks {
         let commit = task.commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or("");
         let reason = task.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("");
@@ -265,6 +268,14 @@ fn describe_settings(settings: &engine::settings::RunSettings, spent: f64) -> Ve
     ];
     if options.fail_fast {
         run.push("fail-fast".into());
+    }
+    // Limits hold by default, for at most the default max_hold: said only when not so.
+    let defaults = engine::run::Options::default();
+    if options.on_limit != defaults.on_limit {
+        run.push("on-limit fail".into());
+    }
+    if options.max_hold != defaults.max_hold {
+        run.push(format!("max hold {}s", options.max_hold.as_secs()));
     }
     let mut checks = vec![match (options.budget_usd, options.budgets.run) {
         (Some(budget), _) => format!("budget ${budget:.2} (${spent:.2} spent)"),

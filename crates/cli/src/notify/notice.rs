@@ -112,6 +112,10 @@ impl Watch {
             Event::RunFinished { state, committed, failed, skipped, .. } => {
                 Some(self.ended(run, *state, (*committed, *failed, *skipped)))
             }
+            // `--on-limit fail`: no hold, the task failed (said when the run ends).
+            Event::AgentLimited { agent, until_ms, hold, .. } if *hold != engine::events::LimitHold::Fail => {
+                self.limited(run, agent, *until_ms)
+            }
             // Remembered for the notifications that follow.
             Event::RunStarted { milestone, title, .. } => {
                 self.plan = Some(format!("{milestone} · {title}"));
@@ -162,9 +166,6 @@ impl Watch {
 
     /// Agent `agent` is held on a usage limit until `until_ms` (ms since the epoch), when
     /// known; `None` when that hold was said already.
-    // The table's arm of the `agent_limited` event (issue #18, which lands separately) is one
-    // line: `Event::AgentLimited { agent, until_ms, .. } => self.limited(run, agent, *until_ms),`
-    #[cfg_attr(not(test), allow(dead_code))]
     fn limited(&mut self, run: &str, agent: &str, until_ms: Option<u64>) -> Option<Notice> {
         if self.held.insert(agent.to_owned(), until_ms) == Some(until_ms) {
             return None;
@@ -378,6 +379,24 @@ mod tests {
         assert!(notice.commands.is_empty());
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00 UTC");
+
+        // From the journal's `agent_limited`: every lane's hold of the agent said once; a task
+        // failed as limited (`--on-limit fail`) holds nothing.
+        let limited = |task: &str, hold: engine::events::LimitHold, until_ms: Option<u64>| {
+            envelope(Event::AgentLimited {
+                agent: "gemini".into(),
+                task: task.into(),
+                attempt: 1,
+                hold,
+                until_ms,
+                reset_ms: until_ms,
+                reason: "gemini: You exceeded your current quota".into(),
+            })
+        };
+        let mut watch = Watch::default();
+        assert!(watch.notice(&limited("1.1", engine::events::LimitHold::Reset, until)).is_some());
+        assert!(watch.notice(&limited("1.2", engine::events::LimitHold::Reset, until)).is_none());
+        assert!(watch.notice(&limited("1.3", engine::events::LimitHold::Fail, None)).is_none());
     }
 
     #[test]

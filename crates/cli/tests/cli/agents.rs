@@ -97,7 +97,7 @@ fn run_configured_in(
 
 /// A folder with a repository (`repo`) holding `plan` and a `wavecrew.toml` that points
 /// `agent` at `base_url`, and the home and state folders the CLIs use.
-fn project(plan: &str, agent: &str, base_url: &str, extra_config: &str) -> tempfile::TempDir {
+pub(crate) fn project(plan: &str, agent: &str, base_url: &str, extra_config: &str) -> tempfile::TempDir {
     project_in(tempfile::tempdir().unwrap(), plan, agent, base_url, extra_config)
 }
 
@@ -133,7 +133,7 @@ fn project_in(
 
 /// `wavecrew` in the repository of [`project`] `dir`, with its own home, configuration and
 /// state folders and test keys for the double.
-fn wavecrew(dir: &std::path::Path) -> Command {
+pub(crate) fn wavecrew(dir: &std::path::Path) -> Command {
     let mut command = Command::new(wavecrew_bin());
     command
         .current_dir(dir.join("repo"))
@@ -292,7 +292,7 @@ fn a_stuck_model_gets_the_cli_killed_by_the_timeout() {
 
 /// The model's side of task `task`'s conversation: it writes `file` (its name without `.txt` as
 /// content), then says it is done.
-fn conversation(task: &str, file: &str) -> llm_double::Conversation {
+pub(crate) fn conversation(task: &str, file: &str) -> llm_double::Conversation {
     llm_double::Conversation {
         // The heading of the task's own prompt: a later task's prompt names the tasks it waited for.
         matches: format!(r"# Task {} of milestone", task.replace('.', r"\.")),

@@ -19,6 +19,7 @@ mod docs;
 mod gaps;
 mod gates;
 mod import;
+mod limits;
 mod mcp;
 mod notify;
 mod plan;

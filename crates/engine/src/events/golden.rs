@@ -222,6 +222,24 @@ fn samples() -> Vec<Event> {
         Event::AttemptFailed { task: s("1.2"), attempt: 1, reason: s("`npm test` exited 1") },
         Event::TaskFailed { task: s("1.2"), attempts: 3, reason: s("`npm test` exited 1") },
         Event::TaskSkipped { task: s("2.2"), because: s("1.2") },
+        Event::AgentLimited {
+            agent: s("claude"),
+            task: s("1.1"),
+            attempt: 1,
+            hold: LimitHold::Reset,
+            until_ms: Some(1_764_770_700_000),
+            reset_ms: Some(1_764_770_700_000),
+            reason: s("claude: You've hit your session limit · resets 2:05pm (UTC)"),
+        },
+        Event::AgentLimited {
+            agent: s("codex"),
+            task: s("1.2"),
+            attempt: 2,
+            hold: LimitHold::Fail,
+            until_ms: None,
+            reset_ms: None,
+            reason: s("codex: exceeded retry limit, last status: 429 Too Many Requests"),
+        },
         run_verified(
             RunVerdict::Passed,
             vec![
@@ -343,9 +361,10 @@ fn variant(event: &Event) -> usize {
         Event::CandidateFinished { .. } => 26,
         Event::CandidateChosen { .. } => 27,
         Event::BudgetExceeded { .. } => 28,
+        Event::AgentLimited { .. } => 29,
     }
 }
-const VARIANTS: usize = 29;
+const VARIANTS: usize = 30;
 
 #[test]
 fn every_event_kind_has_a_sample() {

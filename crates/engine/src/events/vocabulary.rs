@@ -162,6 +162,22 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How long the lanes of a limited agent hold (`agent_limited`'s `hold`).
+    pub enum LimitHold {
+        /// Until the reset time its CLI gave.
+        Reset = "reset",
+        /// A backoff (1, 2, 4 … minutes, at most 15): its CLI gave no reset time that could be
+        /// used (none, one wavecrew could not read, or one already past).
+        Backoff = "backoff",
+        /// Until `[run] max_hold`, short of a reset further away; then the task fails as
+        /// limited.
+        Capped = "capped",
+        /// Not at all (`--on-limit fail`): the task fails as limited.
+        Fail = "fail",
+    }
+}
+
+vocabulary! {
     /// How a candidate of a best-of task ended ([`crate::events::Event::CandidateFinished`]).
     pub enum CandidateVerdict {
         /// Its agent finished and every Verify command passed: it may be chosen.

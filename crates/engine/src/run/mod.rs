@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+mod hold;
 mod preflight;
 mod reserve;
 mod resume;
@@ -203,7 +204,13 @@ async fn execute(
     let mut scheduler =
         Scheduler::new(&env.plan, &env.schedule, env.options.schedule, jobs, env.options.fail_fast, |id| {
             prior.get(&id).is_some_and(|p| p.0)
+        })
+        .with_agent(env.agent.name(), |id| {
+            env.plan.task(id).is_some_and(|t| !matches!(t.kind, plan::TaskType::Decision | plan::TaskType::HumanAction))
         });
+    hold::restore(&ctx.journal, &env.run_id, env.agent.name(), &mut scheduler);
+    // Tasks whose agent is held, waiting for the scheduler's word.
+    let mut held = hold::Held::default();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, Result<bool, EngineError>)>();
     // Answered checkpoints waiting for their slot, told when they have it.
     let mut grants: HashMap<TaskId, oneshot::Sender<()>> = HashMap::new();
@@ -225,6 +232,7 @@ async fn execute(
         {
             scheduler.stop(StopReason::budget(budget, env.spent.usd()));
         }
+        held.release(scheduler.release(now_ms()));
         if let Some(why) = reserve::tokens_spent(env) {
             scheduler.stop(StopReason::OverBudget(why));
         }
@@ -263,11 +271,22 @@ async fn execute(
                     grants.insert(id, go);
                     scheduler.unpark(id);
                 }
+                SlotRequest::Limited { task, attempt, limit, answer } => {
+                    if let Err(error) = held.limited(env, &mut scheduler, (task, attempt, limit), answer) {
+                        scheduler.stop(StopReason::Broken(error.to_string()));
+                        broken.get_or_insert(error);
+                    }
+                }
             },
+            // A hold ends: the loop goes round, and the scheduler releases its tasks.
+            () = sleep_until_ms(scheduler.next_release(now_ms())), if scheduler.next_release(now_ms()).is_some() => {}
             Some((id, outcome)) = done_rx.recv() => {
                 reservations.release(id);
                 let end = match outcome {
-                    Ok(true) => TaskEnd::Committed,
+                    Ok(true) => {
+                        scheduler.answered(id);
+                        TaskEnd::Committed
+                    }
                     Ok(false) => TaskEnd::Failed,
                     Err(EngineError::Cancelled) => TaskEnd::Interrupted,
                     // The journal could not be written: the run must stop.
@@ -333,4 +352,10 @@ async fn execute(
         failed,
         skipped,
     })
+}
+
+/// Sleeps until `at_ms` (milliseconds since the epoch; now when it is past or none).
+async fn sleep_until_ms(at_ms: Option<u64>) {
+    let wait = at_ms.unwrap_or(0).saturating_sub(now_ms());
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
 }

@@ -8,13 +8,18 @@
 //! `jobs` slots is free. When more tasks are ready than slots are free, the one with the longest
 //! chain of tasks after it goes first (critical path first), then the plan's order. A
 //! checkpoint waiting for a person holds no slot; once answered it goes before any new task.
+//! A task whose agent hit a usage or rate limit holds no slot either: every task on that agent
+//! waits until the hold ends ([`crate::limits::Holds`] decides how long), then the held tasks
+//! go first; tasks on other agents go on meanwhile.
 
 use crate::graph::{remaining_path, waits_for};
+use crate::limits::{Decision, Holds, Limit, OnLimit};
 use crate::options::ScheduleMode;
 use plan::{Plan, Schedule, Spanned, TaskId};
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::time::Duration;
 
 pub use crate::events::TaskState;
 
@@ -110,6 +115,26 @@ pub struct Scheduler {
     /// Tasks that were to start but wait for another to end first ([`Scheduler::hold`]).
     held: HashSet<TaskId>,
     stop: Option<StopReason>,
+    /// Each task's agent (tasks no agent runs are not in it).
+    agent_of: HashMap<TaskId, String>,
+    /// How long each limited agent holds.
+    holds: Holds,
+    /// Tasks whose attempt ended on a limit, with their lane and whether they fail once the
+    /// hold ends (it was capped at `max_hold`): they hold no slot.
+    limited: HashMap<TaskId, (usize, bool)>,
+    /// The time the run loop last told ([`Scheduler::release`]).
+    now_ms: u64,
+}
+
+/// How a held task goes on once its agent's hold ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// Its attempt runs again (the limited one did not count).
+    Retry(TaskId),
+    /// It fails as limited: the limit had not reset within `max_hold`.
+    Fail(TaskId),
+    /// The run is stopping: it ends where it is, pending for a resume.
+    Stop(TaskId),
 }
 
 impl Scheduler {
@@ -154,7 +179,87 @@ impl Scheduler {
             unparking: VecDeque::new(),
             held: HashSet::new(),
             stop: None,
+            agent_of: HashMap::new(),
+            holds: Holds::default(),
+            limited: HashMap::new(),
+            now_ms: 0,
         }
+    }
+
+    /// The same scheduler, knowing that `agent` runs the tasks `runs` says: a limit of that
+    /// agent holds them all.
+    pub fn with_agent(mut self, agent: &str, runs: impl Fn(TaskId) -> bool) -> Scheduler {
+        for &id in &self.order {
+            if runs(id) {
+                self.agent_of.insert(id, agent.to_owned());
+            }
+        }
+        self
+    }
+
+    /// `id`'s attempt ended on `limit` at `now_ms`: its agent holds as [`Holds::limited`]
+    /// decides, and `id` gives its slot back meanwhile (unless it fails at once).
+    pub fn limited(
+        &mut self,
+        id: TaskId,
+        limit: &Limit,
+        now_ms: u64,
+        on_limit: OnLimit,
+        max_hold: Duration,
+    ) -> Decision {
+        let agent = self.agent_of.get(&id).cloned().unwrap_or_default();
+        let decision = self.holds.limited(&agent, limit, now_ms, on_limit, max_hold);
+        if let Decision::Hold { why, .. } = &decision
+            && let Some(lane) = self.running.remove(&id)
+        {
+            self.limited.insert(id, (lane, *why == crate::limits::HoldWhy::Capped));
+        }
+        decision
+    }
+
+    /// `agent` is held until `until_ms` (a hold `resume` read back from the journal).
+    pub fn restore_hold(&mut self, agent: &str, until_ms: u64, reason: &str) {
+        self.holds.restore(agent, until_ms, reason);
+    }
+
+    /// An attempt of `id` ended without a limit: its agent's next backoff starts over.
+    pub fn answered(&mut self, id: TaskId) {
+        if let Some(agent) = self.agent_of.get(&id) {
+            self.holds.answered(agent);
+        }
+    }
+
+    /// It is `now_ms`: the held tasks whose agent's hold is over, while slots are free (all of
+    /// them, to stop, once the run is stopping). They hold a slot again.
+    pub fn release(&mut self, now_ms: u64) -> Vec<Release> {
+        self.now_ms = now_ms;
+        let mut due: Vec<TaskId> =
+            self.limited.keys().copied().filter(|id| self.stop.is_some() || !self.agent_held(*id)).collect();
+        due.sort_by_key(|id| self.priority.iter().position(|p| p == id));
+        let mut released = Vec::new();
+        for id in due {
+            if self.stop.is_none() && self.running.len() >= self.jobs {
+                break;
+            }
+            let Some((lane, fail)) = self.limited.remove(&id) else { continue };
+            self.running.insert(id, lane);
+            released.push(match (self.stop.is_some(), fail) {
+                (true, _) => Release::Stop(id),
+                (false, true) => Release::Fail(id),
+                (false, false) => Release::Retry(id),
+            });
+        }
+        released
+    }
+
+    /// When the next hold ends, after `now_ms`, if a task waits for it.
+    pub fn next_release(&self, now_ms: u64) -> Option<u64> {
+        self.holds.next_release(now_ms)
+    }
+
+    /// Whether `id`'s agent is held (as of the last [`Scheduler::release`]).
+    fn agent_held(&self, id: TaskId) -> bool {
+        self.agent_of.get(&id).is_some_and(|agent| self.holds.is_held(agent, self.now_ms))
     }
 
     /// The same scheduler, choosing among ready tasks in the plan's order rather than critical
@@ -212,7 +317,7 @@ impl Scheduler {
                 break;
             }
             let id = self.priority[index];
-            if self.state[&id] != TaskState::Pending || !self.ready(id) {
+            if self.state[&id] != TaskState::Pending || !self.ready(id) || self.agent_held(id) {
                 continue;
             }
             self.state.insert(id, TaskState::Running);
@@ -228,6 +333,8 @@ impl Scheduler {
         self.held.clear();
         self.running.remove(&id);
         self.parked.remove(&id);
+        // A held task that saw the run cancelled ends before the scheduler released it.
+        self.limited.remove(&id);
         let next = match end {
             TaskEnd::Committed => TaskState::Committed,
             TaskEnd::Failed => {
@@ -283,7 +390,12 @@ impl Scheduler {
 
     /// Whether nothing runs, waits for a person or waits for a slot: the run is over.
     pub fn idle(&self) -> bool {
-        self.running.is_empty() && self.parked.is_empty() && self.unparking.is_empty()
+        self.running.is_empty()
+            && self.parked.is_empty()
+            && self.unparking.is_empty()
+            && self.limited.is_empty()
+            && (self.stop.is_some()
+                || !self.state.iter().any(|(id, s)| *s == TaskState::Pending && self.agent_held(*id)))
     }
 
     /// Tasks in `state`.

@@ -11,6 +11,7 @@ use crate::error::EngineError;
 use crate::events::Event;
 use crate::integrate::{self, Trailer};
 use crate::prompt;
+use crate::slots::HoldEnd;
 use plan::{TaskId, TaskType};
 use std::path::Path;
 
@@ -84,6 +85,26 @@ async fn run_to_end(
             Some((old, job)) => (old, reattach_once(run, task, old, &job).await),
             None => (attempt, attempt_once(run, task, attempt, lane, worktree, failure.as_deref()).await),
         };
+        // A usage or rate limit is not the agent's failure: its lanes hold, and the attempt
+        // does not count.
+        if let Ok(Attempt::Failed(reason)) = &result
+            && let Some(limit) = env.agent.limit(reason)
+        {
+            let mut cancel = env.cancel.clone();
+            match ctx.slots.limited(id, this, limit, &mut cancel).await {
+                // The same attempt again, under its number: it was not spent, and an
+                // escalation list (`[models] escalate`) must not move it up a model.
+                HoldEnd::Retry => {
+                    used -= 1;
+                    continue;
+                }
+                HoldEnd::Fail(reason) => {
+                    env.emitter.emit(Event::TaskFailed { task: id.to_string(), attempts: this, reason })?;
+                    return Ok(false);
+                }
+                HoldEnd::Stop => return Err(EngineError::Cancelled),
+            }
+        }
         let reason = match result {
             Ok(Attempt::Committed) => return Ok(true),
             Ok(Attempt::Rejected(reason)) => {

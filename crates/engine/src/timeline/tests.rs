@@ -705,6 +705,38 @@ proptest! {
 }
 
 #[test]
+fn a_held_task_waits_for_its_limit_and_the_lane_is_not_busy_meanwhile() {
+    let limited = Event::AgentLimited {
+        agent: "claude".into(),
+        task: "1.1".into(),
+        attempt: 1,
+        hold: crate::events::LimitHold::Reset,
+        until_ms: Some(5_000),
+        reset_ms: Some(5_000),
+        reason: "claude: You've hit your session limit".into(),
+    };
+    let events = vec![
+        at(1_000, run_started(&[("A", &["1.1"])])),
+        at(1_000, attempt("1.1", 1, "A")),
+        at(
+            2_000,
+            Event::AgentExited { task: "1.1".into(), attempt: 1, code: Some(1), timed_out: false, duration_ms: 0 },
+        ),
+        at(2_000, limited),
+        at(5_000, attempt("1.1", 2, "A")),
+        at(6_000, exited("1.1", 2)),
+        at(6_000, Event::TaskCommitted { task: "1.1".into(), attempt: 2, commit: "c".into(), message: "m".into() }),
+    ];
+    let timeline = Timeline::build(&events, &Waits::new([("1.1", vec![])]));
+    assert_eq!(timeline.waiting.limits_ms, 3_000);
+    assert_eq!(
+        phases(&timeline, "1.1"),
+        [(Phase::Agent, 0, 1_000), (Phase::Limit, 1_000, 4_000), (Phase::Agent, 4_000, 5_000)]
+    );
+    assert_eq!(timeline.lanes[0].busy_ms, 2_000, "held time is not work");
+}
+
+#[test]
 fn a_best_of_tasks_candidates_each_get_their_own_bars_side_by_side() {
     let exited_after = |attempt: u32, duration_ms: u64| Event::AgentExited {
         task: "1.1".into(),

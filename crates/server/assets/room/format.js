@@ -37,6 +37,7 @@ export function normalise(s, canAct) {
   s.checkpoints = arr(s.checkpoints);
   s.seq = Number(s.seq) || 0;
   s.stopping = typeof s.stopping === 'string' && s.stopping ? s.stopping : null;
+  s.held = arr(s.held).filter((line) => typeof line === 'string');
   s.can_act = Boolean(canAct);
   return s;
 }

@@ -80,6 +80,9 @@ function renderHeader(room) {
   const st = $('stopping');
   st.hidden = !room.stopping || FINAL_STATES.has(r.state);
   st.textContent = room.stopping ? `Stopping: ${room.stopping}` : '';
+  const held = $('held');
+  held.hidden = room.held.length === 0 || FINAL_STATES.has(r.state);
+  held.textContent = room.held.join('\n');
   tick();
 }
 

@@ -241,6 +241,115 @@ proptest! {
     }
 }
 
+fn two_agents_plan() -> String {
+    let wave =
+        WaveSpec { depends_on: vec![], tasks: vec![(vec!["a"], 0), (vec!["b"], 0), (vec!["c"], 1), (vec!["d"], 1)] };
+    plan_text(&[wave])
+}
+
+fn usage_limit(reset_ms: u64) -> Limit {
+    Limit { reason: "claude: You've hit your session limit".into(), reset: crate::limits::Reset::At(reset_ms) }
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[test]
+fn a_limited_agent_s_tasks_hold_without_a_slot_and_other_agents_go_on() {
+    let (_, _, scheduler) = scheduler(&two_agents_plan(), 2);
+    // Lane A0 (1.1, 1.2) on claude; lane A1 (1.3, 1.4) on another agent.
+    let mut s = scheduler.with_agent("claude", |id| id == id_of("1.1") || id == id_of("1.2"));
+    assert!(s.release(0).is_empty());
+    assert_eq!(started(&s.launch()), [id("1.1"), id("1.3")]);
+    let decision = s.limited(id("1.1"), &usage_limit(20_000), 1_000, OnLimit::Wait, HOUR);
+    assert_eq!(decision, Decision::Hold { until_ms: 20_000, why: crate::limits::HoldWhy::Reset });
+    assert_eq!(s.next_release(1_000), Some(20_000));
+    // 1.1 holds no slot: the other agent's next task takes it; claude's lane starts nothing.
+    s.finished(id("1.3"), TaskEnd::Committed);
+    assert!(s.release(2_000).is_empty());
+    assert_eq!(started(&s.launch()), [id("1.4")]);
+    s.finished(id("1.4"), TaskEnd::Committed);
+    assert!(s.release(3_000).is_empty());
+    assert!(started(&s.launch()).is_empty(), "claude is held");
+    assert!(!s.idle(), "a held task keeps the run going");
+    // The reset: 1.1 runs again first, then its lane goes on.
+    assert_eq!(s.release(20_000), [Release::Retry(id("1.1"))]);
+    assert!(started(&s.launch()).is_empty(), "1.1 has its lane");
+    s.finished(id("1.1"), TaskEnd::Committed);
+    assert_eq!(started(&s.launch()), [id("1.2")]);
+}
+
+fn id_of(text: &str) -> TaskId {
+    id(text)
+}
+
+#[test]
+fn a_hold_capped_at_max_hold_fails_the_task_and_a_stop_releases_every_held_task() {
+    let (_, _, scheduler) = scheduler(&two_agents_plan(), 4);
+    let mut s = scheduler.with_agent("claude", |_| true);
+    s.release(0);
+    assert_eq!(s.launch().len(), 2);
+    let far = usage_limit(100 * 3_600_000);
+    let capped = s.limited(id("1.1"), &far, 0, OnLimit::Wait, HOUR);
+    assert_eq!(capped, Decision::Hold { until_ms: 3_600_000, why: crate::limits::HoldWhy::Capped });
+    assert!(s.release(3_599_999).is_empty());
+    assert_eq!(s.release(3_600_000), [Release::Fail(id("1.1"))]);
+    s.finished(id("1.1"), TaskEnd::Failed);
+    // Held again, then the run is cancelled: the held task ends at once.
+    s.limited(id("1.3"), &usage_limit(9_000_000), 3_600_000, OnLimit::Wait, HOUR);
+    s.stop(StopReason::Cancelled);
+    assert_eq!(s.release(3_600_001), [Release::Stop(id("1.3"))]);
+    s.finished(id("1.3"), TaskEnd::Interrupted);
+    assert!(s.idle());
+}
+
+#[test]
+fn a_hold_read_back_by_resume_keeps_the_agent_s_tasks_waiting() {
+    let (_, _, scheduler) = scheduler(&two_agents_plan(), 4);
+    let mut s = scheduler.with_agent("claude", |id| id == id_of("1.1"));
+    s.restore_hold("claude", 50_000, "claude: usage limit");
+    s.release(10_000);
+    assert_eq!(started(&s.launch()), [id("1.3")], "1.1's lane waits; the other lane goes on");
+    s.finished(id("1.3"), TaskEnd::Committed);
+    s.release(10_001);
+    assert_eq!(started(&s.launch()), [id("1.4")]);
+    s.finished(id("1.4"), TaskEnd::Committed);
+    s.release(10_002);
+    assert!(s.launch().is_empty());
+    assert!(!s.idle(), "the run waits for the hold");
+    assert_eq!(s.next_release(10_002), Some(50_000));
+    s.release(50_000);
+    assert_eq!(started(&s.launch()), [id("1.1")]);
+}
+
+#[test]
+fn on_limit_fail_keeps_the_slot_for_the_task_to_fail() {
+    let (_, _, scheduler) = scheduler(&two_agents_plan(), 4);
+    let mut s = scheduler.with_agent("claude", |_| true);
+    s.release(0);
+    s.launch();
+    assert_eq!(s.limited(id("1.1"), &usage_limit(5_000), 0, OnLimit::Fail, HOUR), Decision::Fail);
+    assert_eq!(s.next_release(0), None);
+    s.finished(id("1.1"), TaskEnd::Failed);
+    assert_eq!(s.count(TaskState::Failed), 1);
+}
+
+#[test]
+fn a_held_task_that_ends_on_a_cancel_before_its_release_leaves_the_run_idle() {
+    let (_, _, scheduler) = scheduler(&two_agents_plan(), 4);
+    let mut s = scheduler.with_agent("claude", |_| true);
+    s.release(0);
+    s.launch();
+    s.limited(id("1.1"), &usage_limit(60_000), 0, OnLimit::Wait, HOUR);
+    // The task saw the cancel and ended first; then the loop stops the run.
+    s.finished(id("1.1"), TaskEnd::Interrupted);
+    s.stop(StopReason::Cancelled);
+    assert!(s.release(1).is_empty());
+    for other in ["1.2", "1.3", "1.4"] {
+        s.finished(id(other), TaskEnd::Interrupted);
+    }
+    assert!(s.idle());
+}
+
 #[test]
 fn a_held_task_frees_its_slot_and_is_launched_again_once_another_task_ends() {
     let wave = WaveSpec { depends_on: vec![], tasks: vec![(vec!["a"], 0), (vec!["b"], 1), (vec!["c"], 2)] };
