@@ -100,20 +100,8 @@ pub fn branch_name(milestone: &str) -> String {
 
 /// A new run id: UTC time and 4 hex digits, e.g. `20261127-041502-3f9a`.
 pub(crate) fn new_run_id() -> String {
-    let secs = now_ms() / 1000;
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     let noise = (now_ms() as u32 ^ std::process::id().wrapping_mul(2_654_435_761)) & 0xffff;
-    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{noise:04x}", rest / 3600, rest / 60 % 60, rest % 60)
+    format!("{}-{noise:04x}", chrono::Utc::now().format("%Y%m%d-%H%M%S"))
 }
 
 /// SHA-256 of a plan's bytes, hex.

@@ -47,19 +47,10 @@ pub struct PlanArgs {
     #[arg(long = "from", value_name = "FILE")]
     pub from: Vec<PathBuf>,
 
-    /// The planning agent: a CLI's name (claude, codex, gemini, aider, opencode), an agent of
-    /// wavecrew.toml, `command` or `scripted`; default: the configuration's `agent`.
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
-
-    /// With `--agent command`: the command line; `{prompt_file}`, `{plan_file}`, `{model}` and
-    /// `{worktree}` are filled in.
-    #[arg(long, value_name = "CMD")]
-    pub agent_command: Option<String>,
-
-    /// With `--agent scripted` (the test double): its script; the drafts are its task `plan`.
-    #[arg(long, value_name = "FILE")]
-    pub script: Option<PathBuf>,
+    /// The planning agent: `--agent` (default: the configuration's `agent`), `--agent-command`,
+    /// `--script` as for `run`.
+    #[command(flatten)]
+    pub choice: AgentChoice,
 
     /// The model the planning agent runs on (default: `[plan] model`, else the CLI's).
     #[arg(long, value_name = "MODEL")]
@@ -110,11 +101,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
             .map_err(|error| CliError::io(format!("error: --from `{}`: {error}", path.display())))?;
         background.push((path.display().to_string(), cut(&String::from_utf8_lossy(&text), FROM_BUDGET)));
     }
-    let choice = AgentChoice {
-        agent: args.agent.clone(),
-        agent_command: args.agent_command.clone(),
-        script: args.script.clone(),
-    };
+    let choice = &args.choice;
     let spec = choice.spec(&config, None)?;
     let agent = super::run::build_agent(&spec)?;
     let model = args.model.clone().or_else(|| config.plan.model.clone());
@@ -272,7 +259,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
     }
     eprintln!("wrote {} ({spent})", output.display());
     if args.run {
-        return run_it(&output, args, &choice);
+        return run_it(&output, args, choice);
     }
     eprintln!("next: `wavecrew run {}`", shell_words::quote(&output.display().to_string()));
     Ok(ExitCode::from(exit::OK))

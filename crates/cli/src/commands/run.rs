@@ -22,21 +22,9 @@ use tokio::sync::{broadcast, watch};
 /// How agents are chosen and run.
 #[derive(Debug, Args)]
 pub struct AgentArgs {
-    /// The agent for every task: a name under `[agents]` in the configuration, `command` (any
-    /// program, see `--agent-command`) or `scripted` (a test double that plays `--script`).
-    /// Default: the configuration's `agent`. The agent CLIs: `claude`, `codex`, `gemini`,
-    /// `opencode`, `aider` (see `wavecrew agents`).
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
-
-    /// For `--agent command`: the command line; `{prompt_file}`, `{prompt}`, `{model}`, `{task}`
-    /// and `{worktree}` are filled in. E.g. `--agent-command 'my-agent --model {model} {prompt_file}'`.
-    #[arg(long, value_name = "CMD")]
-    pub agent_command: Option<String>,
-
-    /// For `--agent scripted`: the JSON script of file edits per task and attempt.
-    #[arg(long, value_name = "FILE")]
-    pub script: Option<PathBuf>,
+    /// Which agent (`--agent`, `--agent-command`, `--script`).
+    #[command(flatten)]
+    pub choice: AgentChoice,
 
     /// Attempts per task before it fails [config: run.attempts; default 3].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
@@ -392,12 +380,7 @@ impl AgentArgs {
     /// The agent: `--agent` (or, for a resumed run, the agent it had; else the
     /// configuration's `agent`), resolved by name.
     pub(super) fn agent_spec(&self, config: &Config, recorded: Option<&AgentSpec>) -> Result<AgentSpec, CliError> {
-        let chosen = AgentChoice {
-            agent: self.agent.clone(),
-            agent_command: self.agent_command.clone(),
-            script: self.script.clone(),
-        };
-        chosen.spec(config, recorded)
+        self.choice.spec(config, recorded)
     }
 
     /// The backend: `--backend` (or, for a resumed run, the backend it had; else
@@ -480,13 +463,26 @@ pub(super) fn configured_options(config: &Config) -> Options {
     }
 }
 
-/// The agent the command line names (`--agent`, `--agent-command`, `--script`), for `run`,
-/// `resume` and `plan`.
-#[derive(Clone, Debug, Default)]
-pub(super) struct AgentChoice {
-    pub(super) agent: Option<String>,
-    pub(super) agent_command: Option<String>,
-    pub(super) script: Option<PathBuf>,
+/// The agent the command line names, for `run`, `resume` and `plan`.
+#[derive(Clone, Debug, Default, Args)]
+pub struct AgentChoice {
+    /// The agent: a name under `[agents]` in the configuration, `command` (any program, see
+    /// `--agent-command`) or `scripted` (a test double that plays `--script`). Default: the
+    /// configuration's `agent`. The agent CLIs: `claude`, `codex`, `gemini`, `opencode`,
+    /// `aider` (see `wavecrew agents`).
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// For `--agent command`: the command line; `{prompt_file}`, `{prompt}`, `{model}`, `{task}`,
+    /// `{worktree}` and, for `wavecrew plan`, `{plan_file}` are filled in. E.g.
+    /// `--agent-command 'my-agent --model {model} {prompt_file}'`.
+    #[arg(long, value_name = "CMD")]
+    pub agent_command: Option<String>,
+
+    /// For `--agent scripted`: the JSON script of file edits per task and attempt (`plan` for
+    /// `wavecrew plan`'s drafts).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
 }
 
 impl AgentChoice {

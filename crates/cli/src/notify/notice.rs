@@ -203,20 +203,10 @@ impl Watch {
     }
 }
 
-/// `ms` since the epoch as `YYYY-MM-DD HH:MM UTC` (the civil calendar from days, as in
-/// Howard Hinnant's `civil_from_days`).
+/// `ms` since the epoch as `YYYY-MM-DD HH:MM UTC`.
 fn utc(ms: u64) -> String {
-    let minutes = ms / 60_000;
-    let days = (minutes / (24 * 60)) as i64 + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year}-{month:02}-{day:02} {:02}:{:02} UTC", (minutes / 60) % 24, minutes % 60)
+    let at = i64::try_from(ms).ok().and_then(chrono::DateTime::from_timestamp_millis);
+    at.map_or_else(|| format!("{ms} ms after 1970"), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// The JSON every webhook gets: one body that Slack, Discord and ntfy each read their own
