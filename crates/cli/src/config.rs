@@ -7,6 +7,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Prices in US dollars per million tokens, a pair per model id.
+pub type PriceTable = std::collections::HashMap<String, (f64, f64)>;
+
 /// What the configuration files say; every key is optional.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -340,6 +343,18 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// `[prices]` as the engine takes them: `(input, output)` and `(cache read, cache write)`
+    /// per million tokens, by model id (cache tokens at the input price unless given).
+    pub fn price_tables(&self) -> (PriceTable, PriceTable) {
+        let tokens = self.prices.iter().map(|(model, p)| (model.clone(), (p.input, p.output))).collect();
+        let cache = self
+            .prices
+            .iter()
+            .map(|(model, p)| (model.clone(), (p.cache_read.unwrap_or(p.input), p.cache_write.unwrap_or(p.input))))
+            .collect();
+        (tokens, cache)
     }
 
     fn merge(&mut self, mut over: Config) {

@@ -108,17 +108,14 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
     let state_dir = engine::control::state_dir(&root).map_err(|e| CliError::io(format!("error: {e}")))?;
     let id = session_id();
     let session_dir = state_dir.join("plans").join(&id);
+    let (prices, cache_prices) = config.price_tables();
     let settings = engine::planner::Settings {
         agent: agent.clone(),
         model: model.clone(),
         sandbox: config.sandbox.mode.unwrap_or_default(),
         timeout: std::time::Duration::from_secs(args.timeout),
-        prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
-        cache_prices: config
-            .prices
-            .iter()
-            .map(|(model, p)| (model.clone(), (p.cache_read.unwrap_or(p.input), p.cache_write.unwrap_or(p.input))))
-            .collect(),
+        prices,
+        cache_prices,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let worktrees = runtime

@@ -434,18 +434,15 @@ impl AgentArgs {
 /// The options the configuration gives a new run, over the defaults (flags go over them).
 pub(super) fn configured_options(config: &Config) -> Options {
     let defaults = Options::default();
+    let (prices, cache_prices) = config.price_tables();
     let secs = |config: Option<u64>, default: Duration| config.map_or(default, |s| Duration::from_secs(s.max(1)));
     Options {
         jobs: config.run.jobs,
         attempts: config.run.attempts.unwrap_or(defaults.attempts).max(1),
         agent_timeout: secs(config.run.timeout, defaults.agent_timeout),
         verify_timeout: secs(config.run.verify_timeout, defaults.verify_timeout),
-        prices: config.prices.iter().map(|(model, price)| (model.clone(), (price.input, price.output))).collect(),
-        cache_prices: config
-            .prices
-            .iter()
-            .map(|(model, p)| (model.clone(), (p.cache_read.unwrap_or(p.input), p.cache_write.unwrap_or(p.input))))
-            .collect(),
+        prices,
+        cache_prices,
         gate_rounds: config.gates.rounds.unwrap_or(defaults.gate_rounds),
         coverage_threshold: config.gates.coverage,
         verify_truths: config.verify.truths != Some(crate::config::TruthsMode::Manual),
