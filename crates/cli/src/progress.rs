@@ -219,10 +219,11 @@ fn plain(envelope: &Envelope) -> Option<String> {
                 attempts.join(", ")
             )
         }
-        Event::CandidateFinished { task, candidate, verdict, diff_lines, outside_lines, tokens, reason, .. } => {
-            let why = reason.as_deref().map(|r| format!(": {}", one_line(r, 120))).unwrap_or_default();
+        Event::CandidateFinished { task, end } => {
+            let why = end.reason.as_deref().map(|r| format!(": {}", one_line(r, 120))).unwrap_or_default();
             format!(
-                "{task:>5}  candidate {candidate} {verdict}, {diff_lines} lines changed ({outside_lines} outside its Files), {tokens} tokens{why}"
+                "{task:>5}  candidate {} {}, {} lines changed ({} outside its Files), {} tokens{why}",
+                end.candidate, end.verdict, end.diff_lines, end.outside_lines, end.tokens
             )
         }
         Event::CandidateChosen { task, candidate, why, .. } => {

@@ -246,6 +246,33 @@ impl GateVerdict {
     }
 }
 
+/// How a candidate of a best-of task ended (`candidate_finished`): its verdict; its commit on
+/// `base` (kept as the ref `reference`; none when its agent left nothing to commit); the lines
+/// it changes outside the task's Files and in all; the tokens its agent used; why it failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandidateEnd {
+    /// Its number, 1 to N.
+    pub candidate: u32,
+    /// The attempt it ran as.
+    pub attempt: u32,
+    /// Passed, failed, Verify timed out.
+    pub verdict: CandidateVerdict,
+    /// Its commit, when its agent left something.
+    pub commit: Option<String>,
+    /// The head it started from.
+    pub base: String,
+    /// The ref that keeps its commit.
+    pub reference: Option<String>,
+    /// Lines it changes outside the task's Files.
+    pub outside_lines: u64,
+    /// Lines it changes in all.
+    pub diff_lines: u64,
+    /// Tokens its agent used.
+    pub tokens: u64,
+    /// Why it failed.
+    pub reason: Option<String>,
+}
+
 /// A lane as announced at the start of a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LaneInfo {
@@ -426,21 +453,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         kept: Vec<u32>,
     },
-    /// A candidate of a best-of task ended: its verdict; its commit on `base` (kept as the ref
-    /// `reference`; none when its agent left nothing to commit); the lines it changes outside
-    /// the task's Files and in all; the tokens its agent used; why it failed.
+    /// A candidate of a best-of task ended (see [`CandidateEnd`]; its fields are the event's).
     CandidateFinished {
         task: String,
-        candidate: u32,
-        attempt: u32,
-        verdict: CandidateVerdict,
-        commit: Option<String>,
-        base: String,
-        reference: Option<String>,
-        outside_lines: u64,
-        diff_lines: u64,
-        tokens: u64,
-        reason: Option<String>,
+        #[serde(flatten)]
+        end: CandidateEnd,
     },
     /// The candidate of a best-of task that lands (`integrating` follows), and why:
     /// `ranking` lists the candidates whose Verify passed, best first.

@@ -606,12 +606,12 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
                 params![run, task, reason],
             )?;
         }
-        Event::CandidateFinished { task, attempt, verdict, commit, .. } => {
+        Event::CandidateFinished { task, end } => {
             // A candidate that passed is `passed` until one is chosen (`committed`).
-            let state = if *verdict == CandidateVerdict::Passed { "passed" } else { "failed" };
+            let state = if end.verdict == CandidateVerdict::Passed { "passed" } else { "failed" };
             tx.execute(
                 "UPDATE attempts SET state = ?4, commit_hash = ?5, finished_ms = ?6 WHERE run_id = ?1 AND task = ?2 AND attempt = ?3",
-                params![run, task, attempt, state, commit, at_ms as i64],
+                params![run, task, end.attempt, state, end.commit, at_ms as i64],
             )?;
         }
         Event::TaskFailed { task, reason, .. } => {

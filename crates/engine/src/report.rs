@@ -278,33 +278,21 @@ impl Report {
                     // A new round starts afresh; a resumed one keeps what had finished.
                     candidates.entry(task).or_default().retain(|c| kept.contains(&c.candidate));
                 }
-                Event::CandidateFinished {
-                    task,
-                    candidate,
-                    attempt,
-                    verdict,
-                    commit,
-                    reference,
-                    outside_lines,
-                    diff_lines,
-                    tokens,
-                    reason,
-                    ..
-                } => {
+                Event::CandidateFinished { task, end } => {
                     let list = candidates.entry(task).or_default();
-                    list.retain(|c| c.candidate != *candidate);
+                    list.retain(|c| c.candidate != end.candidate);
                     list.push(CandidateReport {
-                        candidate: *candidate,
-                        attempt: *attempt,
-                        verdict: verdict.clone(),
+                        candidate: end.candidate,
+                        attempt: end.attempt,
+                        verdict: end.verdict.clone(),
                         chosen: false,
                         why: None,
-                        commit: commit.clone(),
-                        reference: reference.clone(),
-                        outside_lines: *outside_lines,
-                        diff_lines: *diff_lines,
-                        tokens: *tokens,
-                        reason: reason.clone(),
+                        commit: end.commit.clone(),
+                        reference: end.reference.clone(),
+                        outside_lines: end.outside_lines,
+                        diff_lines: end.diff_lines,
+                        tokens: end.tokens,
+                        reason: end.reason.clone(),
                     });
                     list.sort_by_key(|c| c.candidate);
                 }

@@ -6,7 +6,7 @@
 //! client over TCP.
 
 use engine::events::{
-    AnswerKind, CandidateVerdict, Event, GateCheck, GateFinding, GateMetric, LaneInfo, RunState, TaskType,
+    AnswerKind, CandidateEnd, CandidateVerdict, Event, GateCheck, GateFinding, GateMetric, LaneInfo, RunState, TaskType,
 };
 use engine::journal::{Journal, RunRecord, now_ms};
 use server::{Dashboard, Limits, Options};
@@ -305,16 +305,18 @@ async fn the_task_card_lists_every_candidate_of_a_best_of_task_with_its_verdict(
     let f = fixture("r1", dead_pid());
     let finished = |candidate: u32, verdict: CandidateVerdict, diff_lines: u64, tokens: u64| Event::CandidateFinished {
         task: "1.1".into(),
-        candidate,
-        attempt: candidate,
-        verdict,
-        commit: Some(format!("c{candidate}")),
-        base: "abc".into(),
-        reference: Some(format!("refs/wavecrew/r1/1.1/candidate-{candidate}")),
-        outside_lines: 0,
-        diff_lines,
-        tokens,
-        reason: None,
+        end: CandidateEnd {
+            candidate,
+            attempt: candidate,
+            verdict,
+            commit: Some(format!("c{candidate}")),
+            base: "abc".into(),
+            reference: Some(format!("refs/wavecrew/r1/1.1/candidate-{candidate}")),
+            outside_lines: 0,
+            diff_lines,
+            tokens,
+            reason: None,
+        },
     };
     let started = Event::CandidatesStarted { task: "1.1".into(), attempts: vec![1, 2], kept: vec![] };
     f.journal.record("r1", started).unwrap();

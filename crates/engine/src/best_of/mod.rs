@@ -25,7 +25,7 @@ pub(crate) mod choose;
 use crate::attempt::{self, Work};
 use crate::ctx::RunCtx;
 use crate::error::EngineError;
-use crate::events::{ActivityKind, CandidateVerdict, Envelope, Event};
+use crate::events::{ActivityKind, CandidateEnd, CandidateVerdict, Envelope, Event};
 use crate::integrate::{self, Landed, Trailer};
 use crate::{prompt, worktree};
 use choose::Evidence;
@@ -41,61 +41,37 @@ pub(crate) fn candidates(task: &plan::Task, options: &crate::options::Options) -
 }
 
 /// One candidate's end: what `candidate_finished` journals, and what the choice reads.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Finished {
-    candidate: u32,
-    attempt: u32,
-    verdict: CandidateVerdict,
-    commit: Option<String>,
-    base: String,
-    reference: Option<String>,
-    outside_lines: u64,
-    diff_lines: u64,
-    tokens: u64,
-    reason: Option<String>,
+type Finished = CandidateEnd;
+
+/// What the choice weighs of a candidate.
+fn evidence(finished: &Finished) -> Evidence {
+    Evidence {
+        candidate: finished.candidate,
+        passed: finished.verdict == CandidateVerdict::Passed && finished.commit.is_some(),
+        outside_lines: finished.outside_lines,
+        diff_lines: finished.diff_lines,
+        tokens: finished.tokens,
+    }
 }
 
-impl Finished {
-    fn evidence(&self) -> Evidence {
-        Evidence {
-            candidate: self.candidate,
-            passed: self.verdict == CandidateVerdict::Passed && self.commit.is_some(),
-            outside_lines: self.outside_lines,
-            diff_lines: self.diff_lines,
-            tokens: self.tokens,
-        }
-    }
+/// The `candidate_finished` event of `task`'s candidate.
+fn event(task: &str, finished: &Finished) -> Event {
+    Event::CandidateFinished { task: task.to_owned(), end: finished.clone() }
+}
 
-    fn event(&self, task: &str) -> Event {
-        Event::CandidateFinished {
-            task: task.to_owned(),
-            candidate: self.candidate,
-            attempt: self.attempt,
-            verdict: self.verdict.clone(),
-            commit: self.commit.clone(),
-            base: self.base.clone(),
-            reference: self.reference.clone(),
-            outside_lines: self.outside_lines,
-            diff_lines: self.diff_lines,
-            tokens: self.tokens,
-            reason: self.reason.clone(),
-        }
-    }
-
-    /// A candidate that ended before it had a commit to judge.
-    fn failed(candidate: u32, attempt: u32, base: &str, reason: String) -> Finished {
-        Finished {
-            candidate,
-            attempt,
-            verdict: CandidateVerdict::Failed,
-            commit: None,
-            base: base.to_owned(),
-            reference: None,
-            outside_lines: 0,
-            diff_lines: 0,
-            tokens: 0,
-            reason: Some(reason),
-        }
+/// A candidate that ended before it had a commit to judge.
+fn failed(candidate: u32, attempt: u32, base: &str, reason: String) -> Finished {
+    Finished {
+        candidate,
+        attempt,
+        verdict: CandidateVerdict::Failed,
+        commit: None,
+        base: base.to_owned(),
+        reference: None,
+        outside_lines: 0,
+        diff_lines: 0,
+        tokens: 0,
+        reason: Some(reason),
     }
 }
 
@@ -111,32 +87,8 @@ fn kept(events: &[Envelope], task: &str) -> BTreeMap<u32, Finished> {
                 round.clone_from(attempts);
                 kept.retain(|_, f: &mut Finished| round.contains(&f.attempt));
             }
-            Event::CandidateFinished {
-                candidate,
-                attempt,
-                verdict,
-                commit,
-                base,
-                reference,
-                outside_lines,
-                diff_lines,
-                tokens,
-                reason,
-                ..
-            } if round.contains(attempt) => {
-                let finished = Finished {
-                    candidate: *candidate,
-                    attempt: *attempt,
-                    verdict: verdict.clone(),
-                    commit: commit.clone(),
-                    base: base.clone(),
-                    reference: reference.clone(),
-                    outside_lines: *outside_lines,
-                    diff_lines: *diff_lines,
-                    tokens: *tokens,
-                    reason: reason.clone(),
-                };
-                kept.insert(*candidate, finished);
+            Event::CandidateFinished { end, .. } if round.contains(&end.attempt) => {
+                kept.insert(end.candidate, end.clone());
             }
             Event::TaskCommitted { .. } | Event::TaskFailed { .. } => {
                 round.clear();
@@ -209,7 +161,7 @@ pub(crate) async fn run_task(
             finished.push(candidate?);
         }
         finished.sort_by_key(|f| f.candidate);
-        let evidence: Vec<Evidence> = finished.iter().map(Finished::evidence).collect();
+        let evidence: Vec<Evidence> = finished.iter().map(evidence).collect();
         let ranked = choose::rank(&evidence);
         let last_attempt = attempts.iter().copied().max().unwrap_or(first_attempt);
         if ranked.is_empty() {
@@ -307,7 +259,7 @@ async fn candidate_in(ctx: &RunCtx, task: &plan::Task, seat: &Seat<'_>) -> Resul
     let id = task.id.to_string();
     let (candidate, attempt, base) = (seat.candidate, seat.attempt, seat.base);
     let finished = match agent_and_commit(ctx, task, seat).await? {
-        Err(reason) => Finished::failed(candidate, attempt, base, reason),
+        Err(reason) => failed(candidate, attempt, base, reason),
         Ok((commit, reference)) => {
             let numstat = env.repo.run(&["diff", "--numstat", "--no-renames", base, &commit]).await?;
             let (outside_lines, diff_lines) = choose::measure(&numstat, |path| plan::files_name(&task.files, path));
@@ -331,7 +283,7 @@ async fn candidate_in(ctx: &RunCtx, task: &plan::Task, seat: &Seat<'_>) -> Resul
         }
     };
     let finished = Finished { tokens: tokens(&ctx.journal.events(&env.run_id, 0)?, &id, attempt), ..finished };
-    env.emitter.emit(finished.event(&id))?;
+    env.emitter.emit(event(&id, &finished))?;
     Ok(finished)
 }
 
@@ -396,8 +348,8 @@ mod tests {
     fn a_resume_keeps_the_candidates_of_the_unfinished_round_that_finished() {
         let events = [
             envelope(1, started(&[1, 2, 3], &[])),
-            envelope(2, finished(2, 2).event("2.1")),
-            envelope(3, finished(1, 1).event("2.2")), // another task's
+            envelope(2, event("2.1", &finished(2, 2))),
+            envelope(3, event("2.2", &finished(1, 1))), // another task's
         ];
         let kept = kept(&events, "2.1");
         assert_eq!(kept.keys().copied().collect::<Vec<_>>(), [2]);
@@ -408,10 +360,10 @@ mod tests {
     fn a_resumed_round_keeps_what_it_kept_and_what_finished_since() {
         let events = [
             envelope(1, started(&[1, 2, 3], &[])),
-            envelope(2, finished(2, 2).event("2.1")),
+            envelope(2, event("2.1", &finished(2, 2))),
             // Resumed: candidates 1 and 3 run again as attempts 4 and 5.
             envelope(3, started(&[4, 2, 5], &[2])),
-            envelope(4, finished(3, 5).event("2.1")),
+            envelope(4, event("2.1", &finished(3, 5))),
         ];
         assert_eq!(kept(&events, "2.1").keys().copied().collect::<Vec<_>>(), [2, 3]);
     }
@@ -420,12 +372,12 @@ mod tests {
     fn a_round_that_ended_keeps_nothing() {
         let failed = Event::TaskFailed { task: "2.1".into(), attempts: 3, reason: "none passed".into() };
         let events =
-            [envelope(1, started(&[1, 2], &[])), envelope(2, finished(1, 1).event("2.1")), envelope(3, failed)];
+            [envelope(1, started(&[1, 2], &[])), envelope(2, event("2.1", &finished(1, 1))), envelope(3, failed)];
         assert!(kept(&events, "2.1").is_empty());
         // A new round (after conflicts) forgets the candidates of the one before.
         let events = [
             envelope(1, started(&[1, 2], &[])),
-            envelope(2, finished(1, 1).event("2.1")),
+            envelope(2, event("2.1", &finished(1, 1))),
             envelope(3, started(&[3, 4], &[])),
         ];
         assert!(kept(&events, "2.1").is_empty());

@@ -72,16 +72,18 @@ fn answered(answer: AnswerKind, detail: Option<&str>, auto: bool, commit: Option
 fn candidate_finished(candidate: u32, verdict: CandidateVerdict, reason: Option<&str>) -> Event {
     Event::CandidateFinished {
         task: s("2.1"),
-        candidate,
-        attempt: candidate,
-        verdict,
-        commit: Some(format!("c{candidate}c{candidate}c{candidate}")),
-        base: s("0123abc"),
-        reference: Some(format!("refs/wavecrew/r1/2.1/candidate-{candidate}")),
-        outside_lines: u64::from(candidate) - 1,
-        diff_lines: 10 * u64::from(candidate),
-        tokens: 1000 + u64::from(candidate),
-        reason: reason.map(s),
+        end: CandidateEnd {
+            candidate,
+            attempt: candidate,
+            verdict,
+            commit: Some(format!("c{candidate}c{candidate}c{candidate}")),
+            base: s("0123abc"),
+            reference: Some(format!("refs/wavecrew/r1/2.1/candidate-{candidate}")),
+            outside_lines: u64::from(candidate) - 1,
+            diff_lines: 10 * u64::from(candidate),
+            tokens: 1000 + u64::from(candidate),
+            reason: reason.map(s),
+        },
     }
 }
 
@@ -296,16 +298,18 @@ fn samples() -> Vec<Event> {
         candidate_finished(3, CandidateVerdict::VerifyTimedOut, Some("`npm test` did not exit within 600 s")),
         Event::CandidateFinished {
             task: s("2.1"),
-            candidate: 4,
-            attempt: 4,
-            verdict: CandidateVerdict::Failed,
-            commit: None,
-            base: s("0123abc"),
-            reference: None,
-            outside_lines: 0,
-            diff_lines: 0,
-            tokens: 0,
-            reason: Some(s("the agent exited 1")),
+            end: CandidateEnd {
+                candidate: 4,
+                attempt: 4,
+                verdict: CandidateVerdict::Failed,
+                commit: None,
+                base: s("0123abc"),
+                reference: None,
+                outside_lines: 0,
+                diff_lines: 0,
+                tokens: 0,
+                reason: Some(s("the agent exited 1")),
+            },
         },
         Event::CandidateChosen {
             task: s("2.1"),
