@@ -83,21 +83,13 @@ pub(crate) async fn verify(
         env.emitter.emit(Event::VerifyStarted { task: id.clone(), attempt, command: command.value.clone() })?;
         let log = env.layout.log(&id, attempt, &format!("verify-{}", index + 1));
         let process = format!("verify-{}", index + 1);
-        let sandboxed = match env.sandbox(worktree, &format!("{id}-{attempt}-{process}"), vec![]).await? {
-            Ok(sandboxed) => sandboxed,
-            Err(reason) => return Ok(Some(Work::Failed(reason))),
-        };
-        let mut spec =
+        let spec =
             process::Spec::shell(&command.value, worktree, env.env_in(worktree), env.options.verify_timeout, log);
-        sandboxed.apply(&mut spec);
-        let result = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
-        let confined = sandboxed.rules.is_some();
-        let denials = match &result {
-            Ok(result) => env.journal_denials(&id, attempt, &process, &sandboxed, result)?,
-            Err(_) => Vec::new(),
-        };
-        sandboxed.done().await;
-        let result = result?;
+        let crate::env::Confined { outcome: result, denials, confined } =
+            match env.run_confined(spec, &id, attempt, &process).await? {
+                Ok(ran) => ran,
+                Err(reason) => return Ok(Some(Work::Failed(reason))),
+            };
         env.emitter.emit(Event::VerifyFinished {
             task: id.clone(),
             attempt,

@@ -222,6 +222,32 @@ impl AttemptEnv {
         Ok(Ok(Sandboxed { rules: Some(rules), env, tmp: Some(tmp), cwd: worktree.to_owned() }))
     }
 
+    /// Runs `spec`, a command (not the agent) of `task`'s `attempt` named `process`
+    /// (`verify-1`, `automated-1`, `evidence-1`), in the attempt's sandbox with its own
+    /// `TMPDIR`, and journals what the sandbox refused it. `Ok(Err(reason))`: a required sandbox
+    /// cannot apply here, and nothing ran.
+    pub(crate) async fn run_confined(
+        &self,
+        mut spec: crate::process::Spec,
+        task: &str,
+        attempt: u32,
+        process: &str,
+    ) -> Result<Result<Confined, String>, crate::error::EngineError> {
+        let sandboxed = match self.sandbox(&spec.cwd, &format!("{task}-{attempt}-{process}"), vec![]).await? {
+            Ok(sandboxed) => sandboxed,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        sandboxed.apply(&mut spec);
+        let outcome = crate::process::run(&spec, |_| {}, |_| {}, self.cancel.clone()).await;
+        let denials = match &outcome {
+            Ok(outcome) => self.journal_denials(task, attempt, process, &sandboxed, outcome)?,
+            Err(_) => Vec::new(),
+        };
+        let confined = sandboxed.rules.is_some();
+        sandboxed.done().await;
+        Ok(Ok(Confined { outcome: outcome?, denials, confined }))
+    }
+
     /// Journals what the sandbox refused `process` of `task`'s `attempt` (its `outcome` keeps the
     /// lines that show refusals), one `sandbox_denied` event each, and says what it found.
     pub(crate) fn journal_denials(
@@ -235,16 +261,38 @@ impl AttemptEnv {
         let Some(rules) = &sandboxed.rules else { return Ok(Vec::new()) };
         let denials = crate::sandbox::denials(&outcome.refusals, rules, &sandboxed.cwd, crate::sandbox::user_may_write);
         for denial in &denials {
-            self.emitter.emit(Event::SandboxDenied {
-                task: task.to_owned(),
-                attempt,
-                process: process.to_owned(),
-                operation: denial.operation.clone(),
-                path: denial.path.clone(),
-            })?;
+            self.journal_denial(task, attempt, process, denial)?;
         }
         Ok(denials)
     }
+
+    /// Journals one refusal of the sandbox (a `sandbox_denied` event).
+    pub(crate) fn journal_denial(
+        &self,
+        task: &str,
+        attempt: u32,
+        process: &str,
+        denial: &crate::sandbox::Denial,
+    ) -> Result<(), crate::error::EngineError> {
+        self.emitter.emit(Event::SandboxDenied {
+            task: task.to_owned(),
+            attempt,
+            process: process.to_owned(),
+            operation: denial.operation.clone(),
+            path: denial.path.clone(),
+        })?;
+        Ok(())
+    }
+}
+
+/// How a command [`AttemptEnv::run_confined`] ran ended.
+pub(crate) struct Confined {
+    /// How it ended.
+    pub(crate) outcome: crate::process::Outcome,
+    /// What the sandbox refused it.
+    pub(crate) denials: Vec<crate::sandbox::Denial>,
+    /// Whether it ran sandboxed.
+    pub(crate) confined: bool,
 }
 
 /// What [`AttemptEnv::sandbox`] made for one process: empty when it runs unconfined.

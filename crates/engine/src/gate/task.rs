@@ -91,13 +91,7 @@ pub(crate) async fn gate_task(
             let mut verdict = verdict?;
             let denied = checks.denied.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
             for (command, denial) in denied {
-                env.emitter.emit(Event::SandboxDenied {
-                    task: id.clone(),
-                    attempt: round,
-                    process: format!("gate-{skill}-{command}"),
-                    operation: denial.operation.clone(),
-                    path: denial.path.clone(),
-                })?;
+                env.journal_denial(&id, round, &format!("gate-{skill}-{command}"), &denial)?;
                 verdict
                     .notes
                     .push(format!("command {command}: the sandbox refused a {} to {}", denial.operation, denial.path));

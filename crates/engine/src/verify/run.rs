@@ -50,21 +50,14 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
             let process = format!("automated-{}", index + 1);
             let log = env.layout.log("verification", 1, &process);
             let vars = env.env_in(&worktree);
-            let mut spec =
-                process::Spec::shell(&check.command, &worktree, vars, env.options.verify_timeout, log.clone());
-            let sandboxed = match env.sandbox(&worktree, &format!("verification-{process}"), vec![]).await? {
-                Ok(sandboxed) => sandboxed,
-                Err(reason) => return Err(EngineError::Io(std::io::Error::other(reason))),
-            };
-            sandboxed.apply(&mut spec);
+            let spec = process::Spec::shell(&check.command, &worktree, vars, env.options.verify_timeout, log.clone());
             // Reports older than this are left over from before: only fresh ones count.
             let started = std::time::SystemTime::now() - Duration::from_secs(1);
-            let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
-            if let Ok(outcome) = &outcome {
-                env.journal_denials("verification", 1, &process, &sandboxed, outcome)?;
-            }
-            sandboxed.done().await;
-            let outcome = outcome?;
+            let outcome = env
+                .run_confined(spec, "verification", 1, &process)
+                .await?
+                .map_err(|reason| EngineError::Io(std::io::Error::other(reason)))?
+                .outcome;
             if outcome.cancelled {
                 return Err(EngineError::Cancelled);
             }
@@ -188,7 +181,7 @@ async fn verify_truths(
             env.emitter.emit(Event::VerifyStarted { task: TASK.to_owned(), attempt: 1, command: command.clone() })?;
             let process = format!("evidence-{}", index + 1);
             let log = env.layout.log(TASK, 1, &process);
-            let mut spec = process::Spec {
+            let spec = process::Spec {
                 // The agent chose this command: it runs with what an agent may see, not the user's secrets.
                 inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).collect()),
                 ..process::Spec::shell(
@@ -199,17 +192,11 @@ async fn verify_truths(
                     log.clone(),
                 )
             };
-            let sandboxed = match env.sandbox(worktree, &format!("{TASK}-{process}"), vec![]).await? {
-                Ok(sandboxed) => sandboxed,
-                Err(reason) => return Err(EngineError::Io(std::io::Error::other(reason))),
-            };
-            sandboxed.apply(&mut spec);
-            let outcome = process::run(&spec, |_| {}, |_| {}, env.cancel.clone()).await;
-            if let Ok(outcome) = &outcome {
-                env.journal_denials(TASK, 1, &process, &sandboxed, outcome)?;
-            }
-            sandboxed.done().await;
-            let outcome = outcome?;
+            let outcome = env
+                .run_confined(spec, TASK, 1, &process)
+                .await?
+                .map_err(|reason| EngineError::Io(std::io::Error::other(reason)))?
+                .outcome;
             env.emitter.emit(Event::VerifyFinished {
                 task: TASK.to_owned(),
                 attempt: 1,
