@@ -82,6 +82,13 @@ pub struct AgentCommand {
     pub pass_env: Vec<String>,
 }
 
+impl AgentCommand {
+    /// The variables of wavecrew's environment the agent sees: [`BASE_ENV`] and `pass_env`.
+    pub fn inherited(&self) -> Vec<String> {
+        BASE_ENV.iter().map(|p| (*p).to_owned()).chain(self.pass_env.iter().cloned()).collect()
+    }
+}
+
 /// What every agent process gets of wavecrew's environment: the path, the home folder (where
 /// the CLIs keep their logins), the user, the locale and the temporary folder.
 pub const BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_*", "TZ", "TMPDIR", "XDG_*"];

@@ -207,8 +207,7 @@ impl AttemptEnv {
         tokio::fs::create_dir_all(&tmp).await?;
         let lane_env = self.env_in(worktree);
         let lane = lane_env.iter().filter(|(var, _)| var == "CARGO_TARGET_DIR").map(|(_, dir)| PathBuf::from(dir));
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let caches = home.map(|home| crate::sandbox::caches(&home, |var| std::env::var(var).ok())).unwrap_or_default();
+        let caches = crate::sandbox::user_caches();
         let rules = crate::sandbox::Rules::for_attempt(crate::sandbox::Parts {
             worktree,
             tmp: &tmp,

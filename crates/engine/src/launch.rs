@@ -99,7 +99,7 @@ pub(crate) async fn launch_agent(
         sandboxed,
     };
     let command = env.agent.command(&request);
-    let inherit = crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect();
+    let inherit = command.inherited();
     let mut vars = command.env;
     vars.extend(env.env_in(worktree));
     let sandbox_name = format!("{id}-{attempt}-{log_part}");

@@ -119,8 +119,6 @@ impl Session {
         let tmp = self.dir.join(format!("tmp-{round}"));
         tokio::fs::create_dir_all(&tmp).await?;
         let rules = state.confines().then(|| {
-            let home = std::env::var_os("HOME").map(PathBuf::from);
-            let caches = home.map(|home| sandbox::caches(&home, |var| std::env::var(var).ok())).unwrap_or_default();
             // Only the draft's folder of the worktree: the agent reads the repository, it does
             // not change it.
             Rules::for_attempt(sandbox::Parts {
@@ -128,11 +126,12 @@ impl Session {
                 tmp: &tmp,
                 agent: agent.writable(&request),
                 lane: Vec::new(),
-                caches,
+                caches: sandbox::user_caches(),
                 user: &[],
                 connect: None,
             })
         });
+        let inherit = command.inherited();
         let mut env = command.env;
         env.push(("TMPDIR".into(), tmp.to_string_lossy().into_owned()));
         let log = self.dir.join(format!("agent-{round}.log"));
@@ -140,7 +139,7 @@ impl Session {
             program: command.program.clone(),
             args: command.args,
             env,
-            inherit: Some(crate::agent::BASE_ENV.iter().map(|p| (*p).to_owned()).chain(command.pass_env).collect()),
+            inherit: Some(inherit),
             cwd: self.worktree.clone(),
             timeout: self.settings.timeout,
             log: log.clone(),

@@ -392,6 +392,12 @@ pub fn caches(home: &Path, var: impl Fn(&str) -> Option<String>) -> Vec<PathBuf>
     vec![cache, home.join(".npm")]
 }
 
+/// [`caches`] of the user's home folder (`HOME`, `XDG_CACHE_HOME`); none without a home.
+pub fn user_caches() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    home.map(|home| caches(&home, |var| std::env::var(var).ok())).unwrap_or_default()
+}
+
 /// The paths an attempt's processes may write to; reading and running stays allowed
 /// everywhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
