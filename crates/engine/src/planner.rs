@@ -21,8 +21,9 @@ pub struct Settings {
     pub agent: Arc<dyn Agent>,
     /// The model it runs on (`--model`, `[plan] model`), when one is named.
     pub model: Option<String>,
-    /// Whether it is confined.
-    pub sandbox: sandbox::Mode,
+    /// Whether it is confined, the folders it may write besides its draft's, and the TCP ports
+    /// it may reach (the run's `[sandbox]`).
+    pub sandbox: sandbox::Settings,
     /// How long one round may take.
     pub timeout: Duration,
     /// Prices per million tokens in and out, by model id, for CLIs that report no cost.
@@ -100,7 +101,7 @@ impl Session {
     ) -> Result<Round, EngineError> {
         let prompt_file = self.dir.join(format!("prompt-{round}.md"));
         tokio::fs::write(&prompt_file, prompt).await?;
-        let state = sandbox::State::of(self.settings.sandbox, sandbox::support())
+        let state = sandbox::State::of(self.settings.sandbox.mode, sandbox::support())
             .map_err(|error| EngineError::Io(std::io::Error::other(error.to_string())))?;
         let request = crate::agent::AgentRequest {
             task: "plan".into(),
@@ -127,8 +128,8 @@ impl Session {
                 agent: agent.writable(&request),
                 lane: Vec::new(),
                 caches: sandbox::user_caches(),
-                user: &[],
-                connect: None,
+                user: &self.settings.sandbox.writable,
+                connect: self.settings.sandbox.connect.as_deref(),
             })
         });
         let inherit = command.inherited();

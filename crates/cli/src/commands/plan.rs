@@ -108,11 +108,17 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
     let state_dir = engine::control::state_dir(&root).map_err(|e| CliError::io(format!("error: {e}")))?;
     let id = session_id();
     let session_dir = state_dir.join("plans").join(&id);
+    let mode = config.sandbox.mode.unwrap_or_default();
+    let sandbox = engine::sandbox::Settings {
+        mode,
+        writable: super::run::sandbox_writable(mode, &config, &root)?,
+        connect: super::run::sandbox_connect(&config)?,
+    };
     let (prices, cache_prices) = config.price_tables();
     let settings = engine::planner::Settings {
         agent: agent.clone(),
         model: model.clone(),
-        sandbox: config.sandbox.mode.unwrap_or_default(),
+        sandbox,
         timeout: std::time::Duration::from_secs(args.timeout),
         prices,
         cache_prices,

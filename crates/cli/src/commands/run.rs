@@ -571,7 +571,11 @@ impl AgentChoice {
 /// `[sandbox] writable` as paths, for a run whose sandbox is `mode`: each checked (it exists,
 /// it is not `/` nor the home folder), relative ones resolved against the repository `root`
 /// (and said so). With the sandbox off they are not used, and not checked.
-fn sandbox_writable(mode: engine::sandbox::Mode, config: &Config, root: &Path) -> Result<Vec<PathBuf>, CliError> {
+pub(super) fn sandbox_writable(
+    mode: engine::sandbox::Mode,
+    config: &Config,
+    root: &Path,
+) -> Result<Vec<PathBuf>, CliError> {
     if mode == engine::sandbox::Mode::Off {
         return Ok(Vec::new());
     }
@@ -591,7 +595,7 @@ fn sandbox_writable(mode: engine::sandbox::Mode, config: &Config, root: &Path) -
 }
 
 /// `[sandbox] connect` as ports, each checked.
-fn sandbox_connect(config: &Config) -> Result<Option<Vec<u16>>, CliError> {
+pub(super) fn sandbox_connect(config: &Config) -> Result<Option<Vec<u16>>, CliError> {
     let Some(ports) = &config.sandbox.connect else { return Ok(None) };
     let ports = engine::sandbox::check_connect(ports).map_err(|error| {
         CliError::usage(format!("error: {error}"))

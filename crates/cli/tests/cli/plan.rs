@@ -152,3 +152,33 @@ fn a_plan_drafted_by_the_scripted_agent_runs_with_run_yes() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(repo.commits("wavecrew/M2").len(), 6, "every task of the drafted plan landed");
 }
+
+#[test]
+fn the_planning_agent_has_the_run_s_sandbox_settings() {
+    match engine::sandbox::support() {
+        engine::sandbox::Support::Available { abi } if abi >= engine::sandbox::NET_ABI => {}
+        other => {
+            eprintln!("SKIPPED: this kernel cannot restrict TCP connects ({other:?})");
+            return;
+        }
+    }
+    let repo = project();
+    let (allowed, other) =
+        (std::net::TcpListener::bind("127.0.0.1:0").unwrap(), std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let (allowed, other) = (allowed.local_addr().unwrap().port(), other.local_addr().unwrap().port());
+    let extra = tempfile::tempdir().unwrap();
+    let config = format!("[sandbox]\nconnect = [{allowed}]\nwritable = [\"{}\"]\n", extra.path().display());
+    std::fs::write(repo.root().join("wavecrew.toml"), config).unwrap();
+    let scripts = tempfile::tempdir().unwrap();
+    let before = format!(
+        "bash -c 'echo > /dev/tcp/127.0.0.1/{allowed}' && echo reached-allowed; \
+         bash -c 'echo > /dev/tcp/127.0.0.1/{other}' || echo refused-other; echo x > {}/written",
+        extra.path().display()
+    );
+    let agent = drafting_agent(scripts.path(), &[demo("demo.plan.md")], &before);
+    let output = plan_command(&repo, &agent, &["-o", "wf.plan.md"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = std::fs::read_to_string(session(&repo).join("agent-1.log")).unwrap();
+    assert!(log.contains("reached-allowed") && log.contains("refused-other"), "{log}");
+    assert!(extra.path().join("written").exists(), "`[sandbox] writable` holds for it: {log}");
+}
