@@ -162,6 +162,9 @@ fn plain(envelope: &Envelope) -> Option<String> {
             let spent = cap.show(engine::budget::Cost { usd: *spent_usd, tokens: *tokens });
             format!("{task:>5}  attempt {attempt} STOPPED: the task spent {spent} of its budget of {cap}")
         }
+        Event::BudgetWait { task, why } => {
+            format!("{task:>5}  waits for a running task to end: {why}")
+        }
         Event::VerifyFinished { task, command, passed, duration_ms, .. } => {
             format!(
                 "{task:>5}  verify `{command}` {} ({})",

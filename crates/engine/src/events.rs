@@ -352,6 +352,11 @@ pub enum Event {
     /// The attempt went over its task's budget (`[budget] task`): its agent was stopped, and the
     /// task fails without another attempt. `spent_usd` and `tokens`: what the task spent.
     BudgetExceeded { task: String, attempt: u32, cap: crate::budget::Amount, spent_usd: f64, tokens: u64 },
+    /// A task that could start waits until a running task ends: its wave's or the run's budget
+    /// cannot pay for its next attempt's estimate on top of what is spent and reserved (`why`
+    /// names the budget and the amounts). Said once per wait; the task's `attempt_started`
+    /// ends it.
+    BudgetWait { task: String, why: String },
     /// The engine runs a Verify command.
     VerifyStarted { task: String, attempt: u32, command: String },
     /// A Verify command finished.
@@ -498,6 +503,7 @@ impl Event {
             | Event::AgentActivity { task, .. }
             | Event::AgentExited { task, .. }
             | Event::BudgetExceeded { task, .. }
+            | Event::BudgetWait { task, .. }
             | Event::VerifyStarted { task, .. }
             | Event::VerifyFinished { task, .. }
             | Event::Integrating { task, .. }
@@ -546,6 +552,7 @@ impl Event {
             Event::TaskFailed { .. } => "task_failed",
             Event::AgentLimited { .. } => "agent_limited",
             Event::BudgetExceeded { .. } => "budget_exceeded",
+            Event::BudgetWait { .. } => "budget_wait",
             Event::TaskSkipped { .. } => "task_skipped",
             Event::CandidatesStarted { .. } => "candidates_started",
             Event::CandidateFinished { .. } => "candidate_finished",

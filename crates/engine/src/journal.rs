@@ -642,6 +642,7 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::GateFixCommitted { .. }
         | Event::RunVerified { .. }
         | Event::BudgetExceeded { .. }
+        | Event::BudgetWait { .. }
         | Event::Stopping { .. }
         | Event::RunShipped { .. }
         | Event::PreviewStarting { .. }

@@ -580,10 +580,12 @@ async fn open_stream(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> 
     reader
 }
 
-/// The room the API gives a page, as the live stream gives it (no log tails, no `can_act`).
+/// The room the API gives a page, as the live stream gives it (no log tails, no `can_act` or
+/// `can_preview`).
 async fn room_as_streamed(addr: SocketAddr) -> serde_json::Value {
     let mut room = get(addr, "/api/runs/r1").await.json();
     room.as_object_mut().unwrap().remove("can_act");
+    room.as_object_mut().unwrap().remove("can_preview");
     for lane in room["lanes"].as_array_mut().unwrap() {
         lane.as_object_mut().unwrap().remove("log_tail");
     }

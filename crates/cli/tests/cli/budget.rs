@@ -86,11 +86,30 @@ fn a_task_its_wave_cannot_pay_for_yet_waits_for_the_running_one_then_starts_on_i
     let output = repo.run(&["--json", "-j", "2"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let events = events(&output);
+    // The wait is said once, with the budget and the amounts, as the other task starts.
+    let waits = kinds(&events, &["budget_wait"]);
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    let waiting = waits[0].1;
     let order = kinds(&events, &["attempt_started", "task_committed"]);
     assert_eq!(order.len(), 4, "{order:?}");
     assert_eq!(order[0].0, "attempt_started");
+    assert_ne!(order[0].1, waiting, "{order:?}");
+    let why = first_of_kind(&events, "budget_wait")["why"].as_str().unwrap().to_owned();
+    assert_eq!(
+        why,
+        format!(
+            "wave 1's budget of $1.00 cannot pay for task {waiting}: $0.0000 spent, $0.6000 reserved by running tasks, its estimate is $0.6000"
+        )
+    );
     assert_eq!(order[1], ("task_committed", order[0].1), "the other task waited for the first to end: {order:?}");
-    assert_eq!(order[2].0, "attempt_started");
+    assert_eq!(order[2], ("attempt_started", waiting));
+
+    // The terminal says it too.
+    let repo = scripted_repo(&plan, &script);
+    with_config(&repo, "[budget]\nwave = \"$1\"\nestimate = \"$0.60\"\n");
+    let output = repo.run(&["-j", "2"]);
+    let said = stderr(&output);
+    assert!(said.contains("  waits for a running task to end: wave 1's budget of $1.00 cannot pay"), "{said}");
 }
 
 #[test]

@@ -329,6 +329,12 @@ fn samples() -> Vec<Event> {
             base: s("main"),
             draft: true,
         },
+        Event::BudgetWait {
+            task: s("2.2"),
+            why: s(
+                "wave 2's budget of $1.00 cannot pay for task 2.2: $0.3000 spent, $0.4000 reserved by running tasks, its estimate is $0.4000",
+            ),
+        },
         Event::PreviewStarting { task: s("2.2"), commit: s("4f2c9e1") },
         Event::PreviewReady { task: s("2.2"), url: s("http://localhost:41873/") },
         Event::PreviewStopped { task: s("2.2"), why: PreviewEnd::Answered, detail: None },
@@ -377,9 +383,10 @@ fn variant(event: &Event) -> usize {
         Event::PreviewStarting { .. } => 30,
         Event::PreviewReady { .. } => 31,
         Event::PreviewStopped { .. } => 32,
+        Event::BudgetWait { .. } => 33,
     }
 }
-const VARIANTS: usize = 33;
+const VARIANTS: usize = 34;
 
 #[test]
 fn every_event_kind_has_a_sample() {

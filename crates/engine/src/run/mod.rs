@@ -247,8 +247,14 @@ async fn execute(
                     let first_attempt = prior.get(&id).map_or(1, |p| p.1 + 1);
                     // A wave reserves what its tasks' attempts are estimated to cost before
                     // they start: one it cannot pay for waits, or stops the run.
-                    if !reservations.admit(env, &mut scheduler, id, first_attempt) {
-                        continue;
+                    match reservations.admit(env, &mut scheduler, id, first_attempt) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(error) => {
+                            scheduler.stop(StopReason::Broken(error.to_string()));
+                            broken.get_or_insert(error);
+                            continue;
+                        }
                     }
                     let (run, done_tx) = (run.clone(), done_tx.clone());
                     tokio::spawn(async move {

@@ -5,13 +5,17 @@
 use super::scheduler::{Scheduler, StopReason};
 use crate::budget::{self, Amount, Cost, Reserve, Room, Scope};
 use crate::env::AttemptEnv;
+use crate::error::EngineError;
+use crate::events::Event;
 use plan::{TaskId, TaskType};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What the running tasks hold reserved: each its next attempt's estimate, until it ends.
 #[derive(Default)]
 pub(super) struct Reservations {
     held: HashMap<TaskId, (Option<u32>, Cost)>,
+    /// The tasks waiting for room whose wait was said (`budget_wait`), until they start.
+    told: HashSet<TaskId>,
 }
 
 impl Reservations {
@@ -19,19 +23,37 @@ impl Reservations {
     /// estimate is then reserved until [`Reservations::release`]. Else the scheduler holds it
     /// until another task ends, and, when no running task can make room, stops the run. Once a
     /// budget stopped the run, what was launched with it does not start either.
-    pub(super) fn admit(&mut self, env: &AttemptEnv, scheduler: &mut Scheduler, id: TaskId, attempt: u32) -> bool {
+    /// A wait is journaled (`budget_wait`) the first time it happens, so that a person sees why
+    /// a task that could run does not.
+    pub(super) fn admit(
+        &mut self,
+        env: &AttemptEnv,
+        scheduler: &mut Scheduler,
+        id: TaskId,
+        attempt: u32,
+    ) -> Result<bool, EngineError> {
         let decision = if scheduler.stop_reason().is_some() {
             Reserve::Wait(String::new())
         } else {
             self.decide(env, id, attempt)
         };
-        match decision {
-            Reserve::Start => return true,
-            Reserve::Wait(_) => {}
-            Reserve::Stop(why) => scheduler.stop(StopReason::OverBudget(why)),
-        }
+        let told = match decision {
+            Reserve::Start => {
+                self.told.remove(&id);
+                return Ok(true);
+            }
+            Reserve::Wait(why) if !why.is_empty() && self.told.insert(id) => Some(why),
+            Reserve::Wait(_) => None,
+            Reserve::Stop(why) => {
+                scheduler.stop(StopReason::OverBudget(why));
+                None
+            }
+        };
         scheduler.hold(id);
-        false
+        if let Some(why) = told {
+            env.emitter.emit(Event::BudgetWait { task: id.to_string(), why })?;
+        }
+        Ok(false)
     }
 
     /// [`budget::reserve`] for `id`'s attempt `attempt`, with the rooms its wave's and the run's
