@@ -63,6 +63,7 @@ pub mod worker;
 pub mod control;
 pub mod gaps;
 pub mod planner;
+pub mod rejection;
 pub mod run;
 
 /// The layers above hold: no module names (`crate::…`) one of a later layer, outside tests.

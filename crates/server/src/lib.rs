@@ -22,7 +22,6 @@ mod diff;
 mod hub;
 
 pub use hub::REBUILD_GAP;
-mod review;
 mod routes;
 mod snapshot;
 
