@@ -57,6 +57,45 @@ pub struct Config {
     /// Where `wavecrew ship` opens its pull request, when the remote's URL does not say.
     #[serde(default)]
     pub ship: ShipConfig,
+    /// How the dashboard runs the change a checkpoint waits on.
+    #[serde(default)]
+    pub preview: PreviewConfig,
+}
+
+/// `[preview]`: the command that serves a checkpoint's change (a dev server), which the
+/// dashboard starts in a worktree of that change when a person asks on its card.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewConfig {
+    /// The command, with `{port}` where its port goes (`npm run dev -- --port {port}
+    /// --strictPort`); the port is in `PORT` too.
+    pub command: Option<String>,
+    /// The page to open; default: the one the command announces, else `/`.
+    pub path: Option<String>,
+    /// Seconds the command gets to listen (default 120).
+    pub ready_timeout: Option<u64>,
+}
+
+impl PreviewConfig {
+    /// The engine's settings, with `[worktree]`'s provisioning; `None` without a command.
+    pub fn settings(&self, worktree: &WorktreeConfig) -> Option<engine::preview::Settings> {
+        let command = self.command.clone().filter(|c| !c.trim().is_empty())?;
+        let path = self
+            .path
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|path| if path.starts_with('/') { path.to_owned() } else { format!("/{path}") });
+        Some(engine::preview::Settings {
+            command,
+            path,
+            ready_timeout: self
+                .ready_timeout
+                .map_or(engine::preview::DEFAULT_READY_TIMEOUT, |secs| std::time::Duration::from_secs(secs.max(1))),
+            worktree: worktree.settings(),
+            setup_timeout: engine::options::Options::default().setup_timeout,
+        })
+    }
 }
 
 /// `[budget]`: what a task, a wave and the run may spend, in dollars (`"$2.50"`) or tokens
@@ -360,6 +399,7 @@ impl Config {
     fn merge(&mut self, mut over: Config) {
         let over_notify = std::mem::take(&mut over.notify);
         let over_ship = std::mem::take(&mut over.ship);
+        let over_preview = std::mem::take(&mut over.preview);
         self.agent = over.agent.or(self.agent.take());
         self.run.attempts = over.run.attempts.or(self.run.attempts);
         self.run.timeout = over.run.timeout.or(self.run.timeout);
@@ -405,6 +445,9 @@ impl Config {
         self.ship.forge = over_ship.forge.or(self.ship.forge);
         self.ship.api = over_ship.api.or(self.ship.api.take());
         self.ship.project = over_ship.project.or(self.ship.project.take());
+        self.preview.command = over_preview.command.or(self.preview.command.take());
+        self.preview.path = over_preview.path.or(self.preview.path.take());
+        self.preview.ready_timeout = over_preview.ready_timeout.or(self.preview.ready_timeout);
     }
 }
 

@@ -2,7 +2,9 @@
 //! bar), otherwise one plain line per event, or the events as JSON lines with `--json`. All
 //! three read the engine's event stream; none looks inside the engine.
 
-use engine::events::{ActivityKind, AgentRole, AutomatedStatus, Envelope, Event, GateVerdict, RunState, TaskType};
+use engine::events::{
+    ActivityKind, AgentRole, AutomatedStatus, Envelope, Event, GateVerdict, PreviewEnd, RunState, TaskType,
+};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -300,6 +302,15 @@ fn plain(envelope: &Envelope) -> Option<String> {
         Event::GateFixCommitted { task, round, commit } => {
             format!("{task:>5}  gate fix of round {round} committed {}", &commit[..commit.len().min(10)])
         }
+        Event::PreviewStarting { task, commit } => {
+            format!("{task:>5}  preview of {} starting", &commit[..commit.len().min(10)])
+        }
+        Event::PreviewReady { task, url } => format!("{task:>5}  preview at {url}"),
+        Event::PreviewStopped { task, why: PreviewEnd::Failed, detail } => {
+            let first = detail.as_deref().and_then(|d| d.lines().next()).unwrap_or("no reason given");
+            format!("{task:>5}  preview failed: {first}")
+        }
+        Event::PreviewStopped { task, why, .. } => format!("{task:>5}  preview stopped ({why})"),
         Event::AgentSpawned { .. }
         | Event::AgentOutput { .. }
         | Event::VerifyStarted { .. }

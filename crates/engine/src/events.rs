@@ -12,8 +12,8 @@ mod vocabulary;
 pub use crate::agent::AgentRole;
 pub use plan::TaskType;
 pub use vocabulary::{
-    ActivityKind, AnswerKind, CandidateVerdict, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, RunVerdict,
-    SandboxOperation,
+    ActivityKind, AnswerKind, CandidateVerdict, GateCheck, LimitHold, MustHaveKind, MustHaveStatus, PreviewEnd,
+    RunVerdict, SandboxOperation,
 };
 
 /// How a run ended (or that it has not).
@@ -462,6 +462,20 @@ pub enum Event {
     /// The candidate of a best-of task that lands (`integrating` follows), and why:
     /// `ranking` lists the candidates whose Verify passed, best first.
     CandidateChosen { task: String, candidate: u32, attempt: u32, ranking: Vec<u32>, why: String },
+    /// The dashboard starts the preview of the change a checkpoint waits on (`[preview]
+    /// command`, asked for on the checkpoint's card): a worktree of `commit`, its setup, then
+    /// the command (see [`crate::preview`]).
+    PreviewStarting { task: String, commit: String },
+    /// The preview of `task`'s checkpoint answers at `url`.
+    PreviewReady { task: String, url: String },
+    /// The preview of `task`'s checkpoint stopped (its process and worktree are gone), and why;
+    /// `detail` says what failed.
+    PreviewStopped {
+        task: String,
+        why: PreviewEnd,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
     /// The run stops launching tasks (Ctrl-C, `cancel`, `--fail-fast`, a journal error).
     Stopping { reason: String },
     /// The run ended.
@@ -498,7 +512,10 @@ impl Event {
             | Event::TaskSkipped { task, .. }
             | Event::CandidatesStarted { task, .. }
             | Event::CandidateFinished { task, .. }
-            | Event::CandidateChosen { task, .. } => Some(task),
+            | Event::CandidateChosen { task, .. }
+            | Event::PreviewStarting { task, .. }
+            | Event::PreviewReady { task, .. }
+            | Event::PreviewStopped { task, .. } => Some(task),
             _ => None,
         }
     }
@@ -533,6 +550,9 @@ impl Event {
             Event::CandidatesStarted { .. } => "candidates_started",
             Event::CandidateFinished { .. } => "candidate_finished",
             Event::CandidateChosen { .. } => "candidate_chosen",
+            Event::PreviewStarting { .. } => "preview_starting",
+            Event::PreviewReady { .. } => "preview_ready",
+            Event::PreviewStopped { .. } => "preview_stopped",
             Event::Stopping { .. } => "stopping",
             Event::RunFinished { .. } => "run_finished",
             Event::RunShipped { .. } => "run_shipped",

@@ -644,6 +644,9 @@ fn apply(tx: &rusqlite::Transaction, run: &str, event: &Event, at_ms: u64) -> ru
         | Event::BudgetExceeded { .. }
         | Event::Stopping { .. }
         | Event::RunShipped { .. }
+        | Event::PreviewStarting { .. }
+        | Event::PreviewReady { .. }
+        | Event::PreviewStopped { .. }
         | Event::CandidatesStarted { .. }
         | Event::CandidateChosen { .. } => {}
     }

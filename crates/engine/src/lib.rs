@@ -63,6 +63,7 @@ pub mod worker;
 pub mod control;
 pub mod gaps;
 pub mod planner;
+pub mod preview;
 pub mod rejection;
 pub mod run;
 

@@ -19,6 +19,7 @@ import { onChange } from './room/store.js';
 import { render, scheduleRender, tick } from './room/render.js';
 import { follow, offline, reloadSoon } from './room/stream.js';
 import { listen, onAnswered } from './room/actions.js';
+import { listenPreview } from './room/preview.js';
 
 async function start() {
   $('home-link').setAttribute('href', pageHref('/'));
@@ -33,6 +34,7 @@ async function start() {
   onChange(scheduleRender);
   onAnswered(reloadSoon); // the stream tells the rest; a finished run has no stream
   listen();
+  listenPreview();
   if (!(await follow(RUN))) return;
   render();
   setInterval(tick, 1000);

@@ -72,6 +72,7 @@ async fn measure(clients: usize) -> Delays {
         state_dir: state.clone(),
         token: None,
         limits,
+        preview: None,
     };
     let dashboard = server::Dashboard::start(options).await.unwrap();
     let addr = dashboard.addr();

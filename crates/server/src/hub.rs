@@ -120,10 +120,12 @@ struct Tail {
 
 type Tails = HashMap<(String, String, u32), Tail>;
 
-/// Starts following `journal`; the task ends when `stop` turns true.
+/// Starts following `journal` (and tells `previews` what ends them); the task ends when `stop`
+/// turns true.
 pub(crate) fn start(
     journal: Arc<Journal>,
     state_dir: PathBuf,
+    previews: crate::preview::Previews,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Hub, engine::journal::JournalError> {
     let (tx, _) = broadcast::channel(4096);
@@ -159,6 +161,7 @@ pub(crate) fn start(
             let touched: HashSet<&str> = envelopes.iter().map(|e| e.run.as_str()).collect();
             mark_stale(&rooms, &touched);
             for envelope in &envelopes {
+                previews.observe(envelope);
                 for json in follow_logs(&mut tails, &state_dir, envelope) {
                     let _ = tx.send(Arc::new(Line { run: envelope.run.clone(), json }));
                 }

@@ -12,7 +12,8 @@
 //!   diff of its commit (or of the change its human-verify checkpoint waits on), paged
 //!   (see `diff.rs`).
 //! - `POST` approve / reject / decide, sign the Manual checklist off, cancel: the same
-//!   [`engine::control`] calls as the CLI commands.
+//!   [`engine::control`] calls as the CLI commands; `POST .../tasks/<task>/preview` (and
+//!   `.../preview/stop`): a waiting checkpoint's change, running (see `preview.rs`).
 //!
 //! The server follows the journal, so the run may be in this process (`wavecrew run --serve`)
 //! or in any other. Access rules are in [`auth`].
@@ -22,6 +23,8 @@ mod diff;
 mod hub;
 
 pub use hub::REBUILD_GAP;
+pub use preview::PreviewConfig;
+mod preview;
 mod routes;
 mod snapshot;
 
@@ -61,6 +64,8 @@ pub struct Options {
     pub token: Option<String>,
     /// Limits on requests and streams.
     pub limits: Limits,
+    /// `[preview]`: how to run a waiting checkpoint's change, when the repository says.
+    pub preview: Option<PreviewConfig>,
 }
 
 /// Why the dashboard could not start.
@@ -86,6 +91,7 @@ pub(crate) struct App {
     streams: Arc<Semaphore>,
     body_limit: usize,
     stop: watch::Receiver<bool>,
+    previews: preview::Previews,
 }
 
 /// A running dashboard.
@@ -94,6 +100,7 @@ pub struct Dashboard {
     token: String,
     journal: Arc<Journal>,
     hub: hub::Hub,
+    previews: preview::Previews,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -113,7 +120,8 @@ impl Dashboard {
         })?;
         let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let hub = hub::start(journal.clone(), options.state_dir.clone(), stop_rx.clone())
+        let previews = preview::Previews::new(options.preview, journal.clone(), options.state_dir.clone());
+        let hub = hub::start(journal.clone(), options.state_dir.clone(), previews.clone(), stop_rx.clone())
             .map_err(|e| StartError(e.to_string()))?;
         let app = Arc::new(App {
             journal: journal.clone(),
@@ -125,6 +133,7 @@ impl Dashboard {
             streams: Arc::new(Semaphore::new(options.limits.streams)),
             body_limit: options.limits.body_bytes,
             stop: stop_rx.clone(),
+            previews: previews.clone(),
         });
         let router = routes::router(app, &options.limits);
         let mut shutdown = stop_rx;
@@ -135,7 +144,7 @@ impl Dashboard {
                 })
                 .await
         });
-        Ok(Dashboard { addr, token, journal, hub, stop: stop_tx, task })
+        Ok(Dashboard { addr, token, journal, hub, previews, stop: stop_tx, task })
     }
 
     /// The address it listens on.
@@ -158,10 +167,11 @@ impl Dashboard {
         format!("{}?token={}", room_link(self.addr, run), self.token)
     }
 
-    /// Stops serving: waits until the follower has handed the journal's last events to the live
-    /// pages (a run that just ended shows as ended), ends the live streams once they have sent
-    /// what they hold, then the server.
+    /// Stops serving: stops the previews it runs, waits until the follower has handed the
+    /// journal's last events to the live pages (a run that just ended shows as ended), ends the
+    /// live streams once they have sent what they hold, then the server.
     pub async fn stop(self) -> std::io::Result<()> {
+        self.previews.stop_all().await;
         let journal = self.journal.clone();
         if let Ok(Ok(cursor)) = tokio::task::spawn_blocking(move || journal.tail_cursor()).await {
             self.hub.caught_up(cursor, std::time::Duration::from_secs(10)).await;

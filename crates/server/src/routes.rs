@@ -40,6 +40,8 @@ pub(crate) fn router(app: Arc<App>, limits: &Limits) -> Router {
         .route("/api/runs/{run}/report", get(report))
         .route("/api/runs/{run}/tasks/{task}/log", get(log))
         .route("/api/runs/{run}/tasks/{task}/diff", get(diff))
+        .route("/api/runs/{run}/tasks/{task}/preview", post(start_preview))
+        .route("/api/runs/{run}/tasks/{task}/preview/stop", post(stop_preview))
         .route("/api/runs/{run}/tasks/{task}/{action}", post(act))
         .route("/api/runs/{run}/manual", post(sign_off))
         .route("/api/runs/{run}/cancel", post(cancel))
@@ -189,11 +191,13 @@ async fn runs(State(app): State<Arc<App>>) -> Response {
 
 async fn room(State(app): State<Arc<App>>, Path(run): Path<String>, request: Request) -> Response {
     let can_act = presented_of(&request).has_token();
+    let can_preview = app.previews.command().is_some();
     let state_dir = app.state_dir.clone();
     respond(
         with_journal(&app, move |journal| {
             let record = find(journal, &run)?;
-            snapshot::room(journal, &state_dir, &record, Audience::Page { can_act }).map_err(internal)
+            let audience = Audience::Page { can_act, can_preview };
+            snapshot::room(journal, &state_dir, &record, audience).map_err(internal)
         })
         .await,
     )
@@ -482,6 +486,80 @@ async fn act(
         })
         .await,
     )
+}
+
+/// Starts the preview of the change a task's checkpoint waits on (see `preview.rs`); the
+/// room shows it starting, then links it.
+async fn start_preview(
+    State(app): State<Arc<App>>,
+    Path((run, task)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    if let Err(failure) = body(&app, request).await {
+        return failure.into_response();
+    }
+    let asked = task.clone();
+    let checked = with_journal(&app, move |journal| {
+        let record = find(journal, &run)?;
+        let rows = journal.tasks(&record.id).map_err(internal)?;
+        let Some(row) = rows.iter().find(|t| t.task == task) else {
+            return Err(fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", record.id)));
+        };
+        if row.state != engine::events::TaskState::Waiting {
+            return Err(fail(
+                StatusCode::CONFLICT,
+                format!("task {task} does not wait for a person: only a waiting checkpoint's change is previewed"),
+            ));
+        }
+        let Some(commit) = journal.waiting_commit(&record.id, &task).map_err(internal)? else {
+            return Err(fail(
+                StatusCode::CONFLICT,
+                format!("task {task} waits with no change to preview (a decision or a human action)"),
+            ));
+        };
+        let sandbox = match record.settings() {
+            engine::settings::Recorded::Settings(settings) => settings.options.sandbox,
+            _ => engine::sandbox::Settings::default(),
+        };
+        Ok((record.id, commit, sandbox))
+    })
+    .await;
+    let (run, commit, sandbox) = match checked {
+        Ok(checked) => checked,
+        Err(failure) => return failure.into_response(),
+    };
+    let task = asked;
+    respond(match app.previews.start(&run, &task, &commit, sandbox).await {
+        Ok(crate::preview::Started::New) => Ok(serde_json::json!({
+            "ok": true,
+            "message": format!("starting the preview of task {task}: its card links it once it answers"),
+        })),
+        Ok(crate::preview::Started::Already) => {
+            Ok(serde_json::json!({ "ok": true, "message": format!("the preview of task {task} is already there") }))
+        }
+        Err(message) => Err(fail(StatusCode::CONFLICT, message)),
+    })
+}
+
+/// Stops the preview of a task's checkpoint.
+async fn stop_preview(
+    State(app): State<Arc<App>>,
+    Path((run, task)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    if let Err(failure) = body(&app, request).await {
+        return failure.into_response();
+    }
+    let id = match with_journal(&app, move |journal| find(journal, &run)).await {
+        Ok(record) => record.id,
+        Err(failure) => return failure.into_response(),
+    };
+    if app.previews.stop(&id, &task, engine::events::PreviewEnd::Stopped) {
+        Json(serde_json::json!({ "ok": true, "message": format!("stopping the preview of task {task}") }))
+            .into_response()
+    } else {
+        error(StatusCode::NOT_FOUND, format!("task {task} has no preview running"))
+    }
 }
 
 async fn sign_off(State(app): State<Arc<App>>, Path(run): Path<String>, request: Request) -> Response {

@@ -112,6 +112,29 @@ struct TaskView {
     /// A best-of task's candidates, each with its verdict, diff size and tokens.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     candidates: Vec<engine::report::CandidateReport>,
+    /// The preview of the change its checkpoint waits on, while it waits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<PreviewView>,
+}
+
+/// Where a checkpoint's preview is (`preview.rs`), from its last events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct PreviewView {
+    state: PreviewState,
+    /// Where it answers, once it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// What failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum PreviewState {
+    Starting,
+    Ready,
+    Failed,
 }
 
 #[derive(Debug, Serialize)]
@@ -185,13 +208,18 @@ pub(crate) struct Room {
     /// which every page of the run shares.
     #[serde(skip_serializing_if = "Option::is_none")]
     can_act: Option<bool>,
+    /// Whether this dashboard runs previews (`[preview] command`); like `can_act`, only in the
+    /// room a page loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    can_preview: Option<bool>,
 }
 
 /// Who a room is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Audience {
-    /// A page that loads it: with the lanes' log tails, and whether it may act.
-    Page { can_act: bool },
+    /// A page that loads it: with the lanes' log tails, whether it may act, and whether the
+    /// dashboard runs previews.
+    Page { can_act: bool, can_preview: bool },
     /// The live stream, shared by every page of the run: without either.
     Stream,
 }
@@ -209,7 +237,7 @@ pub(crate) fn room(
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
     let schedule = Schedule::new(&plan);
     let edges = edges(&plan, &schedule);
-    let Replayed { lanes, waiting, started, stopping, last_attempt } = replay(&events);
+    let Replayed { lanes, waiting, started, stopping, last_attempt, previews } = replay(&events);
 
     let tasks: Vec<TaskView> = report
         .tasks
@@ -238,6 +266,7 @@ pub(crate) fn room(
                 cost_usd: t.cost_usd,
                 waiting: waiting.get(id).filter(|_| t.record.state == TaskState::Waiting).cloned(),
                 candidates: t.candidates.clone(),
+                preview: previews.get(id).filter(|_| t.record.state == TaskState::Waiting).cloned(),
             }
         })
         .collect();
@@ -317,7 +346,11 @@ pub(crate) fn room(
             .map(|(_, hold, until, reason)| engine::limits::describe_local(&hold, Some(until), &reason))
             .collect(),
         can_act: match audience {
-            Audience::Page { can_act } => Some(can_act),
+            Audience::Page { can_act, .. } => Some(can_act),
+            Audience::Stream => None,
+        },
+        can_preview: match audience {
+            Audience::Page { can_preview, .. } => Some(can_preview),
             Audience::Stream => None,
         },
     })
@@ -353,16 +386,35 @@ struct Replayed {
     last_attempt: HashMap<String, (String, u32)>,
     /// The reason of a `stopping` event not followed by a resume.
     stopping: Option<String>,
+    /// The previews of the checkpoints' changes since they last started waiting (a stopped one
+    /// is gone; a failed one says why).
+    previews: HashMap<String, PreviewView>,
 }
 
 fn replay(events: &[Envelope]) -> Replayed {
-    let Replayed { mut lanes, mut waiting, mut started, mut stopping, mut last_attempt } = Replayed::default();
+    let Replayed { mut lanes, mut waiting, mut started, mut stopping, mut last_attempt, mut previews } =
+        Replayed::default();
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
             Event::Stopping { reason } => stopping = Some(as_journaled(reason)),
             Event::RunResumed { .. } => stopping = None,
+            Event::PreviewStarting { task, .. } => {
+                previews.insert(task.clone(), PreviewView { state: PreviewState::Starting, url: None, detail: None });
+            }
+            Event::PreviewReady { task, url } => {
+                let ready = PreviewView { state: PreviewState::Ready, url: Some(url.clone()), detail: None };
+                previews.insert(task.clone(), ready);
+            }
+            Event::PreviewStopped { task, why: engine::events::PreviewEnd::Failed, detail } => {
+                let failed = PreviewView { state: PreviewState::Failed, url: None, detail: detail.clone() };
+                previews.insert(task.clone(), failed);
+            }
+            Event::PreviewStopped { task, .. } => {
+                previews.remove(task);
+            }
             Event::CheckpointWaiting { task, kind, options, commit, details, .. } => {
+                previews.remove(task);
                 waiting.insert(
                     task.clone(),
                     Waiting {
@@ -391,7 +443,7 @@ fn replay(events: &[Envelope]) -> Replayed {
             _ => {}
         }
     }
-    Replayed { lanes, waiting, started, stopping, last_attempt }
+    Replayed { lanes, waiting, started, stopping, last_attempt, previews }
 }
 
 /// A field's value as the journal's JSON spells it (a text, or the name of a closed set's member).

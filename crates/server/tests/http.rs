@@ -143,7 +143,7 @@ fn dead_pid() -> u32 {
 }
 
 async fn start(state: &Path, bind: IpAddr, limits: Limits) -> Dashboard {
-    let options = Options { bind, port: 0, state_dir: state.to_owned(), token: None, limits };
+    let options = Options { bind, port: 0, state_dir: state.to_owned(), token: None, limits, preview: None };
     Dashboard::start(options).await.unwrap()
 }
 
@@ -851,4 +851,233 @@ async fn a_task_s_diff_and_a_waiting_checkpoint_s_diff_are_served_paged() {
     assert_eq!(get(addr, "/api/runs/R/tasks/9.9/diff").await.status, 404);
     assert_eq!(get(addr, "/api/runs/nope/tasks/1.1/diff").await.status, 404);
     dashboard.stop().await.unwrap();
+}
+
+/// A dev server's stand-in, committed in the previews' repository: serves `site/index.html` of
+/// the folder it runs in, says whether the worktree's setup ran, and announces where it
+/// listens as Vite does.
+const DEV_SERVER: &str = r#"import http from 'node:http';
+import { readFileSync, existsSync } from 'node:fs';
+const port = Number(process.argv[2] || process.env.PORT);
+http.createServer((req, res) => {
+  const setup = existsSync('.setup-done') ? 'set up' : 'not set up';
+  res.setHeader('content-type', 'text/html');
+  res.end(readFileSync('site/index.html', 'utf8') + `<p id="setup">${setup}</p>`);
+}).listen(port, '127.0.0.1', () => console.log(`  Local:   http://localhost:${port}/`));
+"#;
+
+/// A repository whose state folder holds run R (the hostile plan's journal), checkpoint 1.2
+/// waiting on a commit that changes the page; its main tree keeps the old page.
+struct PreviewRepo {
+    dir: tempfile::TempDir,
+    state: std::path::PathBuf,
+    journal: Journal,
+}
+
+impl PreviewRepo {
+    fn new() -> PreviewRepo {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("app");
+        std::fs::create_dir_all(repo.join("site")).unwrap();
+        git(&repo, &["init", "-q"]);
+        std::fs::write(repo.join("serve.mjs"), DEV_SERVER).unwrap();
+        std::fs::write(repo.join(".gitignore"), ".setup-done\n").unwrap();
+        std::fs::write(repo.join("site/index.html"), "<h1>Old page</h1>\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", "base"]);
+        git(&repo, &["checkout", "-q", "-b", "change"]);
+        std::fs::write(repo.join("site/index.html"), "<h1>New page</h1>\n").unwrap();
+        git(&repo, &["commit", "-q", "-am", "task 1.2"]);
+        let waiting = git(&repo, &["rev-parse", "HEAD"]);
+        git(&repo, &["checkout", "-q", "-"]);
+        let state = repo.join(".git/wavecrew");
+        let journal = fixture_in(&state, "R", dead_pid());
+        let event = Event::CheckpointWaiting {
+            task: "1.2".into(),
+            kind: TaskType::HumanVerify,
+            options: vec![],
+            commit: Some(waiting),
+            details: String::new(),
+            steps: vec![],
+            auto: false,
+        };
+        journal.record("R", event).unwrap();
+        PreviewRepo { dir, state, journal }
+    }
+
+    fn root(&self) -> std::path::PathBuf {
+        self.dir.path().join("app")
+    }
+
+    fn worktrees(&self) -> std::path::PathBuf {
+        self.dir.path().join("worktrees")
+    }
+
+    /// A dashboard whose previews run `command`, after `touch .setup-done` as the setup.
+    async fn dashboard(&self, command: &str) -> Dashboard {
+        let settings = engine::preview::Settings {
+            command: command.to_owned(),
+            path: None,
+            ready_timeout: Duration::from_secs(30),
+            worktree: engine::provision::WorktreeSettings {
+                setup: Some("touch .setup-done".into()),
+                ..engine::provision::WorktreeSettings::default()
+            },
+            setup_timeout: Duration::from_secs(30),
+        };
+        let preview = server::PreviewConfig { settings, root: self.root(), worktrees: self.worktrees() };
+        let options = Options {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            state_dir: self.state.clone(),
+            token: None,
+            limits: Limits::default(),
+            preview: Some(preview),
+        };
+        Dashboard::start(options).await.unwrap()
+    }
+}
+
+/// Asks for task `task`'s preview with the token.
+async fn ask_preview(dash: &Dashboard, task: &str, what: &str) -> Response {
+    let token = dash.token().to_owned();
+    let path = format!("/api/runs/R/tasks/{task}/{what}");
+    send(dash.addr(), "POST", &path, &[("X-Wavecrew-Token", token.as_str())], "{}").await
+}
+
+/// Waits until the room shows task 1.2's preview as `want` says (at most 60 s).
+async fn preview_until(addr: SocketAddr, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let room = get(addr, "/api/runs/R").await.json();
+        let preview = room["tasks"][1]["preview"].clone();
+        if want(&preview) {
+            return preview;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the preview never got there: {preview}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The preview events of run R in the journal, as `(kind, why)`.
+fn preview_events(journal: &Journal) -> Vec<(String, Option<String>)> {
+    journal
+        .events("R", 0)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            Event::PreviewStarting { .. } => Some(("starting".to_owned(), None)),
+            Event::PreviewReady { .. } => Some(("ready".to_owned(), None)),
+            Event::PreviewStopped { why, .. } => Some(("stopped".to_owned(), Some(why.to_string()))),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkpoint_s_change_is_previewed_from_a_worktree_of_its_own_until_it_is_answered() {
+    let repo = PreviewRepo::new();
+    let dash = repo.dashboard("node serve.mjs {port}").await;
+    let addr = dash.addr();
+    let room = send(addr, "GET", "/api/runs/R", &[("X-Wavecrew-Token", dash.token())], "").await.json();
+    assert_eq!(room["can_preview"], true);
+    assert!(room["tasks"][1].get("preview").is_none(), "no preview before one is asked for");
+
+    let asked = ask_preview(&dash, "1.2", "preview").await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let ready = preview_until(addr, |p| p["state"] == "ready").await;
+    let url = ready["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("http://localhost:") && url.ends_with('/'), "{url}");
+    // A second ask while it runs starts nothing more.
+    let again = ask_preview(&dash, "1.2", "preview").await;
+    assert!(again.json()["message"].as_str().unwrap().contains("already"), "{}", again.body);
+
+    // It serves the checkpoint's version of the page, set up; the main tree keeps its own.
+    let port: u16 = url.trim_start_matches("http://localhost:").trim_end_matches('/').parse().unwrap();
+    let served = get(SocketAddr::from(([127, 0, 0, 1], port)), "/").await;
+    assert!(served.body.contains("<h1>New page</h1>"), "{}", served.body);
+    assert!(served.body.contains(r#"<p id="setup">set up</p>"#), "{}", served.body);
+    assert_eq!(std::fs::read_to_string(repo.root().join("site/index.html")).unwrap(), "<h1>Old page</h1>\n");
+    let worktree = repo.worktrees().join("previews/R/1.2");
+    assert!(worktree.join("site/index.html").is_file(), "its worktree is {}", worktree.display());
+
+    // The answer (as a run records it) stops it: the port is closed and the worktree gone.
+    let answer = Event::CheckpointAnswered {
+        task: "1.2".into(),
+        answer: AnswerKind::Approved,
+        detail: None,
+        auto: false,
+        commit: None,
+    };
+    repo.journal.record("R", answer).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !preview_events(&repo.journal).iter().any(|(kind, _)| kind == "stopped") {
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", preview_events(&repo.journal));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        preview_events(&repo.journal),
+        [
+            ("starting".to_owned(), None),
+            ("ready".to_owned(), None),
+            ("stopped".to_owned(), Some("answered".to_owned()))
+        ]
+    );
+    assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err(), "the dev server still listens");
+    assert!(!worktree.exists(), "the preview's worktree is left");
+    assert!(!git(&repo.root(), &["worktree", "list"]).contains("previews"), "git still lists it");
+    dash.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_that_fails_says_why_and_one_a_person_stops_leaves_nothing() {
+    let repo = PreviewRepo::new();
+    let dash = repo.dashboard("echo 'port {port} is not mine' >&2; exit 3").await;
+    assert_eq!(ask_preview(&dash, "1.2", "preview").await.status, 200);
+    let failed = preview_until(dash.addr(), |p| p["state"] == "failed").await;
+    let detail = failed["detail"].as_str().unwrap();
+    assert!(detail.contains("exited with code 3 before it listened"), "{detail}");
+    assert!(detail.contains("is not mine"), "the command's own words: {detail}");
+    assert!(!repo.worktrees().join("previews/R/1.2").exists());
+    dash.stop().await.unwrap();
+
+    // One that never listens is stopped by a person while it starts, then by the dashboard.
+    let dash = repo.dashboard("sleep 60").await;
+    assert_eq!(ask_preview(&dash, "1.2", "preview").await.status, 200);
+    preview_until(dash.addr(), |p| p["state"] == "starting").await;
+    let stopped = ask_preview(&dash, "1.2", "preview/stop").await;
+    assert_eq!(stopped.status, 200, "{}", stopped.body);
+    preview_until(dash.addr(), serde_json::Value::is_null).await;
+    assert_eq!(ask_preview(&dash, "1.2", "preview/stop").await.status, 404, "nothing left to stop");
+    assert_eq!(ask_preview(&dash, "1.2", "preview").await.status, 200);
+    preview_until(dash.addr(), |p| p["state"] == "starting").await;
+    dash.stop().await.unwrap();
+    let events = preview_events(&repo.journal);
+    assert_eq!(events.last(), Some(&("stopped".to_owned(), Some("stopped".to_owned()))), "{events:?}");
+    assert!(!repo.worktrees().join("previews/R/1.2").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_is_refused_without_a_command_a_token_or_a_change_waiting() {
+    let repo = PreviewRepo::new();
+    let dash = start(&repo.state, IpAddr::V4(Ipv4Addr::LOCALHOST), Limits::default()).await;
+    let refused = ask_preview(&dash, "1.2", "preview").await;
+    assert_eq!(refused.status, 409);
+    assert!(refused.body.contains("`[preview] command`") && refused.body.contains("wavecrew.toml"), "{}", refused.body);
+    let room = send(dash.addr(), "GET", "/api/runs/R", &[("X-Wavecrew-Token", dash.token())], "").await.json();
+    assert_eq!(room["can_preview"], false);
+    dash.stop().await.unwrap();
+
+    let dash = repo.dashboard("node serve.mjs {port}").await;
+    let addr = dash.addr();
+    assert_eq!(send(addr, "POST", "/api/runs/R/tasks/1.2/preview", &[], "{}").await.status, 403, "no token");
+    let running = ask_preview(&dash, "1.1", "preview").await;
+    assert_eq!(running.status, 409, "{}", running.body);
+    assert!(running.body.contains("does not wait for a person"), "{}", running.body);
+    let decision = ask_preview(&dash, "1.3", "preview").await;
+    assert_eq!(decision.status, 409, "{}", decision.body);
+    assert!(decision.body.contains("no change to preview"), "{}", decision.body);
+    assert_eq!(ask_preview(&dash, "9.9", "preview").await.status, 404);
+    assert!(preview_events(&repo.journal).is_empty(), "nothing started");
+    dash.stop().await.unwrap();
 }

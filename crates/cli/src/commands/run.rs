@@ -851,7 +851,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<ExitCode, CliError> {
             agree_to_copies(&options.provision, Some(worktrees_at_most(&parsed.plan, &options)))?;
             check_backend(&options).await?;
             check_sandbox(&options)?;
-            let dashboard = start_dashboard(&ws, serve).await?;
+            let dashboard = start_dashboard(&ws, &config, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
             let notifier = Notifier::spawn(tx.subscribe(), &config.notify, dashboard.as_ref().map(|d| d.addr()));
@@ -896,7 +896,7 @@ pub fn resume(_ctx: &Context, args: &ResumeArgs) -> Result<ExitCode, CliError> {
             agree_to_copies(&options.provision, None)?;
             check_backend(&options).await?;
             check_sandbox(&options)?;
-            let dashboard = start_dashboard(&ws, serve).await?;
+            let dashboard = start_dashboard(&ws, &config, serve).await?;
             let (tx, rx) = broadcast::channel(4096);
             let progress = Progress::spawn(rx, json);
             let notifier = Notifier::spawn(tx.subscribe(), &config.notify, dashboard.as_ref().map(|d| d.addr()));
@@ -976,12 +976,12 @@ async fn check_backend(options: &Options) -> Result<(), CliError> {
 /// With `--serve`: the dashboard, following this repository's journal.
 async fn start_dashboard(
     ws: &Workspace,
+    config: &Config,
     serve: Option<super::serve::ServeAddr>,
 ) -> Result<Option<server::Dashboard>, CliError> {
-    match serve {
-        Some(addr) => Ok(Some(super::serve::start(ws.state_dir.clone(), &addr).await?)),
-        None => Ok(None),
-    }
+    let Some(addr) = serve else { return Ok(None) };
+    let preview = super::serve::preview(&ws.root, config).await?;
+    Ok(Some(super::serve::start(ws.state_dir.clone(), &addr, preview).await?))
 }
 
 async fn stop_dashboard(dashboard: Option<server::Dashboard>) {

@@ -1,10 +1,11 @@
 //! `wavecrew serve`: the dashboard of a repository's runs, until Ctrl-C.
 
 use super::Context;
+use crate::config::Config;
 use crate::error::CliError;
 use clap::Args;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Where the dashboard listens; shared by `serve` and `run --serve`.
@@ -30,24 +31,46 @@ pub struct ServeArgs {
     pub addr: ServeAddr,
 }
 
-/// Starts the dashboard for the repository whose state folder is `state_dir` and says where it is.
-pub async fn start(state_dir: PathBuf, addr: &ServeAddr) -> Result<server::Dashboard, CliError> {
-    let options =
-        server::Options { bind: addr.bind, port: addr.port, state_dir, token: None, limits: server::Limits::default() };
+/// Starts the dashboard for the repository whose state folder is `state_dir` and says where it
+/// is; `preview`: how it runs checkpoints' changes ([`preview`]).
+pub async fn start(
+    state_dir: PathBuf,
+    addr: &ServeAddr,
+    preview: Option<server::PreviewConfig>,
+) -> Result<server::Dashboard, CliError> {
+    let options = server::Options {
+        bind: addr.bind,
+        port: addr.port,
+        state_dir,
+        token: None,
+        limits: server::Limits::default(),
+        preview,
+    };
     let dashboard =
         server::Dashboard::start(options).await.map_err(|e| CliError::io(format!("error: dashboard: {e}")))?;
     eprintln!("dashboard: {}", dashboard.url());
     Ok(dashboard)
 }
 
+/// `[preview]` of the repository at `root` as the dashboard takes it, when it has a command.
+pub async fn preview(root: &Path, config: &Config) -> Result<Option<server::PreviewConfig>, CliError> {
+    let Some(settings) = config.preview.settings(&config.worktree) else { return Ok(None) };
+    let worktrees = engine::workspace::Workspace::worktree_root_of(root)
+        .await
+        .map_err(|e| CliError::usage(format!("error: {e}")))?;
+    Ok(Some(server::PreviewConfig { settings, root: root.to_owned(), worktrees }))
+}
+
 pub fn run(_ctx: &Context, args: &ServeArgs) -> Result<ExitCode, CliError> {
     let state_dir = engine::control::state_dir(&args.repo).map_err(|e| CliError::usage(format!("error: {e}")))?;
+    let (root, config) = super::run::load_config(&args.repo)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::io(format!("error: could not start the runtime: {e}")))?;
     runtime.block_on(async move {
-        let dashboard = start(state_dir, &args.addr).await?;
+        let preview = preview(&root, &config).await?;
+        let dashboard = start(state_dir, &args.addr, preview).await?;
         eprintln!("press Ctrl-C to stop");
         super::run::interrupted().await;
         dashboard.stop().await.map_err(|e| CliError::io(format!("error: dashboard: {e}")))?;

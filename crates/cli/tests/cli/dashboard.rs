@@ -535,3 +535,78 @@ fn a_gate_finding_opens_the_diff_at_its_line() {
     assert_eq!((summary["path"].as_str(), summary["line"].as_u64()), (Some("reports.py"), Some(5)), "{summary}");
     assert!(summary["text"].as_str().unwrap().contains("os.path.join(\"reports\", name)"), "{summary}");
 }
+
+const PREVIEW_PLAN: &str = "# M1 Implementation Plan: Page
+
+## Context
+
+A page, looked at by a person before it lands.
+
+## Waves
+
+### Wave 1: Page
+> No dependencies.
+
+**Task 1.1: Rewrite the page's heading** (type: checkpoint:human-verify)
+- **Files**: `site/index.html`
+- **Action**: Make the heading say New page
+- **Verify**: Manual visual check: open the preview, the heading says New page
+- **Done**: a person saw the new heading
+
+## Commit Strategy
+
+```
+feat(M1): {task 1.1 description}
+```
+";
+
+/// A dev server's stand-in (node): serves `site/index.html` of the folder it runs in, says
+/// whether the worktree's setup ran, announces its address as Vite does.
+const DEV_SERVER: &str = r#"import http from 'node:http';
+import { readFileSync, existsSync } from 'node:fs';
+const port = Number(process.argv[2]);
+http.createServer((req, res) => {
+  const setup = existsSync('ignored/setup-done') ? 'set up' : 'not set up';
+  res.setHeader('content-type', 'text/html');
+  res.end(readFileSync('site/index.html', 'utf8') + `<p id="setup">${setup}</p>`);
+}).listen(port, '127.0.0.1', () => console.log(`  Local:   http://localhost:${port}/`));
+"#;
+
+#[test]
+fn a_person_sees_a_checkpoint_s_change_running_from_its_card_until_they_answer() {
+    let script = json!({"tasks": {"1.1": [[write("site/index.html", "<h1>New page</h1>\n")]]}});
+    let repo = Repo::builder()
+        .file("README.md", "# project\n")
+        .file(".gitignore", "ignored/\n")
+        .file("site/index.html", "<h1>Old page</h1>\n")
+        .file("serve.mjs", DEV_SERVER)
+        .file(
+            "wavecrew.toml",
+            "[preview]\ncommand = \"node serve.mjs {port}\"\n\n[worktree]\nsetup = \"mkdir -p ignored && touch ignored/setup-done\"\n",
+        )
+        .commit("initial")
+        .plan(PREVIEW_PLAN)
+        .script(&script)
+        .wavecrew(crate::common::wavecrew())
+        .build();
+    let mut child = Stopped(repo.spawn_run(&["--serve"]));
+    let (url, rest) = dashboard_url(&mut child.0);
+    let run = repo.newest_run();
+
+    let shot = screenshot("dashboard-preview.png");
+    let summary = browse(&["--preview", &room_url(&url, &run), &shot], None);
+    assert_eq!(summary["heading"], "New page", "the preview serves the checkpoint's change: {summary}");
+    assert_eq!(summary["setup"], "set up", "in a worktree set up as a lane's: {summary}");
+    assert!(summary["href"].as_str().unwrap().starts_with("http://localhost:"), "{summary}");
+    assert_eq!((&summary["gone"], &summary["refused"]), (&json!(true), &json!(true)), "{summary}");
+    assert_eq!(summary["final"], "succeeded", "{summary}");
+
+    let status = child.0.wait().unwrap();
+    let said: Vec<String> = rest.try_iter().collect();
+    assert!(status.success(), "the run failed: {said:?}");
+    // The person's main tree never saw the change; the preview's worktree is gone.
+    assert_eq!(std::fs::read_to_string(repo.root().join("site/index.html")).unwrap(), "<h1>Old page</h1>\n");
+    assert!(!repo.git(&["worktree", "list"]).contains("previews"), "{}", repo.git(&["worktree", "list"]));
+    let log = std::fs::read_to_string(repo.state_dir().join(format!("runs/{run}/logs/1.1-preview.log"))).unwrap();
+    assert!(log.contains("Local:   http://localhost:"), "{log}");
+}

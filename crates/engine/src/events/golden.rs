@@ -329,6 +329,14 @@ fn samples() -> Vec<Event> {
             base: s("main"),
             draft: true,
         },
+        Event::PreviewStarting { task: s("2.2"), commit: s("4f2c9e1") },
+        Event::PreviewReady { task: s("2.2"), url: s("http://localhost:41873/") },
+        Event::PreviewStopped { task: s("2.2"), why: PreviewEnd::Answered, detail: None },
+        Event::PreviewStopped {
+            task: s("2.2"),
+            why: PreviewEnd::Failed,
+            detail: Some(s("`npm run dev -- --port 41873` exited with code 1")),
+        },
     ]
 }
 
@@ -366,9 +374,12 @@ fn variant(event: &Event) -> usize {
         Event::CandidateChosen { .. } => 27,
         Event::BudgetExceeded { .. } => 28,
         Event::AgentLimited { .. } => 29,
+        Event::PreviewStarting { .. } => 30,
+        Event::PreviewReady { .. } => 31,
+        Event::PreviewStopped { .. } => 32,
     }
 }
-const VARIANTS: usize = 30;
+const VARIANTS: usize = 33;
 
 #[test]
 fn every_event_kind_has_a_sample() {

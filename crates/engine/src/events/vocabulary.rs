@@ -209,6 +209,19 @@ mod tests {
 }
 
 vocabulary! {
+    /// Why a checkpoint's preview stopped (`preview_stopped`).
+    pub enum PreviewEnd {
+        /// The checkpoint was answered (or its run ended): the change it showed is decided.
+        Answered = "answered",
+        /// A person stopped it, or the dashboard that ran it stopped.
+        Stopped = "stopped",
+        /// It never got ready (its worktree, setup or command failed, or it did not listen in
+        /// time), or its command exited on its own.
+        Failed = "failed",
+    }
+}
+
+vocabulary! {
     /// What a sandboxed process was refused (`sandbox_denied`).
     pub enum SandboxOperation {
         /// Writing, making or removing a file or folder outside its writable folders.

@@ -124,6 +124,20 @@ export function answerCommand(runId, task, waiting) {
     : `wavecrew approve ${runId} ${task}`;
 }
 
+/** Where a checkpoint's preview opens from this page: the server names it on `localhost`
+ *  (the dev server listens on the dashboard's machine); a page that reached the dashboard by
+ *  another name (`--bind` to a network) reaches the preview by that name too. Anything but an
+ *  http(s) URL is no link. */
+export function previewHref(url, pageHost) {
+  let parsed;
+  try { parsed = new URL(String(url)); } catch { return null; }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
+  const host = String(pageHost ?? '');
+  const loopback = host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host) || host === '';
+  if (!loopback) parsed.hostname = host;
+  return parsed.href;
+}
+
 /** What a busy action waits for, remembered when it is sent: the task's checkpoint. */
 export function pendingOn(task) {
   return JSON.stringify(task ? [task.state, task.waiting ?? null] : null);

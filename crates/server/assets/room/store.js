@@ -7,7 +7,7 @@ import { normalise, replaces, taken, pendingOn } from './format.js';
 
 /** The room shown (`null` until the first arrives) and when (local clock) it arrived: the
  *  run's duration ticks from then. */
-export const store = { room: null, receivedAt: 0, canAct: false };
+export const store = { room: null, receivedAt: 0, canAct: false, canPreview: false };
 
 /** Task (or `manual`, `cancel`) -> {timer, on}: an action was sent, its answer is awaited. */
 export const busy = new Map();
@@ -23,6 +23,8 @@ export function changed() { listener(); }
  *  says) or from the stream; says whether it is now the one shown. */
 export function setRoom(arrived, pageCanAct) {
   if (pageCanAct !== undefined) store.canAct = Boolean(pageCanAct) && Boolean(TOKEN);
+  // Like `can_act`, only the room a page loads says whether the dashboard runs previews.
+  if (arrived.can_preview !== undefined) store.canPreview = Boolean(arrived.can_preview);
   if (!replaces(store.room, arrived)) return false;
   store.room = normalise(arrived, store.canAct);
   store.receivedAt = Date.now();

@@ -7,6 +7,7 @@ import { h, shortHash, fmtDuration } from '../app.js';
 import { KIND_TEXT, answerCommand, candidateLine, checkpointKind, verifyStatus } from './format.js';
 import { store, busy, drafts } from './store.js';
 import { diffButton, diffSummarySlot } from './diffview.js';
+import { previewLine } from './preview.js';
 
 const shown = new Map(); // section -> the key of what it shows
 
@@ -75,6 +76,7 @@ export function checkpointBox(t) {
     w.commit ? h('p', { class: 'small' }, 'Commit ', h('code', { title: String(w.commit) }, shortHash(w.commit)), ' ',
       diffButton(t, 'Review the diff')) : null,
     w.commit && kind === 'human-verify' ? diffSummarySlot(t) : null,
+    w.commit ? previewLine(t) : null,
   ];
   if (!room.can_act) {
     parts.push(h('p', { class: 'small muted' }, 'Read-only page. Answer from a terminal: ',

@@ -40,6 +40,12 @@
 //     "commented": "PATH:LINE", "restored": {"where": "PATH:LINE", "text": TEXT, "reason":
 //     TEXT}, "drafts_left": N (review drafts in localStorage once rejected), "final": STATE}.
 //
+//   node room.mjs --preview <room-url-with-token> <screenshot.png>
+//     On a live run whose human-verify checkpoint 1.1 waits: clicks "Preview this change" on its
+//     card, waits for the link, opens it in a new page and reads the page it serves, then
+//     approves the checkpoint, sees the link go and the address stop answering. Prints
+//     {"href": URL, "heading": TEXT, "setup": TEXT, "gone": BOOL, "refused": BOOL, "final": STATE}.
+//
 //   node room.mjs --finding <room-url> <screenshot.png>
 //     Opens the page of a finished run whose gate found something at a `file:line`, clicks the
 //     finding's location and reads the diff it opens. Prints {"location": TEXT, "title": TEXT,
@@ -72,6 +78,7 @@ function usage() {
     + '       node room.mjs --reconnect <room-url> <screenshot.png>\n'
     + '       node room.mjs --burst <room-url> <screenshot.png>\n'
     + '       node room.mjs --diff <room-url-with-token> <screenshot.png>\n'
+    + '       node room.mjs --preview <room-url-with-token> <screenshot.png>\n'
     + '       node room.mjs --finding <room-url> <screenshot.png>');
 }
 
@@ -89,7 +96,7 @@ function loadPlaywright() {
 }
 
 const args = process.argv.slice(2);
-const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst', '--diff', '--finding'].includes(args[0]) ? args.shift() : '--live';
+const mode = ['--xss', '--gates', '--timeline', '--reconnect', '--burst', '--diff', '--finding', '--preview'].includes(args[0]) ? args.shift() : '--live';
 if (args.length !== 2) usage();
 const [url, screenshot] = args;
 
@@ -483,6 +490,46 @@ async function review() {
   process.stdout.write(`${JSON.stringify({ files, split_rows: splitRows, card_files: cardFiles, commented, restored, drafts_left: draftsLeft, final })}\n`);
 }
 
+async function preview() {
+  await openRoom();
+  const card = page.locator('article.task[data-task="1.1"]');
+  const href = await step('the waiting checkpoint\'s card starts its preview, then links it', async () => {
+    await card.locator('button[data-preview="start"]').click({ timeout: STEP_MS });
+    const link = card.locator('a.preview-link');
+    await link.waitFor({ state: 'visible', timeout: 2 * STEP_MS });
+    return link.getAttribute('href');
+  }, 2 * STEP_MS + 1000);
+  const served = await step('the link serves the checkpoint\'s version of the page', async () => {
+    const other = await browser.newPage();
+    const response = await other.goto(href, { waitUntil: 'domcontentloaded', timeout: STEP_MS });
+    if (!response || !response.ok()) throw new Error(`GET ${href} answered ${response ? response.status() : 'nothing'}`);
+    const seen = { heading: await other.locator('h1').textContent(), setup: await other.locator('#setup').textContent() };
+    await other.close();
+    return seen;
+  });
+  await step('take the screenshot', () => page.screenshot({ path: screenshot, fullPage: true }));
+  await step('approve the checkpoint', async () => {
+    await card.locator('button[data-action="approve"]').click({ timeout: STEP_MS });
+  });
+  const final = await step('the run ends', () => waitForEnd(page));
+  const gone = await step('the preview link goes', async () => {
+    await page.waitForFunction(() => !document.querySelector('a.preview-link'), null, { timeout: STEP_MS, polling: 100 });
+    return true;
+  });
+  const refused = await step('the preview\'s address stops answering', async () => {
+    for (;;) {
+      const other = await browser.newPage();
+      const answered = await other.goto(href, { timeout: 5_000 }).then(() => true, () => false);
+      await other.close();
+      if (!answered) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  await step('the page stayed healthy', checkPageHealth);
+  await browser.close();
+  process.stdout.write(`${JSON.stringify({ href, ...served, gone, refused, final })}\n`);
+}
+
 async function finding() {
   await openRoom();
   const location = await step('a gate finding names its line and is clicked', async () => {
@@ -527,6 +574,7 @@ async function burst() {
 
 ({
   '--xss': hostile, '--gates': gates, '--timeline': timeline, '--live': live, '--reconnect': reconnect, '--burst': burst, '--diff': review, '--finding': finding,
+  '--preview': preview,
 })[mode]().catch(async (e) => {
   await browser?.close().catch(() => {});
   fail(e && e.stack ? e.stack : String(e));

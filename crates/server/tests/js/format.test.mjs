@@ -7,7 +7,7 @@ import { fmtDuration, fmtCost, sumOrNull } from '../../assets/format.js';
 import {
   normalise, replaces, runDuration, tally, progressText, verifyStatus, gateVerdict, metricValue,
   answerCommand, pendingOn, taken, currentTask, laneOf, cleanLine, logLine, addLines, seedLines, typeLabel,
-  candidateLine,
+  candidateLine, previewHref,
 } from '../../assets/room/format.js';
 
 /** A room as the server sends it, trimmed to what the tests read. */
@@ -172,4 +172,13 @@ test('a best-of candidate shows its verdict, its diff and its tokens', () => {
   assert.deepEqual(candidateLine(c({ outside_lines: 3 })), { status: 'passed', text: '#2 passed, ranked lower: 12 lines, 3 outside its Files, 300 tokens' });
   assert.equal(candidateLine(c({ verdict: 'failed' })).status, 'failed');
   assert.equal(candidateLine(c({ verdict: 'verify_timed_out', diff_lines: null, tokens: undefined })).text, '#2 Verify timed out: 0 lines, 0 tokens');
+});
+
+test('a preview opens on the name the page reached the dashboard by', () => {
+  assert.equal(previewHref('http://localhost:41873/', '127.0.0.1'), 'http://localhost:41873/');
+  assert.equal(previewHref('http://localhost:41873/', 'localhost'), 'http://localhost:41873/');
+  assert.equal(previewHref('http://localhost:41873/app/', 'devbox.lan'), 'http://devbox.lan:41873/app/');
+  assert.equal(previewHref('http://localhost:41873/', '192.168.1.4'), 'http://192.168.1.4:41873/');
+  assert.equal(previewHref('javascript:alert(1)', 'localhost'), null);
+  assert.equal(previewHref('not a url', 'localhost'), null);
 });
