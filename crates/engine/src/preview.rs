@@ -3,7 +3,8 @@
 //! {port}`) the dashboard starts one when a person asks on the checkpoint's card, links the
 //! card to it, and stops it when the checkpoint is answered.
 //!
-//! A preview has a worktree of its own at the checkpoint's commit, beside the run's worktrees:
+//! A preview has a worktree of its own at the checkpoint's commit, beside the run's worktrees
+//! (`previews/<run>/<task>-<pid of the dashboard>`):
 //! the lane that made the change may have moved on, and a checkpoint found waiting after a
 //! restart has nothing but its commit. The worktree is provisioned as a lane's is
 //! (`[worktree] include`, `.worktreeinclude`, the lockfiles' folders, `setup`); then the command
@@ -147,7 +148,10 @@ impl Preview {
         cancel: watch::Receiver<bool>,
     ) -> Result<Preview, PreviewError> {
         let repo = Git::new(start.root);
-        let worktree = start.worktrees.join("previews").join(start.run).join(start.task);
+        let folder = start.worktrees.join("previews").join(start.run);
+        remove_abandoned(&repo, &folder, start.task).await;
+        // Named by the process that runs it: two dashboards of one repository never share one.
+        let worktree = folder.join(format!("{}-{}", start.task, std::process::id()));
         let tmp = start.layout.tmp(&format!("{}-preview", start.task));
         let result = launch(settings, &start, &repo, &worktree, &tmp, cancel).await;
         if result.is_err() {
@@ -198,7 +202,7 @@ async fn launch(
     let parent = worktree.parent().unwrap_or(start.worktrees);
     tokio::fs::create_dir_all(parent).await.map_err(|e| broken(&e))?;
     if worktree.exists() {
-        // Left by a dashboard that did not stop cleanly: this preview starts afresh.
+        // This dashboard's own, left by a preview that could not clean up: it starts afresh.
         remove(repo, worktree, tmp).await;
     }
     repo.add_worktree(worktree, start.commit).await.map_err(|e| broken(&e))?;
@@ -370,6 +374,24 @@ pub fn short_tail(output: &str) -> String {
 fn log_tail(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap_or_default();
     short_tail(&String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(8 * 1024)..]))
+}
+
+/// Takes away the preview worktrees of `task` in `folder` whose dashboard is gone (killed before
+/// it could stop them).
+async fn remove_abandoned(repo: &Git, folder: &Path, task: &str) {
+    let Ok(mut entries) = tokio::fs::read_dir(folder).await else { return };
+    let mut gone = false;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix(task).and_then(|rest| rest.strip_prefix('-')).and_then(|p| p.parse().ok());
+        if pid.is_some_and(|pid| !crate::workspace::pid_alive(pid)) {
+            let _ = tokio::fs::remove_dir_all(entry.path()).await;
+            gone = true;
+        }
+    }
+    if gone {
+        let _ = repo.prune_worktrees().await;
+    }
 }
 
 /// Takes the preview's worktree (and temporary folder) away.

@@ -983,9 +983,18 @@ async fn a_checkpoint_s_change_is_previewed_from_a_worktree_of_its_own_until_it_
     assert_eq!(room["can_preview"], true);
     assert!(room["tasks"][1].get("preview").is_none(), "no preview before one is asked for");
 
+    // Left by dashboards: one killed (its process is gone), one still running (pid 1).
+    let abandoned = repo.worktrees().join(format!("previews/R/1.2-{}", dead_pid()));
+    let other = repo.worktrees().join("previews/R/1.2-1");
+    for dir in [&abandoned, &other] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+
     let asked = ask_preview(&dash, "1.2", "preview").await;
     assert_eq!(asked.status, 200, "{}", asked.body);
     let ready = preview_until(addr, |p| p["state"] == "ready").await;
+    assert!(!abandoned.exists() && other.exists(), "only the killed dashboard's worktree is taken away");
+    std::fs::remove_dir(&other).unwrap();
     let url = ready["url"].as_str().unwrap().to_owned();
     assert!(url.starts_with("http://localhost:") && url.ends_with('/'), "{url}");
     // A second ask while it runs starts nothing more.
@@ -998,7 +1007,7 @@ async fn a_checkpoint_s_change_is_previewed_from_a_worktree_of_its_own_until_it_
     assert!(served.body.contains("<h1>New page</h1>"), "{}", served.body);
     assert!(served.body.contains(r#"<p id="setup">set up</p>"#), "{}", served.body);
     assert_eq!(std::fs::read_to_string(repo.root().join("site/index.html")).unwrap(), "<h1>Old page</h1>\n");
-    let worktree = repo.worktrees().join("previews/R/1.2");
+    let worktree = repo.worktrees().join(format!("previews/R/1.2-{}", std::process::id()));
     assert!(worktree.join("site/index.html").is_file(), "its worktree is {}", worktree.display());
 
     // The answer (as a run records it) stops it: the port is closed and the worktree gone.
@@ -1038,7 +1047,7 @@ async fn a_preview_that_fails_says_why_and_one_a_person_stops_leaves_nothing() {
     let detail = failed["detail"].as_str().unwrap();
     assert!(detail.contains("exited with code 3 before it listened"), "{detail}");
     assert!(detail.contains("is not mine"), "the command's own words: {detail}");
-    assert!(!repo.worktrees().join("previews/R/1.2").exists());
+    assert!(!repo.worktrees().join(format!("previews/R/1.2-{}", std::process::id())).exists());
     dash.stop().await.unwrap();
 
     // One that never listens is stopped by a person while it starts, then by the dashboard.
@@ -1054,7 +1063,7 @@ async fn a_preview_that_fails_says_why_and_one_a_person_stops_leaves_nothing() {
     dash.stop().await.unwrap();
     let events = preview_events(&repo.journal);
     assert_eq!(events.last(), Some(&("stopped".to_owned(), Some("stopped".to_owned()))), "{events:?}");
-    assert!(!repo.worktrees().join("previews/R/1.2").exists());
+    assert_eq!(std::fs::read_dir(repo.worktrees().join("previews/R")).unwrap().count(), 0, "a worktree is left");
 }
 
 #[tokio::test(flavor = "multi_thread")]
