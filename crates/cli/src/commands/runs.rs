@@ -111,10 +111,12 @@ pub struct RejectArgs {
     pub repo: PathBuf,
 }
 
+/// `--comment PATH:LINE:TEXT`: a line of the new file.
 fn new_line_comment(arg: &str) -> Result<LineComment, CommentSyntaxError> {
     LineComment::parse(arg, Side::New)
 }
 
+/// `--comment-old PATH:LINE:TEXT`: a deleted line, by its number before the change.
 fn old_line_comment(arg: &str) -> Result<LineComment, CommentSyntaxError> {
     LineComment::parse(arg, Side::Old)
 }
