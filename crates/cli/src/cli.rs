@@ -71,7 +71,8 @@ pub enum Command {
     Cancel(CancelArgs),
     /// Approve a waiting checkpoint (human-verify or human-action).
     Approve(ApproveArgs),
-    /// Send a human-verify checkpoint back to its agent with a reason.
+    /// Send a human-verify checkpoint back to its agent with a reason, or comments on lines of
+    /// its change (`--comment PATH:LINE:TEXT`).
     Reject(RejectArgs),
     /// Answer a decision checkpoint with one of its options.
     Decide(DecideArgs),

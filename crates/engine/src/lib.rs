@@ -64,6 +64,7 @@ pub mod control;
 pub mod gaps;
 pub mod planner;
 pub mod preview;
+pub mod rejection;
 pub mod run;
 
 /// The layers above hold: no module names (`crate::…`) one of a later layer, outside tests.

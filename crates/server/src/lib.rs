@@ -25,7 +25,6 @@ mod hub;
 pub use hub::REBUILD_GAP;
 pub use preview::PreviewConfig;
 mod preview;
-mod review;
 mod routes;
 mod snapshot;
 

@@ -396,7 +396,7 @@ struct ActionBody {
     option: Option<String>,
     /// A rejection's comments on lines of the diff, sent to the agent with the reason.
     #[serde(default)]
-    comments: Vec<crate::review::LineComment>,
+    comments: Vec<engine::rejection::LineComment>,
 }
 
 /// A change needs the token in the header and no foreign `Origin`.
@@ -469,9 +469,9 @@ async fn act(
     };
     let answer = match action.as_str() {
         "approve" => Answer::Approve { note: body.note.filter(|n| !n.trim().is_empty()) },
-        "reject" => match crate::review::reason_with_comments(body.reason.as_deref(), &body.comments) {
+        "reject" => match engine::rejection::reason_with_comments(body.reason.as_deref(), &body.comments) {
             Ok(reason) => Answer::Reject { reason },
-            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
         },
         "decide" => match body.option.filter(|o| !o.trim().is_empty()) {
             Some(option) => Answer::Decide { option },

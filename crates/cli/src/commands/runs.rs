@@ -6,6 +6,7 @@ use clap::Args;
 use engine::control::{Answer, ControlError};
 use engine::events::TaskState;
 use engine::journal::{Journal, RunRecord};
+use engine::rejection::{CommentSyntaxError, LineComment, RejectionError, Side};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -92,12 +93,32 @@ pub struct RejectArgs {
     /// The human-verify checkpoint task.
     #[arg(value_name = "TASK")]
     pub task: String,
-    /// What is wrong: the task's agent gets it with its next attempt.
-    #[arg(long, required = true)]
-    pub reason: String,
+    /// What is wrong: the task's agent gets it with its next attempt (needed unless a comment
+    /// says it).
+    #[arg(long, required_unless_present_any = ["comments", "old_comments"])]
+    pub reason: Option<String>,
+    /// A comment on a line of the change, `PATH:LINE:TEXT` with LINE as the diff numbers it in
+    /// the new file; repeatable. The agent gets each one under the reason, as the room's
+    /// "Reject with comments" sends them.
+    #[arg(long = "comment", value_name = "PATH:LINE:TEXT", value_parser = new_line_comment)]
+    pub comments: Vec<LineComment>,
+    /// A comment on a deleted line, `PATH:LINE:TEXT` with LINE its number in the file before
+    /// the change; repeatable.
+    #[arg(long = "comment-old", value_name = "PATH:LINE:TEXT", value_parser = old_line_comment)]
+    pub old_comments: Vec<LineComment>,
     /// The repository.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
+}
+
+/// `--comment PATH:LINE:TEXT`: a line of the new file.
+fn new_line_comment(arg: &str) -> Result<LineComment, CommentSyntaxError> {
+    LineComment::parse(arg, Side::New)
+}
+
+/// `--comment-old PATH:LINE:TEXT`: a deleted line, by its number before the change.
+fn old_line_comment(arg: &str) -> Result<LineComment, CommentSyntaxError> {
+    LineComment::parse(arg, Side::Old)
 }
 
 #[derive(Debug, Args)]
@@ -444,7 +465,15 @@ pub fn approve(_ctx: &Context, args: &ApproveArgs) -> Result<ExitCode, CliError>
 }
 
 pub fn reject(_ctx: &Context, args: &RejectArgs) -> Result<ExitCode, CliError> {
-    eprintln!("{}", answer(&args.repo, &args.run, &args.task, Answer::Reject { reason: args.reason.clone() })?);
+    let comments: Vec<LineComment> = args.comments.iter().chain(&args.old_comments).cloned().collect();
+    let reason = engine::rejection::reason_with_comments(args.reason.as_deref(), &comments).map_err(|e| {
+        let error = CliError::usage(format!("error: {e}"));
+        match e {
+            RejectionError::Empty => error.with_hint("say what is wrong: --reason TEXT, or --comment PATH:LINE:TEXT"),
+            _ => error,
+        }
+    })?;
+    eprintln!("{}", answer(&args.repo, &args.run, &args.task, Answer::Reject { reason })?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -488,6 +488,14 @@ fn a_person_reviews_diffs_in_the_room_and_rejects_with_comments_the_agent_then_r
     assert_eq!(summary["split_rows"], 4, "four added lines, one row each: {summary}");
     assert_eq!(summary["card_files"], json!(["greeting.txt"]), "{summary}");
     assert_eq!(summary["commented"], "greeting.txt:1", "{summary}");
+    // The comment and the reason being written survived a reload of the page.
+    let restored = json!({
+        "where": "greeting.txt:1",
+        "text": "Say hello to the whole room, not only to you",
+        "reason": "The greeting is too narrow",
+    });
+    assert_eq!(summary["restored"], restored, "{summary}");
+    assert_eq!(summary["drafts_left"], 0, "a sent review is forgotten: {summary}");
     assert_eq!(summary["final"], "succeeded", "{summary}");
 
     let status = child.0.wait().unwrap();

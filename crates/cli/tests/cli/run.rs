@@ -762,6 +762,77 @@ fn checkpoints_wait_for_approve_reject_and_decide_and_dependents_wait_for_them()
     assert_eq!(git(repo.root(), &["show", "wavecrew/M1:ui.txt"]), "pretty");
 }
 
+/// One human-verify checkpoint that rewrites the README.
+const README_CHECKPOINT_PLAN: &str = "# M1 Implementation Plan: Readme
+
+## Waves
+
+### Wave 1: Write
+> No dependencies.
+
+**Task 1.1** (type: checkpoint:human-verify)
+- **Files**: `README.md`
+- **Action**: Introduce the project
+- **Verify**: The introduction reads well
+";
+
+#[test]
+fn a_rejection_on_the_command_line_sends_comments_on_lines_the_agent_then_reads() {
+    // The first attempt replaces the README's title (line 1 deleted) and adds two lines.
+    let script = json!({"tasks": {"1.1": [
+        [write("README.md", "# Project\nIt does things.\n")],
+        [write("README.md", "# project\nIt greets the room.\n")],
+    ]}});
+    let repo = scripted_repo(README_CHECKPOINT_PLAN, &script);
+    let mut child = Stopped(repo.spawn_run(&[]));
+    let run = repo.wait_for_checkpoint("1.1");
+
+    // Bad comments are refused before anything is recorded, naming the argument and the fix.
+    let reject = |args: &[&str]| repo.command(&[&["reject", &run, "1.1"], args].concat()).output().unwrap();
+    for (args, says) in [
+        (&["--comment", "README.md:0:x"][..], "line 0 of README.md: lines count from 1"),
+        (&["--comment", "README.md: too vague"][..], "no line number: write PATH:LINE:TEXT"),
+        (&["--comment-old", "README.md:1:"][..], "the comment on README.md:1 is empty"),
+        (&[][..], "the following required arguments were not provided:\n  --reason <REASON>"),
+        (&["--reason", " "][..], "a rejection needs a reason or comments"),
+    ] {
+        let refused = reject(args);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}: {}", stderr(&refused));
+        assert!(stderr(&refused).contains(says), "{args:?}: {}", stderr(&refused));
+    }
+    let refused = reject(&["--comment", "README.md:0:x"]);
+    assert!(stderr(&refused).contains("'--comment <PATH:LINE:TEXT>'"), "{}", stderr(&refused));
+
+    let rejected = reject(&[
+        "--comment",
+        "README.md:2:say what it does: it greets the room",
+        "--comment-old",
+        "README.md:1:keep the title in lower case",
+    ]);
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+
+    // The next attempt's prompt holds each comment on its line, in line order.
+    let prompt_path = repo.run_dir().join("prompts/1.1-2.md");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !prompt_path.exists() {
+        assert!(Instant::now() < deadline, "the rejected task did not run again");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    repo.wait_for_checkpoint("1.1");
+    let prompt = std::fs::read_to_string(&prompt_path).unwrap();
+    assert!(
+        prompt.contains(
+            "see the comments on the diff\n\nComments on the diff:\n\
+             - README.md:1 (a deleted line): keep the title in lower case\n\
+             - README.md:2: say what it does: it greets the room"
+        ),
+        "{prompt}"
+    );
+    assert!(repo.command(&["approve", &run, "1.1"]).output().unwrap().status.success());
+    assert!(child.0.wait().unwrap().success());
+    assert_eq!(git(repo.root(), &["show", "wavecrew/M1:README.md"]), "# project\nIt greets the room.");
+}
+
 const BATCH_PLAN: &str = "# M1 Implementation Plan: Batch
 
 ## Waves

@@ -1,6 +1,7 @@
 // The pure logic of the diff review (room/diffview.js draws it): lines paired side by side, a
 // small tokenizer for syntax colours, "show more" merged into a page, gate finding locations,
-// and the comments a person writes on lines. Tested with `node --test` (crates/server/tests/js).
+// the comments a person writes on lines, and their drafts kept in a storage the page passes in
+// (the tests pass a fake). Tested with `node --test` (crates/server/tests/js).
 
 /** The diff's files, made safe to draw: whatever the server sent, arrays are arrays. */
 export function normaliseDiff(diff) {
@@ -210,4 +211,166 @@ export function findingTask(tasks, gateTask, path) {
   const last = (list) => (list.length ? list[list.length - 1].id : null);
   const named = withCommit.filter((t) => t.id !== gateTask && Array.isArray(t.files) && t.files.includes(path));
   return last(named) ?? withCommit.find((t) => t.id === gateTask)?.id ?? last(withCommit);
+}
+
+// Drafts kept across reloads -------------------------------------------------------------------
+// A task's comments (and the reason being typed) are written to the browser's localStorage
+// under one key per run, task and commit: a new commit is a new review. What comes back from
+// storage is checked like input from anywhere (another version of the page, a person's
+// console), and whatever does not fit is left out.
+
+const DRAFT_PREFIX = 'wavecrew-review:';
+/** The most comments a draft keeps (the server takes at most 200 per rejection). */
+const MAX_DRAFT_COMMENTS = 200;
+/** Drafts untouched this long are dropped (their runs are long over). */
+export const DRAFT_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+
+/** The storage key of the draft review of `task`'s `commit` in `run`. */
+export function draftKey(run, task, commit) {
+  return `${DRAFT_PREFIX}${encodeURIComponent(run)}/${encodeURIComponent(task)}/${encodeURIComponent(commit)}`;
+}
+
+/** `{run, task, commit}` of a draft's key; `null` for any other key. */
+export function parseDraftKey(key) {
+  const s = String(key ?? '');
+  if (!s.startsWith(DRAFT_PREFIX)) return null;
+  const parts = s.slice(DRAFT_PREFIX.length).split('/');
+  if (parts.length !== 3) return null;
+  try {
+    const [run, task, commit] = parts.map(decodeURIComponent);
+    return run && task && commit ? { run, task, commit } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The text stored for a draft `{comments: Map, reason, waiting}` (`waiting`: written while the
+ *  checkpoint waited on this commit), or `null` when there is nothing to keep. */
+export function serialiseDraft(draft, now) {
+  const comments = commentsToSend(draft.comments ?? new Map());
+  const reason = String(draft.reason ?? '');
+  if (!comments.length && !reason.trim()) return null;
+  return JSON.stringify({ v: 1, saved: now, waiting: Boolean(draft.waiting), reason, comments });
+}
+
+const validComment = (c) => c && typeof c === 'object'
+  && typeof c.path === 'string' && c.path.trim() !== '' && c.path.length <= 4096
+  && Number.isSafeInteger(c.line) && c.line >= 1
+  && (c.side === 'old' || c.side === 'new')
+  && typeof c.text === 'string' && c.text.trim() !== '';
+
+/** A stored draft read back: `{comments: Map(key -> {path, line, side, text}), reason, waiting,
+ *  saved}`. Anything that is not a draft reads as an empty one; a comment that is not one is
+ *  left out, the others kept. */
+export function parseDraft(text) {
+  const empty = { comments: new Map(), reason: '', waiting: false, saved: 0 };
+  let value;
+  try {
+    value = JSON.parse(String(text ?? ''));
+  } catch {
+    return empty;
+  }
+  if (!value || typeof value !== 'object' || value.v !== 1) return empty;
+  const comments = new Map();
+  for (const c of Array.isArray(value.comments) ? value.comments : []) {
+    if (comments.size >= MAX_DRAFT_COMMENTS) break;
+    if (!validComment(c)) continue;
+    const comment = { path: c.path, line: c.line, side: c.side, text: c.text.trim() };
+    comments.set(commentKey(comment), comment);
+  }
+  return {
+    comments,
+    reason: typeof value.reason === 'string' ? value.reason : '',
+    waiting: value.waiting === true,
+    saved: Number.isFinite(value.saved) ? value.saved : 0,
+  };
+}
+
+/** Whether `task`'s diff shows `commit` while its checkpoint waits on it (a draft written then
+ *  is spent once the checkpoint is answered). */
+export function waitsOn(task, commit) {
+  return task?.state === 'waiting' && task.waiting?.commit === commit;
+}
+
+/** Whether a draft of `commit` is spent now that the room shows `task` (`null`: the room does
+ *  not list it): the task shows another change (a new attempt, the next commit), or the draft
+ *  was written on a waiting checkpoint that no longer waits (it was answered, here or from a
+ *  terminal). */
+export function draftSpent(commit, waiting, task) {
+  if (!task) return false;
+  const shown = task.commit ?? task.waiting?.commit ?? null;
+  return shown !== commit || (waiting && !waitsOn(task, commit));
+}
+
+/** The keys of `keys` to drop when `task` of `run` shows `commit`: its drafts of other commits,
+ *  and any draft whose `saved` time (from `savedOf(key)`) is older than the age limit. */
+export function staleDraftKeys(keys, run, task, commit, savedOf, now) {
+  return keys.filter((key) => {
+    const d = parseDraftKey(key);
+    if (!d) return false;
+    if (d.run === run && d.task === task && d.commit !== commit) return true;
+    return now - savedOf(key) > DRAFT_MAX_AGE_MS;
+  });
+}
+
+/** The drafts kept in `getStorage()` (the page passes `() => window.localStorage`). Storage may
+ *  be unavailable (the getter throws), refuse or be full (a call throws): each method then does
+ *  nothing (or reads nothing), so the page's reviews live in memory only and nothing breaks. */
+export function draftStore(getStorage) {
+  const storage = () => {
+    try {
+      return getStorage() ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const keys = (s) => {
+    const all = [];
+    try {
+      for (let i = 0; i < s.length; i += 1) all.push(s.key(i));
+    } catch { /* unreadable: as if empty */ }
+    return all.filter((k) => typeof k === 'string');
+  };
+  const read = (s, key) => {
+    try {
+      return parseDraft(s.getItem(key));
+    } catch {
+      return parseDraft(null);
+    }
+  };
+  const forget = (s, list) => {
+    for (const key of list) {
+      try { s.removeItem(key); } catch { /* refused: it ages out */ }
+    }
+  };
+  return {
+    /** The draft of `task`'s `commit` in `run` (empty when none), once the task's drafts of
+     *  other commits and drafts past the age limit are dropped. */
+    open(run, task, commit, now) {
+      const s = storage();
+      if (!s || !commit) return parseDraft(null);
+      forget(s, staleDraftKeys(keys(s), run, task, commit, (key) => read(s, key).saved, now));
+      return read(s, draftKey(run, task, commit));
+    },
+    /** Keeps `draft` ({commit, comments, reason, waiting}), or removes it when it holds nothing. */
+    save(run, task, draft, now) {
+      const s = storage();
+      if (!s || !draft.commit) return;
+      const key = draftKey(run, task, draft.commit);
+      const text = serialiseDraft(draft, now);
+      try {
+        if (text) s.setItem(key, text);
+        else s.removeItem(key);
+      } catch { /* full or refused: the draft lives in memory */ }
+    },
+    /** Drops the drafts of `run` that `taskOf(id)` shows spent (see `draftSpent`). */
+    forgetSpent(run, taskOf) {
+      const s = storage();
+      if (!s) return;
+      forget(s, keys(s).filter((key) => {
+        const d = parseDraftKey(key);
+        return d !== null && d.run === run && draftSpent(d.commit, read(s, key).waiting, taskOf(d.task));
+      }));
+    },
+  };
 }

@@ -2,21 +2,25 @@
 // dialog, unified or side by side, files collapsible, coloured, paged as the server pages it
 // (`/api/runs/<id>/tasks/<task>/diff`). A person clicks a line number to comment on it; on a
 // waiting checkpoint "Reject with comments" sends them with the reason (the server writes them
-// into the reason the agent's next prompt holds). The card of a waiting human-verify
-// checkpoint lists the files of its change.
+// into the reason the agent's next prompt holds). A review being written (comments and reason)
+// is kept in the browser's localStorage per run, task and commit, so a reload or a closed
+// dialog loses nothing; it is forgotten once sent or once the checkpoint was answered. The card
+// of a waiting human-verify checkpoint lists the files of its change.
 
 import { h, fill, getJSON, post, toast, shortHash } from '../app.js';
 import { checkpointKind } from './format.js';
 import {
   normaliseDiff, withFile, sideBySide, statusText, languageOf, tokenize, lineTarget, commentKey, commentsToSend,
+  draftStore, waitsOn, draftSpent,
 } from './diff.js';
-import { API, enc, $ } from './page.js';
+import { RUN, API, enc, $ } from './page.js';
 import { store, markBusy, settle, changed } from './store.js';
 
 const dialog = $('diff-dialog');
 /** What the dialog shows: task, its diff page, the view, and a line to show. */
 const view = { task: null, diff: null, page: 0, only: null, split: false, target: null, editing: null, error: null };
-/** Task -> {commit, comments: Map(key -> {path, line, side, text})}: kept while the page lives. */
+/** Task -> {commit, comments: Map(key -> {path, line, side, text}), reason, waiting}: the
+ *  reviews being written, each also kept in storage (`drafts`). */
 const reviews = new Map();
 /** Commit -> its first page, for the checkpoint cards' file lists. */
 const summaries = new Map();
@@ -31,13 +35,35 @@ export function commitOf(t) {
   return t?.commit ?? t?.waiting?.commit ?? null;
 }
 
+/** The reviews' drafts in the browser's storage (memory only where it cannot be used). */
+const drafts = draftStore(() => window.localStorage);
+
+/** The review of `task`'s `commit`: the one in memory, else the draft stored for it, else a
+ *  new one. */
 function review(task, commit) {
   let r = reviews.get(task);
   if (!r || r.commit !== commit) {
-    r = { commit, comments: new Map() };
+    const stored = drafts.open(RUN, task, commit, Date.now());
+    r = { commit, comments: stored.comments, reason: stored.reason, waiting: stored.waiting };
     reviews.set(task, r);
   }
   return r;
+}
+
+/** Forgets, in memory and in storage, the drafts of this run that `room` shows spent: their
+ *  task shows another change, or their checkpoint was answered. */
+function forgetSpent(room) {
+  const taskIn = (id) => room.tasks.find((t) => t.id === id) ?? null;
+  for (const [task, r] of [...reviews]) {
+    if (r.commit && draftSpent(r.commit, r.waiting, taskIn(task))) reviews.delete(task);
+  }
+  drafts.forgetSpent(RUN, taskIn);
+}
+
+/** The review changed: remember whether it was written on a waiting checkpoint, and keep it. */
+function edited(t, r) {
+  r.waiting = r.waiting || waitsOn(t, r.commit);
+  drafts.save(RUN, t.id, r, Date.now());
 }
 
 /** Whether the task waits on a person who may reject it with comments here. */
@@ -264,6 +290,7 @@ async function reject() {
     toast(message, 'ok');
     r.comments.clear();
     r.reason = '';
+    drafts.save(RUN, t.id, r, Date.now());
     dialog.close();
   } catch (e) {
     settle(t.id);
@@ -274,8 +301,10 @@ async function reject() {
 
 // The checkpoint cards' file lists ---------------------------------------------------------------
 
-/** Fills every waiting human-verify card's file list (fetched once per commit). */
+/** Fills every waiting human-verify card's file list (fetched once per commit), and forgets the
+ *  review drafts this room shows spent. */
 export function renderDiffSummaries(room) {
+  forgetSpent(room);
   for (const slot of document.querySelectorAll('[data-diff-summary]')) {
     const t = room.tasks.find((x) => x.id === slot.dataset.diffSummary);
     const commit = commitOf(t);
@@ -320,6 +349,7 @@ function saveComment(key) {
   const text = area.value.trim();
   if (text) r.comments.set(key, { path: path.join(':'), line: Number(line), side, text });
   else r.comments.delete(key);
+  edited(t, r);
   view.editing = null;
   draw();
 }
@@ -333,7 +363,11 @@ dialog.addEventListener('click', (e) => {
   const d = b.dataset;
   if (d.comment) { view.editing = d.comment; draw(); $('diff-body').querySelector('textarea.comment-input')?.focus(); }
   else if (d.commentSave) saveComment(d.commentSave);
-  else if (d.commentCancel) { r?.comments.delete(d.commentCancel); view.editing = null; draw(); }
+  else if (d.commentCancel) {
+    if (r) { r.comments.delete(d.commentCancel); edited(t, r); }
+    view.editing = null;
+    draw();
+  }
   else if (d.commentEdit) { view.editing = d.commentEdit; draw(); }
   else if (d.showMore) showMore(d.showMore);
   else if (d.diffPage !== undefined) { view.page = Number(d.diffPage); view.diff = null; draw(); load(); }
@@ -346,6 +380,7 @@ dialog.addEventListener('input', (e) => {
   if (!t) return;
   const r = review(t.id, view.diff?.commit || commitOf(t) || '');
   r.reason = e.target.value;
+  edited(t, r);
   const button = $('diff-reject');
   if (button) button.disabled = !commentsToSend(r.comments).length && !r.reason.trim();
 });

@@ -34,9 +34,11 @@
 //   node room.mjs --diff <room-url-with-token> <screenshot.png>
 //     Reviews diffs in a live run whose task 1.1 lands and whose human-verify checkpoint 2.1
 //     then waits: opens 1.1's diff from its card, switches to side by side, then on 2.1's card
-//     (which lists its change's files) opens its diff, comments on its first added line, rejects
-//     with the comments and a reason, and approves the next attempt. Prints {"files": [PATH],
-//     "split_rows": N, "card_files": [PATH], "commented": "PATH:LINE", "final": STATE}.
+//     (which lists its change's files) opens its diff, comments on its first added line, starts
+//     a reason, reloads the page and finds both again in 2.1's diff, rejects with them, and
+//     approves the next attempt. Prints {"files": [PATH], "split_rows": N, "card_files": [PATH],
+//     "commented": "PATH:LINE", "restored": {"where": "PATH:LINE", "text": TEXT, "reason":
+//     TEXT}, "drafts_left": N (review drafts in localStorage once rejected), "final": STATE}.
 //
 //   node room.mjs --preview <room-url-with-token> <screenshot.png>
 //     On a live run whose human-verify checkpoint 1.1 waits: clicks "Preview this change" on its
@@ -445,11 +447,23 @@ async function review() {
     await dialog.locator('textarea.comment-input').fill('Say hello to the whole room, not only to you');
     await dialog.locator('button[data-comment-save]').click();
     await dialog.locator('tr.comment-row .comment-where').waitFor({ state: 'visible', timeout: STEP_MS });
+    await page.locator('#diff-reason').fill('The greeting is too narrow');
     return dialog.locator('tr.comment-row .comment-where').textContent();
   });
   await step('take the screenshot', () => page.screenshot({ path: screenshot }));
+  const restored = await step('after a reload, 2.1\'s diff shows the comment and the reason again', async () => {
+    await page.reload({ waitUntil: 'domcontentloaded', timeout: STEP_MS });
+    const open = page.locator('article.task[data-task="2.1"][data-state="waiting"] .checkpoint button.diff-open');
+    await open.click({ timeout: STEP_MS });
+    const where = dialog.locator('tr.comment-row .comment-where');
+    await where.waitFor({ state: 'visible', timeout: STEP_MS });
+    return {
+      where: await where.textContent(),
+      text: await dialog.locator('tr.comment-row .comment-text').textContent(),
+      reason: await page.locator('#diff-reason').inputValue(),
+    };
+  });
   await step('reject with comments', async () => {
-    await page.locator('#diff-reason').fill('The greeting is too narrow');
     const answered = page.waitForResponse(
       (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/reject'),
       { timeout: STEP_MS },
@@ -459,6 +473,9 @@ async function review() {
     if (!response.ok()) throw new Error(`POST reject answered ${response.status()}: ${await response.text()}`);
     await dialog.waitFor({ state: 'hidden', timeout: STEP_MS });
   });
+  const draftsLeft = await step('the sent review is no longer kept', () => page.evaluate(
+    () => Object.keys(localStorage).filter((k) => k.startsWith('wavecrew-review:')).length,
+  ));
   await step('the next attempt waits and is approved', async () => {
     const button = page.locator('article.task[data-task="2.1"] button[data-action="approve"]');
     await page.waitForFunction(() => {
@@ -470,7 +487,7 @@ async function review() {
   const final = await step('the run ends', () => waitForEnd(page));
   await step('the page stayed healthy', checkPageHealth);
   await browser.close();
-  process.stdout.write(`${JSON.stringify({ files, split_rows: splitRows, card_files: cardFiles, commented, final })}\n`);
+  process.stdout.write(`${JSON.stringify({ files, split_rows: splitRows, card_files: cardFiles, commented, restored, drafts_left: draftsLeft, final })}\n`);
 }
 
 async function preview() {
