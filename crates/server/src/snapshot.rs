@@ -115,6 +115,10 @@ struct TaskView {
     /// The preview of the change its checkpoint waits on, while it waits.
     #[serde(skip_serializing_if = "Option::is_none")]
     preview: Option<PreviewView>,
+    /// Why it waits for a running task to end before it starts (a wave's or the run's budget),
+    /// while it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget_wait: Option<String>,
 }
 
 /// Where a checkpoint's preview is (`preview.rs`), from its last events.
@@ -237,7 +241,7 @@ pub(crate) fn room(
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
     let schedule = Schedule::new(&plan);
     let edges = edges(&plan, &schedule);
-    let Replayed { lanes, waiting, started, stopping, last_attempt, previews } = replay(&events);
+    let Replayed { lanes, waiting, started, stopping, last_attempt, previews, budget_waits } = replay(&events);
 
     let tasks: Vec<TaskView> = report
         .tasks
@@ -267,6 +271,10 @@ pub(crate) fn room(
                 waiting: waiting.get(id).filter(|_| t.record.state == TaskState::Waiting).cloned(),
                 candidates: t.candidates.clone(),
                 preview: previews.get(id).filter(|_| t.record.state == TaskState::Waiting).cloned(),
+                budget_wait: budget_waits
+                    .get(id)
+                    .filter(|_| t.record.state == TaskState::Pending && run.finished_ms.is_none())
+                    .cloned(),
             }
         })
         .collect();
@@ -389,11 +397,20 @@ struct Replayed {
     /// The previews of the checkpoints' changes since they last started waiting (a stopped one
     /// is gone; a failed one says why).
     previews: HashMap<String, PreviewView>,
+    /// Why tasks wait for room in a budget, until their next attempt starts.
+    budget_waits: HashMap<String, String>,
 }
 
 fn replay(events: &[Envelope]) -> Replayed {
-    let Replayed { mut lanes, mut waiting, mut started, mut stopping, mut last_attempt, mut previews } =
-        Replayed::default();
+    let Replayed {
+        mut lanes,
+        mut waiting,
+        mut started,
+        mut stopping,
+        mut last_attempt,
+        mut previews,
+        mut budget_waits,
+    } = Replayed::default();
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
@@ -425,7 +442,11 @@ fn replay(events: &[Envelope]) -> Replayed {
                     },
                 );
             }
+            Event::BudgetWait { task, why } => {
+                budget_waits.insert(task.clone(), why.clone());
+            }
             Event::AttemptStarted { task, attempt, lane, agent, model, .. } => {
+                budget_waits.remove(task);
                 started.entry(task.clone()).or_insert(envelope.at_ms);
                 last_attempt.insert(lane.clone(), (task.clone(), *attempt));
                 // A lane the start did not announce (the verifier's): shown from its first attempt.
@@ -443,7 +464,7 @@ fn replay(events: &[Envelope]) -> Replayed {
             _ => {}
         }
     }
-    Replayed { lanes, waiting, started, stopping, last_attempt, previews }
+    Replayed { lanes, waiting, started, stopping, last_attempt, previews, budget_waits }
 }
 
 /// A field's value as the journal's JSON spells it (a text, or the name of a closed set's member).
@@ -544,6 +565,31 @@ mod tests {
         assert_eq!(replayed.started["verification"], 20);
         assert_eq!(replayed.last_attempt["verification"], ("verification".to_owned(), 1));
         assert_eq!(replayed.stopping.as_deref(), Some("cancelled"));
+    }
+
+    #[test]
+    fn a_budget_wait_shows_until_the_task_s_next_attempt_starts() {
+        let wait =
+            |task: &str| Event::BudgetWait { task: task.into(), why: format!("wave 1's budget cannot pay for {task}") };
+        let started = Event::AttemptStarted {
+            task: "1.2".into(),
+            attempt: 1,
+            lane: "A".into(),
+            agent: "scripted".into(),
+            model: None,
+            worktree: "w".into(),
+            base: "b".into(),
+            role: None,
+        };
+        let events: Vec<Envelope> = [wait("1.2"), wait("1.3"), started]
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| Envelope { run: "r".into(), seq: i as u64 + 1, at_ms: 0, event })
+            .collect();
+        let replayed = replay(&events);
+        let waits: Vec<(&str, &str)> =
+            replayed.budget_waits.iter().map(|(task, why)| (task.as_str(), why.as_str())).collect();
+        assert_eq!(waits, [("1.3", "wave 1's budget cannot pay for 1.3")]);
     }
 
     #[test]

@@ -123,6 +123,7 @@ function card(t) {
   verifyList(t.verify),
   candidateList(t.candidates),
   showReason ? h('p', { class: `reason-text ${t.state === 'failed' ? 'error-text' : ''}` }, String(t.reason)) : null,
+  t.budget_wait ? h('p', { class: 'reason-text muted small budget-wait' }, `Waits for a running task to end: ${t.budget_wait}`) : null,
   t.state === 'waiting' && t.waiting ? checkpointBox(t) : null);
 }
 
