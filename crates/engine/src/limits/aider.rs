@@ -23,6 +23,11 @@ use chrono::{DateTime, TimeZone};
 const ERROR: &str = "litellm.";
 /// The error of a 429.
 const RATE_LIMIT: &str = "litellm.RateLimitError:";
+/// What starts aider's own line after an error of the API: "The API provider has rate limited
+/// you. Try again later or check your quotas."
+const DESCRIPTION: &str = "The API provider";
+/// What starts aider's line when it tries again: "Retrying in 2.0 seconds...".
+const RETRYING: &str = "Retrying in ";
 
 /// The limit aider's `output` ends on, if it does, `now` being when it ended (a delay in its
 /// words counts from then).
@@ -33,11 +38,11 @@ pub(super) fn limit<Tz: TimeZone>(output: &str, now: &DateTime<Tz>) -> Option<Li
         return None;
     }
     let after = &lines[last + 1..];
-    // The lines its message wraps onto, up to aider's own words about it (or a blank line).
-    let wrapped = after.iter().take_while(|line| !line.is_empty() && !is_aiders_own(line));
-    if after.iter().any(|line| line.starts_with("Retrying in ")) {
+    if after.iter().any(|line| line.starts_with(RETRYING)) {
         return None; // it tried again: what came of that is elsewhere in the output
     }
+    // The lines its message wraps onto, up to aider's own words about it (or a blank line).
+    let wrapped = after.iter().take_while(|line| !line.is_empty() && !line.starts_with(DESCRIPTION));
     let message: Vec<&str> = std::iter::once(&lines[last]).chain(wrapped).copied().collect();
     let message = message.join(" ");
     // "litellm.RateLimitError: RateLimitError: OpenAIException - Rate limit reached …": the
@@ -48,11 +53,6 @@ pub(super) fn limit<Tz: TimeZone>(output: &str, now: &DateTime<Tz>) -> Option<Li
     };
     let reset = try_again_in(said, now.timestamp_millis() as u64);
     Some(Limit { reason: format!("aider: {}", one_line(said)), reset })
-}
-
-/// A line aider prints after an error: its description of the error, or its retry.
-fn is_aiders_own(line: &str) -> bool {
-    line.starts_with("The API provider") || line.starts_with("Retrying in ") || line.starts_with(ERROR)
 }
 
 #[cfg(test)]
