@@ -431,3 +431,53 @@ fn plan_sends_its_rounds_as_progress_notifications() {
     assert_eq!(answer["result"]["isError"], false, "{answer}");
     assert!(answer["result"]["content"][0]["text"].as_str().unwrap().contains("6 tasks in 3 waves"), "{answer}");
 }
+
+/// A client that cancels a `plan` call stops the planning agent, as Ctrl-C stops `wavecrew
+/// plan`: its process is gone and its worktree too.
+#[test]
+fn a_cancelled_plan_call_stops_the_planning_agent() {
+    use std::io::Write as _;
+    let repo = crate::plan::project();
+    let config = "agent = \"thinker\"\n[agents.thinker]\ncommand = [\"sh\", \"-c\", \"echo pid $$; exec sleep 600\"]\n";
+    std::fs::write(repo.root().join("wavecrew.toml"), config).unwrap();
+    let mut server = repo
+        .command(&["mcp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = server.stdin.take().unwrap();
+    let mut send = |line: &str| stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+    send(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
+    );
+    send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    send(
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"plan","arguments":{"goal":"Count word frequencies"}}}"#,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let agent_pid: u32 = loop {
+        let log = std::fs::read_dir(repo.state_dir().join("plans"))
+            .ok()
+            .and_then(|mut sessions| sessions.next())
+            .and_then(|session| std::fs::read_to_string(session.ok()?.path().join("agent-1.log")).ok());
+        if let Some(pid) = log.as_deref().and_then(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse().ok()) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the planning agent never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    send(
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"the person changed their mind"}}"#,
+    );
+    let alive = || std::process::Command::new("kill").args(["-0", &agent_pid.to_string()]).status().unwrap().success();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while alive() || repo.git(&["worktree", "list"]).lines().count() > 1 {
+        assert!(Instant::now() < deadline, "the agent or its worktree outlived the cancellation");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stdin);
+    assert!(server.wait().unwrap().success());
+    assert!(!repo.root().join("count-word-frequencies.plan.md").exists());
+}
