@@ -77,9 +77,10 @@ pub struct Limit {
     /// does not say when (wavecrew backs off).
     #[serde(default)]
     pub reset_in_ms: Option<u64>,
-    /// A file (absolute: outside the repository and its worktrees) that the step makes when
-    /// it plays; once the file exists the step does nothing. A call is limited once, and the
-    /// same call made again after the hold goes on with the next steps.
+    /// A file (absolute: outside the repository and its worktrees; in a sandboxed run, in a
+    /// folder of `[sandbox] writable`) that the step makes when it plays; once the file exists
+    /// the step does nothing. A call is limited once, and the same call made again after the
+    /// hold goes on with the next steps.
     #[serde(default)]
     pub once: Option<String>,
 }
