@@ -1,7 +1,8 @@
 //! The verifier of the truths on a usage or rate limit, end to end: the scripted agent (a test
 //! double) ends its first call on a limit (its `limit` step), the verification holds by itself
 //! after the run loop and asks again, then gives its verdict; with `--on-limit fail` the truths
-//! are left to a person, the verifier failed as limited.
+//! are left to a person, the verifier failed as limited. And the real claude CLI as the
+//! verifier, against llm-double (a test double) limiting only the verifier's requests.
 
 use crate::common::*;
 use serde_json::{Value, json};
@@ -106,4 +107,65 @@ fn with_on_limit_fail_a_limited_verifier_leaves_the_truths_to_a_person_as_failed
         truth["evidence"],
         "no answer: the verifier failed as limited: scripted: You've hit your session limit (--on-limit fail)"
     );
+}
+
+#[test]
+fn claude_s_usage_limit_during_the_verification_holds_the_verifier_until_its_reset_then_it_proves_the_truth() {
+    use llm_double::{Conversation, Limit, LimitKind, Script, Server, Step};
+    const VERIFIER: &str = "# Verify the truths of milestone";
+    let answer = json!({"truths": [{"truth": "T1", "verdict": "PROVEN",
+        "evidence": [{"command": "python3 app.py", "output": "hello, world"}]}]});
+    let script = Script {
+        conversations: vec![
+            Conversation {
+                matches: VERIFIER.into(),
+                steps: vec![
+                    Step::Write { write: ".wavecrew/review/verification.json".into(), content: answer.to_string() },
+                    Step::Text { text: "Done.".into() },
+                ],
+            },
+            Conversation {
+                matches: r"# Task 1\.1 of milestone".into(),
+                steps: vec![
+                    Step::Write { write: "app.py".into(), content: "print('hello, ' + 'world')\n".into() },
+                    Step::Text { text: "Done.".into() },
+                ],
+            },
+        ],
+        // The task runs unlimited; the account's session limit hits the verifier, for 3 s.
+        limit: Some(Limit { kind: LimitKind::Usage, for_ms: 3_000, says_reset: true }),
+        limit_matches: Some(VERIFIER.into()),
+        ..Script::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start(script)).unwrap();
+    let dir = crate::agents::project(PLAN, "claude", &server.url(), "");
+    // A subscriber's login: Claude Code gives a usage limit's reset time only then.
+    let output = crate::agents::wavecrew(dir.path())
+        .args(["run", "plan.md", "--agent", "claude", "--yes", "--json"])
+        .env_remove("ANTHROPIC_API_KEY")
+        .env("CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-test-token-for-the-double")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = events(&output);
+    let limited = of_kind(&events, "agent_limited");
+    assert!(!limited.is_empty(), "{events:#?}");
+    for hold in &limited {
+        assert_eq!(
+            (hold["agent"].as_str(), hold["task"].as_str(), hold["attempt"].as_u64()),
+            (Some("claude"), Some("verification"), Some(1)),
+            "{hold}"
+        );
+        assert_eq!(hold["hold"], "reset", "Claude Code gave its reset time: {hold}");
+        assert!(hold["reason"].as_str().unwrap().contains("hit your session limit"), "{hold}");
+    }
+    assert!(of_kind(&events, "attempt_failed").is_empty() && of_kind(&events, "task_failed").is_empty(), "{events:#?}");
+    let until = limited.iter().filter_map(|e| e["until_ms"].as_u64()).max().unwrap();
+    let asked = verifiers(&events);
+    assert_eq!(asked.len(), limited.len() + 1, "asked again after each hold: {asked:#?}");
+    assert!(asked.last().unwrap()["at_ms"].as_u64().unwrap() >= until, "{asked:#?}");
+    let verified = first_of_kind(&events, "run_verified");
+    assert_eq!(verified["verdict"], "passed", "{verified}");
+    assert_eq!(verified["must_haves"][0]["verdict"], "VERIFIED", "{verified}");
 }
