@@ -118,8 +118,34 @@ struct RejectArgs {
     run: String,
     /// The waiting human-verify checkpoint task.
     task: String,
-    /// What is wrong: the task's agent gets it with its next attempt.
-    reason: String,
+    /// What is wrong: the task's agent gets it with its next attempt (a reason, comments, or both).
+    reason: Option<String>,
+    /// Comments on lines of the change's diff: the agent gets each as `path:line: text` under
+    /// the reason.
+    #[serde(default)]
+    comments: Vec<CommentArg>,
+}
+
+/// A comment on one line of a checkpoint's diff.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CommentArg {
+    /// The file, as the diff names it.
+    path: String,
+    /// The line's number in the new file (in the old one for a deleted line), from 1.
+    line: u64,
+    /// Whether the line is a deleted one (its number is then in the old file).
+    #[serde(default)]
+    deleted: bool,
+    /// What should change there.
+    text: String,
+}
+
+impl CommentArg {
+    fn comment(self) -> engine::rejection::LineComment {
+        let side = if self.deleted { engine::rejection::Side::Old } else { engine::rejection::Side::New };
+        engine::rejection::LineComment { path: self.path, line: self.line, side, text: self.text }
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -220,12 +246,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Send a waiting human-verify checkpoint back to its agent with the reason, as `wavecrew reject` does."
+        description = "Send a waiting human-verify checkpoint back to its agent with the reason and comments on lines of its diff, as `wavecrew reject --reason … --comment PATH:LINE:TEXT` does."
     )]
     async fn reject(&self, Parameters(args): Parameters<RejectArgs>) -> Result<CallToolResult, ErrorData> {
         let root = self.root.clone();
-        let answer = Answer::Reject { reason: args.reason };
-        blocking(move || super::runs::answer(&root, &args.run, &args.task, answer)).await.map(text)
+        let comments: Vec<_> = args.comments.into_iter().map(CommentArg::comment).collect();
+        blocking(move || super::runs::reject_task(&root, &args.run, &args.task, args.reason.as_deref(), &comments))
+            .await
+            .map(text)
     }
 
     #[tool(description = "Answer a waiting decision checkpoint with one of its options, as `wavecrew decide` does.")]

@@ -180,7 +180,14 @@ fn start_run_runs_nothing_without_consent_then_the_run_is_followed_and_answered(
 
     // Reject 1.1 (its agent draws it again), decide 1.2, then approve 1.1 and the human-action.
     let run_arg = format!("run={run}");
-    call(&repo, "reject", &[&run_arg, "task=\"1.1\"", "reason=too ugly"]).unwrap();
+    // A rejection with nothing to say is the CLI's error; one with a comment on a line reaches
+    // the agent as the room's "Reject with comments" does.
+    let (_, said) = cli(&repo, &["reject", run, "1.1", "--reason", " "]);
+    let refused = call(&repo, "reject", &[&run_arg, "task=\"1.1\"", "reason= "]).unwrap_err();
+    assert_eq!(refused, said, "the CLI's words");
+    assert!(refused.starts_with("error: a rejection needs a reason or comments"), "{refused}");
+    let comments = r#"comments=[{"path":"ui.txt","line":1,"text":"make it pretty"}]"#;
+    call(&repo, "reject", &[&run_arg, "task=\"1.1\"", "reason=too ugly", comments]).unwrap();
     call(&repo, "decide", &[&run_arg, "task=\"1.2\"", "option=SQLite"]).unwrap();
     wait_for(&repo, "1.1", "waiting");
     call(&repo, "approve", &[&run_arg, "task=\"1.1\""]).unwrap();
@@ -193,6 +200,8 @@ fn start_run_runs_nothing_without_consent_then_the_run_is_followed_and_answered(
     }
     // The rejected checkpoint was drawn again: the branch has the second drawing.
     assert_eq!(repo.git(&["show", "wavecrew/M1:ui.txt"]), "pretty");
+    let prompt = repo.run_file("prompts", "1.1-2.md");
+    assert!(prompt.contains("too ugly\n\nComments on the diff:\n- ui.txt:1: make it pretty"), "{prompt}");
     assert!(std::fs::read_to_string(&log).unwrap().contains(&format!("run {run} succeeded")));
 
     let report = call(&repo, "run_report", &[]).unwrap();
