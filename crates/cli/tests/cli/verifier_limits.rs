@@ -1,7 +1,8 @@
 //! The verifier of the truths on a usage or rate limit, end to end: the scripted agent (a test
 //! double) ends its first call on a limit (its `limit` step), the verification holds by itself
-//! after the run loop and asks again, then gives its verdict; with `--on-limit fail` the truths
-//! are left to a person, the verifier failed as limited. And the real claude CLI as the
+//! after the run loop and asks again, then gives its verdict; `resume` after a kill -9 while
+//! it is held goes on holding; with `--on-limit fail` the truths are left to a person, the
+//! verifier failed as limited. And the real claude CLI as the
 //! verifier, against llm-double (a test double) limiting only the verifier's requests.
 
 use crate::common::*;
@@ -35,15 +36,15 @@ python3 app.py    # prints `hello, world`
 ";
 
 /// A repository whose verifier is limited once (its marker in `marker`, a folder the sandbox
-/// lets agents write to), resetting 1.5 s later, then proves the truth by a command.
-fn limited_verifier(marker: &tempfile::TempDir) -> Repo {
+/// lets agents write to), resetting `reset_in_ms` later, then proves the truth by a command.
+fn limited_verifier(marker: &tempfile::TempDir, reset_in_ms: u64) -> Repo {
     let once = marker.path().join("limited").to_string_lossy().into_owned();
     let answer = json!({"truths": [{"truth": "T1", "verdict": "PROVEN",
         "evidence": [{"command": "python3 app.py", "output": "hello, world"}]}]});
     let script = json!({"tasks": {
         "1.1": [[write("app.py", "print('hello, ' + 'world')\n")]],
         "verification": [[
-            {"limit": {"reason": "You've hit your session limit", "reset_in_ms": 1500, "once": once}},
+            {"limit": {"reason": "You've hit your session limit", "reset_in_ms": reset_in_ms, "once": once}},
             write(".wavecrew/review/verification.json", &answer.to_string()),
         ]],
     }});
@@ -73,7 +74,7 @@ fn verifiers(events: &[Value]) -> Vec<&Value> {
 #[test]
 fn a_verifier_that_ends_on_a_limit_holds_then_gives_its_verdict() {
     let marker = tempfile::tempdir().unwrap();
-    let repo = limited_verifier(&marker);
+    let repo = limited_verifier(&marker, 1500);
     let output = repo.run(&["--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let events = events(&output);
@@ -92,7 +93,7 @@ fn a_verifier_that_ends_on_a_limit_holds_then_gives_its_verdict() {
 #[test]
 fn with_on_limit_fail_a_limited_verifier_leaves_the_truths_to_a_person_as_failed_as_limited() {
     let marker = tempfile::tempdir().unwrap();
-    let repo = limited_verifier(&marker);
+    let repo = limited_verifier(&marker, 1500);
     let output = repo.run(&["--json", "--on-limit", "fail"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let events = events(&output);
@@ -107,6 +108,44 @@ fn with_on_limit_fail_a_limited_verifier_leaves_the_truths_to_a_person_as_failed
         truth["evidence"],
         "no answer: the verifier failed as limited: scripted: You've hit your session limit (--on-limit fail)"
     );
+}
+
+#[test]
+fn resume_after_kill_9_while_the_verifier_is_held_holds_until_the_reset_then_verifies() {
+    let marker = tempfile::tempdir().unwrap();
+    let repo = limited_verifier(&marker, 6_000);
+    let mut run = repo
+        .command(&["run", "plan.md", "--agent", "scripted", "--script", "script.json", "--yes", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read events until the verifier's hold, then kill -9.
+    let stdout = run.stdout.take().unwrap();
+    let mut until = None;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
+        if event["event"] == "agent_limited" {
+            assert_eq!(event["task"], "verification", "{event}");
+            until = event["until_ms"].as_u64();
+            break;
+        }
+    }
+    let until = until.expect("the verifier was held");
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    assert!(now() < until, "killed while held");
+
+    let resumed = repo.command(&["resume", "--json"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let events = events(&resumed);
+    let asked = verifiers(&events);
+    assert_eq!(asked.len(), 1, "{events:#?}");
+    assert!(asked[0]["at_ms"].as_u64().unwrap() >= until, "resume held the verifier until {until}: {asked:#?}");
+    assert!(of_kind(&events, "agent_limited").is_empty(), "the hold was read back, not hit again: {events:#?}");
+    let verified = first_of_kind(&events, "run_verified");
+    assert_eq!(verified["verdict"], "passed", "{verified}");
 }
 
 #[test]
