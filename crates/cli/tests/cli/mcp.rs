@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The tools `wavecrew mcp` serves.
-const TOOLS: [&str; 9] =
-    ["approve", "check_plan", "decide", "gaps", "reject", "run_report", "run_status", "show_plan", "start_run"];
+const TOOLS: [&str; 10] =
+    ["approve", "check_plan", "decide", "gaps", "plan", "reject", "run_report", "run_status", "show_plan", "start_run"];
 
 /// One request to `wavecrew mcp` in `repo` through the MCP Inspector: `method` with the
 /// Inspector's arguments. `Ok` is the result, `Err` the error's message.
@@ -348,4 +348,86 @@ fn claude_code_calls_check_plan_and_run_status_through_mcp() {
     );
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("The plan has a duplicate task and no run yet."), "{said}");
+}
+
+/// The demo's project whose configured agent is a command agent (a shell script, a test
+/// double) that drafts `drafts[n-1]` in round n.
+fn planning_project(scripts: &Path, drafts: &[String]) -> Repo {
+    let repo = crate::plan::project();
+    let agent = crate::plan::drafting_agent(scripts, drafts, "");
+    let argv: Vec<&str> = agent.split(' ').collect();
+    let config = format!("agent = \"drafter\"\n[agents.drafter]\ncommand = {argv:?}\n");
+    std::fs::write(repo.root().join("wavecrew.toml"), config).unwrap();
+    repo
+}
+
+#[test]
+fn plan_drafts_a_plan_from_a_goal_as_the_cli_does_and_writes_only_inside_the_repository() {
+    let scripts = tempfile::tempdir().unwrap();
+    let demo_plan = crate::plan::demo("demo.plan.md");
+    let broken = demo_plan.replace("**Task 1.2", "**Task 1.1");
+    let repo = planning_project(scripts.path(), &[broken, demo_plan.clone()]);
+
+    let drafted = call(&repo, "plan", &["goal=Count word frequencies", "output=plans/wf.plan.md"]).unwrap();
+    assert!(drafted.contains("round 1: check found") && drafted.contains("round 2: the draft is clean"), "{drafted}");
+    assert!(drafted.contains("6 tasks in 3 waves"), "show's summary: {drafted}");
+    assert_eq!(std::fs::read_to_string(repo.root().join("plans/wf.plan.md")).unwrap(), demo_plan);
+
+    // An existing file is the CLI's error; paths outside the repository and an empty goal are
+    // refused before any agent starts.
+    let again = call(&repo, "plan", &["goal=Count word frequencies", "output=plans/wf.plan.md"]).unwrap_err();
+    assert!(again.starts_with("error: `plans/wf.plan.md` already exists"), "{again}");
+    let outside = call(&repo, "plan", &["goal=x", "output=../wf.plan.md"]).unwrap_err();
+    assert!(outside.starts_with("error: `../wf.plan.md` is outside the repository"), "{outside}");
+    let outside = call(&repo, "plan", &["goal=x", "from=[\"/etc/passwd\"]"]).unwrap_err();
+    assert!(outside.starts_with("error: `/etc/passwd` is outside the repository"), "{outside}");
+    let empty = call(&repo, "plan", &["goal= "]).unwrap_err();
+    assert!(empty.starts_with("error: the goal is empty"), "{empty}");
+    let sessions = std::fs::read_dir(repo.state_dir().join("plans")).unwrap().count();
+    assert_eq!(sessions, 1, "only the first call started the planning agent");
+}
+
+/// A client that asks for progress gets `wavecrew plan`'s lines as they come, then the result.
+#[test]
+fn plan_sends_its_rounds_as_progress_notifications() {
+    use std::io::{BufRead as _, Write as _};
+    let scripts = tempfile::tempdir().unwrap();
+    let repo = planning_project(scripts.path(), &[crate::plan::demo("demo.plan.md")]);
+    let mut server = repo
+        .command(&["mcp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = server.stdin.take().unwrap();
+    for line in [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"plan","arguments":{"goal":"Count word frequencies","output":"wf.plan.md"},"_meta":{"progressToken":"p1"}}}"#,
+    ] {
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    // Read until the answer to the call: the server ends when its input does.
+    let mut seen: Vec<Value> = Vec::new();
+    for line in std::io::BufReader::new(server.stdout.take().unwrap()).lines() {
+        let message: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let done = message["id"] == 2;
+        seen.push(message);
+        if done {
+            break;
+        }
+    }
+    drop(stdin);
+    assert!(server.wait().unwrap().success());
+    let progress: Vec<&str> = seen
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress" && m["params"]["progressToken"] == "p1")
+        .filter_map(|m| m["params"]["message"].as_str())
+        .collect();
+    assert!(progress.iter().any(|m| m.starts_with("planning with drafter")), "{progress:?}");
+    assert!(progress.iter().any(|m| m.starts_with("round 1: the draft is clean")), "{progress:?}");
+    let answer = seen.last().unwrap();
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    assert!(answer["result"]["content"][0]["text"].as_str().unwrap().contains("6 tasks in 3 waves"), "{answer}");
 }
