@@ -247,6 +247,25 @@ impl Agent for CommandAgent {
 /// `usage` step).
 pub const SCRIPTED_USAGE: &str = "scripted_usage";
 
+/// The key of a line of the scripted agent's output that ends its call on a usage or rate
+/// limit (`crate::double`'s `limit` step): `{"scripted_limit": {"reason": …, "reset_ms": …}}`.
+pub const SCRIPTED_LIMIT: &str = "scripted_limit";
+
+/// The limit a scripted agent's `output` ends on, as an adapter reads its CLI's
+/// ([`Agent::limit`]): the last [`SCRIPTED_LIMIT`] line.
+pub fn scripted_limit(output: &str) -> Option<crate::limits::Limit> {
+    let said = output.lines().rev().find_map(|line| {
+        let value: serde_json::Value = serde_json::from_str(line.trim()).ok()?;
+        value.get(SCRIPTED_LIMIT).cloned()
+    })?;
+    let reason = said.get("reason").and_then(serde_json::Value::as_str).unwrap_or("limited").to_owned();
+    let reset = match said.get("reset_ms").and_then(serde_json::Value::as_u64) {
+        Some(at) => crate::limits::Reset::At(at),
+        None => crate::limits::Reset::Unsaid,
+    };
+    Some(crate::limits::Limit { reason: format!("scripted: {reason}"), reset })
+}
+
 /// The scripted agent, a test double: `wavecrew agent-double --script FILE` plays the steps the
 /// script gives for each task and attempt (see [`crate::double`]). It calls no model.
 #[derive(Clone, Debug)]
@@ -269,6 +288,11 @@ impl Agent for ScriptedAgent {
             env: standard_env(request),
             pass_env: Vec::new(),
         }
+    }
+
+    /// The limit its `limit` step ended on.
+    fn limit(&self, output: &str) -> Option<crate::limits::Limit> {
+        scripted_limit(output)
     }
 
     /// The usage it reports as a CLI would stream it (`{"scripted_usage": {"input": …}}`).

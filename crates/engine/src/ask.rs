@@ -15,6 +15,9 @@ pub(crate) enum Answered {
     Text(String),
     /// Why there is none, as a predicate of the agent: `wrote nothing to …`, `did not finish: …`.
     Not(String),
+    /// The agent ended on its account's usage or rate limit: the call does not count, the
+    /// caller holds and asks again (or fails as limited, with `--on-limit fail`).
+    Limited(crate::limits::Limit),
 }
 
 /// Starts the agent of `launch`, whose prompt asks for an answer in `answer_path` (relative to
@@ -40,6 +43,9 @@ pub(crate) async fn ask_for_answer(
     Git::new(worktree).reset_to(head).await?;
     let _ = tokio::fs::remove_file(&answer_file).await;
     if let Err(reason) = ended? {
+        if let Some(limit) = env.agent.limit(&reason) {
+            return Ok(Answered::Limited(limit));
+        }
         return Ok(Answered::Not(format!("did not finish: {}", reason.trim_end())));
     }
     Ok(match read {

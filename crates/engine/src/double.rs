@@ -13,6 +13,10 @@
 //!              "2.1/review": [[{"write": ".wavecrew/review/2.1-1-house-style.json",
 //!                               "content": "{\"findings\": []}"}]] } }
 //! ```
+//!
+//! A step `{"limit": {"reason": "…", "reset_in_ms": 2000, "once": "/tmp/…/limited"}}` ends the
+//! call on a usage or rate limit of the agent's account (once, with `once`), for the tests of
+//! what wavecrew does then.
 
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -57,6 +61,28 @@ pub enum Step {
     /// Reports usage as an agent CLI streams it mid-run (one line on stdout the scripted agent
     /// reads back as [`crate::agent::Activity::Usage`]): tokens, and dollars when given.
     Usage { usage: Usage },
+    /// Ends on a usage or rate limit of its account, as an agent CLI does: one line on stdout
+    /// the scripted agent reads back as a [`crate::limits::Limit`]
+    /// ([`crate::agent::scripted_limit`]), then exit 1.
+    Limit { limit: Limit },
+}
+
+/// A usage or rate limit a scripted agent ends on (see [`Step::Limit`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// What the agent says, as a CLI would.
+    pub reason: String,
+    /// The limit resets this many milliseconds after the step plays; without it the agent
+    /// does not say when (wavecrew backs off).
+    #[serde(default)]
+    pub reset_in_ms: Option<u64>,
+    /// A file (absolute: outside the repository and its worktrees; in a sandboxed run, in a
+    /// folder of `[sandbox] writable`) that the step makes when it plays; once the file exists
+    /// the step does nothing. A call is limited once, and the same call made again after the
+    /// hold goes on with the next steps.
+    #[serde(default)]
+    pub once: Option<String>,
 }
 
 /// Usage a scripted agent reports (see [`Step::Usage`]).
@@ -158,6 +184,22 @@ pub fn play(script: &Script, task: &str, role: &str, attempt: u32, dir: &Path) -
             Step::Usage { usage } => {
                 writeln!(stdout, "{}", serde_json::json!({ crate::agent::SCRIPTED_USAGE: usage }))?;
                 stdout.flush()?;
+            }
+            Step::Limit { limit } => {
+                if let Some(once) = &limit.once {
+                    if Path::new(once).exists() {
+                        continue;
+                    }
+                    std::fs::write(once, "")?;
+                }
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                let reset_ms = limit.reset_in_ms.map(|ms| now_ms.saturating_add(ms));
+                let line =
+                    serde_json::json!({ crate::agent::SCRIPTED_LIMIT: {"reason": limit.reason, "reset_ms": reset_ms} });
+                writeln!(stdout, "{line}")?;
+                return Ok(1);
             }
         }
     }

@@ -11,6 +11,8 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 
+pub mod hold;
+
 /// An attempt that ended on a limit of its agent's account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limit {

@@ -92,12 +92,14 @@ impl Session {
     }
 
     /// Round `round`: the agent gets `prompt` and writes (or rewrites) the draft. `on_activity`
-    /// sees what it does as it does it.
+    /// sees what it does as it does it; `cancel` turning true stops the agent's process group
+    /// (the round's outcome then says `cancelled`).
     pub async fn round(
         &self,
         round: u32,
         prompt: &str,
         mut on_activity: impl FnMut(&Activity),
+        cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Round, EngineError> {
         let prompt_file = self.dir.join(format!("prompt-{round}.md"));
         tokio::fs::write(&prompt_file, prompt).await?;
@@ -148,7 +150,6 @@ impl Session {
         };
         let model_id = agent.model_id(request.model.as_deref());
         let mut usage = Usage::default();
-        let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
         let outcome = process::run(
             &spec,
             |_| {},

@@ -44,6 +44,11 @@ pub struct Script {
     /// response for a while, then normally.
     #[serde(default)]
     pub limit: Option<Limit>,
+    /// A regex searched in the request's JSON body: only the requests it matches are limited
+    /// (the limit begins at the first of them), as a limit hit in the middle of a run (the
+    /// verifier of the truths, after every task). All requests when absent.
+    #[serde(default)]
+    pub limit_matches: Option<String>,
 }
 
 /// A limit the API keeps answering for `for_ms` milliseconds from the first model request,
@@ -153,10 +158,12 @@ struct Shared {
     script: Script,
     /// The conversations' regexes, compiled.
     patterns: Vec<regex::Regex>,
+    /// [`Script::limit_matches`], compiled.
+    limit_pattern: Option<regex::Regex>,
     requests: Mutex<Vec<Request>>,
     /// For each fault, how many times it was served.
     served: Mutex<Vec<u32>>,
-    /// When the limit of [`Script::limit`] began: at the first model request.
+    /// When the limit of [`Script::limit`] began: at the first model request (that it limits).
     limited_since: Mutex<Option<std::time::Instant>>,
 }
 
@@ -179,12 +186,21 @@ impl Server {
                     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("`{}`: {e}", c.matches)))
             })
             .collect::<std::io::Result<Vec<_>>>()?;
+        let limit_pattern = script
+            .limit_matches
+            .as_deref()
+            .map(|matches| {
+                regex::Regex::new(matches)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("`{matches}`: {e}")))
+            })
+            .transpose()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let served = Mutex::new(vec![0; script.faults.len()]);
         let shared = Arc::new(Shared {
             script,
             patterns,
+            limit_pattern,
             requests: Mutex::new(Vec::new()),
             served,
             limited_since: Mutex::new(None),
@@ -253,7 +269,9 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, bod
             json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}]}),
         );
     }
-    if let Some(limit) = &shared.script.limit {
+    if let Some(limit) = &shared.script.limit
+        && shared.limit_pattern.as_ref().is_none_or(|pattern| pattern.is_match(&body.to_string()))
+    {
         let since = *shared
             .limited_since
             .lock()

@@ -38,6 +38,7 @@ fn script() -> Script {
         faults: Vec::new(),
         conversations: Vec::new(),
         limit: None,
+        limit_matches: None,
         steps: vec![
             Step::Write { write: "hello.txt".into(), content: "hi\n".into() },
             Step::Text { text: "Done.".into() },
@@ -264,4 +265,24 @@ async fn a_limit_answers_each_api_s_own_429_for_a_while_then_the_script() {
     let server = Server::start(quota).await.unwrap();
     let (_, rest) = post(&server, "/v1/chat/completions", &json!({"model": "gpt-x", "messages": []})).await;
     assert_eq!(body(&rest)["error"]["code"], "insufficient_quota");
+}
+
+#[tokio::test]
+async fn a_limit_with_a_pattern_limits_only_the_requests_it_matches_from_the_first_of_them() {
+    let script = Script {
+        limit: Some(Limit { kind: LimitKind::Usage, for_ms: 60_000, says_reset: true }),
+        limit_matches: Some("Verify the truths".into()),
+        ..script()
+    };
+    let server = Server::start(script).await.unwrap();
+    let task = json!({"model": "claude-x", "stream": true, "messages": [{"role": "user", "content": "Task 1.1"}]});
+    let (status, _) = post(&server, "/v1/messages", &task).await;
+    assert!(status.contains("200"), "{status}");
+    let verifier =
+        json!({"model": "claude-x", "stream": true, "messages": [{"role": "user", "content": "# Verify the truths"}]});
+    let (status, rest) = post(&server, "/v1/messages", &verifier).await;
+    assert!(status.contains("429"), "{status}");
+    assert_eq!(header(&rest, "anthropic-ratelimit-unified-status"), Some("rejected"));
+    let (status, _) = post(&server, "/v1/messages", &task).await;
+    assert!(status.contains("200"), "the limit holds only for what it matches: {status}");
 }

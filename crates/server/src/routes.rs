@@ -123,6 +123,16 @@ fn find(journal: &Journal, id: &str) -> Result<RunRecord, Failure> {
     }
 }
 
+/// The row of `task`, a task of the plan of `run` (its id then names files inside the run's
+/// folder only).
+fn find_task(journal: &Journal, run: &RunRecord, task: &str) -> Result<engine::journal::TaskRecord, Failure> {
+    let tasks = journal.tasks(&run.id).map_err(internal)?;
+    tasks
+        .into_iter()
+        .find(|t| t.task == task && plan::TaskId::parse(&t.task).is_some())
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", run.id)))
+}
+
 fn internal(e: impl std::fmt::Display) -> Failure {
     fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
@@ -307,11 +317,7 @@ async fn log(
     let state_dir = app.state_dir.clone();
     let result = with_journal(&app, move |journal| {
         let record = find(journal, &run)?;
-        let tasks = journal.tasks(&record.id).map_err(internal)?;
-        // The task must be one of the run's: its id then names files inside the run's folder.
-        let Some(row) = tasks.iter().find(|t| t.task == task && plan::TaskId::parse(&t.task).is_some()) else {
-            return Err(fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", record.id)));
-        };
+        let row = find_task(journal, &record, &task)?;
         // The latest attempt's files: its agent, then its Verify commands.
         let files = engine::layout::RunLayout::new(&state_dir, &record.id)
             .task_logs(&row.task)
@@ -365,10 +371,7 @@ async fn diff(
     respond(
         with_journal(&app, move |journal| {
             let record = find(journal, &run)?;
-            let tasks = journal.tasks(&record.id).map_err(internal)?;
-            let Some(row) = tasks.iter().find(|t| t.task == task) else {
-                return Err(fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", record.id)));
-            };
+            let row = find_task(journal, &record, &task)?;
             let waiting = match row.state {
                 engine::events::TaskState::Waiting => journal.waiting_commit(&record.id, &task).map_err(internal)?,
                 _ => None,
@@ -501,10 +504,7 @@ async fn start_preview(
     let asked = task.clone();
     let checked = with_journal(&app, move |journal| {
         let record = find(journal, &run)?;
-        let rows = journal.tasks(&record.id).map_err(internal)?;
-        let Some(row) = rows.iter().find(|t| t.task == task) else {
-            return Err(fail(StatusCode::NOT_FOUND, format!("run {} has no task `{task}`", record.id)));
-        };
+        let row = find_task(journal, &record, &task)?;
         if row.state != engine::events::TaskState::Waiting {
             return Err(fail(
                 StatusCode::CONFLICT,

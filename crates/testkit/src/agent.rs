@@ -60,6 +60,11 @@ impl Agent for ScriptedSelf {
         "scripted"
     }
 
+    /// The limit its `limit` step ended on, as `wavecrew agent-double` reads it.
+    fn limit(&self, output: &str) -> Option<engine::limits::Limit> {
+        engine::agent::scripted_limit(output)
+    }
+
     fn command(&self, request: &AgentRequest) -> AgentCommand {
         let args = [ENTRY, "--exact", "--ignored", "--nocapture", "--test-threads=1", "--quiet"];
         AgentCommand {

@@ -12,6 +12,10 @@
 //! starts the run, so the agent has to show the person what will run before it can agree.
 //! The run is `wavecrew run` in a process of its own (it outlives this server), its output in
 //! the run's folder.
+//!
+//! `plan` drafts a plan from a goal as `wavecrew plan` does (the planning agent, rounds of
+//! `check`), in a child `wavecrew plan` whose lines go to the client as progress notifications
+//! while it works (minutes: a client's tool timeout must allow it); the plan is written, not run.
 
 use super::Context;
 use crate::error::CliError;
@@ -118,8 +122,34 @@ struct RejectArgs {
     run: String,
     /// The waiting human-verify checkpoint task.
     task: String,
-    /// What is wrong: the task's agent gets it with its next attempt.
-    reason: String,
+    /// What is wrong: the task's agent gets it with its next attempt (a reason, comments, or both).
+    reason: Option<String>,
+    /// Comments on lines of the change's diff: the agent gets each as `path:line: text` under
+    /// the reason.
+    #[serde(default)]
+    comments: Vec<CommentArg>,
+}
+
+/// A comment on one line of a checkpoint's diff.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CommentArg {
+    /// The file, as the diff names it.
+    path: String,
+    /// The line's number in the new file (in the old one for a deleted line), from 1.
+    line: u64,
+    /// Whether the line is a deleted one (its number is then in the old file).
+    #[serde(default)]
+    deleted: bool,
+    /// What should change there.
+    text: String,
+}
+
+impl CommentArg {
+    fn comment(self) -> engine::rejection::LineComment {
+        let side = if self.deleted { engine::rejection::Side::Old } else { engine::rejection::Side::New };
+        engine::rejection::LineComment { path: self.path, line: self.line, side, text: self.text }
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -142,6 +172,27 @@ struct StartRunArgs {
     /// The agent: a name under `[agents]` in wavecrew.toml or an agent CLI (`claude`, `codex`,
     /// `gemini`, `opencode`, `aider`); default: the configuration's `agent`.
     agent: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct PlanArgs {
+    /// What the plan is for, in a sentence or a paragraph.
+    goal: String,
+    /// Where to write the plan, relative to the repository; default: a name made from the goal
+    /// (`<words>.plan.md`). An existing file is not overwritten.
+    output: Option<String>,
+    /// The milestone id (the commit scope), e.g. `M4`; default: the agent picks one.
+    milestone: Option<String>,
+    /// Files the planning agent reads first (a PRD, an issue, notes), relative to the repository.
+    #[serde(default)]
+    from: Vec<String>,
+    /// The planning agent: a name under `[agents]` in wavecrew.toml or an agent CLI; default:
+    /// the configuration's `agent`.
+    agent: Option<String>,
+    /// The model it runs on; default: `[plan] model`, else the CLI's.
+    model: Option<String>,
+    /// Rounds of drafting and fixing at most, 1 to 10; default: `[plan] rounds`, else 3.
+    rounds: Option<u32>,
 }
 
 #[tool_router]
@@ -220,12 +271,14 @@ impl Server {
     }
 
     #[tool(
-        description = "Send a waiting human-verify checkpoint back to its agent with the reason, as `wavecrew reject` does."
+        description = "Send a waiting human-verify checkpoint back to its agent with the reason and comments on lines of its diff, as `wavecrew reject --reason … --comment PATH:LINE:TEXT` does."
     )]
     async fn reject(&self, Parameters(args): Parameters<RejectArgs>) -> Result<CallToolResult, ErrorData> {
         let root = self.root.clone();
-        let answer = Answer::Reject { reason: args.reason };
-        blocking(move || super::runs::answer(&root, &args.run, &args.task, answer)).await.map(text)
+        let comments: Vec<_> = args.comments.into_iter().map(CommentArg::comment).collect();
+        blocking(move || super::runs::reject_task(&root, &args.run, &args.task, args.reason.as_deref(), &comments))
+            .await
+            .map(text)
     }
 
     #[tool(description = "Answer a waiting decision checkpoint with one of its options, as `wavecrew decide` does.")]
@@ -256,6 +309,40 @@ impl Server {
         })
         .await
         .map(text)
+    }
+
+    #[tool(
+        description = "Draft a plan from a goal, as `wavecrew plan` does: a planning agent reads the repository (it cannot change it) and writes a plan, which `check` judges; what it finds goes back to the agent, for a few rounds. Writes the plan file and answers with its summary (a draft still broken is kept as FILE.draft and the answer is an error with the problems). Takes minutes: progress comes as notifications. Runs nothing of the plan: start_run does, with the person's consent."
+    )]
+    async fn plan(
+        &self,
+        Parameters(args): Parameters<PlanArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        if args.goal.trim().is_empty() {
+            return Err(invalid("error: the goal is empty: say what the plan is for"));
+        }
+        let mut command = vec!["plan".to_owned()];
+        if let Some(output) = &args.output {
+            command.push(format!("--output={}", self.inside(output)?.display()));
+        }
+        for from in &args.from {
+            command.push(format!("--from={}", self.inside(from)?.display()));
+        }
+        for (flag, value) in [("--milestone", &args.milestone), ("--agent", &args.agent), ("--model", &args.model)] {
+            match value {
+                Some(value) if value.is_empty() || value.starts_with('-') => {
+                    return Err(invalid(format!("error: `{value}` is not a {}", &flag[2..])));
+                }
+                Some(value) => command.push(format!("{flag}={value}")),
+                None => {}
+            }
+        }
+        if let Some(rounds) = args.rounds {
+            command.push(format!("--rounds={rounds}"));
+        }
+        command.extend(["--".to_owned(), args.goal]);
+        draft(&self.root, &command, &context).await
     }
 
     #[tool(
@@ -486,6 +573,84 @@ fn spawn_run(root: &Path, state: &Path, path: &Path, agent: Option<&str>) -> Res
         run.branch,
         log.display()
     ))
+}
+
+/// How often `plan` says it is still drafting when `wavecrew plan` printed nothing.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Runs `wavecrew ARGS` (`plan …`) in the repository and answers with what it printed: its
+/// summary, or its error (and what led to it) as the tool's error. Each line it prints on the
+/// way is a progress notification when the client asked for them; the client's cancellation
+/// stops it.
+async fn draft(
+    root: &Path,
+    args: &[String],
+    context: &RequestContext<RoleServer>,
+) -> Result<CallToolResult, ErrorData> {
+    use tokio::io::AsyncBufReadExt as _;
+    let failed = |what: &str, e: std::io::Error| invalid(format!("error: {what}: {e}"));
+    let program = std::env::current_exe().map_err(|e| failed("where is wavecrew?", e))?;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| failed("could not start `wavecrew plan`", e))?;
+    let stdout = child.stdout.take().map(|out| {
+        tokio::spawn(async move {
+            let mut text = String::new();
+            let _ = tokio::io::AsyncReadExt::read_to_string(&mut tokio::io::BufReader::new(out), &mut text).await;
+            text
+        })
+    });
+    let token = context.meta.get_progress_token();
+    let mut said = String::new();
+    if let Some(err) = child.stderr.take() {
+        let mut lines = tokio::io::BufReader::new(err).lines();
+        let started = Instant::now();
+        let mut step = 0u32;
+        // A line now and then while the agent thinks: clients that count silence as a hang
+        // (an idle timeout) see it working.
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+        loop {
+            let (message, printed) = tokio::select! {
+                line = lines.next_line() => match line {
+                    Ok(Some(line)) => (line, true),
+                    _ => break,
+                },
+                _ = beat.tick() => (format!("still drafting ({}s)", started.elapsed().as_secs()), false),
+                () = context.ct.cancelled() => {
+                    // As a Ctrl-C: `wavecrew plan` stops its agent and takes its worktree away.
+                    if let Some(pid) = child.id() {
+                        engine::process::signal_pid(pid, engine::process::Signal::SIGTERM);
+                    }
+                    if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+                        let _ = child.kill().await;
+                    }
+                    return Err(invalid("error: cancelled: the planning agent was stopped, nothing was written"));
+                }
+            };
+            if let Some(token) = &token {
+                step += 1;
+                let progress =
+                    rmcp::model::ProgressNotificationParam::new(token.clone(), f64::from(step)).with_message(&message);
+                let _ = context.peer.notify_progress(progress).await;
+            }
+            if printed {
+                said.push_str(&message);
+                said.push('\n');
+            }
+        }
+    }
+    let status = child.wait().await.map_err(|e| failed("`wavecrew plan` did not end", e))?;
+    let printed = match stdout {
+        Some(task) => task.await.unwrap_or_default(),
+        None => String::new(),
+    };
+    if status.success() { Ok(text(format!("{said}{printed}"))) } else { Err(invalid(said.trim_end().to_owned())) }
 }
 
 /// Runs a command's function off the async threads (they read files, run git, open the

@@ -26,8 +26,8 @@ use crate::cli::{Cli, Command};
 use crate::error::CliError;
 use std::process::ExitCode;
 
-/// Writes a file a command produced (`new -o`, `gaps -o`): never over an existing one unless
-/// `force`; errors name the file and the way out.
+/// Writes a file a command produced (`new -o`, `gaps -o`, `plan -o`), its folder made when
+/// missing: never over an existing one unless `force`; errors name the file and the way out.
 pub fn write_new_file(path: &std::path::Path, force: bool, text: &str) -> Result<(), CliError> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
@@ -38,6 +38,12 @@ pub fn write_new_file(path: &std::path::Path, force: bool, text: &str) -> Result
         options.create_new(true)
     };
     let shown = path.display();
+    // `plans/M3.plan.md` where there is no `plans/` yet: made, as a person would expect.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|error| {
+            CliError::io(format!("error: could not make the folder `{}`: {error}", parent.display()))
+        })?;
+    }
     let mut file = options.open(path).map_err(|error| match error.kind() {
         std::io::ErrorKind::AlreadyExists => CliError::io(format!("error: `{shown}` already exists"))
             .with_hint("pick another name, or pass --force to overwrite it"),

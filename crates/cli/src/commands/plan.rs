@@ -132,6 +132,13 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
         .block_on(engine::planner::Session::open(&root, session_dir.clone(), worktree, settings))
         .map_err(|e| CliError::io(format!("error: could not prepare the planning worktree: {e}")))?;
     let draft_path = session.draft_path();
+    // Ctrl-C or SIGTERM (an MCP client's cancellation) stops the agent, whose process group is
+    // its own (the terminal's Ctrl-C does not reach it), and the worktree still goes.
+    let (cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    runtime.spawn(async move {
+        super::run::interrupted().await;
+        let _ = cancel_tx.send(true);
+    });
     let map = repo_map(&root);
     let asked = Ask {
         goal: &args.goal,
@@ -157,12 +164,19 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<ExitCode, CliError> {
         for round in 1..=rounds {
             let prompt = asked.prompt(feedback.as_deref());
             let started = std::time::Instant::now();
-            let done = runtime.block_on(session.round(round, &prompt, |activity| {
+            let on_activity = |activity: &Activity| {
                 if let Activity::Tool(tool) = activity {
                     eprintln!("  plan  agent: {}", crate::progress::one_line(tool, 100));
                 }
-            }));
+            };
+            let done = runtime.block_on(session.round(round, &prompt, on_activity, cancel.clone()));
             let done = done.map_err(|e| CliError::io(format!("error: {e}")))?;
+            if done.outcome.cancelled {
+                return Err(CliError::io(format!(
+                    "error: interrupted in round {round}: the planning agent was stopped and nothing was written; its prompts and logs are in {}",
+                    session_dir.display()
+                )));
+            }
             tokens_in += done.tokens_in;
             tokens_out += done.tokens_out;
             if let Some(c) = done.cost_usd {

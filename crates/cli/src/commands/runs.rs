@@ -466,15 +466,27 @@ pub fn approve(_ctx: &Context, args: &ApproveArgs) -> Result<ExitCode, CliError>
 
 pub fn reject(_ctx: &Context, args: &RejectArgs) -> Result<ExitCode, CliError> {
     let comments: Vec<LineComment> = args.comments.iter().chain(&args.old_comments).cloned().collect();
-    let reason = engine::rejection::reason_with_comments(args.reason.as_deref(), &comments).map_err(|e| {
+    eprintln!("{}", reject_task(&args.repo, &args.run, &args.task, args.reason.as_deref(), &comments)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rejects `task` of `run` with `reason` and `comments` on lines of its change, folded into
+/// one reason as the room folds them; `wavecrew mcp`'s `reject` answers with it too.
+pub(super) fn reject_task(
+    repo: &Path,
+    run: &str,
+    task: &str,
+    reason: Option<&str>,
+    comments: &[LineComment],
+) -> Result<String, CliError> {
+    let reason = engine::rejection::reason_with_comments(reason, comments).map_err(|e| {
         let error = CliError::usage(format!("error: {e}"));
         match e {
             RejectionError::Empty => error.with_hint("say what is wrong: --reason TEXT, or --comment PATH:LINE:TEXT"),
             _ => error,
         }
     })?;
-    eprintln!("{}", answer(&args.repo, &args.run, &args.task, Answer::Reject { reason })?);
-    Ok(ExitCode::SUCCESS)
+    answer(repo, run, task, Answer::Reject { reason })
 }
 
 pub fn decide(_ctx: &Context, args: &DecideArgs) -> Result<ExitCode, CliError> {

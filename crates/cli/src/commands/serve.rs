@@ -38,6 +38,7 @@ pub async fn start(
     addr: &ServeAddr,
     preview: Option<server::PreviewConfig>,
 ) -> Result<server::Dashboard, CliError> {
+    let previews = preview.as_ref().map(|p| p.settings.command.clone());
     let options = server::Options {
         bind: addr.bind,
         port: addr.port,
@@ -49,6 +50,9 @@ pub async fn start(
     let dashboard =
         server::Dashboard::start(options).await.map_err(|e| CliError::io(format!("error: dashboard: {e}")))?;
     eprintln!("dashboard: {}", dashboard.url());
+    if let Some(command) = previews {
+        eprintln!("previews: `{command}`, from a waiting checkpoint's card");
+    }
     Ok(dashboard)
 }
 

@@ -592,6 +592,8 @@ fn a_person_sees_a_checkpoint_s_change_running_from_its_card_until_they_answer()
     let mut child = Stopped(repo.spawn_run(&["--serve"]));
     let (url, rest) = dashboard_url(&mut child.0);
     let run = repo.newest_run();
+    let said = rest.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(said, "previews: `node serve.mjs {port}`, from a waiting checkpoint's card");
 
     let shot = screenshot("dashboard-preview.png");
     let summary = browse(&["--preview", &room_url(&url, &run), &shot], None);

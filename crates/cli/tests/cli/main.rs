@@ -29,5 +29,6 @@ mod sandbox;
 mod ship;
 mod slurm;
 mod timeline;
+mod verifier_limits;
 mod verify;
 mod wiring;

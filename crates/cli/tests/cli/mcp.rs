@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The tools `wavecrew mcp` serves.
-const TOOLS: [&str; 9] =
-    ["approve", "check_plan", "decide", "gaps", "reject", "run_report", "run_status", "show_plan", "start_run"];
+const TOOLS: [&str; 10] =
+    ["approve", "check_plan", "decide", "gaps", "plan", "reject", "run_report", "run_status", "show_plan", "start_run"];
 
 /// One request to `wavecrew mcp` in `repo` through the MCP Inspector: `method` with the
 /// Inspector's arguments. `Ok` is the result, `Err` the error's message.
@@ -180,7 +180,14 @@ fn start_run_runs_nothing_without_consent_then_the_run_is_followed_and_answered(
 
     // Reject 1.1 (its agent draws it again), decide 1.2, then approve 1.1 and the human-action.
     let run_arg = format!("run={run}");
-    call(&repo, "reject", &[&run_arg, "task=\"1.1\"", "reason=too ugly"]).unwrap();
+    // A rejection with nothing to say is the CLI's error; one with a comment on a line reaches
+    // the agent as the room's "Reject with comments" does.
+    let (_, said) = cli(&repo, &["reject", run, "1.1", "--reason", " "]);
+    let refused = call(&repo, "reject", &[&run_arg, "task=\"1.1\"", "reason= "]).unwrap_err();
+    assert_eq!(refused, said, "the CLI's words");
+    assert!(refused.starts_with("error: a rejection needs a reason or comments"), "{refused}");
+    let comments = r#"comments=[{"path":"ui.txt","line":1,"text":"make it pretty"}]"#;
+    call(&repo, "reject", &[&run_arg, "task=\"1.1\"", "reason=too ugly", comments]).unwrap();
     call(&repo, "decide", &[&run_arg, "task=\"1.2\"", "option=SQLite"]).unwrap();
     wait_for(&repo, "1.1", "waiting");
     call(&repo, "approve", &[&run_arg, "task=\"1.1\""]).unwrap();
@@ -193,6 +200,8 @@ fn start_run_runs_nothing_without_consent_then_the_run_is_followed_and_answered(
     }
     // The rejected checkpoint was drawn again: the branch has the second drawing.
     assert_eq!(repo.git(&["show", "wavecrew/M1:ui.txt"]), "pretty");
+    let prompt = repo.run_file("prompts", "1.1-2.md");
+    assert!(prompt.contains("too ugly\n\nComments on the diff:\n- ui.txt:1: make it pretty"), "{prompt}");
     assert!(std::fs::read_to_string(&log).unwrap().contains(&format!("run {run} succeeded")));
 
     let report = call(&repo, "run_report", &[]).unwrap();
@@ -339,4 +348,136 @@ fn claude_code_calls_check_plan_and_run_status_through_mcp() {
     );
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("The plan has a duplicate task and no run yet."), "{said}");
+}
+
+/// The demo's project whose configured agent is a command agent (a shell script, a test
+/// double) that drafts `drafts[n-1]` in round n.
+fn planning_project(scripts: &Path, drafts: &[String]) -> Repo {
+    let repo = crate::plan::project();
+    let agent = crate::plan::drafting_agent(scripts, drafts, "");
+    let argv: Vec<&str> = agent.split(' ').collect();
+    let config = format!("agent = \"drafter\"\n[agents.drafter]\ncommand = {argv:?}\n");
+    std::fs::write(repo.root().join("wavecrew.toml"), config).unwrap();
+    repo
+}
+
+#[test]
+fn plan_drafts_a_plan_from_a_goal_as_the_cli_does_and_writes_only_inside_the_repository() {
+    let scripts = tempfile::tempdir().unwrap();
+    let demo_plan = crate::plan::demo("demo.plan.md");
+    let broken = demo_plan.replace("**Task 1.2", "**Task 1.1");
+    let repo = planning_project(scripts.path(), &[broken, demo_plan.clone()]);
+
+    let drafted = call(&repo, "plan", &["goal=Count word frequencies", "output=plans/wf.plan.md"]).unwrap();
+    assert!(drafted.contains("round 1: check found") && drafted.contains("round 2: the draft is clean"), "{drafted}");
+    assert!(drafted.contains("6 tasks in 3 waves"), "show's summary: {drafted}");
+    assert_eq!(std::fs::read_to_string(repo.root().join("plans/wf.plan.md")).unwrap(), demo_plan);
+
+    // An existing file is the CLI's error; paths outside the repository and an empty goal are
+    // refused before any agent starts.
+    let again = call(&repo, "plan", &["goal=Count word frequencies", "output=plans/wf.plan.md"]).unwrap_err();
+    assert!(again.starts_with("error: `plans/wf.plan.md` already exists"), "{again}");
+    let outside = call(&repo, "plan", &["goal=x", "output=../wf.plan.md"]).unwrap_err();
+    assert!(outside.starts_with("error: `../wf.plan.md` is outside the repository"), "{outside}");
+    let outside = call(&repo, "plan", &["goal=x", "from=[\"/etc/passwd\"]"]).unwrap_err();
+    assert!(outside.starts_with("error: `/etc/passwd` is outside the repository"), "{outside}");
+    let empty = call(&repo, "plan", &["goal= "]).unwrap_err();
+    assert!(empty.starts_with("error: the goal is empty"), "{empty}");
+    let sessions = std::fs::read_dir(repo.state_dir().join("plans")).unwrap().count();
+    assert_eq!(sessions, 1, "only the first call started the planning agent");
+}
+
+/// A client that asks for progress gets `wavecrew plan`'s lines as they come, then the result.
+#[test]
+fn plan_sends_its_rounds_as_progress_notifications() {
+    use std::io::{BufRead as _, Write as _};
+    let scripts = tempfile::tempdir().unwrap();
+    let repo = planning_project(scripts.path(), &[crate::plan::demo("demo.plan.md")]);
+    let mut server = repo
+        .command(&["mcp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = server.stdin.take().unwrap();
+    for line in [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"plan","arguments":{"goal":"Count word frequencies","output":"wf.plan.md"},"_meta":{"progressToken":"p1"}}}"#,
+    ] {
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    // Read until the answer to the call: the server ends when its input does.
+    let mut seen: Vec<Value> = Vec::new();
+    for line in std::io::BufReader::new(server.stdout.take().unwrap()).lines() {
+        let message: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let done = message["id"] == 2;
+        seen.push(message);
+        if done {
+            break;
+        }
+    }
+    drop(stdin);
+    assert!(server.wait().unwrap().success());
+    let progress: Vec<&str> = seen
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress" && m["params"]["progressToken"] == "p1")
+        .filter_map(|m| m["params"]["message"].as_str())
+        .collect();
+    assert!(progress.iter().any(|m| m.starts_with("planning with drafter")), "{progress:?}");
+    assert!(progress.iter().any(|m| m.starts_with("round 1: the draft is clean")), "{progress:?}");
+    let answer = seen.last().unwrap();
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    assert!(answer["result"]["content"][0]["text"].as_str().unwrap().contains("6 tasks in 3 waves"), "{answer}");
+}
+
+/// A client that cancels a `plan` call stops the planning agent, as Ctrl-C stops `wavecrew
+/// plan`: its process is gone and its worktree too.
+#[test]
+fn a_cancelled_plan_call_stops_the_planning_agent() {
+    use std::io::Write as _;
+    let repo = crate::plan::project();
+    let config = "agent = \"thinker\"\n[agents.thinker]\ncommand = [\"sh\", \"-c\", \"echo pid $$; exec sleep 600\"]\n";
+    std::fs::write(repo.root().join("wavecrew.toml"), config).unwrap();
+    let mut server = repo
+        .command(&["mcp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = server.stdin.take().unwrap();
+    let mut send = |line: &str| stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+    send(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
+    );
+    send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    send(
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"plan","arguments":{"goal":"Count word frequencies"}}}"#,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let agent_pid: u32 = loop {
+        let log = std::fs::read_dir(repo.state_dir().join("plans"))
+            .ok()
+            .and_then(|mut sessions| sessions.next())
+            .and_then(|session| std::fs::read_to_string(session.ok()?.path().join("agent-1.log")).ok());
+        if let Some(pid) = log.as_deref().and_then(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse().ok()) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the planning agent never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    send(
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"the person changed their mind"}}"#,
+    );
+    let alive = || std::process::Command::new("kill").args(["-0", &agent_pid.to_string()]).status().unwrap().success();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while alive() || repo.git(&["worktree", "list"]).lines().count() > 1 {
+        assert!(Instant::now() < deadline, "the agent or its worktree outlived the cancellation");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stdin);
+    assert!(server.wait().unwrap().success());
+    assert!(!repo.root().join("count-word-frequencies.plan.md").exists());
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The bundled demo: its project files and its plan, which `check` finds clean against them.
-fn demo(name: &str) -> String {
+pub(crate) fn demo(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -19,7 +19,7 @@ fn broken() -> String {
 }
 
 /// The demo's project, committed.
-fn project() -> Repo {
+pub(crate) fn project() -> Repo {
     Repo::builder()
         .file("README.md", demo("README.md"))
         .file("wordfreq/__init__.py", demo("wordfreq/__init__.py"))
@@ -31,7 +31,7 @@ fn project() -> Repo {
 
 /// A command agent: a script (outside the repository) that writes `drafts[n-1]` as round n's
 /// draft (the last one for later rounds) to `{plan_file}`, after running `before`.
-fn drafting_agent(dir: &Path, drafts: &[String], before: &str) -> String {
+pub(crate) fn drafting_agent(dir: &Path, drafts: &[String], before: &str) -> String {
     for (i, draft) in drafts.iter().enumerate() {
         std::fs::write(dir.join(format!("draft-{}.md", i + 1)), draft).unwrap();
     }
@@ -181,4 +181,42 @@ fn the_planning_agent_has_the_run_s_sandbox_settings() {
     let log = std::fs::read_to_string(session(&repo).join("agent-1.log")).unwrap();
     assert!(log.contains("reached-allowed") && log.contains("refused-other"), "{log}");
     assert!(extra.path().join("written").exists(), "`[sandbox] writable` holds for it: {log}");
+}
+
+#[test]
+fn an_interrupted_plan_stops_its_agent_and_leaves_no_worktree() {
+    let repo = project();
+    // An agent that says its pid (in its log), then thinks for ever.
+    let agent = "sh -c 'echo pid $$; exec sleep 600'";
+    let child = repo
+        .command(&["plan", "Count word frequencies", "--agent", "command", "--agent-command", agent])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let agent_pid: i32 = loop {
+        let log = std::fs::read_dir(repo.state_dir().join("plans"))
+            .ok()
+            .and_then(|mut sessions| sessions.next())
+            .and_then(|session| std::fs::read_to_string(session.ok()?.path().join("agent-1.log")).ok());
+        if let Some(pid) = log.as_deref().and_then(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse().ok()) {
+            break pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "the agent never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // SIGTERM, as an MCP client's cancellation sends it (Ctrl-C is SIGINT, handled alike).
+    let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("error: interrupted in round 1: the planning agent was stopped and nothing was written"),
+        "{err}"
+    );
+    let gone = std::process::Command::new("kill").args(["-0", &agent_pid.to_string()]).status().unwrap();
+    assert!(!gone.success(), "the agent (pid {agent_pid}) still runs");
+    assert_eq!(repo.git(&["worktree", "list"]).lines().count(), 1, "the planning worktree is left");
+    assert!(!repo.root().join("count-word-frequencies.plan.md").exists());
 }

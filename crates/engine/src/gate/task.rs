@@ -2,6 +2,11 @@
 //! gate's agent); while it is red, hand the findings to the agent, land its fix and check again,
 //! at most `gate_rounds` fixes; then stop as needs-human. A green verdict (or an unverified one a
 //! person signed off) lands as an empty commit with the task's trailer.
+//!
+//! A gate runs in a slot of the scheduler as any task does, so a fix or a review that ends on
+//! the agent's usage or rate limit holds the way a task's attempt does (`SlotRequest::Limited`:
+//! `agent_limited` names the gate and its round): the round is not spent, the review is no
+//! finding, and the same call is made again once the hold ends.
 
 use super::{GateSkill, Verdict};
 use crate::agent::AgentRole;
@@ -9,12 +14,12 @@ use crate::ask::{Answered, ask_for_answer, change_for_prompt, line_counts};
 use crate::attempt::{Attempt, run_agent, snapshot};
 use crate::checkpoint::{Answer, checkpoint};
 use crate::ctx::RunCtx;
-use crate::env::AttemptEnv;
 use crate::error::EngineError;
 use crate::events::Event;
 use crate::git::Git;
 use crate::integrate::{self, Trailer};
 use crate::launch::Launch;
+use crate::slots::HoldEnd;
 use crate::worktree;
 use std::path::Path;
 
@@ -98,7 +103,9 @@ pub(crate) async fn gate_task(
             }
             if let Some(shape) = kind.review() {
                 let review = GateReview { task, lane, worktree, skill, shape, round, head: &head };
-                review_gate(env, &review, &mut verdict).await?;
+                if let Err(failed) = review_gate(ctx, &review, &mut verdict).await? {
+                    return Ok(Attempt::Failed(failed));
+                }
             }
             env.emitter.emit(Event::GateChecked {
                 task: id.clone(),
@@ -156,11 +163,21 @@ pub(crate) async fn gate_task(
         }
         // A fix round: the gate's agent gets the findings, wavecrew commits what it changed. The
         // checks' own output (reports, coverage data) is cleared first: it is not the fix.
-        Git::new(worktree).reset_to(&head).await?;
-        env.attempt_started(&id, round, lane, worktree.to_string_lossy().into_owned(), &head, None)?;
-        let tree = match run_agent(env, task, round, worktree, Some(&red.for_agent())).await? {
-            Ok(exited) => snapshot(env, exited, worktree).await?,
-            Err(reason) => Err(reason),
+        let tree = loop {
+            Git::new(worktree).reset_to(&head).await?;
+            env.attempt_started(&id, round, lane, worktree.to_string_lossy().into_owned(), &head, None)?;
+            match run_agent(env, task, round, worktree, Some(&red.for_agent())).await? {
+                Ok(exited) => break snapshot(env, exited, worktree).await?,
+                // A limit is not the agent's failure: the round is not spent, the same fix is
+                // asked for again once the hold ends.
+                Err(reason) => match env.agent.limit(&reason) {
+                    Some(limit) => match hold(ctx, task.id, round, limit).await? {
+                        Ok(()) => continue,
+                        Err(failed) => return Ok(Attempt::Failed(failed)),
+                    },
+                    None => break Err(reason),
+                },
+            }
         };
         let tree = match tree {
             Ok(tree) => tree,
@@ -192,11 +209,35 @@ struct GateReview<'a> {
     head: &'a str,
 }
 
+/// The gate's agent call of `round` ended on `limit`: the gate holds as a task's attempt does
+/// (the scheduler holds every lane on the agent, and the gate gives its slot back meanwhile).
+/// `Ok(())` to make the same call again, under the same round; else why the gate fails as
+/// limited (`--on-limit fail`, or a reset later than `[run] max_hold`).
+async fn hold(
+    ctx: &RunCtx,
+    id: plan::TaskId,
+    round: u32,
+    limit: crate::limits::Limit,
+) -> Result<Result<(), String>, EngineError> {
+    let mut cancel = ctx.env.cancel.clone();
+    match ctx.slots.limited(id, round, limit, &mut cancel).await {
+        HoldEnd::Retry => Ok(Ok(())),
+        HoldEnd::Fail(reason) => Ok(Err(reason)),
+        HoldEnd::Stop => Err(EngineError::Cancelled),
+    }
+}
+
 /// The review of a gate's skill, after its checks: the gate's agent reviews the run's change
 /// with the skill's text and writes its answer in JSON to a file wavecrew names; what the
 /// answer's evidence shows goes into `verdict` ([`super::Verdict::add_review`]), and no
-/// usable answer is a finding.
-async fn review_gate(env: &AttemptEnv, review: &GateReview<'_>, verdict: &mut Verdict) -> Result<(), EngineError> {
+/// usable answer is a finding. A review that ends on the agent's limit holds ([`hold`]) and
+/// is asked again: `Err` with why the gate fails as limited when it does not.
+async fn review_gate(
+    ctx: &RunCtx,
+    review: &GateReview<'_>,
+    verdict: &mut Verdict,
+) -> Result<Result<(), String>, EngineError> {
+    let env = &ctx.env;
     let GateReview { task, lane, worktree, skill, shape, round, head } = *review;
     let id = task.id.to_string();
     let answer_path = format!("{}/{id}-{round}-{skill}.json", super::ANSWER_DIR);
@@ -219,25 +260,32 @@ async fn review_gate(env: &AttemptEnv, review: &GateReview<'_>, verdict: &mut Ve
     }
     .build();
     let model = env.model_for(&id, AgentRole::Review);
-    let worktree_name = worktree.to_string_lossy().into_owned();
-    env.attempt_started(&id, round, lane, worktree_name, head, Some(AgentRole::Review))?;
-    let launch = Launch {
-        name: format!("{id}-{round}-review-{skill}"),
-        log_part: format!("review-{skill}"),
-        task: id,
-        attempt: round,
-        role: AgentRole::Review,
-        model,
-        prompt,
-        skills: vec![(skill.to_owned(), skill_text)],
-        verify_commands: Vec::new(),
-    };
-    let text = match ask_for_answer(env, worktree, head, &answer_path, launch).await? {
-        Answered::Not(why) => {
-            verdict.add_unanswered_review(&format!("the review {why}"));
-            return Ok(());
+    let text = loop {
+        let worktree_name = worktree.to_string_lossy().into_owned();
+        env.attempt_started(&id, round, lane, worktree_name, head, Some(AgentRole::Review))?;
+        let launch = Launch {
+            name: format!("{id}-{round}-review-{skill}"),
+            log_part: format!("review-{skill}"),
+            task: id.clone(),
+            attempt: round,
+            role: AgentRole::Review,
+            model: model.clone(),
+            prompt: prompt.clone(),
+            skills: vec![(skill.to_owned(), skill_text.clone())],
+            verify_commands: Vec::new(),
+        };
+        match ask_for_answer(env, worktree, head, &answer_path, launch).await? {
+            Answered::Not(why) => {
+                verdict.add_unanswered_review(&format!("the review {why}"));
+                return Ok(Ok(()));
+            }
+            Answered::Limited(limit) => {
+                if let Err(failed) = hold(ctx, task.id, round, limit).await? {
+                    return Ok(Err(failed));
+                }
+            }
+            Answered::Text(text) => break text,
         }
-        Answered::Text(text) => text,
     };
     match super::parse_review(shape, &text) {
         Err(error) => verdict.add_unanswered_review(&format!("the review answer `{answer_path}` {error}")),
@@ -248,5 +296,5 @@ async fn review_gate(env: &AttemptEnv, review: &GateReview<'_>, verdict: &mut Ve
             verdict.add_review(skill, evidence::review::judge(&answer, |path| lines.get(path).copied()));
         }
     }
-    Ok(())
+    Ok(Ok(()))
 }

@@ -1,13 +1,13 @@
 //! The run loop's side of usage and rate limits: it asks the pure [`Scheduler`] what a limited
-//! attempt does ([`Scheduler::limited`]), journals the `agent_limited` event, keeps each held
+//! attempt (or a gate's limited fix round or review) does ([`Scheduler::limited`]), journals
+//! the `agent_limited` event ([`crate::limits::hold::event`]), keeps each held
 //! task's answer until [`Scheduler::release`] frees it, and knows when to wake up for that.
 //! `resume` reads a hold still running back from the journal ([`restore`]).
 
 use super::scheduler::{Release, Scheduler};
 use crate::env::AttemptEnv;
-use crate::events::{Event, LimitHold};
 use crate::journal::{Journal, now_ms};
-use crate::limits::{Decision, HoldWhy, Limit, Reset};
+use crate::limits::{Decision, Limit};
 use crate::slots::HoldEnd;
 use plan::TaskId;
 use std::collections::HashMap;
@@ -31,37 +31,9 @@ impl Held {
     ) -> Result<(), crate::error::EngineError> {
         let now = now_ms();
         let decision = scheduler.limited(task, &limit, now, env.options.on_limit, env.options.max_hold);
-        let reset_ms = match limit.reset {
-            Reset::At(at) => Some(at),
-            Reset::Unsaid | Reset::Unreadable(_) => None,
-        };
-        let (hold, until_ms) = match &decision {
-            Decision::Hold { until_ms, why: HoldWhy::Reset } => (LimitHold::Reset, Some(*until_ms)),
-            Decision::Hold { until_ms, why: HoldWhy::Backoff(_) } => (LimitHold::Backoff, Some(*until_ms)),
-            Decision::Hold { until_ms, why: HoldWhy::Capped } => (LimitHold::Capped, Some(*until_ms)),
-            Decision::Fail => (LimitHold::Fail, None),
-        };
-        let mut reason = limit.reason.clone();
-        if let Reset::Unreadable(words) = &limit.reset {
-            reason.push_str(&format!(" (its reset time `{words}` could not be read: backing off)"));
-        }
-        env.emitter.emit(Event::AgentLimited {
-            agent: env.agent.name().to_owned(),
-            task: task.to_string(),
-            attempt,
-            hold,
-            until_ms,
-            reset_ms,
-            reason: reason.clone(),
-        })?;
-        let failed = match decision {
-            Decision::Fail => format!("{reason} (--on-limit fail)"),
-            Decision::Hold { why: HoldWhy::Capped, .. } => format!(
-                "{reason}: it resets later than [run] max_hold ({} s) allows to wait",
-                env.options.max_hold.as_secs()
-            ),
-            Decision::Hold { .. } => String::new(),
-        };
+        let agent = env.agent.name();
+        env.emitter.emit(crate::limits::hold::event(agent, &task.to_string(), attempt, &limit, &decision))?;
+        let failed = crate::limits::hold::failure(&limit, &decision, env.options.max_hold).unwrap_or_default();
         match decision {
             // Capped holds keep why the task fails once the hold ends.
             Decision::Hold { .. } => {

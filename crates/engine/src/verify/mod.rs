@@ -29,6 +29,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
+mod hold;
 pub(crate) mod run;
 
 /// The repository's tracked files at the worktree's commit: every path, the text of those

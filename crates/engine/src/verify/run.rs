@@ -1,8 +1,11 @@
 //! The check of the finished run branch, once every task landed: must_haves (from the
 //! repository's wiring, see [`super::must_haves`]), the plan's Verification / Automated commands
 //! with their `# expectations`, and the verifier of the truths (the run's agent, whose cited
-//! places and commands wavecrew checks again). Its verdict is the `run_verified` event.
+//! places and commands wavecrew checks again). Its verdict is the `run_verified` event. A
+//! verifier that ends on its agent's usage or rate limit holds and is asked again
+//! ([`super::hold`]).
 
+use super::hold::VerifierHolds;
 use crate::agent::AgentRole;
 use crate::ask::{Answered, ask_for_answer, change_for_prompt, line_counts};
 use crate::ctx::RunCtx;
@@ -87,7 +90,8 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
         }
         let mut must_haves = must_haves;
         if env.options.verify_truths && !plan.must_haves.truths.is_empty() {
-            let truths = verify_truths(env, &worktree, &head, &automated).await?;
+            let mut holds = VerifierHolds::from_journal(&ctx.journal, &env.run_id, env.agent.name());
+            let truths = verify_truths(env, &mut holds, &worktree, &head, &automated).await?;
             // The truths come last, in order: their verdicts are the verifier's now.
             must_haves.retain(|v| v.kind != MustHaveKind::Truth);
             must_haves.extend(truths);
@@ -129,6 +133,7 @@ pub(crate) async fn verify_run(ctx: &RunCtx) -> Result<bool, EngineError> {
 /// ([`crate::verify::truth_verdicts`]).
 async fn verify_truths(
     env: &AttemptEnv,
+    holds: &mut VerifierHolds,
     worktree: &Path,
     head: &str,
     automated: &[crate::events::AutomatedResult],
@@ -156,22 +161,31 @@ async fn verify_truths(
         timeout_secs: env.options.verify_timeout.as_secs(),
     }
     .build();
-    env.attempt_started(TASK, 1, TASK, worktree.to_string_lossy().into_owned(), head, Some(AgentRole::Verify))?;
-    let launch = Launch {
-        task: TASK.to_owned(),
-        attempt: 1,
-        role: AgentRole::Verify,
-        model: env.model_for(TASK, AgentRole::Verify),
-        prompt,
-        name: format!("{TASK}-1"),
-        log_part: "agent".into(),
-        skills: Vec::new(),
-        verify_commands: env.plan.verification.automated.iter().map(|c| c.command.clone()).collect(),
-    };
-    let answer = match ask_for_answer(env, worktree, head, &answer_path, launch).await? {
-        Answered::Not(why) => Err(format!("no answer: the verifier {why}")),
-        Answered::Text(text) => evidence::review::parse_truths(&text)
-            .map_err(|error| format!("no answer: the verifier's answer `{answer_path}` {error}")),
+    // A limit of the agent is no answer: the verifier holds ([`VerifierHolds`]) and is asked
+    // again, under the same attempt.
+    let answer = loop {
+        holds.wait(env).await?;
+        env.attempt_started(TASK, 1, TASK, worktree.to_string_lossy().into_owned(), head, Some(AgentRole::Verify))?;
+        let launch = Launch {
+            task: TASK.to_owned(),
+            attempt: 1,
+            role: AgentRole::Verify,
+            model: env.model_for(TASK, AgentRole::Verify),
+            prompt: prompt.clone(),
+            name: format!("{TASK}-1"),
+            log_part: "agent".into(),
+            skills: Vec::new(),
+            verify_commands: env.plan.verification.automated.iter().map(|c| c.command.clone()).collect(),
+        };
+        break match ask_for_answer(env, worktree, head, &answer_path, launch).await? {
+            Answered::Not(why) => Err(format!("no answer: the verifier {why}")),
+            Answered::Text(text) => evidence::review::parse_truths(&text)
+                .map_err(|error| format!("no answer: the verifier's answer `{answer_path}` {error}")),
+            Answered::Limited(limit) => match holds.limited(env, TASK, 1, limit).await? {
+                Ok(()) => continue,
+                Err(failed) => Err(format!("no answer: the verifier failed as limited: {failed}")),
+            },
+        };
     };
     let truths: Vec<String> = env.plan.must_haves.truths.iter().map(|t| t.value.clone()).collect();
     let mut reruns = HashMap::new();

@@ -8,6 +8,7 @@
 
 mod checkpoint_events;
 mod checkpoints;
+mod gate_limits;
 mod gates;
 mod slurm;
 mod support;
