@@ -202,14 +202,16 @@ pub fn describe_local(hold: &crate::events::LimitHold, until_ms: Option<u64>, re
 }
 
 /// The limit an agent CLI's output ends on, if it does: `cli` is its name (`claude`, `codex`,
-/// `gemini`), `output` its stdout and stderr (or their tail), `now` the moment it ended, in the
-/// time zone the CLI writes times in (the agent's: wavecrew's own).
+/// `gemini`, `aider`, `opencode`), `output` its stdout and stderr (or their tail), `now` the
+/// moment it ended, in the time zone the CLI writes times in (the agent's: wavecrew's own).
 pub fn read<Tz: TimeZone>(cli: &str, output: &str, now: &DateTime<Tz>) -> Option<Limit> {
     let events = output.lines().filter_map(|line| serde_json::from_str::<Value>(line.trim()).ok());
     match cli {
         "claude" => claude(events, now),
         "codex" => codex(events, now),
         "gemini" => gemini(events, now),
+        "aider" => aider::limit(output, now),
+        "opencode" => opencode::limit(events, now),
         _ => None,
     }
 }
@@ -372,6 +374,26 @@ fn seconds(words: &str) -> Option<f64> {
     (any && number.is_empty() && total.is_finite()).then_some(total)
 }
 
+/// The reset in OpenAI's words, "Please try again in 523.942s." (also "20ms", "1m30s"), counted
+/// from `base_ms`, the moment the API said it.
+fn try_again_in(said: &str, base_ms: u64) -> Reset {
+    let lower = said.to_ascii_lowercase();
+    let Some(at) = lower.find("try again in ") else { return Reset::Unsaid };
+    let rest = &said[at + "try again in ".len()..];
+    let word = rest.split_whitespace().next().unwrap_or_default().trim_end_matches('.');
+    let secs = match word.strip_suffix("ms") {
+        Some(millis) => millis.parse::<f64>().ok().filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| ms / 1000.0),
+        None => seconds(word),
+    };
+    match secs {
+        Some(secs) => Reset::At(base_ms.saturating_add((secs * 1000.0).ceil() as u64)),
+        // The sentence it is in, to say what could not be read.
+        None => {
+            Reset::Unreadable(rest.split(". ").next().unwrap_or(rest).trim_end_matches('.').chars().take(80).collect())
+        }
+    }
+}
+
 /// A wall-clock time ("3:30pm", "3:30 PM", "2pm", "15:30") in `now`'s zone: the next such moment
 /// (within a minute before `now` counts as now), plus the minute the CLI rounded away.
 fn wall_time<Tz: TimeZone>(words: &str, now: &DateTime<Tz>) -> Option<u64> {
@@ -393,6 +415,9 @@ fn one_line(text: &str) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
     line.chars().take(300).collect()
 }
+
+mod aider;
+mod opencode;
 
 #[cfg(test)]
 mod tests;

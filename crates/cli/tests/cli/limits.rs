@@ -2,7 +2,8 @@
 //! serving each provider's limit response for a few seconds. A limited attempt holds every task
 //! on its agent until the reset the CLI gave, costs no attempt (`--attempts 1` throughout), and
 //! `resume` after a kill -9 goes on holding; a reset beyond `[run] max_hold` fails the task as
-//! limited once it has held that long.
+//! limited once it has held that long. aider and opencode retry a limit for over a minute
+//! themselves before they give up, so theirs last an hour and end on `max_hold`.
 
 use crate::agents::{conversation, project, wavecrew};
 use crate::common::{events, git};
@@ -166,4 +167,50 @@ fn resume_after_kill_9_while_held_holds_until_the_reset_then_lands_everything() 
     let repo = dir.path().join("repo");
     assert_eq!(git(&repo, &["show", "wavecrew/M1:a.txt"]), "a");
     assert_eq!(git(&repo, &["show", "wavecrew/M1:b.txt"]), "b");
+}
+
+/// [`TWO_LANES`]' first task alone.
+const ONE_TASK: &str = "# M1 Implementation Plan: One\n\n## Waves\n\n### Wave 1: Alone\n> No dependencies.\n\n\
+    **Task 1.1** (type: auto)\n- **Files**: `a.txt`\n- **Action**: Write a\n- **Verify**: `grep -qx a a.txt`\n- **Done**: a\n\n\
+    ## Agent Strategy\n\n| Wave | Agent | Model | Tasks |\n|---|---|---|---|\n| 1 | A | sonnet | 1.1 |\n";
+
+/// `agent` retries a limit of `kind` for over a minute itself (aider about a minute and a half,
+/// opencode five times over about as long), then gives up; the limit lasts an hour and the run
+/// holds at most 3 s: each task of `plan` (`tasks` of them) holds, capped, then fails as
+/// limited, with the CLI's `words`.
+fn given_up_then_capped(agent: &str, plan: &str, tasks: usize, kind: LimitKind, words: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start(limited_script(kind, 3_600_000))).unwrap();
+    let dir = project(plan, agent, &format!("{}/v1", server.url()), "[run]\nmax_hold = 3\n");
+    let output = run_command(dir.path(), agent).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{agent}: {}", String::from_utf8_lossy(&output.stderr));
+    let all = events(&output);
+    let limited = of_kind(&all, "agent_limited");
+    assert_eq!(limited.len(), tasks, "{agent}: {all:?}");
+    for event in &limited {
+        assert_eq!(event["agent"], agent);
+        assert_eq!(event["hold"], "capped", "{agent}: the CLI gave its reset time: {event}");
+        assert!(event["reason"].as_str().unwrap().starts_with(&format!("{agent}: {words}")), "{event}");
+        assert!(event["reset_ms"].as_u64().unwrap() > event["until_ms"].as_u64().unwrap(), "{event}");
+    }
+    let failed = of_kind(&all, "task_failed");
+    assert_eq!(failed.len(), tasks, "{agent}: {all:?}");
+    for event in failed {
+        let reason = event["reason"].as_str().unwrap();
+        assert!(reason.contains("later than [run] max_hold (3 s)"), "{agent}: {reason}");
+    }
+    assert!(of_kind(&all, "attempt_failed").is_empty(), "{agent}: the limited attempt is no failure: {all:?}");
+}
+
+#[test]
+fn aider_s_rate_limit_it_gave_up_on_holds_until_max_hold_then_fails_the_task_as_limited() {
+    // "Please try again in 3500.123s." in the last error aider printed is the reset.
+    given_up_then_capped("aider", TWO_LANES, 2, LimitKind::Rate, "Rate limit reached for sonnet");
+}
+
+#[test]
+fn opencode_s_usage_limit_it_gave_up_on_holds_until_max_hold_then_fails_the_task_as_limited() {
+    // The body's `resets_at` in opencode's `error` event is the reset. One task: two opencode
+    // processes started at once on one home folder may fail on "database is locked".
+    given_up_then_capped("opencode", ONE_TASK, 1, LimitKind::Usage, "The usage limit has been reached");
 }
