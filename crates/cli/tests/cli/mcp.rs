@@ -237,13 +237,14 @@ fn engine_hash(path: &Path) -> String {
     String::from_utf8_lossy(&output.stdout).split_whitespace().next().unwrap().to_owned()
 }
 
-/// What no client sends, written to the server's stdin by hand: a line that is not JSON, a
-/// line over the 16 MiB a message may have, a call of a tool that does not exist. The server
-/// answers what it can, never crashes, and ends when its input does.
-#[test]
-fn malformed_and_oversized_messages_do_not_stop_the_server() {
-    use std::io::Write as _;
-    let repo = scripted_repo(CHECKPOINT_PLAN, &checkpoint_script());
+/// The first two messages of a session a test writes by hand.
+const INITIALIZE: [&str; 2] = [
+    r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
+    r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+];
+
+/// `wavecrew mcp` in `repo` for a client written by hand: the server and its input.
+fn by_hand(repo: &Repo) -> (std::process::Child, std::process::ChildStdin) {
     let mut server = repo
         .command(&["mcp"])
         .stdin(std::process::Stdio::piped())
@@ -251,14 +252,25 @@ fn malformed_and_oversized_messages_do_not_stop_the_server() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = server.stdin.take().unwrap();
+    let stdin = server.stdin.take().unwrap();
+    (server, stdin)
+}
+
+/// What no client sends, written to the server's stdin by hand: a line that is not JSON, a
+/// line over the 16 MiB a message may have, a call of a tool that does not exist. The server
+/// answers what it can, never crashes, and ends when its input does.
+#[test]
+fn malformed_and_oversized_messages_do_not_stop_the_server() {
+    use std::io::Write as _;
+    let repo = scripted_repo(CHECKPOINT_PLAN, &checkpoint_script());
+    let (server, mut stdin) = by_hand(&repo);
     let huge = format!(
         "{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{{\"name\":\"check_plan\",\"arguments\":{{\"text\":\"{}\"}}}}}}",
         "x".repeat(17 * 1024 * 1024)
     );
     let lines = [
-        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
-        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        INITIALIZE[0],
+        INITIALIZE[1],
         "{this is not json",
         &huge,
         r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}"#,
@@ -393,17 +405,10 @@ fn plan_sends_its_rounds_as_progress_notifications() {
     use std::io::{BufRead as _, Write as _};
     let scripts = tempfile::tempdir().unwrap();
     let repo = planning_project(scripts.path(), &[crate::plan::demo("demo.plan.md")]);
-    let mut server = repo
-        .command(&["mcp"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = server.stdin.take().unwrap();
+    let (mut server, mut stdin) = by_hand(&repo);
     for line in [
-        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
-        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        INITIALIZE[0],
+        INITIALIZE[1],
         r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"plan","arguments":{"goal":"Count word frequencies","output":"wf.plan.md"},"_meta":{"progressToken":"p1"}}}"#,
     ] {
         stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
@@ -438,36 +443,18 @@ fn plan_sends_its_rounds_as_progress_notifications() {
 fn a_cancelled_plan_call_stops_the_planning_agent() {
     use std::io::Write as _;
     let repo = crate::plan::project();
-    let config = "agent = \"thinker\"\n[agents.thinker]\ncommand = [\"sh\", \"-c\", \"echo pid $$; exec sleep 600\"]\n";
+    let config =
+        format!("agent = \"thinker\"\n[agents.thinker]\ncommand = [\"sh\", \"-c\", {:?}]\n", crate::plan::THINKER);
     std::fs::write(repo.root().join("wavecrew.toml"), config).unwrap();
-    let mut server = repo
-        .command(&["mcp"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = server.stdin.take().unwrap();
+    let (mut server, mut stdin) = by_hand(&repo);
     let mut send = |line: &str| stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
-    send(
-        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"by-hand","version":"1"}}}"#,
-    );
-    send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    for line in INITIALIZE {
+        send(line);
+    }
     send(
         r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"plan","arguments":{"goal":"Count word frequencies"}}}"#,
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let agent_pid: u32 = loop {
-        let log = std::fs::read_dir(repo.state_dir().join("plans"))
-            .ok()
-            .and_then(|mut sessions| sessions.next())
-            .and_then(|session| std::fs::read_to_string(session.ok()?.path().join("agent-1.log")).ok());
-        if let Some(pid) = log.as_deref().and_then(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse().ok()) {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "the planning agent never started");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let agent_pid = crate::plan::thinking_agent_pid(&repo);
     send(
         r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"the person changed their mind"}}"#,
     );

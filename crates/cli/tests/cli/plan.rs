@@ -45,6 +45,25 @@ pub(crate) fn drafting_agent(dir: &Path, drafts: &[String], before: &str) -> Str
     format!("sh {} {{plan_file}}", script.display())
 }
 
+/// A planning agent's shell script that says its pid (in its log), then thinks for ever.
+pub(crate) const THINKER: &str = "echo pid $$; exec sleep 600";
+
+/// The pid of the [`THINKER`] planning `repo` (its session's first round), once it started.
+pub(crate) fn thinking_agent_pid(repo: &Repo) -> u32 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let log = std::fs::read_dir(repo.state_dir().join("plans"))
+            .ok()
+            .and_then(|mut sessions| sessions.next())
+            .and_then(|session| std::fs::read_to_string(session.ok()?.path().join("agent-1.log")).ok());
+        if let Some(pid) = log.as_deref().and_then(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse().ok()) {
+            return pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "the planning agent never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn plan_command(repo: &Repo, agent: &str, extra: &[&str]) -> std::process::Output {
     repo.command(&[&["plan", "Count word frequencies", "--agent", "command", "--agent-command", agent], extra].concat())
         .output()
@@ -186,25 +205,13 @@ fn the_planning_agent_has_the_run_s_sandbox_settings() {
 #[test]
 fn an_interrupted_plan_stops_its_agent_and_leaves_no_worktree() {
     let repo = project();
-    // An agent that says its pid (in its log), then thinks for ever.
-    let agent = "sh -c 'echo pid $$; exec sleep 600'";
+    let agent = format!("sh -c '{THINKER}'");
     let child = repo
-        .command(&["plan", "Count word frequencies", "--agent", "command", "--agent-command", agent])
+        .command(&["plan", "Count word frequencies", "--agent", "command", "--agent-command", &agent])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let agent_pid: i32 = loop {
-        let log = std::fs::read_dir(repo.state_dir().join("plans"))
-            .ok()
-            .and_then(|mut sessions| sessions.next())
-            .and_then(|session| std::fs::read_to_string(session.ok()?.path().join("agent-1.log")).ok());
-        if let Some(pid) = log.as_deref().and_then(|l| l.strip_prefix("pid ")).and_then(|p| p.trim().parse().ok()) {
-            break pid;
-        }
-        assert!(std::time::Instant::now() < deadline, "the agent never started");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let agent_pid = thinking_agent_pid(&repo);
     // SIGTERM, as an MCP client's cancellation sends it (Ctrl-C is SIGINT, handled alike).
     let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(term.success());
