@@ -133,21 +133,7 @@ fn resume_after_kill_9_while_held_holds_until_the_reset_then_lands_everything() 
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Read events until the first hold, then kill -9.
-    let stdout = run.stdout.take().unwrap();
-    let mut until = None;
-    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
-        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
-        if event["event"] == "agent_limited" {
-            until = event["until_ms"].as_u64();
-            break;
-        }
-    }
-    let until = until.expect("the run was held");
-    run.kill().unwrap();
-    run.wait().unwrap();
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-    assert!(now() < until, "killed while held");
+    let until = kill_while_held(&mut run)["until_ms"].as_u64().unwrap();
 
     let status = wavecrew(dir.path()).arg("status").output().unwrap();
     let status = String::from_utf8_lossy(&status.stdout);
@@ -213,4 +199,24 @@ fn opencode_s_usage_limit_it_gave_up_on_holds_until_max_hold_then_fails_the_task
     // The body's `resets_at` in opencode's `error` event is the reset. One task: two opencode
     // processes started at once on one home folder may fail on "database is locked".
     given_up_then_capped("opencode", ONE_TASK, 1, LimitKind::Usage, "The usage limit has been reached");
+}
+
+/// Reads the `--json` events of `run` until its first hold (`agent_limited`), then kills it
+/// (SIGKILL, as kill -9) while it holds; returns the hold's event.
+pub(crate) fn kill_while_held(run: &mut std::process::Child) -> Value {
+    let stdout = run.stdout.take().unwrap();
+    let mut held = None;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
+        if event["event"] == "agent_limited" {
+            held = Some(event);
+            break;
+        }
+    }
+    let held = held.expect("the run was held");
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    assert!(now < held["until_ms"].as_u64().unwrap(), "killed while held: {held}");
+    held
 }

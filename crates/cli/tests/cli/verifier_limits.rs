@@ -120,22 +120,9 @@ fn resume_after_kill_9_while_the_verifier_is_held_holds_until_the_reset_then_ver
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Read events until the verifier's hold, then kill -9.
-    let stdout = run.stdout.take().unwrap();
-    let mut until = None;
-    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
-        let event: Value = serde_json::from_str(&line.unwrap()).unwrap_or(Value::Null);
-        if event["event"] == "agent_limited" {
-            assert_eq!(event["task"], "verification", "{event}");
-            until = event["until_ms"].as_u64();
-            break;
-        }
-    }
-    let until = until.expect("the verifier was held");
-    run.kill().unwrap();
-    run.wait().unwrap();
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-    assert!(now() < until, "killed while held");
+    let held = crate::limits::kill_while_held(&mut run);
+    assert_eq!(held["task"], "verification", "{held}");
+    let until = held["until_ms"].as_u64().unwrap();
 
     let resumed = repo.command(&["resume", "--json"]).output().unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
