@@ -97,7 +97,10 @@ impl Previews {
         }
         let me = self.clone();
         let commit = commit.to_owned();
-        self.lives.lock().await.spawn(async move {
+        let mut lives = self.lives.lock().await;
+        // The previews that ended are let go of: a dashboard that lives for weeks keeps none.
+        while lives.try_join_next().is_some() {}
+        lives.spawn(async move {
             let end = me.life(&config, &key, &commit, &sandbox, stopped).await;
             {
                 let mut running = me.running();
