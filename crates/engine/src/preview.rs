@@ -12,11 +12,13 @@
 //! code; see docs/sandbox.md). It is ready when the port accepts connections, or the one the
 //! command announced instead (`Local: http://localhost:5174/`, when it moved to another).
 
+use crate::events::{Envelope, Event, PreviewEnd};
 use crate::git::Git;
 use crate::layout::RunLayout;
 use crate::process::{self, Outcome};
 use crate::provision::{Provision, WorktreeSettings};
 use crate::sandbox::{self, Rules};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -311,6 +313,50 @@ async fn launch(
     }
 }
 
+/// Where a checkpoint's preview is, as the journal says: the room draws it, `status` names
+/// the address of one that answers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Shown {
+    /// Its worktree, setup and command are on their way.
+    Starting,
+    /// It answers at `url`.
+    Ready {
+        /// Where.
+        url: String,
+    },
+    /// It never got ready, or its command exited on its own.
+    Failed {
+        /// What failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+}
+
+/// The preview of each task since its checkpoint last started waiting (a new wait is a new
+/// change): one stopped (answered, by a person, with the dashboard) is none.
+pub fn shown(events: &[Envelope]) -> HashMap<String, Shown> {
+    let mut shown = HashMap::new();
+    for envelope in events {
+        match &envelope.event {
+            Event::PreviewStarting { task, .. } => {
+                shown.insert(task.clone(), Shown::Starting);
+            }
+            Event::PreviewReady { task, url } => {
+                shown.insert(task.clone(), Shown::Ready { url: url.clone() });
+            }
+            Event::PreviewStopped { task, why: PreviewEnd::Failed, detail } => {
+                shown.insert(task.clone(), Shown::Failed { detail: detail.clone() });
+            }
+            Event::PreviewStopped { task, .. } | Event::CheckpointWaiting { task, .. } => {
+                shown.remove(task);
+            }
+            _ => {}
+        }
+    }
+    shown
+}
+
 /// The command with `{port}` filled in.
 pub fn command_for(command: &str, port: u16) -> String {
     command.replace("{port}", &port.to_string())
@@ -430,6 +476,59 @@ mod tests {
         assert_eq!(announced("http://localhost:0/"), None);
         assert_eq!(announced("http://localhost:99999/"), None);
         assert_eq!(announced("compiled in 120 ms"), None);
+    }
+
+    #[test]
+    fn a_preview_is_shown_from_its_events_until_it_stops_or_its_checkpoint_waits_again() {
+        let waiting = |task: &str| Event::CheckpointWaiting {
+            task: task.into(),
+            kind: plan::TaskType::HumanVerify,
+            options: vec![],
+            commit: Some("abc".into()),
+            details: String::new(),
+            steps: vec![],
+            auto: false,
+        };
+        let ready = |task: &str, url: &str| Event::PreviewReady { task: task.into(), url: url.into() };
+        let stopped = |task: &str, why, detail: Option<&str>| Event::PreviewStopped {
+            task: task.into(),
+            why,
+            detail: detail.map(str::to_owned),
+        };
+        let events: Vec<Envelope> = [
+            waiting("1.1"),
+            waiting("1.2"),
+            waiting("1.3"),
+            waiting("1.4"),
+            waiting("1.5"),
+            ready("1.1", "http://localhost:4001/"),
+            ready("1.2", "http://localhost:4002/"),
+            stopped("1.2", PreviewEnd::Stopped, None),
+            ready("1.3", "http://localhost:4003/"),
+            // Rejected, then waiting on a new change: the old preview is not that change's.
+            waiting("1.3"),
+            Event::PreviewStarting { task: "1.4".into(), commit: "abc".into() },
+            Event::PreviewStarting { task: "1.5".into(), commit: "abc".into() },
+            stopped("1.5", PreviewEnd::Failed, Some("`exit 3` exited with code 3")),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Envelope { run: "r".into(), seq: i as u64 + 1, at_ms: 0, event })
+        .collect();
+        let mut shown: Vec<(String, Shown)> = shown(&events).into_iter().collect();
+        shown.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            shown,
+            [
+                ("1.1".to_owned(), Shown::Ready { url: "http://localhost:4001/".into() }),
+                ("1.4".to_owned(), Shown::Starting),
+                ("1.5".to_owned(), Shown::Failed { detail: Some("`exit 3` exited with code 3".into()) }),
+            ]
+        );
+        // As the room's JSON carries them.
+        assert_eq!(serde_json::to_string(&Shown::Starting).unwrap(), r#"{"state":"starting"}"#);
+        assert_eq!(serde_json::to_string(&Shown::Failed { detail: None }).unwrap(), r#"{"state":"failed"}"#);
+        assert_eq!(serde_json::to_string(&shown[0].1).unwrap(), r#"{"state":"ready","url":"http://localhost:4001/"}"#);
     }
 
     #[test]

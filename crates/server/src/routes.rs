@@ -434,7 +434,12 @@ fn control_error(e: ControlError) -> Failure {
 }
 
 fn done(result: Result<engine::control::Done, ControlError>) -> Result<serde_json::Value, Failure> {
-    result.map(|d| serde_json::json!({ "ok": true, "message": d.message })).map_err(control_error)
+    result.map(|d| said(d.message)).map_err(control_error)
+}
+
+/// What an action that was carried out answers: `{"ok": true, "message": …}`.
+fn said(message: String) -> serde_json::Value {
+    serde_json::json!({ "ok": true, "message": message })
 }
 
 /// Reads the action's JSON body (an empty body counts as `{}`).
@@ -530,13 +535,10 @@ async fn start_preview(
     };
     let task = asked;
     respond(match app.previews.start(&run, &task, &commit, sandbox).await {
-        Ok(crate::preview::Started::New) => Ok(serde_json::json!({
-            "ok": true,
-            "message": format!("starting the preview of task {task}: its card links it once it answers"),
-        })),
-        Ok(crate::preview::Started::Already) => {
-            Ok(serde_json::json!({ "ok": true, "message": format!("the preview of task {task} is already there") }))
+        Ok(crate::preview::Started::New) => {
+            Ok(said(format!("starting the preview of task {task}: its card links it once it answers")))
         }
+        Ok(crate::preview::Started::Already) => Ok(said(format!("the preview of task {task} is already there"))),
         Err(message) => Err(fail(StatusCode::CONFLICT, message)),
     })
 }
@@ -555,8 +557,7 @@ async fn stop_preview(
         Err(failure) => return failure.into_response(),
     };
     if app.previews.stop(&id, &task, engine::events::PreviewEnd::Stopped) {
-        Json(serde_json::json!({ "ok": true, "message": format!("stopping the preview of task {task}") }))
-            .into_response()
+        Json(said(format!("stopping the preview of task {task}"))).into_response()
     } else {
         error(StatusCode::NOT_FOUND, format!("task {task} has no preview running"))
     }

@@ -114,31 +114,11 @@ struct TaskView {
     candidates: Vec<engine::report::CandidateReport>,
     /// The preview of the change its checkpoint waits on, while it waits.
     #[serde(skip_serializing_if = "Option::is_none")]
-    preview: Option<PreviewView>,
+    preview: Option<engine::preview::Shown>,
     /// Why it waits for a running task to end before it starts (a wave's or the run's budget),
     /// while it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     budget_wait: Option<String>,
-}
-
-/// Where a checkpoint's preview is (`preview.rs`), from its last events.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-struct PreviewView {
-    state: PreviewState,
-    /// Where it answers, once it does.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<String>,
-    /// What failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum PreviewState {
-    Starting,
-    Ready,
-    Failed,
 }
 
 #[derive(Debug, Serialize)]
@@ -241,7 +221,8 @@ pub(crate) fn room(
     let plan = plan::parse(&run.plan_text, &run.milestone).plan;
     let schedule = Schedule::new(&plan);
     let edges = edges(&plan, &schedule);
-    let Replayed { lanes, waiting, started, stopping, last_attempt, previews, budget_waits } = replay(&events);
+    let Replayed { lanes, waiting, started, stopping, last_attempt, budget_waits } = replay(&events);
+    let previews = engine::preview::shown(&events);
 
     let tasks: Vec<TaskView> = report
         .tasks
@@ -394,44 +375,19 @@ struct Replayed {
     last_attempt: HashMap<String, (String, u32)>,
     /// The reason of a `stopping` event not followed by a resume.
     stopping: Option<String>,
-    /// The previews of the checkpoints' changes since they last started waiting (a stopped one
-    /// is gone; a failed one says why).
-    previews: HashMap<String, PreviewView>,
     /// Why tasks wait for room in a budget, until their next attempt starts.
     budget_waits: HashMap<String, String>,
 }
 
 fn replay(events: &[Envelope]) -> Replayed {
-    let Replayed {
-        mut lanes,
-        mut waiting,
-        mut started,
-        mut stopping,
-        mut last_attempt,
-        mut previews,
-        mut budget_waits,
-    } = Replayed::default();
+    let Replayed { mut lanes, mut waiting, mut started, mut stopping, mut last_attempt, mut budget_waits } =
+        Replayed::default();
     for envelope in events {
         match &envelope.event {
             Event::RunStarted { lanes: announced, .. } => lanes.clone_from(announced),
             Event::Stopping { reason } => stopping = Some(as_journaled(reason)),
             Event::RunResumed { .. } => stopping = None,
-            Event::PreviewStarting { task, .. } => {
-                previews.insert(task.clone(), PreviewView { state: PreviewState::Starting, url: None, detail: None });
-            }
-            Event::PreviewReady { task, url } => {
-                let ready = PreviewView { state: PreviewState::Ready, url: Some(url.clone()), detail: None };
-                previews.insert(task.clone(), ready);
-            }
-            Event::PreviewStopped { task, why: engine::events::PreviewEnd::Failed, detail } => {
-                let failed = PreviewView { state: PreviewState::Failed, url: None, detail: detail.clone() };
-                previews.insert(task.clone(), failed);
-            }
-            Event::PreviewStopped { task, .. } => {
-                previews.remove(task);
-            }
             Event::CheckpointWaiting { task, kind, options, commit, details, .. } => {
-                previews.remove(task);
                 waiting.insert(
                     task.clone(),
                     Waiting {
@@ -464,7 +420,7 @@ fn replay(events: &[Envelope]) -> Replayed {
             _ => {}
         }
     }
-    Replayed { lanes, waiting, started, stopping, last_attempt, previews, budget_waits }
+    Replayed { lanes, waiting, started, stopping, last_attempt, budget_waits }
 }
 
 /// A field's value as the journal's JSON spells it (a text, or the name of a closed set's member).

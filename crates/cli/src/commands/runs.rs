@@ -242,7 +242,7 @@ pub(super) fn status_text(repo: &Path, run: Option<&str>) -> Result<String, CliE
     if let Some(held) = engine::control::held(&journal, &run) {
         let _ = writeln!(out, "{held}");
     }
-    let previews = previews(&events);
+    let previews = engine::preview::shown(&events);
     for task in &tasks {
         let commit = task.commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or("");
         let reason = task.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("");
@@ -257,30 +257,12 @@ pub(super) fn status_text(repo: &Path, run: Option<&str>) -> Result<String, CliE
         // The last columns are often empty (no commit yet, no reason): no padding after them.
         let _ = writeln!(out, "{}", row.trim_end());
         if task.state == engine::events::TaskState::Waiting
-            && let Some(url) = previews.get(task.task.as_str())
+            && let Some(engine::preview::Shown::Ready { url }) = previews.get(&task.task)
         {
             let _ = writeln!(out, "        preview: {url}");
         }
     }
     Ok(out)
-}
-
-/// The previews that answer now (`[preview] command`, started from the dashboard), by task.
-fn previews(events: &[engine::events::Envelope]) -> std::collections::HashMap<&str, &str> {
-    use engine::events::Event;
-    let mut ready = std::collections::HashMap::new();
-    for envelope in events {
-        match &envelope.event {
-            Event::PreviewReady { task, url } => {
-                ready.insert(task.as_str(), url.as_str());
-            }
-            Event::PreviewStopped { task, .. } | Event::CheckpointWaiting { task, .. } => {
-                ready.remove(task.as_str());
-            }
-            _ => {}
-        }
-    }
-    ready
 }
 
 /// How a run goes, as `status` shows it: the agent, then the options, a few to a line.
@@ -492,44 +474,4 @@ pub(super) fn reject_task(
 pub fn decide(_ctx: &Context, args: &DecideArgs) -> Result<ExitCode, CliError> {
     eprintln!("{}", answer(&args.repo, &args.run, &args.task, Answer::Decide { option: args.option.clone() })?);
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use engine::events::{Envelope, Event, PreviewEnd, TaskType};
-
-    fn envelopes(events: Vec<Event>) -> Vec<Envelope> {
-        let at = |(i, event)| Envelope { run: "r".into(), seq: i as u64 + 1, at_ms: 0, event };
-        events.into_iter().enumerate().map(at).collect()
-    }
-
-    fn waiting(task: &str) -> Event {
-        Event::CheckpointWaiting {
-            task: task.into(),
-            kind: TaskType::HumanVerify,
-            options: vec![],
-            commit: Some("abc".into()),
-            details: String::new(),
-            steps: vec![],
-            auto: false,
-        }
-    }
-
-    #[test]
-    fn status_names_the_previews_that_answer_now() {
-        let ready = |task: &str, url: &str| Event::PreviewReady { task: task.into(), url: url.into() };
-        let events = envelopes(vec![
-            waiting("1.1"),
-            waiting("1.2"),
-            waiting("1.3"),
-            ready("1.1", "http://localhost:4001/"),
-            ready("1.2", "http://localhost:4002/"),
-            Event::PreviewStopped { task: "1.2".into(), why: PreviewEnd::Stopped, detail: None },
-            ready("1.3", "http://localhost:4003/"),
-            // Rejected, then waiting on a new change: the old preview is not that change's.
-            waiting("1.3"),
-        ]);
-        let previews = super::previews(&events);
-        assert_eq!(previews.into_iter().collect::<Vec<_>>(), [("1.1", "http://localhost:4001/")]);
-    }
 }
